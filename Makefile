@@ -1,0 +1,59 @@
+# Two commands for a newcomer: `make run` (install, migrate, load the demo area, serve on
+# http://127.0.0.1:5000) and `make test` (the whole suite on SQLite, then on PostgreSQL).
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := PORTAL_ENV=development $(VENV)/bin/flask --app wsgi
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: install assets browser run test test-sqlite test-postgresql lint format bench
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+assets: $(VENV)/.installed node_modules/.installed
+	$(PY) scripts/build_assets.py
+
+install: $(VENV)/.installed assets
+
+# Browser tests drive Debian's Chromium (Playwright cannot download its own browser here);
+# the PDF tests read statements back with poppler's pdftotext.
+browser:
+	@test -x $(CHROMIUM) -a -x /usr/bin/pdftotext || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium poppler-utils; \
+	  else echo "Install Chromium and poppler first: sudo apt-get install chromium poppler-utils" >&2; exit 1; fi; }
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) load-demo --if-empty
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test-sqlite: install browser
+	$(PY) -m pytest
+
+test-postgresql: install browser
+	PORTAL_TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest
+
+test: lint test-sqlite test-postgresql
+
+bench: install
+	$(PY) bench/bench_tally.py
+	$(PY) bench/bench_recount.py
+	$(PY) bench/bench_import_england.py

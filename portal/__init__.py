@@ -1,0 +1,127 @@
+"""GP Collective Voice: one voice for general practice in each place.
+
+Flask is imported inside the functions below so that ``python -m portal.voting.recount``
+runs on a plain Python with nothing installed: the rules need only the standard library.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+
+def _development_secret_key(instance_path: Path) -> str:
+    """A random key kept in the instance folder, so development sessions survive restarts."""
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_urlsafe(48))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def create_app(config: str | dict[str, Any] | None = None) -> Flask:
+    """Build the portal. ``config`` is an environment name or a dict of settings overrides.
+
+    No query or migration runs here: the app starts without touching the database.
+    """
+    from flask import Flask
+
+    from config import check_production_settings, load_settings
+
+    app = Flask(__name__, instance_relative_config=True)
+    environment = config if isinstance(config, str) else None
+    settings = load_settings(environment)
+    if isinstance(config, dict):
+        settings.update(config)
+    instance_path = Path(app.instance_path)
+    if not settings.get("SECRET_KEY") and settings["ENV_NAME"] != "production":
+        settings["SECRET_KEY"] = _development_secret_key(instance_path)
+    check_production_settings(settings)
+    if not settings.get("DATABASE_URL"):
+        instance_path.mkdir(parents=True, exist_ok=True)
+        settings["DATABASE_URL"] = f"sqlite:///{instance_path / 'portal.sqlite3'}"
+    settings["SQLALCHEMY_DATABASE_URI"] = settings["DATABASE_URL"]
+    app.config.update(settings)
+
+    _configure_templates(app)
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from portal import commands, http
+
+    http.init_app(app)
+    commands.init_app(app)
+    return app
+
+
+def _configure_templates(app: Flask) -> None:
+    from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader
+
+    # The NHS.UK macros are .jinja files, which Flask would not autoescape by extension, and
+    # they read optional nested parameters (params.hint.text), which needs chainable undefined.
+    app.jinja_options = {
+        **app.jinja_options,
+        "autoescape": True,
+        "undefined": ChainableUndefined,
+    }
+    app.jinja_loader = ChoiceLoader(
+        [
+            app.jinja_loader,
+            PackageLoader("nhsuk_frontend_jinja", package_path="templates"),
+        ]
+    )
+    from portal import templating
+
+    templating.init_app(app)
+
+
+def _init_extensions(app: Flask) -> None:
+    import portal.models  # noqa: F401  (every table in the metadata, for Alembic and relationships)
+    from portal.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    from portal.accounts import services as account_services
+
+    login_manager.user_loader(account_services.load_user_from_session)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Sign in to see this page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+
+def _register_blueprints(app: Flask) -> None:
+    from portal.accounts.views import blueprint as accounts
+    from portal.admin.views import blueprint as admin
+    from portal.audit.views import blueprint as audit
+    from portal.main.views import blueprint as main
+    from portal.needs.views import blueprint as needs
+    from portal.organisations.views import blueprint as organisations
+    from portal.positions.views import blueprint as positions
+    from portal.statements.api import blueprint as statements_api
+    from portal.statements.views import blueprint as statements
+    from portal.voting.views import blueprint as voting
+    from portal.voting.views import receipts_blueprint as receipts
+
+    for blueprint in (
+        main,
+        accounts,
+        organisations,
+        admin,
+        audit,
+        needs,
+        voting,
+        receipts,
+        positions,
+        statements,
+        statements_api,
+    ):
+        app.register_blueprint(blueprint)

@@ -1,0 +1,157 @@
+"""People, the organisations they belong to and in what role, invitations and resets."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.database import UTCDateTime, enum_column, utcnow
+from portal.extensions import db
+from portal.organisations.models import Organisation, OrganisationKind
+
+
+class Role(enum.Enum):
+    GP_PARTNER = "gp_partner"
+    PRACTICE_MANAGER = "practice_manager"
+    PCN_CLINICAL_DIRECTOR = "pcn_clinical_director"
+    FEDERATION_DIRECTOR = "federation_director"
+    LMC_OFFICER = "lmc_officer"
+    ICS_READER = "ics_reader"
+    AREA_ADMIN = "area_admin"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+    @property
+    def organisation_kinds(self) -> frozenset[OrganisationKind]:
+        """The kinds of organisation a membership with this role may be held in."""
+        return ROLE_ORGANISATION_KINDS[self]
+
+
+ROLE_LABELS = {
+    Role.GP_PARTNER: "GP partner",
+    Role.PRACTICE_MANAGER: "Practice manager",
+    Role.PCN_CLINICAL_DIRECTOR: "PCN clinical director",
+    Role.FEDERATION_DIRECTOR: "Federation director",
+    Role.LMC_OFFICER: "LMC officer",
+    Role.ICS_READER: "ICS reader",
+    Role.AREA_ADMIN: "Area administrator",
+}
+
+# An area administrator usually sits in the LMC or the federation that runs the portal.
+ROLE_ORGANISATION_KINDS = {
+    Role.GP_PARTNER: frozenset({OrganisationKind.PRACTICE}),
+    Role.PRACTICE_MANAGER: frozenset({OrganisationKind.PRACTICE}),
+    Role.PCN_CLINICAL_DIRECTOR: frozenset({OrganisationKind.PCN}),
+    Role.FEDERATION_DIRECTOR: frozenset({OrganisationKind.FEDERATION}),
+    Role.LMC_OFFICER: frozenset({OrganisationKind.LMC}),
+    Role.ICS_READER: frozenset({OrganisationKind.ICS}),
+    Role.AREA_ADMIN: frozenset({OrganisationKind.LMC, OrganisationKind.FEDERATION}),
+}
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    password_hash: Mapped[str | None] = mapped_column(sa.String(200))
+    # Rotated on password change or reset so every other session of the account ends.
+    session_token: Mapped[str] = mapped_column(sa.String(64))
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", order_by="Membership.id"
+    )
+
+    __table_args__ = (
+        sa.CheckConstraint("email = lower(email)", name="email_lower_case"),
+        sa.CheckConstraint("failed_logins >= 0", name="failed_logins_not_negative"),
+    )
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"
+
+
+class Membership(db.Model):
+    __tablename__ = "memberships"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE")
+    )
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    organisation: Mapped[Organisation] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "organisation_id", "role"),
+        sa.Index("ix_memberships_organisation_id", "organisation_id"),
+    )
+
+
+class Invitation(db.Model):
+    """A single-use link that lets one email address join an organisation in a role."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254))
+    name: Mapped[str] = mapped_column(sa.String(200))
+    organisation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE")
+    )
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
+    # Only a hash is kept: a leaked database does not leak working links.
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    organisation: Mapped[Organisation] = relationship()
+    invited_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (sa.Index("ix_invitations_organisation_id", "organisation_id"),)
+
+    def is_usable(self, now: datetime) -> bool:
+        return self.accepted_at is None and self.revoked_at is None and now < self.expires_at
+
+
+class PasswordReset(db.Model):
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
+
+    def is_usable(self, now: datetime) -> bool:
+        return self.used_at is None and now < self.expires_at

@@ -1,0 +1,221 @@
+"""Area administration: members, invitations, roles and hand-made organisations.
+
+Only area administrators may see these pages; everyone else gets 404.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+from wtforms import SelectChoice
+
+from portal.accounts import services as account_services
+from portal.accounts.forms import AddMembershipForm, ConfirmForm, InviteForm
+from portal.accounts.models import Invitation, Membership, Role, User
+from portal.admin import services
+from portal.admin.forms import OrganisationForm
+from portal.area_context import bind_area
+from portal.database import utcnow
+from portal.errors import DomainError
+from portal.extensions import db
+from portal.http import abandon_changes
+from portal.organisations.models import Organisation, OrganisationKind
+from portal.organisations.permissions import can_administer_area
+
+blueprint = Blueprint(
+    "admin", __name__, url_prefix="/areas/<area_slug>/admin", template_folder="templates"
+)
+bind_area(blueprint)
+
+
+@blueprint.before_request
+def _require_area_admin() -> None:
+    if not can_administer_area(current_user, g.area):
+        abort(404)
+
+
+def _organisation_choices() -> list[SelectChoice]:
+    """Every organisation in the area, hand-made ones first, then PCNs, then practices."""
+    order = {
+        OrganisationKind.LMC: 0,
+        OrganisationKind.FEDERATION: 1,
+        OrganisationKind.ICS: 2,
+        OrganisationKind.PCN: 3,
+        OrganisationKind.PRACTICE: 4,
+    }
+    organisations = db.session.execute(
+        sa.select(Organisation).where(
+            Organisation.area_id == g.area.id, Organisation.closed_on.is_(None)
+        )
+    ).scalars()
+    ranked = sorted(organisations, key=lambda org: (order[org.kind], org.name))
+    return [SelectChoice("", "Choose an organisation")] + [
+        SelectChoice(str(org.id), f"{org.name} ({org.kind.label}, {org.ods_code})")
+        for org in ranked
+    ]
+
+
+def _organisation_in_area(organisation_id: str | int | None) -> Organisation:
+    try:
+        organisation = db.session.get(Organisation, int(organisation_id or 0))
+    except ValueError:
+        abort(404)
+    if organisation is None or organisation.area_id != g.area.id:
+        abort(404)
+    return organisation
+
+
+def _member_in_area(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None or not any(m.organisation.area_id == g.area.id for m in user.memberships):
+        abort(404)
+    return user
+
+
+@blueprint.route("/members")
+def members() -> str:
+    memberships = account_services.area_memberships(g.area)
+    people: dict[int, list[Membership]] = {}
+    for membership in memberships:
+        people.setdefault(membership.user_id, []).append(membership)
+    return render_template(
+        "admin/members.html",
+        people=[(roles[0].user, roles) for roles in people.values()],
+        invitations=account_services.pending_invitations(g.area, utcnow()),
+        confirm_form=ConfirmForm(),
+    )
+
+
+@blueprint.route("/members/invite", methods=["GET", "POST"])
+def invite() -> str | Response:
+    form = InviteForm()
+    form.organisation.choices = _organisation_choices()
+    if form.validate_on_submit():
+        organisation = _organisation_in_area(form.organisation.data)
+        try:
+            invitation = account_services.invite(
+                current_user._get_current_object(),
+                organisation,
+                email=form.email.data,
+                name=form.name.data,
+                role=Role(form.role.data),
+                now=utcnow(),
+            )
+        except DomainError as error:
+            abandon_changes()
+            form.form_errors.append(error.message)
+        else:
+            flash(f"Invitation sent to {invitation.email}.", "info")
+            return redirect(url_for("admin.members"))
+    return render_template("admin/invite.html", form=form)
+
+
+@blueprint.route("/invitations/<int:invitation_id>/revoke", methods=["POST"])
+def revoke_invitation(invitation_id: int) -> Response:
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None or invitation.organisation.area_id != g.area.id:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        account_services.revoke_invitation(current_user._get_current_object(), invitation, utcnow())
+    except DomainError as error:
+        abandon_changes()
+        flash(error.message, "error")
+    else:
+        flash(f"The invitation to {invitation.email} has been revoked.", "info")
+    return redirect(url_for("admin.members"))
+
+
+@blueprint.route("/members/<int:user_id>", methods=["GET", "POST"])
+def member(user_id: int) -> str | Response:
+    user = _member_in_area(user_id)
+    form = AddMembershipForm()
+    form.organisation.choices = _organisation_choices()
+    if form.validate_on_submit():
+        organisation = _organisation_in_area(form.organisation.data)
+        try:
+            account_services.add_membership(
+                current_user._get_current_object(), user, organisation, Role(form.role.data)
+            )
+        except DomainError as error:
+            abandon_changes()
+            form.form_errors.append(error.message)
+        else:
+            flash(f"{user.name} is now {Role(form.role.data).label} of {organisation.name}.")
+            return redirect(url_for("admin.member", user_id=user.id))
+    memberships = [m for m in user.memberships if m.organisation.area_id == g.area.id]
+    return render_template(
+        "admin/member.html",
+        member=user,
+        memberships=memberships,
+        form=form,
+        confirm_form=ConfirmForm(),
+    )
+
+
+@blueprint.route("/memberships/<int:membership_id>/remove", methods=["POST"])
+def remove_membership(membership_id: int) -> Response:
+    membership = db.session.get(Membership, membership_id)
+    if membership is None or membership.organisation.area_id != g.area.id:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    user_id = membership.user_id
+    try:
+        account_services.remove_membership(current_user._get_current_object(), membership)
+    except DomainError as error:
+        abandon_changes()
+        flash(error.message, "error")
+    else:
+        flash("The role has been removed.", "info")
+    return redirect(url_for("admin.member", user_id=user_id))
+
+
+@blueprint.route("/members/<int:user_id>/<any(deactivate, reactivate):change>", methods=["POST"])
+def set_active(user_id: int, change: str) -> Response:
+    user = _member_in_area(user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        account_services.set_user_active(
+            current_user._get_current_object(), user, g.area, active=change == "reactivate"
+        )
+    except DomainError as error:
+        abandon_changes()
+        flash(error.message, "error")
+    else:
+        flash(f"{user.name} has been {change}d.", "info")
+    return redirect(url_for("admin.member", user_id=user.id))
+
+
+@blueprint.route("/organisations", methods=["GET", "POST"])
+def organisations() -> str | Response:
+    form = OrganisationForm()
+    if form.validate_on_submit():
+        try:
+            organisation = services.add_organisation(
+                current_user._get_current_object(),
+                g.area,
+                kind=OrganisationKind(form.kind.data),
+                ods_code=form.ods_code.data,
+                name=form.name.data,
+                postcode=form.postcode.data,
+            )
+        except DomainError as error:
+            abandon_changes()
+            form.form_errors.append(error.message)
+        else:
+            flash(f"{organisation.name} has been added.", "info")
+            return redirect(url_for("admin.organisations"))
+    hand_made = db.session.execute(
+        sa.select(Organisation)
+        .where(
+            Organisation.area_id == g.area.id,
+            Organisation.kind.in_(list(services.HAND_MADE)),
+        )
+        .order_by(Organisation.kind, Organisation.name)
+    ).scalars()
+    return render_template("admin/organisations.html", form=form, organisations=list(hand_made))

@@ -1,0 +1,55 @@
+"""The audit log: an append-only hash chain of who did what and when."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.database import UTCDateTime, utcnow
+from portal.extensions import db
+
+
+class AuditEntry(db.Model):
+    """One thing that happened. Each entry holds the SHA-256 of the one before it."""
+
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sequence: Mapped[int] = mapped_column(unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    area_id: Mapped[int | None] = mapped_column(sa.ForeignKey("areas.id", ondelete="RESTRICT"))
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    # The actor's email when it happened, so the record reads true after the account changes.
+    actor_label: Mapped[str] = mapped_column(sa.String(254))
+    action: Mapped[str] = mapped_column(sa.String(64))
+    subject_type: Mapped[str | None] = mapped_column(sa.String(64))
+    subject_id: Mapped[str | None] = mapped_column(sa.String(64))
+    summary: Mapped[str] = mapped_column(sa.Text())
+    details: Mapped[dict[str, Any]] = mapped_column(sa.JSON(), default=dict)
+    previous_hash: Mapped[str] = mapped_column(sa.String(64))
+    entry_hash: Mapped[str] = mapped_column(sa.String(64))
+
+    actor = relationship("User")
+
+    __table_args__ = (
+        sa.CheckConstraint("sequence > 0", name="sequence_positive"),
+        sa.Index("ix_audit_entries_area_id_sequence", "area_id", "sequence"),
+    )
+
+
+class AuditLogIsAppendOnly(RuntimeError):
+    pass
+
+
+@event.listens_for(AuditEntry, "before_update")
+def _refuse_update(mapper: Any, connection: Any, target: AuditEntry) -> None:
+    raise AuditLogIsAppendOnly("audit entries cannot be changed")
+
+
+@event.listens_for(AuditEntry, "before_delete")
+def _refuse_delete(mapper: Any, connection: Any, target: AuditEntry) -> None:
+    raise AuditLogIsAppendOnly("audit entries cannot be deleted")

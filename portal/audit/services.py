@@ -1,0 +1,89 @@
+"""Writing to and checking the audit log. Every service that changes something calls
+``record`` in the same transaction, so the entry commits or rolls back with the change."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from portal.audit.chain import GENESIS_HASH, ChainedEntry, ChainFault, entry_hash, first_fault
+from portal.audit.models import AuditEntry
+from portal.database import utcnow
+from portal.extensions import db
+
+if TYPE_CHECKING:
+    from portal.accounts.models import User
+    from portal.organisations.models import Area
+
+# Any fixed number: PostgreSQL serialises chain appends on this advisory lock.
+AUDIT_CHAIN_LOCK = 0x47504356
+
+
+def entry_content(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "sequence": entry.sequence,
+        "created_at": entry.created_at.isoformat(),
+        "area_id": entry.area_id,
+        "actor_id": entry.actor_id,
+        "actor_label": entry.actor_label,
+        "action": entry.action,
+        "subject_type": entry.subject_type,
+        "subject_id": entry.subject_id,
+        "summary": entry.summary,
+        "details": entry.details,
+    }
+
+
+def record(
+    action: str,
+    summary: str,
+    *,
+    actor: User | None,
+    area: Area | None = None,
+    subject: Any = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one entry to the chain. ``subject`` is any model with an ``id``."""
+    session = db.session
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(AUDIT_CHAIN_LOCK)))
+    last = session.execute(
+        sa.select(AuditEntry.sequence, AuditEntry.entry_hash)
+        .order_by(AuditEntry.sequence.desc())
+        .limit(1)
+    ).first()
+    sequence, previous_hash = (last.sequence + 1, last.entry_hash) if last else (1, GENESIS_HASH)
+    entry = AuditEntry(
+        sequence=sequence,
+        created_at=utcnow(),
+        area_id=area.id if area is not None else None,
+        actor_id=actor.id if actor is not None else None,
+        actor_label=actor.email if actor is not None else "system",
+        action=action,
+        subject_type=type(subject).__name__ if subject is not None else None,
+        subject_id=str(subject.id) if subject is not None else None,
+        summary=summary,
+        details=details or {},
+        previous_hash=previous_hash,
+    )
+    entry.entry_hash = entry_hash(previous_hash, entry_content(entry))
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def verify_chain(batch_size: int = 5000) -> ChainFault | None:
+    """Walk the whole chain in order and return its first fault, if any."""
+
+    def entries() -> Any:
+        query = sa.select(AuditEntry).order_by(AuditEntry.sequence)
+        for entry in db.session.execute(query.execution_options(yield_per=batch_size)).scalars():
+            yield ChainedEntry(
+                sequence=entry.sequence,
+                previous_hash=entry.previous_hash,
+                entry_hash=entry.entry_hash,
+                content=entry_content(entry),
+            )
+
+    return first_fault(entries())

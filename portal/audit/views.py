@@ -1,0 +1,41 @@
+"""The area's audit log, for its administrators only."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, g, render_template, request
+from flask_login import current_user, login_required
+
+from portal.area_context import bind_area
+from portal.audit.models import AuditEntry
+from portal.extensions import db
+from portal.organisations.permissions import can_administer_area
+
+PAGE_SIZE = 50
+
+blueprint = Blueprint(
+    "audit", __name__, url_prefix="/areas/<area_slug>/audit", template_folder="templates"
+)
+bind_area(blueprint)
+
+
+@blueprint.route("/")
+@login_required
+def log() -> str:
+    if not can_administer_area(current_user, g.area):
+        abort(404)
+    page = max(request.args.get("page", 1, type=int), 1)
+    query = (
+        sa.select(AuditEntry)
+        .where(AuditEntry.area_id == g.area.id)
+        .order_by(AuditEntry.sequence.desc())
+    )
+    entries = list(
+        db.session.execute(query.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).scalars()
+    )
+    return render_template(
+        "audit/log.html",
+        entries=entries[:PAGE_SIZE],
+        page=page,
+        has_next=len(entries) > PAGE_SIZE,
+    )

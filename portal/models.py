@@ -1,0 +1,25 @@
+"""Imports every model module so that metadata, Alembic and the tests see every table."""
+
+from portal.accounts.models import Invitation, Membership, PasswordReset, User
+from portal.audit.models import AuditEntry
+from portal.needs import models as needs_models
+from portal.organisations.models import Area, ListSizeRecord, Organisation, PcnMembership
+from portal.positions import models as positions_models
+from portal.statements import models as statements_models
+from portal.voting import models as voting_models
+
+__all__ = [
+    "Area",
+    "AuditEntry",
+    "Invitation",
+    "ListSizeRecord",
+    "Membership",
+    "Organisation",
+    "PasswordReset",
+    "PcnMembership",
+    "User",
+    "needs_models",
+    "positions_models",
+    "statements_models",
+    "voting_models",
+]

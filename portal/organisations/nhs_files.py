@@ -1,0 +1,597 @@
+"""Reading the three NHS England files the portal imports, in their published formats.
+
+Pure parsing: no Flask, no database. Each file is read whole, checked row by row, and either
+returned as frozen rows (each with its line number in the file) or refused with an
+``NhsFileError`` naming the file, the line and the reason, e.g.
+``gp-reg-pat-prac-all.csv, line 7: NUMBER_OF_PATIENTS is not a whole number: '12a4'``.
+
+The files (Open Government Licence v3.0, source NHS England):
+
+* the mapping file ``gp-reg-pat-prac-map.csv`` of "Patients Registered at a GP Practice": one row
+  per open practice with its PCN, sub-ICB location and ICB, and an ``EXTRACT_DATE`` written
+  ``01Jan2026``. A practice in no PCN has ``PCN_CODE`` ``U`` ("Unallocated").
+* the totals file ``gp-reg-pat-prac-all.csv`` of the same publication: registered patients per
+  practice, ``EXTRACT_DATE`` written ``2025-04-01``. Only practice rows (``TYPE`` ``GP``) with
+  ``SEX`` ``ALL`` and ``AGE`` ``ALL`` are read; any other row is skipped and counted. (The
+  published file holds only such rows; other breakdowns live in other files.)
+* the practice-level CSV of "NHS Payments to General Practice" (``nhspaymentsgp-22-23-prac.csv``),
+  which starts with a byte-order mark. There ``Code`` is the PCN code, ``CCG NAME`` the PCN name
+  and ``CCG Code`` the sub-ICB code; the registered and weighted (Carr-Hill) list sizes are
+  averages over the year, with decimals. The file has no date column: its as-of date is the last
+  day of the financial year named in the file name (``22-23`` -> 31 March 2023) unless the caller
+  passes one.
+
+Common rules: the header must hold every required column (else an error on line 1 naming the
+missing ones); a byte-order mark is ignored; quoted commas are handled by the ``csv`` module;
+blank lines (and rows of empty fields, as spreadsheets leave at the end) are ignored; a row with
+more or fewer fields than the header is refused; a practice code appearing twice is refused; a
+file whose rows carry different extract dates is refused; a file with no data rows is refused.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from portal.errors import DomainError
+
+# ODS codes. Practices: a letter then five letters or digits (A81001, Y08082). PCNs: U and five
+# digits; the mapping file writes a bare "U" (name "Unallocated") for a practice in no PCN.
+PRACTICE_CODE = re.compile(r"[A-Z][A-Z0-9]{5}")
+PCN_CODE = re.compile(r"U\d{5}")
+NO_PCN_CODES = frozenset({"", "U"})
+# ICB (QNC), sub-ICB location (05W, or the newer five-character codes such as D2P2L).
+AREA_CODE = re.compile(r"[A-Z0-9]{2,8}")
+WHOLE_NUMBER = re.compile(r"\d+")
+DECIMAL_NUMBER = re.compile(r"\d+(?:\.\d+)?|\.\d+")
+# A sanity bound well above any practice (the largest has about 100,000 patients) and inside the
+# database columns (list_size is a 32-bit integer, list sizes are NUMERIC(12, 2)).
+MAXIMUM_PATIENTS = 10_000_000
+MAXIMUM_NAME_LENGTH = 200
+MAXIMUM_POSTCODE_LENGTH = 10
+MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
+        start=1,
+    )
+}
+DAY_MONTH_YEAR = re.compile(r"(\d{1,2})([A-Za-z]{3})(\d{4})")
+ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+# "nhspaymentsgp-22-23-prac.csv", "...-2022-23-..." : two years, the second one after the first.
+FINANCIAL_YEAR = re.compile(r"(?<!\d)(?:20)?(\d{2})[-_](\d{2})(?!\d)")
+
+
+class NhsFileError(DomainError):
+    """A published file the portal refuses, with the line that made it refuse."""
+
+    def __init__(self, file_name: str, line: int, reason: str) -> None:
+        self.file_name = file_name
+        self.line = line
+        self.reason = reason
+        super().__init__(f"{file_name}, line {line}: {reason}")
+
+    def __reduce__(self) -> tuple[type[NhsFileError], tuple[str, int, str]]:
+        return (type(self), (self.file_name, self.line, self.reason))
+
+
+@dataclass(frozen=True, slots=True)
+class MappingRow:
+    """A practice and where it sits: its PCN (None when in no PCN), sub-ICB and ICB."""
+
+    line: int
+    practice_code: str
+    practice_name: str
+    postcode: str | None
+    pcn_code: str | None
+    pcn_name: str | None
+    sub_icb_code: str
+    sub_icb_name: str
+    icb_code: str
+    icb_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListSizeRow:
+    """Registered patients of one practice (totals file, SEX=ALL, AGE=ALL)."""
+
+    line: int
+    practice_code: str
+    postcode: str | None
+    sub_icb_code: str | None
+    patients: int
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentsRow:
+    """One practice of the payments file: its average registered and weighted patients."""
+
+    line: int
+    practice_code: str
+    practice_name: str | None
+    pcn_code: str | None
+    pcn_name: str | None
+    sub_icb_code: str | None
+    registered_patients: Decimal
+    weighted_patients: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class MappingFile:
+    file_name: str
+    extract_date: date
+    rows: tuple[MappingRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ListSizeFile:
+    file_name: str
+    extract_date: date
+    rows: tuple[ListSizeRow, ...]
+    # Rows that are not practice totals (another TYPE, or a SEX/AGE breakdown).
+    skipped_rows: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentsFile:
+    file_name: str
+    as_of: date
+    rows: tuple[PaymentsRow, ...]
+    # "2022-23" when the file name says it, else None.
+    financial_year: str | None = None
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def _decode(data: bytes | str, file_name: str) -> str:
+    if isinstance(data, str):
+        return data.removeprefix("\ufeff")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise NhsFileError(file_name, line, "the file is not UTF-8 text") from None
+
+
+class _Table:
+    """The header and data rows of one CSV file, with the line each row starts on."""
+
+    def __init__(self, data: bytes | str, file_name: str) -> None:
+        self.file_name = file_name
+        self._reader = csv.reader(io.StringIO(_decode(data, file_name), newline=""), strict=True)
+        self._next_line = 1
+        try:
+            first = next(self._records(), None)
+        except csv.Error as error:
+            raise NhsFileError(file_name, 1, f"not a CSV file ({error})") from None
+        if first is None:
+            raise NhsFileError(file_name, 1, "the file is empty")
+        self.header = [name.strip() for name in first[1]]
+        self._index: dict[str, int] = {}
+        for position, name in enumerate(self.header):
+            key = name.casefold()
+            if key and key in self._index:
+                raise NhsFileError(file_name, 1, f"column {name} appears twice in the header")
+            self._index[key] = position
+
+    def _records(self) -> Iterator[tuple[int, list[str]]]:
+        reader = self._reader
+        for record in reader:
+            line = self._next_line
+            self._next_line = reader.line_num + 1
+            if not record or not any(field.strip() for field in record):
+                continue
+            yield line, record
+
+    def columns(
+        self, required: dict[str, Sequence[str]], optional: dict[str, Sequence[str]] | None = None
+    ) -> dict[str, int | None]:
+        """Positions of the wanted columns; each is known by one or more header names."""
+        positions: dict[str, int | None] = {}
+        missing: list[str] = []
+        for wanted, names, needed in [
+            *((key, names, True) for key, names in required.items()),
+            *((key, names, False) for key, names in (optional or {}).items()),
+        ]:
+            position = next(
+                (self._index[n.casefold()] for n in names if n.casefold() in self._index), None
+            )
+            if position is None and needed:
+                missing.append(names[0])
+            positions[wanted] = position
+        if missing:
+            plural = "columns" if len(missing) > 1 else "column"
+            raise NhsFileError(
+                self.file_name, 1, f"the header has no {plural} {', '.join(missing)}"
+            )
+        return positions
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        width = len(self.header)
+        records = self._records()
+        while True:
+            try:
+                item = next(records, None)
+            except csv.Error as error:
+                raise NhsFileError(self.file_name, self._next_line, f"bad CSV: {error}") from None
+            if item is None:
+                return
+            line, record = item
+            if len(record) != width:
+                raise NhsFileError(
+                    self.file_name,
+                    line,
+                    f"the row has {len(record)} fields where the header has {width}",
+                )
+            yield line, record
+
+
+def _source(path_or_data: str | Path | bytes, file_name: str | None) -> tuple[bytes | str, str]:
+    if isinstance(path_or_data, bytes):
+        return path_or_data, file_name or "uploaded file"
+    path = Path(path_or_data)
+    try:
+        return path.read_bytes(), file_name or path.name
+    except OSError as error:
+        raise NhsFileError(file_name or path.name, 1, f"cannot read the file ({error})") from None
+
+
+# --- field checks -------------------------------------------------------------------------------
+
+
+class _Fields:
+    """Checks for the fields of one file; each failure names the file and the line."""
+
+    def __init__(self, file_name: str) -> None:
+        self.file_name = file_name
+        self._dates: dict[str, date] = {}
+
+    def fail(self, line: int, reason: str) -> NhsFileError:
+        return NhsFileError(self.file_name, line, reason)
+
+    def practice_code(self, line: int, column: str, value: str) -> str:
+        code = value.strip().upper()
+        if not PRACTICE_CODE.fullmatch(code):
+            raise self.fail(
+                line, f"{column} {value.strip()!r} is not a practice code (like A81001)"
+            )
+        return code
+
+    def area_code(self, line: int, column: str, value: str) -> str:
+        code = value.strip().upper()
+        if not AREA_CODE.fullmatch(code):
+            raise self.fail(line, f"{column} {value.strip()!r} is not an ICB or sub-ICB code")
+        return code
+
+    def text(self, line: int, column: str, value: str, maximum: int = MAXIMUM_NAME_LENGTH) -> str:
+        text = " ".join(value.split())
+        if not text:
+            raise self.fail(line, f"{column} is empty")
+        if len(text) > maximum:
+            raise self.fail(line, f"{column} is longer than {maximum} characters")
+        return text
+
+    def optional_text(
+        self, line: int, column: str, value: str, maximum: int = MAXIMUM_NAME_LENGTH
+    ) -> str | None:
+        text = " ".join(value.split())
+        if len(text) > maximum:
+            raise self.fail(line, f"{column} is longer than {maximum} characters")
+        return text or None
+
+    def whole_number(self, line: int, column: str, value: str) -> int:
+        text = value.strip()
+        if not WHOLE_NUMBER.fullmatch(text):
+            raise self.fail(line, self._number_problem(column, text, "a whole number"))
+        number = int(text)
+        if number >= MAXIMUM_PATIENTS:
+            raise self.fail(line, f"{column} is implausibly large: {text}")
+        return number
+
+    def decimal(self, line: int, column: str, value: str) -> Decimal:
+        text = value.strip()
+        if not DECIMAL_NUMBER.fullmatch(text):
+            raise self.fail(line, self._number_problem(column, text, "a number"))
+        number = Decimal(text)
+        if number >= MAXIMUM_PATIENTS:
+            raise self.fail(line, f"{column} is implausibly large: {text}")
+        return number
+
+    @staticmethod
+    def _number_problem(column: str, text: str, kind: str) -> str:
+        if not text:
+            return f"{column} is empty"
+        if text.startswith("-") and DECIMAL_NUMBER.fullmatch(text[1:]):
+            return f"{column} must not be negative: {text!r}"
+        return f"{column} is not {kind}: {text!r}"
+
+    def extract_date(self, line: int, column: str, value: str) -> date:
+        text = value.strip()
+        known = self._dates.get(text)
+        if known is not None:
+            return known
+        parsed = parse_extract_date(text)
+        if parsed is None:
+            raise self.fail(line, f"{column} {text!r} is not a date (like 01Jan2026 or 2026-01-01)")
+        self._dates[text] = parsed
+        return parsed
+
+
+def parse_extract_date(text: str) -> date | None:
+    """``01Jan2026`` (mapping file) or ``2025-04-01`` (totals file); None if neither."""
+    text = text.strip()
+    try:
+        if match := DAY_MONTH_YEAR.fullmatch(text):
+            month = MONTHS.get(match.group(2).lower())
+            if month is None:
+                return None
+            return date(int(match.group(3)), month, int(match.group(1)))
+        if match := ISO_DATE.fullmatch(text):
+            return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    except ValueError:
+        return None
+    return None
+
+
+class _OneDate:
+    """Every row of a file must carry the same extract date."""
+
+    def __init__(self, fields: _Fields, column: str) -> None:
+        self.fields = fields
+        self.column = column
+        self.value: date | None = None
+        self.text: str | None = None
+        self.line = 0
+
+    def check(self, line: int, text: str) -> date:
+        text = text.strip()
+        if text == self.text and self.value is not None:
+            return self.value
+        parsed = self.fields.extract_date(line, self.column, text)
+        if self.value is None:
+            self.value, self.text, self.line = parsed, text, line
+        elif parsed != self.value:
+            raise self.fields.fail(
+                line,
+                f"{self.column} {text} differs from {self.text} on line {self.line}: "
+                "a file holds one extract",
+            )
+        return parsed
+
+
+class _Once:
+    """Refuses a practice code seen before in the same file."""
+
+    def __init__(self, fields: _Fields) -> None:
+        self.fields = fields
+        self.seen: dict[str, int] = {}
+
+    def check(self, line: int, code: str) -> None:
+        first = self.seen.setdefault(code, line)
+        if first != line:
+            raise self.fields.fail(line, f"practice {code} appears twice (also on line {first})")
+
+
+# --- the three files ----------------------------------------------------------------------------
+
+MAPPING_REQUIRED = {
+    "extract_date": ("EXTRACT_DATE",),
+    "practice_code": ("PRACTICE_CODE",),
+    "practice_name": ("PRACTICE_NAME",),
+    "postcode": ("PRACTICE_POSTCODE",),
+    "pcn_code": ("PCN_CODE",),
+    "pcn_name": ("PCN_NAME",),
+    "sub_icb_code": ("SUB_ICB_LOCATION_CODE",),
+    "sub_icb_name": ("SUB_ICB_LOCATION_NAME",),
+    "icb_code": ("ICB_CODE",),
+    "icb_name": ("ICB_NAME",),
+}
+
+LIST_SIZES_REQUIRED = {
+    "extract_date": ("EXTRACT_DATE",),
+    "type": ("TYPE",),
+    "code": ("CODE",),
+    "sex": ("SEX",),
+    "age": ("AGE",),
+    "patients": ("NUMBER_OF_PATIENTS",),
+}
+LIST_SIZES_OPTIONAL = {
+    "postcode": ("POSTCODE",),
+    "sub_icb_code": ("SUB_ICB_LOCATION_CODE",),
+}
+
+REGISTERED_COLUMN = "Number of Registered Patients (Last Known Figure)"
+WEIGHTED_COLUMN = "Number of Weighted Patients (Last Known Figure)"
+PAYMENTS_REQUIRED = {
+    "practice_code": ("Practice Code",),
+    "registered": (REGISTERED_COLUMN,),
+    "weighted": (WEIGHTED_COLUMN,),
+}
+PAYMENTS_OPTIONAL = {
+    "practice_name": ("Practice Name",),
+    "pcn_code": ("Code", "PCN Code"),
+    "pcn_name": ("CCG NAME", "PCN Name"),
+    "sub_icb_code": ("CCG Code", "Sub ICB Code", "Sub ICB Location Code"),
+}
+
+
+def read_mapping(source: str | Path | bytes, *, file_name: str | None = None) -> MappingFile:
+    """The mapping file: practice -> PCN, sub-ICB and ICB, with its extract date."""
+    data, name = _source(source, file_name)
+    table = _Table(data, name)
+    at = table.columns(MAPPING_REQUIRED)
+    fields = _Fields(name)
+    extract = _OneDate(fields, "EXTRACT_DATE")
+    once = _Once(fields)
+    (
+        i_date,
+        i_code,
+        i_name,
+        i_postcode,
+        i_pcn,
+        i_pcn_name,
+        i_sub,
+        i_sub_name,
+        i_icb,
+        i_icb_name,
+    ) = (at[key] for key in MAPPING_REQUIRED)
+    rows: list[MappingRow] = []
+    for line, record in table.rows():
+        extract.check(line, record[i_date])
+        code = fields.practice_code(line, "PRACTICE_CODE", record[i_code])
+        once.check(line, code)
+        pcn_text = record[i_pcn].strip().upper()
+        if pcn_text in NO_PCN_CODES:
+            pcn_code = pcn_name = None
+        elif PCN_CODE.fullmatch(pcn_text):
+            pcn_code = pcn_text
+            pcn_name = fields.text(line, "PCN_NAME", record[i_pcn_name])
+        else:
+            raise fields.fail(
+                line, f"PCN_CODE {pcn_text!r} is not a PCN code (U and five digits, or U for none)"
+            )
+        rows.append(
+            MappingRow(
+                line=line,
+                practice_code=code,
+                practice_name=fields.text(line, "PRACTICE_NAME", record[i_name]),
+                postcode=fields.optional_text(
+                    line, "PRACTICE_POSTCODE", record[i_postcode], MAXIMUM_POSTCODE_LENGTH
+                ),
+                pcn_code=pcn_code,
+                pcn_name=pcn_name,
+                sub_icb_code=fields.area_code(line, "SUB_ICB_LOCATION_CODE", record[i_sub]),
+                sub_icb_name=fields.text(line, "SUB_ICB_LOCATION_NAME", record[i_sub_name]),
+                icb_code=fields.area_code(line, "ICB_CODE", record[i_icb]),
+                icb_name=fields.text(line, "ICB_NAME", record[i_icb_name]),
+            )
+        )
+    if extract.value is None:
+        raise NhsFileError(name, 1, "the file has no practice rows")
+    return MappingFile(file_name=name, extract_date=extract.value, rows=tuple(rows))
+
+
+def read_list_sizes(source: str | Path | bytes, *, file_name: str | None = None) -> ListSizeFile:
+    """The totals file: registered patients per practice (TYPE=GP, SEX=ALL, AGE=ALL rows)."""
+    data, name = _source(source, file_name)
+    table = _Table(data, name)
+    at = table.columns(LIST_SIZES_REQUIRED, LIST_SIZES_OPTIONAL)
+    fields = _Fields(name)
+    extract = _OneDate(fields, "EXTRACT_DATE")
+    once = _Once(fields)
+    i_date, i_type, i_code, i_sex, i_age, i_patients = (at[key] for key in LIST_SIZES_REQUIRED)
+    i_postcode, i_sub = at["postcode"], at["sub_icb_code"]
+    rows: list[ListSizeRow] = []
+    skipped = 0
+    for line, record in table.rows():
+        extract.check(line, record[i_date])
+        if (
+            record[i_type].strip().upper() != "GP"
+            or record[i_sex].strip().upper() != "ALL"
+            or record[i_age].strip().upper() != "ALL"
+        ):
+            skipped += 1
+            continue
+        code = fields.practice_code(line, "CODE", record[i_code])
+        once.check(line, code)
+        rows.append(
+            ListSizeRow(
+                line=line,
+                practice_code=code,
+                postcode=None
+                if i_postcode is None
+                else fields.optional_text(
+                    line, "POSTCODE", record[i_postcode], MAXIMUM_POSTCODE_LENGTH
+                ),
+                sub_icb_code=None if i_sub is None else (record[i_sub].strip().upper() or None),
+                patients=fields.whole_number(line, "NUMBER_OF_PATIENTS", record[i_patients]),
+            )
+        )
+    if extract.value is None:
+        raise NhsFileError(name, 1, "the file has no data rows")
+    if not rows:
+        raise NhsFileError(name, 1, "the file has no practice rows (TYPE=GP, SEX=ALL, AGE=ALL)")
+    return ListSizeFile(
+        file_name=name, extract_date=extract.value, rows=tuple(rows), skipped_rows=skipped
+    )
+
+
+def financial_year_end(file_name: str) -> tuple[str, date] | None:
+    """("2022-23", 2023-03-31) for ``nhspaymentsgp-22-23-prac.csv``; None if the name says none."""
+    for match in FINANCIAL_YEAR.finditer(Path(file_name).name):
+        first, second = int(match.group(1)), int(match.group(2))
+        if second == (first + 1) % 100:
+            return f"{2000 + first}-{second:02d}", date(2000 + first + 1, 3, 31)
+    return None
+
+
+def read_payments(
+    source: str | Path | bytes, *, as_of: date | None = None, file_name: str | None = None
+) -> PaymentsFile:
+    """The practice-level "NHS Payments to General Practice" file: weighted list sizes.
+
+    ``as_of`` defaults to the last day of the financial year in the file name: 31 March 2023 for
+    ``nhspaymentsgp-22-23-prac.csv``. The figures are the year's "last known" list sizes, so the
+    end of the year is the date they describe. A file whose name carries no financial year needs
+    an explicit ``as_of``.
+    """
+    data, name = _source(source, file_name)
+    year = financial_year_end(name)
+    if as_of is None:
+        if year is None:
+            raise NhsFileError(
+                name,
+                1,
+                "the file name carries no financial year (like 22-23): give the as-of date",
+            )
+        as_of = year[1]
+    table = _Table(data, name)
+    at = table.columns(PAYMENTS_REQUIRED, PAYMENTS_OPTIONAL)
+    fields = _Fields(name)
+    once = _Once(fields)
+    i_code, i_registered, i_weighted = (at[key] for key in PAYMENTS_REQUIRED)
+    i_name, i_pcn, i_pcn_name, i_sub = (at[key] for key in PAYMENTS_OPTIONAL)
+    rows: list[PaymentsRow] = []
+    for line, record in table.rows():
+        code = fields.practice_code(line, "Practice Code", record[i_code])
+        once.check(line, code)
+        pcn_code = pcn_name = None
+        if i_pcn is not None:
+            pcn_text = record[i_pcn].strip().upper()
+            if PCN_CODE.fullmatch(pcn_text):
+                pcn_code = pcn_text
+                if i_pcn_name is not None:
+                    pcn_name = fields.optional_text(line, "CCG NAME", record[i_pcn_name])
+            elif not (pcn_text in NO_PCN_CODES or "NO PCN" in pcn_text):
+                raise fields.fail(
+                    line, f"Code {pcn_text!r} is not a PCN code (U and five digits, or no PCN)"
+                )
+        rows.append(
+            PaymentsRow(
+                line=line,
+                practice_code=code,
+                practice_name=None
+                if i_name is None
+                else fields.optional_text(line, "Practice Name", record[i_name]),
+                pcn_code=pcn_code,
+                pcn_name=pcn_name,
+                sub_icb_code=None if i_sub is None else (record[i_sub].strip().upper() or None),
+                registered_patients=fields.decimal(line, REGISTERED_COLUMN, record[i_registered]),
+                weighted_patients=fields.decimal(line, WEIGHTED_COLUMN, record[i_weighted]),
+            )
+        )
+    if not rows:
+        raise NhsFileError(name, 1, "the file has no practice rows")
+    return PaymentsFile(
+        file_name=name,
+        as_of=as_of,
+        rows=tuple(rows),
+        financial_year=year[0] if year else None,
+    )

@@ -1,0 +1,791 @@
+"""ICS proposals, position drafts and their workflow.
+
+Deny by default: every page needs a signed-in member of the area's group (ICS readers and
+people of other areas get 404). A draft the user may not read (its tier, from
+``portal.positions.tiers``) is 404 too; an action on something they can read but may not take
+is 403. Views are thin: load or 404, authorise, validate the form, call one service; on a
+``DomainError`` throw the request's changes away and show the message.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from portal.accounts.forms import ConfirmForm
+from portal.accounts.models import User
+from portal.area_context import bind_area
+from portal.database import utcnow
+from portal.errors import DomainError
+from portal.extensions import db
+from portal.http import abandon_changes
+from portal.markdown import markdown_paragraphs
+from portal.needs import services as needs_services
+from portal.positions import diff, forms, permissions, services
+from portal.positions.models import (
+    Amendment,
+    AmendmentState,
+    Comment,
+    Position,
+    PositionState,
+    Proposal,
+    ProposalDocument,
+    Tier,
+)
+from portal.statements import permissions as statement_permissions
+from portal.statements.models import Statement
+from portal.templating import LONDON, field_params, london_datetime
+
+blueprint = Blueprint(
+    "positions", __name__, url_prefix="/areas/<area_slug>", template_folder="templates"
+)
+bind_area(blueprint)
+
+POSITION_STATES = {
+    PositionState.DRAFTING: ("Drafting", "blue"),
+    PositionState.CONSULTATION: ("Consultation", "purple"),
+    PositionState.VOTING: ("Voting", "orange"),
+    PositionState.AGREED: ("Agreed", "green"),
+    PositionState.NOT_AGREED: ("Not agreed", "red"),
+    PositionState.PUBLISHED: ("Published", "green"),
+}
+AMENDMENT_STATES = {
+    AmendmentState.PROPOSED: ("Proposed", "blue"),
+    AmendmentState.ACCEPTED: ("Accepted", "green"),
+    AmendmentState.REJECTED: ("Rejected", "red"),
+    AmendmentState.PUT_TO_VOTE: ("Put to the vote", "orange"),
+}
+TIER_HINTS = {
+    Tier.LMC: "Only LMC officers and area administrators.",
+    Tier.GROUP: "Every member of the group's organisations, but not ICS readers.",
+    Tier.ICS: "The group while it is a draft; ICS readers too once it is published.",
+    Tier.PUBLIC: "The group while it is a draft; anyone at all once it is published.",
+}
+
+
+@blueprint.before_request
+def _require_group_member() -> None:
+    if not permissions.is_group_member(current_user, g.area):
+        abort(404)
+
+
+@blueprint.context_processor
+def _helpers() -> dict[str, Any]:
+    return {
+        "position_states": POSITION_STATES,
+        "amendment_states": AMENDMENT_STATES,
+        "response_labels": services.RESPONSE_LABELS,
+        "days_left_text": days_left_text,
+        "file_size": file_size,
+        "type_labels": services.TYPE_LABELS,
+        "choice_params": choice_params,
+    }
+
+
+def choice_params(field: Any, **extra: Any) -> dict[str, Any]:
+    """``field_params`` for radios and checkboxes, without an ``id`` on the wrapper."""
+    params = field_params(field, **extra)
+    params.pop("id", None)
+    params.setdefault("idPrefix", field.id)
+    return params
+
+
+def days_left_text(deadline: date | None) -> str:
+    left = services.days_left(deadline, _today())
+    if left is None:
+        return "No deadline"
+    if left < 0:
+        return f"Deadline passed {-left} {'day' if left == -1 else 'days'} ago"
+    if left == 0:
+        return "Due today"
+    return f"{left} {'day' if left == 1 else 'days'} left"
+
+
+def file_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def _today() -> date:
+    return utcnow().astimezone(LONDON).date()
+
+
+def _user() -> User:
+    return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
+
+
+def _proposal(proposal_id: int) -> Proposal:
+    proposal = db.session.get(Proposal, proposal_id)
+    if proposal is None or proposal.area_id != g.area.id:
+        abort(404)
+    return proposal
+
+
+def _position(position_id: int) -> Position:
+    """The draft, if this user may read it (else 404), up to date with its votes."""
+    position = db.session.get(Position, position_id)
+    if (
+        position is None
+        or position.area_id != g.area.id
+        or not permissions.can_read_position(current_user, position)
+    ):
+        abort(404)
+    services.sync_with_vote(position, utcnow())
+    return position
+
+
+def _comment(position: Position, comment_id: int) -> Comment:
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or comment.position_id != position.id:
+        abort(404)
+    return comment
+
+
+def _amendment(position: Position, amendment_id: int) -> Amendment:
+    amendment = db.session.get(Amendment, amendment_id)
+    if amendment is None or amendment.position_id != position.id:
+        abort(404)
+    return amendment
+
+
+def _confirmed() -> None:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+
+
+# ----------------------------------------------------------------------------------------------
+# ICS proposals
+# ----------------------------------------------------------------------------------------------
+
+
+@blueprint.get("/proposals")
+def proposals() -> str:
+    rows = list(
+        db.session.execute(
+            sa.select(Proposal)
+            .where(Proposal.area_id == g.area.id)
+            .order_by(
+                Proposal.response_deadline.is_(None),
+                Proposal.response_deadline,
+                Proposal.created_at.desc(),
+            )
+        ).scalars()
+    )
+    return render_template(
+        "positions/proposals.html",
+        proposals=[(proposal, services.response_state(_user(), proposal)) for proposal in rows],
+        can_create=permissions.can_create_proposal(current_user, g.area),
+    )
+
+
+def _uploads(field_name: str) -> list[services.Upload]:
+    return [
+        services.read_upload(storage.stream, storage.filename)
+        for storage in request.files.getlist(field_name)
+        if storage and (storage.filename or storage.content_length)
+    ]
+
+
+@blueprint.route("/proposals/new", methods=["GET", "POST"])
+def new_proposal() -> str | Response:
+    if not permissions.can_create_proposal(current_user, g.area):
+        abort(403)
+    form = forms.ProposalForm()
+    if form.validate_on_submit():
+        try:
+            proposal = services.create_proposal(
+                _user(),
+                g.area,
+                services.ProposalDetails(
+                    title=form.title.data,
+                    ics_reference=form.ics_reference.data,
+                    owning_body=form.owning_body.data,
+                    summary_markdown=form.summary_markdown.data or "",
+                    source_links=form.links,
+                    response_deadline=form.deadline,
+                ),
+                _uploads(form.documents.name),
+                utcnow(),
+            )
+        except services.DocumentRefused as error:
+            abandon_changes()
+            form.documents.errors = [*form.documents.errors, error.message]
+        except DomainError as error:
+            abandon_changes()
+            form.form_errors.append(error.message)
+        else:
+            flash(f"The proposal {proposal.title} has been recorded.", "info")
+            return redirect(url_for(".proposal", proposal_id=proposal.id))
+    return render_template("positions/proposal_new.html", form=form)
+
+
+def _render_proposal(proposal: Proposal, document_form: Any = None) -> str:
+    readable = [
+        position
+        for position in proposal.positions
+        if permissions.can_read_position(current_user, position)
+    ]
+    can_add = permissions.can_add_documents(current_user, g.area)
+    return render_template(
+        "positions/proposal.html",
+        proposal=proposal,
+        positions=readable,
+        state=services.response_state(_user(), proposal),
+        document_form=document_form or (forms.DocumentForm() if can_add else None),
+        can_draft=permissions.can_create_position(current_user, g.area),
+    )
+
+
+@blueprint.get("/proposals/<int:proposal_id>")
+def proposal(proposal_id: int) -> str:
+    return _render_proposal(_proposal(proposal_id))
+
+
+@blueprint.post("/proposals/<int:proposal_id>/documents")
+def add_documents(proposal_id: int) -> str | Response:
+    proposal = _proposal(proposal_id)
+    if not permissions.can_add_documents(current_user, g.area):
+        abort(403)
+    form = forms.DocumentForm()
+    if form.validate_on_submit():
+        try:
+            services.attach_documents(_user(), proposal, _uploads(form.attachments.name), utcnow())
+        except DomainError as error:
+            abandon_changes()
+            form.attachments.errors = [*form.attachments.errors, error.message]
+        else:
+            flash("The documents have been attached.", "info")
+            return redirect(url_for(".proposal", proposal_id=proposal.id))
+    return _render_proposal(_proposal(proposal_id), form)
+
+
+@blueprint.get("/proposals/<int:proposal_id>/documents/<int:document_id>")
+def document(proposal_id: int, document_id: int) -> Response:
+    proposal = _proposal(proposal_id)
+    stored = db.session.get(ProposalDocument, document_id)
+    if stored is None or stored.proposal_id != proposal.id:
+        abort(404)
+    path = services.document_path(stored)
+    if not path.is_file():
+        abort(404)
+    response = send_file(
+        path,
+        mimetype=stored.media_type,
+        as_attachment=True,
+        download_name=stored.filename,
+        conditional=False,
+        etag=False,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+# ----------------------------------------------------------------------------------------------
+# Drafts
+# ----------------------------------------------------------------------------------------------
+
+
+@blueprint.get("/positions")
+def positions() -> str:
+    readable = list(db.session.execute(services.readable_positions(_user(), g.area)).scalars())
+    for position in readable:
+        services.sync_with_vote(position, utcnow())
+    readable.sort(key=lambda position: position.latest.created_at, reverse=True)
+    return render_template(
+        "positions/positions.html",
+        positions=readable,
+        can_create=permissions.can_create_position(current_user, g.area),
+    )
+
+
+def _proposal_choices() -> list[SelectChoice]:
+    proposals = db.session.execute(
+        sa.select(Proposal)
+        .where(Proposal.area_id == g.area.id)
+        .order_by(Proposal.response_deadline.is_(None), Proposal.response_deadline)
+    ).scalars()
+    return [SelectChoice("", "It does not answer an ICS proposal")] + [
+        SelectChoice(str(proposal.id), proposal.title) for proposal in proposals
+    ]
+
+
+@blueprint.route("/positions/new", methods=["GET", "POST"])
+def new_position() -> str | Response:
+    if not permissions.can_create_position(current_user, g.area):
+        abort(403)
+    tiers = permissions.tiers_for_new_position(current_user, g.area)
+    if request.method == "POST":
+        form = forms.PositionForm()
+    else:
+        answering = request.args.get("proposal", "")
+        form = forms.PositionForm(data={"tier": Tier.GROUP.value, "proposal": answering})
+    form.tier.choices = [SelectChoice(tier.value, tier.label) for tier in tiers]
+    form.proposal.choices = _proposal_choices()
+    if form.validate_on_submit():
+        answers = _proposal(int(form.proposal.data)) if form.proposal.data else None
+        try:
+            position = services.create_position(
+                _user(),
+                g.area,
+                title=form.title.data,
+                body_markdown=form.body_markdown.data,
+                tier=Tier(form.tier.data),
+                proposal=answers,
+                now=utcnow(),
+            )
+        except DomainError as error:
+            abandon_changes()
+            form.form_errors.append(error.message)
+        else:
+            flash("The draft has been saved as revision 1. You lead it.", "info")
+            return redirect(url_for(".position", position_id=position.id))
+    return render_template(
+        "positions/position_new.html", form=form, tier_hints={t.value: TIER_HINTS[t] for t in tiers}
+    )
+
+
+def _paragraph_choices(position: Position, *, whole: bool) -> list[SelectChoice]:
+    choices = [SelectChoice("", "The whole draft")] if whole else []
+    for index, paragraph in enumerate(markdown_paragraphs(position.latest.body_markdown)):
+        excerpt = " ".join(paragraph.split())
+        excerpt = excerpt if len(excerpt) <= 60 else excerpt[:57].rstrip() + "…"
+        choices.append(SelectChoice(str(index), f"Paragraph {index + 1}: {excerpt}"))
+    return choices
+
+
+def _comment_form(position: Position, formdata: bool = False) -> forms.CommentForm:
+    form = forms.CommentForm() if formdata else forms.CommentForm(formdata=None)
+    form.comment_paragraph.choices = _paragraph_choices(position, whole=True)
+    return form
+
+
+def _amendment_form(position: Position, formdata: bool = False) -> forms.AmendmentForm:
+    form = forms.AmendmentForm() if formdata else forms.AmendmentForm(formdata=None)
+    form.amendment_paragraph.choices = [
+        SelectChoice("", "Choose a paragraph"),
+        *_paragraph_choices(position, whole=False),
+    ]
+    return form
+
+
+def _lead_form(position: Position, formdata: bool = False) -> forms.LeadForm:
+    form = forms.LeadForm() if formdata else forms.LeadForm(formdata=None)
+    form.lead.choices = [SelectChoice("", "Choose a member")] + [
+        SelectChoice(str(user.id), user.name)
+        for user in services.possible_leads(position)
+        if user.id != position.lead_id
+    ]
+    return form
+
+
+def _statement_of(position: Position) -> Statement | None:
+    """The statement the position became, if the reader may read it."""
+    statement = db.session.execute(
+        sa.select(Statement)
+        .where(Statement.position_id == position.id)
+        .order_by(Statement.published_at.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if statement is None or not statement_permissions.can_read_statement(_user(), statement):
+        return None
+    return statement
+
+
+def _render_position(position: Position, status: int = 200, **given: Any) -> tuple[str, int]:
+    user = _user()
+    can_lead = permissions.can_lead(user, position)
+    amendments = services.position_amendments(position)
+    comments = services.position_comments(position)
+    rejecting = given.get("rejecting")
+    context = {
+        "position": position,
+        "paragraphs": markdown_paragraphs(position.latest.body_markdown),
+        "comments": comments,
+        "open_comments": [c for c in comments if c.resolved_at is None],
+        "amendments": amendments,
+        "needs_behind": needs_services.needs_behind(user, position),
+        "can_publish": statement_permissions.can_publish(user, position.area),
+        "statement": _statement_of(position),
+        "amendment_changes": {
+            a.id: diff.compare_words(services.original_paragraph(a), a.replacement_markdown)
+            for a in amendments
+        },
+        "outcomes": {a.id: services.amendment_vote_outcome(a) for a in amendments},
+        "can_lead": can_lead,
+        "is_officer": permissions.is_officer(user, g.area),
+        "can_edit": permissions.can_edit(user, position),
+        "can_open_vote": permissions.can_open_vote(user, position),
+        "can_return": permissions.can_return_to_drafting(user, position),
+        "now": utcnow(),
+        "comment_form": given.get("comment_form")
+        or (_comment_form(position) if permissions.can_comment(user, position) else None),
+        "amendment_form": given.get("amendment_form")
+        or (
+            _amendment_form(position) if permissions.can_propose_amendment(user, position) else None
+        ),
+        "reject_form": given.get("reject_form"),
+        "reject_form_blank": forms.RejectForm(formdata=None),
+        "rejecting": rejecting,
+        "consultation_form": given.get("consultation_form")
+        or (
+            forms.ConsultationForm(formdata=None)
+            if permissions.can_open_consultation(user, position)
+            else None
+        ),
+        "lead_form": given.get("lead_form")
+        or (_lead_form(position) if permissions.can_reassign_lead(user, position) else None),
+        "can_decide": {
+            a.id: permissions.can_decide_amendment(user, a, position) for a in amendments
+        },
+        "can_put_to_vote": {
+            a.id: permissions.can_put_amendment_to_vote(user, a, position) for a in amendments
+        },
+    }
+    return render_template("positions/position.html", **context), status
+
+
+@blueprint.get("/positions/<int:position_id>")
+def position(position_id: int) -> tuple[str, int]:
+    return _render_position(_position(position_id))
+
+
+def _conflict_view(conflict: services.EditConflict) -> dict[str, Any]:
+    base, latest = conflict.base, conflict.latest
+    return {
+        "base": base,
+        "latest": latest,
+        "rows": diff.compare(base.body_markdown, latest.body_markdown),
+        "title_change": (
+            diff.compare_words(base.title, latest.title) if base.title != latest.title else None
+        ),
+    }
+
+
+@blueprint.route("/positions/<int:position_id>/edit", methods=["GET", "POST"])
+def edit(position_id: int) -> str | Response:
+    position = _position(position_id)
+    if not permissions.can_lead(current_user, position):
+        abort(403)
+    if position.state not in permissions.OPEN_FOR_CHANGES:
+        flash("The text cannot change now: " + _why_frozen(position), "error")
+        return redirect(url_for(".position", position_id=position.id))
+    latest = position.latest
+    if request.method == "POST":
+        form = forms.EditForm()
+    else:
+        form = forms.EditForm(
+            data={
+                "title": latest.title,
+                "body_markdown": latest.body_markdown,
+                "base_revision": str(latest.number),
+            }
+        )
+    conflict = None
+    if form.validate_on_submit():
+        base_number = form.base_number()
+        if base_number is None:
+            abort(400)
+        try:
+            revision = services.save_revision(
+                _user(),
+                position,
+                base_number=base_number,
+                title=form.title.data,
+                body_markdown=form.body_markdown.data,
+                now=utcnow(),
+            )
+        except services.EditConflict as error:
+            abandon_changes()
+            conflict = _conflict_view(error)
+            form.form_errors.append(error.message)
+            # The next save starts from what the user has now been shown.
+            form.base_revision.data = str(error.latest.number)
+        except DomainError as error:
+            abandon_changes()
+            form.form_errors.append(error.message)
+        else:
+            flash(f"Saved as revision {revision.number}.", "info")
+            return redirect(url_for(".position", position_id=position.id))
+    return render_template("positions/edit.html", position=position, form=form, conflict=conflict)
+
+
+def _why_frozen(position: Position) -> str:
+    if position.state is PositionState.VOTING:
+        return "the vote on it is open."
+    if position.state is PositionState.NOT_AGREED:
+        return "it was not agreed; return it to drafting for another round first."
+    return "it has been agreed."
+
+
+@blueprint.get("/positions/<int:position_id>/history")
+def history(position_id: int) -> str:
+    position = _position(position_id)
+    latest = position.latest.number
+    to_number = request.args.get("to", type=int) or latest
+    from_number = request.args.get("from", type=int) or max(1, to_number - 1)
+    old = services.revision_numbered(position, from_number)
+    new = services.revision_numbered(position, to_number)
+    if old is None or new is None:
+        abort(404)
+    return render_template(
+        "positions/history.html",
+        position=position,
+        old=old,
+        new=new,
+        rows=diff.compare(old.body_markdown, new.body_markdown),
+        title_change=diff.compare_words(old.title, new.title) if old.title != new.title else None,
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Comments and amendments
+# ----------------------------------------------------------------------------------------------
+
+
+@blueprint.post("/positions/<int:position_id>/comments")
+def comment(position_id: int) -> str | Response | tuple[str, int]:
+    position = _position(position_id)
+    if not permissions.can_participate(current_user, position):
+        abort(403)
+    form = _comment_form(position, formdata=True)
+    if form.validate_on_submit():
+        try:
+            services.add_comment(
+                _user(),
+                position,
+                body_markdown=form.comment_body.data,
+                paragraph_index=form.paragraph_index(),
+                now=utcnow(),
+            )
+        except DomainError as error:
+            abandon_changes()
+            form.form_errors.append(error.message)
+        else:
+            flash("Your comment has been added.", "info")
+            return redirect(url_for(".position", position_id=position.id, _anchor="comments"))
+    return _render_position(_position(position_id), comment_form=form)
+
+
+@blueprint.post("/positions/<int:position_id>/comments/<int:comment_id>/resolve")
+def resolve_comment(position_id: int, comment_id: int) -> Response:
+    position = _position(position_id)
+    found = _comment(position, comment_id)
+    if not permissions.can_lead(current_user, position):
+        abort(403)
+    _confirmed()
+    try:
+        services.resolve_comment(_user(), position, found, utcnow())
+    except DomainError as error:
+        abandon_changes()
+        flash(error.message, "error")
+    else:
+        flash("The comment has been marked as resolved.", "info")
+    return redirect(url_for(".position", position_id=position.id, _anchor="comments"))
+
+
+@blueprint.post("/positions/<int:position_id>/amendments")
+def propose_amendment(position_id: int) -> str | Response | tuple[str, int]:
+    position = _position(position_id)
+    if not permissions.can_participate(current_user, position):
+        abort(403)
+    form = _amendment_form(position, formdata=True)
+    if form.validate_on_submit():
+        try:
+            services.propose_amendment(
+                _user(),
+                position,
+                paragraph_index=int(form.amendment_paragraph.data),
+                replacement_markdown=form.replacement.data,
+                reason=form.reason.data,
+                now=utcnow(),
+            )
+        except DomainError as error:
+            abandon_changes()
+            form.form_errors.append(error.message)
+        else:
+            flash("Your amendment has been proposed to the drafting lead.", "info")
+            return redirect(url_for(".position", position_id=position.id, _anchor="amendments"))
+    return _render_position(_position(position_id), amendment_form=form)
+
+
+@blueprint.post("/positions/<int:position_id>/amendments/<int:amendment_id>/accept")
+def accept_amendment(position_id: int, amendment_id: int) -> Response:
+    position = _position(position_id)
+    amendment = _amendment(position, amendment_id)
+    if not permissions.can_lead(current_user, position):
+        abort(403)
+    _confirmed()
+    try:
+        revision = services.accept_amendment(_user(), position, amendment, utcnow())
+    except DomainError as error:
+        abandon_changes()
+        flash(error.message, "error")
+    else:
+        flash(f"The amendment has been accepted as revision {revision.number}.", "info")
+    return redirect(url_for(".position", position_id=position.id, _anchor="amendments"))
+
+
+@blueprint.post("/positions/<int:position_id>/amendments/<int:amendment_id>/reject")
+def reject_amendment(position_id: int, amendment_id: int) -> str | Response | tuple[str, int]:
+    position = _position(position_id)
+    amendment = _amendment(position, amendment_id)
+    if not permissions.can_lead(current_user, position):
+        abort(403)
+    form = forms.RejectForm()
+    # The id the reason box has on the page, for the error summary's link.
+    form.rejection_reason.id = f"rejection-reason-{amendment.id}"
+    if form.validate_on_submit():
+        try:
+            services.reject_amendment(
+                _user(), position, amendment, form.rejection_reason.data, utcnow()
+            )
+        except DomainError as error:
+            abandon_changes()
+            form.form_errors.append(error.message)
+        else:
+            flash("The amendment has been rejected.", "info")
+            return redirect(url_for(".position", position_id=position.id, _anchor="amendments"))
+    return _render_position(_position(position_id), reject_form=form, rejecting=amendment.id)
+
+
+def _vote_form() -> forms.VoteRulesForm:
+    if request.method == "POST":
+        return forms.VoteRulesForm()
+    return forms.VoteRulesForm(data=forms.new_vote_rules_data(utcnow()))
+
+
+@blueprint.route(
+    "/positions/<int:position_id>/amendments/<int:amendment_id>/vote", methods=["GET", "POST"]
+)
+def amendment_vote(position_id: int, amendment_id: int) -> str | Response:
+    position = _position(position_id)
+    amendment = _amendment(position, amendment_id)
+    if not permissions.can_put_amendment_to_vote(current_user, amendment, position):
+        abort(403)
+    form = _vote_form()
+    if form.validate_on_submit():
+        try:
+            vote = services.put_amendment_to_vote(
+                _user(), position, amendment, form.settings(), utcnow()
+            )
+        except DomainError as error:
+            abandon_changes()
+            form.form_errors.append(error.message)
+        else:
+            flash(f"The amendment has been put to the vote: {vote.title}.", "info")
+            return redirect(url_for(".position", position_id=position.id, _anchor="amendments"))
+    return render_template(
+        "positions/vote_form.html",
+        position=position,
+        amendment=amendment,
+        original=services.original_paragraph(amendment),
+        question=services.amendment_question(amendment),
+        form=form,
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Workflow
+# ----------------------------------------------------------------------------------------------
+
+
+@blueprint.post("/positions/<int:position_id>/consultation")
+def open_consultation(position_id: int) -> str | Response | tuple[str, int]:
+    position = _position(position_id)
+    if not permissions.can_lead(current_user, position):
+        abort(403)
+    form = forms.ConsultationForm()
+    if form.validate_on_submit():
+        assert form.ends_at is not None
+        try:
+            services.open_consultation(_user(), position, form.ends_at, utcnow())
+        except DomainError as error:
+            abandon_changes()
+            form.form_errors.append(error.message)
+        else:
+            flash("The consultation is open: members can comment and propose amendments.", "info")
+            return redirect(url_for(".position", position_id=position.id))
+    return _render_position(_position(position_id), consultation_form=form)
+
+
+@blueprint.route("/positions/<int:position_id>/vote", methods=["GET", "POST"])
+def open_vote(position_id: int) -> str | Response:
+    position = _position(position_id)
+    if not permissions.can_open_vote(current_user, position):
+        abort(403)
+    form = _vote_form()
+    if form.validate_on_submit():
+        try:
+            vote = services.open_position_vote(_user(), position, form.settings(), utcnow())
+        except DomainError as error:
+            abandon_changes()
+            form.form_errors.append(error.message)
+        else:
+            flash(
+                f"The vote on revision {position.voted_revision_number} is open until "
+                f"{london_datetime(vote.closes_at)}. The text cannot change while it is open.",
+                "info",
+            )
+            return redirect(url_for(".position", position_id=position.id))
+    return render_template("positions/vote_form.html", position=position, amendment=None, form=form)
+
+
+@blueprint.post("/positions/<int:position_id>/redraft")
+def return_to_drafting(position_id: int) -> Response:
+    position = _position(position_id)
+    if not permissions.can_lead(current_user, position):
+        abort(403)
+    _confirmed()
+    try:
+        services.return_to_drafting(_user(), position, utcnow())
+    except DomainError as error:
+        abandon_changes()
+        flash(error.message, "error")
+    else:
+        flash("The position is back in drafting for another round.", "info")
+    return redirect(url_for(".position", position_id=position.id))
+
+
+@blueprint.post("/positions/<int:position_id>/lead")
+def change_lead(position_id: int) -> str | Response | tuple[str, int]:
+    position = _position(position_id)
+    if not permissions.can_reassign_lead(current_user, position):
+        abort(403)
+    form = _lead_form(position, formdata=True)
+    if form.validate_on_submit() and form.lead.data:
+        new_lead = db.session.get(User, int(form.lead.data))
+        if new_lead is None:
+            abort(404)
+        try:
+            services.reassign_lead(_user(), position, new_lead)
+        except DomainError as error:
+            abandon_changes()
+            form.form_errors.append(error.message)
+        else:
+            flash(f"{new_lead.name} now leads this draft.", "info")
+            return redirect(url_for(".position", position_id=position.id))
+    elif not form.lead.errors:
+        form.lead.errors = ["Choose the new drafting lead"]
+    return _render_position(_position(position_id), lead_form=form)

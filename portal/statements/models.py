@@ -1,0 +1,121 @@
+"""Published statements of the group, their signatories and the ICS's responses."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.database import UTCDateTime, enum_column, utcnow
+from portal.extensions import db
+from portal.organisations.models import Area, Organisation
+from portal.positions.models import Position, Revision, Tier
+
+
+class StatementState(enum.Enum):
+    PUBLISHED = "published"
+    SUPERSEDED = "superseded"
+    WITHDRAWN = "withdrawn"
+
+
+class SignatoryChoice(enum.Enum):
+    """Which organisations sign: those that voted for, or every organisation that could vote."""
+
+    VOTED_FOR = "voted_for"
+    ALL = "all"
+
+
+class Statement(db.Model):
+    """An agreed revision made public with a permanent reference such as ``GPV-2026-014``."""
+
+    __tablename__ = "statements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(sa.ForeignKey("areas.id", ondelete="RESTRICT"))
+    reference: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    position_id: Mapped[int] = mapped_column(sa.ForeignKey("positions.id", ondelete="RESTRICT"))
+    revision_id: Mapped[int] = mapped_column(sa.ForeignKey("revisions.id", ondelete="RESTRICT"))
+    vote_id: Mapped[int | None] = mapped_column(sa.ForeignKey("votes.id", ondelete="RESTRICT"))
+    proposal_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("proposals.id", ondelete="SET NULL")
+    )
+    # Copies, so the statement reads the same forever whatever happens to the draft.
+    title: Mapped[str] = mapped_column(sa.String(200))
+    body_markdown: Mapped[str] = mapped_column(sa.Text())
+    provenance: Mapped[str] = mapped_column(sa.Text())
+    tier: Mapped[Tier] = mapped_column(enum_column(Tier, "tier"))
+    signatories_choice: Mapped[SignatoryChoice] = mapped_column(
+        enum_column(SignatoryChoice, "signatory_choice")
+    )
+    state: Mapped[StatementState] = mapped_column(
+        enum_column(StatementState, "statement_state"), default=StatementState.PUBLISHED
+    )
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    published_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    superseded_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("statements.id", ondelete="SET NULL")
+    )
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    end_reason: Mapped[str | None] = mapped_column(sa.Text())
+
+    area: Mapped[Area] = relationship()
+    position: Mapped[Position] = relationship()
+    revision: Mapped[Revision] = relationship()
+    vote = relationship("Vote")
+    proposal = relationship("Proposal")
+    superseded_by: Mapped[Statement | None] = relationship(remote_side=[id])
+    signatories: Mapped[list[StatementSignatory]] = relationship(
+        back_populates="statement", cascade="all, delete-orphan", order_by="StatementSignatory.id"
+    )
+    responses: Mapped[list[IcsResponse]] = relationship(
+        back_populates="statement", cascade="all, delete-orphan", order_by="IcsResponse.id"
+    )
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "state = 'published' OR (ended_at IS NOT NULL AND end_reason IS NOT NULL)",
+            name="ending_has_reason",
+        ),
+        sa.CheckConstraint(
+            "state <> 'superseded' OR superseded_by_id IS NOT NULL",
+            name="superseded_names_successor",
+        ),
+        sa.Index("ix_statements_area_id_published_at", "area_id", "published_at"),
+    )
+
+
+class StatementSignatory(db.Model):
+    __tablename__ = "statement_signatories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(sa.ForeignKey("statements.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"))
+    # Copies at publication, as a letter's signature block would be.
+    name: Mapped[str] = mapped_column(sa.String(200))
+    kind: Mapped[str] = mapped_column(sa.String(12))
+    ods_code: Mapped[str] = mapped_column(sa.String(12))
+
+    statement: Mapped[Statement] = relationship(back_populates="signatories")
+    organisation: Mapped[Organisation] = relationship()
+
+    __table_args__ = (sa.UniqueConstraint("statement_id", "organisation_id"),)
+
+
+class IcsResponse(db.Model):
+    """What the ICS did in answer to a statement ("you said, we did")."""
+
+    __tablename__ = "ics_responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(sa.ForeignKey("statements.id", ondelete="CASCADE"))
+    body_markdown: Mapped[str] = mapped_column(sa.Text())
+    responded_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    statement: Mapped[Statement] = relationship(back_populates="responses")

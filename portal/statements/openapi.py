@@ -1,0 +1,313 @@
+"""The OpenAPI 3.1 description of the statements API, written by hand.
+
+The schemas are JSON Schema (draft 2020-12, the dialect of OpenAPI 3.1) and the tests validate
+every response of the API against them, so the document cannot drift from what is served.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+MAX_PER_PAGE = 100
+REFERENCE_PATTERN = "^GPV-[0-9]{4}-[0-9]{3,}$"
+SESSION_COOKIE = "gpcv_session"
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+URI = {"type": "string", "format": "uri"}
+DATE_TIME = {"type": "string", "format": "date-time"}
+
+SCHEMAS: dict[str, Any] = {
+    "Statement": {
+        "type": "object",
+        "description": (
+            "A published statement of a GP leadership group. It is never edited: a statement "
+            "that no longer stands is superseded or withdrawn, and stays readable."
+        ),
+        "additionalProperties": False,
+        "required": [
+            "reference",
+            "url",
+            "pdf_url",
+            "title",
+            "status",
+            "tier",
+            "area",
+            "published_at",
+            "ended_at",
+            "end_reason",
+            "superseded_by",
+            "proposal",
+            "signatories_choice",
+            "signatories",
+            "body_markdown",
+            "body_html",
+            "provenance",
+            "responses",
+        ],
+        "properties": {
+            "reference": {
+                "type": "string",
+                "pattern": REFERENCE_PATTERN,
+                "description": "Permanent reference: year of publication and a number.",
+                "examples": ["GPV-2026-014"],
+            },
+            "url": {**URI, "description": "The statement's permanent page."},
+            "pdf_url": {**URI, "description": "The statement as a PDF letter."},
+            "title": {"type": "string", "minLength": 1, "maxLength": 200},
+            "status": {"enum": ["published", "superseded", "withdrawn"]},
+            "tier": {
+                "enum": ["public", "ics", "group", "lmc"],
+                "description": "Who may read it: anyone, ICS readers, the group, LMC officers.",
+            },
+            "area": _ref("Area"),
+            "published_at": DATE_TIME,
+            "ended_at": _nullable(DATE_TIME),
+            "end_reason": {
+                "type": ["string", "null"],
+                "description": "Why it was withdrawn, or what replaced it.",
+            },
+            "superseded_by": {
+                "type": ["string", "null"],
+                "pattern": REFERENCE_PATTERN,
+                "description": "The replacing statement, when it is one you may read.",
+            },
+            "proposal": _nullable(_ref("Proposal")),
+            "signatories_choice": {
+                "enum": ["voted_for", "all"],
+                "description": "Signed by the organisations that voted for, or by all that "
+                "could vote.",
+            },
+            "signatories": {"type": "array", "items": _ref("Signatory")},
+            "body_markdown": {"type": "string"},
+            "body_html": {
+                "type": "string",
+                "description": "The body rendered from Markdown and sanitised.",
+            },
+            "provenance": {
+                "type": "string",
+                "description": "How it was agreed, from the stored vote result and electorate.",
+            },
+            "responses": {"type": "array", "items": _ref("IcsResponse")},
+        },
+    },
+    "StatementList": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": [
+            "items",
+            "page",
+            "per_page",
+            "total",
+            "pages",
+            "self",
+            "first",
+            "last",
+            "next",
+            "prev",
+        ],
+        "properties": {
+            "items": {"type": "array", "items": _ref("Statement"), "maxItems": MAX_PER_PAGE},
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
+            "total": {"type": "integer", "minimum": 0},
+            "pages": {"type": "integer", "minimum": 1},
+            "self": URI,
+            "first": URI,
+            "last": URI,
+            "next": {**_nullable(URI), "description": "The next page, or null on the last."},
+            "prev": {**_nullable(URI), "description": "The previous page, or null on the first."},
+        },
+    },
+    "Error": {
+        "type": "object",
+        "description": "Problem details (RFC 9457).",
+        "additionalProperties": False,
+        "required": ["type", "title", "status", "detail"],
+        "properties": {
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+            "status": {"type": "integer", "minimum": 400, "maximum": 599},
+            "detail": {"type": "string"},
+        },
+    },
+    "Area": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["slug", "name"],
+        "properties": {"slug": {"type": "string"}, "name": {"type": "string"}},
+    },
+    "Proposal": {
+        "type": "object",
+        "description": "The ICS proposal the statement answers.",
+        "additionalProperties": False,
+        "required": ["title", "ics_reference", "owning_body"],
+        "properties": {
+            "title": {"type": "string"},
+            "ics_reference": {"type": ["string", "null"]},
+            "owning_body": {"type": "string"},
+        },
+    },
+    "Signatory": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["name", "kind", "ods_code"],
+        "properties": {
+            "name": {"type": "string"},
+            "kind": {"enum": ["practice", "pcn", "federation", "lmc"]},
+            "ods_code": {"type": "string"},
+        },
+    },
+    "IcsResponse": {
+        "type": "object",
+        "description": 'What the ICS did in answer ("you said, we did").',
+        "additionalProperties": False,
+        "required": ["body_markdown", "body_html", "recorded_at"],
+        "properties": {
+            "body_markdown": {"type": "string"},
+            "body_html": {"type": "string"},
+            "recorded_at": DATE_TIME,
+        },
+    },
+}
+
+
+def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema,
+    }
+
+
+def _json(schema: str, description: str, media_type: str = "application/json") -> dict[str, Any]:
+    return {"description": description, "content": {media_type: {"schema": _ref(schema)}}}
+
+
+PROBLEM = "application/problem+json"
+
+
+def _paths() -> dict[str, Any]:
+    return {
+        "/statements": {
+            "get": {
+                "operationId": "listStatements",
+                "summary": "Statements you may read, newest first, a page at a time",
+                "parameters": [
+                    _query("q", "Words in the title or body (any case).", {"type": "string"}),
+                    _query(
+                        "proposal",
+                        "Only statements answering this proposal (its number).",
+                        {"type": "integer", "minimum": 1},
+                    ),
+                    _query(
+                        "from",
+                        "Published on or after this day (London time).",
+                        {"type": "string", "format": "date"},
+                    ),
+                    _query(
+                        "to",
+                        "Published on or before this day (London time).",
+                        {"type": "string", "format": "date"},
+                    ),
+                    _query(
+                        "status",
+                        "Only statements in this state.",
+                        {"enum": ["published", "superseded", "withdrawn"]},
+                    ),
+                    _query("area", "Only statements of this area (its slug).", {"type": "string"}),
+                    _query("page", "Page number.", {"type": "integer", "minimum": 1, "default": 1}),
+                    _query(
+                        "per_page",
+                        "Statements per page.",
+                        {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 20},
+                    ),
+                ],
+                "responses": {
+                    "200": {
+                        **_json("StatementList", "A page of statements."),
+                        "headers": {
+                            "Link": {
+                                "description": 'Links to other pages (RFC 8288): rel="next", '
+                                '"prev", "first", "last" and "self".',
+                                "schema": {"type": "string"},
+                            }
+                        },
+                    },
+                    "400": _json("Error", "A query parameter is not valid.", PROBLEM),
+                },
+            }
+        },
+        "/statements/{reference}": {
+            "get": {
+                "operationId": "getStatement",
+                "summary": "One statement",
+                "parameters": [
+                    {
+                        "name": "reference",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "pattern": REFERENCE_PATTERN},
+                    }
+                ],
+                "responses": {
+                    "200": _json("Statement", "The statement."),
+                    "404": _json("Error", "No such statement, or not one you may read.", PROBLEM),
+                },
+            }
+        },
+        "/openapi.json": {
+            "get": {
+                "operationId": "getOpenApiDocument",
+                "summary": "This document",
+                "responses": {
+                    "200": {
+                        "description": "The OpenAPI 3.1 document of this API.",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    }
+                },
+            }
+        },
+    }
+
+
+def document(server_url: str = "/api/v1", session_cookie: str = SESSION_COOKIE) -> dict[str, Any]:
+    """The OpenAPI 3.1 document, with the API's base address as its server."""
+    return {
+        "openapi": "3.1.0",
+        "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
+        "info": {
+            "title": "GP Collective Voice statements",
+            "version": "1.0.0",
+            "summary": "Read-only access to the published statements of GP leadership groups.",
+            "description": (
+                "Every request is a GET. Without a session you see public statements; signed "
+                "in to the portal (its session cookie), you also see the statements your roles "
+                "may read. A statement you may not read is answered 404, as if it did not exist."
+            ),
+        },
+        "servers": [{"url": server_url}],
+        "security": [{}, {"session": []}],
+        "paths": _paths(),
+        "components": {
+            "schemas": copy.deepcopy(SCHEMAS),
+            "securitySchemes": {
+                "session": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": session_cookie,
+                    "description": "The portal's session cookie, set by signing in.",
+                }
+            },
+        },
+    }

@@ -1,0 +1,397 @@
+"""Statements: the index with search, a statement's page and PDF, the Atom feed, and the
+officer's steps (publish, supersede, withdraw) and the ICS's response.
+
+Views are thin: find the statement among those the reader may read (404 otherwise, whoever
+asks), authorise the step (403 for what the reader may see but not do), validate the form and
+call one service. Statements have no area in their address: a statement's page shows its area
+in the header only to members of that area.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+from werkzeug.routing import BuildError
+
+from portal.accounts.models import Role
+from portal.database import utcnow
+from portal.errors import DomainError
+from portal.extensions import db
+from portal.http import abandon_changes
+from portal.organisations.permissions import OFFICER_ROLES, can_view_area, roles_in_area
+from portal.positions.models import Position, Tier
+from portal.statements import feed as atom
+from portal.statements import pdf, services
+from portal.statements import provenance as words
+from portal.statements.forms import (
+    STATE_LABELS,
+    FilterError,
+    PublishForm,
+    ResponseForm,
+    SupersedeForm,
+    WithdrawForm,
+    day_month_year,
+    filter_args,
+    filters_from_args,
+)
+from portal.statements.models import SignatoryChoice, Statement, StatementSignatory, StatementState
+from portal.statements.permissions import (
+    can_end,
+    can_publish,
+    can_read_statement,
+    can_respond,
+)
+from portal.voting.models import BallotSecrecy
+from portal.voting.permissions import can_see_results
+
+blueprint = Blueprint("statements", __name__, template_folder="templates")
+
+PER_PAGE = 20
+STATE_TAGS = {
+    StatementState.PUBLISHED: ("In force", "green"),
+    StatementState.SUPERSEDED: ("Superseded", "orange"),
+    StatementState.WITHDRAWN: ("Withdrawn", "red"),
+}
+KIND_HEADINGS = {
+    "lmc": "Local medical committee",
+    "federation": "GP federation",
+    "pcn": "Primary care networks",
+    "practice": "GP practices",
+}
+
+
+@blueprint.context_processor
+def _helpers() -> dict[str, Any]:
+    return {
+        "replaced_note": services.REPLACED,
+        "state_tags": STATE_TAGS,
+        "state_labels": STATE_LABELS,
+        "day_month_year": day_month_year,
+    }
+
+
+def _user() -> Any:
+    return current_user._get_current_object()
+
+
+def _show_area(area: Any) -> None:
+    """Members of the statement's area see it in the header; nobody else is told about it."""
+    if can_view_area(current_user, area):
+        g.area = area
+
+
+def _statement(reference: str) -> Statement:
+    statement = services.find(reference, current_user)
+    if statement is None:
+        abort(404)
+    _show_area(statement.area)
+    return statement
+
+
+def _page_number() -> int:
+    text = request.args.get("page", "1")
+    return int(text) if text.isdigit() and 0 < len(text) < 7 and int(text) > 0 else 1
+
+
+def _may_publish_somewhere() -> bool:
+    if not current_user.is_authenticated:
+        return False
+    return any(membership.role in OFFICER_ROLES for membership in current_user.memberships)
+
+
+def _pagination(result: services.Page, args: dict[str, str]) -> dict[str, Any] | None:
+    if result.pages <= 1:
+        return None
+
+    def link(number: int) -> str:
+        return url_for("statements.index", **args, page=number)
+
+    items = [
+        {"number": number, "href": link(number), "current": number == result.page}
+        for number in range(1, result.pages + 1)
+        if abs(number - result.page) <= 2 or number in (1, result.pages)
+    ]
+    with_gaps: list[dict[str, Any]] = []
+    for item in items:
+        if with_gaps and item["number"] - with_gaps[-1]["number"] > 1:
+            with_gaps.append({"ellipsis": True, "number": 0})
+        with_gaps.append(item)
+    return {
+        "items": with_gaps,
+        "previous": {"href": link(result.page - 1)} if result.has_previous else None,
+        "next": {"href": link(result.page + 1)} if result.has_next else None,
+    }
+
+
+@blueprint.get("/statements")
+def index() -> str:
+    problem = None
+    try:
+        filters = filters_from_args(request.args, lenient=True)
+    except FilterError as error:
+        problem = {"text": str(error), "href": f"#{error.field}"}
+        filters = services.Filters()
+    result = services.paginate(services.search(current_user, filters), _page_number(), PER_PAGE)
+    args = filter_args(filters)
+    return render_template(
+        "statements/index.html",
+        result=result,
+        filters=filters,
+        problem=problem,
+        proposals=services.answered_proposals(current_user),
+        areas=services.areas_with_statements(current_user),
+        states=list(StatementState),
+        pagination=_pagination(result, args),
+        feed_url=url_for(
+            "statements.feed", **filter_args(services.Filters(area_slug=filters.area_slug))
+        ),
+        may_publish=_may_publish_somewhere(),
+        api_url=_api_url(),
+    )
+
+
+def _api_url() -> str | None:
+    """The API's description, when the API is registered alongside these pages."""
+    try:
+        return url_for("statements_api.openapi")
+    except BuildError:
+        return None
+
+
+def _grouped(signatories: Sequence[StatementSignatory]) -> list[tuple[str, list[Any]]]:
+    groups: dict[str, list[Any]] = {}
+    for signatory in signatories:
+        groups.setdefault(signatory.kind, []).append(signatory)
+    return [(KIND_HEADINGS[kind], groups[kind]) for kind in KIND_HEADINGS if kind in groups]
+
+
+def _readable(statements: Sequence[Statement]) -> list[Statement]:
+    return [s for s in statements if can_read_statement(current_user, s)]
+
+
+def _letter_context(statement: Statement) -> dict[str, Any]:
+    successor = statement.superseded_by
+    replaced = db.session.execute(
+        sa.select(Statement)
+        .where(Statement.superseded_by_id == statement.id)
+        .order_by(Statement.published_at)
+    ).scalars()
+    vote = statement.vote
+    return {
+        "statement": statement,
+        "successor": (
+            successor if successor and can_read_statement(current_user, successor) else None
+        ),
+        "replaced": _readable(list(replaced)),
+        "signatory_groups": _grouped(statement.signatories),
+        "results_url": (
+            url_for("voting.results", area_slug=statement.area.slug, vote_id=vote.id)
+            if vote is not None and can_see_results(current_user, vote)
+            else None
+        ),
+        "vote": vote,
+        "tier_label": statement.tier.label,
+    }
+
+
+@blueprint.get("/statements/<reference>")
+def statement(reference: str) -> str:
+    found = _statement(reference)
+    return render_template(
+        "statements/statement.html",
+        **_letter_context(found),
+        may_end=can_end(current_user, found) and found.state is StatementState.PUBLISHED,
+        may_respond=can_respond(current_user, found)
+        and found.state is not StatementState.WITHDRAWN,
+    )
+
+
+@blueprint.get("/statements/<reference>.pdf")
+def statement_pdf(reference: str) -> Response:
+    found = _statement(reference)
+    document = pdf.render_statement(_letter_context(found))
+    return Response(
+        document,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{found.reference}.pdf"'},
+    )
+
+
+@blueprint.get("/statements.atom")
+def feed() -> Response:
+    try:
+        filters = filters_from_args(request.args)
+    except FilterError as error:
+        abort(400, description=str(error))
+    statements = list(
+        db.session.execute(services.search(current_user, filters).limit(atom.MAX_ENTRIES)).scalars()
+    )
+    return Response(
+        atom.build_feed(statements, self_url=request.url, area_slug=filters.area_slug),
+        mimetype="application/atom+xml",
+        headers={"Vary": "Cookie"},
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Publishing (LMC officers and area administrators)
+# ----------------------------------------------------------------------------------------------
+
+
+@blueprint.get("/statements/publish")
+@login_required
+def publish_list() -> str:
+    if not _may_publish_somewhere():
+        abort(404)
+    return render_template(
+        "statements/publish_list.html", positions=services.publishable_positions(_user())
+    )
+
+
+def _position(position_id: int) -> Position:
+    position = db.session.get(Position, position_id)
+    if position is None or not can_publish(current_user, position.area):
+        abort(404)
+    g.area = position.area
+    return position
+
+
+@blueprint.route("/statements/publish/<int:position_id>", methods=["GET", "POST"])
+@login_required
+def publish(position_id: int) -> str | Response:
+    position = _position(position_id)
+    form = PublishForm()
+    if request.method == "GET":
+        form.tier.data = position.tier.value
+        form.signatories.data = SignatoryChoice.ALL.value
+    try:
+        vote = services.check_publishable(position)
+    except DomainError as error:
+        return render_template(
+            "statements/publish.html", position=position, form=None, problem=error.message
+        )
+    if form.validate_on_submit():
+        try:
+            published = services.publish(
+                _user(),
+                position,
+                Tier(form.tier.data),
+                SignatoryChoice(form.signatories.data),
+                utcnow(),
+            )
+        except DomainError as error:
+            abandon_changes()
+            form.form_errors.append(error.message)
+        else:
+            flash(f"Statement {published.reference} is published.", "success")
+            return redirect(url_for("statements.statement", reference=published.reference))
+    secret = vote.secrecy is BallotSecrecy.SECRET
+    return render_template(
+        "statements/publish.html",
+        position=position,
+        form=form,
+        problem=None,
+        revision=position.voted_revision,
+        vote=vote,
+        secret=secret,
+        provenance=words.provenance(services.vote_facts(vote)),
+        signing_all=len(services.signatory_members(vote, SignatoryChoice.ALL)),
+        signing_for=(
+            None if secret else len(services.signatory_members(vote, SignatoryChoice.VOTED_FOR))
+        ),
+        secret_message=services.UNKNOWN_SUPPORTERS,
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Superseding, withdrawing and the ICS's response
+# ----------------------------------------------------------------------------------------------
+
+
+def _ending(reference: str) -> Statement:
+    found = _statement(reference)
+    if not can_end(current_user, found):
+        abort(403)
+    return found
+
+
+@blueprint.route("/statements/<reference>/supersede", methods=["GET", "POST"])
+@login_required
+def supersede(reference: str) -> str | Response:
+    found = _ending(reference)
+    candidates = _readable(services.successor_candidates(found))
+    candidates = [c for c in candidates if services.is_later(c, found)]
+    form = SupersedeForm()
+    form.successor.choices = [("", "Choose a statement")] + [
+        (c.reference, f"{c.reference}: {c.title}") for c in candidates
+    ]
+    if found.state is StatementState.PUBLISHED and form.validate_on_submit():
+        successor = next((c for c in candidates if c.reference == form.successor.data), None)
+        if successor is None:
+            form.successor.errors = ["Choose the statement that replaces it"]
+        else:
+            try:
+                services.supersede(_user(), found, successor, form.note.data or "", utcnow())
+            except DomainError as error:
+                abandon_changes()
+                form.form_errors.append(error.message)
+            else:
+                flash(f"{found.reference} is marked as replaced by {successor.reference}.")
+                return redirect(url_for("statements.statement", reference=found.reference))
+    return render_template(
+        "statements/supersede.html", statement=found, form=form, candidates=candidates
+    )
+
+
+@blueprint.route("/statements/<reference>/withdraw", methods=["GET", "POST"])
+@login_required
+def withdraw(reference: str) -> str | Response:
+    found = _ending(reference)
+    form = WithdrawForm()
+    if found.state is StatementState.PUBLISHED and form.validate_on_submit():
+        try:
+            services.withdraw(_user(), found, form.reason.data or "", utcnow())
+        except DomainError as error:
+            abandon_changes()
+            form.form_errors.append(error.message)
+        else:
+            flash(f"{found.reference} is withdrawn. It can still be read, with your reason.")
+            return redirect(url_for("statements.statement", reference=found.reference))
+    return render_template("statements/withdraw.html", statement=found, form=form)
+
+
+@blueprint.route("/statements/<reference>/respond", methods=["GET", "POST"])
+@login_required
+def respond(reference: str) -> str | Response:
+    found = _statement(reference)
+    if not can_respond(current_user, found):
+        abort(403)
+    form = ResponseForm()
+    if found.state is not StatementState.WITHDRAWN and form.validate_on_submit():
+        try:
+            services.record_response(_user(), found, form.body.data or "", utcnow())
+        except DomainError as error:
+            abandon_changes()
+            form.form_errors.append(error.message)
+        else:
+            flash("The ICS's response is recorded and shown beside the statement.", "success")
+            page = url_for("statements.statement", reference=found.reference)
+            return redirect(f"{page}#responses")
+    on_behalf = Role.ICS_READER not in roles_in_area(current_user, found.area)
+    return render_template(
+        "statements/respond.html", statement=found, form=form, on_behalf=on_behalf
+    )

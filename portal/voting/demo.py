@@ -1,0 +1,101 @@
+"""Demo votes for the demo area: one closed with its result, one open to cast in.
+
+The closed vote's ballots are recorded directly by this loader (the demo has people for only
+a few practices); the count itself is the real one, by ``portal.voting.rules``.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from portal.accounts.models import User
+from portal.extensions import db
+from portal.organisations.models import Area
+from portal.voting import services
+from portal.voting.models import Ballot, BallotSecrecy, Vote, VoteKind
+
+CLOSED_VOTE_TEXT = """The ICB proposes to deliver enhanced access from one hub per PCN, open
+18:30 to 20:00 on weekdays and 09:00 to 17:00 on Saturdays, staffed from the PCN's ARRS
+roles and sessional GPs.
+
+The LMC recommends support on condition that practices keep the right to opt out of staffing
+the hub and that the funding follows the patients."""
+
+OPEN_VOTE_TEXT = """The ICB's draft estates strategy asks general practice which of three
+options it prefers for the next capital round. Read the [full consultation](https://www.england.nhs.uk/)
+before you vote."""
+
+
+def load_demo_votes(area: Area, officer: User, now: datetime) -> list[Vote]:
+    closed = services.create_vote(
+        officer,
+        area,
+        services.VoteDetails(
+            title="Enhanced access from PCN hubs",
+            question="Should the LMC support the ICB's proposal for enhanced access hubs?",
+            body_markdown=CLOSED_VOTE_TEXT,
+            kind=VoteKind.MOTION,
+            secrecy=BallotSecrecy.OPEN,
+            options=[],
+            voting_kinds=["practice"],
+            pcn_codes=None,
+            opens_at=now - timedelta(days=14),
+            closes_at=now + timedelta(days=1),
+            rules={
+                "weighting": {"scheme": "list_size"},
+                "blocks": None,
+                "cap": "1/20",
+                "quorum": {"members": "1/2", "weight": "1/2"},
+                "threshold": {"rule": "simple_majority"},
+                "tie": "fails",
+            },
+        ),
+    )
+    services.open_vote(officer, closed, now - timedelta(days=14))
+    chooser = random.Random(2026)
+    for member in closed.electorate:
+        if chooser.random() < 0.8:
+            choice = chooser.choices(["for", "against", "abstain"], weights=[6, 3, 1])[0]
+            db.session.add(
+                Ballot(
+                    vote_id=closed.id,
+                    organisation_id=member.organisation_id,
+                    choice=choice,
+                    cast_at=now - timedelta(days=chooser.randint(2, 13)),
+                )
+            )
+    closed.closes_at = now - timedelta(days=1)
+    db.session.flush()
+    services.close_vote(closed, now)
+
+    open_vote = services.create_vote(
+        officer,
+        area,
+        services.VoteDetails(
+            title="Estates strategy: which option do we back?",
+            question="Which option of the ICB's estates strategy should the LMC back?",
+            body_markdown=OPEN_VOTE_TEXT,
+            kind=VoteKind.CHOICE,
+            secrecy=BallotSecrecy.SECRET,
+            options=[
+                "Option A: refurbish existing premises",
+                "Option B: new health and wellbeing centres",
+                "Option C: mixed, decided PCN by PCN",
+            ],
+            voting_kinds=["practice", "pcn"],
+            pcn_codes=None,
+            opens_at=now - timedelta(hours=1),
+            closes_at=now + timedelta(days=5),
+            rules={
+                "weighting": {"scheme": "banded", "band": 5000},
+                "blocks": {"practice": "3/4", "pcn": "1/4"},
+                "cap": None,
+                "quorum": {"members": "1/3", "weight": None},
+                "threshold": {"rule": "plurality"},
+                "tie": "fails",
+            },
+        ),
+    )
+    services.open_vote(officer, open_vote, now)
+    return [closed, open_vote]

@@ -1,0 +1,258 @@
+"""Votes, their frozen electorate, ballots, receipts, proxies and conflicts of interest."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.database import UTCDateTime, enum_column, utcnow
+from portal.extensions import db
+from portal.organisations.models import Area, Organisation
+
+
+class VoteKind(enum.Enum):
+    MOTION = "motion"
+    CHOICE = "choice"
+
+
+class BallotSecrecy(enum.Enum):
+    OPEN = "open"
+    SECRET = "secret"  # noqa: S105  (a kind of ballot, not a password)
+
+
+class VoteState(enum.Enum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class InterestCategory(enum.Enum):
+    FINANCIAL = "financial"
+    NON_FINANCIAL_PROFESSIONAL = "non_financial_professional"
+    NON_FINANCIAL_PERSONAL = "non_financial_personal"
+    INDIRECT = "indirect"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").replace("non financial", "non-financial").capitalize()
+
+
+class ConflictRuling(enum.Enum):
+    PENDING = "pending"
+    NONE = "none"
+    RECUSED = "recused"
+
+
+class Vote(db.Model):
+    __tablename__ = "votes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(sa.ForeignKey("areas.id", ondelete="RESTRICT"))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    question: Mapped[str] = mapped_column(sa.String(500))
+    body_markdown: Mapped[str] = mapped_column(sa.Text(), default="")
+    kind: Mapped[VoteKind] = mapped_column(enum_column(VoteKind, "vote_kind"))
+    secrecy: Mapped[BallotSecrecy] = mapped_column(enum_column(BallotSecrecy, "ballot_secrecy"))
+    state: Mapped[VoteState] = mapped_column(
+        enum_column(VoteState, "vote_state"), default=VoteState.DRAFT
+    )
+    options: Mapped[list[str]] = mapped_column(sa.JSON())
+    # The "rules" object of the ballot record, exactly as portal.voting.rules reads it.
+    rules: Mapped[dict[str, Any]] = mapped_column(sa.JSON())
+    voting_kinds: Mapped[list[str]] = mapped_column(sa.JSON())
+    # When set, only practices of these PCNs (by code) vote in the practice constituency.
+    pcn_codes: Mapped[list[str] | None] = mapped_column(sa.JSON(none_as_null=True))
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Computed once at close and never again: the record, its SHA-256 and the result.
+    ballot_record: Mapped[str | None] = mapped_column(sa.Text())
+    ballot_record_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    result: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
+    # Secret per vote: turns organisation codes into pseudonyms in a secret ballot's record.
+    pseudonym_key: Mapped[str] = mapped_column(sa.String(64))
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    area: Mapped[Area] = relationship()
+    electorate: Mapped[list[ElectorateMember]] = relationship(
+        back_populates="vote", order_by="ElectorateMember.id", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        sa.CheckConstraint("closes_at > opens_at", name="closes_after_opening"),
+        sa.CheckConstraint(
+            "(state = 'closed') = (result IS NOT NULL)", name="result_only_when_closed"
+        ),
+        sa.Index("ix_votes_area_id_state", "area_id", "state"),
+    )
+
+
+class ElectorateMember(db.Model):
+    """One organisation's place in a vote, with its list sizes frozen at opening."""
+
+    __tablename__ = "electorate_members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vote_id: Mapped[int] = mapped_column(sa.ForeignKey("votes.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="RESTRICT")
+    )
+    kind: Mapped[str] = mapped_column(sa.String(12))
+    ods_code: Mapped[str] = mapped_column(sa.String(12))
+    name: Mapped[str] = mapped_column(sa.String(200))
+    list_size: Mapped[int | None]
+    list_size_date: Mapped[date | None]
+    weighted_list_size: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))
+    weighted_list_size_date: Mapped[date | None]
+    fixed_weight: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 4))
+    recused: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+
+    vote: Mapped[Vote] = relationship(back_populates="electorate")
+    organisation: Mapped[Organisation] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("vote_id", "organisation_id"),
+        sa.CheckConstraint("kind IN ('practice', 'pcn', 'federation', 'lmc')", name="kind_votes"),
+    )
+
+
+class Ballot(db.Model):
+    """The one counted ballot of an organisation in a vote; a later cast replaces it."""
+
+    __tablename__ = "ballots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vote_id: Mapped[int] = mapped_column(sa.ForeignKey("votes.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="RESTRICT")
+    )
+    choice: Mapped[str] = mapped_column(sa.String(100))
+    # Cleared when a secret ballot closes: no link from ballot to person survives the vote.
+    cast_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    # Set when the organisation's proxy cast this ballot.
+    proxy_id: Mapped[int | None] = mapped_column(sa.ForeignKey("proxies.id", ondelete="SET NULL"))
+    cast_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    organisation: Mapped[Organisation] = relationship()
+    cast_by = relationship("User")
+    proxy: Mapped[Proxy | None] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("vote_id", "organisation_id"),
+        sa.CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+
+class Receipt(db.Model):
+    """What a receipt code proves: this organisation's ballot was cast as this choice.
+
+    Only the SHA-256 of the code is stored. A receipt whose ballot was later replaced says so.
+    """
+
+    __tablename__ = "receipts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vote_id: Mapped[int] = mapped_column(sa.ForeignKey("votes.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    ballot_id: Mapped[int] = mapped_column(sa.ForeignKey("ballots.id", ondelete="CASCADE"))
+    ballot_version: Mapped[int]
+    choice: Mapped[str] = mapped_column(sa.String(100))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    vote: Mapped[Vote] = relationship()
+    ballot: Mapped[Ballot] = relationship()
+
+
+class Proxy(db.Model):
+    """A practice names another practice to cast its ballot in one vote."""
+
+    __tablename__ = "proxies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vote_id: Mapped[int] = mapped_column(sa.ForeignKey("votes.id", ondelete="CASCADE"))
+    grantor_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"))
+    holder_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"))
+    instruction: Mapped[str | None] = mapped_column(sa.String(100))
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    grantor: Mapped[Organisation] = relationship(foreign_keys=[grantor_id])
+    holder: Mapped[Organisation] = relationship(foreign_keys=[holder_id])
+
+    __table_args__ = (
+        sa.CheckConstraint("grantor_id <> holder_id", name="not_own_proxy"),
+        sa.Index(
+            "uq_proxies_active_grantor",
+            "vote_id",
+            "grantor_id",
+            unique=True,
+            sqlite_where=sa.text("revoked_at IS NULL"),
+            postgresql_where=sa.text("revoked_at IS NULL"),
+        ),
+    )
+
+
+class Interest(db.Model):
+    """An entry in an organisation's register of declared interests."""
+
+    __tablename__ = "interests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE")
+    )
+    category: Mapped[InterestCategory] = mapped_column(
+        enum_column(InterestCategory, "interest_category")
+    )
+    description: Mapped[str] = mapped_column(sa.Text())
+    declared_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    declared_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    organisation: Mapped[Organisation] = relationship()
+    declared_by = relationship("User")
+
+
+class ConflictDeclaration(db.Model):
+    """An organisation's declared conflict in one vote, and the officer's ruling on it."""
+
+    __tablename__ = "conflict_declarations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vote_id: Mapped[int] = mapped_column(sa.ForeignKey("votes.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"))
+    category: Mapped[InterestCategory] = mapped_column(
+        enum_column(InterestCategory, "interest_category")
+    )
+    description: Mapped[str] = mapped_column(sa.Text())
+    declared_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    declared_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ruling: Mapped[ConflictRuling] = mapped_column(
+        enum_column(ConflictRuling, "conflict_ruling"), default=ConflictRuling.PENDING
+    )
+    ruled_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    ruled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    organisation: Mapped[Organisation] = relationship()
+    vote: Mapped[Vote] = relationship()
+
+    __table_args__ = (sa.UniqueConstraint("vote_id", "organisation_id"),)

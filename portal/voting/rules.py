@@ -1,0 +1,1045 @@
+"""Weighting and tally rules for GP Collective Voice.
+
+This module is the whole of the counting law of the portal. The portal's own results pages and
+the offline recount (``python -m portal.voting.recount FILE``) both call the functions below, so
+a returning officer who reads this file has read every rule that decides a vote. It uses the
+Python standard library only: no web framework and no database.
+
+Every decision is taken with exact fractions. Only the percentages printed in a result are
+rounded, to 6 decimal places, half to even, from the exact fraction.
+
+The ballot record
+=================
+A ballot record is a JSON object::
+
+    {"format": "gp-collective-voice/ballot-record@1",
+     "vote": {"title": "...", "kind": "motion" | "choice", "options": [...]},
+     "rules": {"weighting": {...}, "blocks": ..., "cap": ..., "quorum": {...},
+               "threshold": {...}, "tie": ...},
+     "electorate": [{"id", "kind", "list_size", "weighted_list_size", "weight", "recused"}, ...],
+     "ballots": [{"voter": "...", "choice": "..."}, ...]}
+
+Numbers may be written as JSON integers, as ``"p/q"`` strings (for example ``"2/3"``) or as
+plain decimal strings (``"4579.78"``; no exponent). A JSON number with a decimal point is taken
+at the value of its written digits: the recount reads it as an exact decimal, and a Python
+``float`` handed to this module directly is converted through its shortest written form
+(``str(0.1)`` is ``"0.1"``, so it counts as exactly 1/10). ``true``/``false`` are never numbers,
+and a number written with more than 200 characters or digits is refused. A list size must be a
+whole number (``3904``, ``"3904"`` or ``3904.0``; ``"3904.5"`` is refused).
+
+``blocks``, ``cap`` and ``quorum`` (and each part of ``quorum``) may be null or left out, meaning
+none. ``recused`` may be left out, meaning false. A member's ``list_size``,
+``weighted_list_size`` and ``weight`` may be null or left out unless the weighting scheme needs
+them; one that is given must be a number, but it is checked for being missing or negative only
+when the scheme uses it (so a missing list size does not matter under ``equal``).
+
+Messages name the item at fault: ``ballot 3``, ``electorate entry 2`` (both counted from 1 in
+record order), ``electorate member 'A81001'``, or the rule's path such as ``rules.cap``.
+
+Who may vote
+============
+1. A member marked ``"recused": true`` leaves the electorate: it has no share, is not counted in
+   the number of eligible members N, and a ballot from it is refused. Recused members' list sizes
+   and weights are not looked at.
+2. Member ids must be unique across the whole electorate (recused members included).
+3. Member kinds are ``practice``, ``pcn``, ``federation`` or ``lmc``.
+4. An electorate with no eligible member (empty, or everyone recused) is refused.
+
+Weights (each eligible member's share of the whole, summing to exactly 1)
+=========================================================================
+Step 1, the raw weight of a member, by the ``weighting`` scheme:
+
+* ``equal``: 1 each.
+* ``list_size``: the member's registered list size (a whole number, 0 or more; required).
+* ``weighted_list_size``: the member's weighted list size (a number, 0 or more; required).
+* ``banded`` with ``band`` B (a whole number, 1 or more): ceil(list_size / B), but at least 1,
+  so a practice with 0 to B patients has 1 band.
+* ``fixed``: the member's ``weight`` (a number, 0 or more; required).
+
+A member's share within a group (the whole electorate, or one block, see below) is its raw
+weight divided by the total raw weight of the group. A group whose total raw weight is 0 (for
+example every list size is 0) is refused, naming the group.
+
+* ``hybrid`` with ``equal_part`` E (a fraction from 0 to 1) and ``basis`` (any of the schemes
+  above, ``banded`` then needing ``band`` in the same object): a member's share within a group of
+  n members is E x 1/n + (1 - E) x basis / (sum of basis over the group). Without blocks the
+  group is the whole electorate; with blocks the formula is applied inside each block, n and the
+  sum of the basis being that block's. When E < 1 and the group's basis total is 0 it is refused.
+
+Step 2, blocks (optional). ``blocks`` gives a fraction to some of the kinds, for example
+``{"practice": "1/2", "pcn": "1/4", "lmc": "1/8", "federation": "1/8"}``. The keys must be kinds,
+the fractions must be 0 or more and sum to exactly 1. Every eligible member's kind must have a
+block (otherwise the member is named and the record refused). Each kind's fraction is shared
+among that kind's eligible members in proportion to their raw weight (or by the hybrid formula
+inside the block). A kind that has no eligible member drops out, and the fractions of the kinds
+that remain are scaled up in proportion so that they again sum to 1 (if they are all 0 the record
+is refused). A kind that has members but a total raw weight of 0 is refused, naming the kind.
+
+Step 3, the cap (optional), a fraction C with 0 < C <= 1, applied to the final shares (after
+blocks, so it may move weight from one block to another). No member's share may exceed C.
+Repeatedly: every member whose share is above C is fixed at exactly C, and what is left
+(1 - C x the number fixed) is shared among the members not fixed in proportion to their current
+shares; this is repeated until no share exceeds C. The cap is refused as infeasible when
+C x N < 1 (N eligible members: even equal shares would break it), and also when the weight left
+over would have to be shared among members whose shares are all 0 (there is no proportion to
+share it in). Shares always sum to exactly 1.
+
+The count
+=========
+W(x) is the sum of the shares of the members who chose option x: a fraction of the whole
+eligible electorate, so W over everyone eligible is 1. N(x) is the number of members who chose
+x. Each eligible member has at most one ballot. Ballots are numbered from 1 in record order in
+messages. A ballot is refused when its voter is not in the electorate, is recused, or has already
+voted, or when its choice is not one of the vote's options.
+
+Turnout is the number of members who cast a ballot (abstentions included) and the weight they
+hold (the sum of their shares; abstentions included).
+
+Quorum (optional, either or both): ``members`` Q: turnout members / N >= Q; ``weight`` Q:
+turnout weight >= Q. Each Q is a fraction from 0 to 1. A vote that is not quorate has the
+outcome ``inquorate`` (and no winner) whatever the ballots say.
+
+Motions (``kind: "motion"``): the options are exactly ``for``, ``against`` and ``abstain`` (in
+any order; results list them in the record's order). Abstentions count toward turnout and quorum
+but never toward for or against. Threshold rules:
+
+* ``simple_majority``: passed when W(for) > W(against). An exact tie W(for) = W(against) (which
+  includes 0 = 0, when nobody voted for or against) is settled by ``tie``: ``chair_for`` passes
+  it, ``chair_against`` and ``fails`` reject it (the status quo stands). ``tie`` defaults to
+  ``fails`` when the record leaves it out or null. No other rule looks at ``tie``.
+* ``supermajority`` with ``fraction`` F: passed when W(for) >= F x (W(for) + W(against)) and
+  W(for) > 0. F must satisfy 1/2 < F <= 1: with F = 1/2 or less a tie would pass, and every rule
+  but simple majority must treat a tie as not passed.
+* ``absolute_majority``: passed when W(for) > 1/2 (more than half the whole eligible weight).
+* ``double_majority``: passed when W(for) > W(against) and N(for) > N(against).
+* ``unanimous``: passed when every eligible member cast a ballot and chose ``for``; a single
+  abstention, vote against or missing ballot means it is not passed.
+
+A motion's outcome is ``passed`` or ``rejected`` (or ``inquorate``); its winner is always null.
+
+Choices (``kind: "choice"``): at least 2 distinct option labels, none of them ``abstain`` (a
+choice vote has no abstain option: every label is something that can be elected). The weight
+cast is the sum of W over all the options. Threshold rules:
+
+* ``plurality``: the option with the greatest W is elected; a tie for first place (including
+  nobody voting at all) gives ``no_winner``.
+* ``simple_majority``: the option with the greatest W is elected only if it holds more than half
+  of the weight cast; otherwise ``no_winner`` (also when no weight is cast).
+
+A choice's outcome is ``elected`` with the winning label, or ``no_winner`` (or ``inquorate``),
+the winner being null unless elected. ``tie`` plays no part in a choice vote.
+
+Any other threshold rule for the kind of vote, any unknown scheme, kind or tie setting is refused.
+Keys this module does not know are ignored.
+
+The result
+==========
+``{"outcome", "winner", "quorum_met", "eligible_members", "turnout": {"members",
+"weight_percent"}, "totals": {option: {"members", "weight_percent"}, ...}, "shares": {id:
+percent, ...}}``, keys in that order. ``quorum_met`` is true when no quorum is set;
+``eligible_members`` is N, the members left after recusal. ``totals`` has an entry for every
+option, in option order, zero totals included ("0.000000"). ``shares`` has every eligible
+member, in electorate order.
+Every percentage is a percentage of the whole eligible electorate (share x 100), written with
+exactly 6 decimal places, rounded half to even from the exact fraction: "0.712345" means
+0.712345 %. Printed percentages may not add up to exactly 100 because of that rounding; the
+decisions were taken on the exact fractions.
+
+The hash
+========
+When the portal stores a ballot record it hashes (SHA-256) ``canonical_json(record)``: the JSON
+with keys sorted, no whitespace, non-ASCII characters as UTF-8.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from itertools import accumulate
+from typing import Any
+
+__all__ = [
+    "FORMAT",
+    "KINDS",
+    "SCHEMES",
+    "Ballot",
+    "BallotRecord",
+    "Member",
+    "OptionTotal",
+    "RecordError",
+    "Result",
+    "Rules",
+    "ShareVector",
+    "Vote",
+    "Weighting",
+    "canonical_json",
+    "compute_shares",
+    "parse_record",
+    "parse_rules",
+    "percent",
+    "record_digest",
+    "recount",
+    "result_to_json",
+    "share_vector",
+    "tally",
+    "to_fraction",
+]
+
+FORMAT = "gp-collective-voice/ballot-record@1"
+KINDS = ("practice", "pcn", "federation", "lmc")
+BASIS_SCHEMES = ("equal", "list_size", "weighted_list_size", "banded", "fixed")
+SCHEMES = (*BASIS_SCHEMES, "hybrid")
+MOTION_OPTIONS = ("for", "against", "abstain")
+MOTION_RULES = (
+    "simple_majority",
+    "supermajority",
+    "absolute_majority",
+    "double_majority",
+    "unanimous",
+)
+CHOICE_RULES = ("plurality", "simple_majority")
+TIE_SETTINGS = ("fails", "chair_for", "chair_against")
+
+_ONE = Fraction(1)
+_HALF = Fraction(1, 2)
+
+
+class RecordError(ValueError):
+    """A ballot record is refused. The message names the item at fault."""
+
+
+# --------------------------------------------------------------------------------------------
+# Data
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One member of the electorate (a practice, PCN, federation or LMC)."""
+
+    id: str
+    kind: str
+    list_size: int | None = None
+    weighted_list_size: Fraction | None = None
+    weight: Fraction | None = None
+    recused: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Weighting:
+    """The weighting scheme; ``band`` for banded, ``equal_part``/``basis`` for hybrid."""
+
+    scheme: str
+    band: int | None = None
+    equal_part: Fraction | None = None
+    basis: str | None = None
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The rules of one vote, already checked and converted to exact numbers."""
+
+    weighting: Weighting
+    blocks: Mapping[str, Fraction] | None = None
+    cap: Fraction | None = None
+    quorum_members: Fraction | None = None
+    quorum_weight: Fraction | None = None
+    threshold: str = "simple_majority"
+    threshold_fraction: Fraction | None = None
+    tie: str = "fails"
+
+
+@dataclass(frozen=True, slots=True)
+class Vote:
+    title: str
+    kind: str
+    options: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Ballot:
+    voter: str
+    choice: str
+
+
+@dataclass(frozen=True)
+class BallotRecord:
+    vote: Vote
+    rules: Rules
+    electorate: tuple[Member, ...]
+    ballots: tuple[Ballot, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OptionTotal:
+    members: int
+    weight: Fraction
+
+
+@dataclass(frozen=True)
+class Result:
+    """The exact result of a count. ``weight`` values are fractions of the whole electorate."""
+
+    outcome: str
+    winner: str | None
+    quorum_met: bool
+    eligible_members: int
+    turnout_members: int
+    turnout_weight: Fraction
+    totals: dict[str, OptionTotal]
+    shares: dict[str, Fraction]
+
+
+@dataclass(frozen=True, slots=True)
+class ShareVector:
+    """Shares of the eligible members as integer numerators over one common denominator.
+
+    ``numerators[i] / denominator`` is the exact share of ``ids[i]``; the numerators sum to the
+    denominator. Sums of shares are integer sums, which keeps large counts fast.
+    """
+
+    ids: tuple[str, ...]
+    numerators: tuple[int, ...]
+    denominator: int
+
+    def as_dict(self) -> dict[str, Fraction]:
+        d = self.denominator
+        return {mid: Fraction(n, d) for mid, n in zip(self.ids, self.numerators, strict=True)}
+
+
+# --------------------------------------------------------------------------------------------
+# Numbers
+# --------------------------------------------------------------------------------------------
+
+_FRACTION_RE = re.compile(r"([+-]?[0-9]+)/([0-9]+)")
+_DECIMAL_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_MAX_DIGITS = 200  # longer numbers are refused: no list size or weight needs them
+
+
+def to_fraction(value: object, where: str) -> Fraction:
+    """Convert an int, ``"p/q"`` string, decimal string, Decimal or float to an exact Fraction."""
+    if type(value) is str:
+        if len(value) > _MAX_DIGITS:
+            raise RecordError(f"{where}: the number {value[:20]!r}... is too long")
+        match = _FRACTION_RE.fullmatch(value)
+        if match:
+            denominator = int(match.group(2))
+            if denominator == 0:
+                raise RecordError(f"{where}: {value!r} has a zero denominator")
+            return Fraction(int(match.group(1)), denominator)
+        if _DECIMAL_RE.fullmatch(value):
+            whole, _, decimals = value.partition(".")
+            if whole in ("", "+", "-"):
+                whole += "0"
+            return Fraction(int(whole + decimals), 10 ** len(decimals))
+        raise RecordError(f'{where}: expected a number such as 3, "2/3" or "0.5", got {value!r}')
+    if isinstance(value, bool):
+        raise RecordError(f"{where}: expected a number, got {json.dumps(value)}")
+    if isinstance(value, int):
+        return Fraction(value)
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise RecordError(f"{where}: expected a finite number, got {value!r}")
+        value = Decimal(repr(value))
+    if isinstance(value, Decimal):
+        _sign, digits, exponent = value.as_tuple()
+        if (
+            not value.is_finite()
+            or not isinstance(exponent, int)
+            or abs(exponent) > _MAX_DIGITS
+            or len(digits) > _MAX_DIGITS
+        ):
+            raise RecordError(f"{where}: expected a finite number of sensible size, got {value}")
+        return Fraction(value)
+    raise RecordError(f"{where}: expected a number, got {_describe(value)}")
+
+
+def _whole(value: object, where: str) -> int:
+    if type(value) is int:
+        return value
+    number = to_fraction(value, where)
+    if number.denominator != 1:
+        raise RecordError(f"{where}: must be a whole number, got {_fmt(number)}")
+    return number.numerator
+
+
+def _fraction_in(
+    value: object, where: str, low: Fraction, high: Fraction, *, low_open: bool = False
+) -> Fraction:
+    number = to_fraction(value, where)
+    if number < low or (low_open and number == low) or number > high:
+        opening = "(" if low_open else "["
+        raise RecordError(
+            f"{where}: must be in {opening}{_fmt(low)}, {_fmt(high)}], got {_fmt(number)}"
+        )
+    return number
+
+
+def _fmt(number: Fraction) -> str:
+    return str(number)
+
+
+def _describe(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return repr(value)
+
+
+def percent(fraction: Fraction | int) -> str:
+    """``fraction`` x 100 with exactly 6 decimal places, rounded half to even, exactly."""
+    value = Fraction(fraction)
+    return _percent(value.numerator, value.denominator)
+
+
+def _percent(numerator: int, denominator: int) -> str:
+    negative = (numerator < 0) != (denominator < 0)
+    quotient, remainder = divmod(abs(numerator) * 100_000_000, abs(denominator))
+    twice = 2 * remainder
+    if twice > abs(denominator) or (twice == abs(denominator) and quotient % 2 == 1):
+        quotient += 1
+    sign = "-" if negative and quotient else ""
+    whole, part = divmod(quotient, 1_000_000)
+    return f"{sign}{whole}.{part:06d}"
+
+
+# --------------------------------------------------------------------------------------------
+# Parsing a ballot record
+# --------------------------------------------------------------------------------------------
+
+
+def _object(value: object, where: str) -> Mapping[str, Any]:
+    if type(value) is not dict and not isinstance(value, Mapping):
+        raise RecordError(f"{where}: expected an object, got {_describe(value)}")
+    return value
+
+
+def _list(value: object, where: str) -> Sequence[Any]:
+    if not isinstance(value, (list, tuple)):
+        raise RecordError(f"{where}: expected a list, got {_describe(value)}")
+    return value
+
+
+def _label(value: object, where: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise RecordError(f"{where}: expected a non-empty string, got {_describe(value)}")
+    return value
+
+
+def parse_record(data: Mapping[str, Any]) -> BallotRecord:
+    """Check a ballot record (as loaded from JSON) and convert it; raise RecordError if refused."""
+    data = _object(data, "record")
+    if data.get("format") != FORMAT:
+        raise RecordError(f"format: expected {FORMAT!r}, got {_describe(data.get('format'))}")
+    vote = _parse_vote(data.get("vote"))
+    rules = _parse_rules(data.get("rules"), vote.kind)
+    electorate = _parse_electorate(data.get("electorate"))
+    ballots = _parse_ballots(data.get("ballots"))
+    eligible = [m for m in electorate if not m.recused]
+    if not eligible:
+        raise RecordError("electorate: no eligible members (it is empty or everyone is recused)")
+    _check_cap_feasible(rules.cap, len(eligible))
+    _check_weighting_inputs(eligible, rules)
+    _check_ballots(electorate, ballots, vote)
+    return BallotRecord(vote=vote, rules=rules, electorate=electorate, ballots=ballots)
+
+
+def parse_rules(data: Mapping[str, Any], vote_kind: str) -> Rules:
+    """Check a vote's rules on their own (before there is an electorate); raise RecordError."""
+    return _parse_rules(data, vote_kind)
+
+
+def _parse_vote(value: object) -> Vote:
+    vote = _object(value, "vote")
+    title = vote.get("title", "")
+    if not isinstance(title, str):
+        raise RecordError(f"vote.title: expected a string, got {_describe(title)}")
+    kind = vote.get("kind")
+    if kind not in ("motion", "choice"):
+        raise RecordError(f"vote.kind: must be 'motion' or 'choice', got {_describe(kind)}")
+    raw_options = _list(vote.get("options"), "vote.options")
+    options = tuple(_label(o, f"vote.options[{i}]") for i, o in enumerate(raw_options))
+    if len(set(options)) != len(options):
+        seen: set[str] = set()
+        for option in options:
+            if option in seen:
+                raise RecordError(f"vote.options: option {option!r} appears more than once")
+            seen.add(option)
+    if kind == "motion":
+        if sorted(options) != sorted(MOTION_OPTIONS):
+            raise RecordError(
+                "vote.options: a motion's options must be exactly 'for', 'against' and "
+                f"'abstain', got {list(options)}"
+            )
+    else:
+        if len(options) < 2:
+            raise RecordError(
+                f"vote.options: a choice needs at least 2 options, got {len(options)}"
+            )
+        if "abstain" in options:
+            raise RecordError("vote.options: a choice vote has no 'abstain' option")
+    return Vote(title=title, kind=kind, options=options)
+
+
+def _parse_weighting(value: object) -> Weighting:
+    weighting = _object(value, "rules.weighting")
+    scheme = weighting.get("scheme")
+    if scheme not in SCHEMES:
+        raise RecordError(
+            f"rules.weighting.scheme: unknown scheme {_describe(scheme)} "
+            f"(known: {', '.join(SCHEMES)})"
+        )
+    band: int | None = None
+    equal_part: Fraction | None = None
+    basis: str | None = None
+    if scheme == "hybrid":
+        equal_part = _fraction_in(
+            weighting.get("equal_part"), "rules.weighting.equal_part", Fraction(0), _ONE
+        )
+        basis = weighting.get("basis")
+        if basis not in BASIS_SCHEMES:
+            raise RecordError(
+                f"rules.weighting.basis: unknown basis {_describe(basis)} "
+                f"(known: {', '.join(BASIS_SCHEMES)})"
+            )
+    if scheme == "banded" or basis == "banded":
+        band = _whole(weighting.get("band"), "rules.weighting.band")
+        if band < 1:
+            raise RecordError(
+                f"rules.weighting.band: must be a whole number of 1 or more, got {band}"
+            )
+    return Weighting(scheme=scheme, band=band, equal_part=equal_part, basis=basis)
+
+
+def _parse_rules(value: object, vote_kind: str) -> Rules:
+    rules = _object(value, "rules")
+    weighting = _parse_weighting(rules.get("weighting"))
+
+    blocks: dict[str, Fraction] | None = None
+    if rules.get("blocks") is not None:
+        raw_blocks = _object(rules["blocks"], "rules.blocks")
+        blocks = {}
+        for kind, share in raw_blocks.items():
+            if kind not in KINDS:
+                raise RecordError(
+                    f"rules.blocks: unknown kind {kind!r} (known: {', '.join(KINDS)})"
+                )
+            blocks[kind] = _fraction_in(share, f"rules.blocks.{kind}", Fraction(0), _ONE)
+        total = sum(blocks.values(), Fraction(0))
+        if total != 1:
+            raise RecordError(f"rules.blocks: the block fractions sum to {_fmt(total)}, not 1")
+
+    cap: Fraction | None = None
+    if rules.get("cap") is not None:
+        cap = _fraction_in(rules["cap"], "rules.cap", Fraction(0), _ONE, low_open=True)
+
+    quorum_members: Fraction | None = None
+    quorum_weight: Fraction | None = None
+    if rules.get("quorum") is not None:
+        quorum = _object(rules["quorum"], "rules.quorum")
+        if quorum.get("members") is not None:
+            quorum_members = _fraction_in(
+                quorum["members"], "rules.quorum.members", Fraction(0), _ONE
+            )
+        if quorum.get("weight") is not None:
+            quorum_weight = _fraction_in(quorum["weight"], "rules.quorum.weight", Fraction(0), _ONE)
+
+    threshold = _object(rules.get("threshold"), "rules.threshold")
+    rule = threshold.get("rule")
+    allowed = MOTION_RULES if vote_kind == "motion" else CHOICE_RULES
+    if rule not in allowed:
+        known = rule in MOTION_RULES or rule in CHOICE_RULES
+        reason = f"is not a rule for a {vote_kind} vote" if known else "is not a known rule"
+        raise RecordError(
+            f"rules.threshold.rule: {_describe(rule)} {reason} (use one of: {', '.join(allowed)})"
+        )
+    threshold_fraction: Fraction | None = None
+    if rule == "supermajority":
+        threshold_fraction = _fraction_in(
+            threshold.get("fraction"), "rules.threshold.fraction", _HALF, _ONE, low_open=True
+        )
+
+    tie = rules.get("tie")
+    if tie is None:
+        tie = "fails"
+    if tie not in TIE_SETTINGS:
+        raise RecordError(
+            f"rules.tie: unknown tie setting {_describe(tie)} (known: {', '.join(TIE_SETTINGS)})"
+        )
+    return Rules(
+        weighting=weighting,
+        blocks=blocks,
+        cap=cap,
+        quorum_members=quorum_members,
+        quorum_weight=quorum_weight,
+        threshold=rule,
+        threshold_fraction=threshold_fraction,
+        tie=tie,
+    )
+
+
+def _parse_electorate(value: object) -> tuple[Member, ...]:
+    entries = _list(value, "electorate")
+    members: list[Member] = []
+    first_entry: dict[str, int] = {}
+    for number, item in enumerate(entries, 1):
+        entry = _object(item, f"electorate entry {number}")
+        member_id = entry.get("id")
+        if not isinstance(member_id, str) or not member_id:
+            raise RecordError(
+                f"electorate entry {number}: id must be a non-empty string, "
+                f"got {_describe(member_id)}"
+            )
+        where = f"electorate member {member_id!r}"
+        if member_id in first_entry:
+            raise RecordError(
+                f"{where} appears more than once (entries {first_entry[member_id]} and {number})"
+            )
+        first_entry[member_id] = number
+        kind = entry.get("kind")
+        if kind not in KINDS:
+            raise RecordError(
+                f"{where}: unknown kind {_describe(kind)} (known: {', '.join(KINDS)})"
+            )
+        list_size = entry.get("list_size")
+        if list_size is not None:
+            list_size = _whole(list_size, f"{where}: list_size")
+        weighted = entry.get("weighted_list_size")
+        if weighted is not None:
+            weighted = to_fraction(weighted, f"{where}: weighted_list_size")
+        weight = entry.get("weight")
+        if weight is not None:
+            weight = to_fraction(weight, f"{where}: weight")
+        recused = entry.get("recused", False)
+        if recused is None:
+            recused = False
+        if not isinstance(recused, bool):
+            raise RecordError(f"{where}: recused must be true or false, got {_describe(recused)}")
+        members.append(Member(member_id, kind, list_size, weighted, weight, recused))
+    return tuple(members)
+
+
+def _parse_ballots(value: object) -> tuple[Ballot, ...]:
+    entries = _list(value, "ballots")
+    ballots: list[Ballot] = []
+    for number, item in enumerate(entries, 1):
+        entry = _object(item, f"ballot {number}")
+        voter = entry.get("voter")
+        if not isinstance(voter, str) or not voter:
+            raise RecordError(f"ballot {number}: voter must be a member id, got {_describe(voter)}")
+        choice = entry.get("choice")
+        if not isinstance(choice, str):
+            raise RecordError(
+                f"ballot {number} (voter {voter!r}): choice must be an option label, "
+                f"got {_describe(choice)}"
+            )
+        ballots.append(Ballot(voter, choice))
+    return tuple(ballots)
+
+
+def _check_ballots(
+    electorate: Sequence[Member], ballots: Sequence[Ballot], vote: Vote
+) -> list[tuple[int, int]]:
+    """Check every ballot; return (member position among the eligible, option index) pairs."""
+    position: dict[str, int] = {}
+    recused: set[str] = set()
+    for member in electorate:
+        if member.recused:
+            recused.add(member.id)
+        else:
+            position[member.id] = len(position)
+    option_index = {option: j for j, option in enumerate(vote.options)}
+    first_ballot: dict[int, int] = {}
+    counted: list[tuple[int, int]] = []
+    for number, ballot in enumerate(ballots, 1):
+        i = position.get(ballot.voter)
+        if i is None:
+            if ballot.voter in recused:
+                raise RecordError(
+                    f"ballot {number}: voter {ballot.voter!r} is recused and may not vote"
+                )
+            raise RecordError(f"ballot {number}: voter {ballot.voter!r} is not in the electorate")
+        if i in first_ballot:
+            raise RecordError(
+                f"ballot {number}: voter {ballot.voter!r} already voted "
+                f"(ballot {first_ballot[i]}): duplicate ballot"
+            )
+        j = option_index.get(ballot.choice)
+        if j is None:
+            raise RecordError(
+                f"ballot {number} (voter {ballot.voter!r}): choice {ballot.choice!r} is not "
+                f"among the options {', '.join(repr(o) for o in vote.options)}"
+            )
+        first_ballot[i] = number
+        counted.append((i, j))
+    return counted
+
+
+def _check_cap_feasible(cap: Fraction | None, eligible: int) -> None:
+    if cap is not None and cap * eligible < 1:
+        raise RecordError(
+            f"rules.cap: a cap of {_fmt(cap)} is infeasible for {eligible} eligible members "
+            f"(cap x N = {_fmt(cap * eligible)} is less than 1)"
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Weights
+# --------------------------------------------------------------------------------------------
+
+
+def _check_weighting_inputs(eligible: Sequence[Member], rules: Rules) -> None:
+    weighting = rules.weighting
+    scheme = weighting.basis if weighting.scheme == "hybrid" else weighting.scheme
+    assert scheme is not None
+    _raw_weights(eligible, scheme, weighting.band)
+
+
+def _raw_weights(members: Sequence[Member], scheme: str, band: int | None) -> list[int]:
+    """Raw weights of ``members`` under ``scheme``, scaled to whole numbers by a common factor."""
+    if scheme == "equal":
+        return [1] * len(members)
+    if scheme in ("list_size", "banded"):
+        sizes: list[int] = []
+        for member in members:
+            size = member.list_size
+            if size is None:
+                raise RecordError(
+                    f"electorate member {member.id!r}: list_size is missing "
+                    f"(the {scheme} scheme needs it)"
+                )
+            if size < 0:
+                raise RecordError(
+                    f"electorate member {member.id!r}: list_size is negative ({size})"
+                )
+            sizes.append(size)
+        if scheme == "list_size":
+            return sizes
+        if band is None or band < 1:
+            raise RecordError(
+                f"rules.weighting.band: must be a whole number of 1 or more, got {band}"
+            )
+        return [max(1, -(-size // band)) for size in sizes]
+    if scheme in ("weighted_list_size", "fixed"):
+        field = "weighted_list_size" if scheme == "weighted_list_size" else "weight"
+        values: list[Fraction | int] = []
+        for member in members:
+            value = getattr(member, field)
+            if value is None:
+                raise RecordError(
+                    f"electorate member {member.id!r}: {field} is missing "
+                    f"(the {scheme} scheme needs it)"
+                )
+            if value.numerator < 0:  # a Fraction's denominator is always positive
+                raise RecordError(f"electorate member {member.id!r}: {field} is negative ({value})")
+            values.append(value)
+        scale = math.lcm(*(v.denominator for v in values)) if values else 1
+        return [v.numerator * (scale // v.denominator) for v in values]
+    raise RecordError(f"rules.weighting.scheme: unknown scheme {scheme!r}")
+
+
+def _group_shares(
+    members: Sequence[Member], weighting: Weighting, group: str
+) -> tuple[list[int], int]:
+    """Shares within one group (summing to 1) as integer numerators over a common denominator."""
+    n = len(members)
+    if weighting.scheme == "hybrid":
+        basis, equal_part = weighting.basis, weighting.equal_part
+        assert basis is not None
+        assert equal_part is not None
+        raw = _raw_weights(members, basis, weighting.band)
+        total = sum(raw)
+        p, q = equal_part.numerator, equal_part.denominator
+        if p == q:
+            return [1] * n, n
+        if total == 0:
+            raise RecordError(
+                f"{group}: the total {basis} is zero, so the hybrid basis part cannot be shared"
+            )
+        # E/n + (1 - E) r/R  =  (p R + (q - p) n r) / (q n R)
+        return [p * total + (q - p) * n * r for r in raw], q * n * total
+    raw = _raw_weights(members, weighting.scheme, weighting.band)
+    total = sum(raw)
+    if total == 0:
+        raise RecordError(
+            f"{group}: the total raw weight under the {weighting.scheme} scheme is zero"
+        )
+    return raw, total
+
+
+def _block_shares(
+    eligible: Sequence[Member], rules: Rules, blocks: Mapping[str, Fraction]
+) -> tuple[list[int], int]:
+    positions: dict[str, list[int]] = {}
+    for i, member in enumerate(eligible):
+        if member.kind not in blocks:
+            raise RecordError(
+                f"electorate member {member.id!r}: its kind {member.kind!r} has no block "
+                "in rules.blocks"
+            )
+        positions.setdefault(member.kind, []).append(i)
+    present = [kind for kind in blocks if kind in positions]
+    present_total = sum((blocks[kind] for kind in present), Fraction(0))
+    if present_total == 0:
+        raise RecordError(
+            "rules.blocks: every kind with eligible members has a block of 0, "
+            "so there is no weight to share"
+        )
+    parts: list[tuple[list[int], Fraction, list[int], int]] = []
+    denominator = 1
+    for kind in present:
+        fraction = blocks[kind] / present_total
+        nums, den = _group_shares(
+            [eligible[i] for i in positions[kind]], rules.weighting, f"block {kind!r}"
+        )
+        parts.append((positions[kind], fraction, nums, den))
+        denominator = math.lcm(denominator, fraction.denominator * den)
+    numerators = [0] * len(eligible)
+    for indices, fraction, nums, den in parts:
+        factor = denominator // (fraction.denominator * den) * fraction.numerator
+        for i, value in zip(indices, nums, strict=True):
+            numerators[i] = value * factor
+    return numerators, denominator
+
+
+def _apply_cap(numerators: list[int], denominator: int, cap: Fraction) -> tuple[list[int], int]:
+    """Cap every share at ``cap``, sharing the excess in proportion, round after round.
+
+    The members fixed at the cap are always the largest shares, so the rounds are worked on the
+    shares sorted from largest to smallest; every round fixes every member then above the cap.
+    """
+    n = len(numerators)
+    cn, cd = cap.numerator, cap.denominator
+    if cn * n < cd:
+        raise RecordError(
+            f"rules.cap: a cap of {_fmt(cap)} is infeasible for {n} eligible members "
+            f"(cap x N = {_fmt(cap * n)} is less than 1)"
+        )
+    order = sorted(range(n), key=numerators.__getitem__, reverse=True)
+    ordered = [numerators[i] for i in order]
+    prefix = [0, *accumulate(ordered)]
+    total = prefix[-1]
+    fixed = 0
+    while True:
+        free_total = total - prefix[fixed]
+        left = cd - cn * fixed  # weight left for the free members is left / cd
+        if free_total == 0:
+            if left == 0:
+                break
+            raise RecordError(
+                f"rules.cap: a cap of {_fmt(cap)} is infeasible here: after fixing {fixed} "
+                f"members at the cap, the remaining {_fmt(Fraction(left, cd))} would have to be "
+                "shared among members whose shares are all 0"
+            )
+        # free member with numerator v has share v * left / (cd * free_total)
+        limit = cn * free_total
+        end = fixed
+        while end < n and ordered[end] * left > limit:
+            end += 1
+        if end == fixed:
+            break
+        fixed = end
+    if fixed == 0:
+        return numerators, denominator
+    free_total = total - prefix[fixed]
+    left = cd - cn * fixed
+    if free_total == 0:
+        capped_value, new_denominator = cn, cd
+    else:
+        capped_value, new_denominator = cn * free_total, cd * free_total
+    result = [value * left for value in numerators]
+    for i in order[:fixed]:
+        result[i] = capped_value
+    return result, new_denominator
+
+
+def share_vector(members: Iterable[Member], rules: Rules) -> ShareVector:
+    """Exact shares of the eligible (non-recused) members, in electorate order."""
+    members = tuple(members)
+    seen: set[str] = set()
+    for member in members:
+        if member.id in seen:
+            raise RecordError(f"electorate member {member.id!r} appears more than once")
+        seen.add(member.id)
+    eligible = [m for m in members if not m.recused]
+    if not eligible:
+        raise RecordError("electorate: no eligible members (it is empty or everyone is recused)")
+    _check_cap_feasible(rules.cap, len(eligible))
+    if rules.blocks is None:
+        numerators, denominator = _group_shares(eligible, rules.weighting, "the electorate")
+    else:
+        numerators, denominator = _block_shares(eligible, rules, rules.blocks)
+    if rules.cap is not None:
+        numerators, denominator = _apply_cap(numerators, denominator, rules.cap)
+    common = math.gcd(denominator, *numerators)
+    if common > 1:
+        numerators = [value // common for value in numerators]
+        denominator //= common
+    if sum(numerators) != denominator:  # pragma: no cover - a broken invariant is a bug
+        raise AssertionError("shares do not sum to 1")
+    return ShareVector(tuple(m.id for m in eligible), tuple(numerators), denominator)
+
+
+def compute_shares(members: Iterable[Member], rules: Rules) -> dict[str, Fraction]:
+    """Each eligible member's exact share of the whole; the shares sum to exactly 1."""
+    return share_vector(members, rules).as_dict()
+
+
+# --------------------------------------------------------------------------------------------
+# Tally
+# --------------------------------------------------------------------------------------------
+
+
+def tally(record: BallotRecord) -> Result:
+    """Count a checked ballot record exactly."""
+    vote, rules = record.vote, record.rules
+    allowed = MOTION_RULES if vote.kind == "motion" else CHOICE_RULES
+    if rules.threshold not in allowed:
+        raise RecordError(
+            f"rules.threshold.rule: {rules.threshold!r} is not a rule for a {vote.kind} vote"
+        )
+    vector = share_vector(record.electorate, rules)
+    counted = _check_ballots(record.electorate, record.ballots, vote)
+    shares = vector.numerators
+    denominator = vector.denominator
+    eligible = len(shares)
+
+    weights = [0] * len(vote.options)
+    counts = [0] * len(vote.options)
+    for i, j in counted:
+        weights[j] += shares[i]
+        counts[j] += 1
+    turnout_members = len(counted)
+    turnout_weight = sum(weights)
+
+    quorum_met = True
+    if rules.quorum_members is not None:
+        q = rules.quorum_members
+        quorum_met = quorum_met and turnout_members * q.denominator >= q.numerator * eligible
+    if rules.quorum_weight is not None:
+        q = rules.quorum_weight
+        quorum_met = quorum_met and turnout_weight * q.denominator >= q.numerator * denominator
+
+    winner: str | None = None
+    if not quorum_met:
+        outcome = "inquorate"
+    elif vote.kind == "motion":
+        position = {option: j for j, option in enumerate(vote.options)}
+        w_for, w_against = weights[position["for"]], weights[position["against"]]
+        n_for, n_against = counts[position["for"]], counts[position["against"]]
+        passed = _motion_passes(rules, w_for, w_against, n_for, n_against, denominator, eligible)
+        outcome = "passed" if passed else "rejected"
+    else:
+        winner = _choice_winner(rules.threshold, vote.options, weights)
+        outcome = "elected" if winner is not None else "no_winner"
+
+    totals = {
+        option: OptionTotal(counts[j], Fraction(weights[j], denominator))
+        for j, option in enumerate(vote.options)
+    }
+    return Result(
+        outcome=outcome,
+        winner=winner,
+        quorum_met=quorum_met,
+        eligible_members=eligible,
+        turnout_members=turnout_members,
+        turnout_weight=Fraction(turnout_weight, denominator),
+        totals=totals,
+        shares=vector.as_dict(),
+    )
+
+
+def _motion_passes(
+    rules: Rules,
+    w_for: int,
+    w_against: int,
+    n_for: int,
+    n_against: int,
+    denominator: int,
+    eligible: int,
+) -> bool:
+    """Weights are numerators over ``denominator`` (the whole eligible electorate)."""
+    rule = rules.threshold
+    if rule == "simple_majority":
+        if w_for == w_against:
+            return rules.tie == "chair_for"
+        return w_for > w_against
+    if rule == "supermajority":
+        f = rules.threshold_fraction
+        if f is None:
+            raise RecordError("rules.threshold.fraction: a supermajority needs a fraction")
+        return w_for > 0 and w_for * f.denominator >= f.numerator * (w_for + w_against)
+    if rule == "absolute_majority":
+        return 2 * w_for > denominator
+    if rule == "double_majority":
+        return w_for > w_against and n_for > n_against
+    if rule == "unanimous":
+        return n_for == eligible
+    raise RecordError(f"rules.threshold.rule: unknown rule {rule!r}")
+
+
+def _choice_winner(rule: str, options: Sequence[str], weights: Sequence[int]) -> str | None:
+    top = max(weights)
+    leaders = [option for option, w in zip(options, weights, strict=True) if w == top]
+    if len(leaders) != 1:
+        return None
+    if rule == "plurality":
+        return leaders[0]
+    if rule == "simple_majority":
+        return leaders[0] if 2 * top > sum(weights) else None
+    raise RecordError(f"rules.threshold.rule: unknown rule {rule!r}")
+
+
+# --------------------------------------------------------------------------------------------
+# Output
+# --------------------------------------------------------------------------------------------
+
+
+def result_to_json(result: Result) -> dict[str, Any]:
+    """The result as a JSON-ready dict, keys in a fixed order, percentages as strings."""
+    return {
+        "outcome": result.outcome,
+        "winner": result.winner,
+        "quorum_met": result.quorum_met,
+        "eligible_members": result.eligible_members,
+        "turnout": {
+            "members": result.turnout_members,
+            "weight_percent": percent(result.turnout_weight),
+        },
+        "totals": {
+            option: {"members": total.members, "weight_percent": percent(total.weight)}
+            for option, total in result.totals.items()
+        },
+        "shares": {
+            member_id: _percent(share.numerator, share.denominator)
+            for member_id, share in result.shares.items()
+        },
+    }
+
+
+def recount(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Check, count and report a ballot record: what ``python -m portal.voting.recount`` prints."""
+    return result_to_json(tally(parse_record(data)))
+
+
+def canonical_json(data: Any) -> bytes:
+    """The bytes the portal hashes: keys sorted, no whitespace, UTF-8."""
+    return json.dumps(
+        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def record_digest(data: Any) -> str:
+    """SHA-256 (hex) of ``canonical_json(data)``."""
+    return hashlib.sha256(canonical_json(data)).hexdigest()

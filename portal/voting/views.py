@@ -1,0 +1,974 @@
+"""Weighted votes: the list, a vote's page, casting with a receipt, results and downloads.
+
+Views are thin: load the vote (404 when the user may not see it), close it if its time has come,
+authorise (403 for what the user may see but not do), validate the form and call one service.
+Nobody sees how a vote is going before it closes: pages say whether an organisation has voted,
+never what it chose, and officers see only how many have voted.
+
+A choice on its way to the "check your answer" page waits in the session, not in the address:
+addresses end up in access logs and browser history, and a secret ballot must not.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from portal.accounts.forms import ConfirmForm
+from portal.area_context import bind_area
+from portal.database import utcnow
+from portal.errors import DomainError
+from portal.extensions import db
+from portal.http import abandon_changes
+from portal.organisations.models import Organisation, OrganisationKind
+from portal.templating import london_datetime
+from portal.voting import services
+from portal.voting.forms import (
+    KIND_LABELS,
+    CastForm,
+    ConfirmCastForm,
+    ConflictForm,
+    InterestForm,
+    ProxyForm,
+    RulingForm,
+    VoteForm,
+    choice_list,
+    new_vote_data,
+    vote_data,
+)
+from portal.voting.models import (
+    Ballot,
+    BallotSecrecy,
+    ConflictDeclaration,
+    ConflictRuling,
+    ElectorateMember,
+    Interest,
+    InterestCategory,
+    Proxy,
+    Vote,
+    VoteKind,
+    VoteState,
+)
+from portal.voting.permissions import (
+    CASTING_ROLE,
+    can_download_record,
+    can_manage_votes,
+    can_see_results,
+    can_see_vote,
+    can_see_votes,
+    can_see_who_voted_how,
+    casts_for,
+)
+
+blueprint = Blueprint(
+    "voting", __name__, url_prefix="/areas/<area_slug>/votes", template_folder="templates"
+)
+bind_area(blueprint)
+# Checking a receipt needs no account and no area: the code is all a voter has to keep.
+receipts_blueprint = Blueprint("receipts", __name__, template_folder="templates")
+
+OUTCOMES = {
+    "passed": ("Passed", "green"),
+    "rejected": ("Rejected", "red"),
+    "inquorate": ("Inquorate", "orange"),
+    "elected": ("Elected", "green"),
+    "no_winner": ("No winner", "orange"),
+}
+STATES = {
+    VoteState.DRAFT: ("Draft", "grey"),
+    VoteState.OPEN: ("Open", "green"),
+    VoteState.CLOSED: ("Closed", "blue"),
+    VoteState.CANCELLED: ("Cancelled", "grey"),
+}
+CLOSED_MESSAGE = "This vote has closed: no more ballots can be cast or changed."
+
+
+@blueprint.before_request
+def _require_group_member() -> None:
+    """Deny by default: only members of the area's group (not ICS readers) see its votes."""
+    if not can_see_votes(current_user, g.area):
+        abort(404)
+
+
+@blueprint.context_processor
+def _helpers() -> dict[str, Any]:
+    return {
+        "percent": two_places,
+        "option_label": option_label,
+        "outcomes": OUTCOMES,
+        "states": STATES,
+        "kind_labels": KIND_LABELS,
+        "kind_label": lambda kind: OrganisationKind(kind).label,
+    }
+
+
+def two_places(share: Fraction | None) -> str:
+    """A share of the whole as a percentage to 2 places, rounded half to even, exactly."""
+    if share is None:
+        return "None"
+    rounded = round(share * 100, 2)
+    return f"{Decimal(rounded.numerator) / Decimal(rounded.denominator):.2f}%"
+
+
+def option_label(vote: Vote, option: str) -> str:
+    return option.capitalize() if vote.kind is VoteKind.MOTION else option
+
+
+def _user() -> Any:
+    return current_user._get_current_object()
+
+
+def _vote(vote_id: int) -> Vote:
+    """The vote, if this user may see it (else 404), closed and counted if its time has come."""
+    vote = db.session.get(Vote, vote_id)
+    if vote is None or vote.area_id != g.area.id or not can_see_vote(current_user, vote):
+        abort(404)
+    services.close_if_due(vote, utcnow())
+    return vote
+
+
+def _own_organisations() -> list[Organisation]:
+    """The organisations of this area the user belongs to, in any role."""
+    found = {
+        membership.organisation.id: membership.organisation
+        for membership in _user().memberships
+        if membership.organisation.area_id == g.area.id
+    }
+    return sorted(found.values(), key=lambda organisation: organisation.name)
+
+
+def _casting_organisations() -> list[Organisation]:
+    """The organisations of this area whose own ballot the user casts."""
+    return [
+        organisation
+        for organisation in _own_organisations()
+        if CASTING_ROLE.get(organisation.kind) and casts_for(current_user, organisation)
+    ]
+
+
+def _shares(vote: Vote) -> dict[int, Fraction | None]:
+    """Each member's share of the weight, by organisation id (empty before the vote opens)."""
+    if not vote.electorate:
+        return {}
+    return {row.member.organisation_id: row.share for row in services.weight_table(vote)}
+
+
+# ----------------------------------------------------------------------------------------------
+# The list of votes and the register of interests
+# ----------------------------------------------------------------------------------------------
+
+
+@blueprint.get("/")
+@login_required
+def index() -> str:
+    votes = list(
+        db.session.execute(
+            sa.select(Vote)
+            .where(Vote.area_id == g.area.id, Vote.state != VoteState.CANCELLED)
+            .order_by(Vote.closes_at)
+        ).scalars()
+    )
+    for vote in votes:
+        services.close_if_due(vote, utcnow())
+    own = _own_organisations()
+    open_votes = [vote for vote in votes if vote.state is VoteState.OPEN]
+    voted = {
+        vote.id: [
+            (organisation, services.ballot_of(vote, organisation) is not None)
+            for organisation in own
+            if services.member_for(vote, organisation) is not None
+        ]
+        for vote in open_votes
+    }
+    closed = sorted(
+        (vote for vote in votes if vote.state is VoteState.CLOSED),
+        key=lambda vote: vote.closed_at or vote.closes_at,
+        reverse=True,
+    )
+    manager = can_manage_votes(current_user, g.area)
+    return render_template(
+        "voting/index.html",
+        open_votes=open_votes,
+        voted=voted,
+        drafts=[vote for vote in votes if vote.state is VoteState.DRAFT] if manager else [],
+        closed=closed,
+        manager=manager,
+    )
+
+
+@blueprint.route("/interests", methods=["GET", "POST"])
+@login_required
+def interests() -> str | Response:
+    own = _own_organisations()
+    form = InterestForm()
+    form.organisation.choices = choice_list((str(org.id), org.name) for org in own)
+    if form.validate_on_submit():
+        organisation = next(org for org in own if str(org.id) == form.organisation.data)
+        try:
+            services.declare_interest(
+                _user(), organisation, InterestCategory(form.category.data), form.description.data
+            )
+        except DomainError as error:
+            abandon_changes()
+            form.form_errors.append(error.message)
+        else:
+            flash(f"The interest of {organisation.name} has been added to the register.", "info")
+            return redirect(url_for(".interests"))
+    register = list(
+        db.session.execute(
+            sa.select(Interest)
+            .where(
+                Interest.organisation_id.in_([org.id for org in own]),
+                Interest.withdrawn_at.is_(None),
+            )
+            .order_by(Interest.declared_at.desc(), Interest.id.desc())
+        ).scalars()
+    )
+    return render_template("voting/interests.html", form=form, register=register)
+
+
+# ----------------------------------------------------------------------------------------------
+# Creating and changing a vote
+# ----------------------------------------------------------------------------------------------
+
+
+def _pcn_choices(vote: Vote | None) -> list[Any]:
+    pcns = db.session.execute(
+        sa.select(Organisation)
+        .where(
+            Organisation.area_id == g.area.id,
+            Organisation.kind == OrganisationKind.PCN,
+            Organisation.closed_on.is_(None),
+        )
+        .order_by(Organisation.name)
+    ).scalars()
+    choices = [(pcn.ods_code, f"{pcn.name} ({pcn.ods_code})") for pcn in pcns]
+    known = {code for code, _ in choices}
+    # A network chosen for a draft that has since closed stays visible, so it can be unticked.
+    chosen = (vote.pcn_codes if vote else None) or []
+    choices += [(code, code) for code in chosen if code not in known]
+    return choice_list(choices)
+
+
+def _save_vote(form: VoteForm, vote: Vote | None) -> str | Response:
+    warning = False
+    if form.validate_on_submit():
+        if form.use_banded.data:
+            form.switch_to_banded()
+        details = form.details()
+        if services.weights_identify_voters(details) and not form.keep_weights.data:
+            warning = True
+        else:
+            try:
+                if vote is None:
+                    vote = services.create_vote(_user(), g.area, details)
+                    message = "The vote has been saved as a draft. Open it when it is ready."
+                else:
+                    services.update_vote(_user(), vote, details)
+                    message = "The draft has been saved."
+            except DomainError as error:
+                abandon_changes()
+                form.form_errors.append(error.message)
+            else:
+                if form.use_banded.data:
+                    message += " Weights are in bands of patients, which hide who voted."
+                flash(message, "info")
+                return redirect(url_for(".vote", vote_id=vote.id))
+    return render_template("voting/edit.html", form=form, vote=vote, warning=warning)
+
+
+@blueprint.route("/new", methods=["GET", "POST"])
+@login_required
+def new() -> str | Response:
+    if not can_manage_votes(current_user, g.area):
+        abort(403)
+    form = VoteForm() if request.method == "POST" else VoteForm(data=new_vote_data(utcnow()))
+    form.pcn_codes.choices = _pcn_choices(None)
+    return _save_vote(form, None)
+
+
+@blueprint.route("/<int:vote_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(vote_id: int) -> str | Response:
+    vote = _vote(vote_id)
+    if not can_manage_votes(current_user, vote.area):
+        abort(403)
+    if vote.state is not VoteState.DRAFT:
+        flash("The rules and text cannot change once the vote has opened.", "error")
+        return redirect(url_for(".vote", vote_id=vote.id))
+    form = VoteForm() if request.method == "POST" else VoteForm(data=vote_data(vote))
+    form.pcn_codes.choices = _pcn_choices(vote)
+    return _save_vote(form, vote)
+
+
+# ----------------------------------------------------------------------------------------------
+# A vote's page and what members do on it
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CastingCard:
+    """An organisation whose ballot the user may cast, and where its ballot stands."""
+
+    organisation: Organisation
+    member: ElectorateMember
+    share: Fraction | None
+    has_voted: bool
+    proxy: Proxy | None
+    blocked: str | None
+
+
+def _blocked(
+    vote: Vote, member: ElectorateMember, ballot: Ballot | None, proxy: Proxy | None
+) -> str | None:
+    """Why a ballot cannot be cast now, if it cannot (the service says so again when cast)."""
+    now = utcnow()
+    if vote.state is VoteState.CLOSED or now >= vote.closes_at:
+        return CLOSED_MESSAGE
+    if vote.state is not VoteState.OPEN or now < vote.opens_at:
+        return f"Voting opens on {london_datetime(vote.opens_at)}."
+    if member.recused:
+        return f"{member.name} has been recused from this vote."
+    if proxy is not None and ballot is not None and ballot.proxy_id is None:
+        return f"{member.name} has cast its own ballot, which overrides the proxy."
+    return None
+
+
+def _casting_cards(vote: Vote, shares: dict[int, Fraction | None]) -> list[CastingCard]:
+    user = _user()
+    own = _casting_organisations()
+    cards = []
+    for organisation in own:
+        member = services.member_for(vote, organisation)
+        if member is None:
+            continue
+        ballot = services.ballot_of(vote, organisation)
+        cards.append(
+            CastingCard(
+                organisation,
+                member,
+                shares.get(organisation.id),
+                ballot is not None,
+                None,
+                _blocked(vote, member, ballot, None),
+            )
+        )
+    own_ids = {organisation.id for organisation in own}
+    held = db.session.execute(
+        sa.select(Proxy)
+        .where(
+            Proxy.vote_id == vote.id,
+            Proxy.holder_id.in_(own_ids),
+            Proxy.revoked_at.is_(None),
+        )
+        .order_by(Proxy.id)
+    ).scalars()
+    for candidate in held:
+        if candidate.grantor_id in own_ids:
+            continue
+        proxy = services.proxy_held_by(user, vote, candidate.grantor)
+        member = services.member_for(vote, candidate.grantor)
+        if proxy is None or member is None:
+            continue
+        ballot = services.ballot_of(vote, candidate.grantor)
+        cards.append(
+            CastingCard(
+                candidate.grantor,
+                member,
+                shares.get(candidate.grantor_id),
+                ballot is not None,
+                proxy,
+                _blocked(vote, member, ballot, proxy),
+            )
+        )
+    return cards
+
+
+def _active_proxy(vote: Vote, grantor: Organisation) -> Proxy | None:
+    return db.session.execute(
+        sa.select(Proxy).where(
+            Proxy.vote_id == vote.id, Proxy.grantor_id == grantor.id, Proxy.revoked_at.is_(None)
+        )
+    ).scalar_one_or_none()
+
+
+def _accepting_changes(vote: Vote) -> bool:
+    """Whether proxies and conflicts may still be named, declared or ruled on."""
+    return vote.state in (VoteState.DRAFT, VoteState.OPEN) and utcnow() < vote.closes_at
+
+
+def _proxy_practices(vote: Vote) -> list[Organisation]:
+    """The user's practices that may name a proxy in this vote."""
+    if not _accepting_changes(vote):
+        return []
+    return [
+        organisation
+        for organisation in _casting_organisations()
+        if organisation.kind is OrganisationKind.PRACTICE
+        and services.member_for(vote, organisation) is not None
+    ]
+
+
+def _proxy_form(vote: Vote, grantor: Organisation, formdata: bool = False) -> ProxyForm:
+    form = ProxyForm(
+        prefix=f"proxy-{grantor.ods_code}", formdata=request.form if formdata else None
+    )
+    form.holder.choices = choice_list(
+        [("", "Choose a practice")]
+        + [
+            (member.ods_code, member.name)
+            for member in sorted(vote.electorate, key=lambda member: member.name)
+            if member.kind == OrganisationKind.PRACTICE.value
+            and member.organisation_id != grantor.id
+            and not member.recused
+        ]
+    )
+    form.instruction.choices = choice_list(
+        [("", "No instruction: the proxy decides")]
+        + [(option, option_label(vote, option)) for option in vote.options]
+    )
+    return form
+
+
+def _conflict_organisations(vote: Vote) -> list[Organisation]:
+    """The user's organisations that vote (or will) in this vote, while conflicts may be
+    declared."""
+    if not _accepting_changes(vote):
+        return []
+    return [
+        organisation
+        for organisation in _casting_organisations()
+        if (
+            services.member_for(vote, organisation) is not None
+            if vote.electorate
+            else organisation.kind.value in vote.voting_kinds
+        )
+    ]
+
+
+def _conflict_form(vote: Vote, formdata: bool = False) -> ConflictForm:
+    declared = set(
+        db.session.execute(
+            sa.select(ConflictDeclaration.organisation_id).where(
+                ConflictDeclaration.vote_id == vote.id
+            )
+        ).scalars()
+    )
+    form = ConflictForm(prefix="conflict", formdata=request.form if formdata else None)
+    form.organisation.choices = choice_list(
+        (org.ods_code, org.name) for org in _conflict_organisations(vote) if org.id not in declared
+    )
+    return form
+
+
+def _declarations(vote: Vote) -> list[ConflictDeclaration]:
+    return list(
+        db.session.execute(
+            sa.select(ConflictDeclaration)
+            .where(ConflictDeclaration.vote_id == vote.id)
+            .order_by(ConflictDeclaration.id)
+        ).scalars()
+    )
+
+
+def _ruling_form(declaration: ConflictDeclaration, formdata: bool = False) -> RulingForm:
+    current = declaration.ruling
+    return RulingForm(
+        prefix=f"ruling-{declaration.id}",
+        formdata=request.form if formdata else None,
+        data={"ruling": None if current is ConflictRuling.PENDING else current.value},
+    )
+
+
+def _render_vote(
+    vote: Vote,
+    *,
+    proxy_forms: dict[int, ProxyForm] | None = None,
+    conflict_form: ConflictForm | None = None,
+    ruling_forms: dict[int, RulingForm] | None = None,
+) -> str:
+    user = _user()
+    manager = can_manage_votes(user, vote.area)
+    shares = _shares(vote)
+    proxy_sections = []
+    for practice in _proxy_practices(vote):
+        active = _active_proxy(vote, practice)
+        form = (proxy_forms or {}).get(practice.id) or _proxy_form(vote, practice)
+        proxy_sections.append((practice, active, form))
+    declarations = _declarations(vote)
+    conflict_ids = {organisation.id for organisation in _conflict_organisations(vote)}
+    own_declarations = [d for d in declarations if d.organisation_id in conflict_ids]
+    if conflict_form is None and conflict_ids:
+        conflict_form = _conflict_form(vote)
+    context: dict[str, Any] = {
+        "vote": vote,
+        "manager": manager,
+        "cards": _casting_cards(vote, shares) if vote.state is VoteState.OPEN else [],
+        "proxy_sections": proxy_sections,
+        "own_declarations": own_declarations,
+        "conflict_form": conflict_form
+        if conflict_form and conflict_form.organisation.choices
+        else None,
+        "results_visible": can_see_results(user, vote),
+        "error_forms": [
+            form
+            for form in [
+                *(proxy_forms or {}).values(),
+                conflict_form,
+                *(ruling_forms or {}).values(),
+            ]
+            if form is not None and (form.errors or form.form_errors)
+        ],
+    }
+    if manager:
+        rulings_open = _accepting_changes(vote)
+        context["declarations"] = [
+            (
+                declaration,
+                ((ruling_forms or {}).get(declaration.id) or _ruling_form(declaration))
+                if rulings_open
+                else None,
+            )
+            for declaration in declarations
+        ]
+        eligible = [member for member in vote.electorate if not member.recused]
+        context["eligible_count"] = len(eligible)
+        context["voted_count"] = db.session.execute(
+            sa.select(sa.func.count(Ballot.id)).where(Ballot.vote_id == vote.id)
+        ).scalar_one()
+        context["electorate"] = [
+            (member, shares.get(member.organisation_id)) for member in vote.electorate
+        ]
+    return render_template("voting/vote.html", **context)
+
+
+@blueprint.get("/<int:vote_id>")
+@login_required
+def vote(vote_id: int) -> str:
+    return _render_vote(_vote(vote_id))
+
+
+@blueprint.post("/<int:vote_id>/open")
+@login_required
+def open_vote(vote_id: int) -> Response:
+    vote = _vote(vote_id)
+    if not can_manage_votes(current_user, vote.area):
+        abort(403)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        services.open_vote(_user(), vote, utcnow())
+    except DomainError as error:
+        abandon_changes()
+        flash(error.message, "error")
+    else:
+        flash(
+            f"The vote is open to {len(vote.electorate)} organisations. "
+            "Those who cast their ballots have been emailed.",
+            "info",
+        )
+    return redirect(url_for(".vote", vote_id=vote_id))
+
+
+def _organisation_in_area(ods_code: str, kind: OrganisationKind) -> Organisation:
+    organisation = db.session.execute(
+        sa.select(Organisation).where(
+            Organisation.area_id == g.area.id,
+            Organisation.kind == kind,
+            Organisation.ods_code == ods_code,
+        )
+    ).scalar_one_or_none()
+    if organisation is None:
+        abort(404)
+    return organisation
+
+
+@blueprint.post("/<int:vote_id>/proxy/<ods_code>")
+@login_required
+def name_proxy(vote_id: int, ods_code: str) -> str | Response:
+    vote = _vote(vote_id)
+    grantor = _organisation_in_area(ods_code, OrganisationKind.PRACTICE)
+    if not casts_for(current_user, grantor):
+        abort(403)
+    form = _proxy_form(vote, grantor, formdata=True)
+    if form.validate_on_submit():
+        holder = _organisation_in_area(form.holder.data, OrganisationKind.PRACTICE)
+        try:
+            services.name_proxy(
+                _user(), vote, grantor, holder, form.instruction.data or None, utcnow()
+            )
+        except DomainError as error:
+            abandon_changes()
+            form.form_errors.append(error.message)
+        else:
+            flash(f"{holder.name} can now cast {grantor.name}'s ballot in this vote.", "info")
+            return redirect(url_for(".vote", vote_id=vote.id, _anchor="proxy"))
+    return _render_vote(vote, proxy_forms={grantor.id: form})
+
+
+@blueprint.post("/<int:vote_id>/proxies/<int:proxy_id>/revoke")
+@login_required
+def revoke_proxy(vote_id: int, proxy_id: int) -> Response:
+    vote = _vote(vote_id)
+    proxy = db.session.get(Proxy, proxy_id)
+    if proxy is None or proxy.vote_id != vote.id:
+        abort(404)
+    if not casts_for(current_user, proxy.grantor):
+        abort(403)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        services.revoke_proxy(_user(), proxy, utcnow())
+    except DomainError as error:
+        abandon_changes()
+        flash(error.message, "error")
+    else:
+        flash(f"The proxy has been revoked: {proxy.grantor.name} casts its own ballot.", "info")
+    return redirect(url_for(".vote", vote_id=vote.id, _anchor="proxy"))
+
+
+@blueprint.post("/<int:vote_id>/conflicts")
+@login_required
+def declare_conflict(vote_id: int) -> str | Response:
+    vote = _vote(vote_id)
+    organisations = _conflict_organisations(vote)
+    if not organisations:
+        abort(403)
+    form = _conflict_form(vote, formdata=True)
+    if form.validate_on_submit():
+        organisation = next(org for org in organisations if org.ods_code == form.organisation.data)
+        try:
+            services.declare_conflict(
+                _user(),
+                vote,
+                organisation,
+                InterestCategory(form.category.data),
+                form.description.data,
+                utcnow(),
+            )
+        except DomainError as error:
+            abandon_changes()
+            form.form_errors.append(error.message)
+        else:
+            flash(
+                f"The conflict of {organisation.name} has been declared. "
+                "An officer will rule on it.",
+                "info",
+            )
+            return redirect(url_for(".vote", vote_id=vote.id, _anchor="conflicts"))
+    return _render_vote(vote, conflict_form=form)
+
+
+@blueprint.post("/<int:vote_id>/conflicts/<int:declaration_id>")
+@login_required
+def rule_on_conflict(vote_id: int, declaration_id: int) -> str | Response:
+    vote = _vote(vote_id)
+    declaration = db.session.get(ConflictDeclaration, declaration_id)
+    if declaration is None or declaration.vote_id != vote.id:
+        abort(404)
+    if not can_manage_votes(current_user, vote.area):
+        abort(403)
+    form = _ruling_form(declaration, formdata=True)
+    if form.validate_on_submit():
+        try:
+            services.rule_on_conflict(
+                _user(), declaration, ConflictRuling(form.ruling.data), utcnow()
+            )
+        except DomainError as error:
+            abandon_changes()
+            form.form_errors.append(error.message)
+        else:
+            flash(f"The ruling on {declaration.organisation.name}'s conflict is recorded.", "info")
+            return redirect(url_for(".vote", vote_id=vote.id, _anchor="officer"))
+    return _render_vote(vote, ruling_forms={declaration.id: form})
+
+
+# ----------------------------------------------------------------------------------------------
+# Casting a ballot: choose, check, confirm, receipt
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Casting:
+    organisation: Organisation
+    member: ElectorateMember
+    proxy: Proxy | None
+    share: Fraction | None
+
+
+def _casting(vote: Vote, ods_code: str) -> Casting:
+    """The organisation in the vote's electorate (else 404) whose ballot the user may cast,
+    as its own voter or its proxy (else 403)."""
+    member = next((m for m in vote.electorate if m.ods_code == ods_code), None)
+    if member is None:
+        abort(404)
+    organisation = member.organisation
+    proxy = None
+    if not casts_for(current_user, organisation):
+        proxy = services.proxy_held_by(_user(), vote, organisation)
+        if proxy is None:
+            abort(403)
+    return Casting(organisation, member, proxy, _shares(vote).get(organisation.id))
+
+
+def _pending_key(vote: Vote, casting: Casting) -> str:
+    return f"pending-ballot-{vote.id}-{casting.member.ods_code}"
+
+
+def _refuse_if_not_accepting(vote: Vote, casting: Casting) -> Response | None:
+    ballot = services.ballot_of(vote, casting.organisation)
+    problem = _blocked(vote, casting.member, ballot, casting.proxy)
+    if problem is None:
+        return None
+    flash(problem, "error")
+    return redirect(url_for(".vote", vote_id=vote.id))
+
+
+def _choices(vote: Vote, casting: Casting) -> list[tuple[str, str]]:
+    """The options; only the instructed one when a proxy casts under an instruction."""
+    options = vote.options
+    if casting.proxy is not None and casting.proxy.instruction:
+        options = [casting.proxy.instruction]
+    return [(option, option_label(vote, option)) for option in options]
+
+
+@blueprint.route("/<int:vote_id>/cast/<ods_code>", methods=["GET", "POST"])
+@login_required
+def cast(vote_id: int, ods_code: str) -> str | Response:
+    vote = _vote(vote_id)
+    casting = _casting(vote, ods_code)
+    refused = _refuse_if_not_accepting(vote, casting)
+    if refused:
+        return refused
+    form = CastForm()
+    form.choice.choices = choice_list(_choices(vote, casting))
+    key = _pending_key(vote, casting)
+    if form.validate_on_submit():
+        session[key] = form.choice.data
+        return redirect(url_for(".check", vote_id=vote.id, ods_code=ods_code))
+    if request.method == "GET" and session.get(key) in dict(_choices(vote, casting)):
+        form.choice.data = session[key]
+    return render_template(
+        "voting/cast.html",
+        vote=vote,
+        casting=casting,
+        form=form,
+        has_voted=services.ballot_of(vote, casting.organisation) is not None,
+    )
+
+
+@blueprint.get("/<int:vote_id>/cast/<ods_code>/check")
+@login_required
+def check(vote_id: int, ods_code: str) -> str | Response:
+    vote = _vote(vote_id)
+    casting = _casting(vote, ods_code)
+    refused = _refuse_if_not_accepting(vote, casting)
+    if refused:
+        return refused
+    choice = session.get(_pending_key(vote, casting))
+    if choice not in dict(_choices(vote, casting)):
+        return redirect(url_for(".cast", vote_id=vote.id, ods_code=ods_code))
+    return render_template(
+        "voting/check.html",
+        vote=vote,
+        casting=casting,
+        choice=choice,
+        form=ConfirmCastForm(choice=choice),
+        has_voted=services.ballot_of(vote, casting.organisation) is not None,
+    )
+
+
+@blueprint.post("/<int:vote_id>/cast/<ods_code>/confirm")
+@login_required
+def confirm(vote_id: int, ods_code: str) -> str | Response:
+    vote = _vote(vote_id)
+    casting = _casting(vote, ods_code)
+    form = ConfirmCastForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        ballot, code = services.cast_ballot(
+            _user(), vote, casting.organisation, form.choice.data, utcnow()
+        )
+    except DomainError as error:
+        abandon_changes()
+        flash(error.message, "error")
+        return redirect(url_for(".vote", vote_id=vote_id))
+    session.pop(_pending_key(vote, casting), None)
+    return render_template(
+        "voting/receipt.html", vote=vote, casting=casting, ballot=ballot, code=code
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Results and the ballot record
+# ----------------------------------------------------------------------------------------------
+
+CHART_WIDTH = 640
+CHART_LABEL_WIDTH = 180
+CHART_BAR_SPACE = 300
+CHART_ROW = 44
+CHART_BAR_HEIGHT = 28
+CHART_LABEL_LENGTH = 22
+
+
+def _chart(vote: Vote, result: dict[str, Any]) -> dict[str, Any]:
+    """A horizontal bar per option, its length the option's share of the whole weight."""
+    bars = []
+    for index, option in enumerate(vote.options):
+        total = result["totals"][option]
+        share = Decimal(total["weight_percent"])
+        width = (share / 100 * CHART_BAR_SPACE).quantize(Decimal("0.1"))
+        label = option_label(vote, option)
+        if len(label) > CHART_LABEL_LENGTH:
+            label = label[: CHART_LABEL_LENGTH - 1] + "…"
+        top = 8 + index * CHART_ROW
+        bars.append(
+            {
+                "label": label,
+                "full_label": option_label(vote, option),
+                "y": top,
+                "text_y": top + CHART_BAR_HEIGHT // 2 + 6,
+                "width": width,
+                "value_x": CHART_LABEL_WIDTH + width + 8,
+                "percent": total["weight_percent"],
+                "members": total["members"],
+                "winner": option == result.get("winner")
+                or (option == "for" and result.get("outcome") == "passed"),
+            }
+        )
+    return {
+        "width": CHART_WIDTH,
+        "height": 16 + len(bars) * CHART_ROW,
+        "label_width": CHART_LABEL_WIDTH,
+        "bar_height": CHART_BAR_HEIGHT,
+        "bars": bars,
+    }
+
+
+def _closed_vote(vote_id: int) -> Vote:
+    vote = _vote(vote_id)
+    if not can_see_results(current_user, vote):
+        abort(404)
+    return vote
+
+
+@blueprint.get("/<int:vote_id>/results")
+@login_required
+def results(vote_id: int) -> str:
+    vote = _closed_vote(vote_id)
+    user = _user()
+    result = vote.result or {}
+    record = json.loads(vote.ballot_record or "{}")
+    by_code = {member.ods_code: member for member in vote.electorate}
+    who_voted_how = []
+    if can_see_who_voted_how(user, vote):
+        who_voted_how = sorted(
+            (
+                (by_code[entry["voter"]], entry["choice"])
+                for entry in record.get("ballots", [])
+                if entry["voter"] in by_code
+            ),
+            key=lambda row: row[0].name,
+        )
+    proxies = list(
+        db.session.execute(
+            sa.select(Proxy).where(Proxy.vote_id == vote.id).order_by(Proxy.id)
+        ).scalars()
+    )
+    used = set(
+        db.session.execute(
+            sa.select(Ballot.proxy_id).where(
+                Ballot.vote_id == vote.id, Ballot.proxy_id.is_not(None)
+            )
+        ).scalars()
+    )
+    quorum = vote.rules.get("quorum") or {}
+    return render_template(
+        "voting/results.html",
+        vote=vote,
+        result=result,
+        outcome=OUTCOMES.get(result.get("outcome"), (result.get("outcome"), "grey")),
+        quorum_set=any(quorum.get(part) is not None for part in ("members", "weight")),
+        breakdown=services.breakdown_by_kind(vote),
+        weights=services.weight_table(vote),
+        who_voted_how=who_voted_how,
+        declarations=_declarations(vote),
+        proxies=[(proxy, proxy.id in used) for proxy in proxies],
+        secret=vote.secrecy is BallotSecrecy.SECRET,
+        downloads=can_download_record(user, vote),
+        chart=_chart(vote, result),
+    )
+
+
+def _record_vote(vote_id: int) -> Vote:
+    vote = _closed_vote(vote_id)
+    if not can_download_record(current_user, vote) or vote.ballot_record is None:
+        abort(404)
+    return vote
+
+
+@blueprint.get("/<int:vote_id>/record.json")
+@login_required
+def record_json(vote_id: int) -> Response:
+    """The stored ballot record, byte for byte, so its SHA-256 is the one on the results page."""
+    vote = _record_vote(vote_id)
+    return Response(
+        vote.ballot_record.encode(),
+        mimetype="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="vote-{vote.id}-ballot-record.json"'
+        },
+    )
+
+
+@blueprint.get("/<int:vote_id>/ballots.csv")
+@login_required
+def ballots_csv(vote_id: int) -> Response:
+    vote = _record_vote(vote_id)
+    return Response(
+        services.ballots_csv(vote),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="vote-{vote.id}-ballots.csv"'},
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Checking a receipt (no account needed)
+# ----------------------------------------------------------------------------------------------
+
+
+@receipts_blueprint.get("/receipts")
+def receipt_check() -> str | tuple[str, int]:
+    code = request.args.get("code", "").strip()[:64]
+    if not code:
+        return render_template("voting/receipt_check.html", code="", found=None)
+    found = services.check_receipt(code)
+    if found is not None and services.close_if_due(found.vote, utcnow()):
+        found = services.check_receipt(code)
+    if found is None:
+        return render_template("voting/receipt_check.html", code=code, found=None), 404
+    return render_template(
+        "voting/receipt_check.html",
+        code=code,
+        found=found,
+        choice=option_label(found.vote, found.choice),
+    )

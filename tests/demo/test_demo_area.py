@@ -1,0 +1,89 @@
+"""The demo area loads the real QNC practices and one person per role, matching the README."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from portal.accounts.models import Role, User
+from portal.demo.loader import DEMO_PASSWORD, DEMO_PEOPLE, DemoRefused, load_demo_area
+from portal.organisations.models import Area, Organisation, OrganisationKind
+from tests.conftest import REPO_ROOT, fetch_csrf_token
+
+
+def _count(db, kind):
+    return db.session.execute(
+        sa.select(sa.func.count(Organisation.id)).where(Organisation.kind == kind)
+    ).scalar_one()
+
+
+def test_demo_area_has_real_practices_and_every_role(db):
+    load_demo_area()
+    db.session.commit()
+    assert _count(db, OrganisationKind.PRACTICE) == 141
+    assert _count(db, OrganisationKind.PCN) == 25
+    horsefair = db.session.execute(
+        sa.select(Organisation).where(Organisation.ods_code == "M83001")
+    ).scalar_one()
+    assert horsefair.list_size > 1000
+    assert horsefair.current_pcn.ods_code == "U16318"
+    roles = {
+        membership.role
+        for user in db.session.execute(sa.select(User)).scalars()
+        for membership in user.memberships
+    }
+    assert roles == set(Role)
+
+
+def test_loading_twice_is_refused_or_skipped(db):
+    load_demo_area()
+    db.session.commit()
+    assert "already loaded" in load_demo_area(if_empty=True)
+    with pytest.raises(DemoRefused):
+        load_demo_area()
+    assert db.session.execute(sa.select(sa.func.count(Area.id))).scalar_one() == 1
+
+
+def test_demo_never_loads_in_production(app, db):
+    previous = app.config["ENV_NAME"]
+    app.config["ENV_NAME"] = "production"
+    try:
+        with pytest.raises(DemoRefused, match="never go into production"):
+            load_demo_area()
+    finally:
+        app.config["ENV_NAME"] = previous
+
+
+def test_every_demo_person_in_the_readme_can_sign_in(app, db):
+    load_demo_area()
+    db.session.commit()
+    readme = (REPO_ROOT / "README.md").read_text()
+    rows = re.findall(r"^\| (\w+) \| (.+?) \| (\S+@\S+) \| (.+?) \|$", readme, re.MULTILINE)
+    assert {(role, email) for role, _, email, _ in rows} == {
+        (person.role.value, person.email) for person in DEMO_PEOPLE
+    }
+    for _, _, email, password in rows:
+        assert password == DEMO_PASSWORD
+        browser = app.test_client()
+        response = browser.post(
+            "/accounts/login",
+            data={"email": email, "password": password, "csrf_token": fetch_csrf_token(browser)},
+        )
+        assert response.status_code == 302, email
+
+
+def test_demo_ships_a_counted_vote_and_an_open_one(db):
+    import json
+
+    from portal.voting import rules as counting
+    from portal.voting.models import Vote, VoteState
+
+    load_demo_area()
+    db.session.commit()
+    votes = {vote.state: vote for vote in db.session.execute(sa.select(Vote)).scalars()}
+    closed, open_vote = votes[VoteState.CLOSED], votes[VoteState.OPEN]
+    assert counting.recount(json.loads(closed.ballot_record)) == closed.result
+    assert closed.result["eligible_members"] == 141
+    assert len(open_vote.electorate) == 141 + 25

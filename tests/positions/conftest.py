@@ -1,0 +1,234 @@
+"""An area with the LMC, the federation, the ICS, a PCN and four practices with known list
+sizes, one person in every role (and one in another area), helpers to record proposals and
+drafts through the services, and documents of each kind built in the test."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from portal.accounts.models import Role, User
+from portal.audit.models import AuditEntry
+from portal.database import utcnow
+from portal.extensions import db
+from portal.organisations.models import Area, Organisation, OrganisationKind
+from portal.positions import services
+from portal.positions.models import (
+    Amendment,
+    Comment,
+    Position,
+    Proposal,
+    ProposalDocument,
+    Revision,
+    Tier,
+)
+from tests.conftest import fetch_csrf_token
+from tests.factories import DEFAULT_PASSWORD, make_area, make_organisation, make_user
+
+BODY = (
+    "The ICB proposes one enhanced access hub per PCN.\n\n"
+    "The LMC supports hubs if practices may opt out of staffing them.\n\n"
+    "Funding must follow the patients."
+)
+
+
+@dataclass
+class World:
+    area: Area
+    lmc: Organisation
+    pcn: Organisation
+    practices: list[Organisation]
+    people: dict[str, User]
+
+    def url(self, rest: str = "") -> str:
+        return f"/areas/{self.area.slug}/{rest}"
+
+
+def build_world() -> World:
+    area = make_area(slug="staffs", name="Staffordshire Test ICB")
+    pcn = make_organisation(area, OrganisationKind.PCN, ods_code="U90001", name="Alpha PCN")
+    practices = [
+        make_organisation(area, ods_code=code, name=name, list_size=size, pcn=pcn)
+        for code, name, size in (
+            ("M80001", "Riverside Surgery", 10000),
+            ("M80002", "Hillside Practice", 6000),
+            ("M80003", "Meadow Surgery", 4000),
+            ("M80004", "Brook Surgery", 8000),
+        )
+    ]
+    federation = make_organisation(area, OrganisationKind.FEDERATION, name="The Federation")
+    lmc = make_organisation(area, OrganisationKind.LMC, ods_code="LMC01", name="The LMC")
+    ics = make_organisation(area, OrganisationKind.ICS, name="The ICB")
+    elsewhere = make_area(slug="elsewhere", name="Elsewhere ICB")
+    elsewhere_lmc = make_organisation(elsewhere, OrganisationKind.LMC)
+    people = {
+        "officer": make_user(lmc, Role.LMC_OFFICER, name="Lou Officer"),
+        "admin": make_user(lmc, Role.AREA_ADMIN, name="Ada Admin"),
+        "partner": make_user(practices[0], Role.GP_PARTNER, name="Pat Partner"),
+        "partner2": make_user(practices[1], Role.GP_PARTNER, name="Hal Hillside"),
+        "partner3": make_user(practices[2], Role.GP_PARTNER, name="Mia Meadow"),
+        "manager": make_user(practices[0], Role.PRACTICE_MANAGER, name="Mo Manager"),
+        "director": make_user(pcn, Role.PCN_CLINICAL_DIRECTOR, name="Cleo Director"),
+        "federation": make_user(federation, Role.FEDERATION_DIRECTOR, name="Fred Fed"),
+        "reader": make_user(ics, Role.ICS_READER, name="Ivy Reader"),
+        "outsider": make_user(elsewhere_lmc, Role.LMC_OFFICER, name="Otto Outsider"),
+    }
+    return World(area=area, lmc=lmc, pcn=pcn, practices=practices, people=people)
+
+
+@pytest.fixture
+def world(db: Any) -> World:
+    return build_world()
+
+
+@pytest.fixture(autouse=True)
+def upload_dir(app: Flask, tmp_path: Path) -> Iterator[Path]:
+    """Documents go to a folder of this test's own."""
+    directory = tmp_path / "uploads"
+    previous = app.config.get("UPLOAD_DIR")
+    app.config["UPLOAD_DIR"] = str(directory)
+    yield directory
+    app.config["UPLOAD_DIR"] = previous
+
+
+def sign_in(client: FlaskClient, user: User) -> None:
+    response = client.post(
+        "/accounts/login",
+        data={
+            "email": user.email,
+            "password": DEFAULT_PASSWORD,
+            "csrf_token": fetch_csrf_token(client),
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def csrf(client: FlaskClient) -> str:
+    return fetch_csrf_token(client, "/accounts/profile")
+
+
+def record_proposal(world: World, **changes: Any) -> Proposal:
+    fields: dict[str, Any] = {
+        "title": "Enhanced access from PCN hubs",
+        "ics_reference": "ICB-2026-031",
+        "owning_body": "Primary care commissioning committee",
+        "summary_markdown": "One hub per PCN, open evenings and Saturdays.",
+        "source_links": ["https://example.org/hubs"],
+        "response_deadline": None,
+    }
+    uploads = changes.pop("uploads", [])
+    fields.update(changes)
+    proposal = services.create_proposal(
+        world.people["officer"],
+        world.area,
+        services.ProposalDetails(**fields),
+        uploads,
+        utcnow(),
+    )
+    db.session.commit()
+    return proposal
+
+
+def draft(
+    world: World,
+    author: str = "partner",
+    *,
+    tier: Tier = Tier.GROUP,
+    title: str = "Our response on PCN hubs",
+    body: str = BODY,
+    proposal: Proposal | None = None,
+) -> Position:
+    position = services.create_position(
+        world.people[author],
+        world.area,
+        title=title,
+        body_markdown=body,
+        tier=tier,
+        proposal=proposal,
+        now=utcnow(),
+    )
+    db.session.commit()
+    return position
+
+
+def counts() -> dict[str, int]:
+    """Rows of every positions table and positions/proposals audit entries, to prove that a
+    refused request wrote nothing."""
+    result = {
+        model.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(model))
+        for model in (Proposal, ProposalDocument, Position, Revision, Comment, Amendment)
+    }
+    result["audit"] = db.session.scalar(
+        sa.select(sa.func.count(AuditEntry.id)).where(
+            sa.or_(
+                AuditEntry.action.startswith("position."),
+                AuditEntry.action.startswith("proposal."),
+            )
+        )
+    )
+    return result
+
+
+# --- Documents built in the test ---------------------------------------------------------------
+
+
+def pdf_bytes() -> bytes:
+    return b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def docx_bytes() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/'
+            '2006/content-types"/>',
+        )
+        archive.writestr("_rels/.rels", '<?xml version="1.0"?><Relationships/>')
+        archive.writestr("word/document.xml", '<?xml version="1.0"?><w:document/>')
+    return buffer.getvalue()
+
+
+def odt_bytes(mimetype: str = "application/vnd.oasis.opendocument.text") -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("mimetype", mimetype, compress_type=zipfile.ZIP_STORED)
+        archive.writestr("content.xml", '<?xml version="1.0"?><office:document-content/>')
+        archive.writestr("META-INF/manifest.xml", '<?xml version="1.0"?><manifest/>')
+    return buffer.getvalue()
+
+
+def exe_bytes() -> bytes:
+    return b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 64
+
+
+def html_bytes() -> bytes:
+    return b"<!doctype html><html><body><script>alert(document.cookie)</script></body></html>"
+
+
+def plain_zip_bytes() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("readme.txt", "not a document")
+    return buffer.getvalue()
+
+
+def stored_files(directory: Path) -> list[Path]:
+    return sorted(directory.rglob("*")) if directory.exists() else []
+
+
+def marked(page: str, tag: str) -> list[str]:
+    """The text inside each ``<ins>`` or ``<del>`` of a page, without the screen-reader words."""
+    import re
+
+    found = re.findall(rf'<{tag} class="portal-diff__{tag}">(.*?)</{tag}>', page, flags=re.S)
+    return [re.sub(r'<span class="nhsuk-u-visually-hidden">.*?</span>', "", f) for f in found]

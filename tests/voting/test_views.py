@@ -1,0 +1,970 @@
+"""The weighted-votes pages through the test client: who sees which page in each state of a
+vote, creating and opening a vote, casting with "check your answer" and a receipt, changing a
+ballot, closing, results and the downloadable record, proxies, conflicts and interests."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from portal.accounts.models import Role
+from portal.database import utcnow
+from portal.organisations.models import OrganisationKind
+from portal.templating import LONDON
+from portal.voting import rules as counting
+from portal.voting import services
+from portal.voting.models import (
+    Ballot,
+    BallotSecrecy,
+    ConflictDeclaration,
+    ConflictRuling,
+    Interest,
+    InterestCategory,
+    Proxy,
+    Vote,
+    VoteKind,
+    VoteState,
+)
+from tests.conftest import csrf_token_from, fetch_csrf_token
+from tests.factories import DEFAULT_PASSWORD, make_area, make_organisation, make_user
+
+EQUAL_MOTION = {
+    "weighting": {"scheme": "equal"},
+    "blocks": None,
+    "cap": None,
+    "quorum": None,
+    "threshold": {"rule": "simple_majority"},
+    "tie": "fails",
+}
+RECEIPT_CODE = re.compile(r'id="receipt-code">([A-Z0-9-]+)<')
+
+
+class World:
+    """One area with a person in every role, three practices in one PCN, and another area."""
+
+    def __init__(self) -> None:
+        self.area = make_area(slug="staffs", name="Staffordshire Test ICB")
+        self.pcn = make_organisation(
+            self.area, OrganisationKind.PCN, ods_code="U90001", name="North Stoke PCN"
+        )
+        self.practice = make_organisation(
+            self.area, ods_code="M80001", name="Riverside Surgery", list_size=12000, pcn=self.pcn
+        )
+        self.second = make_organisation(
+            self.area, ods_code="M80002", name="Hillside Practice", list_size=6000, pcn=self.pcn
+        )
+        self.third = make_organisation(
+            self.area, ods_code="M80003", name="Brookside Health", list_size=3000, pcn=self.pcn
+        )
+        self.federation = make_organisation(
+            self.area, OrganisationKind.FEDERATION, ods_code="FED01", name="Stoke GP Federation"
+        )
+        self.lmc = make_organisation(
+            self.area, OrganisationKind.LMC, ods_code="LMC01", name="Staffordshire LMC"
+        )
+        self.ics = make_organisation(self.area, OrganisationKind.ICS, ods_code="QXX", name="ICS")
+        self.users: dict[Any, Any] = {
+            Role.GP_PARTNER: make_user(self.practice, Role.GP_PARTNER, name="Priya Partner"),
+            Role.PRACTICE_MANAGER: make_user(self.practice, Role.PRACTICE_MANAGER),
+            Role.PCN_CLINICAL_DIRECTOR: make_user(self.pcn, Role.PCN_CLINICAL_DIRECTOR),
+            Role.FEDERATION_DIRECTOR: make_user(self.federation, Role.FEDERATION_DIRECTOR),
+            Role.LMC_OFFICER: make_user(self.lmc, Role.LMC_OFFICER, name="Olive Officer"),
+            Role.ICS_READER: make_user(self.ics, Role.ICS_READER),
+            Role.AREA_ADMIN: make_user(self.lmc, Role.AREA_ADMIN),
+        }
+        elsewhere = make_area(slug="elsewhere", name="Elsewhere ICB")
+        self.users["other_area"] = make_user(
+            make_organisation(elsewhere, OrganisationKind.LMC), Role.LMC_OFFICER
+        )
+        self.second_partner = make_user(self.second, Role.GP_PARTNER, name="Sam Second")
+        self.third_partner = make_user(self.third, Role.GP_PARTNER)
+
+    @property
+    def officer(self) -> Any:
+        return self.users[Role.LMC_OFFICER]
+
+    @property
+    def partner(self) -> Any:
+        return self.users[Role.GP_PARTNER]
+
+    def url(self, rest: str = "") -> str:
+        return f"/areas/{self.area.slug}/votes{rest}"
+
+    def details(self, **changes: Any) -> services.VoteDetails:
+        now = utcnow()
+        values: dict[str, Any] = {
+            "title": "Enhanced access model",
+            "question": "Should the LMC support the ICB's enhanced access model?",
+            "body_markdown": "The ICB proposes **one hub** per PCN.",
+            "kind": VoteKind.MOTION,
+            "secrecy": BallotSecrecy.OPEN,
+            "options": [],
+            "voting_kinds": ["practice"],
+            "pcn_codes": None,
+            "opens_at": now - timedelta(hours=1),
+            "closes_at": now + timedelta(days=3),
+            "rules": dict(EQUAL_MOTION),
+        }
+        values.update(changes)
+        return services.VoteDetails(**values)
+
+    def vote(self, db: Any, state: str = "open", **changes: Any) -> Vote:
+        """A vote in ``state``: draft, open, or closed (with Riverside's ballot for)."""
+        vote = services.create_vote(self.officer, self.area, self.details(**changes))
+        if state != "draft":
+            services.open_vote(self.officer, vote, utcnow())
+        if state == "closed":
+            services.cast_ballot(self.partner, vote, self.practice, "for", utcnow())
+            close_by_moving_time(vote)
+            services.close_if_due(vote, utcnow())
+        db.session.commit()
+        return vote
+
+
+def close_by_moving_time(vote: Vote) -> None:
+    """Move the vote's closing time into the past (the CHECK wants opening before closing)."""
+    vote.opens_at = utcnow() - timedelta(days=2)
+    vote.closes_at = utcnow() - timedelta(seconds=1)
+
+
+@pytest.fixture
+def world(db: Any) -> World:
+    return World()
+
+
+def sign_in(client: Any, user: Any) -> None:
+    response = client.post(
+        "/accounts/login",
+        data={
+            "email": user.email,
+            "password": DEFAULT_PASSWORD,
+            "csrf_token": fetch_csrf_token(client),
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def client_for(app: Any, user: Any) -> Any:
+    client = app.test_client()
+    sign_in(client, user)
+    return client
+
+
+def text(response: Any) -> str:
+    return response.get_data(as_text=True)
+
+
+def flashed(client: Any, response: Any) -> str:
+    """The page a redirect leads to, where the flashed message is shown."""
+    assert response.status_code == 302, text(response)
+    return text(client.get(response.headers["Location"]))
+
+
+# ----------------------------------------------------------------------------------------------
+# Who sees what
+# ----------------------------------------------------------------------------------------------
+
+VIEWERS = [
+    Role.GP_PARTNER,
+    Role.PRACTICE_MANAGER,
+    Role.PCN_CLINICAL_DIRECTOR,
+    Role.FEDERATION_DIRECTOR,
+    Role.LMC_OFFICER,
+    Role.ICS_READER,
+    Role.AREA_ADMIN,
+    "other_area",
+    "anonymous",
+]
+STATES = ["draft", "open", "closed_open", "closed_secret"]
+PAGES = ["index", "vote", "cast", "results", "record.json", "ballots.csv", "new"]
+MANAGERS = {Role.LMC_OFFICER, Role.AREA_ADMIN}
+
+
+def _expected(viewer: Any, state: str, page: str) -> int:
+    if viewer == "anonymous":
+        return 302
+    if viewer in ("other_area", Role.ICS_READER):
+        return 404
+    manager = viewer in MANAGERS
+    if page == "index":
+        return 200
+    if page == "new":
+        return 200 if manager else 403
+    if state == "draft" and not manager:
+        return 404
+    if page == "vote":
+        return 200
+    if page == "cast":
+        # Riverside's ballot: a draft has no electorate yet; after closing, a redirect with
+        # the message; only Riverside's GP partner may cast it.
+        if state == "draft":
+            return 404
+        if viewer is not Role.GP_PARTNER:
+            return 403
+        return 200 if state == "open" else 302
+    if state in ("draft", "open"):
+        return 404
+    if page == "results":
+        return 200
+    return 200 if state == "closed_open" or manager else 404
+
+
+def _page_url(world: World, vote: Vote, page: str) -> str:
+    return {
+        "index": world.url("/"),
+        "new": world.url("/new"),
+        "vote": world.url(f"/{vote.id}"),
+        "cast": world.url(f"/{vote.id}/cast/M80001"),
+        "results": world.url(f"/{vote.id}/results"),
+        "record.json": world.url(f"/{vote.id}/record.json"),
+        "ballots.csv": world.url(f"/{vote.id}/ballots.csv"),
+    }[page]
+
+
+@pytest.mark.parametrize("viewer", VIEWERS, ids=lambda v: getattr(v, "value", v))
+def test_every_role_against_every_page_in_every_state(client, world, db, viewer):
+    votes = {
+        "draft": world.vote(db, "draft"),
+        "open": world.vote(db, "open"),
+        "closed_open": world.vote(db, "closed"),
+        "closed_secret": world.vote(
+            db, "closed", secrecy=BallotSecrecy.SECRET, title="A secret one"
+        ),
+    }
+    if viewer != "anonymous":
+        sign_in(client, world.users[viewer])
+    for state, vote in votes.items():
+        for page in PAGES:
+            response = client.get(_page_url(world, vote, page))
+            expected = _expected(viewer, state, page)
+            assert response.status_code == expected, (state, page)
+            if response.status_code == 302 and viewer == "anonymous":
+                assert response.headers["Location"].startswith("/accounts/login")
+
+
+def test_a_page_for_an_area_the_user_is_not_in_does_not_name_the_area(client, world, db):
+    vote = world.vote(db)
+    sign_in(client, world.users["other_area"])
+    response = client.get(world.url(f"/{vote.id}"))
+    assert response.status_code == 404
+    assert world.area.name not in text(response)
+
+
+def test_a_vote_of_another_area_is_not_found_under_this_one(client, world, db):
+    other = make_area(slug="third", name="Third ICB")
+    lmc = make_organisation(other, OrganisationKind.LMC)
+    officer = make_user(lmc, Role.LMC_OFFICER)
+    make_organisation(other, ods_code="M89999")
+    vote = services.create_vote(officer, other, world.details())
+    db.session.commit()
+    sign_in(client, world.officer)
+    assert client.get(world.url(f"/{vote.id}")).status_code == 404
+
+
+# ----------------------------------------------------------------------------------------------
+# Creating a vote
+# ----------------------------------------------------------------------------------------------
+
+
+def _date_fields(prefix: str, moment: Any) -> dict[str, str]:
+    local = moment.astimezone(LONDON)
+    return {
+        f"{prefix}_day": str(local.day),
+        f"{prefix}_month": str(local.month),
+        f"{prefix}_year": str(local.year),
+        f"{prefix}_time": f"{local:%H:%M}",
+    }
+
+
+def vote_form(**changes: Any) -> dict[str, Any]:
+    now = utcnow()
+    data: dict[str, Any] = {
+        "title": "Enhanced access model",
+        "question": "Should the LMC support the ICB's enhanced access model?",
+        "body_markdown": "The ICB proposes **one hub** per PCN.\n\n<script>alert(1)</script>",
+        "kind": "motion",
+        "options": "",
+        "secrecy": "open",
+        "voting_kinds": ["practice"],
+        "scheme": "list_size",
+        "band": "1000",
+        "equal_part": "50",
+        "basis": "list_size",
+        "motion_threshold": "simple_majority",
+        "supermajority": "2/3",
+        "tie": "fails",
+        "choice_threshold": "plurality",
+        **_date_fields("opens", now - timedelta(hours=1)),
+        **_date_fields("closes", now + timedelta(days=2)),
+    }
+    data.update(changes)
+    return data
+
+
+def post_vote_form(client: Any, url: str, **changes: Any) -> Any:
+    token = csrf_token_from(text(client.get(url)))
+    return client.post(url, data={**vote_form(**changes), "csrf_token": token})
+
+
+def _created_vote(db: Any, response: Any) -> Vote:
+    assert response.status_code == 302, text(response)
+    vote_id = int(re.search(r"/votes/(\d+)$", response.headers["Location"]).group(1))
+    return db.session.get(Vote, vote_id)
+
+
+def test_an_officer_creates_a_vote_with_rules_in_the_ballot_record_format(client, world, db):
+    sign_in(client, world.officer)
+    response = post_vote_form(
+        client,
+        world.url("/new"),
+        scheme="hybrid",
+        equal_part="25",
+        basis="banded",
+        band="2000",
+        voting_kinds=["practice", "pcn"],
+        pcn_codes=["U90001"],
+        block_practice="3/4",
+        block_pcn="0.25",
+        cap="40",
+        quorum_members="50",
+        quorum_weight="33.5",
+        motion_threshold="supermajority",
+        supermajority="2/3",
+        tie="chair_against",
+    )
+    vote = _created_vote(db, response)
+    assert vote.state is VoteState.DRAFT
+    assert vote.rules == {
+        "weighting": {"scheme": "hybrid", "equal_part": "1/4", "basis": "banded", "band": 2000},
+        "blocks": {"practice": "3/4", "pcn": "1/4"},
+        "cap": "2/5",
+        "quorum": {"members": "1/2", "weight": "67/200"},
+        "threshold": {"rule": "supermajority", "fraction": "2/3"},
+        "tie": "chair_against",
+    }
+    assert vote.options == ["for", "against", "abstain"]
+    assert vote.voting_kinds == ["practice", "pcn"]
+    assert vote.pcn_codes == ["U90001"]
+    # Typed in London time, stored in UTC, to the minute.
+    assert abs(vote.opens_at - (utcnow() - timedelta(hours=1))) < timedelta(minutes=1)
+    page = text(client.get(response.headers["Location"]))
+    assert "The vote has been saved as a draft" in page
+    assert "<script>alert(1)</script>" not in page
+    assert "<strong>one hub</strong>" in page
+
+
+def test_a_choice_vote_and_its_options(client, world, db):
+    sign_in(client, world.officer)
+    response = post_vote_form(
+        client,
+        world.url("/new"),
+        kind="choice",
+        options="Dr Adams\n\nDr Baker\n",
+        choice_threshold="simple_majority",
+        scheme="equal",
+    )
+    vote = _created_vote(db, response)
+    assert vote.kind is VoteKind.CHOICE
+    assert vote.options == ["Dr Adams", "Dr Baker"]
+    assert vote.rules["threshold"] == {"rule": "simple_majority"}
+
+
+def test_the_form_names_each_problem(client, world, db):
+    sign_in(client, world.officer)
+    response = post_vote_form(
+        client,
+        world.url("/new"),
+        title="",
+        kind="choice",
+        options="Only one",
+        voting_kinds=[],
+        opens_day="31",
+        opens_month="2",
+        closes_time="25:00",
+        scheme="banded",
+        band="many",
+        cap="lots",
+    )
+    assert response.status_code == 200
+    page = text(response)
+    assert "<title>Error: Create a vote" in page
+    for message in (
+        "Enter a title",
+        "Enter at least 2 options, one per line",
+        "Choose which kinds of organisation vote",
+        "The opening date must be a real date",
+        "Enter the closing time on the 24-hour clock",
+        "Enter the number of patients in a band",
+        "Enter a percentage like 50, or leave it empty",
+    ):
+        assert message in page
+    assert db.session.execute(sa.select(sa.func.count(Vote.id))).scalar_one() == 0
+
+
+def test_rules_the_counting_module_refuses_are_shown_and_nothing_is_saved(client, world, db):
+    sign_in(client, world.officer)
+    response = post_vote_form(client, world.url("/new"), block_practice="1/2")
+    assert response.status_code == 200
+    assert "The rules are not valid: rules.blocks" in text(response)
+    assert db.session.execute(sa.select(sa.func.count(Vote.id))).scalar_one() == 0
+
+
+def test_secret_ballot_with_list_size_weights_warns_and_offers_bands(client, world, db):
+    sign_in(client, world.officer)
+    url = world.url("/new")
+    response = post_vote_form(client, url, secrecy="secret", scheme="list_size")
+    assert response.status_code == 200
+    page = text(response)
+    assert "These weights could reveal who voted" in page
+    assert "I understand, keep these weights" in page
+    assert db.session.execute(sa.select(sa.func.count(Vote.id))).scalar_one() == 0
+
+    token = csrf_token_from(page)
+    banded = client.post(
+        url,
+        data={**vote_form(secrecy="secret"), "use_banded": "y", "csrf_token": token},
+    )
+    vote = _created_vote(db, banded)
+    assert vote.rules["weighting"] == {"scheme": "banded", "band": 1000}
+    assert "bands of patients" in flashed(client, banded)
+
+    kept = client.post(
+        url,
+        data={**vote_form(secrecy="secret"), "keep_weights": "y", "csrf_token": token},
+    )
+    assert _created_vote(db, kept).rules["weighting"] == {"scheme": "list_size"}
+
+
+def test_a_draft_can_be_changed_and_an_open_vote_cannot(app, client, world, db):
+    draft = world.vote(db, "draft", title="First title")
+    sign_in(client, world.officer)
+    url = world.url(f"/{draft.id}/edit")
+    form_page = text(client.get(url))
+    assert 'value="First title"' in form_page
+    response = post_vote_form(client, url, title="Second title", scheme="equal")
+    assert response.status_code == 302
+    db.session.refresh(draft)
+    assert draft.title == "Second title"
+
+    opened = world.vote(db, "open")
+    response = client.get(world.url(f"/{opened.id}/edit"))
+    assert "cannot change once the vote has opened" in flashed(client, response)
+
+    partner = client_for(app, world.partner)
+    assert partner.get(world.url(f"/{opened.id}/edit")).status_code == 403
+    assert partner.get(url).status_code == 404
+
+
+# ----------------------------------------------------------------------------------------------
+# The whole flow
+# ----------------------------------------------------------------------------------------------
+
+
+def _cast(client: Any, world: World, vote: Vote, choice: str, ods_code: str = "M80001") -> str:
+    """Choose, check and confirm; return the receipt code."""
+    cast_url = world.url(f"/{vote.id}/cast/{ods_code}")
+    page = text(client.get(cast_url))
+    chosen = client.post(cast_url, data={"choice": choice, "csrf_token": csrf_token_from(page)})
+    assert chosen.status_code == 302, text(chosen)
+    assert chosen.headers["Location"].endswith(f"/cast/{ods_code}/check")
+    assert choice not in chosen.headers["Location"]
+    check = client.get(chosen.headers["Location"])
+    assert check.status_code == 200
+    check_page = text(check)
+    assert "Check your answer" in check_page
+    assert f'id="your-answer">{choice.capitalize()}<' in check_page
+    assert f'href="{cast_url}">Change' in check_page
+    confirmed = client.post(
+        world.url(f"/{vote.id}/cast/{ods_code}/confirm"),
+        data={"choice": choice, "csrf_token": csrf_token_from(check_page)},
+    )
+    assert confirmed.status_code == 200, text(confirmed)
+    assert "Ballot cast" in text(confirmed)
+    return RECEIPT_CODE.search(text(confirmed)).group(1)
+
+
+def test_create_open_cast_change_close_and_see_the_result(app, world, db):
+    officer = client_for(app, world.officer)
+    created = post_vote_form(officer, world.url("/new"))
+    vote = _created_vote(db, created)
+    vote_page = text(officer.get(world.url(f"/{vote.id}")))
+    assert "Open the vote" in vote_page
+    opened = officer.post(
+        world.url(f"/{vote.id}/open"), data={"csrf_token": csrf_token_from(vote_page)}
+    )
+    assert "The vote is open to 3 organisations" in flashed(officer, opened)
+    db.session.refresh(vote)
+    assert vote.state is VoteState.OPEN
+
+    partner = client_for(app, world.partner)
+    page = text(partner.get(world.url(f"/{vote.id}")))
+    assert "Riverside Surgery" in page
+    assert "Cast ballot" in page
+    assert "57.14%" in page  # 12,000 of 21,000 patients
+    assert "12,000" in page
+
+    first_code = _cast(partner, world, vote, "for")
+    ballot = db.session.execute(sa.select(Ballot)).scalar_one()
+    assert (ballot.choice, ballot.version) == ("for", 1)
+
+    anonymous = app.test_client()
+    receipt = anonymous.get("/receipts", query_string={"code": first_code})
+    assert receipt.status_code == 200
+    assert "Enhanced access model" in text(receipt)
+    assert 'id="receipt-choice">For<' in text(receipt)
+    assert "will be counted when the vote closes" in text(receipt)
+
+    page = text(partner.get(world.url(f"/{vote.id}")))
+    assert "Change ballot" in page
+    second_code = _cast(partner, world, vote, "against")
+    db.session.refresh(ballot)
+    assert (ballot.choice, ballot.version) == ("against", 2)
+    assert "Replaced by a later ballot" in text(
+        anonymous.get("/receipts", query_string={"code": first_code})
+    )
+
+    # Officers see how many have voted, never how.
+    officer_page = text(officer.get(world.url(f"/{vote.id}")))
+    assert "1 of 3 organisations have voted" in officer_page
+    assert "weight_percent" not in officer_page
+
+    close_by_moving_time(vote)
+    db.session.commit()
+    page = text(partner.get(world.url(f"/{vote.id}")))
+    db.session.refresh(vote)
+    assert vote.state is VoteState.CLOSED
+    assert "See the result" in page
+
+    results = partner.get(world.url(f"/{vote.id}/results"))
+    assert results.status_code == 200
+    results_page = text(results)
+    assert "Rejected" in results_page
+    assert "<svg" in results_page
+    assert '<title id="chart-title">' in results_page
+    assert " style=" not in results_page
+    assert "Riverside Surgery (M80001)" in results_page  # who voted how: an open ballot
+
+    record = partner.get(world.url(f"/{vote.id}/record.json"))
+    assert record.status_code == 200
+    assert record.headers["Content-Disposition"].startswith("attachment")
+    digest = hashlib.sha256(record.data).hexdigest()
+    assert digest == vote.ballot_record_sha256
+    assert f'id="sha256">{digest}<' in results_page
+    assert counting.recount(json.loads(record.data)) == vote.result
+
+    csv = partner.get(world.url(f"/{vote.id}/ballots.csv"))
+    assert csv.status_code == 200
+    assert "M80001,practice,against," in text(csv)
+
+    assert "The vote has closed and this ballot was counted" in text(
+        anonymous.get("/receipts", query_string={"code": second_code})
+    )
+    assert "Replaced by a later ballot" in text(
+        anonymous.get("/receipts", query_string={"code": first_code})
+    )
+
+
+def test_the_same_confirmation_sent_twice_leaves_one_ballot(app, client, world, db):
+    vote = world.vote(db)
+    sign_in(client, world.partner)
+    token = fetch_csrf_token(client, world.url(f"/{vote.id}"))
+    url = world.url(f"/{vote.id}/cast/M80001/confirm")
+    for _ in range(2):
+        response = client.post(url, data={"choice": "for", "csrf_token": token})
+        assert response.status_code == 200
+    ballots = list(db.session.execute(sa.select(Ballot)).scalars())
+    assert [(ballot.choice, ballot.version) for ballot in ballots] == [("for", 2)]
+
+
+def test_confirming_without_the_csrf_token_is_refused_and_writes_nothing(client, world, db):
+    vote = world.vote(db)
+    sign_in(client, world.partner)
+    url = world.url(f"/{vote.id}/cast/M80001/confirm")
+    assert client.post(url, data={"choice": "for"}).status_code == 400
+    assert client.post(url, data={"choice": "for", "csrf_token": "forged"}).status_code == 400
+    assert db.session.execute(sa.select(sa.func.count(Ballot.id))).scalar_one() == 0
+
+
+def test_casting_after_the_close_says_so_and_writes_nothing(client, world, db):
+    vote = world.vote(db)
+    sign_in(client, world.partner)
+    token = fetch_csrf_token(client, world.url(f"/{vote.id}"))
+    close_by_moving_time(vote)
+    db.session.commit()
+    response = client.post(
+        world.url(f"/{vote.id}/cast/M80001/confirm"), data={"choice": "for", "csrf_token": token}
+    )
+    assert "This vote has closed: no more ballots can be cast or changed" in flashed(
+        client, response
+    )
+    assert db.session.execute(sa.select(sa.func.count(Ballot.id))).scalar_one() == 0
+    db.session.refresh(vote)
+    assert vote.state is VoteState.CLOSED
+    # The cast page says the same instead of offering the form.
+    response = client.get(world.url(f"/{vote.id}/cast/M80001"))
+    assert "This vote has closed" in flashed(client, response)
+
+
+def test_a_choice_that_is_not_an_option_is_refused(client, world, db):
+    vote = world.vote(db)
+    sign_in(client, world.partner)
+    url = world.url(f"/{vote.id}/cast/M80001")
+    token = fetch_csrf_token(client, url)
+    response = client.post(url, data={"choice": "maybe", "csrf_token": token})
+    assert response.status_code == 200
+    assert "Choose an answer" in text(response)
+    confirmed = client.post(f"{url}/confirm", data={"choice": "maybe", "csrf_token": token})
+    assert "Choose one of the options" in flashed(client, confirmed)
+    assert db.session.execute(sa.select(sa.func.count(Ballot.id))).scalar_one() == 0
+    # Without a chosen answer the check page sends the voter back to choose.
+    assert client.get(f"{url}/check").headers["Location"].endswith(url)
+
+
+# ----------------------------------------------------------------------------------------------
+# Secret ballots and receipts
+# ----------------------------------------------------------------------------------------------
+
+
+def test_a_secret_ballot_record_uses_pseudonyms_and_is_for_officers_only(app, world, db):
+    vote = world.vote(db, "closed", secrecy=BallotSecrecy.SECRET)
+    partner = client_for(app, world.partner)
+    assert partner.get(world.url(f"/{vote.id}/record.json")).status_code == 404
+    assert partner.get(world.url(f"/{vote.id}/ballots.csv")).status_code == 404
+    results = text(partner.get(world.url(f"/{vote.id}/results")))
+    assert "nobody can see how an organisation voted" in results
+    assert 'id="who-voted-how"' not in results
+    # Weights are not choices: the weight table names every organisation.
+    assert "Riverside Surgery (M80001)" in results
+    assert "Not shown: fewer than 5 voters" in results
+
+    officer = client_for(app, world.officer)
+    record = officer.get(world.url(f"/{vote.id}/record.json"))
+    assert record.status_code == 200
+    body = record.get_data(as_text=True)
+    assert "M80001" not in body
+    assert services.pseudonym(vote, "M80001") in body
+    assert hashlib.sha256(record.data).hexdigest() == vote.ballot_record_sha256
+
+
+def test_an_unknown_receipt_code_is_a_clear_404(client, db):
+    response = client.get("/receipts", query_string={"code": "AAAA-BBBB-CCCC-DDDD"})
+    assert response.status_code == 404
+    assert "No ballot has this receipt code" in text(response)
+    empty = client.get("/receipts")
+    assert empty.status_code == 200
+    assert "Receipt code" in text(empty)
+
+
+def test_a_receipt_of_a_vote_past_its_closing_time_reports_it_counted(app, client, world, db):
+    vote = world.vote(db)
+    _, code = services.cast_ballot(world.partner, vote, world.practice, "for", utcnow())
+    close_by_moving_time(vote)
+    db.session.commit()
+    response = client.get("/receipts", query_string={"code": code})
+    assert "this ballot was counted" in text(response)
+
+
+# ----------------------------------------------------------------------------------------------
+# Index, proxies, conflicts and interests
+# ----------------------------------------------------------------------------------------------
+
+
+def test_the_list_shows_open_votes_with_who_has_voted_drafts_and_outcomes(app, world, db):
+    draft = world.vote(db, "draft", title="A draft vote")
+    opened = world.vote(db, "open", title="An open vote")
+    closed = world.vote(db, "closed", title="A closed vote")
+    services.cast_ballot(world.partner, opened, world.practice, "for", utcnow())
+    db.session.commit()
+
+    partner_page = text(client_for(app, world.partner).get(world.url("/")))
+    assert "An open vote" in partner_page
+    assert "Riverside Surgery: " in partner_page
+    assert "Voted" in partner_page
+    assert "A draft vote" not in partner_page
+    assert "A closed vote" in partner_page
+    assert "Passed" in partner_page
+
+    second_page = text(client_for(app, world.second_partner).get(world.url("/")))
+    assert "Not voted yet" in second_page
+
+    officer_page = text(client_for(app, world.officer).get(world.url("/")))
+    assert draft.title in officer_page
+    assert f"/votes/{closed.id}/results" in officer_page
+
+
+def test_a_practice_names_a_proxy_who_casts_its_ballot(app, world, db):
+    vote = world.vote(db)
+    partner = client_for(app, world.partner)
+    page = text(partner.get(world.url(f"/{vote.id}")))
+    response = partner.post(
+        world.url(f"/{vote.id}/proxy/M80001"),
+        data={
+            "proxy-M80001-holder": "M80002",
+            "proxy-M80001-instruction": "against",
+            "proxy-M80001-csrf_token": csrf_token_from(page),
+        },
+    )
+    assert "Hillside Practice can now cast Riverside Surgery" in flashed(partner, response)
+    proxy = db.session.execute(sa.select(Proxy)).scalar_one()
+    assert proxy.instruction == "against"
+
+    holder = client_for(app, world.second_partner)
+    page = text(holder.get(world.url(f"/{vote.id}")))
+    assert 'id="ballot-M80001"' in page
+    assert "with the instruction to vote against" in page
+    cast_page = text(holder.get(world.url(f"/{vote.id}/cast/M80001")))
+    assert 'value="against"' in cast_page
+    assert 'value="for"' not in cast_page
+    _cast(holder, world, vote, "against")
+    ballot = db.session.execute(sa.select(Ballot)).scalar_one()
+    assert ballot.proxy_id == proxy.id
+
+    # The practice's own ballot overrides the proxy's.
+    _cast(partner, world, vote, "for")
+    page = text(holder.get(world.url(f"/{vote.id}")))
+    assert "has cast its own ballot, which overrides the proxy" in page
+
+    close_by_moving_time(vote)
+    db.session.commit()
+    results = text(partner.get(world.url(f"/{vote.id}/results")))
+    assert 'id="proxies"' in results
+    assert "Hillside Practice" in results
+
+
+def test_a_proxy_form_with_no_holder_shows_the_error(app, world, db):
+    vote = world.vote(db)
+    partner = client_for(app, world.partner)
+    page = text(partner.get(world.url(f"/{vote.id}")))
+    response = partner.post(
+        world.url(f"/{vote.id}/proxy/M80001"),
+        data={"proxy-M80001-holder": "", "proxy-M80001-csrf_token": csrf_token_from(page)},
+    )
+    assert response.status_code == 200
+    assert "Choose the practice that will vote for yours" in text(response)
+    # Only a partner of the practice may name its proxy.
+    manager = client_for(app, world.users[Role.PRACTICE_MANAGER])
+    token = fetch_csrf_token(manager, world.url(f"/{vote.id}"))
+    response = manager.post(
+        world.url(f"/{vote.id}/proxy/M80001"),
+        data={"proxy-M80001-holder": "M80002", "proxy-M80001-csrf_token": token},
+    )
+    assert response.status_code == 403
+
+
+def test_a_proxy_can_be_revoked(app, world, db):
+    vote = world.vote(db)
+    proxy = services.name_proxy(world.partner, vote, world.practice, world.second, None, utcnow())
+    db.session.commit()
+    partner = client_for(app, world.partner)
+    page = text(partner.get(world.url(f"/{vote.id}")))
+    assert "Hillside Practice casts Riverside Surgery" in page
+    response = partner.post(
+        world.url(f"/{vote.id}/proxies/{proxy.id}/revoke"),
+        data={"csrf_token": csrf_token_from(page)},
+    )
+    assert "The proxy has been revoked" in flashed(partner, response)
+    db.session.refresh(proxy)
+    assert proxy.revoked_at is not None
+
+
+def test_a_declared_conflict_is_ruled_on_and_recusal_stops_casting(app, world, db):
+    vote = world.vote(db)
+    partner = client_for(app, world.partner)
+    page = text(partner.get(world.url(f"/{vote.id}")))
+    response = partner.post(
+        world.url(f"/{vote.id}/conflicts"),
+        data={
+            "conflict-organisation": "M80001",
+            "conflict-category": "financial",
+            "conflict-description": "A partner is a director of the hub provider",
+            "conflict-csrf_token": csrf_token_from(page),
+        },
+    )
+    assert "An officer will rule on it" in flashed(partner, response)
+    declaration = db.session.execute(sa.select(ConflictDeclaration)).scalar_one()
+
+    officer = client_for(app, world.officer)
+    page = text(officer.get(world.url(f"/{vote.id}")))
+    assert "A partner is a director of the hub provider" in page
+    response = officer.post(
+        world.url(f"/{vote.id}/conflicts/{declaration.id}"),
+        data={
+            f"ruling-{declaration.id}-ruling": "recused",
+            f"ruling-{declaration.id}-csrf_token": csrf_token_from(page),
+        },
+    )
+    assert "The ruling on Riverside Surgery" in flashed(officer, response)
+    db.session.refresh(declaration)
+    assert declaration.ruling is ConflictRuling.RECUSED
+
+    page = text(partner.get(world.url(f"/{vote.id}")))
+    assert "Riverside Surgery has been recused from this vote" in page
+    assert "It is recused from this vote" in page
+    response = partner.get(world.url(f"/{vote.id}/cast/M80001"))
+    assert "has been recused" in flashed(partner, response)
+
+    # Only officers rule.
+    token = csrf_token_from(page)
+    response = partner.post(
+        world.url(f"/{vote.id}/conflicts/{declaration.id}"),
+        data={
+            f"ruling-{declaration.id}-ruling": "none",
+            f"ruling-{declaration.id}-csrf_token": token,
+        },
+    )
+    assert response.status_code == 403
+
+
+def test_members_declare_interests_in_the_register(app, world, db):
+    manager = client_for(app, world.users[Role.PRACTICE_MANAGER])
+    url = world.url("/interests")
+    page = text(manager.get(url))
+    assert "Your organisations have not declared any interests" in page
+    response = manager.post(
+        url,
+        data={
+            "organisation": str(world.practice.id),
+            "category": "financial",
+            "description": "Shares in Stoke Hub Ltd",
+            "csrf_token": csrf_token_from(page),
+        },
+    )
+    page = flashed(manager, response)
+    assert "Shares in Stoke Hub Ltd" in page
+    interest = db.session.execute(sa.select(Interest)).scalar_one()
+    assert interest.organisation_id == world.practice.id
+    # Another organisation's register entries are not shown to someone outside it.
+    other = text(client_for(app, world.second_partner).get(url))
+    assert "Shares in Stoke Hub Ltd" not in other
+    # A value not in the list is refused.
+    response = manager.post(
+        url,
+        data={
+            "organisation": str(world.second.id),
+            "category": "financial",
+            "description": "x",
+            "csrf_token": csrf_token_from(page),
+        },
+    )
+    assert response.status_code == 200
+    assert "Choose an organisation from the list" in text(response)
+    assert client_for(app, world.users[Role.ICS_READER]).get(url).status_code == 404
+
+
+def test_a_ballot_cast_at_the_same_moment_elsewhere_shows_the_clear_message(
+    client, world, db, monkeypatch
+):
+    from portal.errors import Conflict
+
+    vote = world.vote(db)
+    sign_in(client, world.partner)
+    token = fetch_csrf_token(client, world.url(f"/{vote.id}"))
+    message = "Someone else cast Riverside Surgery's ballot at the same moment."
+
+    def clash(*args: Any, **kwargs: Any) -> Any:
+        raise Conflict(message)
+
+    monkeypatch.setattr(services, "cast_ballot", clash)
+    response = client.post(
+        world.url(f"/{vote.id}/cast/M80001/confirm"), data={"choice": "for", "csrf_token": token}
+    )
+    assert "Someone else cast Riverside Surgery&#39;s ballot at the same moment." in flashed(
+        client, response
+    )
+
+
+def test_an_option_longer_than_a_ballot_can_hold_is_refused(client, world, db):
+    sign_in(client, world.officer)
+    response = post_vote_form(
+        client, world.url("/new"), kind="choice", options="Short\n" + "x" * 101, scheme="equal"
+    )
+    assert response.status_code == 200
+    assert "Each option must be 100 characters or fewer" in text(response)
+
+
+def test_a_secret_breakdown_hides_every_kind_when_one_is_too_small(app, world, db):
+    """Totals minus the kinds shown would give away a hidden kind's ballots."""
+    practices = [world.practice, world.second, world.third]
+    partners = [world.partner, world.second_partner, world.third_partner]
+    for number in (4, 5):
+        practice = make_organisation(world.area, ods_code=f"M8000{number}", pcn=world.pcn)
+        practices.append(practice)
+        partners.append(make_user(practice, Role.GP_PARTNER))
+    vote = services.create_vote(
+        world.officer,
+        world.area,
+        world.details(secrecy=BallotSecrecy.SECRET, voting_kinds=["practice", "lmc"]),
+    )
+    services.open_vote(world.officer, vote, utcnow())
+    for practice, partner in zip(practices, partners, strict=True):
+        services.cast_ballot(partner, vote, practice, "for", utcnow())
+    services.cast_ballot(world.officer, vote, world.lmc, "against", utcnow())
+    close_by_moving_time(vote)
+    services.close_if_due(vote, utcnow())
+    db.session.commit()
+    assert [row.hidden for row in services.breakdown_by_kind(vote)] == [True, True]
+
+    page = text(client_for(app, world.partner).get(world.url(f"/{vote.id}/results")))
+    breakdown = page[
+        page.index('id="breakdown"') : page.index("</table>", page.index('id="breakdown"'))
+    ]
+    assert breakdown.count("Not shown: fewer than 5 voters") == 2
+
+
+def test_the_last_eligible_member_cannot_be_recused(app, world, db):
+    from portal.errors import Conflict
+
+    vote = world.vote(db)
+    pairs = [
+        (world.practice, world.partner),
+        (world.second, world.second_partner),
+        (world.third, world.third_partner),
+    ]
+    declarations = [
+        services.declare_conflict(
+            partner, vote, practice, InterestCategory.FINANCIAL, "Hub director", utcnow()
+        )
+        for practice, partner in pairs
+    ]
+    for declaration in declarations[:-1]:
+        services.rule_on_conflict(world.officer, declaration, ConflictRuling.RECUSED, utcnow())
+    db.session.commit()
+    with pytest.raises(Conflict, match="would leave no vote"):
+        services.rule_on_conflict(world.officer, declarations[-1], ConflictRuling.RECUSED, utcnow())
+    db.session.rollback()
+    officer = client_for(app, world.officer)
+    page = officer.get(world.url(f"/{vote.id}"))
+    assert page.status_code == 200
+    assert "Recused" in text(page)
+
+
+def test_a_draft_saved_again_unchanged_keeps_its_rules(client, world, db):
+    from portal.voting.forms import vote_data
+
+    rules = {
+        "weighting": {"scheme": "hybrid", "equal_part": "1/3", "basis": "banded", "band": 1500},
+        "blocks": {"practice": "2/3", "pcn": "1/3"},
+        "cap": "1/8",
+        "quorum": {"members": "1/2", "weight": None},
+        "threshold": {"rule": "supermajority", "fraction": "3/4"},
+        "tie": "chair_for",
+    }
+    draft = world.vote(
+        db, "draft", rules=rules, voting_kinds=["practice", "pcn"], pcn_codes=["U90001"]
+    )
+    sign_in(client, world.officer)
+    url = world.url(f"/{draft.id}/edit")
+    token = fetch_csrf_token(client, url)
+    data = {key: value for key, value in vote_data(draft).items() if value is not None}
+    response = client.post(url, data={**data, "csrf_token": token})
+    assert response.status_code == 302, text(response)
+    db.session.refresh(draft)
+    assert draft.rules == rules
+    assert draft.pcn_codes == ["U90001"]
+    assert abs(draft.closes_at - world.details().closes_at) < timedelta(minutes=1)
