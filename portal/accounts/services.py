@@ -79,7 +79,9 @@ def authenticate(email: str, password: str, now: datetime) -> User:
             "Try again later, or reset your password."
         )
     if not verify_password(user.password_hash, password):
-        user.failed_logins += 1
+        # Counted in SQL, so attempts arriving together are each counted.
+        user.failed_logins = User.failed_logins + 1
+        db.session.flush()
         threshold = current_app.config["LOGIN_FAILURES_BEFORE_LOCKOUT"]
         if user.failed_logins >= threshold:
             user.locked_until = now + _lockout_length(user.failed_logins)

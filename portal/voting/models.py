@@ -162,6 +162,10 @@ class Receipt(db.Model):
     """
 
     __tablename__ = "receipts"
+    # Each version of a ballot has exactly one receipt: two "changes" can never share one.
+    __table_args__ = (
+        sa.Index("ix_receipts_ballot_version", "ballot_id", "ballot_version", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     vote_id: Mapped[int] = mapped_column(sa.ForeignKey("votes.id", ondelete="CASCADE"))

@@ -362,12 +362,15 @@ def proxy_held_by(user: User, vote: Vote, grantor: Organisation) -> Proxy | None
     return None
 
 
-def ballot_of(vote: Vote, organisation: Organisation) -> Ballot | None:
-    return db.session.execute(
-        sa.select(Ballot).where(
-            Ballot.vote_id == vote.id, Ballot.organisation_id == organisation.id
-        )
-    ).scalar_one_or_none()
+def ballot_of(vote: Vote, organisation: Organisation, *, for_update: bool = False) -> Ballot | None:
+    """The organisation's ballot in ``vote``; with ``for_update``, row-locked and read afresh,
+    so two partners changing it at once each build on the other's version."""
+    query = sa.select(Ballot).where(
+        Ballot.vote_id == vote.id, Ballot.organisation_id == organisation.id
+    )
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return db.session.execute(query).scalar_one_or_none()
 
 
 def new_receipt_code() -> str:
@@ -395,6 +398,8 @@ def cast_ballot(
     member = member_for(vote, organisation)
     if member is None:
         raise NotPermitted(f"{organisation.name} is not in the electorate of this vote")
+    # A recusal ruled while this request ran is committed by now (it locks the vote row).
+    db.session.refresh(member, attribute_names=["recused"])
     if member.recused:
         raise NotPermitted(f"{organisation.name} has been recused from this vote")
     proxy = None
@@ -408,7 +413,7 @@ def cast_ballot(
             )
     if choice not in vote.options:
         raise DomainError("Choose one of the options")
-    existing = ballot_of(vote, organisation)
+    existing = ballot_of(vote, organisation, for_update=True)
     if existing is not None and proxy is not None and existing.proxy_id is None:
         raise Conflict(f"{organisation.name} has cast its own ballot, which overrides the proxy")
     if existing is None:
@@ -650,6 +655,9 @@ def rule_on_conflict(
     vote = declaration.vote
     if not can_manage_votes(actor, vote.area):
         raise NotPermitted("Only LMC officers and area administrators rule on conflicts")
+    # Casts hold a share lock on the vote: a recusal waits for them, so it also removes a
+    # ballot cast a moment before, and no cast can slip in after it.
+    _lock(vote, shared=False)
     if vote.state not in (VoteState.DRAFT, VoteState.OPEN) or now >= vote.closes_at:
         raise VotingClosed("This vote has closed: rulings can no longer change")
     if ruling is ConflictRuling.PENDING:

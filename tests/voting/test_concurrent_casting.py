@@ -135,3 +135,129 @@ def test_partners_confirming_at_the_same_moment_over_http_leave_one_ballot(app, 
     assert len(receipts) + len(clashes) == len(browsers)
     (ballot,) = db.session.execute(sa.select(Ballot)).scalars().all()
     assert ballot.version == len(receipts)
+
+
+def test_two_partners_changing_a_ballot_at_once_each_make_a_version(app, db):
+    """The second change waits for the first and builds on it: no change is lost, and each
+    receipt names its own version."""
+    from portal.voting.models import Receipt
+
+    setting = Area()
+    vote = setting.open_vote(db)
+    practice = setting.practices[0]
+    first_partner, second_partner = setting.partners[0], make_user(practice, Role.GP_PARTNER)
+    services.cast_ballot(first_partner, vote, practice, "abstain", utcnow())
+    ids = (vote.id, practice.id, first_partner.id, second_partner.id)
+    db.session.commit()
+    first_changed = threading.Event()
+    outcome: dict[str, int] = {}
+
+    def change(user_id: int, choice: str, hold_until_second_waits: bool) -> None:
+        from portal.accounts.models import User
+        from portal.extensions import db as database
+
+        with app.app_context():
+            session = database.session
+            try:
+                ballot, _code = services.cast_ballot(
+                    session.get(User, user_id),
+                    session.get(Vote, ids[0]),
+                    session.get(Organisation, ids[1]),
+                    choice,
+                    utcnow(),
+                )
+                if hold_until_second_waits:
+                    first_changed.set()
+                    deadline = time.monotonic() + 20
+                    while _waiting_locks(app) == 0 and time.monotonic() < deadline:
+                        time.sleep(0.05)
+                session.commit()
+                outcome[choice] = ballot.version
+            finally:
+                session.remove()
+
+    first = threading.Thread(target=change, args=(ids[2], "for", True))
+    second = threading.Thread(
+        target=lambda: (first_changed.wait(20), change(ids[3], "against", False))
+    )
+    first.start()
+    second.start()
+    first.join(30)
+    second.join(30)
+
+    assert outcome == {"for": 2, "against": 3}
+    (ballot,) = db.session.execute(sa.select(Ballot)).scalars().all()
+    assert (ballot.choice, ballot.version, ballot.cast_by_id) == ("against", 3, ids[3])
+    receipts = db.session.execute(
+        sa.select(Receipt.ballot_version, Receipt.choice).order_by(Receipt.ballot_version)
+    ).all()
+    assert receipts == [(1, "abstain"), (2, "for"), (3, "against")]
+
+
+def test_a_recusal_ruled_while_a_ballot_is_being_cast_removes_that_ballot(app, db):
+    """The ruling waits for the cast in progress, then takes its ballot out of the vote."""
+    from portal.voting.models import ConflictRuling, InterestCategory
+
+    setting = Area()
+    vote = setting.open_vote(db)
+    practice = setting.practices[3]
+    declaration = services.declare_conflict(
+        setting.partners[3],
+        vote,
+        practice,
+        InterestCategory.FINANCIAL,
+        "A partner owns the building the hub would use",
+        utcnow(),
+    )
+    ids = (vote.id, practice.id, setting.partners[3].id, setting.officer.id, declaration.id)
+    db.session.commit()
+    cast_in_progress = threading.Event()
+
+    def cast() -> None:
+        from portal.accounts.models import User
+        from portal.extensions import db as database
+
+        with app.app_context():
+            session = database.session
+            try:
+                services.cast_ballot(
+                    session.get(User, ids[2]),
+                    session.get(Vote, ids[0]),
+                    session.get(Organisation, ids[1]),
+                    "for",
+                    utcnow(),
+                )
+                cast_in_progress.set()
+                deadline = time.monotonic() + 20
+                while _waiting_locks(app) == 0 and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                session.commit()
+            finally:
+                session.remove()
+
+    def rule() -> None:
+        from portal.accounts.models import User
+        from portal.extensions import db as database
+        from portal.voting.models import ConflictDeclaration
+
+        cast_in_progress.wait(20)
+        with app.app_context():
+            session = database.session
+            try:
+                services.rule_on_conflict(
+                    session.get(User, ids[3]),
+                    session.get(ConflictDeclaration, ids[4]),
+                    ConflictRuling.RECUSED,
+                    utcnow(),
+                )
+                session.commit()
+            finally:
+                session.remove()
+
+    threads = [threading.Thread(target=cast), threading.Thread(target=rule)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert db.session.execute(sa.select(Ballot)).scalars().all() == []
