@@ -8,78 +8,37 @@ Only PostgreSQL runs transactions truly side by side, so these tests run there.
 
 from __future__ import annotations
 
-import threading
-import time
-
-import pytest
 import sqlalchemy as sa
 
 from portal.accounts.models import User
 from portal.database import utcnow
-from portal.errors import Conflict
+from portal.extensions import db as database
 from portal.positions.models import Position, Tier
 from portal.statements import services
 from portal.statements.models import SignatoryChoice, Statement
-from tests.conftest import TEST_DATABASE_URL
+from tests.concurrency import postgresql_only, race
 
-pytestmark = pytest.mark.skipif(
-    not TEST_DATABASE_URL.startswith("postgresql"),
-    reason="concurrent transactions are tested on PostgreSQL (make test runs it there)",
-)
+pytestmark = postgresql_only
 
 
-def _waiting_locks(app) -> int:
-    from portal.extensions import db
+def _race(app, officer_id: int, first_id: int, second_id: int) -> dict[str, object]:
+    """Publish ``first_id``, and ``second_id`` while the first is not yet committed."""
 
-    with app.app_context(), db.engine.connect() as connection:
-        return connection.execute(
-            sa.text("SELECT count(*) FROM pg_locks WHERE NOT granted")
-        ).scalar_one()
-
-
-def _race(app, officer_id: int, first_id: int, second_id: int) -> dict[str, str]:
-    """Publish ``first_id`` and hold the transaction until the publishing of ``second_id``
-    waits on a lock; then commit both. Return what each publisher got."""
-    first_published = threading.Event()
-    outcome: dict[str, str] = {}
-
-    def publish(name: str, position_id: int, hold: bool) -> None:
-        from portal.extensions import db as database
-
-        with app.app_context():
+    def publish(position_id: int):
+        def work() -> str:
             session = database.session
-            officer = session.get(User, officer_id)
-            position = session.get(Position, position_id)
-            try:
-                statement = services.publish(
-                    officer, position, Tier.PUBLIC, SignatoryChoice.ALL, utcnow()
-                )
-                if hold:
-                    first_published.set()
-                    deadline = time.monotonic() + 20
-                    while _waiting_locks(app) == 0 and time.monotonic() < deadline:
-                        time.sleep(0.05)
-                session.commit()
-                outcome[name] = statement.reference
-            except Conflict as conflict:
-                session.rollback()
-                outcome[name] = conflict.message
-            finally:
-                session.remove()
+            return services.publish(
+                session.get(User, officer_id),
+                session.get(Position, position_id),
+                Tier.PUBLIC,
+                SignatoryChoice.ALL,
+                utcnow(),
+            ).reference
 
-    def second() -> None:
-        first_published.wait(20)
-        publish("second", second_id, False)
+        return work
 
-    threads: list[threading.Thread] = [
-        threading.Thread(target=publish, args=("first", first_id, True)),
-        threading.Thread(target=second),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return outcome
+    first, second = race(app, publish(first_id), publish(second_id))
+    return {"first": first, "second": second}
 
 
 def test_two_statements_published_at_once_get_consecutive_references(app, db, setting):

@@ -1,41 +1,53 @@
-"""Two partners of one practice casting at the same moment end with exactly one ballot.
+"""Partners of one practice casting at the same moment end with exactly one ballot.
 
 The unique constraint (vote, organisation) decides: the second insert waits on the first
 transaction's uncommitted row and then fails, and the service turns that into a clear message.
-Only PostgreSQL runs transactions truly side by side, so this test runs there.
+A change locks the ballot row, so changes at the same moment each make a version; a recusal
+locks the vote row, so it waits for the casts in progress.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 
-import pytest
 import sqlalchemy as sa
 
-from portal.accounts.models import Role
+from portal.accounts.models import Role, User
 from portal.database import utcnow
-from portal.errors import Conflict
+from portal.extensions import db as database
 from portal.organisations.models import Organisation
 from portal.voting import services
-from portal.voting.models import Ballot, Vote
-from tests.conftest import TEST_DATABASE_URL
-from tests.factories import make_user
+from portal.voting.models import (
+    Ballot,
+    ConflictDeclaration,
+    ConflictRuling,
+    InterestCategory,
+    Receipt,
+    Vote,
+)
+from tests.concurrency import postgresql_only, race
+from tests.conftest import fetch_csrf_token
+from tests.factories import DEFAULT_PASSWORD, make_user
 from tests.voting.test_vote_services import Area
 
-pytestmark = pytest.mark.skipif(
-    not TEST_DATABASE_URL.startswith("postgresql"),
-    reason="concurrent transactions are tested on PostgreSQL (make test runs it there)",
-)
+pytestmark = postgresql_only
 
 
-def _waiting_locks(app) -> int:
-    from portal.extensions import db
+def _cast(user_id: int, vote_id: int, organisation_id: int, choice: str):
+    """A cast in the current thread's own session; returns the ballot's version."""
 
-    with app.app_context(), db.engine.connect() as connection:
-        return connection.execute(
-            sa.text("SELECT count(*) FROM pg_locks WHERE NOT granted")
-        ).scalar_one()
+    def work() -> int:
+        session = database.session
+        ballot, _code = services.cast_ballot(
+            session.get(User, user_id),
+            session.get(Vote, vote_id),
+            session.get(Organisation, organisation_id),
+            choice,
+            utcnow(),
+        )
+        return ballot.version
+
+    return work
 
 
 def test_two_partners_casting_at_once_leave_one_ballot_and_a_clear_message(app, db):
@@ -45,53 +57,19 @@ def test_two_partners_casting_at_once_leave_one_ballot_and_a_clear_message(app, 
     first_partner, second_partner = setting.partners[0], make_user(practice, Role.GP_PARTNER)
     ids = (vote.id, practice.id, first_partner.id, second_partner.id)
     db.session.commit()
-    first_inserted = threading.Event()
-    outcome: dict[str, str] = {}
 
-    def cast(user_id: int, choice: str, hold_until_second_waits: bool) -> None:
-        from portal.accounts.models import User
-        from portal.extensions import db as database
-
-        with app.app_context():
-            session = database.session
-            user = session.get(User, user_id)
-            the_vote = session.get(Vote, ids[0])
-            organisation = session.get(Organisation, ids[1])
-            try:
-                services.cast_ballot(user, the_vote, organisation, choice, utcnow())
-                if hold_until_second_waits:
-                    first_inserted.set()
-                    deadline = time.monotonic() + 20
-                    while _waiting_locks(app) == 0 and time.monotonic() < deadline:
-                        time.sleep(0.05)
-                session.commit()
-                outcome[choice] = "cast"
-            except Conflict as conflict:
-                session.rollback()
-                outcome[choice] = conflict.message
-            finally:
-                session.remove()
-
-    first = threading.Thread(target=cast, args=(ids[2], "for", True))
-    second = threading.Thread(
-        target=lambda: (first_inserted.wait(20), cast(ids[3], "against", False))
+    first, second = race(
+        app, _cast(ids[2], ids[0], ids[1], "for"), _cast(ids[3], ids[0], ids[1], "against")
     )
-    first.start()
-    second.start()
-    first.join(30)
-    second.join(30)
 
-    assert outcome["for"] == "cast"
-    assert "at the same moment" in outcome["against"]
+    assert first == 1
+    assert "at the same moment" in second
     ballots = db.session.execute(sa.select(Ballot.choice, Ballot.cast_by_id)).all()
     assert ballots == [("for", ids[2])]
 
 
 def test_partners_confirming_at_the_same_moment_over_http_leave_one_ballot(app, db):
     """Six partners of one practice press "Confirm" together, each in their own browser."""
-    from tests.conftest import fetch_csrf_token
-    from tests.factories import DEFAULT_PASSWORD
-
     setting = Area()
     vote = setting.open_vote(db)
     practice = setting.practices[0]
@@ -140,8 +118,6 @@ def test_partners_confirming_at_the_same_moment_over_http_leave_one_ballot(app, 
 def test_two_partners_changing_a_ballot_at_once_each_make_a_version(app, db):
     """The second change waits for the first and builds on it: no change is lost, and each
     receipt names its own version."""
-    from portal.voting.models import Receipt
-
     setting = Area()
     vote = setting.open_vote(db)
     practice = setting.practices[0]
@@ -149,43 +125,12 @@ def test_two_partners_changing_a_ballot_at_once_each_make_a_version(app, db):
     services.cast_ballot(first_partner, vote, practice, "abstain", utcnow())
     ids = (vote.id, practice.id, first_partner.id, second_partner.id)
     db.session.commit()
-    first_changed = threading.Event()
-    outcome: dict[str, int] = {}
 
-    def change(user_id: int, choice: str, hold_until_second_waits: bool) -> None:
-        from portal.accounts.models import User
-        from portal.extensions import db as database
-
-        with app.app_context():
-            session = database.session
-            try:
-                ballot, _code = services.cast_ballot(
-                    session.get(User, user_id),
-                    session.get(Vote, ids[0]),
-                    session.get(Organisation, ids[1]),
-                    choice,
-                    utcnow(),
-                )
-                if hold_until_second_waits:
-                    first_changed.set()
-                    deadline = time.monotonic() + 20
-                    while _waiting_locks(app) == 0 and time.monotonic() < deadline:
-                        time.sleep(0.05)
-                session.commit()
-                outcome[choice] = ballot.version
-            finally:
-                session.remove()
-
-    first = threading.Thread(target=change, args=(ids[2], "for", True))
-    second = threading.Thread(
-        target=lambda: (first_changed.wait(20), change(ids[3], "against", False))
+    outcome = race(
+        app, _cast(ids[2], ids[0], ids[1], "for"), _cast(ids[3], ids[0], ids[1], "against")
     )
-    first.start()
-    second.start()
-    first.join(30)
-    second.join(30)
 
-    assert outcome == {"for": 2, "against": 3}
+    assert outcome == (2, 3)
     (ballot,) = db.session.execute(sa.select(Ballot)).scalars().all()
     assert (ballot.choice, ballot.version, ballot.cast_by_id) == ("against", 3, ids[3])
     receipts = db.session.execute(
@@ -196,8 +141,6 @@ def test_two_partners_changing_a_ballot_at_once_each_make_a_version(app, db):
 
 def test_a_recusal_ruled_while_a_ballot_is_being_cast_removes_that_ballot(app, db):
     """The ruling waits for the cast in progress, then takes its ballot out of the vote."""
-    from portal.voting.models import ConflictRuling, InterestCategory
-
     setting = Area()
     vote = setting.open_vote(db)
     practice = setting.practices[3]
@@ -209,55 +152,18 @@ def test_a_recusal_ruled_while_a_ballot_is_being_cast_removes_that_ballot(app, d
         "A partner owns the building the hub would use",
         utcnow(),
     )
-    ids = (vote.id, practice.id, setting.partners[3].id, setting.officer.id, declaration.id)
+    officer_id, declaration_id = setting.officer.id, declaration.id
+    cast = _cast(setting.partners[3].id, vote.id, practice.id, "for")
     db.session.commit()
-    cast_in_progress = threading.Event()
-
-    def cast() -> None:
-        from portal.accounts.models import User
-        from portal.extensions import db as database
-
-        with app.app_context():
-            session = database.session
-            try:
-                services.cast_ballot(
-                    session.get(User, ids[2]),
-                    session.get(Vote, ids[0]),
-                    session.get(Organisation, ids[1]),
-                    "for",
-                    utcnow(),
-                )
-                cast_in_progress.set()
-                deadline = time.monotonic() + 20
-                while _waiting_locks(app) == 0 and time.monotonic() < deadline:
-                    time.sleep(0.05)
-                session.commit()
-            finally:
-                session.remove()
 
     def rule() -> None:
-        from portal.accounts.models import User
-        from portal.extensions import db as database
-        from portal.voting.models import ConflictDeclaration
+        session = database.session
+        services.rule_on_conflict(
+            session.get(User, officer_id),
+            session.get(ConflictDeclaration, declaration_id),
+            ConflictRuling.RECUSED,
+            utcnow(),
+        )
 
-        cast_in_progress.wait(20)
-        with app.app_context():
-            session = database.session
-            try:
-                services.rule_on_conflict(
-                    session.get(User, ids[3]),
-                    session.get(ConflictDeclaration, ids[4]),
-                    ConflictRuling.RECUSED,
-                    utcnow(),
-                )
-                session.commit()
-            finally:
-                session.remove()
-
-    threads = [threading.Thread(target=cast), threading.Thread(target=rule)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-
+    assert race(app, cast, rule) == (1, None)
     assert db.session.execute(sa.select(Ballot)).scalars().all() == []
