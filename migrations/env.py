@@ -104,10 +104,33 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # A batch migration rebuilds a SQLite table by dropping it, and with foreign keys
+            # enforced that drop deletes its rows first and cascades to every table referring
+            # to it. So they are off while migrating, and checked before the work is kept.
+            _sqlite_pragma(connection, "foreign_keys=OFF")
+        try:
+            context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:
+                    _refuse_broken_foreign_keys(connection)
+        finally:
+            if sqlite:
+                _sqlite_pragma(connection, "foreign_keys=ON")
 
-        with context.begin_transaction():
-            context.run_migrations()
+
+def _sqlite_pragma(connection, pragma):
+    """Straight to the driver: SQLite ignores ``foreign_keys`` inside a transaction, and going
+    through SQLAlchemy would begin one."""
+    return connection.connection.dbapi_connection.execute(f"PRAGMA {pragma}").fetchall()
+
+
+def _refuse_broken_foreign_keys(connection):
+    broken = _sqlite_pragma(connection, "foreign_key_check")
+    if broken:
+        raise RuntimeError(f"The migration left rows whose foreign keys point nowhere: {broken}")
 
 
 if context.is_offline_mode():

@@ -729,10 +729,13 @@ def _check_amendment(actor: User, position: Position, amendment: Amendment) -> N
 
 
 def amendment_vote_outcome(amendment: Amendment) -> str | None:
-    """The outcome of the vote on the amendment once it has closed, else None."""
+    """The outcome of the vote on the amendment once it has closed (``cancelled`` for a vote
+    called off), else None."""
     if amendment.vote_id is None:
         return None
     vote = db.session.get(Vote, amendment.vote_id)
+    if vote is not None and vote.state is VoteState.CANCELLED:
+        return "cancelled"
     if vote is None or vote.state is not VoteState.CLOSED:
         return None
     return str((vote.result or {}).get("outcome"))

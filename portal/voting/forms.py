@@ -517,3 +517,15 @@ class InterestForm(FlaskForm):
         ],
         filters=[strip_whitespace],
     )
+
+
+class CancelVoteForm(FlaskForm):
+    reason = TextAreaField(
+        "Why is the vote being cancelled?",
+        description="Everyone who votes sees this reason, and it stays in the audit log.",
+        validators=[
+            InputRequired("Give the reason for cancelling the vote"),
+            Length(max=2000, message="The reason must be 2,000 characters or fewer"),
+        ],
+        filters=[strip_whitespace],
+    )

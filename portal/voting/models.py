@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -13,6 +13,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.database import UTCDateTime, enum_column, utcnow
 from portal.extensions import db
 from portal.organisations.models import Area, Organisation
+
+if TYPE_CHECKING:
+    from portal.accounts.models import User
 
 
 class VoteKind(enum.Enum):
@@ -83,8 +86,15 @@ class Vote(db.Model):
     # Secret per vote: turns organisation codes into pseudonyms in a secret ballot's record.
     pseudonym_key: Mapped[str] = mapped_column(sa.String(64))
     reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A vote called off before it was counted: when, by whom and why. It is never counted.
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    cancellation_reason: Mapped[str | None] = mapped_column(sa.Text())
 
     area: Mapped[Area] = relationship()
+    cancelled_by: Mapped[User | None] = relationship(foreign_keys=[cancelled_by_id])
     electorate: Mapped[list[ElectorateMember]] = relationship(
         back_populates="vote", order_by="ElectorateMember.id", cascade="all, delete-orphan"
     )

@@ -28,13 +28,18 @@ def can_see_votes(user: Any, area: Area) -> bool:
 
 
 def can_see_vote(user: Any, vote: Vote) -> bool:
-    if vote.state is VoteState.DRAFT:
+    """Members see a vote from its opening on; a draft, even a cancelled one, is officers'."""
+    if vote.opened_at is None:
         return can_manage_votes(user, vote.area)
     return can_see_votes(user, vote.area)
 
 
 def can_edit_vote(user: Any, vote: Vote) -> bool:
     return vote.state is VoteState.DRAFT and can_manage_votes(user, vote.area)
+
+
+def can_cancel_vote(user: Any, vote: Vote) -> bool:
+    return vote.state in (VoteState.DRAFT, VoteState.OPEN) and can_manage_votes(user, vote.area)
 
 
 def casts_for(user: Any, organisation: Organisation) -> bool:

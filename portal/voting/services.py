@@ -340,10 +340,20 @@ def _lock(vote: Vote, *, shared: bool) -> None:
 
 
 def _check_accepting(vote: Vote, now: datetime) -> None:
+    if vote.state is VoteState.CANCELLED:
+        raise VotingClosed("This vote has been cancelled: no ballots can be cast or changed")
     if vote.state is VoteState.CLOSED or (vote.state is VoteState.OPEN and now >= vote.closes_at):
         raise VotingClosed("This vote has closed: no more ballots can be cast or changed")
     if vote.state is not VoteState.OPEN or now < vote.opens_at:
         raise VotingNotOpen(f"This vote opens on {_london(vote.opens_at)}")
+
+
+def _refuse_once_over(vote: Vote, now: datetime, consequence: str) -> None:
+    """Proxies and conflicts can change while a vote is a draft or open, and not after."""
+    if vote.state is VoteState.CANCELLED:
+        raise VotingClosed(f"This vote has been cancelled: {consequence}")
+    if vote.state is VoteState.CLOSED or now >= vote.closes_at:
+        raise VotingClosed(f"This vote has closed: {consequence}")
 
 
 def _active_proxy(vote: Vote, grantor: Organisation) -> Proxy | None:
@@ -498,8 +508,7 @@ def name_proxy(
     instruction: str | None,
     now: datetime,
 ) -> Proxy:
-    if vote.state not in (VoteState.DRAFT, VoteState.OPEN) or now >= vote.closes_at:
-        raise VotingClosed("This vote has closed: proxies can no longer be named")
+    _refuse_once_over(vote, now, "proxies can no longer be named")
     if (
         grantor.kind is not OrganisationKind.PRACTICE
         or holder.kind is not OrganisationKind.PRACTICE
@@ -555,8 +564,7 @@ def revoke_proxy(user: User, proxy: Proxy, now: datetime) -> None:
         raise NotPermitted(f"Only a GP partner of {proxy.grantor.name} can revoke its proxy")
     if proxy.revoked_at is not None:
         raise Conflict("This proxy has already been revoked")
-    if vote.state not in (VoteState.DRAFT, VoteState.OPEN) or now >= vote.closes_at:
-        raise VotingClosed("This vote has closed: its proxies stand as they were")
+    _refuse_once_over(vote, now, "its proxies stand as they were")
     cast = db.session.execute(sa.select(Ballot.id).where(Ballot.proxy_id == proxy.id)).first()
     if cast is not None:
         raise Conflict("The proxy has already cast the ballot; cast your own to override it")
@@ -615,8 +623,7 @@ def declare_conflict(
     description: str,
     now: datetime,
 ) -> ConflictDeclaration:
-    if vote.state not in (VoteState.DRAFT, VoteState.OPEN) or now >= vote.closes_at:
-        raise VotingClosed("This vote has closed: conflicts can no longer be declared")
+    _refuse_once_over(vote, now, "conflicts can no longer be declared")
     if CASTING_ROLE.get(organisation.kind) is None or not casts_for(user, organisation):
         raise NotPermitted(f"You cannot declare a conflict for {organisation.name}")
     if not description.strip():
@@ -658,8 +665,7 @@ def rule_on_conflict(
     # Casts hold a share lock on the vote: a recusal waits for them, so it also removes a
     # ballot cast a moment before, and no cast can slip in after it.
     _lock(vote, shared=False)
-    if vote.state not in (VoteState.DRAFT, VoteState.OPEN) or now >= vote.closes_at:
-        raise VotingClosed("This vote has closed: rulings can no longer change")
+    _refuse_once_over(vote, now, "rulings can no longer change")
     if ruling is ConflictRuling.PENDING:
         raise DomainError("Choose a ruling")
     declaration.ruling = ruling
@@ -780,6 +786,56 @@ def close_vote(vote: Vote, now: datetime, actor: User | None = None) -> None:
         f"See the result and the support behind it:\n"
         f"{external_url('voting.results', area_slug=vote.area.slug, vote_id=vote.id)}\n",
     )
+
+
+MAX_CANCELLATION_REASON = 2000
+
+
+def cancel_vote(actor: User, vote: Vote, reason: str, now: datetime) -> None:
+    """Call off a draft or open vote: it is never counted and no result is ever declared.
+
+    A vote whose closing time has come is counted instead, never cancelled: the poll ran its
+    full course. Ballots already cast are kept but count for nothing; in a secret ballot the
+    link from each ballot to the person who cast it goes, as it would at close.
+    """
+    if not can_manage_votes(actor, vote.area):
+        raise NotPermitted("Only LMC officers and area administrators can cancel a vote")
+    _lock(vote, shared=False)
+    if vote.state is VoteState.CANCELLED:
+        raise Conflict("This vote has already been cancelled")
+    if vote.state is VoteState.CLOSED or (vote.state is VoteState.OPEN and now >= vote.closes_at):
+        raise VotingClosed("This vote has closed and is counted: it can no longer be cancelled")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Give the reason for cancelling the vote")
+    if len(reason) > MAX_CANCELLATION_REASON:
+        raise DomainError(f"The reason must be {MAX_CANCELLATION_REASON:,} characters or fewer")
+    was_open = vote.state is VoteState.OPEN
+    vote.state = VoteState.CANCELLED
+    vote.cancelled_at = now
+    vote.cancelled_by_id = actor.id
+    vote.cancellation_reason = reason
+    if vote.secrecy is BallotSecrecy.SECRET:
+        db.session.execute(
+            sa.update(Ballot).where(Ballot.vote_id == vote.id).values(cast_by_id=None)
+        )
+    db.session.flush()
+    record(
+        "vote.cancelled",
+        f"Vote cancelled: {vote.title}",
+        actor=actor,
+        area=vote.area,
+        subject=vote,
+        details={"reason": reason, "was_open": was_open},
+    )
+    if was_open:
+        _notify_electorate(
+            vote,
+            f"Vote cancelled: {vote.title}",
+            f'The vote "{vote.title}" has been cancelled. No ballot will be counted.\n\n'
+            f"The reason given: {reason}\n\n"
+            f"{external_url('voting.vote', area_slug=vote.area.slug, vote_id=vote.id)}\n",
+        )
 
 
 def close_if_due(vote: Vote, now: datetime) -> bool:

@@ -43,6 +43,7 @@ from portal.templating import london_datetime
 from portal.voting import services
 from portal.voting.forms import (
     KIND_LABELS,
+    CancelVoteForm,
     CastForm,
     ConfirmCastForm,
     ConflictForm,
@@ -69,6 +70,7 @@ from portal.voting.models import (
 )
 from portal.voting.permissions import (
     CASTING_ROLE,
+    can_cancel_vote,
     can_download_record,
     can_manage_votes,
     can_see_results,
@@ -181,9 +183,7 @@ def _shares(vote: Vote) -> dict[int, Fraction | None]:
 def index() -> str:
     votes = list(
         db.session.execute(
-            sa.select(Vote)
-            .where(Vote.area_id == g.area.id, Vote.state != VoteState.CANCELLED)
-            .order_by(Vote.closes_at)
+            sa.select(Vote).where(Vote.area_id == g.area.id).order_by(Vote.closes_at)
         ).scalars()
     )
     for vote in votes:
@@ -210,6 +210,15 @@ def index() -> str:
         voted=voted,
         drafts=[vote for vote in votes if vote.state is VoteState.DRAFT] if manager else [],
         closed=closed,
+        cancelled=sorted(
+            (
+                vote
+                for vote in votes
+                if vote.state is VoteState.CANCELLED and can_see_vote(current_user, vote)
+            ),
+            key=lambda vote: vote.cancelled_at or vote.closes_at,
+            reverse=True,
+        ),
         manager=manager,
     )
 
@@ -504,6 +513,7 @@ def _render_vote(
     proxy_forms: dict[int, ProxyForm] | None = None,
     conflict_form: ConflictForm | None = None,
     ruling_forms: dict[int, RulingForm] | None = None,
+    cancel_form: CancelVoteForm | None = None,
 ) -> str:
     user = _user()
     manager = can_manage_votes(user, vote.area)
@@ -534,9 +544,13 @@ def _render_vote(
                 *(proxy_forms or {}).values(),
                 conflict_form,
                 *(ruling_forms or {}).values(),
+                cancel_form,
             ]
             if form is not None and (form.errors or form.form_errors)
         ],
+        "cancel_form": (cancel_form or CancelVoteForm(formdata=None))
+        if can_cancel_vote(user, vote)
+        else None,
     }
     if manager:
         rulings_open = _accepting_changes(vote)
@@ -586,6 +600,25 @@ def open_vote(vote_id: int) -> Response:
             "info",
         )
     return redirect(url_for(".vote", vote_id=vote_id))
+
+
+@blueprint.post("/<int:vote_id>/cancel")
+@login_required
+def cancel_vote(vote_id: int) -> str | Response:
+    vote = _vote(vote_id)
+    if not can_manage_votes(current_user, vote.area):
+        abort(403)
+    form = CancelVoteForm()
+    if form.validate_on_submit():
+        try:
+            services.cancel_vote(_user(), vote, form.reason.data, utcnow())
+        except DomainError as error:
+            abandon_changes()
+            form.form_errors.append(error.message)
+        else:
+            flash("The vote has been cancelled. No ballot will be counted.", "info")
+            return redirect(url_for(".vote", vote_id=vote.id))
+    return _render_vote(vote, cancel_form=form)
 
 
 def _organisation_in_area(ods_code: str, kind: OrganisationKind) -> Organisation:

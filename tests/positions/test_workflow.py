@@ -443,6 +443,41 @@ def test_an_amendment_whose_vote_failed_is_rejected_not_accepted(world):
     assert amendment.state is AmendmentState.REJECTED
 
 
+def test_a_cancelled_vote_leaves_the_position_not_agreed_and_ready_for_another_round(world):
+    position = draft(world, "officer")
+    vote = _open_vote(world, position)
+    voting.cancel_vote(world.people["officer"], vote, "The ICB withdrew the proposal", utcnow())
+    db.session.commit()
+    position = db.session.get(Position, position.id)
+    assert services.sync_with_vote(position) is True
+    db.session.commit()
+    assert position.state is PositionState.NOT_AGREED
+    assert _actions(position)[-1] == "position.not_agreed"
+    services.return_to_drafting(world.people["officer"], position, utcnow())
+    assert position.state is PositionState.DRAFTING
+
+
+def test_an_amendment_whose_vote_was_cancelled_is_rejected_not_accepted(client, world):
+    position = draft(world, "officer")
+    amendment = _amendment(world, position)
+    vote = services.put_amendment_to_vote(
+        world.people["officer"], position, amendment, _settings(), utcnow()
+    )
+    voting.cancel_vote(world.people["officer"], vote, "Put to the vote by mistake", utcnow())
+    db.session.commit()
+    sign_in(client, world.people["officer"])
+    page = client.get(world.url(f"positions/{position.id}")).get_data(as_text=True)
+    assert "Put to the vote: the vote was cancelled." in page
+    with pytest.raises(services.WorkflowError, match="did not pass"):
+        services.accept_amendment(world.people["officer"], position, amendment, utcnow())
+    db.session.rollback()
+    services.reject_amendment(
+        world.people["officer"], position, amendment, "Its vote was cancelled", utcnow()
+    )
+    db.session.commit()
+    assert amendment.state is AmendmentState.REJECTED
+
+
 def test_a_long_amendment_question_fits_the_vote(world):
     position = draft(world, "officer")
     amendment = _amendment(world, position, text="Practices may opt out. " * 60)

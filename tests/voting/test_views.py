@@ -181,7 +181,7 @@ VIEWERS = [
     "other_area",
     "anonymous",
 ]
-STATES = ["draft", "open", "closed_open", "closed_secret"]
+STATES = ["draft", "open", "closed_open", "closed_secret", "cancelled_draft", "cancelled_open"]
 PAGES = ["index", "vote", "cast", "results", "record.json", "ballots.csv", "new"]
 MANAGERS = {Role.LMC_OFFICER, Role.AREA_ADMIN}
 
@@ -196,19 +196,19 @@ def _expected(viewer: Any, state: str, page: str) -> int:
         return 200
     if page == "new":
         return 200 if manager else 403
-    if state == "draft" and not manager:
+    if state in ("draft", "cancelled_draft") and not manager:
         return 404
     if page == "vote":
         return 200
     if page == "cast":
-        # Riverside's ballot: a draft has no electorate yet; after closing, a redirect with
-        # the message; only Riverside's GP partner may cast it.
-        if state == "draft":
+        # Riverside's ballot: a draft has no electorate yet; after closing or cancelling, a
+        # redirect with the message; only Riverside's GP partner may cast it.
+        if state in ("draft", "cancelled_draft"):
             return 404
         if viewer is not Role.GP_PARTNER:
             return 403
         return 200 if state == "open" else 302
-    if state in ("draft", "open"):
+    if state in ("draft", "open", "cancelled_draft", "cancelled_open"):
         return 404
     if page == "results":
         return 200
@@ -236,7 +236,12 @@ def test_every_role_against_every_page_in_every_state(client, world, db, viewer)
         "closed_secret": world.vote(
             db, "closed", secrecy=BallotSecrecy.SECRET, title="A secret one"
         ),
+        "cancelled_draft": world.vote(db, "draft", title="A draft called off"),
+        "cancelled_open": world.vote(db, "open", title="An open vote called off"),
     }
+    for state in ("cancelled_draft", "cancelled_open"):
+        services.cancel_vote(world.officer, votes[state], "Withdrawn by the ICB", utcnow())
+    db.session.commit()
     if viewer != "anonymous":
         sign_in(client, world.users[viewer])
     for state, vote in votes.items():

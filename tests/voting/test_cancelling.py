@@ -1,0 +1,170 @@
+"""Calling off a vote: an officer cancels a draft or open vote with a reason; it is never
+counted, voters are told why, and nothing can be cast in it afterwards."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from portal.accounts.models import Role
+from portal.audit.models import AuditEntry
+from portal.audit.services import verify_chain
+from portal.database import utcnow
+from portal.errors import Conflict, DomainError, NotPermitted
+from portal.voting import services
+from portal.voting.models import Ballot, BallotSecrecy, Vote, VoteState
+from tests.conftest import csrf_token_from
+from tests.voting.test_views import World, client_for, close_by_moving_time, text
+
+REASON = "The ICB withdrew the proposal on 20 November; a new one is expected in January."
+
+
+@pytest.fixture
+def world(db) -> World:
+    return World()
+
+
+def test_cancelling_an_open_vote_records_why_and_counts_nothing(db, world):
+    vote = world.vote(db)
+    services.cast_ballot(world.partner, vote, world.practice, "for", utcnow())
+    services.cancel_vote(world.officer, vote, f"  {REASON}  ", utcnow())
+    db.session.commit()
+
+    assert vote.state is VoteState.CANCELLED
+    assert (vote.cancellation_reason, vote.cancelled_by_id) == (REASON, world.officer.id)
+    assert vote.result is None
+    assert vote.ballot_record is None
+    entry = db.session.execute(
+        sa.select(AuditEntry).where(AuditEntry.action == "vote.cancelled")
+    ).scalar_one()
+    assert entry.details == {"reason": REASON, "was_open": True}
+    assert verify_chain() is None
+    with pytest.raises(services.VotingClosed, match="cancelled"):
+        services.cast_ballot(world.second_partner, vote, world.second, "for", utcnow())
+    assert services.close_if_due(vote, utcnow()) is False
+
+
+def test_a_cancelled_secret_ballot_keeps_no_link_from_ballot_to_person(db, world):
+    vote = world.vote(db, secrecy=BallotSecrecy.SECRET)
+    services.cast_ballot(world.partner, vote, world.practice, "for", utcnow())
+    services.cancel_vote(world.officer, vote, REASON, utcnow())
+    db.session.commit()
+    assert db.session.execute(sa.select(Ballot.cast_by_id)).scalars().all() == [None]
+
+
+def test_what_cannot_be_cancelled_is_refused_and_left_unchanged(db, world):
+    closed = world.vote(db, state="closed")
+    with pytest.raises(services.VotingClosed, match="closed and is counted"):
+        services.cancel_vote(world.officer, closed, REASON, utcnow())
+    due = world.vote(db)
+    close_by_moving_time(due)
+    db.session.commit()
+    with pytest.raises(services.VotingClosed, match="closed and is counted"):
+        services.cancel_vote(world.officer, due, REASON, utcnow())
+    vote = world.vote(db)
+    with pytest.raises(NotPermitted):
+        services.cancel_vote(world.partner, vote, REASON, utcnow())
+    with pytest.raises(DomainError, match="Give the reason"):
+        services.cancel_vote(world.officer, vote, "   ", utcnow())
+    with pytest.raises(DomainError, match="2,000 characters"):
+        services.cancel_vote(world.officer, vote, "x" * 2001, utcnow())
+    db.session.rollback()
+    assert vote.state is VoteState.OPEN
+    services.cancel_vote(world.officer, vote, REASON, utcnow())
+    with pytest.raises(Conflict, match="already been cancelled"):
+        services.cancel_vote(world.officer, vote, REASON, utcnow())
+
+
+def test_proxies_and_conflicts_of_a_cancelled_vote_say_so(db, world):
+    vote = world.vote(db)
+    services.cancel_vote(world.officer, vote, REASON, utcnow())
+    with pytest.raises(services.VotingClosed, match="has been cancelled: proxies"):
+        services.name_proxy(world.partner, vote, world.practice, world.second, None, utcnow())
+
+
+def test_receipts_of_a_cancelled_vote_say_nothing_was_counted(app, db, world):
+    vote = world.vote(db)
+    _ballot, code = services.cast_ballot(world.partner, vote, world.practice, "for", utcnow())
+    services.cancel_vote(world.officer, vote, REASON, utcnow())
+    db.session.commit()
+    check = services.check_receipt(code)
+    assert check is not None
+    assert not check.counted
+    page = text(client_for(app, world.partner).get(f"/receipts?code={code}"))
+    assert "The vote was cancelled, so no ballot in it was counted" in page
+
+
+def _cancel(client, world, vote, reason: str):
+    page = client.get(world.url(f"/{vote.id}"))
+    return client.post(
+        world.url(f"/{vote.id}/cancel"),
+        data={"reason": reason, "csrf_token": csrf_token_from(text(page))},
+    )
+
+
+def test_an_officer_cancels_from_the_vote_page_and_voters_are_emailed_why(
+    app, db, world, smtp_server
+):
+    vote = world.vote(db)
+    officer = client_for(app, world.officer)
+    assert "Cancel this vote" in text(officer.get(world.url(f"/{vote.id}")))
+
+    response = _cancel(officer, world, vote, REASON)
+
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Vote, vote.id).state is VoteState.CANCELLED
+    partner_page = text(client_for(app, world.partner).get(world.url(f"/{vote.id}")))
+    assert "This vote was cancelled" in partner_page
+    assert REASON in partner_page
+    assert "Olive Officer" in partner_page
+    assert "Cancel this vote" not in partner_page
+    assert "Your ballots" not in partner_page
+    index = text(client_for(app, world.partner).get(world.url("/")))
+    assert re.search(r'id="cancelled-votes".*Enhanced access model', index, re.S)
+    cancelled_notices = [m for m in smtp_server.messages if "Vote cancelled" in m["Subject"]]
+    assert sorted(m["To"] for m in cancelled_notices) == sorted(
+        [world.partner.email, world.second_partner.email, world.third_partner.email]
+    )
+    assert REASON in cancelled_notices[0].get_content()
+
+
+def test_a_bad_cancel_request_changes_nothing(app, db, world):
+    vote = world.vote(db)
+    officer = client_for(app, world.officer)
+    blank = _cancel(officer, world, vote, "   ")
+    assert blank.status_code == 200
+    assert "Give the reason for cancelling the vote" in text(blank)
+    forged = officer.post(world.url(f"/{vote.id}/cancel"), data={"reason": REASON})
+    assert forged.status_code == 400
+    partner = client_for(app, world.partner)
+    assert _cancel(partner, world, vote, REASON).status_code == 403
+    db.session.expire_all()
+    assert db.session.get(Vote, vote.id).state is VoteState.OPEN
+    assert (
+        db.session.execute(
+            sa.select(AuditEntry).where(AuditEntry.action == "vote.cancelled")
+        ).first()
+        is None
+    )
+
+
+def test_a_cancelled_draft_stays_with_the_officers(app, db, world, smtp_server):
+    vote = world.vote(db, state="draft")
+    response = _cancel(client_for(app, world.officer), world, vote, REASON)
+    assert response.status_code == 302
+    assert not [m for m in smtp_server.messages if "Vote cancelled" in m["Subject"]]
+    assert client_for(app, world.partner).get(world.url(f"/{vote.id}")).status_code == 404
+    officer_page = client_for(app, world.officer).get(world.url(f"/{vote.id}"))
+    assert "This vote was cancelled" in text(officer_page)
+
+
+def test_other_people_cannot_see_or_cancel_a_vote_of_another_area(app, db, world):
+    vote = world.vote(db)
+    outsider = client_for(app, world.users["other_area"])
+    assert outsider.get(world.url(f"/{vote.id}")).status_code == 404
+    assert client_for(app, world.users[Role.ICS_READER]).get(
+        world.url(f"/{vote.id}")
+    ).status_code in (403, 404)
