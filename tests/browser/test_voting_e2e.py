@@ -276,3 +276,57 @@ def test_the_other_voting_pages_pass_axe(
     browser_log.failed_requests = [f for f in browser_log.failed_requests if expected not in f]
     browser_log.console_errors = [e for e in browser_log.console_errors if expected not in e]
     browser_log.assert_clean()
+
+
+def test_an_officer_cancels_an_open_vote_and_the_partner_is_told_why(
+    open_page: Any, browser_log: Any, assert_accessible: Any
+) -> None:
+    setting = _setting()
+    vote = services.create_vote(
+        setting["officer"],
+        setting["area"],
+        services.VoteDetails(
+            title="Called off",
+            question="Should the LMC back the hub pilot?",
+            body_markdown="",
+            kind=VoteKind.MOTION,
+            secrecy=BallotSecrecy.OPEN,
+            options=[],
+            voting_kinds=["practice"],
+            pcn_codes=None,
+            opens_at=utcnow() - timedelta(hours=1),
+            closes_at=utcnow() + timedelta(days=1),
+            rules={"weighting": {"scheme": "equal"}, "threshold": {"rule": "simple_majority"}},
+        ),
+    )
+    services.open_vote(setting["officer"], vote, utcnow())
+    db.session.commit()
+    vote_url = f"/areas/{setting['area'].slug}/votes/{vote.id}"
+
+    officer = open_page()
+    _sign_in(officer, setting["officer"].email)
+    officer.goto(vote_url)
+    officer.get_by_text("Cancel this vote").click()
+    assert_accessible(officer)
+    officer.get_by_role("button", name="Cancel the vote").click()
+    expect(officer.locator(".nhsuk-error-summary")).to_contain_text(
+        "Give the reason for cancelling the vote"
+    )
+    assert_accessible(officer)
+    officer.get_by_label("Why is the vote being cancelled?").fill(
+        "The ICB withdrew the hub pilot this morning."
+    )
+    officer.get_by_role("button", name="Cancel the vote").click()
+    officer.wait_for_url(re.compile(rf"{vote_url}$"), wait_until="load")
+    expect(officer.get_by_role("status")).to_contain_text("The vote has been cancelled")
+    expect(officer.get_by_text("Cancel this vote")).to_have_count(0)
+
+    partner = open_page(java_script_enabled=False)
+    _sign_in(partner, setting["partner"].email)
+    partner.goto(vote_url)
+    callout = partner.locator("#cancelled")
+    expect(callout).to_contain_text("This vote was cancelled")
+    expect(callout).to_contain_text("by Olive Officer")
+    expect(callout).to_contain_text("The ICB withdrew the hub pilot this morning.")
+    expect(partner.locator("#your-ballots")).to_have_count(0)
+    browser_log.assert_clean()
