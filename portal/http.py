@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from flask import Flask, Response, g, render_template, request
+from flask import Flask, Response, abort, flash, g, render_template, request
+from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from portal import mail
+from portal.errors import DomainError, NotPermitted
 from portal.extensions import db
 
 CONTENT_SECURITY_POLICY = (
@@ -34,6 +38,39 @@ def abandon_changes() -> None:
     """Throw away this request's unflushed and flushed changes and its queued email."""
     db.session.rollback()
     mail.discard_queued()
+
+
+class Refusal:
+    """Whether a view's service call was refused, and why; false when it was not."""
+
+    def __init__(self) -> None:
+        self.message: str | None = None
+
+    def __bool__(self) -> bool:
+        return self.message is not None
+
+
+@contextmanager
+def refusal_shown_on(form: FlaskForm | None = None) -> Iterator[Refusal]:
+    """Run a view's service call; if the service refuses, undo all the request changed.
+
+    A ``NotPermitted`` ends the request with the 403 page giving the service's reason. Any
+    other ``DomainError`` is shown on ``form`` above its fields or, without a form, as an
+    error banner on the next page; the view reads the yielded ``Refusal`` to choose that page.
+    """
+    refusal = Refusal()
+    try:
+        yield refusal
+    except NotPermitted as error:
+        abandon_changes()
+        abort(403, description=error.message)
+    except DomainError as error:
+        abandon_changes()
+        refusal.message = error.message
+        if form is None:
+            flash(error.message, "error")
+        else:
+            form.form_errors.append(error.message)
 
 
 def _commit_or_roll_back(response: Response) -> Response:
@@ -64,7 +101,9 @@ def _error_page(error: HTTPException) -> tuple[str, int]:
     code = error.code or 500
     if code >= 500:
         abandon_changes()
-    return render_template("errors/error.html", error=error, code=code), code
+    # Werkzeug's stock wording is for developers; only a reason the portal gave is shown.
+    reason = error.description if error.description != type(error).description else None
+    return render_template("errors/error.html", error=error, code=code, reason=reason), code
 
 
 def _csrf_error(error: CSRFError) -> tuple[str, int]:

@@ -20,7 +20,7 @@ from portal.accounts.forms import (
 )
 from portal.database import utcnow
 from portal.errors import DomainError
-from portal.http import abandon_changes
+from portal.http import abandon_changes, refusal_shown_on
 
 blueprint = Blueprint("accounts", __name__, url_prefix="/accounts", template_folder="templates")
 
@@ -75,17 +75,14 @@ def accept_invitation(token: str) -> str | Response:
     if request.method == "GET" and not has_account:
         form.name.data = invitation.name
     if form.validate_on_submit() and (has_account or form.check_new_password(invitation.email)):
-        try:
+        with refusal_shown_on(form) as refused:
             user = services.accept_invitation(
                 token,
                 name="" if has_account else form.name.data,
                 password=None if has_account else form.password.data,
                 now=utcnow(),
             )
-        except DomainError as error:
-            abandon_changes()
-            form.form_errors.append(error.message)
-        else:
+        if not refused:
             if has_account:
                 flash(f"You have joined {invitation.organisation.name}. Sign in to continue.")
                 return redirect(url_for("accounts.login"))

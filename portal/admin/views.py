@@ -18,9 +18,8 @@ from portal.admin import services
 from portal.admin.forms import OrganisationForm
 from portal.area_context import bind_area
 from portal.database import utcnow
-from portal.errors import DomainError
 from portal.extensions import db
-from portal.http import abandon_changes
+from portal.http import refusal_shown_on
 from portal.organisations.models import Organisation, OrganisationKind
 from portal.organisations.permissions import can_administer_area
 
@@ -94,7 +93,7 @@ def invite() -> str | Response:
     form.organisation.choices = _organisation_choices()
     if form.validate_on_submit():
         organisation = _organisation_in_area(form.organisation.data)
-        try:
+        with refusal_shown_on(form) as refused:
             invitation = account_services.invite(
                 current_user._get_current_object(),
                 organisation,
@@ -103,10 +102,7 @@ def invite() -> str | Response:
                 role=Role(form.role.data),
                 now=utcnow(),
             )
-        except DomainError as error:
-            abandon_changes()
-            form.form_errors.append(error.message)
-        else:
+        if not refused:
             flash(f"Invitation sent to {invitation.email}.", "info")
             return redirect(url_for("admin.members"))
     return render_template("admin/invite.html", form=form)
@@ -119,12 +115,9 @@ def revoke_invitation(invitation_id: int) -> Response:
         abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
+    with refusal_shown_on() as refused:
         account_services.revoke_invitation(current_user._get_current_object(), invitation, utcnow())
-    except DomainError as error:
-        abandon_changes()
-        flash(error.message, "error")
-    else:
+    if not refused:
         flash(f"The invitation to {invitation.email} has been revoked.", "info")
     return redirect(url_for("admin.members"))
 
@@ -136,14 +129,11 @@ def member(user_id: int) -> str | Response:
     form.organisation.choices = _organisation_choices()
     if form.validate_on_submit():
         organisation = _organisation_in_area(form.organisation.data)
-        try:
+        with refusal_shown_on(form) as refused:
             account_services.add_membership(
                 current_user._get_current_object(), user, organisation, Role(form.role.data)
             )
-        except DomainError as error:
-            abandon_changes()
-            form.form_errors.append(error.message)
-        else:
+        if not refused:
             flash(f"{user.name} is now {Role(form.role.data).label} of {organisation.name}.")
             return redirect(url_for("admin.member", user_id=user.id))
     memberships = [m for m in user.memberships if m.organisation.area_id == g.area.id]
@@ -164,12 +154,9 @@ def remove_membership(membership_id: int) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     user_id = membership.user_id
-    try:
+    with refusal_shown_on() as refused:
         account_services.remove_membership(current_user._get_current_object(), membership)
-    except DomainError as error:
-        abandon_changes()
-        flash(error.message, "error")
-    else:
+    if not refused:
         flash("The role has been removed.", "info")
     return redirect(url_for("admin.member", user_id=user_id))
 
@@ -179,14 +166,11 @@ def set_active(user_id: int, change: str) -> Response:
     user = _member_in_area(user_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
+    with refusal_shown_on() as refused:
         account_services.set_user_active(
             current_user._get_current_object(), user, g.area, active=change == "reactivate"
         )
-    except DomainError as error:
-        abandon_changes()
-        flash(error.message, "error")
-    else:
+    if not refused:
         flash(f"{user.name} has been {change}d.", "info")
     return redirect(url_for("admin.member", user_id=user.id))
 
@@ -195,7 +179,7 @@ def set_active(user_id: int, change: str) -> Response:
 def organisations() -> str | Response:
     form = OrganisationForm()
     if form.validate_on_submit():
-        try:
+        with refusal_shown_on(form) as refused:
             organisation = services.add_organisation(
                 current_user._get_current_object(),
                 g.area,
@@ -204,10 +188,7 @@ def organisations() -> str | Response:
                 name=form.name.data,
                 postcode=form.postcode.data,
             )
-        except DomainError as error:
-            abandon_changes()
-            form.form_errors.append(error.message)
-        else:
+        if not refused:
             flash(f"{organisation.name} has been added.", "info")
             return redirect(url_for("admin.organisations"))
     hand_made = db.session.execute(

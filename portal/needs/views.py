@@ -30,9 +30,8 @@ from portal.accounts.forms import ConfirmForm
 from portal.accounts.models import User
 from portal.area_context import bind_area
 from portal.database import utcnow
-from portal.errors import DomainError, NotPermitted
 from portal.extensions import db
-from portal.http import abandon_changes
+from portal.http import refusal_shown_on
 from portal.needs import forms, permissions, services
 from portal.needs.models import (
     Need,
@@ -186,7 +185,7 @@ def raise_need(channel_name: str) -> str | Response:
     if request.method == "GET":
         form.urgency.data = NeedUrgency.ROUTINE.value
     if form.validate_on_submit():
-        try:
+        with refusal_shown_on(form) as refused:
             need = services.raise_need(
                 _user(),
                 _chosen(speaking, form.organisation.data),
@@ -197,13 +196,7 @@ def raise_need(channel_name: str) -> str | Response:
                 urgency=NeedUrgency(form.urgency.data),
                 lmc_only=bool(getattr(form, "lmc_only", None) and form.lmc_only.data),
             )
-        except NotPermitted:
-            abandon_changes()
-            abort(403)
-        except DomainError as error:
-            abandon_changes()
-            form.form_errors.append(error.message)
-        else:
+        if not refused:
             flash(f"Need {need.id} raised for {need.organisation.name}.", "success")
             return redirect(url_for("needs.detail", need_id=need.id))
     return render_template("needs/raise.html", form=form, channel=channel)
@@ -333,15 +326,9 @@ def support(need_id: int, organisation_id: int) -> Response:
         abort(400)
     if not permissions.can_support(current_user, need, organisation):
         abort(403)
-    try:
+    with refusal_shown_on() as refused:
         services.support(_user(), need, organisation)
-    except NotPermitted:
-        abandon_changes()
-        abort(403)
-    except DomainError as error:
-        abandon_changes()
-        flash(error.message, "error")
-    else:
+    if not refused:
         flash(f"{organisation.name} now supports this need.", "success")
     return redirect(url_for("needs.detail", need_id=need.id))
 
@@ -354,15 +341,9 @@ def withdraw_support(need_id: int, organisation_id: int) -> Response:
         abort(400)
     if not permissions.may_speak_for(current_user, organisation, need.channel):
         abort(403)
-    try:
+    with refusal_shown_on() as refused:
         services.withdraw_support(_user(), need, organisation)
-    except NotPermitted:
-        abandon_changes()
-        abort(403)
-    except DomainError as error:
-        abandon_changes()
-        flash(error.message, "error")
-    else:
+    if not refused:
         flash(f"{organisation.name} no longer supports this need.", "success")
     return redirect(url_for("needs.detail", need_id=need.id))
 
@@ -376,17 +357,11 @@ def comment(need_id: int) -> str | Response:
     form = forms.CommentForm()
     form.organisation.choices = _organisation_choices(commenting)
     if form.validate_on_submit():
-        try:
+        with refusal_shown_on() as refused:
             services.comment(
                 _user(), need, _chosen(commenting, form.organisation.data), form.body.data
             )
-        except NotPermitted:
-            abandon_changes()
-            abort(403)
-        except DomainError as error:
-            abandon_changes()
-            flash(error.message, "error")
-        else:
+        if not refused:
             flash("Your comment has been added.", "success")
         return redirect(url_for("needs.detail", need_id=need.id, _anchor="comments"))
     return _render_need(need, comment_form=form)
@@ -399,15 +374,9 @@ def change_status(need_id: int) -> str | Response:
         abort(403)
     form = forms.StatusForm()
     if form.validate_on_submit():
-        try:
+        with refusal_shown_on(form) as refused:
             services.change_status(_user(), need, NeedStatus(form.status.data), form.reason.data)
-        except NotPermitted:
-            abandon_changes()
-            abort(403)
-        except DomainError as error:
-            abandon_changes()
-            form.form_errors.append(error.message)
-        else:
+        if not refused:
             flash(f"Need {need.id} is now {need.status.label.lower()}.", "success")
             return redirect(url_for("needs.detail", need_id=need.id))
     return _render_need(need, status_form=form)
@@ -422,12 +391,9 @@ def link(need_id: int) -> str | Response:
     if form.validate_on_submit():
         proposal = _in_area(Proposal, form.proposal.data)
         position = _in_area(Position, form.position.data)
-        try:
+        with refusal_shown_on(form) as refused:
             services.link(_user(), need, proposal, position)
-        except DomainError as error:
-            abandon_changes()
-            form.form_errors.append(error.message)
-        else:
+        if not refused:
             flash(f"Need {need.id}'s links have been saved.", "success")
             return redirect(url_for("needs.detail", need_id=need.id))
     return _render_need(need, link_form=form)
@@ -455,15 +421,9 @@ def merge(need_id: int) -> str | Response:
     ]
     if form.validate_on_submit():
         kept = next(need for need in candidates if str(need.id) == form.kept.data)
-        try:
+        with refusal_shown_on(form) as refused:
             services.merge(_user(), duplicate, kept)
-        except NotPermitted:
-            abandon_changes()
-            abort(403)
-        except DomainError as error:
-            abandon_changes()
-            form.form_errors.append(error.message)
-        else:
+        if not refused:
             flash(f"Need {duplicate.id} has been merged into this need.", "success")
             return redirect(url_for("needs.detail", need_id=kept.id))
     return render_template("needs/merge.html", need=duplicate, form=form, candidates=candidates)
@@ -496,15 +456,9 @@ def authorisations(ods_code: str) -> str | Response:
     ]
     if form.validate_on_submit():
         member = next(person for person in candidates if str(person.id) == form.member.data)
-        try:
+        with refusal_shown_on(form) as refused:
             services.authorise_pcn_member(_user(), pcn, member)
-        except NotPermitted:
-            abandon_changes()
-            abort(403)
-        except DomainError as error:
-            abandon_changes()
-            form.form_errors.append(error.message)
-        else:
+        if not refused:
             flash(f"{member.name} can now raise and support PCN needs for {pcn.name}.", "success")
             return redirect(url_for("needs.authorisations", ods_code=pcn.ods_code))
     return render_template(
@@ -520,14 +474,8 @@ def revoke_authorisation(authorisation_id: int) -> Response:
     pcn = _led_pcn(authorisation.pcn.ods_code)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
+    with refusal_shown_on() as refused:
         services.revoke_pcn_authorisation(_user(), authorisation)
-    except NotPermitted:
-        abandon_changes()
-        abort(403)
-    except DomainError as error:
-        abandon_changes()
-        flash(error.message, "error")
-    else:
+    if not refused:
         flash(f"{authorisation.user.name} can no longer speak for {pcn.name}.", "success")
     return redirect(url_for("needs.authorisations", ods_code=pcn.ods_code))

@@ -34,7 +34,7 @@ from portal.area_context import bind_area
 from portal.database import utcnow
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.http import abandon_changes
+from portal.http import abandon_changes, refusal_shown_on
 from portal.markdown import markdown_paragraphs
 from portal.needs import services as needs_services
 from portal.positions import diff, forms, permissions, services
@@ -345,7 +345,7 @@ def new_position() -> str | Response:
     form.proposal.choices = _proposal_choices()
     if form.validate_on_submit():
         answers = _proposal(int(form.proposal.data)) if form.proposal.data else None
-        try:
+        with refusal_shown_on(form) as refused:
             position = services.create_position(
                 _user(),
                 g.area,
@@ -355,10 +355,7 @@ def new_position() -> str | Response:
                 proposal=answers,
                 now=utcnow(),
             )
-        except DomainError as error:
-            abandon_changes()
-            form.form_errors.append(error.message)
-        else:
+        if not refused:
             flash("The draft has been saved as revision 1. You lead it.", "info")
             return redirect(url_for(".position", position_id=position.id))
     return render_template(
@@ -571,7 +568,7 @@ def comment(position_id: int) -> str | Response | tuple[str, int]:
         abort(403)
     form = _comment_form(position, formdata=True)
     if form.validate_on_submit():
-        try:
+        with refusal_shown_on(form) as refused:
             services.add_comment(
                 _user(),
                 position,
@@ -579,10 +576,7 @@ def comment(position_id: int) -> str | Response | tuple[str, int]:
                 paragraph_index=form.paragraph_index(),
                 now=utcnow(),
             )
-        except DomainError as error:
-            abandon_changes()
-            form.form_errors.append(error.message)
-        else:
+        if not refused:
             flash("Your comment has been added.", "info")
             return redirect(url_for(".position", position_id=position.id, _anchor="comments"))
     return _render_position(_position(position_id), comment_form=form)
@@ -595,12 +589,9 @@ def resolve_comment(position_id: int, comment_id: int) -> Response:
     if not permissions.can_lead(current_user, position):
         abort(403)
     _confirmed()
-    try:
+    with refusal_shown_on() as refused:
         services.resolve_comment(_user(), position, found, utcnow())
-    except DomainError as error:
-        abandon_changes()
-        flash(error.message, "error")
-    else:
+    if not refused:
         flash("The comment has been marked as resolved.", "info")
     return redirect(url_for(".position", position_id=position.id, _anchor="comments"))
 
@@ -612,7 +603,7 @@ def propose_amendment(position_id: int) -> str | Response | tuple[str, int]:
         abort(403)
     form = _amendment_form(position, formdata=True)
     if form.validate_on_submit():
-        try:
+        with refusal_shown_on(form) as refused:
             services.propose_amendment(
                 _user(),
                 position,
@@ -621,10 +612,7 @@ def propose_amendment(position_id: int) -> str | Response | tuple[str, int]:
                 reason=form.reason.data,
                 now=utcnow(),
             )
-        except DomainError as error:
-            abandon_changes()
-            form.form_errors.append(error.message)
-        else:
+        if not refused:
             flash("Your amendment has been proposed to the drafting lead.", "info")
             return redirect(url_for(".position", position_id=position.id, _anchor="amendments"))
     return _render_position(_position(position_id), amendment_form=form)
@@ -637,12 +625,9 @@ def accept_amendment(position_id: int, amendment_id: int) -> Response:
     if not permissions.can_lead(current_user, position):
         abort(403)
     _confirmed()
-    try:
+    with refusal_shown_on() as refused:
         revision = services.accept_amendment(_user(), position, amendment, utcnow())
-    except DomainError as error:
-        abandon_changes()
-        flash(error.message, "error")
-    else:
+    if not refused:
         flash(f"The amendment has been accepted as revision {revision.number}.", "info")
     return redirect(url_for(".position", position_id=position.id, _anchor="amendments"))
 
@@ -657,14 +642,11 @@ def reject_amendment(position_id: int, amendment_id: int) -> str | Response | tu
     # The id the reason box has on the page, for the error summary's link.
     form.rejection_reason.id = f"rejection-reason-{amendment.id}"
     if form.validate_on_submit():
-        try:
+        with refusal_shown_on(form) as refused:
             services.reject_amendment(
                 _user(), position, amendment, form.rejection_reason.data, utcnow()
             )
-        except DomainError as error:
-            abandon_changes()
-            form.form_errors.append(error.message)
-        else:
+        if not refused:
             flash("The amendment has been rejected.", "info")
             return redirect(url_for(".position", position_id=position.id, _anchor="amendments"))
     return _render_position(_position(position_id), reject_form=form, rejecting=amendment.id)
@@ -686,14 +668,11 @@ def amendment_vote(position_id: int, amendment_id: int) -> str | Response:
         abort(403)
     form = _vote_form()
     if form.validate_on_submit():
-        try:
+        with refusal_shown_on(form) as refused:
             vote = services.put_amendment_to_vote(
                 _user(), position, amendment, form.settings(), utcnow()
             )
-        except DomainError as error:
-            abandon_changes()
-            form.form_errors.append(error.message)
-        else:
+        if not refused:
             flash(f"The amendment has been put to the vote: {vote.title}.", "info")
             return redirect(url_for(".position", position_id=position.id, _anchor="amendments"))
     return render_template(
@@ -719,12 +698,9 @@ def open_consultation(position_id: int) -> str | Response | tuple[str, int]:
     form = forms.ConsultationForm()
     if form.validate_on_submit():
         assert form.ends_at is not None
-        try:
+        with refusal_shown_on(form) as refused:
             services.open_consultation(_user(), position, form.ends_at, utcnow())
-        except DomainError as error:
-            abandon_changes()
-            form.form_errors.append(error.message)
-        else:
+        if not refused:
             flash("The consultation is open: members can comment and propose amendments.", "info")
             return redirect(url_for(".position", position_id=position.id))
     return _render_position(_position(position_id), consultation_form=form)
@@ -737,12 +713,9 @@ def open_vote(position_id: int) -> str | Response:
         abort(403)
     form = _vote_form()
     if form.validate_on_submit():
-        try:
+        with refusal_shown_on(form) as refused:
             vote = services.open_position_vote(_user(), position, form.settings(), utcnow())
-        except DomainError as error:
-            abandon_changes()
-            form.form_errors.append(error.message)
-        else:
+        if not refused:
             flash(
                 f"The vote on revision {position.voted_revision_number} is open until "
                 f"{london_datetime(vote.closes_at)}. The text cannot change while it is open.",
@@ -758,12 +731,9 @@ def return_to_drafting(position_id: int) -> Response:
     if not permissions.can_lead(current_user, position):
         abort(403)
     _confirmed()
-    try:
+    with refusal_shown_on() as refused:
         services.return_to_drafting(_user(), position, utcnow())
-    except DomainError as error:
-        abandon_changes()
-        flash(error.message, "error")
-    else:
+    if not refused:
         flash("The position is back in drafting for another round.", "info")
     return redirect(url_for(".position", position_id=position.id))
 
@@ -778,12 +748,9 @@ def change_lead(position_id: int) -> str | Response | tuple[str, int]:
         new_lead = db.session.get(User, int(form.lead.data))
         if new_lead is None:
             abort(404)
-        try:
+        with refusal_shown_on(form) as refused:
             services.reassign_lead(_user(), position, new_lead)
-        except DomainError as error:
-            abandon_changes()
-            form.form_errors.append(error.message)
-        else:
+        if not refused:
             flash(f"{new_lead.name} now leads this draft.", "info")
             return redirect(url_for(".position", position_id=position.id))
     elif not form.lead.errors:

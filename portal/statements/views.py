@@ -31,7 +31,7 @@ from portal.accounts.models import Role
 from portal.database import utcnow
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.http import abandon_changes
+from portal.http import refusal_shown_on
 from portal.organisations.permissions import OFFICER_ROLES, can_view_area, roles_in_area
 from portal.positions.models import Position, Tier
 from portal.statements import feed as atom
@@ -285,7 +285,7 @@ def publish(position_id: int) -> str | Response:
             "statements/publish.html", position=position, form=None, problem=error.message
         )
     if form.validate_on_submit():
-        try:
+        with refusal_shown_on(form) as refused:
             published = services.publish(
                 _user(),
                 position,
@@ -293,10 +293,7 @@ def publish(position_id: int) -> str | Response:
                 SignatoryChoice(form.signatories.data),
                 utcnow(),
             )
-        except DomainError as error:
-            abandon_changes()
-            form.form_errors.append(error.message)
-        else:
+        if not refused:
             flash(f"Statement {published.reference} is published.", "success")
             return redirect(url_for("statements.statement", reference=published.reference))
     secret = vote.secrecy is BallotSecrecy.SECRET
@@ -344,12 +341,9 @@ def supersede(reference: str) -> str | Response:
         if successor is None:
             form.successor.errors = ["Choose the statement that replaces it"]
         else:
-            try:
+            with refusal_shown_on(form) as refused:
                 services.supersede(_user(), found, successor, form.note.data or "", utcnow())
-            except DomainError as error:
-                abandon_changes()
-                form.form_errors.append(error.message)
-            else:
+            if not refused:
                 flash(f"{found.reference} is marked as replaced by {successor.reference}.")
                 return redirect(url_for("statements.statement", reference=found.reference))
     return render_template(
@@ -363,12 +357,9 @@ def withdraw(reference: str) -> str | Response:
     found = _ending(reference)
     form = WithdrawForm()
     if found.state is StatementState.PUBLISHED and form.validate_on_submit():
-        try:
+        with refusal_shown_on(form) as refused:
             services.withdraw(_user(), found, form.reason.data or "", utcnow())
-        except DomainError as error:
-            abandon_changes()
-            form.form_errors.append(error.message)
-        else:
+        if not refused:
             flash(f"{found.reference} is withdrawn. It can still be read, with your reason.")
             return redirect(url_for("statements.statement", reference=found.reference))
     return render_template("statements/withdraw.html", statement=found, form=form)
@@ -382,12 +373,9 @@ def respond(reference: str) -> str | Response:
         abort(403)
     form = ResponseForm()
     if found.state is not StatementState.WITHDRAWN and form.validate_on_submit():
-        try:
+        with refusal_shown_on(form) as refused:
             services.record_response(_user(), found, form.body.data or "", utcnow())
-        except DomainError as error:
-            abandon_changes()
-            form.form_errors.append(error.message)
-        else:
+        if not refused:
             flash("The ICS's response is recorded and shown beside the statement.", "success")
             page = url_for("statements.statement", reference=found.reference)
             return redirect(f"{page}#responses")

@@ -35,9 +35,8 @@ from flask_login import current_user, login_required
 from portal.accounts.forms import ConfirmForm
 from portal.area_context import bind_area
 from portal.database import utcnow
-from portal.errors import DomainError
 from portal.extensions import db
-from portal.http import abandon_changes
+from portal.http import refusal_shown_on
 from portal.organisations.models import Organisation, OrganisationKind
 from portal.templating import london_datetime
 from portal.voting import services
@@ -231,14 +230,11 @@ def interests() -> str | Response:
     form.organisation.choices = choice_list((str(org.id), org.name) for org in own)
     if form.validate_on_submit():
         organisation = next(org for org in own if str(org.id) == form.organisation.data)
-        try:
+        with refusal_shown_on(form) as refused:
             services.declare_interest(
                 _user(), organisation, InterestCategory(form.category.data), form.description.data
             )
-        except DomainError as error:
-            abandon_changes()
-            form.form_errors.append(error.message)
-        else:
+        if not refused:
             flash(f"The interest of {organisation.name} has been added to the register.", "info")
             return redirect(url_for(".interests"))
     register = list(
@@ -286,17 +282,14 @@ def _save_vote(form: VoteForm, vote: Vote | None) -> str | Response:
         if services.weights_identify_voters(details) and not form.keep_weights.data:
             warning = True
         else:
-            try:
+            with refusal_shown_on(form) as refused:
                 if vote is None:
                     vote = services.create_vote(_user(), g.area, details)
                     message = "The vote has been saved as a draft. Open it when it is ready."
                 else:
                     services.update_vote(_user(), vote, details)
                     message = "The draft has been saved."
-            except DomainError as error:
-                abandon_changes()
-                form.form_errors.append(error.message)
-            else:
+            if not refused:
                 if form.use_banded.data:
                     message += " Weights are in bands of patients, which hide who voted."
                 flash(message, "info")
@@ -588,12 +581,9 @@ def open_vote(vote_id: int) -> Response:
         abort(403)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
+    with refusal_shown_on() as refused:
         services.open_vote(_user(), vote, utcnow())
-    except DomainError as error:
-        abandon_changes()
-        flash(error.message, "error")
-    else:
+    if not refused:
         flash(
             f"The vote is open to {len(vote.electorate)} organisations. "
             "Those who cast their ballots have been emailed.",
@@ -610,12 +600,9 @@ def cancel_vote(vote_id: int) -> str | Response:
         abort(403)
     form = CancelVoteForm()
     if form.validate_on_submit():
-        try:
+        with refusal_shown_on(form) as refused:
             services.cancel_vote(_user(), vote, form.reason.data, utcnow())
-        except DomainError as error:
-            abandon_changes()
-            form.form_errors.append(error.message)
-        else:
+        if not refused:
             flash("The vote has been cancelled. No ballot will be counted.", "info")
             return redirect(url_for(".vote", vote_id=vote.id))
     return _render_vote(vote, cancel_form=form)
@@ -644,14 +631,11 @@ def name_proxy(vote_id: int, ods_code: str) -> str | Response:
     form = _proxy_form(vote, grantor, formdata=True)
     if form.validate_on_submit():
         holder = _organisation_in_area(form.holder.data, OrganisationKind.PRACTICE)
-        try:
+        with refusal_shown_on(form) as refused:
             services.name_proxy(
                 _user(), vote, grantor, holder, form.instruction.data or None, utcnow()
             )
-        except DomainError as error:
-            abandon_changes()
-            form.form_errors.append(error.message)
-        else:
+        if not refused:
             flash(f"{holder.name} can now cast {grantor.name}'s ballot in this vote.", "info")
             return redirect(url_for(".vote", vote_id=vote.id, _anchor="proxy"))
     return _render_vote(vote, proxy_forms={grantor.id: form})
@@ -668,12 +652,9 @@ def revoke_proxy(vote_id: int, proxy_id: int) -> Response:
         abort(403)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
+    with refusal_shown_on() as refused:
         services.revoke_proxy(_user(), proxy, utcnow())
-    except DomainError as error:
-        abandon_changes()
-        flash(error.message, "error")
-    else:
+    if not refused:
         flash(f"The proxy has been revoked: {proxy.grantor.name} casts its own ballot.", "info")
     return redirect(url_for(".vote", vote_id=vote.id, _anchor="proxy"))
 
@@ -688,7 +669,7 @@ def declare_conflict(vote_id: int) -> str | Response:
     form = _conflict_form(vote, formdata=True)
     if form.validate_on_submit():
         organisation = next(org for org in organisations if org.ods_code == form.organisation.data)
-        try:
+        with refusal_shown_on(form) as refused:
             services.declare_conflict(
                 _user(),
                 vote,
@@ -697,10 +678,7 @@ def declare_conflict(vote_id: int) -> str | Response:
                 form.description.data,
                 utcnow(),
             )
-        except DomainError as error:
-            abandon_changes()
-            form.form_errors.append(error.message)
-        else:
+        if not refused:
             flash(
                 f"The conflict of {organisation.name} has been declared. "
                 "An officer will rule on it.",
@@ -721,14 +699,11 @@ def rule_on_conflict(vote_id: int, declaration_id: int) -> str | Response:
         abort(403)
     form = _ruling_form(declaration, formdata=True)
     if form.validate_on_submit():
-        try:
+        with refusal_shown_on(form) as refused:
             services.rule_on_conflict(
                 _user(), declaration, ConflictRuling(form.ruling.data), utcnow()
             )
-        except DomainError as error:
-            abandon_changes()
-            form.form_errors.append(error.message)
-        else:
+        if not refused:
             flash(f"The ruling on {declaration.organisation.name}'s conflict is recorded.", "info")
             return redirect(url_for(".vote", vote_id=vote.id, _anchor="officer"))
     return _render_vote(vote, ruling_forms={declaration.id: form})
@@ -837,13 +812,11 @@ def confirm(vote_id: int, ods_code: str) -> str | Response:
     form = ConfirmCastForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
+    with refusal_shown_on() as refused:
         ballot, code = services.cast_ballot(
             _user(), vote, casting.organisation, form.choice.data, utcnow()
         )
-    except DomainError as error:
-        abandon_changes()
-        flash(error.message, "error")
+    if refused:
         return redirect(url_for(".vote", vote_id=vote_id))
     session.pop(_pending_key(vote, casting), None)
     return render_template(

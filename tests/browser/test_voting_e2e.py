@@ -57,6 +57,30 @@ def _sign_in(page: Page, email: str) -> None:
     page.wait_for_url(re.compile(r"/areas/"), wait_until="load")
 
 
+def _open_vote(setting: dict[str, Any], title: str, question: str, secret: bool = False) -> Vote:
+    """An equal-weight motion of the setting's practices, open for a day from an hour ago."""
+    vote = services.create_vote(
+        setting["officer"],
+        setting["area"],
+        services.VoteDetails(
+            title=title,
+            question=question,
+            body_markdown="",
+            kind=VoteKind.MOTION,
+            secrecy=BallotSecrecy.SECRET if secret else BallotSecrecy.OPEN,
+            options=[],
+            voting_kinds=["practice"],
+            pcn_codes=None,
+            opens_at=utcnow() - timedelta(hours=1),
+            closes_at=utcnow() + timedelta(days=1),
+            rules={"weighting": {"scheme": "equal"}, "threshold": {"rule": "simple_majority"}},
+        ),
+    )
+    services.open_vote(setting["officer"], vote, utcnow())
+    db.session.commit()
+    return vote
+
+
 def _fill_opening_in_the_past(page: Page) -> None:
     opens = (utcnow() - timedelta(hours=1)).astimezone(LONDON)
     group = page.get_by_role("group", name="Opens")
@@ -173,25 +197,7 @@ def test_officer_runs_a_vote_a_partner_casts_and_changes_and_everyone_sees_the_r
 
 def test_casting_works_without_javascript(open_page: Any, browser_log: Any) -> None:
     setting = _setting()
-    vote = services.create_vote(
-        setting["officer"],
-        setting["area"],
-        services.VoteDetails(
-            title="No script",
-            question="Does it work without JavaScript?",
-            body_markdown="",
-            kind=VoteKind.MOTION,
-            secrecy=BallotSecrecy.SECRET,
-            options=[],
-            voting_kinds=["practice"],
-            pcn_codes=None,
-            opens_at=utcnow() - timedelta(hours=1),
-            closes_at=utcnow() + timedelta(days=1),
-            rules={"weighting": {"scheme": "equal"}, "threshold": {"rule": "simple_majority"}},
-        ),
-    )
-    services.open_vote(setting["officer"], vote, utcnow())
-    db.session.commit()
+    vote = _open_vote(setting, "No script", "Does it work without JavaScript?", secret=True)
 
     page = open_page(java_script_enabled=False)
     _sign_in(page, setting["partner"].email)
@@ -282,25 +288,7 @@ def test_an_officer_cancels_an_open_vote_and_the_partner_is_told_why(
     open_page: Any, browser_log: Any, assert_accessible: Any
 ) -> None:
     setting = _setting()
-    vote = services.create_vote(
-        setting["officer"],
-        setting["area"],
-        services.VoteDetails(
-            title="Called off",
-            question="Should the LMC back the hub pilot?",
-            body_markdown="",
-            kind=VoteKind.MOTION,
-            secrecy=BallotSecrecy.OPEN,
-            options=[],
-            voting_kinds=["practice"],
-            pcn_codes=None,
-            opens_at=utcnow() - timedelta(hours=1),
-            closes_at=utcnow() + timedelta(days=1),
-            rules={"weighting": {"scheme": "equal"}, "threshold": {"rule": "simple_majority"}},
-        ),
-    )
-    services.open_vote(setting["officer"], vote, utcnow())
-    db.session.commit()
+    vote = _open_vote(setting, "Called off", "Should the LMC back the hub pilot?")
     vote_url = f"/areas/{setting['area'].slug}/votes/{vote.id}"
 
     officer = open_page()

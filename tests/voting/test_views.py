@@ -596,6 +596,30 @@ def test_confirming_without_the_csrf_token_is_refused_and_writes_nothing(client,
     assert db.session.execute(sa.select(sa.func.count(Ballot.id))).scalar_one() == 0
 
 
+def test_confirming_after_a_recusal_gives_the_reason_and_writes_nothing(client, world, db):
+    """Recused between "check your answer" and "confirm": the refusal names the recusal."""
+    vote = world.vote(db)
+    sign_in(client, world.partner)
+    token = fetch_csrf_token(client, world.url(f"/{vote.id}"))
+    declaration = services.declare_conflict(
+        world.partner,
+        vote,
+        world.practice,
+        InterestCategory.FINANCIAL,
+        "A partner is a director of the hub provider",
+        utcnow(),
+    )
+    services.rule_on_conflict(world.officer, declaration, ConflictRuling.RECUSED, utcnow())
+    db.session.commit()
+    response = client.post(
+        world.url(f"/{vote.id}/cast/M80001/confirm"), data={"choice": "for", "csrf_token": token}
+    )
+    assert response.status_code == 403
+    assert "Riverside Surgery has been recused from this vote" in text(response)
+    assert "Your role does not allow this action" not in text(response)
+    assert db.session.execute(sa.select(sa.func.count(Ballot.id))).scalar_one() == 0
+
+
 def test_casting_after_the_close_says_so_and_writes_nothing(client, world, db):
     vote = world.vote(db)
     sign_in(client, world.partner)
