@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
-from fractions import Fraction
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -20,23 +19,13 @@ from wtforms.validators import InputRequired, Length, Optional
 from portal.form_filters import strip_whitespace
 from portal.positions import services
 from portal.templating import LONDON
-from portal.voting import rules as counting
-from portal.voting.forms import (
-    KIND_LABELS,
-    MOTION_THRESHOLDS,
-    TIE_CHOICES,
-    MultiCheckboxField,
-    choice_list,
-    fraction_text,
-)
+from portal.voting.forms import SAFER_BAND, VoteRulesFields, choice_list
 from portal.voting.models import BallotSecrecy
 
 MARKDOWN_HINT = (
     "You can use Markdown: a blank line between paragraphs, *italic*, **bold**, lists "
     "starting with - and [links](https://example.org). Raw HTML is not kept."
 )
-_TIME = re.compile(r"^([01]?\d|2[0-3])[:.]?([0-5]\d)$")
-_NUMBER = re.compile(r"^\d+(\.\d+)?(/\d+)?$")
 _LINK = re.compile(r"^https?://[^\s<>\"]+$", re.IGNORECASE)
 
 
@@ -284,126 +273,31 @@ SCHEMES = [
     ("banded", "By bands of list size"),
     ("equal", "Equal: one organisation, one vote"),
 ]
-SECRECY_CHOICES = [
-    (BallotSecrecy.OPEN.value, "Open: members see how each organisation voted once it closes"),
-    (BallotSecrecy.SECRET.value, "Secret: the published record uses pseudonyms, never names"),
-]
-SAFER_BAND = 1000
 
 
-def _fraction(text: str | None) -> Fraction | None:
-    """A percentage or fraction as typed (``25``, ``12.5``, ``2/3``, ``50%``), or None."""
-    text = (text or "").strip().removesuffix("%").strip()
-    if not _NUMBER.fullmatch(text):
-        return None
-    try:
-        return counting.to_fraction(text, "value")
-    except counting.RecordError:
-        return None
-
-
-class VoteRulesForm(FlaskForm):
+class VoteRulesForm(VoteRulesFields):
     """The rules of a motion vote on a frozen text; the text itself is not editable here."""
 
-    closes_day = StringField("Day", filters=[strip_whitespace])
-    closes_month = StringField("Month", filters=[strip_whitespace])
-    closes_year = StringField("Year", filters=[strip_whitespace])
-    closes_time = StringField(
-        "Closing time", description="24-hour clock, for example 17:00", filters=[strip_whitespace]
-    )
-    voting_kinds = MultiCheckboxField(
-        "Kinds of organisation that vote",
-        choices=choice_list(KIND_LABELS.items()),
-        validators=[InputRequired("Choose which kinds of organisation vote")],
-        invalid_choice_message="Choose from the kinds of organisation listed",
-    )
-    secrecy = RadioField(
-        "Kind of ballot",
-        choices=choice_list(SECRECY_CHOICES),
-        invalid_choice_message="Choose an open or a secret ballot",
-    )
     scheme = RadioField(
         "How much each organisation's vote weighs",
         choices=choice_list(SCHEMES),
         invalid_choice_message="Choose how votes are weighted",
     )
-    band = StringField(
-        "Patients in a band",
-        description="Only for weights by bands: one band for each so many patients.",
-        filters=[strip_whitespace],
-    )
-    cap = StringField(
-        "Cap (%) (optional)",
-        description="No organisation's share may be more than this percentage of the whole.",
-        filters=[strip_whitespace],
-    )
-    quorum_members = StringField(
-        "Organisations that must vote (%) (optional)", filters=[strip_whitespace]
-    )
-    quorum_weight = StringField("Weight that must vote (%) (optional)", filters=[strip_whitespace])
-    motion_threshold = RadioField(
-        "What passes the motion",
-        choices=choice_list(MOTION_THRESHOLDS),
-        invalid_choice_message="Choose what passes the motion",
-    )
-    supermajority = StringField(
-        "Fraction needed",
-        description="Only for a supermajority: more than half, for example 2/3.",
-        filters=[strip_whitespace],
-    )
-    tie = RadioField(
-        "When for and against are exactly equal",
-        choices=choice_list(TIE_CHOICES),
-        invalid_choice_message="Choose what happens on a tie",
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.closes_at: datetime | None = None
 
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
-        closing_day = _date(self, "closes", "closing date", required=True)
-        match = _TIME.fullmatch(self.closes_time.data or "")
-        if match is None:
-            _error(self.closes_time, "Enter the closing time on the 24-hour clock, like 17:00")
-        elif closing_day is not None:
-            local = datetime.combine(
-                closing_day, time(int(match.group(1)), int(match.group(2))), LONDON
-            )
-            self.closes_at = local.astimezone(UTC)
-        if self.scheme.data == "banded" and not (self.band.data or "").isdigit():
-            _error(self.band, "Enter the number of patients in a band, like 1000")
-        supermajority = _fraction(self.supermajority.data)
-        if self.motion_threshold.data == "supermajority" and supermajority is None:
-            _error(self.supermajority, "Enter the fraction needed, like 2/3")
-        for field in (self.cap, self.quorum_members, self.quorum_weight):
-            if field.data and _fraction(field.data) is None:
-                _error(field, "Enter a percentage like 50, or leave it empty")
+        self._check_closing()
+        self._check_weights()
+        self._check_motion()
         return valid and not any(field.errors for field in self)
 
-    @staticmethod
-    def _percent(text: str | None) -> str | None:
-        value = _fraction(text)
-        return None if value is None else fraction_text(value / 100)
-
     def rules(self) -> dict[str, Any]:
-        weighting: dict[str, Any] = {"scheme": self.scheme.data}
-        if self.scheme.data == "banded":
-            weighting["band"] = int(self.band.data)
-        threshold: dict[str, Any] = {"rule": self.motion_threshold.data}
-        if self.motion_threshold.data == "supermajority":
-            threshold["fraction"] = fraction_text(_fraction(self.supermajority.data))  # type: ignore[arg-type]
-        quorum = {
-            "members": self._percent(self.quorum_members.data),
-            "weight": self._percent(self.quorum_weight.data),
-        }
         return {
-            "weighting": weighting,
+            "weighting": self._weighting(),
             "blocks": None,
-            "cap": self._percent(self.cap.data),
-            "quorum": quorum if any(quorum.values()) else None,
-            "threshold": threshold,
+            "cap": self._fraction_of_percent(self.cap.data),
+            "quorum": self._quorum(),
+            "threshold": self._motion_threshold(),
             "tie": self.tie.data,
         }
 

@@ -63,6 +63,10 @@ CHOICE_THRESHOLDS = [
     ("plurality", "Plurality: the option with the most weight"),
     ("simple_majority", "Majority: the option with more than half of the weight cast"),
 ]
+SECRECY_CHOICES = [
+    ("open", "Open: members see how each organisation voted once the vote closes"),
+    ("secret", "Secret: the published record uses pseudonyms, never names"),
+]
 TIE_CHOICES = [
     ("fails", "The motion fails"),
     ("chair_for", "The chair's casting vote is for"),
@@ -94,9 +98,9 @@ def fraction_text(value: Fraction) -> str:
     return f"{value.numerator}/{value.denominator}"
 
 
-def _number(text: str) -> Fraction | None:
+def typed_fraction(text: str | None) -> Fraction | None:
     """A percentage or fraction as typed (``12.5``, ``2/3``, ``50%``), or None if it is not one."""
-    text = text.strip().removesuffix("%").strip()
+    text = (text or "").strip().removesuffix("%").strip()
     if not _NUMBER.fullmatch(text):
         return None
     try:
@@ -122,7 +126,143 @@ def _fraction_field_text(value: Any) -> str:
     return "" if value is None else fraction_text(counting.to_fraction(value, "value"))
 
 
-class VoteForm(FlaskForm):
+class VoteRulesFields(FlaskForm):
+    """What every form that sets up a vote asks: when it closes, who votes, the kind of
+    ballot, the weights with their cap, the quorum, and what passes a motion and a tie.
+
+    Subclasses call ``_check_closing``, ``_check_weights`` and (for a motion)
+    ``_check_motion`` from ``validate``; the ``rules`` they build use the parts below.
+    """
+
+    closes_day = StringField("Day", filters=[strip_whitespace])
+    closes_month = StringField("Month", filters=[strip_whitespace])
+    closes_year = StringField("Year", filters=[strip_whitespace])
+    closes_time = StringField(
+        "Closing time", description="24-hour clock, for example 17:00", filters=[strip_whitespace]
+    )
+    voting_kinds = MultiCheckboxField(
+        "Kinds of organisation that vote",
+        choices=choice_list(KIND_LABELS.items()),
+        validators=[InputRequired("Choose which kinds of organisation vote")],
+        invalid_choice_message="Choose from the kinds of organisation listed",
+    )
+    secrecy = RadioField(
+        "Kind of ballot",
+        choices=choice_list(SECRECY_CHOICES),
+        invalid_choice_message="Choose an open or a secret ballot",
+    )
+    scheme = RadioField(
+        "How much each organisation's vote weighs",
+        choices=choice_list(SCHEME_CHOICES),
+        invalid_choice_message="Choose how votes are weighted",
+    )
+    band = StringField(
+        "Patients in a band",
+        description="For weights by bands: a practice has one band for each so many patients.",
+        filters=[strip_whitespace],
+    )
+    cap = StringField(
+        "Cap (%) (optional)",
+        description="No organisation's share may be more than this percentage of the whole.",
+        filters=[strip_whitespace],
+    )
+    quorum_members = StringField(
+        "Organisations that must vote (%) (optional)", filters=[strip_whitespace]
+    )
+    quorum_weight = StringField("Weight that must vote (%) (optional)", filters=[strip_whitespace])
+    motion_threshold = RadioField("What passes the motion", choices=choice_list(MOTION_THRESHOLDS))
+    supermajority = StringField(
+        "Fraction needed",
+        description="Only for a supermajority: more than half, for example 2/3 or 3/4.",
+        filters=[strip_whitespace],
+    )
+    tie = RadioField("When for and against are exactly equal", choices=choice_list(TIE_CHOICES))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Checked by _check_motion, and only when the vote is a motion.
+        self.motion_threshold.validate_choice = False
+        self.tie.validate_choice = False
+        self.closes_at: datetime | None = None
+
+    def _error(self, field: Any, message: str) -> None:
+        field.errors = [*field.errors, message]
+
+    def _check_number(self, field: Any, message: str) -> None:
+        if field.data and typed_fraction(field.data) is None:
+            self._error(field, message)
+
+    def _moment(self, prefix: str, name: str, example: str) -> datetime | None:
+        """A date and time typed in London time, as an aware UTC datetime."""
+        day, month, year, clock = (
+            getattr(self, f"{prefix}_{part}") for part in ("day", "month", "year", "time")
+        )
+        if not (day.data and month.data and year.data):
+            self._error(day, f"Enter the {name} date")
+            return None
+        try:
+            on = date(int(year.data), int(month.data), int(day.data))
+        except ValueError:
+            self._error(day, f"The {name} date must be a real date, like 1 March 2027")
+            return None
+        if on.year < 2000:
+            self._error(day, f"The {name} date must have a 4-digit year, like 2027")
+            return None
+        match = _TIME.fullmatch(clock.data or "")
+        if match is None:
+            self._error(clock, f"Enter the {name} time on the 24-hour clock, like {example}")
+            return None
+        local = datetime.combine(on, time(int(match.group(1)), int(match.group(2))), LONDON)
+        return local.astimezone(UTC)
+
+    def _check_closing(self) -> None:
+        self.closes_at = self._moment("closes", "closing", "17:00")
+
+    def _bands_needed(self) -> bool:
+        return self.scheme.data == "banded"
+
+    def _check_weights(self) -> None:
+        if self._bands_needed() and not (self.band.data or "").isdigit():
+            self._error(self.band, "Enter the number of patients in a band, like 1000")
+        for field in (self.cap, self.quorum_members, self.quorum_weight):
+            self._check_number(field, "Enter a percentage like 50, or leave it empty")
+
+    def _check_motion(self) -> None:
+        if self.motion_threshold.data not in dict(MOTION_THRESHOLDS):
+            self._error(self.motion_threshold, "Choose what passes the motion")
+        elif self.motion_threshold.data == "supermajority" and not typed_fraction(
+            self.supermajority.data
+        ):
+            self._error(self.supermajority, "Enter the fraction needed, like 2/3")
+        if self.tie.data not in dict(TIE_CHOICES):
+            self._error(self.tie, "Choose what happens on a tie")
+
+    @staticmethod
+    def _fraction_of_percent(text: str | None) -> str | None:
+        value = typed_fraction(text)
+        return None if not text or value is None else fraction_text(value / 100)
+
+    def _weighting(self) -> dict[str, Any]:
+        weighting: dict[str, Any] = {"scheme": self.scheme.data}
+        if self._bands_needed():
+            weighting["band"] = int(self.band.data)
+        return weighting
+
+    def _quorum(self) -> dict[str, str | None] | None:
+        quorum = {
+            "members": self._fraction_of_percent(self.quorum_members.data),
+            "weight": self._fraction_of_percent(self.quorum_weight.data),
+        }
+        return quorum if any(quorum.values()) else None
+
+    def _motion_threshold(self) -> dict[str, Any]:
+        threshold: dict[str, Any] = {"rule": self.motion_threshold.data}
+        if self.motion_threshold.data == "supermajority":
+            threshold["fraction"] = fraction_text(typed_fraction(self.supermajority.data))
+        return threshold
+
+
+class VoteForm(VoteRulesFields):
     title = StringField(
         "Title",
         validators=[
@@ -164,43 +304,16 @@ class VoteForm(FlaskForm):
         description="One option per line, at least 2. An option cannot be called abstain.",
         validators=[Optional(), Length(max=5000)],
     )
-    secrecy = RadioField(
-        "Kind of ballot",
-        choices=choice_list(
-            [
-                ("open", "Open: members see how each organisation voted once the vote closes"),
-                ("secret", "Secret: the published record uses pseudonyms, never names"),
-            ]
-        ),
-        invalid_choice_message="Choose an open or a secret ballot",
-    )
     opens_day = StringField("Day", filters=[strip_whitespace])
     opens_month = StringField("Month", filters=[strip_whitespace])
     opens_year = StringField("Year", filters=[strip_whitespace])
     opens_time = StringField(
         "Opening time", description="24-hour clock, for example 09:00", filters=[strip_whitespace]
     )
-    closes_day = StringField("Day", filters=[strip_whitespace])
-    closes_month = StringField("Month", filters=[strip_whitespace])
-    closes_year = StringField("Year", filters=[strip_whitespace])
-    closes_time = StringField(
-        "Closing time", description="24-hour clock, for example 17:00", filters=[strip_whitespace]
-    )
-    voting_kinds = MultiCheckboxField(
-        "Kinds of organisation that vote",
-        choices=choice_list(KIND_LABELS.items()),
-        validators=[InputRequired("Choose which kinds of organisation vote")],
-        invalid_choice_message="Choose from the kinds of organisation listed",
-    )
     pcn_codes = MultiCheckboxField(
         "Only practices in these primary care networks (optional)",
         description="Leave them all unticked for every practice in the area.",
         invalid_choice_message="Choose from the networks listed",
-    )
-    scheme = RadioField(
-        "How much each organisation's vote weighs",
-        choices=choice_list(SCHEME_CHOICES),
-        invalid_choice_message="Choose how votes are weighted",
     )
     band = StringField(
         "Patients in a band",
@@ -220,22 +333,6 @@ class VoteForm(FlaskForm):
     block_pcn = StringField(KIND_LABELS["pcn"], filters=[strip_whitespace])
     block_federation = StringField(KIND_LABELS["federation"], filters=[strip_whitespace])
     block_lmc = StringField(KIND_LABELS["lmc"], filters=[strip_whitespace])
-    cap = StringField(
-        "Cap (%) (optional)",
-        description="No organisation's share may be more than this percentage of the whole.",
-        filters=[strip_whitespace],
-    )
-    quorum_members = StringField(
-        "Organisations that must vote (%) (optional)", filters=[strip_whitespace]
-    )
-    quorum_weight = StringField("Weight that must vote (%) (optional)", filters=[strip_whitespace])
-    motion_threshold = RadioField("What passes the motion", choices=choice_list(MOTION_THRESHOLDS))
-    supermajority = StringField(
-        "Fraction needed",
-        description="Only for a supermajority: more than half, for example 2/3 or 3/4.",
-        filters=[strip_whitespace],
-    )
-    tie = RadioField("When for and against are exactly equal", choices=choice_list(TIE_CHOICES))
     choice_threshold = RadioField("What elects an option", choices=choice_list(CHOICE_THRESHOLDS))
     keep_weights = BooleanField("I understand, keep these weights")
     use_banded = SubmitField(f"Use bands of {SAFER_BAND:,} patients instead")
@@ -245,16 +342,13 @@ class VoteForm(FlaskForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Only the radios that apply to the kind of vote are checked.
-        self.motion_threshold.validate_choice = False
         self.choice_threshold.validate_choice = False
-        self.tie.validate_choice = False
         self.opens_at: datetime | None = None
-        self.closes_at: datetime | None = None
 
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
-        self.opens_at = self._moment("opens", "opening")
-        self.closes_at = self._moment("closes", "closing")
+        self.opens_at = self._moment("opens", "opening", "09:00")
+        self._check_closing()
         if self.kind.data == "choice":
             options = [line.strip() for line in (self.options.data or "").splitlines()]
             if len([option for option in options if option]) < 2:
@@ -266,56 +360,18 @@ class VoteForm(FlaskForm):
             if self.choice_threshold.data not in dict(CHOICE_THRESHOLDS):
                 self._error(self.choice_threshold, "Choose what elects an option")
         elif self.kind.data == "motion":
-            if self.motion_threshold.data not in dict(MOTION_THRESHOLDS):
-                self._error(self.motion_threshold, "Choose what passes the motion")
-            elif self.motion_threshold.data == "supermajority" and not _number(
-                self.supermajority.data or ""
-            ):
-                self._error(self.supermajority, "Enter the fraction needed, like 2/3")
-            if self.tie.data not in dict(TIE_CHOICES):
-                self._error(self.tie, "Choose what happens on a tie")
-        needs_band = self.scheme.data == "banded" or (
-            self.scheme.data == "hybrid" and self.basis.data == "banded"
-        )
-        if needs_band and not (self.band.data or "").isdigit():
-            self._error(self.band, "Enter the number of patients in a band, like 1000")
-        if self.scheme.data == "hybrid":
-            self._check_number(self.equal_part, "Enter the equal part as a percentage, like 50")
+            self._check_motion()
+        self._check_weights()
+        if self.scheme.data == "hybrid" and typed_fraction(self.equal_part.data) is None:
+            self._error(self.equal_part, "Enter the equal part as a percentage, like 50")
         for name in self.BLOCK_FIELDS:
             self._check_number(getattr(self, name), "Enter a fraction like 1/2, or leave it empty")
-        for field in (self.cap, self.quorum_members, self.quorum_weight):
-            self._check_number(field, "Enter a percentage like 50, or leave it empty")
         return valid and not any(field.errors for field in self)
 
-    def _error(self, field: Any, message: str) -> None:
-        field.errors = [*field.errors, message]
-
-    def _check_number(self, field: Any, message: str) -> None:
-        if field.data and _number(field.data) is None:
-            self._error(field, message)
-
-    def _moment(self, prefix: str, name: str) -> datetime | None:
-        """A date and time typed in London time, as an aware UTC datetime."""
-        day, month, year, clock = (
-            getattr(self, f"{prefix}_{part}") for part in ("day", "month", "year", "time")
+    def _bands_needed(self) -> bool:
+        return self.scheme.data == "banded" or (
+            self.scheme.data == "hybrid" and self.basis.data == "banded"
         )
-        if not (day.data and month.data and year.data):
-            self._error(day, f"Enter the {name} date")
-            return None
-        try:
-            on = date(int(year.data), int(month.data), int(day.data))
-        except ValueError:
-            self._error(day, f"The {name} date must be a real date, like 1 March 2027")
-            return None
-        if on.year < 2000:
-            self._error(day, f"The {name} date must have a 4-digit year, like 2027")
-            return None
-        match = _TIME.fullmatch(clock.data or "")
-        if match is None:
-            self._error(clock, f"Enter the {name} time on the 24-hour clock, like 09:00")
-            return None
-        local = datetime.combine(on, time(int(match.group(1)), int(match.group(2))), LONDON)
-        return local.astimezone(UTC)
 
     def switch_to_banded(self) -> None:
         """The safer weights for a secret ballot: bands of patients instead of exact sizes."""
@@ -325,45 +381,32 @@ class VoteForm(FlaskForm):
             self.scheme.data = "banded"
         self.band.data = str(SAFER_BAND)
 
+    def _weighting(self) -> dict[str, Any]:
+        weighting = super()._weighting()
+        if self.scheme.data == "hybrid":
+            weighting["equal_part"] = self._fraction_of_percent(self.equal_part.data)
+            weighting["basis"] = self.basis.data
+        return weighting
+
     def rules(self) -> dict[str, Any]:
         """The ``rules`` object of the ballot record, from the validated form."""
-        weighting: dict[str, Any] = {"scheme": self.scheme.data}
-        if self.scheme.data == "hybrid":
-            weighting["equal_part"] = fraction_text(_number(self.equal_part.data) / 100)
-            weighting["basis"] = self.basis.data
-        if self.scheme.data == "banded" or weighting.get("basis") == "banded":
-            weighting["band"] = int(self.band.data)
         blocks = {
-            name.removeprefix("block_"): fraction_text(_number(getattr(self, name).data))
+            name.removeprefix("block_"): fraction_text(typed_fraction(getattr(self, name).data))
             for name in self.BLOCK_FIELDS
             if getattr(self, name).data
         }
-        quorum = {
-            "members": self._fraction_of_percent(self.quorum_members.data),
-            "weight": self._fraction_of_percent(self.quorum_weight.data),
-        }
         if self.kind.data == "motion":
-            threshold: dict[str, Any] = {"rule": self.motion_threshold.data}
-            if self.motion_threshold.data == "supermajority":
-                threshold["fraction"] = fraction_text(_number(self.supermajority.data))
-            tie = self.tie.data
+            threshold, tie = self._motion_threshold(), self.tie.data
         else:
-            threshold = {"rule": self.choice_threshold.data}
-            tie = "fails"
+            threshold, tie = {"rule": self.choice_threshold.data}, "fails"
         return {
-            "weighting": weighting,
+            "weighting": self._weighting(),
             "blocks": blocks or None,
             "cap": self._fraction_of_percent(self.cap.data),
-            "quorum": quorum if any(quorum.values()) else None,
+            "quorum": self._quorum(),
             "threshold": threshold,
             "tie": tie,
         }
-
-    @staticmethod
-    def _fraction_of_percent(text: str | None) -> str | None:
-        if not text:
-            return None
-        return fraction_text(_number(text) / 100)
 
     def details(self) -> VoteDetails:
         assert self.opens_at is not None

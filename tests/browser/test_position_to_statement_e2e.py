@@ -214,7 +214,9 @@ def test_a_position_is_drafted_amended_voted_published_and_read_by_the_ics(
     closing.get_by_label("Year").fill(str(closes.year))
     drafter.get_by_label("Closing time").fill("17:00")
     expect(drafter.get_by_label("GP practices")).to_be_checked()
-    drafter.get_by_label("Open: members see how each organisation voted once it closes").check()
+    drafter.get_by_label(
+        "Open: members see how each organisation voted once the vote closes"
+    ).check()
     drafter.get_by_label("By registered list size").check()
     drafter.get_by_label("Cap (%) (optional)").fill("40")
     drafter.get_by_label("Organisations that must vote (%) (optional)").fill("50")

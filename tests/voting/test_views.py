@@ -412,6 +412,14 @@ def test_the_form_names_each_problem(client, world, db):
     assert db.session.execute(sa.select(sa.func.count(Vote.id))).scalar_one() == 0
 
 
+def test_a_hybrid_weighting_without_its_equal_part_is_explained(client, world, db):
+    sign_in(client, world.officer)
+    response = post_vote_form(client, world.url("/new"), scheme="hybrid", equal_part="")
+    assert response.status_code == 200
+    assert "Enter the equal part as a percentage, like 50" in text(response)
+    assert db.session.execute(sa.select(sa.func.count(Vote.id))).scalar_one() == 0
+
+
 def test_rules_the_counting_module_refuses_are_shown_and_nothing_is_saved(client, world, db):
     sign_in(client, world.officer)
     response = post_vote_form(client, world.url("/new"), block_practice="1/2")
