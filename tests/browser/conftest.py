@@ -151,6 +151,8 @@ def open_page(
     def new_page(**context_options: Any) -> Any:
         context = browser.new_context(base_url=live_server, **context_options)
         contexts.append(context)
+        if context_options.get("java_script_enabled") is False:
+            scriptless_contexts.add(id(context))
         context.route("**/*", _local_only(browser_log))
         page = context.new_page()
         browser_log.watch(page)
@@ -158,6 +160,7 @@ def open_page(
 
     yield new_page
     for context in contexts:
+        scriptless_contexts.discard(id(context))
         context.close()
 
 
@@ -179,6 +182,11 @@ def page(open_page: Callable[..., Any]) -> Any:
     return open_page()
 
 
+# Browser contexts opened with JavaScript off; axe cannot run in them, and Playwright would
+# wait for ever for its script instead of failing.
+scriptless_contexts: set[int] = set()
+
+
 def axe_check(page: Any) -> list[dict[str, Any]]:
     """Run axe-core on the page (WCAG 2.2 A and AA rules); return its violations.
 
@@ -186,6 +194,8 @@ def axe_check(page: Any) -> list[dict[str, Any]]:
     the portal's CSP refuses inline scripts (so ``add_script_tag(content=...)`` fails), and
     ``bypass_csp`` would switch the CSP off for the whole page and hide the app's own violations.
     """
+    if id(page.context) in scriptless_contexts:
+        raise AssertionError("axe needs JavaScript: check this page in a context that has it")
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.evaluate(_axe_source())
     return page.evaluate(
