@@ -126,6 +126,20 @@ def _fraction_field_text(value: Any) -> str:
     return "" if value is None else fraction_text(counting.to_fraction(value, "value"))
 
 
+def moment_fields(time_label: str, example: str) -> tuple[Any, Any, Any, Any]:
+    """The day, month, year and time boxes of a moment typed in London time."""
+    return (
+        StringField("Day", filters=[strip_whitespace]),
+        StringField("Month", filters=[strip_whitespace]),
+        StringField("Year", filters=[strip_whitespace]),
+        StringField(
+            time_label,
+            description=f"24-hour clock, for example {example}",
+            filters=[strip_whitespace],
+        ),
+    )
+
+
 class VoteRulesFields(FlaskForm):
     """What every form that sets up a vote asks: when it closes, who votes, the kind of
     ballot, the weights with their cap, the quorum, and what passes a motion and a tie.
@@ -134,12 +148,7 @@ class VoteRulesFields(FlaskForm):
     ``_check_motion`` from ``validate``; the ``rules`` they build use the parts below.
     """
 
-    closes_day = StringField("Day", filters=[strip_whitespace])
-    closes_month = StringField("Month", filters=[strip_whitespace])
-    closes_year = StringField("Year", filters=[strip_whitespace])
-    closes_time = StringField(
-        "Closing time", description="24-hour clock, for example 17:00", filters=[strip_whitespace]
-    )
+    closes_day, closes_month, closes_year, closes_time = moment_fields("Closing time", "17:00")
     voting_kinds = MultiCheckboxField(
         "Kinds of organisation that vote",
         choices=choice_list(KIND_LABELS.items()),
@@ -304,12 +313,7 @@ class VoteForm(VoteRulesFields):
         description="One option per line, at least 2. An option cannot be called abstain.",
         validators=[Optional(), Length(max=5000)],
     )
-    opens_day = StringField("Day", filters=[strip_whitespace])
-    opens_month = StringField("Month", filters=[strip_whitespace])
-    opens_year = StringField("Year", filters=[strip_whitespace])
-    opens_time = StringField(
-        "Opening time", description="24-hour clock, for example 09:00", filters=[strip_whitespace]
-    )
+    opens_day, opens_month, opens_year, opens_time = moment_fields("Opening time", "09:00")
     pcn_codes = MultiCheckboxField(
         "Only practices in these primary care networks (optional)",
         description="Leave them all unticked for every practice in the area.",

@@ -747,6 +747,11 @@ def ballot_record_data(
     }
 
 
+def _forget_who_cast(vote: Vote) -> None:
+    """A secret ballot keeps no link from ballot to person once the vote is over."""
+    db.session.execute(sa.update(Ballot).where(Ballot.vote_id == vote.id).values(cast_by_id=None))
+
+
 def close_vote(vote: Vote, now: datetime, actor: User | None = None) -> None:
     """Count once, store the record, its SHA-256 and the result, and never count again.
 
@@ -767,9 +772,7 @@ def close_vote(vote: Vote, now: datetime, actor: User | None = None) -> None:
     vote.state = VoteState.CLOSED
     vote.closed_at = now
     if secret:
-        db.session.execute(
-            sa.update(Ballot).where(Ballot.vote_id == vote.id).values(cast_by_id=None)
-        )
+        _forget_who_cast(vote)
     db.session.flush()
     record(
         "vote.closed",
@@ -816,9 +819,7 @@ def cancel_vote(actor: User, vote: Vote, reason: str, now: datetime) -> None:
     vote.cancelled_by_id = actor.id
     vote.cancellation_reason = reason
     if vote.secrecy is BallotSecrecy.SECRET:
-        db.session.execute(
-            sa.update(Ballot).where(Ballot.vote_id == vote.id).values(cast_by_id=None)
-        )
+        _forget_who_cast(vote)
     db.session.flush()
     record(
         "vote.cancelled",
