@@ -19,6 +19,9 @@ class Defaults:
     SECRET_KEY: str | None = None
     DATABASE_URL: str | None = None
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {"pool_pre_ping": True}
+    # How long a SQLite request waits for another one's write before it gives up and the
+    # person is asked to try again (PostgreSQL writers wait on row locks instead).
+    SQLITE_BUSY_TIMEOUT_SECONDS = 10
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = True

@@ -46,6 +46,11 @@ def create_app(config: str | dict[str, Any] | None = None) -> Flask:
         instance_path.mkdir(parents=True, exist_ok=True)
         settings["DATABASE_URL"] = f"sqlite:///{instance_path / 'portal.sqlite3'}"
     settings["SQLALCHEMY_DATABASE_URI"] = settings["DATABASE_URL"]
+    if settings["DATABASE_URL"].startswith("sqlite"):
+        settings["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **settings["SQLALCHEMY_ENGINE_OPTIONS"],
+            "connect_args": {"timeout": settings["SQLITE_BUSY_TIMEOUT_SECONDS"]},
+        }
     app.config.update(settings)
 
     _configure_templates(app)

@@ -78,7 +78,6 @@ def _configure_sqlite_connection(dbapi_connection: Any, connection_record: Any) 
     cursor.execute("PRAGMA foreign_keys=ON")
     # Write-ahead logging lets readers and a writer work side by side.
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
 
 

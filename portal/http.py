@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from flask import Flask, Response, abort, flash, g, render_template, request
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from portal import mail
@@ -97,10 +98,30 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
-def _error_page(error: HTTPException) -> tuple[str, int]:
+def _is_database_busy(error: BaseException | None) -> bool:
+    """SQLite gave up waiting for another request's write (PostgreSQL waits on row locks)."""
+    return isinstance(error, OperationalError) and "database is locked" in str(error.orig)
+
+
+def _busy_page() -> Response:
+    abandon_changes()
+    page = render_template("errors/busy.html")
+    return Response(page, status=503, headers={"Retry-After": "5"})
+
+
+def _database_error(error: OperationalError) -> Response:
+    if not _is_database_busy(error):
+        raise error
+    return _busy_page()
+
+
+def _error_page(error: HTTPException) -> tuple[str, int] | Response:
     code = error.code or 500
     if code >= 500:
         abandon_changes()
+    # A write that timed out while the response was being committed arrives here.
+    if _is_database_busy(getattr(error, "original_exception", None)):
+        return _busy_page()
     # Werkzeug's stock wording is for developers; only a reason the portal gave is shown.
     reason = error.description if error.description != type(error).description else None
     return render_template("errors/error.html", error=error, code=code, reason=reason), code
@@ -119,6 +140,7 @@ def init_app(app: Flask) -> None:
     app.after_request(_commit_or_roll_back)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _error_page)
+    app.register_error_handler(OperationalError, _database_error)
 
     @app.teardown_request
     def _roll_back_on_exception(exception: BaseException | None) -> None:
