@@ -1,0 +1,91 @@
+"""Every page the demo area links to, as each kind of person sees it: it answers, and it
+passes axe's WCAG 2.2 AA checks.
+
+Starting from the home page, the sweep follows the portal's own links two clicks deep for
+each person, checking each kind of page once with axe (a page kind being its address with the
+numbers and codes taken out) and every visited page for an answer below 400: a link a person
+is shown must lead somewhere they may go.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from typing import Any
+from urllib.parse import urldefrag, urlsplit
+
+import pytest
+from playwright.sync_api import Page
+
+from portal.demo.loader import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD, load_demo_area
+from portal.extensions import db
+
+pytestmark = pytest.mark.browser
+
+PEOPLE = ["partner.horsefair", "lmc.officer", "admin", "cd.southstoke", "ics.reader", None]
+PAGES_PER_PERSON = 45
+MAX_DEPTH = 3
+# Downloads and machine-readable answers are checked by their own tests, not by axe.
+NOT_PAGES = re.compile(r"(\.csv|\.json|\.pdf|\.atom|/documents/\d+|/api/|/accounts/logout)")
+CODES = re.compile(r"/(\d+|[A-Z]\d{5}|U\d{5}|GPV-\d{4}-\d+)(?=/|$)")
+
+
+def _kind(path: str) -> str:
+    return CODES.sub("/<id>", path)
+
+
+def _links(page: Page, origin: str) -> list[str]:
+    hrefs = page.eval_on_selector_all("a[href]", "links => links.map(link => link.href)")
+    found = []
+    for href in hrefs:
+        address, _fragment = urldefrag(href)
+        parts = urlsplit(address)
+        if f"{parts.scheme}://{parts.netloc}" != origin or NOT_PAGES.search(parts.path):
+            continue
+        found.append(parts.path + (f"?{parts.query}" if parts.query else ""))
+    return found
+
+
+def _sign_in(page: Page, who: str) -> None:
+    page.goto("/accounts/login")
+    page.get_by_label("Email address").fill(f"{who}@{DEMO_EMAIL_DOMAIN}")
+    page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/areas/"), wait_until="load")
+
+
+def test_every_linked_page_answers_and_passes_axe_for_each_person(
+    open_page: Any, live_server: str, browser_log: Any, assert_accessible: Any
+) -> None:
+    load_demo_area()
+    db.session.commit()
+    checked_kinds: set[str] = set()
+    for who in PEOPLE:
+        page = open_page()
+        if who is None:
+            start = "/statements"
+        else:
+            _sign_in(page, who)
+            start = urlsplit(page.url).path
+        queue: deque[tuple[str, int]] = deque([(start, 0)])
+        seen_kinds = {_kind(start)}
+        visited = 0
+        while queue and visited < PAGES_PER_PERSON:
+            address, depth = queue.popleft()
+            response = page.goto(address, wait_until="load")
+            visited += 1
+            assert response is not None
+            assert response.status < 400, f"{who or 'a visitor'} was shown a link to {address}"
+            kind = _kind(urlsplit(page.url).path)
+            if kind not in checked_kinds:
+                checked_kinds.add(kind)
+                assert_accessible(page)
+            if depth == MAX_DEPTH:
+                continue
+            for link in _links(page, live_server):
+                link_kind = _kind(urlsplit(link).path)
+                if link_kind not in seen_kinds:
+                    seen_kinds.add(link_kind)
+                    queue.append((link, depth + 1))
+    assert len(checked_kinds) > 40
+    browser_log.assert_clean()
