@@ -1,7 +1,7 @@
 """Every page the demo area links to, as each kind of person sees it: it answers, and it
 passes axe's WCAG 2.2 AA checks.
 
-Starting from the home page, the sweep follows the portal's own links two clicks deep for
+Starting from the home page, the sweep follows the portal's own links three clicks deep for
 each person, checking each kind of page once with axe (a page kind being its address with the
 numbers and codes taken out) and every visited page for an answer below 400: a link a person
 is shown must lead somewhere they may go.
