@@ -758,7 +758,8 @@ def close_vote(vote: Vote, now: datetime, actor: User | None = None) -> None:
     The vote's row is locked for update, so two requests at the closing moment count once.
     """
     _lock(vote, shared=False)
-    if vote.state is VoteState.CLOSED:
+    # Closed by a request a moment before, or cancelled: there is nothing (more) to count.
+    if vote.state in (VoteState.CLOSED, VoteState.CANCELLED):
         return
     if vote.state is not VoteState.OPEN:
         raise Conflict("Only an open vote can close")

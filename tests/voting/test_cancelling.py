@@ -46,6 +46,17 @@ def test_cancelling_an_open_vote_records_why_and_counts_nothing(db, world):
     assert services.close_if_due(vote, utcnow()) is False
 
 
+def test_a_close_arriving_after_the_cancel_counts_nothing(db, world):
+    """A page loaded a moment before the cancel may still try to close the vote."""
+    vote = world.vote(db)
+    services.cancel_vote(world.officer, vote, REASON, utcnow())
+    close_by_moving_time(vote)
+    db.session.commit()
+    services.close_vote(vote, utcnow())
+    assert vote.state is VoteState.CANCELLED
+    assert vote.result is None
+
+
 def test_a_cancelled_secret_ballot_keeps_no_link_from_ballot_to_person(db, world):
     vote = world.vote(db, secrecy=BallotSecrecy.SECRET)
     services.cast_ballot(world.partner, vote, world.practice, "for", utcnow())
