@@ -19,6 +19,7 @@ from playwright.sync_api import Page
 
 from portal.demo.loader import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD, load_demo_area
 from portal.extensions import db
+from tests.browser.pages import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -46,14 +47,6 @@ def _links(page: Page, origin: str) -> list[str]:
     return found
 
 
-def _sign_in(page: Page, who: str) -> None:
-    page.goto("/accounts/login")
-    page.get_by_label("Email address").fill(f"{who}@{DEMO_EMAIL_DOMAIN}")
-    page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r"/areas/"), wait_until="load")
-
-
 def test_every_linked_page_answers_and_passes_axe_for_each_person(
     open_page: Any, live_server: str, browser_log: Any, assert_accessible: Any
 ) -> None:
@@ -65,7 +58,7 @@ def test_every_linked_page_answers_and_passes_axe_for_each_person(
         if who is None:
             start = "/statements"
         else:
-            _sign_in(page, who)
+            sign_in(page, f"{who}@{DEMO_EMAIL_DOMAIN}", password=DEMO_PASSWORD)
             start = urlsplit(page.url).path
         queue: deque[tuple[str, int]] = deque([(start, 0)])
         seen_kinds = {_kind(start)}

@@ -18,7 +18,8 @@ from playwright.sync_api import Page, expect
 from portal.accounts.models import Role
 from portal.extensions import db as database
 from portal.organisations.models import OrganisationKind
-from tests.factories import DEFAULT_PASSWORD, make_area, make_organisation, make_user
+from tests.browser.pages import fill_sign_in, sign_in
+from tests.factories import make_area, make_organisation, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -56,18 +57,6 @@ def _area_url(area: Any, rest: str = "") -> re.Pattern[str]:
     return re.compile(rf"/areas/{re.escape(area.slug)}/{re.escape(rest)}(\?.*)?$")
 
 
-def _fill_sign_in(page: Page, email: str, password: str = DEFAULT_PASSWORD) -> None:
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
-
-
-def _sign_in(page: Page, email: str, area: Any) -> None:
-    page.goto("/accounts/login")
-    _fill_sign_in(page, email)
-    page.wait_for_url(_area_url(area), wait_until="load")
-
-
 def _practice_row(page: Page, name: str) -> Any:
     return page.get_by_role("row").filter(has=page.get_by_role("link", name=name, exact=True))
 
@@ -85,7 +74,7 @@ def test_gp_partner_signs_in_sees_the_area_and_its_practices_and_signs_out(
     expect(page.get_by_role("heading", name="Sign in", level=1)).to_be_visible()
     assert_accessible(page)
 
-    _fill_sign_in(page, partner.email)
+    fill_sign_in(page, partner.email)
     page.wait_for_url(_area_url(area), wait_until="load")
     expect(page).to_have_title(re.compile(r"^Overview \u2013 North Staffordshire ICB"))
     expect(page.get_by_role("banner")).to_contain_text("North Staffordshire ICB")
@@ -149,7 +138,7 @@ def test_area_admin_invites_a_partner_who_joins_through_the_emailed_link(
     invitee_email = "nadia.newpartner@example.nhs.uk"
 
     admin_page = open_page()
-    _sign_in(admin_page, admin.email, area)
+    sign_in(admin_page, admin.email, lands_on=_area_url(area))
     admin_page.get_by_role("navigation", name="Menu").get_by_role("link", name="Members").click()
     admin_page.wait_for_url(_area_url(area, "admin/members"), wait_until="load")
     admin_page.get_by_role("link", name="Invite someone").click()
@@ -207,7 +196,7 @@ def test_sign_in_and_practices_work_without_javascript(open_page: Any, browser_l
     area, practice = data["area"], data["practice"]
     page = open_page(java_script_enabled=False)
 
-    _sign_in(page, data["partner"].email, area)
+    sign_in(page, data["partner"].email, lands_on=_area_url(area))
     expect(page.get_by_role("banner")).to_contain_text("North Staffordshire ICB")
     page.get_by_role("navigation", name="Menu").get_by_role("link", name="Practices").click()
     page.wait_for_url(_area_url(area, "practices"), wait_until="load")
@@ -234,7 +223,7 @@ def test_practices_page_fits_a_phone_screen(open_page: Any, browser_log: Any) ->
     area = data["area"]
     page = open_page(viewport={"width": PHONE_WIDTH, "height": 812})
 
-    _sign_in(page, data["partner"].email, area)
+    sign_in(page, data["partner"].email, lands_on=_area_url(area))
     page.goto(f"/areas/{area.slug}/practices", wait_until="load")
     expect(_practice_row(page, data["practice"].name)).to_be_visible()
 

@@ -7,23 +7,19 @@ import re
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from portal.accounts.models import Role
 from portal.organisations.models import OrganisationKind
-from tests.factories import DEFAULT_PASSWORD, make_area, make_organisation, make_user
+from tests.browser.pages import sign_in
+from tests.factories import make_area, make_organisation, make_user
 
 pytestmark = pytest.mark.browser
 
 NEED_URL = re.compile(r"/areas/mid-staffs/needs/(\d+)$")
 
 
-def _sign_in(page: Page, email: str) -> None:
-    page.goto("/accounts/login", wait_until="load")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password", exact=True).fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r"/areas/mid-staffs/(\?.*)?$"), wait_until="load")
+MID_STAFFS_HOME = re.compile(r"/areas/mid-staffs/(\?.*)?$")
 
 
 def _area() -> dict[str, Any]:
@@ -57,7 +53,7 @@ def test_a_practice_need_is_raised_supported_and_triaged(
 
     # A GP partner of Riverside raises a need for the practice.
     raiser = open_page()
-    _sign_in(raiser, people["raiser"].email)
+    sign_in(raiser, people["raiser"].email, lands_on=MID_STAFFS_HOME)
     raiser.goto("/areas/mid-staffs/needs/", wait_until="load")
     expect(raiser.get_by_role("heading", level=1)).to_have_text("Needs")
     assert_accessible(raiser)
@@ -87,7 +83,7 @@ def test_a_practice_need_is_raised_supported_and_triaged(
 
     # A practice manager of Hillside finds it in the list and supports it.
     supporter = open_page()
-    _sign_in(supporter, people["supporter"].email)
+    sign_in(supporter, people["supporter"].email, lands_on=MID_STAFFS_HOME)
     supporter.goto("/areas/mid-staffs/needs/practice/", wait_until="load")
     search = supporter.get_by_role("search")
     search.get_by_label("Search").fill("phlebotomy")
@@ -107,7 +103,7 @@ def test_a_practice_need_is_raised_supported_and_triaged(
 
     # An LMC officer triages it, in a browser with JavaScript switched off.
     officer = open_page(java_script_enabled=False)
-    _sign_in(officer, people["officer"].email)
+    sign_in(officer, people["officer"].email, lands_on=MID_STAFFS_HOME)
     officer.goto(need_path, wait_until="load")
     officer.get_by_label("Declined").check()
     officer.get_by_role("button", name="Change status").click()

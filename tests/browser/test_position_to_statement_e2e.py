@@ -33,7 +33,8 @@ from portal.positions.models import Position, PositionState, Tier
 from portal.statements.models import Statement
 from portal.templating import LONDON
 from portal.voting.models import Vote, VoteState
-from tests.factories import DEFAULT_PASSWORD, make_area, make_organisation, make_user
+from tests.browser.pages import sign_in
+from tests.factories import make_area, make_organisation, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -79,14 +80,6 @@ def _setting() -> dict[str, Any]:
         "reader": make_user(ics, Role.ICS_READER, name="Ivy Reader"),
         "partners": partners,
     }
-
-
-def _sign_in(page: Page, email: str, next_path: str) -> None:
-    page.goto(f"/accounts/login?next={next_path}")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password", exact=True).fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(re.escape(next_path) + "$"), wait_until="load")
 
 
 def _cast_for(
@@ -136,7 +129,7 @@ def test_a_position_is_drafted_amended_voted_published_and_read_by_the_ics(
 
     # 1. The LMC officer records the ICS's proposal.
     officer = open_page()
-    _sign_in(officer, setting["officer"].email, proposals)
+    sign_in(officer, setting["officer"].email, next_path=proposals)
     officer.get_by_role("button", name="Record a proposal").click()
     officer.wait_for_url(re.compile(r"/proposals/new$"), wait_until="load")
     officer.get_by_label("Title").fill(PROPOSAL_TITLE)
@@ -156,7 +149,7 @@ def test_a_position_is_drafted_amended_voted_published_and_read_by_the_ics(
 
     # 2. A GP partner drafts the group's answer, readable by ICS readers once published.
     drafter = open_page()
-    _sign_in(drafter, lead.email, proposals)
+    sign_in(drafter, lead.email, next_path=proposals)
     drafter.get_by_role("link", name=PROPOSAL_TITLE).click()
     drafter.wait_for_url(proposal_url, wait_until="load")
     drafter.get_by_role("button", name="Draft a response").click()
@@ -179,7 +172,7 @@ def test_a_position_is_drafted_amended_voted_published_and_read_by_the_ics(
 
     # 3. Another partner proposes an amendment to paragraph 3.
     colleague = open_page()
-    _sign_in(colleague, amender.email, urlsplit(position_url).path)
+    sign_in(colleague, amender.email, next_path=urlsplit(position_url).path)
     colleague.get_by_label("Paragraph to replace").select_option("2")  # paragraph 3, from 0
     colleague.get_by_label("Replacement text").fill(AMENDED_PARAGRAPH_3)
     colleague.get_by_label("Reason for the change").fill("Recruiting takes months.")
@@ -235,7 +228,7 @@ def test_a_position_is_drafted_amended_voted_published_and_read_by_the_ics(
         _cast_for(colleague, position_url, "M83002", "Hillside Practice"),
     ]
     castle = open_page()
-    _sign_in(castle, partners[2].email, urlsplit(position_url).path)
+    sign_in(castle, partners[2].email, next_path=urlsplit(position_url).path)
     codes.append(_cast_for(castle, position_url, "M83003", "Castle Street Surgery"))
     assert len(set(codes)) == 3
 
@@ -295,7 +288,7 @@ def test_a_position_is_drafted_amended_voted_published_and_read_by_the_ics(
 
     # 9. The ICS reader finds the statement by a word of its title and reads it.
     reader = open_page()
-    _sign_in(reader, setting["reader"].email, "/statements")
+    sign_in(reader, setting["reader"].email, next_path="/statements")
     reader.get_by_label("Words in the title or text").fill("phlebotomy")
     reader.get_by_role("button", name="Search statements").click()
     expect(reader.locator("#statement-count")).to_contain_text("1 statement matches your search")

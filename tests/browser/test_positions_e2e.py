@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from portal.accounts.models import Role
 from portal.database import utcnow
@@ -25,7 +25,8 @@ from portal.organisations.models import OrganisationKind
 from portal.positions.models import Amendment, AmendmentState, Position, PositionState, Tier
 from portal.templating import LONDON
 from portal.voting.models import Vote, VoteState
-from tests.factories import DEFAULT_PASSWORD, make_area, make_organisation, make_user
+from tests.browser.pages import sign_in
+from tests.factories import make_area, make_organisation, make_user
 from tests.positions.conftest import pdf_bytes
 
 pytestmark = pytest.mark.browser
@@ -67,14 +68,6 @@ def _setting() -> dict[str, Any]:
     }
 
 
-def _sign_in(page: Page, email: str) -> None:
-    page.goto("/accounts/login")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password", exact=True).fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r"/areas/"), wait_until="load")
-
-
 def test_a_proposal_is_answered_amended_and_put_to_the_vote(
     open_page: Any, browser_log: Any, assert_accessible: Any, upload_dir: Any
 ) -> None:
@@ -84,7 +77,7 @@ def test_a_proposal_is_answered_amended_and_put_to_the_vote(
 
     # An LMC officer records the ICS's proposal with its paper.
     officer = open_page()
-    _sign_in(officer, setting["officer"].email)
+    sign_in(officer, setting["officer"].email)
     officer.goto(proposals)
     assert_accessible(officer)
     officer.get_by_role("button", name="Record a proposal").click()
@@ -115,7 +108,7 @@ def test_a_proposal_is_answered_amended_and_put_to_the_vote(
 
     # A GP partner drafts the group's response, and leads it.
     partner = open_page()
-    _sign_in(partner, setting["partner"].email)
+    sign_in(partner, setting["partner"].email)
     partner.goto(proposals)
     expect(partner.locator("#proposals")).to_contain_text("6 days left")
     partner.get_by_role("link", name="Phlebotomy transfer to general practice").click()
@@ -136,7 +129,7 @@ def test_a_proposal_is_answered_amended_and_put_to_the_vote(
 
     # Another partner proposes an amendment to paragraph 3, with JavaScript switched off.
     colleague = open_page(java_script_enabled=False)
-    _sign_in(colleague, setting["colleague"].email)
+    sign_in(colleague, setting["colleague"].email)
     colleague.goto(position_url)
     colleague.get_by_label("Paragraph to replace").select_option("2")  # paragraph 3, counted from 0
     colleague.get_by_label("Replacement text").fill(
@@ -243,7 +236,7 @@ def test_the_other_drafting_pages_pass_axe_and_a_clash_of_edits_loses_nothing(
     url = f"/areas/{area.slug}/positions/{position.id}"
 
     lead = open_page()
-    _sign_in(lead, partner.email)
+    sign_in(lead, partner.email)
     lead.goto(f"/areas/{area.slug}/positions")
     expect(lead.locator("#positions")).to_contain_text("Phlebotomy: fund it properly")
     assert_accessible(lead)
@@ -254,7 +247,7 @@ def test_the_other_drafting_pages_pass_axe_and_a_clash_of_edits_loses_nothing(
 
     # The lead and an officer open the editor on revision 1; the officer saves first.
     officer = open_page(viewport={"width": 390, "height": 844})
-    _sign_in(officer, setting["officer"].email)
+    sign_in(officer, setting["officer"].email)
     lead.goto(url + "/edit")
     officer.goto(url + "/edit")
     officer.get_by_label("Text of the position").fill(

@@ -13,25 +13,17 @@ from typing import Any
 import feedparser
 import pytest
 import sqlalchemy as sa
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from portal.extensions import db
 from portal.positions.models import PositionState, Tier
 from portal.statements.models import Statement
-from tests.factories import DEFAULT_PASSWORD
+from tests.browser.pages import sign_in
 from tests.statements.helpers import Setting
 
 pytestmark = pytest.mark.browser
 
 REFERENCE = re.compile(r"/statements/(GPV-\d{4}-\d{3})$")
-
-
-def _sign_in(page: Page, email: str, next_path: str) -> None:
-    page.goto(f"/accounts/login?next={next_path}")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password", exact=True).fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(re.escape(next_path) + "$"), wait_until="load")
 
 
 def test_officer_publishes_and_an_ics_reader_reads_it_everywhere(
@@ -46,7 +38,7 @@ def test_officer_publishes_and_an_ics_reader_reads_it_everywhere(
 
     # The officer publishes without JavaScript: every step is a plain form.
     officer = open_page(java_script_enabled=False)
-    _sign_in(officer, setting.officer.email, "/statements")
+    sign_in(officer, setting.officer.email, next_path="/statements")
     officer.get_by_role("link", name="Publish an agreed position").click()
     officer.wait_for_url(re.compile(r"/statements/publish$"), wait_until="load")
     officer.get_by_role("link", name="Enhanced access hubs: our position").click()
@@ -71,7 +63,7 @@ def test_officer_publishes_and_an_ics_reader_reads_it_everywhere(
 
     # The ICS reader finds it by searching, reads it and records the ICS's response.
     reader = open_page()
-    _sign_in(reader, setting.ics_reader.email, "/statements")
+    sign_in(reader, setting.ics_reader.email, next_path="/statements")
     assert_accessible(reader)
     reader.get_by_label("Words in the title or text").fill("hubs")
     reader.get_by_role("button", name="Search statements").click()

@@ -26,7 +26,8 @@ from portal.voting.models import (
     VoteKind,
     VoteState,
 )
-from tests.factories import DEFAULT_PASSWORD, make_area, make_organisation, make_user
+from tests.browser.pages import sign_in
+from tests.factories import make_area, make_organisation, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -47,14 +48,6 @@ def _setting() -> dict[str, Any]:
         "officer": make_user(lmc, Role.LMC_OFFICER, name="Olive Officer"),
         "partner": make_user(riverside, Role.GP_PARTNER, name="Priya Partner"),
     }
-
-
-def _sign_in(page: Page, email: str) -> None:
-    page.goto("/accounts/login")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password", exact=True).fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r"/areas/"), wait_until="load")
 
 
 def _open_vote(setting: dict[str, Any], title: str, question: str, secret: bool = False) -> Vote:
@@ -116,7 +109,7 @@ def test_officer_runs_a_vote_a_partner_casts_and_changes_and_everyone_sees_the_r
     area = setting["area"]
 
     officer = open_page()
-    _sign_in(officer, setting["officer"].email)
+    sign_in(officer, setting["officer"].email)
     officer.goto(f"/areas/{area.slug}/votes/")
     officer.get_by_role("link", name="Create a vote").click()
     officer.wait_for_url(re.compile(r"/votes/new$"), wait_until="load")
@@ -138,7 +131,7 @@ def test_officer_runs_a_vote_a_partner_casts_and_changes_and_everyone_sees_the_r
     expect(officer.locator("#turnout")).to_have_text("0 of 2 organisations have voted.")
 
     partner = open_page()
-    _sign_in(partner, setting["partner"].email)
+    sign_in(partner, setting["partner"].email)
     partner.goto(f"/areas/{area.slug}/votes/")
     partner.get_by_role("link", name="Enhanced access model").click()
     partner.wait_for_url(vote_url, wait_until="load")
@@ -200,7 +193,7 @@ def test_casting_works_without_javascript(open_page: Any, browser_log: Any) -> N
     vote = _open_vote(setting, "No script", "Does it work without JavaScript?", secret=True)
 
     page = open_page(java_script_enabled=False)
-    _sign_in(page, setting["partner"].email)
+    sign_in(page, setting["partner"].email)
     page.goto(f"/areas/{setting['area'].slug}/votes/{vote.id}/cast/M83001")
     page.get_by_label("Abstain", exact=True).check()
     page.get_by_role("button", name="Continue").click()
@@ -258,7 +251,7 @@ def test_the_other_voting_pages_pass_axe(
     db.session.commit()
 
     page = open_page()
-    _sign_in(page, officer.email)
+    sign_in(page, officer.email)
     votes = f"/areas/{area.slug}/votes"
     for url in (
         f"{votes}/",
@@ -273,7 +266,7 @@ def test_the_other_voting_pages_pass_axe(
     expect(page.get_by_role("alert")).to_contain_text("No ballot has this receipt code")
 
     partner_page = open_page()
-    _sign_in(partner_page, partner.email)
+    sign_in(partner_page, partner.email)
     partner_page.goto(f"{votes}/{open_vote.id}", wait_until="load")
     expect(partner_page.locator("#conflicts")).to_be_visible()
     assert_accessible(partner_page)
@@ -292,7 +285,7 @@ def test_an_officer_cancels_an_open_vote_and_the_partner_is_told_why(
     vote_url = f"/areas/{setting['area'].slug}/votes/{vote.id}"
 
     officer = open_page()
-    _sign_in(officer, setting["officer"].email)
+    sign_in(officer, setting["officer"].email)
     officer.goto(vote_url)
     officer.get_by_text("Cancel this vote").click()
     assert_accessible(officer)
@@ -310,7 +303,7 @@ def test_an_officer_cancels_an_open_vote_and_the_partner_is_told_why(
     expect(officer.get_by_text("Cancel this vote")).to_have_count(0)
 
     partner = open_page(java_script_enabled=False)
-    _sign_in(partner, setting["partner"].email)
+    sign_in(partner, setting["partner"].email)
     partner.goto(vote_url)
     callout = partner.locator("#cancelled")
     expect(callout).to_contain_text("This vote was cancelled")
