@@ -116,12 +116,12 @@ def _database_error(error: OperationalError) -> Response:
 
 
 def _error_page(error: HTTPException) -> tuple[str, int] | Response:
-    code = error.code or 500
-    if code >= 500:
-        abandon_changes()
     # A write that timed out while the response was being committed arrives here.
     if _is_database_busy(getattr(error, "original_exception", None)):
         return _busy_page()
+    code = error.code or 500
+    if code >= 500:
+        abandon_changes()
     # Werkzeug's stock wording is for developers; only a reason the portal gave is shown.
     reason = error.description if error.description != type(error).description else None
     return render_template("errors/error.html", error=error, code=code, reason=reason), code

@@ -32,7 +32,7 @@ from portal.form_filters import strip_whitespace
 from portal.templating import LONDON
 from portal.voting import rules as counting
 from portal.voting.models import BallotSecrecy, ConflictRuling, InterestCategory, Vote, VoteKind
-from portal.voting.services import VoteDetails
+from portal.voting.services import MAX_CANCELLATION_REASON, VoteDetails
 
 KIND_LABELS = {
     "practice": "GP practices",
@@ -572,7 +572,10 @@ class CancelVoteForm(FlaskForm):
         description="Everyone who votes sees this reason, and it stays in the audit log.",
         validators=[
             InputRequired("Give the reason for cancelling the vote"),
-            Length(max=2000, message="The reason must be 2,000 characters or fewer"),
+            Length(
+                max=MAX_CANCELLATION_REASON,
+                message=f"The reason must be {MAX_CANCELLATION_REASON:,} characters or fewer",
+            ),
         ],
         filters=[strip_whitespace],
     )
