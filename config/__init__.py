@@ -43,6 +43,9 @@ class Defaults:
     OUTBOX_DIR: str | None = None
     # Absolute base of links in emails (invitations, resets); falls back to the request's host.
     EXTERNAL_URL: str | None = None
+    # Redis (e.g. redis://127.0.0.1:6379/0) for what several instances must share; none on the
+    # embedded default.
+    REDIS_URL: str | None = None
     # Proposal documents live here, outside the web root (default: instance/uploads).
     UPLOAD_DIR: str | None = None
     PROPOSAL_DOCUMENT_MAX_BYTES = 10 * 1024 * 1024

@@ -107,6 +107,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.accounts.views import blueprint as accounts
     from portal.admin.views import blueprint as admin
     from portal.audit.views import blueprint as audit
+    from portal.health import blueprint as health
     from portal.main.views import blueprint as main
     from portal.needs.views import blueprint as needs
     from portal.organisations.views import blueprint as organisations
@@ -117,6 +118,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.voting.views import receipts_blueprint as receipts
 
     for blueprint in (
+        health,
         main,
         accounts,
         organisations,

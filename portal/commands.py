@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 
 from portal.extensions import db
 
@@ -38,12 +39,44 @@ def load_demo(if_empty: bool) -> None:
     click.echo(message)
 
 
+@click.command("backup")
+@click.argument("destination", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(destination: Path) -> None:
+    """Write a consistent copy of the portal's database to DESTINATION."""
+    from portal.backup import BackupError, backup
+
+    try:
+        backup(current_app.config["DATABASE_URL"], destination)
+    except BackupError as error:
+        click.echo(f"Backup failed: {error}", err=True)
+        sys.exit(1)
+    click.echo(f"Backed up to {destination}.")
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--replace", is_flag=True, help="Overwrite a database that already holds tables.")
+def restore_command(source: Path, replace: bool) -> None:
+    """Load a backup made by ``backup`` into the portal's database."""
+    from portal.backup import BackupError, restore
+
+    db.engine.dispose()
+    try:
+        restore(current_app.config["DATABASE_URL"], source, replace=replace)
+    except BackupError as error:
+        click.echo(f"Restore failed: {error}", err=True)
+        sys.exit(1)
+    click.echo(f"Restored from {source}.")
+
+
 def init_app(app: Flask) -> None:
     from portal.organisations.commands import import_nhs_command
     from portal.voting.commands import close_due_votes_command, send_vote_reminders_command
 
     for command in (
         audit_verify,
+        backup_command,
+        restore_command,
         load_demo,
         import_nhs_command,
         close_due_votes_command,
