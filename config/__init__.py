@@ -58,10 +58,13 @@ class Defaults:
     ARGON2_MEMORY_COST = 65536
     ARGON2_PARALLELISM = 4
     STRICT_TRANSPORT_SECURITY = True
+    # One JSON object a log line, with the request's id (see portal/logs.py).
+    LOG_JSON = True
 
 
 class Development(Defaults):
     ENV_NAME = "development"
+    LOG_JSON = False
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     STRICT_TRANSPORT_SECURITY = False
@@ -69,6 +72,7 @@ class Development(Defaults):
 
 class Testing(Defaults):
     ENV_NAME = "testing"
+    LOG_JSON = False
     TESTING = True
     SECRET_KEY = "testing-secret-key-not-for-any-real-deployment"  # noqa: S105
     SESSION_COOKIE_SECURE = False

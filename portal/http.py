@@ -124,7 +124,10 @@ def _error_page(error: HTTPException) -> tuple[str, int] | Response:
         abandon_changes()
     # Werkzeug's stock wording is for developers; only a reason the portal gave is shown.
     reason = error.description if error.description != type(error).description else None
-    return render_template("errors/error.html", error=error, code=code, reason=reason), code
+    page = render_template(
+        "errors/error.html", error=error, code=code, reason=reason, request_id=g.get("request_id")
+    )
+    return page, code
 
 
 def _csrf_error(error: CSRFError) -> tuple[str, int]:
