@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
@@ -9,10 +10,15 @@ import re
 import pytest
 
 from portal import create_app
+from portal.logs import JsonFormatter
 
 
 @pytest.fixture
 def json_logging_app(app):
+    root = logging.getLogger()
+    before = list(root.handlers)
+    # An app built earlier in the run may have left its JSON handler on a stream now closed.
+    root.handlers = [h for h in before if not isinstance(h.formatter, JsonFormatter)]
     # Not propagated, so the test sees the 500 page a person would.
     application = create_app({**app.config, "LOG_JSON": True, "PROPAGATE_EXCEPTIONS": False})
 
@@ -21,8 +27,6 @@ def json_logging_app(app):
         logging.getLogger("portal.test").warning("about to fail")
         raise RuntimeError("a fault the person must not see")
 
-    root = logging.getLogger()
-    before = list(root.handlers)
     yield application
     root.handlers = before
 
@@ -31,10 +35,14 @@ def _json_lines(text: str) -> list[dict]:
     return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
 
 
-def test_a_500_page_and_every_log_line_of_the_request_carry_one_request_id(
-    capsys, json_logging_app
-):
-    # capsys comes first, so the portal's JSON handler writes to the captured stderr.
+def test_a_500_page_and_every_log_line_of_the_request_carry_one_request_id(json_logging_app):
+    root = logging.getLogger()
+    assert any(isinstance(handler.formatter, JsonFormatter) for handler in root.handlers)
+    written = io.StringIO()
+    # The same formatter on a stream the test can read (pytest swaps stderr between phases).
+    collector = logging.StreamHandler(written)
+    collector.setFormatter(JsonFormatter())
+    root.addHandler(collector)
 
     response = json_logging_app.test_client().get("/test-only/boom")
 
@@ -44,7 +52,7 @@ def test_a_500_page_and_every_log_line_of_the_request_carry_one_request_id(
     page = response.get_data(as_text=True)
     assert f'<strong id="request-id">{request_id}</strong>' in page
     assert "a fault the person must not see" not in page
-    lines = _json_lines(capsys.readouterr().err)
+    lines = _json_lines(written.getvalue())
     assert {line["logger"] for line in lines} >= {"portal.test", "portal", "portal.access"}
     assert {line["request_id"] for line in lines} == {request_id}
     error_line = next(line for line in lines if line["logger"] == "portal")
