@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 ENVIRONMENT_VARIABLE_PREFIX = "PORTAL_"
 INSECURE_SECRET_KEYS = frozenset({"", "dev", "change-me", "changeme", "secret", "development"})
 MINIMUM_SECRET_KEY_LENGTH = 32
+MAIL_DELIVERY_CHOICES = ("worker", "request")
 
 
 class Defaults:
@@ -41,6 +42,9 @@ class Defaults:
     SMTP_TIMEOUT = 10
     MAIL_FROM = "GP Collective Voice <no-reply@gp-collective-voice.invalid>"
     OUTBOX_DIR: str | None = None
+    # "worker": requests only record email and `flask mail-worker` sends it (production);
+    # "request": the request that committed also sends its own at once (no worker needed).
+    MAIL_DELIVERY = "worker"
     # Absolute base of links in emails (invitations, resets); falls back to the request's host.
     EXTERNAL_URL: str | None = None
     # Redis (e.g. redis://127.0.0.1:6379/0) for what several instances must share; none on the
@@ -64,6 +68,7 @@ class Defaults:
 
 class Development(Defaults):
     ENV_NAME = "development"
+    MAIL_DELIVERY = "request"
     LOG_JSON = False
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
@@ -72,6 +77,7 @@ class Development(Defaults):
 
 class Testing(Defaults):
     ENV_NAME = "testing"
+    MAIL_DELIVERY = "request"
     LOG_JSON = False
     TESTING = True
     SECRET_KEY = "testing-secret-key-not-for-any-real-deployment"  # noqa: S105
@@ -135,6 +141,11 @@ def load_settings(
             settings[key] = _coerce(raw, settings.get(key))
         except ConfigurationError as error:
             raise ConfigurationError(f"{variable}: {error}") from error
+    if settings["MAIL_DELIVERY"] not in MAIL_DELIVERY_CHOICES:
+        raise ConfigurationError(
+            f"PORTAL_MAIL_DELIVERY must be one of {', '.join(MAIL_DELIVERY_CHOICES)}, "
+            f"not {settings['MAIL_DELIVERY']!r}"
+        )
     return settings
 
 

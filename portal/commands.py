@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -69,6 +70,23 @@ def restore_command(source: Path, replace: bool) -> None:
     click.echo(f"Restored from {source}.")
 
 
+@click.command("mail-worker")
+@click.option("--once", is_flag=True, help="Send what is due now, then stop.")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between rounds.")
+def mail_worker_command(once: bool, interval: float) -> None:
+    """Send the outbox's waiting email, retrying failures with back-off, until stopped."""
+    from portal.mail import deliver_due
+
+    while True:
+        sent = deliver_due()
+        if sent:
+            click.echo(f"{sent} message(s) sent.")
+        if once:
+            return
+        db.session.remove()
+        time.sleep(interval)
+
+
 def init_app(app: Flask) -> None:
     from portal.organisations.commands import import_nhs_command
     from portal.voting.commands import close_due_votes_command, send_vote_reminders_command
@@ -78,6 +96,7 @@ def init_app(app: Flask) -> None:
         backup_command,
         restore_command,
         load_demo,
+        mail_worker_command,
         import_nhs_command,
         close_due_votes_command,
         send_vote_reminders_command,

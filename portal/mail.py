@@ -1,9 +1,11 @@
-"""Email that leaves only after the database has committed.
+"""Email that leaves only after the database has committed, and is never lost.
 
-Services call ``queue_email``; the request's commit hook (or a CLI command after its own
-commit) calls ``deliver_queued``. With ``PORTAL_SMTP_HOST`` set messages go through SMTP;
-without it they are written as ``.eml`` files to the outbox folder for a developer to read.
-A message that SMTP refuses is kept in the outbox folder too, so nothing is lost.
+Services call ``queue_email``: it writes the message to the outbox table (``portal/outbox.py``)
+in the same transaction as the change it reports. After the commit, ``deliver_queued`` sends the
+request's own messages at once when ``MAIL_DELIVERY`` is ``"request"``; the worker
+(``deliver_due``, run by ``flask --app wsgi mail-worker``) sends everything else and retries
+what failed. With ``PORTAL_SMTP_HOST`` set messages go through SMTP; without it they are
+written as ``.eml`` files to the outbox folder for a developer to read.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+from collections.abc import Iterable
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -18,22 +21,30 @@ from pathlib import Path
 from flask import current_app, g
 
 from portal.database import utcnow
+from portal.extensions import db
+from portal.outbox import REQUEST_GRACE, OutboxMessage, due_messages
 
 log = logging.getLogger(__name__)
+MESSAGE_ID_DOMAIN = "gp-collective-voice.invalid"
 
 
 def queue_email(to: str, subject: str, body: str) -> None:
-    message = EmailMessage()
-    message["From"] = current_app.config["MAIL_FROM"]
-    message["To"] = to
-    message["Subject"] = subject
-    message["Date"] = format_datetime(utcnow())
-    message["Message-ID"] = make_msgid(domain="gp-collective-voice.invalid")
-    message.set_content(body)
+    now = utcnow()
+    sends_itself = current_app.config["MAIL_DELIVERY"] == "request"
+    message = OutboxMessage(
+        message_id=make_msgid(domain=MESSAGE_ID_DOMAIN),
+        recipient=to,
+        subject=subject,
+        body=body,
+        created_at=now,
+        next_attempt_at=now + REQUEST_GRACE if sends_itself else now,
+    )
+    db.session.add(message)
     g.setdefault("queued_email", []).append(message)
 
 
 def discard_queued() -> None:
+    """Forget the request's messages; the rollback that goes with this removes their rows."""
     g.pop("queued_email", None)
 
 
@@ -44,40 +55,73 @@ def outbox_dir() -> Path:
     return path
 
 
-def _write_to_outbox(message: EmailMessage) -> Path:
-    stamp = utcnow().strftime("%Y%m%dT%H%M%S%f")
-    path = outbox_dir() / f"{stamp}-{abs(hash(message['Message-ID'])):x}.eml"
-    path.write_bytes(bytes(message))
-    return path
+def as_email(message: OutboxMessage) -> EmailMessage:
+    email = EmailMessage()
+    email["From"] = current_app.config["MAIL_FROM"]
+    email["To"] = message.recipient
+    email["Subject"] = message.subject
+    email["Date"] = format_datetime(message.created_at)
+    email["Message-ID"] = message.message_id
+    email.set_content(message.body)
+    return email
 
 
-def _send_smtp(messages: list[EmailMessage]) -> None:
+def _write_to_outbox_folder(email: EmailMessage, message: OutboxMessage) -> None:
+    stamp = message.created_at.strftime("%Y%m%dT%H%M%S%f")
+    (outbox_dir() / f"{stamp}-{message.id}.eml").write_bytes(bytes(email))
+
+
+def _send(messages: Iterable[OutboxMessage]) -> int:
+    """Try each message once, recording the outcome on its row; return how many went."""
+    now = utcnow()
+    pending = list(messages)
+    if not current_app.config.get("SMTP_HOST"):
+        for message in pending:
+            _write_to_outbox_folder(as_email(message), message)
+            message.mark_sent(now)
+        return len(pending)
     config = current_app.config
-    with smtplib.SMTP(
-        config["SMTP_HOST"], int(config["SMTP_PORT"]), timeout=config["SMTP_TIMEOUT"]
-    ) as smtp:
-        if config["SMTP_STARTTLS"]:
-            smtp.starttls(context=ssl.create_default_context())
-        if config.get("SMTP_USERNAME"):
-            smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"] or "")
-        for message in messages:
-            smtp.send_message(message)
+    sent = 0
+    try:
+        with smtplib.SMTP(
+            config["SMTP_HOST"], int(config["SMTP_PORT"]), timeout=config["SMTP_TIMEOUT"]
+        ) as smtp:
+            if config["SMTP_STARTTLS"]:
+                smtp.starttls(context=ssl.create_default_context())
+            if config.get("SMTP_USERNAME"):
+                smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"] or "")
+            while pending:
+                message = pending[0]
+                try:
+                    smtp.send_message(as_email(message))
+                except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as refusal:
+                    # This message was refused; the connection is still good for the rest.
+                    message.mark_failed_attempt(now, f"refused: {refusal}")
+                else:
+                    message.mark_sent(now)
+                    sent += 1
+                pending.pop(0)
+    except (OSError, smtplib.SMTPException) as error:
+        log.warning(
+            "SMTP delivery failed (%s); %d message(s) wait for a retry", error, len(pending)
+        )
+        for message in pending:
+            message.mark_failed_attempt(now, f"could not reach the mail server: {error}")
+    return sent
 
 
 def deliver_queued() -> int:
-    """Send every queued message; return how many went out."""
-    messages: list[EmailMessage] = g.pop("queued_email", [])
-    if not messages:
+    """After the commit: send the request's own messages now, if this portal does that."""
+    messages: list[OutboxMessage] = g.pop("queued_email", [])
+    if not messages or current_app.config["MAIL_DELIVERY"] != "request":
         return 0
-    if not current_app.config.get("SMTP_HOST"):
-        for message in messages:
-            _write_to_outbox(message)
-        return len(messages)
-    try:
-        _send_smtp(messages)
-    except (OSError, smtplib.SMTPException):
-        log.exception("SMTP delivery failed; %d message(s) kept in the outbox", len(messages))
-        for message in messages:
-            _write_to_outbox(message)
-        return 0
-    return len(messages)
+    sent = _send(messages)
+    db.session.commit()
+    return sent
+
+
+def deliver_due(limit: int = 100) -> int:
+    """The worker's round: send the waiting messages whose time has come; return how many."""
+    sent = _send(due_messages(db.session, utcnow(), limit))
+    db.session.commit()
+    return sent

@@ -4,6 +4,7 @@ from portal.accounts.models import Invitation, Membership, PasswordReset, User
 from portal.audit.models import AuditEntry
 from portal.needs import models as needs_models
 from portal.organisations.models import Area, ListSizeRecord, Organisation, PcnMembership
+from portal.outbox import OutboxMessage
 from portal.positions import models as positions_models
 from portal.statements import models as statements_models
 from portal.voting import models as voting_models
@@ -15,6 +16,7 @@ __all__ = [
     "ListSizeRecord",
     "Membership",
     "Organisation",
+    "OutboxMessage",
     "PasswordReset",
     "PcnMembership",
     "User",
