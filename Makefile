@@ -32,10 +32,11 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium poppler-utils; \
 	  else echo "Install Chromium and poppler first: sudo apt-get install chromium poppler-utils" >&2; exit 1; fi; }
 
+# The web server and the worker (closing votes, reminders, email) together, from the Procfile.
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) load-demo --if-empty
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	PORTAL_ENV=development PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -42,7 +42,7 @@ class Defaults:
     SMTP_TIMEOUT = 10
     MAIL_FROM = "GP Collective Voice <no-reply@gp-collective-voice.invalid>"
     OUTBOX_DIR: str | None = None
-    # "worker": requests only record email and `flask mail-worker` sends it (production);
+    # "worker": requests only record email and `flask worker` sends it (production);
     # "request": the request that committed also sends its own at once (no worker needed).
     MAIL_DELIVERY = "worker"
     # Absolute base of links in emails (invitations, resets); falls back to the request's host.

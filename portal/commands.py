@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import click
@@ -70,21 +69,18 @@ def restore_command(source: Path, replace: bool) -> None:
     click.echo(f"Restored from {source}.")
 
 
-@click.command("mail-worker")
-@click.option("--once", is_flag=True, help="Send what is due now, then stop.")
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Run one round of the scheduled work, then stop.")
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between rounds.")
-def mail_worker_command(once: bool, interval: float) -> None:
-    """Send the outbox's waiting email, retrying failures with back-off, until stopped."""
-    from portal.mail import deliver_due
+def worker_command(once: bool, interval: float) -> None:
+    """Close due votes, remind voters and send the outbox's email, round after round."""
+    from portal.worker import run_forever, run_round
 
-    while True:
-        sent = deliver_due()
-        if sent:
-            click.echo(f"{sent} message(s) sent.")
-        if once:
-            return
-        db.session.remove()
-        time.sleep(interval)
+    if once:
+        for report in run_round():
+            click.echo(report)
+        return
+    run_forever(interval)
 
 
 def init_app(app: Flask) -> None:
@@ -96,7 +92,7 @@ def init_app(app: Flask) -> None:
         backup_command,
         restore_command,
         load_demo,
-        mail_worker_command,
+        worker_command,
         import_nhs_command,
         close_due_votes_command,
         send_vote_reminders_command,

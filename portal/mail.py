@@ -3,7 +3,7 @@
 Services call ``queue_email``: it writes the message to the outbox table (``portal/outbox.py``)
 in the same transaction as the change it reports. After the commit, ``deliver_queued`` sends the
 request's own messages at once when ``MAIL_DELIVERY`` is ``"request"``; the worker
-(``deliver_due``, run by ``flask --app wsgi mail-worker``) sends everything else and retries
+(``deliver_due``, run by ``flask --app wsgi worker``) sends everything else and retries
 what failed. With ``PORTAL_SMTP_HOST`` set messages go through SMTP; without it they are
 written as ``.eml`` files to the outbox folder for a developer to read.
 """

@@ -7,8 +7,8 @@ the same ``Message-ID``, so mail clients and the tests can tell a repeat from a 
 
 Who sends: with ``MAIL_DELIVERY = "request"`` (the embedded default and the tests) the request
 that committed tries its own messages at once; with ``"worker"`` (production) it only records
-them and ``flask --app wsgi mail-worker`` sends them. Either way the worker retries what failed,
-waiting 1, 2, 4 ... minutes (at most an hour) between tries, and gives up after
+them and the worker (``flask --app wsgi worker``) sends them. Either way the worker retries
+what failed, waiting 1, 2, 4 ... minutes (at most an hour) between tries, and gives up after
 ``MAX_ATTEMPTS``, leaving the reason for an area administrator to read.
 """
 

@@ -75,7 +75,7 @@ def _message_ids(handler: RecordingHandler) -> list[str]:
 
 def _run_worker(application) -> str:
     with application.app_context():
-        result = application.test_cli_runner().invoke(args=["mail-worker", "--once"])
+        result = application.test_cli_runner().invoke(args=["worker", "--once"])
     assert result.exit_code == 0, result.output
     return result.output
 
@@ -95,7 +95,7 @@ def test_in_worker_mode_the_request_only_records_and_the_worker_sends_once(maili
         assert [m.state for m in _messages()] == [OutboxState.WAITING] * 3
         assert handler.messages == []
 
-        assert "3 message(s) sent." in _run_worker(mailing_app)
+        assert "send email: 3 message(s) sent" in _run_worker(mailing_app)
         _run_worker(mailing_app)
     finally:
         server.stop()

@@ -1,0 +1,83 @@
+"""The worker: the scheduled work that no page view may do, round after round.
+
+``flask --app wsgi worker`` runs every job below in turn, each in its own transaction, then
+waits and starts again; ``--once`` runs one round (for cron, or a test). A job that fails is
+logged and rolled back and the others still run, so one broken vote never holds up the email.
+Votes are closed within a round of their closing time (the default round is 5 seconds); email
+queued by a job goes out in the same round, after that job's commit.
+
+This module is the composition root for scheduled work, as ``create_app`` is for pages: it
+may import every domain; no domain imports it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from portal.database import utcnow
+from portal.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def _close_due_votes(now: datetime) -> str | None:
+    from portal.voting.services import close_due_votes
+
+    closed = close_due_votes(now)
+    return f"{len(closed)} vote(s) closed" if closed else None
+
+
+def _remind_voters(now: datetime) -> str | None:
+    from portal.voting.services import send_reminders
+
+    sent = send_reminders(now)
+    return f"{sent} reminder(s) queued" if sent else None
+
+
+def _send_email(now: datetime) -> str | None:
+    from portal.mail import deliver_due
+
+    sent = deliver_due()
+    return f"{sent} message(s) sent" if sent else None
+
+
+JOBS: tuple[tuple[str, Callable[[datetime], str | None]], ...] = (
+    ("close due votes", _close_due_votes),
+    ("remind voters", _remind_voters),
+    ("send email", _send_email),
+)
+
+
+def run_round() -> list[str]:
+    """Run each job once, committing after each; return what they reported."""
+    from portal.mail import deliver_queued
+
+    reports = []
+    for name, job in JOBS:
+        try:
+            report = job(utcnow())
+            db.session.commit()
+            deliver_queued()
+        except Exception:
+            # One failing job must not stop the others; its changes are undone and it is retried
+            # next round.
+            log.exception("worker job %r failed; its changes were rolled back", name)
+            db.session.rollback()
+            continue
+        if report:
+            reports.append(f"{name}: {report}")
+    return reports
+
+
+def run_forever(interval: float, rounds: int | None = None) -> None:
+    done = 0
+    while rounds is None or done < rounds:
+        for report in run_round():
+            log.info("%s", report)
+        db.session.remove()
+        done += 1
+        if rounds is None or done < rounds:
+            time.sleep(interval)
