@@ -2,6 +2,7 @@
 
 from portal.accounts.models import Invitation, Membership, PasswordReset, User
 from portal.audit.models import AuditEntry
+from portal.elections import models as elections_models
 from portal.needs import models as needs_models
 from portal.organisations.models import Area, ListSizeRecord, Organisation, PcnMembership
 from portal.positions import models as positions_models
@@ -18,6 +19,7 @@ __all__ = [
     "PasswordReset",
     "PcnMembership",
     "User",
+    "elections_models",
     "needs_models",
     "positions_models",
     "statements_models",
