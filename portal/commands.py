@@ -39,6 +39,7 @@ def load_demo(if_empty: bool) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from portal.elections.commands import close_due_elections_command
     from portal.organisations.commands import import_nhs_command
     from portal.voting.commands import close_due_votes_command, send_vote_reminders_command
 
@@ -48,5 +49,6 @@ def init_app(app: Flask) -> None:
         import_nhs_command,
         close_due_votes_command,
         send_vote_reminders_command,
+        close_due_elections_command,
     ):
         app.cli.add_command(command)
