@@ -70,7 +70,7 @@ def upgrade():
             nullable=False,
         ),
         sa.Column("electorate_description", sa.String(length=500), nullable=False),
-        sa.Column("secret", sa.Boolean(), server_default=sa.text("1"), nullable=False),
+        sa.Column("secret", sa.Boolean(), server_default=sa.true(), nullable=False),
         sa.Column(
             "state",
             sa.Enum(
