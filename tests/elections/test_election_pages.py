@@ -320,6 +320,8 @@ def test_who_may_see_and_do_what(client, login, world, db) -> None:
     login(world.manager)  # a group member, but not in this electorate
     assert client.get(page).status_code == 200
     assert client.get("/areas/staffs/elections/new").status_code == 403
+    assert client.get(f"{page}/ballot").status_code == 403
+    assert post(client, f"{page}/close-nominations", page=page).status_code == 403
     assert (
         post(client, f"{page}/nominations", {"candidate": str(world.bob.id)}, page=page).status_code
         == 403
