@@ -108,6 +108,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.accounts.views import blueprint as accounts
     from portal.admin.views import blueprint as admin
     from portal.audit.views import blueprint as audit
+    from portal.elections.views import blueprint as elections
     from portal.health import blueprint as health
     from portal.main.views import blueprint as main
     from portal.needs.views import blueprint as needs
@@ -131,5 +132,6 @@ def _register_blueprints(app: Flask) -> None:
         positions,
         statements,
         statements_api,
+        elections,
     ):
         app.register_blueprint(blueprint)

@@ -2,6 +2,7 @@
 
 from portal.accounts.models import Invitation, Membership, PasswordReset, User
 from portal.audit.models import AuditEntry
+from portal.elections import models as elections_models
 from portal.needs import models as needs_models
 from portal.organisations.models import Area, ListSizeRecord, Organisation, PcnMembership
 from portal.outbox import OutboxMessage
@@ -20,6 +21,7 @@ __all__ = [
     "PasswordReset",
     "PcnMembership",
     "User",
+    "elections_models",
     "needs_models",
     "positions_models",
     "statements_models",

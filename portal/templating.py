@@ -106,6 +106,7 @@ def thousands(value: int | Decimal | float | None) -> str:
 
 def navigation() -> list[dict[str, Any]]:
     """Header links for the signed-in user in the current area, by what they may see."""
+    from portal.elections.permissions import can_see_elections
     from portal.needs.permissions import visible_channels
     from portal.organisations import permissions as organisation_permissions
     from portal.organisations.permissions import is_group_member
@@ -128,6 +129,8 @@ def navigation() -> list[dict[str, Any]]:
         )
     if can_see_votes(current_user, area):
         items.append({"text": "Votes", "href": url_for("voting.index", area_slug=area.slug)})
+    if can_see_elections(current_user, area):
+        items.append({"text": "Elections", "href": url_for("elections.index", area_slug=area.slug)})
     if visible_channels(current_user, area):
         items.append({"text": "Needs", "href": url_for("needs.index", area_slug=area.slug)})
     items.append({"text": "Statements", "href": url_for("statements.index")})

@@ -3,8 +3,9 @@
 ``flask --app wsgi worker`` runs every job below in turn, each in its own transaction, then
 waits and starts again; ``--once`` runs one round (for cron, or a test). A job that fails is
 logged and rolled back and the others still run, so one broken vote never holds up the email.
-Votes are closed within a round of their closing time (the default round is 5 seconds); email
-queued by a job goes out in the same round, after that job's commit.
+Votes are closed, and elections moved on from nominations and counted, within a round of
+their closing time (the default round is 5 seconds); email queued by a job goes out in the
+same round, after that job's commit.
 
 This module is the composition root for scheduled work, as ``create_app`` is for pages: it
 may import every domain; no domain imports it.
@@ -37,6 +38,13 @@ def _remind_voters(now: datetime) -> str | None:
     return f"{sent} reminder(s) queued" if sent else None
 
 
+def _advance_elections(now: datetime) -> str | None:
+    from portal.elections.services import close_due
+
+    done = close_due(now)
+    return f"{len(done)} election step(s) done" if done else None
+
+
 def _send_email(now: datetime) -> str | None:
     from portal.mail import deliver_due
 
@@ -47,6 +55,7 @@ def _send_email(now: datetime) -> str | None:
 JOBS: tuple[tuple[str, Callable[[datetime], str | None]], ...] = (
     ("close due votes", _close_due_votes),
     ("remind voters", _remind_voters),
+    ("close nominations and count elections", _advance_elections),
     ("send email", _send_email),
 )
 

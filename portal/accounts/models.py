@@ -16,6 +16,7 @@ from portal.organisations.models import Organisation, OrganisationKind
 
 class Role(enum.Enum):
     GP_PARTNER = "gp_partner"
+    SALARIED_GP = "salaried_gp"
     PRACTICE_MANAGER = "practice_manager"
     PCN_CLINICAL_DIRECTOR = "pcn_clinical_director"
     FEDERATION_DIRECTOR = "federation_director"
@@ -35,6 +36,7 @@ class Role(enum.Enum):
 
 ROLE_LABELS = {
     Role.GP_PARTNER: "GP partner",
+    Role.SALARIED_GP: "Salaried GP",
     Role.PRACTICE_MANAGER: "Practice manager",
     Role.PCN_CLINICAL_DIRECTOR: "PCN clinical director",
     Role.FEDERATION_DIRECTOR: "Federation director",
@@ -46,6 +48,7 @@ ROLE_LABELS = {
 # An area administrator usually sits in the LMC or the federation that runs the portal.
 ROLE_ORGANISATION_KINDS = {
     Role.GP_PARTNER: frozenset({OrganisationKind.PRACTICE}),
+    Role.SALARIED_GP: frozenset({OrganisationKind.PRACTICE}),
     Role.PRACTICE_MANAGER: frozenset({OrganisationKind.PRACTICE}),
     Role.PCN_CLINICAL_DIRECTOR: frozenset({OrganisationKind.PCN}),
     Role.FEDERATION_DIRECTOR: frozenset({OrganisationKind.FEDERATION}),

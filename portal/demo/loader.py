@@ -17,6 +17,7 @@ from portal.accounts.tokens import new_token
 from portal.audit.services import record
 from portal.database import utcnow
 from portal.demo import data_files
+from portal.elections.demo import load_demo_election
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.needs.demo import load_demo_needs
@@ -62,6 +63,7 @@ DEMO_PEOPLE = [
     DemoPerson(Role.GP_PARTNER, "M83022", "partner.hazeldene", "Dr Grace Hall"),
     DemoPerson(Role.PCN_CLINICAL_DIRECTOR, "U16318", "partner.hazeldene", "Dr Grace Hall"),
     DemoPerson(Role.GP_PARTNER, "M83004", "partner.mayfield", "Dr Sam Mayfield"),
+    DemoPerson(Role.SALARIED_GP, "M83004", "salaried.mayfield", "Dr Sana Begum"),
     DemoPerson(Role.PCN_CLINICAL_DIRECTOR, "U85685", "cd.southstoke", "Dr Chris Director"),
     DemoPerson(Role.FEDERATION_DIRECTOR, "FED-DEMO", "federation", "Fran Federation"),
     DemoPerson(Role.ICS_READER, "QNC", "ics.reader", "Ivy Reader"),
@@ -127,6 +129,7 @@ def load_demo_area(*, if_empty: bool = False) -> str:
     votes = load_demo_votes(area, officer, now)
     load_demo_positions(area, users, now)
     load_demo_statement(area, users, now)
+    load_demo_election(area, users, officer, now)
     record(
         "demo.loaded",
         f"Demo area loaded with {len(users)} demo people",

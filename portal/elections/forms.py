@@ -1,0 +1,252 @@
+"""Forms for elections. Times are typed in London time and stored in UTC.
+
+The ranked ballot works without JavaScript: each candidate has a box for a number. A box may be
+left blank (that candidate is not ranked); no number may be used twice; gaps are closed up,
+so 1, 2, 4 is read as 1, 2, 3, and the "check your answers" page shows the order that counts.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateTimeLocalField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+
+from portal.accounts.models import Role
+from portal.elections.models import CountingMethod, ElectorateKind, Nomination
+from portal.elections.services import MAX_STATEMENT_WORDS, ElectionDetails, word_count
+from portal.form_filters import strip_whitespace
+from portal.organisations.models import OrganisationKind
+from portal.templating import LONDON
+
+MOMENT_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def choice_list(pairs: Any) -> list[SelectChoice]:
+    """WTForms choices from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several values from a list, shown with the NHS.UK checkboxes macro."""
+
+
+def _moment(label: str) -> DateTimeLocalField:
+    return DateTimeLocalField(
+        label,
+        format=MOMENT_FORMAT,
+        description="London time, for example 2027-03-01 17:00",
+        validators=[InputRequired(f"Enter when {label.lower()}, as a date and a time")],
+    )
+
+
+def london_to_utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=LONDON).astimezone(UTC)
+
+
+class ElectionForm(FlaskForm):
+    title = StringField(
+        "Title",
+        filters=[strip_whitespace],
+        validators=[InputRequired("Enter the election's title"), Length(max=200)],
+    )
+    seats = IntegerField(
+        "Seats to fill",
+        validators=[
+            InputRequired("Enter how many seats are to be filled, as a whole number"),
+            NumberRange(min=1, max=50, message="Seats must be from 1 to 50"),
+        ],
+    )
+    method = RadioField(
+        "Counting method",
+        choices=choice_list((m.value, m.label) for m in CountingMethod),
+        default=CountingMethod.SCOTTISH.value,
+        validators=[InputRequired("Choose the counting method")],
+    )
+    electorate_kind = RadioField(
+        "Who votes",
+        choices=choice_list(
+            [
+                (ElectorateKind.PEOPLE.value, "People: one vote each"),
+                (ElectorateKind.ORGANISATIONS.value, "Organisations: a whole-number weight each"),
+            ]
+        ),
+        default=ElectorateKind.PEOPLE.value,
+        validators=[InputRequired("Choose who votes")],
+    )
+    roles = MultiCheckboxField(
+        "People: the roles that vote (in practices)",
+        choices=choice_list(
+            [(Role.GP_PARTNER.value, "GP partners"), (Role.SALARIED_GP.value, "Salaried GPs")]
+        ),
+        default=[Role.GP_PARTNER.value, Role.SALARIED_GP.value],
+    )
+    kinds = MultiCheckboxField(
+        "Organisations: the kinds that vote",
+        choices=choice_list(
+            [
+                (k.value, k.label)
+                for k in (
+                    OrganisationKind.PRACTICE,
+                    OrganisationKind.PCN,
+                    OrganisationKind.FEDERATION,
+                    OrganisationKind.LMC,
+                )
+            ]
+        ),
+    )
+    weighting = RadioField(
+        "Organisations: weights",
+        choices=choice_list(
+            [
+                ("equal", "One vote each"),
+                ("list_size", "Registered list size"),
+                ("band", "One vote per band of patients (or part of one)"),
+            ]
+        ),
+        default="equal",
+    )
+    band = IntegerField(
+        "Patients in a band",
+        validators=[Optional(), NumberRange(min=1, message="A band must be 1 patient or more")],
+    )
+    pcn_codes = MultiCheckboxField(
+        "Constituency: only practices in these PCNs (none ticked: the whole area)"
+    )
+    secrecy = RadioField(
+        "Kind of ballot",
+        choices=choice_list(
+            [
+                ("secret", "Secret: nobody can see how anyone voted"),
+                ("open", "Open: the ballots file names no one, but is open to every member"),
+            ]
+        ),
+        default="secret",
+    )
+    nominations_close = _moment("Nominations close")
+    voting_opens = _moment("Voting opens")
+    voting_closes = _moment("Voting closes")
+
+    def validate_roles(self, field: MultiCheckboxField) -> None:
+        if self.electorate_kind.data == ElectorateKind.PEOPLE.value and not field.data:
+            raise ValidationError("Choose the roles that vote")
+
+    def validate_kinds(self, field: MultiCheckboxField) -> None:
+        if self.electorate_kind.data == ElectorateKind.ORGANISATIONS.value and not field.data:
+            raise ValidationError("Choose the kinds of organisation that vote")
+
+    def validate_band(self, field: IntegerField) -> None:
+        if self.weighting.data == "band" and not field.data:
+            raise ValidationError("Enter how many patients make a band")
+
+    def details(self) -> ElectionDetails:
+        return ElectionDetails(
+            title=self.title.data,
+            seats=self.seats.data,
+            method=CountingMethod(self.method.data),
+            electorate_kind=ElectorateKind(self.electorate_kind.data),
+            roles=[Role(value) for value in self.roles.data or []],
+            kinds=[OrganisationKind(value) for value in self.kinds.data or []],
+            weighting=self.weighting.data or "equal",
+            band=self.band.data,
+            pcn_codes=list(self.pcn_codes.data or []),
+            secret=self.secrecy.data != "open",
+            nominations_close_at=london_to_utc(self.nominations_close.data),
+            voting_opens_at=london_to_utc(self.voting_opens.data),
+            voting_closes_at=london_to_utc(self.voting_closes.data),
+        )
+
+
+class NominateForm(FlaskForm):
+    candidate = SelectField("Candidate", validators=[InputRequired("Choose whom to nominate")])
+    elector = SelectField("Nominating as", validators=[InputRequired("Choose the elector")])
+
+
+class SecondForm(FlaskForm):
+    elector = SelectField("Seconding as", validators=[InputRequired("Choose the elector")])
+
+
+class AcceptForm(FlaskForm):
+    statement = TextAreaField(
+        "Your statement (optional)",
+        description=f"Up to {MAX_STATEMENT_WORDS} words. You can use Markdown: *emphasis*, "
+        "lists and links.",
+        filters=[strip_whitespace],
+        validators=[Length(max=5000, message="The statement is too long")],
+    )
+
+    def validate_statement(self, field: TextAreaField) -> None:
+        words = word_count(field.data or "")
+        if words > MAX_STATEMENT_WORDS:
+            raise ValidationError(
+                f"The statement has {words} words: it must be {MAX_STATEMENT_WORDS} or fewer"
+            )
+
+
+def ballot_form(candidates: list[Nomination], formdata: Any = None) -> FlaskForm:
+    """A form with one rank box per candidate (``rank_<nomination id>``)."""
+
+    class BallotForm(FlaskForm):
+        pass
+
+    for nomination in candidates:
+        setattr(
+            BallotForm,
+            f"rank_{nomination.id}",
+            StringField(nomination.candidate.name, filters=[strip_whitespace]),
+        )
+    return BallotForm(formdata=formdata) if formdata is not None else BallotForm()
+
+
+def read_ranking(form: FlaskForm, candidates: list[Nomination]) -> list[int] | None:
+    """The ranking (nomination ids in order) or None, with errors put on the boxes."""
+    chosen: dict[int, int] = {}
+    ok = True
+    limit = len(candidates)
+    for nomination in candidates:
+        field = form[f"rank_{nomination.id}"]
+        text = field.data or ""
+        if not text:
+            continue
+        if not text.isdigit() or not 1 <= int(text) <= limit:
+            field.errors = [f"{nomination.candidate.name}: enter a number from 1 to {limit}"]
+            ok = False
+            continue
+        rank = int(text)
+        if rank in chosen.values():
+            field.errors = [f"{nomination.candidate.name}: you have used {rank} twice"]
+            ok = False
+            continue
+        chosen[nomination.id] = rank
+    if ok and not chosen:
+        first = form[f"rank_{candidates[0].id}"]
+        first.errors = ["Put a 1 beside the candidate you like most"]
+        ok = False
+    if not ok:
+        return None
+    return sorted(chosen, key=chosen.__getitem__)
+
+
+class ConfirmBallotForm(FlaskForm):
+    ranking = HiddenField()
+    elector = HiddenField()
+
+
+class ReceiptForm(FlaskForm):
+    code = StringField(
+        "Receipt code",
+        filters=[strip_whitespace],
+        validators=[InputRequired("Enter the receipt code"), Length(max=40)],
+    )

@@ -1,0 +1,126 @@
+"""Election services on a real database: an electorate of organisations with whole-number
+weights, the weighted count and its BLT file, the email after commit, and refusals."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from portal import mail
+from portal.accounts.models import Role
+from portal.database import utcnow
+from portal.elections import services
+from portal.elections.count import parse_blt
+from portal.elections.models import CountingMethod, ElectionState, ElectorateKind
+from portal.errors import DomainError, NotPermitted
+from portal.extensions import db
+from portal.organisations.models import OrganisationKind
+from tests.factories import make_area, make_organisation, make_user
+
+
+def details(**changes) -> services.ElectionDetails:
+    now = utcnow()
+    values = {
+        "title": "Federation board",
+        "seats": 1,
+        "method": CountingMethod.SCOTTISH,
+        "electorate_kind": ElectorateKind.ORGANISATIONS,
+        "roles": [],
+        "kinds": [OrganisationKind.PRACTICE],
+        "weighting": "band",
+        "band": 5000,
+        "pcn_codes": [],
+        "secret": False,
+        "nominations_close_at": now + timedelta(hours=1),
+        "voting_opens_at": now + timedelta(hours=1),
+        "voting_closes_at": now + timedelta(hours=2),
+    }
+    values.update(changes)
+    return services.ElectionDetails(**values)
+
+
+@pytest.fixture
+def setting(db):
+    area = make_area()
+    big = make_organisation(area, name="Big Practice", list_size=12001)  # 3 bands
+    small = make_organisation(area, name="Small Practice", list_size=4000)  # 1 band
+    lmc = make_organisation(area, OrganisationKind.LMC)
+    return {
+        "area": area,
+        "big": big,
+        "small": small,
+        "officer": make_user(lmc, Role.LMC_OFFICER),
+        "big_gp": make_user(big, Role.GP_PARTNER, name="Beth Big"),
+        "small_gp": make_user(small, Role.GP_PARTNER, name="Sid Small"),
+        "salaried": make_user(big, Role.SALARIED_GP, name="Sal Aried"),
+        "manager": make_user(small, Role.PRACTICE_MANAGER, name="Mo Manager"),
+    }
+
+
+def test_organisations_vote_with_whole_number_weights_and_the_quota_counts_votes(setting) -> None:
+    election = services.create_election(setting["officer"], setting["area"], details(), utcnow())
+    weights = {e.label: e.weight for e in election.electors}
+    assert weights == {"Big Practice": 3, "Small Practice": 1}
+    big, small = (
+        next(e for e in election.electors if e.label == n)
+        for n in ("Big Practice", "Small Practice")
+    )
+    # A salaried GP may stand for an organisation's election but does not cast its ballot.
+    assert services.electors_for(setting["salaried"], election) == []
+    mo = services.nominate(setting["small_gp"], election, small, setting["manager"], utcnow())
+    services.second(setting["big_gp"], mo, big, utcnow())
+    services.accept(setting["manager"], mo, "", utcnow())
+    sal = services.nominate(setting["big_gp"], election, big, setting["salaried"], utcnow())
+    services.second(setting["small_gp"], sal, small, utcnow())
+    services.accept(setting["salaried"], sal, "Hello", utcnow())
+    election.nominations_open_at = utcnow() - timedelta(hours=3)
+    election.nominations_close_at = utcnow() - timedelta(hours=2)
+    election.voting_opens_at = utcnow() - timedelta(hours=1)
+    services.close_nominations(election, utcnow())
+    assert election.state is ElectionState.VOTING
+    services.cast(setting["big_gp"], election, big, [sal.id], utcnow())
+    services.cast(setting["small_gp"], election, small, [mo.id, sal.id], utcnow())
+    election.voting_closes_at = utcnow() - timedelta(seconds=1)
+    mail.discard_queued()
+    assert services.close_due(utcnow()) == [(election, "counted")]  # what the cron task does
+    # 4 votes (3 + 1), one seat: quota floor(4 / 2) + 1 = 3, which the big practice's 3 reach.
+    assert election.result["quota"] == "3"
+    assert election.result["elected"] == ["Sal Aried"]
+    assert election.result["turnout"] == {
+        "ballots": 2,
+        "electors": 2,
+        "weight_cast": 4,
+        "weight_total": 4,
+    }
+    blt = parse_blt(election.ballots_blt)
+    assert sorted(b.weight for b in blt.ballots) == [1, 3]
+    db.session.commit()
+    delivered = mail.deliver_queued()
+    assert delivered == 2  # one result email to each practice's GP partner
+
+
+def test_refusals_change_nothing(setting) -> None:
+    with pytest.raises(DomainError, match="Nobody is in this electorate"):
+        services.create_election(
+            setting["officer"],
+            setting["area"],
+            details(electorate_kind=ElectorateKind.PEOPLE, roles=[Role.FEDERATION_DIRECTOR]),
+            utcnow(),
+        )
+    election = services.create_election(setting["officer"], setting["area"], details(), utcnow())
+    big, small = sorted(election.electors, key=lambda e: e.label)
+    with pytest.raises(NotPermitted):
+        services.nominate(setting["big_gp"], election, small, setting["salaried"], utcnow())
+    nomination = services.nominate(setting["big_gp"], election, big, setting["salaried"], utcnow())
+    with pytest.raises(DomainError, match="different elector"):
+        services.second(setting["big_gp"], nomination, big, utcnow())
+    with pytest.raises(DomainError, match="must be seconded"):
+        services.accept(setting["salaried"], nomination, "", utcnow())
+    services.second(setting["small_gp"], nomination, small, utcnow())
+    with pytest.raises(DomainError, match="301 words"):
+        services.accept(setting["salaried"], nomination, "word " * 301, utcnow())
+    with pytest.raises(DomainError, match="still open"):
+        services.close_nominations(election, utcnow())
+    with pytest.raises(DomainError, match="Voting is not open"):
+        services.cast(setting["big_gp"], election, big, [nomination.id], utcnow())
