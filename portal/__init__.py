@@ -113,6 +113,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.positions.views import blueprint as positions
     from portal.statements.api import blueprint as statements_api
     from portal.statements.views import blueprint as statements
+    from portal.trust.views import blueprint as trust
     from portal.voting.views import blueprint as voting
     from portal.voting.views import receipts_blueprint as receipts
 
@@ -128,5 +129,6 @@ def _register_blueprints(app: Flask) -> None:
         positions,
         statements,
         statements_api,
+        trust,
     ):
         app.register_blueprint(blueprint)

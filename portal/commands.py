@@ -40,6 +40,7 @@ def load_demo(if_empty: bool) -> None:
 
 def init_app(app: Flask) -> None:
     from portal.organisations.commands import import_nhs_command
+    from portal.trust.commands import send_trust_reminders_command
     from portal.voting.commands import close_due_votes_command, send_vote_reminders_command
 
     for command in (
@@ -48,5 +49,6 @@ def init_app(app: Flask) -> None:
         import_nhs_command,
         close_due_votes_command,
         send_vote_reminders_command,
+        send_trust_reminders_command,
     ):
         app.cli.add_command(command)

@@ -109,6 +109,7 @@ def navigation() -> list[dict[str, Any]]:
     from portal.needs.permissions import visible_channels
     from portal.organisations import permissions as organisation_permissions
     from portal.organisations.permissions import is_group_member
+    from portal.trust import permissions as trust_permissions
     from portal.voting.permissions import can_see_votes
 
     area = g.get("area")
@@ -131,6 +132,8 @@ def navigation() -> list[dict[str, Any]]:
     if visible_channels(current_user, area):
         items.append({"text": "Needs", "href": url_for("needs.index", area_slug=area.slug)})
     items.append({"text": "Statements", "href": url_for("statements.index")})
+    if trust_permissions.can_see_trust(current_user, area):
+        items.append({"text": "Trust", "href": url_for("trust.index", area_slug=area.slug)})
     if organisation_permissions.can_administer_area(current_user, area):
         items.append({"text": "Members", "href": url_for("admin.members", area_slug=area.slug)})
         items.append({"text": "Audit log", "href": url_for("audit.log", area_slug=area.slug)})

@@ -1,0 +1,69 @@
+"""The k-of-5 rule and complementary suppression, as properties over any partition."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from portal.trust.suppression import MINIMUM_GROUP, shown_groups
+
+partitions = st.dictionaries(st.text(min_size=1, max_size=3), st.integers(0, 40), max_size=8)
+
+
+@given(partitions)
+def test_every_shown_group_has_at_least_five(counts: dict[str, int]) -> None:
+    for group in shown_groups(counts):
+        assert counts[group] >= MINIMUM_GROUP
+
+
+@given(partitions)
+def test_the_hidden_groups_together_hold_nobody_or_at_least_five(counts: dict[str, int]) -> None:
+    """Otherwise the total minus the shown groups would give a group of fewer than five."""
+    shown = shown_groups(counts)
+    hidden_total = sum(count for group, count in counts.items() if group not in shown)
+    total_is_shown = sum(counts.values()) >= MINIMUM_GROUP
+    if total_is_shown:
+        assert hidden_total == 0 or hidden_total >= MINIMUM_GROUP
+
+
+@given(partitions)
+def test_nothing_is_hidden_without_need(counts: dict[str, int]) -> None:
+    if all(count >= MINIMUM_GROUP or count == 0 for count in counts.values()):
+        assert shown_groups(counts) == {g for g, c in counts.items() if c >= MINIMUM_GROUP}
+
+
+@given(partitions)
+def test_complementary_suppression_hides_at_most_what_it_must(counts: dict[str, int]) -> None:
+    """Putting back the smallest group hidden for a second time breaks the rule again."""
+    shown = shown_groups(counts)
+    large_hidden = [g for g, c in counts.items() if c >= MINIMUM_GROUP and g not in shown]
+    for group in large_hidden:
+        remaining = sum(c for g, c in counts.items() if g not in shown and g != group)
+        assert 0 < remaining < MINIMUM_GROUP
+
+
+@given(partitions)
+def test_a_hidden_parent_hides_every_group_below_it(counts: dict[str, int]) -> None:
+    assert shown_groups(counts, parent_shown=False) == frozenset()
+
+
+@given(partitions, st.permutations(list(range(8))))
+def test_the_order_groups_come_in_changes_nothing(counts: dict[str, int], order: list[int]):
+    items = list(counts.items())
+    reordered = dict(sorted(items, key=lambda item: order[items.index(item) % len(order)]))
+    assert shown_groups(reordered) == shown_groups(counts)
+
+
+def test_a_single_small_group_takes_the_next_smallest_with_it() -> None:
+    counts = {"practices": 30, "pcns": 6, "federation": 2, "lmc": 9}
+    assert shown_groups(counts) == {"practices", "lmc"}
+
+
+def test_a_total_under_five_shows_nothing() -> None:
+    assert shown_groups({"a": 2, "b": 2}) == frozenset()
+
+
+def test_a_negative_count_is_refused() -> None:
+    with pytest.raises(ValueError, match="fewer than no"):
+        shown_groups({"a": -1})
