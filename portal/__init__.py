@@ -108,6 +108,8 @@ def _register_blueprints(app: Flask) -> None:
     from portal.admin.views import blueprint as admin
     from portal.audit.views import blueprint as audit
     from portal.main.views import blueprint as main
+    from portal.meetings.views import blueprint as meetings
+    from portal.meetings.views import feeds_blueprint as calendar_feeds
     from portal.needs.views import blueprint as needs
     from portal.organisations.views import blueprint as organisations
     from portal.positions.views import blueprint as positions
@@ -130,5 +132,7 @@ def _register_blueprints(app: Flask) -> None:
         statements,
         statements_api,
         trust,
+        meetings,
+        calendar_feeds,
     ):
         app.register_blueprint(blueprint)

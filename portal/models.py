@@ -2,6 +2,7 @@
 
 from portal.accounts.models import Invitation, Membership, PasswordReset, User
 from portal.audit.models import AuditEntry
+from portal.meetings import models as meetings_models
 from portal.needs import models as needs_models
 from portal.organisations.models import Area, ListSizeRecord, Organisation, PcnMembership
 from portal.positions import models as positions_models
@@ -19,6 +20,7 @@ __all__ = [
     "PasswordReset",
     "PcnMembership",
     "User",
+    "meetings_models",
     "needs_models",
     "positions_models",
     "statements_models",
