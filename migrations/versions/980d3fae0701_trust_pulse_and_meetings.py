@@ -1,5 +1,6 @@
 """trust pulse and meetings: rounds, score counters, free text, who has answered;
-meeting series, meetings, agenda, attendance, decisions, actions, calendar feeds
+meeting series, meetings, agenda, attendance, decisions, actions, calendar feeds;
+each ballot's origin (online, room, proxy)
 
 Revision ID: 980d3fae0701
 Revises: dddaad023358
@@ -384,9 +385,30 @@ def upgrade():
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_meeting_decisions")),
     )
+    with op.batch_alter_table("ballots") as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "origin",
+                sa.Enum(
+                    "online",
+                    "room",
+                    "proxy",
+                    name="ballot_origin",
+                    native_enum=False,
+                    create_constraint=True,
+                    length=6,
+                ),
+                server_default="online",
+                nullable=False,
+            )
+        )
+    # Ballots cast before origins were kept: a proxy's ballot names its proxy.
+    op.execute("UPDATE ballots SET origin = 'proxy' WHERE proxy_id IS NOT NULL")
 
 
 def downgrade():
+    with op.batch_alter_table("ballots") as batch_op:
+        batch_op.drop_column("origin")
     op.drop_table("meeting_decisions")
     op.drop_table("meeting_attendance")
     op.drop_table("meeting_agenda_items")

@@ -9,8 +9,20 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
 
 from portal.accounts.models import User
@@ -23,6 +35,8 @@ from portal.meetings.models import ActionItem, Meeting, MeetingSeries
 from portal.meetings.references import BadReference, parse_reference
 from portal.templating import LONDON
 from portal.urls import external_url
+from portal.voting import room
+from portal.voting.models import Vote
 
 blueprint = Blueprint(
     "meetings", __name__, url_prefix="/areas/<area_slug>/meetings", template_folder="templates"
@@ -404,3 +418,92 @@ def feed(token: str) -> Response:
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+# --- votes taken in the room ---------------------------------------------------------------
+
+NOT_RECORDED = ""
+
+
+def _room_vote(meeting: Meeting, vote_id: int) -> Vote:
+    """The vote, only when this meeting's agenda links it and it is in this area."""
+    on_agenda = any(
+        item.reference == f"vote {vote_id}" for item in meeting.agenda if item.reference
+    )
+    vote = room.vote_in_area(g.area, vote_id) if on_agenda else None
+    if vote is None:
+        abort(404)
+    return vote
+
+
+def _present(meeting: Meeting) -> set[int]:
+    return {row.organisation_id for row in meeting.attendance}
+
+
+def _room_form(sheet: room.RoomSheet, formdata: bool) -> FlaskForm:
+    class RoomForm(FlaskForm):
+        pass
+
+    choices = [SelectChoice(NOT_RECORDED, "Not recorded")] + [
+        SelectChoice(option, option) for option in sheet.options
+    ]
+    for row in sheet.rows:
+        if row.may_be_recorded:
+            field = RadioField(row.name, choices=choices, default=row.room_choice or NOT_RECORDED)
+            setattr(RoomForm, f"org_{row.organisation_id}", field)
+    return RoomForm() if formdata else RoomForm(formdata=None)
+
+
+def _room_page(
+    meeting: Meeting, vote: Vote, form: FlaskForm | None = None, status: int = 200
+) -> tuple[str, int]:
+    sheet = room.room_sheet(vote, _present(meeting), utcnow())
+    form = form or _room_form(sheet, formdata=False)
+    page = render_template(
+        "meetings/room_vote.html",
+        meeting=meeting,
+        sheet=sheet,
+        form=form,
+        secret_refusal=room.SHOW_OF_HANDS_REFUSAL,
+    )
+    return page, status
+
+
+def _require_chair(meeting: Meeting) -> None:
+    if not permissions.is_chair(current_user, meeting):
+        abort(403)
+
+
+@blueprint.get("/<int:meeting_id>/votes/<int:vote_id>/room")
+def room_vote(meeting_id: int, vote_id: int) -> tuple[str, int]:
+    meeting = _meeting(meeting_id)
+    vote = _room_vote(meeting, vote_id)
+    _require_chair(meeting)
+    return _room_page(meeting, vote)
+
+
+@blueprint.post("/<int:meeting_id>/votes/<int:vote_id>/room")
+def record_room_vote(meeting_id: int, vote_id: int) -> tuple[str, int] | Response:
+    meeting = _meeting(meeting_id)
+    vote = _room_vote(meeting, vote_id)
+    _require_chair(meeting)
+    now = utcnow()
+    sheet = room.room_sheet(vote, _present(meeting), now)
+    form = _room_form(sheet, formdata=True)
+    if form.validate_on_submit():
+        choices = {
+            int(name.removeprefix("org_")): field.data
+            for name, field in form._fields.items()
+            if name.startswith("org_") and field.data
+        }
+        # Organisations posted that the sheet did not offer (absent, not entitled, already
+        # voted online) are passed on too, so the service refuses them with its reason.
+        for key, value in request.form.items():
+            if key.startswith("org_") and key not in form._fields and value:
+                choices[int(key.removeprefix("org_"))] = value
+        with refusal_shown_on(form) as refused:
+            recorded = room.record_in_room(_user(), vote, _present(meeting), choices, now)
+        if not refused:
+            flash(f"{recorded} organisations' choices recorded in the room.", "success")
+            return redirect(url_for("meetings.meeting_page", meeting_id=meeting.id) + "#agenda")
+    return _room_page(meeting, vote, form, 400)
