@@ -327,7 +327,9 @@ def save_minutes(meeting_id: int) -> tuple[str, int] | Response:
         with refusal_shown_on(form) as refused:
             services.save_minutes(_user(), meeting, form.minutes.data or "")
         if not refused:
-            return redirect(url_for("meetings.meeting_page", meeting_id=meeting.id) + "#minutes")
+            return redirect(
+                url_for("meetings.meeting_page", meeting_id=meeting.id) + "#minutes-heading"
+            )
     return _meeting_page(meeting, 400, minutes_form=form)
 
 
@@ -340,7 +342,7 @@ def approve_minutes(meeting_id: int) -> Response:
         abort(400)
     with refusal_shown_on():
         services.approve_minutes(_user(), meeting)
-    return redirect(url_for("meetings.meeting_page", meeting_id=meeting.id) + "#minutes")
+    return redirect(url_for("meetings.meeting_page", meeting_id=meeting.id) + "#minutes-heading")
 
 
 @blueprint.post("/<int:meeting_id>/decisions")
