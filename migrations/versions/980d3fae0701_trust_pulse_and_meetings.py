@@ -408,6 +408,7 @@ def upgrade():
 
 def downgrade():
     with op.batch_alter_table("ballots") as batch_op:
+        batch_op.drop_constraint(op.f("ck_ballots_ballot_origin"), type_="check")
         batch_op.drop_column("origin")
     op.drop_table("meeting_decisions")
     op.drop_table("meeting_attendance")
