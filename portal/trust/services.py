@@ -382,15 +382,12 @@ def results(trust_round: TrustRound) -> list[TargetResult]:
         def summary(group: str, target: TrustTarget = target) -> ScoreSummary:
             return summary_of(counts.get((target, group), [0] * len(SCORES)))
 
-        area_total = size(AREA_GROUP)
-        area_shown = suppression.parent_is_shown(area_total)
         kinds = {kind_group(kind): size(kind_group(kind)) for kind in KIND_ORDER}
-        kinds["rest"] = area_total - sum(kinds.values())
-        kinds_shown = suppression.shown_groups(kinds, parent_shown=area_shown)
-        practice = kind_group(OrganisationKind.PRACTICE)
         pcns = {pcn_group(pcn_id): size(pcn_group(pcn_id)) for pcn_id in pcn_ids}
-        pcns[NO_PCN_GROUP] = size(practice) - sum(pcns.values())
-        pcns_shown = suppression.shown_groups(pcns, parent_shown=practice in kinds_shown)
+        pcns[NO_PCN_GROUP] = size(NO_PCN_GROUP)
+        area_shown, kinds_shown, pcns_shown = suppression.shown_in_breakdown(
+            size(AREA_GROUP), kinds, kind_group(OrganisationKind.PRACTICE), pcns
+        )
         result = TargetResult(target, summary(AREA_GROUP) if area_shown else None)
         for kind in KIND_ORDER:
             group = kind_group(kind)

@@ -49,3 +49,44 @@ def shown_groups(
 
 def parent_is_shown(total: int, *, minimum: int = MINIMUM_GROUP) -> bool:
     return total >= minimum
+
+
+def shown_in_breakdown(
+    total: int,
+    kinds: Mapping[K, int],
+    parent_kind: K,
+    children: Mapping[K, int],
+    *,
+    minimum: int = MINIMUM_GROUP,
+) -> tuple[bool, frozenset[K], frozenset[K]]:
+    """The area, then its kinds, then ``parent_kind``'s groups (the practices' PCNs): whether
+    the total is shown, and which kinds and which child groups are.
+
+    ``kinds`` and ``children`` need not add up to their parents: the rest of each is added
+    as a group of its own, never shown, so it is protected like any other hidden group.
+    """
+    if sum(kinds.values()) > total or sum(children.values()) > kinds.get(parent_kind, 0):
+        raise ValueError("a breakdown cannot hold more people than its parent")
+    total_shown = parent_is_shown(total, minimum=minimum)
+    kinds_with_rest: dict[object, int] = {**kinds, _REST: total - sum(kinds.values())}
+    kinds_shown = shown_groups(kinds_with_rest, parent_shown=total_shown, minimum=minimum)
+    rest_of_children = kinds.get(parent_kind, 0) - sum(children.values())
+    children_with_rest: dict[object, int] = {**children, _REST: rest_of_children}
+    children_shown = shown_groups(
+        children_with_rest, parent_shown=parent_kind in kinds_shown, minimum=minimum
+    )
+    return (
+        total_shown,
+        frozenset(k for k in kinds_shown if k is not _REST),  # type: ignore[misc]
+        frozenset(c for c in children_shown if c is not _REST),  # type: ignore[misc]
+    )
+
+
+class _Rest:
+    """The people of a parent in none of its named groups."""
+
+    def __repr__(self) -> str:
+        return "<rest>"
+
+
+_REST = _Rest()

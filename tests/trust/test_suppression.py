@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from portal.trust.suppression import MINIMUM_GROUP, shown_groups
+from portal.trust.suppression import MINIMUM_GROUP, shown_groups, shown_in_breakdown
 
 partitions = st.dictionaries(st.text(min_size=1, max_size=3), st.integers(0, 40), max_size=8)
 
@@ -67,3 +67,46 @@ def test_a_total_under_five_shows_nothing() -> None:
 def test_a_negative_count_is_refused() -> None:
     with pytest.raises(ValueError, match="fewer than no"):
         shown_groups({"a": -1})
+
+
+@st.composite
+def breakdowns(draw: st.DrawFn) -> tuple[int, dict[str, int], dict[str, int]]:
+    """An area of people, each in one kind; the practice kind's people each in one PCN or
+    none; plus people in no kind at all."""
+    kinds = draw(
+        st.dictionaries(st.sampled_from(["practice", "pcn", "fed", "lmc"]), st.integers(0, 25))
+    )
+    practice = kinds.get("practice", 0)
+    pcn_sizes = draw(st.lists(st.integers(0, 12), max_size=5))
+    pcns: dict[str, int] = {}
+    room = practice
+    for index, size in enumerate(pcn_sizes):
+        pcns[f"pcn{index}"] = min(size, room)
+        room -= pcns[f"pcn{index}"]
+    total = sum(kinds.values()) + draw(st.integers(0, 3))
+    return total, kinds, pcns
+
+
+@given(breakdowns())
+def test_no_figure_or_difference_of_figures_isolates_fewer_than_five(breakdown) -> None:
+    """Every published figure is the area, a kind or a PCN with at least five people; and
+    what subtraction can reach (a parent less its shown groups) holds none or five or more."""
+    total, kinds, pcns = breakdown
+    total_shown, kinds_shown, pcns_shown = shown_in_breakdown(total, kinds, "practice", pcns)
+    if not total_shown:
+        assert not kinds_shown
+        assert not pcns_shown
+        return
+    assert all(kinds[k] >= MINIMUM_GROUP for k in kinds_shown)
+    assert all(pcns[p] >= MINIMUM_GROUP for p in pcns_shown)
+    hidden_of_area = total - sum(kinds[k] for k in kinds_shown)
+    assert hidden_of_area == 0 or hidden_of_area >= MINIMUM_GROUP
+    if pcns_shown:
+        assert "practice" in kinds_shown
+        hidden_of_practice = kinds["practice"] - sum(pcns[p] for p in pcns_shown)
+        assert hidden_of_practice == 0 or hidden_of_practice >= MINIMUM_GROUP
+
+
+def test_a_breakdown_bigger_than_its_parent_is_refused() -> None:
+    with pytest.raises(ValueError, match="more people than its parent"):
+        shown_in_breakdown(3, {"practice": 4}, "practice", {})
