@@ -111,11 +111,14 @@ def _register_blueprints(app: Flask) -> None:
     from portal.elections.views import blueprint as elections
     from portal.health import blueprint as health
     from portal.main.views import blueprint as main
+    from portal.meetings.views import blueprint as meetings
+    from portal.meetings.views import feeds_blueprint as calendar_feeds
     from portal.needs.views import blueprint as needs
     from portal.organisations.views import blueprint as organisations
     from portal.positions.views import blueprint as positions
     from portal.statements.api import blueprint as statements_api
     from portal.statements.views import blueprint as statements
+    from portal.trust.views import blueprint as trust
     from portal.voting.views import blueprint as voting
     from portal.voting.views import receipts_blueprint as receipts
 
@@ -133,5 +136,8 @@ def _register_blueprints(app: Flask) -> None:
         statements,
         statements_api,
         elections,
+        trust,
+        meetings,
+        calendar_feeds,
     ):
         app.register_blueprint(blueprint)

@@ -86,6 +86,7 @@ def worker_command(once: bool, interval: float) -> None:
 def init_app(app: Flask) -> None:
     from portal.elections.commands import close_due_elections_command
     from portal.organisations.commands import import_nhs_command
+    from portal.trust.commands import send_trust_reminders_command
     from portal.voting.commands import close_due_votes_command, send_vote_reminders_command
 
     for command in (
@@ -98,5 +99,6 @@ def init_app(app: Flask) -> None:
         close_due_votes_command,
         send_vote_reminders_command,
         close_due_elections_command,
+        send_trust_reminders_command,
     ):
         app.cli.add_command(command)

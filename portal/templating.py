@@ -107,9 +107,11 @@ def thousands(value: int | Decimal | float | None) -> str:
 def navigation() -> list[dict[str, Any]]:
     """Header links for the signed-in user in the current area, by what they may see."""
     from portal.elections.permissions import can_see_elections
+    from portal.meetings import permissions as meetings_permissions
     from portal.needs.permissions import visible_channels
     from portal.organisations import permissions as organisation_permissions
     from portal.organisations.permissions import is_group_member
+    from portal.trust import permissions as trust_permissions
     from portal.voting.permissions import can_see_votes
 
     area = g.get("area")
@@ -134,6 +136,10 @@ def navigation() -> list[dict[str, Any]]:
     if visible_channels(current_user, area):
         items.append({"text": "Needs", "href": url_for("needs.index", area_slug=area.slug)})
     items.append({"text": "Statements", "href": url_for("statements.index")})
+    if meetings_permissions.can_see_meetings(current_user, area):
+        items.append({"text": "Meetings", "href": url_for("meetings.index", area_slug=area.slug)})
+    if trust_permissions.can_see_trust(current_user, area):
+        items.append({"text": "Trust", "href": url_for("trust.index", area_slug=area.slug)})
     if organisation_permissions.can_administer_area(current_user, area):
         items.append({"text": "Members", "href": url_for("admin.members", area_slug=area.slug)})
         items.append({"text": "Audit log", "href": url_for("audit.log", area_slug=area.slug)})

@@ -20,11 +20,13 @@ from portal.demo import data_files
 from portal.elections.demo import load_demo_election
 from portal.errors import DomainError
 from portal.extensions import db
+from portal.meetings.demo import load_demo_meetings
 from portal.needs.demo import load_demo_needs
 from portal.organisations.importer import import_nhs
 from portal.organisations.models import Area, Organisation, OrganisationKind
 from portal.positions.demo import load_demo_positions
 from portal.statements.demo import load_demo_statement
+from portal.trust.demo import load_demo_trust
 from portal.voting.demo import load_demo_votes
 
 DEMO_AREA_SLUG = "staffordshire-stoke"
@@ -68,6 +70,10 @@ DEMO_PEOPLE = [
     DemoPerson(Role.FEDERATION_DIRECTOR, "FED-DEMO", "federation", "Fran Federation"),
     DemoPerson(Role.ICS_READER, "QNC", "ics.reader", "Ivy Reader"),
 ]
+
+
+def _in_leadership_group(user: User) -> bool:
+    return any(membership.role is not Role.ICS_READER for membership in user.memberships)
 
 
 class DemoRefused(DomainError):
@@ -130,6 +136,11 @@ def load_demo_area(*, if_empty: bool = False) -> str:
     load_demo_positions(area, users, now)
     load_demo_statement(area, users, now)
     load_demo_election(area, users, officer, now)
+    by_name = {email.split("@")[0]: user for email, user in users.items()}
+    load_demo_meetings(area, by_name, organisations, now)
+    load_demo_trust(
+        area, officer, [user for user in users.values() if _in_leadership_group(user)], now
+    )
     record(
         "demo.loaded",
         f"Demo area loaded with {len(users)} demo people",

@@ -35,6 +35,14 @@ class VoteState(enum.Enum):
     CANCELLED = "cancelled"
 
 
+class BallotOrigin(enum.Enum):
+    """How a ballot reached the count: cast online, shown in the room, or by a proxy."""
+
+    ONLINE = "online"
+    ROOM = "room"
+    PROXY = "proxy"
+
+
 class InterestCategory(enum.Enum):
     FINANCIAL = "financial"
     NON_FINANCIAL_PROFESSIONAL = "non_financial_professional"
@@ -154,6 +162,12 @@ class Ballot(db.Model):
     proxy_id: Mapped[int | None] = mapped_column(sa.ForeignKey("proxies.id", ondelete="SET NULL"))
     cast_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
+    # "room" ballots are recorded by a meeting's chair (portal/voting/room.py).
+    origin: Mapped[BallotOrigin] = mapped_column(
+        enum_column(BallotOrigin, "ballot_origin"),
+        default=BallotOrigin.ONLINE,
+        server_default=BallotOrigin.ONLINE.value,
+    )
 
     organisation: Mapped[Organisation] = relationship()
     cast_by = relationship("User")

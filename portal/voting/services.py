@@ -35,6 +35,7 @@ from portal.urls import external_url
 from portal.voting import rules as counting
 from portal.voting.models import (
     Ballot,
+    BallotOrigin,
     BallotSecrecy,
     ConflictDeclaration,
     ConflictRuling,
@@ -434,6 +435,7 @@ def cast_ballot(
             cast_by_id=user.id,
             proxy_id=proxy.id if proxy else None,
             cast_at=now,
+            origin=BallotOrigin.PROXY if proxy else BallotOrigin.ONLINE,
         )
         try:
             with db.session.begin_nested():
@@ -450,6 +452,7 @@ def cast_ballot(
         ballot.cast_by_id = user.id
         ballot.proxy_id = proxy.id if proxy else None
         ballot.cast_at = now
+        ballot.origin = BallotOrigin.PROXY if proxy else BallotOrigin.ONLINE
         ballot.version += 1
         action, summary = "ballot.changed", f"Ballot changed for {organisation.name}"
     db.session.flush()
@@ -731,7 +734,11 @@ def ballot_record_data(
         for member in vote.electorate
     ]
     ballot_entries = [
-        {"voter": voter_id(codes[ballot.organisation_id]), "choice": ballot.choice}
+        {
+            "voter": voter_id(codes[ballot.organisation_id]),
+            "choice": ballot.choice,
+            "origin": ballot.origin.value,
+        }
         for ballot in ballots
     ]
     if pseudonymise:

@@ -27,7 +27,7 @@ PEOPLE = ["partner.horsefair", "lmc.officer", "admin", "cd.southstoke", "ics.rea
 PAGES_PER_PERSON = 45
 MAX_DEPTH = 3
 # Downloads and machine-readable answers are checked by their own tests, not by axe.
-NOT_PAGES = re.compile(r"(\.csv|\.json|\.pdf|\.atom|/documents/\d+|/api/|/accounts/logout)")
+NOT_PAGES = re.compile(r"(\.csv|\.ics|\.json|\.pdf|\.atom|/documents/\d+|/api/|/accounts/logout)")
 CODES = re.compile(r"/(\d+|[A-Z]\d{5}|U\d{5}|GPV-\d{4}-\d+)(?=/|$)")
 
 
