@@ -78,6 +78,7 @@ from portal.voting.permissions import (
     can_see_who_voted_how,
     casts_for,
 )
+from portal.voting.published import result_wording
 
 blueprint = Blueprint(
     "voting", __name__, url_prefix="/areas/<area_slug>/votes", template_folder="templates"
@@ -922,6 +923,7 @@ def results(vote_id: int) -> str:
         secret=vote.secrecy is BallotSecrecy.SECRET,
         downloads=can_download_record(user, vote),
         chart=_chart(vote, result),
+        wording=result_wording(vote),
     )
 
 

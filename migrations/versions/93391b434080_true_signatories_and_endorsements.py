@@ -1,0 +1,72 @@
+"""true signatories: chosen from those that voted for, or endorsers after publication
+
+Revision ID: 93391b434080
+Revises: dddaad023358
+Create Date: 2026-12-01 10:30:00.000000
+
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = "93391b434080"
+down_revision = "dddaad023358"
+branch_labels = None
+depends_on = None
+
+NEW_CHOICES = "signatories_choice IN ('voted_for', 'chosen', 'endorsers')"
+OLD_CHOICES = "signatories_choice IN ('voted_for', 'all')"
+
+
+def upgrade():
+    with op.batch_alter_table("statements") as batch_op:
+        batch_op.drop_constraint(op.f("ck_statements_signatory_choice"), type_="check")
+    # "Every organisation that could vote" was a list the officer chose: it is kept as chosen.
+    op.execute(
+        "UPDATE statements SET signatories_choice = 'chosen' WHERE signatories_choice = 'all'"
+    )
+    with op.batch_alter_table("statements") as batch_op:
+        batch_op.create_check_constraint(op.f("ck_statements_signatory_choice"), NEW_CHOICES)
+    op.create_table(
+        "statement_endorsements",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("statement_id", sa.Integer(), nullable=False),
+        sa.Column("organisation_id", sa.Integer(), nullable=False),
+        sa.Column("endorsed_by_id", sa.Integer(), nullable=True),
+        sa.Column("endorsed_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["endorsed_by_id"],
+            ["users.id"],
+            name=op.f("fk_statement_endorsements_endorsed_by_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisations.id"],
+            name=op.f("fk_statement_endorsements_organisation_id_organisations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["statement_id"],
+            ["statements.id"],
+            name=op.f("fk_statement_endorsements_statement_id_statements"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_statement_endorsements")),
+        sa.UniqueConstraint(
+            "statement_id",
+            "organisation_id",
+            name=op.f("uq_statement_endorsements_statement_id_organisation_id"),
+        ),
+    )
+
+
+def downgrade():
+    op.drop_table("statement_endorsements")
+    with op.batch_alter_table("statements") as batch_op:
+        batch_op.drop_constraint(op.f("ck_statements_signatory_choice"), type_="check")
+    op.execute(
+        "UPDATE statements SET signatories_choice = 'all' WHERE signatories_choice <> 'voted_for'"
+    )
+    with op.batch_alter_table("statements") as batch_op:
+        batch_op.create_check_constraint(op.f("ck_statements_signatory_choice"), OLD_CHOICES)
