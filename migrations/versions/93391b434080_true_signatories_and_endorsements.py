@@ -1,4 +1,5 @@
-"""true signatories: chosen from those that voted for, or endorsers after publication
+"""true signatories and a ballot cast once: chosen signatories or endorsers after publication,
+and one-time confirmation tokens for casting
 
 Revision ID: 93391b434080
 Revises: dddaad023358
@@ -61,7 +62,41 @@ def upgrade():
     )
 
 
+    op.create_table(
+        "cast_confirmations",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("vote_id", sa.Integer(), nullable=False),
+        sa.Column("organisation_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("choice", sa.String(length=100), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("used_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisations.id"],
+            name=op.f("fk_cast_confirmations_organisation_id_organisations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_cast_confirmations_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["vote_id"],
+            ["votes.id"],
+            name=op.f("fk_cast_confirmations_vote_id_votes"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_cast_confirmations")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_cast_confirmations_token_hash")),
+    )
+
+
 def downgrade():
+    op.drop_table("cast_confirmations")
     op.drop_table("statement_endorsements")
     with op.batch_alter_table("statements") as batch_op:
         batch_op.drop_constraint(op.f("ck_statements_signatory_choice"), type_="check")

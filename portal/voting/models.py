@@ -270,3 +270,24 @@ class ConflictDeclaration(db.Model):
     vote: Mapped[Vote] = relationship()
 
     __table_args__ = (sa.UniqueConstraint("vote_id", "organisation_id"),)
+
+
+class CastConfirmation(db.Model):
+    """A one-time token for one "Cast ballot" button: issued when the voter chooses an answer,
+    used up by the cast it confirms, so a second submission of the same page casts nothing.
+
+    Only the SHA-256 of the token is stored; the answer is kept here, not taken from the form.
+    """
+
+    __tablename__ = "cast_confirmations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vote_id: Mapped[int] = mapped_column(sa.ForeignKey("votes.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    choice: Mapped[str] = mapped_column(sa.String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

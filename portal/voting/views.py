@@ -39,6 +39,7 @@ from portal.extensions import db
 from portal.http import refusal_shown_on
 from portal.organisations.models import Organisation, OrganisationKind
 from portal.templating import london_datetime
+from portal.voting import casting as casting_once
 from portal.voting import services
 from portal.voting.forms import (
     KIND_LABELS,
@@ -46,6 +47,7 @@ from portal.voting.forms import (
     CastForm,
     ConfirmCastForm,
     ConflictForm,
+    EmailReceiptForm,
     InterestForm,
     ProxyForm,
     RulingForm,
@@ -771,10 +773,18 @@ def cast(vote_id: int, ods_code: str) -> str | Response:
     form.choice.choices = choice_list(_choices(vote, casting))
     key = _pending_key(vote, casting)
     if form.validate_on_submit():
-        session[key] = form.choice.data
-        return redirect(url_for(".check", vote_id=vote.id, ods_code=ods_code))
-    if request.method == "GET" and session.get(key) in dict(_choices(vote, casting)):
-        form.choice.data = session[key]
+        with refusal_shown_on(form) as refusal:
+            session[key] = casting_once.issue(
+                _user(), vote, casting.organisation, form.choice.data, utcnow()
+            )
+        if not refusal:
+            return redirect(url_for(".check", vote_id=vote.id, ods_code=ods_code))
+    if request.method == "GET":
+        pending = casting_once.pending_choice(
+            _user(), vote, casting.organisation, session.get(key, "")
+        )
+        if pending in dict(_choices(vote, casting)):
+            form.choice.data = pending
     return render_template(
         "voting/cast.html",
         vote=vote,
@@ -792,7 +802,8 @@ def check(vote_id: int, ods_code: str) -> str | Response:
     refused = _refuse_if_not_accepting(vote, casting)
     if refused:
         return refused
-    choice = session.get(_pending_key(vote, casting))
+    token = session.get(_pending_key(vote, casting), "")
+    choice = casting_once.pending_choice(_user(), vote, casting.organisation, token)
     if choice not in dict(_choices(vote, casting)):
         return redirect(url_for(".cast", vote_id=vote.id, ods_code=ods_code))
     return render_template(
@@ -800,29 +811,72 @@ def check(vote_id: int, ods_code: str) -> str | Response:
         vote=vote,
         casting=casting,
         choice=choice,
-        form=ConfirmCastForm(choice=choice),
+        form=ConfirmCastForm(token=token),
         has_voted=services.ballot_of(vote, casting.organisation) is not None,
     )
 
 
+def _receipt_key(vote: Vote, casting: Casting) -> str:
+    return f"receipt-{vote.id}-{casting.member.ods_code}"
+
+
 @blueprint.post("/<int:vote_id>/cast/<ods_code>/confirm")
 @login_required
-def confirm(vote_id: int, ods_code: str) -> str | Response:
+def confirm(vote_id: int, ods_code: str) -> Response:
+    """Cast once, then redirect to the receipt (post/redirect/get): reloading the receipt, or
+    sending this page again, casts nothing more."""
     vote = _vote(vote_id)
     casting = _casting(vote, ods_code)
     form = ConfirmCastForm()
     if not form.validate_on_submit():
         abort(400)
+    confirmed = None
     with refusal_shown_on() as refused:
-        ballot, code = services.cast_ballot(
-            _user(), vote, casting.organisation, form.choice.data, utcnow()
+        confirmed = casting_once.confirm(
+            _user(), vote, casting.organisation, form.token.data or "", utcnow()
         )
-    if refused:
+    if refused or confirmed is None:
         return redirect(url_for(".vote", vote_id=vote_id))
     session.pop(_pending_key(vote, casting), None)
+    if confirmed.code is not None:
+        session[_receipt_key(vote, casting)] = confirmed.code
+    return redirect(url_for(".receipt", vote_id=vote.id, ods_code=ods_code))
+
+
+@blueprint.get("/<int:vote_id>/cast/<ods_code>/receipt")
+@login_required
+def receipt(vote_id: int, ods_code: str) -> str | Response:
+    """The receipt of the ballot just cast; its code comes from the session, never the URL."""
+    vote = _vote(vote_id)
+    casting = _casting(vote, ods_code)
+    ballot = services.ballot_of(vote, casting.organisation)
+    if ballot is None:
+        return redirect(url_for(".vote", vote_id=vote_id))
     return render_template(
-        "voting/receipt.html", vote=vote, casting=casting, ballot=ballot, code=code
+        "voting/receipt.html",
+        vote=vote,
+        casting=casting,
+        ballot=ballot,
+        code=session.get(_receipt_key(vote, casting)),
+        email_form=EmailReceiptForm(),
     )
+
+
+@blueprint.post("/<int:vote_id>/cast/<ods_code>/receipt/email")
+@login_required
+def email_receipt(vote_id: int, ods_code: str) -> Response:
+    vote = _vote(vote_id)
+    casting = _casting(vote, ods_code)
+    form = EmailReceiptForm()
+    if not form.validate_on_submit():
+        abort(400)
+    code = session.get(_receipt_key(vote, casting))
+    if code is None:
+        flash("There is no receipt code to send: it is kept only where the ballot was cast.")
+    else:
+        casting_once.email_receipt(_user(), code, url_for("receipts.receipt_check", _external=True))
+        flash(f"The receipt code is on its way to {_user().email}.", "success")
+    return redirect(url_for(".receipt", vote_id=vote_id, ods_code=ods_code))
 
 
 # ----------------------------------------------------------------------------------------------

@@ -108,7 +108,7 @@ def _cast_for(
     if assert_accessible:
         assert_accessible(page)
     page.get_by_role("button", name="Cast ballot").click()
-    page.wait_for_url(re.compile(rf"/cast/{ods_code}/confirm$"), wait_until="load")
+    page.wait_for_url(re.compile(rf"/cast/{ods_code}/receipt$"), wait_until="load")
     expect(page.get_by_role("heading", level=1)).to_have_text("Ballot cast")
     expect(page.get_by_text(f"{practice} voted in “{TITLE}”.")).to_be_visible()
     code = page.locator("#receipt-code").inner_text().strip()

@@ -22,6 +22,7 @@ from portal.voting.models import (
     Ballot,
     BallotSecrecy,
     InterestCategory,
+    Receipt,
     Vote,
     VoteKind,
     VoteState,
@@ -95,11 +96,21 @@ def _cast(page: Page, answer: str, assert_accessible: Any) -> str:
     expect(page.locator("#your-answer")).to_have_text(answer)
     assert_accessible(page)
     page.get_by_role("button", name="Cast ballot").click()
-    page.wait_for_url(re.compile(r"/cast/M83001/confirm$"), wait_until="load")
+    page.wait_for_url(re.compile(r"/cast/M83001/receipt$"), wait_until="load")
     expect(page.get_by_role("heading", level=1)).to_have_text("Ballot cast")
     code = page.locator("#receipt-code").inner_text().strip()
     assert RECEIPT.match(code), code
+    # Reloading the receipt page casts nothing again: the same code, no new receipt.
+    receipts = _receipt_count()
+    page.reload(wait_until="load")
+    expect(page.locator("#receipt-code")).to_have_text(code)
+    assert _receipt_count() == receipts
     return code
+
+
+def _receipt_count() -> int:
+    db.session.commit()  # read what the live server committed
+    return db.session.execute(sa.select(sa.func.count(Receipt.id))).scalar_one()
 
 
 def test_officer_runs_a_vote_a_partner_casts_and_changes_and_everyone_sees_the_result(

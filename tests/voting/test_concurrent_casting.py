@@ -8,6 +8,7 @@ locks the vote row, so it waits for the casts in progress.
 
 from __future__ import annotations
 
+import re
 import threading
 
 import sqlalchemy as sa
@@ -26,7 +27,7 @@ from portal.voting.models import (
     Vote,
 )
 from tests.concurrency import postgresql_only, race
-from tests.conftest import fetch_csrf_token
+from tests.conftest import csrf_token_from, fetch_csrf_token
 from tests.factories import DEFAULT_PASSWORD, make_user
 from tests.voting.test_vote_services import Area
 
@@ -88,15 +89,22 @@ def test_partners_confirming_at_the_same_moment_over_http_leave_one_ballot(app, 
                 "csrf_token": fetch_csrf_token(browser),
             },
         )
-        token = fetch_csrf_token(browser, vote_url)
-        browsers.append((browser, token, "for" if index % 2 == 0 else "against"))
+        choice = "for" if index % 2 == 0 else "against"
+        cast_url = f"{vote_url}/cast/{practice.ods_code}"
+        browser.post(
+            cast_url, data={"choice": choice, "csrf_token": fetch_csrf_token(browser, cast_url)}
+        )
+        check = browser.get(f"{cast_url}/check").get_data(as_text=True)
+        one_time = re.search(r'name="token" type="hidden" value="([^"]+)"', check)
+        assert one_time is not None
+        browsers.append((browser, csrf_token_from(check), one_time.group(1)))
     start = threading.Barrier(len(browsers))
     responses: list[tuple[int, str]] = []
 
-    def confirm(browser, token: str, choice: str) -> None:
+    def confirm(browser, token: str, one_time: str) -> None:
         start.wait(10)
         response = browser.post(
-            confirm_url, data={"choice": choice, "csrf_token": token}, follow_redirects=True
+            confirm_url, data={"token": one_time, "csrf_token": token}, follow_redirects=True
         )
         responses.append((response.status_code, response.get_data(as_text=True)))
 
