@@ -61,7 +61,7 @@ from portal.statements.permissions import (
 from portal.templating import london_datetime
 from portal.voting.models import BallotSecrecy
 from portal.voting.permissions import can_see_results, casts_for
-from portal.voting.published import result_wording
+from portal.voting.published import how_decided_for, result_wording
 
 blueprint = Blueprint("statements", __name__, template_folder="templates")
 
@@ -210,6 +210,7 @@ def _letter_context(statement: Statement) -> dict[str, Any]:
             else None
         ),
         "vote": vote,
+        "how_decided": how_decided_for(vote) if vote is not None else [],
         "tier_label": statement.tier.label,
     }
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 
 from portal.templating import LONDON
-from portal.voting import wording
+from portal.voting import explain, wording
 from portal.voting.models import BallotSecrecy, Vote, VoteState
-from portal.voting.rules import parse_record, tally
+from portal.voting.rules import RecordError, parse_record, parse_rules, tally
 
 
 def result_wording(vote: Vote) -> str | None:
@@ -23,4 +23,25 @@ def result_wording(vote: Vote) -> str | None:
     decided_on = (vote.closed_at or vote.closes_at).astimezone(LONDON).date()
     return wording.result_sentence(
         record, tally(record), decided_on, secret=vote.secrecy is BallotSecrecy.SECRET
+    )
+
+
+def how_decided_for(vote: Vote) -> list[tuple[str, str]]:
+    """ "How this vote is decided", from the vote's own rules and electorate."""
+    try:
+        rules = parse_rules(vote.rules, vote.kind.value)
+    except RecordError:
+        return []  # a draft saved before its rules were complete: nothing to explain yet
+    eligible = (
+        sum(1 for member in vote.electorate if not member.recused) if vote.opened_at else None
+    )
+    return explain.how_decided(
+        rules,
+        explain.Setting(
+            kind=vote.kind.value,
+            voting_kinds=list(vote.voting_kinds),
+            secret=vote.secrecy is BallotSecrecy.SECRET,
+            pcn_codes=vote.pcn_codes,
+            eligible=eligible,
+        ),
     )

@@ -80,7 +80,7 @@ from portal.voting.permissions import (
     can_see_who_voted_how,
     casts_for,
 )
-from portal.voting.published import result_wording
+from portal.voting.published import how_decided_for, result_wording
 
 blueprint = Blueprint(
     "voting", __name__, url_prefix="/areas/<area_slug>/votes", template_folder="templates"
@@ -567,6 +567,7 @@ def _render_vote(
         context["electorate"] = [
             (member, shares.get(member.organisation_id)) for member in vote.electorate
         ]
+    context["how_decided"] = how_decided_for(vote)
     return render_template("voting/vote.html", **context)
 
 
@@ -978,6 +979,7 @@ def results(vote_id: int) -> str:
         downloads=can_download_record(user, vote),
         chart=_chart(vote, result),
         wording=result_wording(vote),
+        how_decided=how_decided_for(vote),
     )
 
 

@@ -385,3 +385,19 @@ def test_the_results_page_and_the_statement_give_the_same_sentence(client, login
     assert wording is not None
     assert wording.group(1) == statement.provenance
     assert "3 organisations for (75.0 % of the weight), 1 against (25.0 %)" in results
+
+
+def test_how_the_vote_is_decided_is_shown_wherever_the_vote_is(client, login, db, setting):
+    vote = setting.closed_vote()
+    statement = setting.statement(vote)
+    login(setting.partners[0])
+    pages = [
+        f"/areas/north-staffs/votes/{vote.id}",
+        f"/areas/north-staffs/votes/{vote.id}/results",
+        f"/statements/{statement.reference}",
+    ]
+    for url in pages:
+        page = _text(client.get(url))
+        assert "How this vote is decided" in page, url
+        assert "One ballot for each of GP practices: 4 organisations in all." in page, url
+        assert "Passed if the weight for is more than the weight against." in page, url
