@@ -61,7 +61,6 @@ def upgrade():
         ),
     )
 
-
     op.create_table(
         "cast_confirmations",
         sa.Column("id", sa.Integer(), nullable=False),
