@@ -40,7 +40,7 @@ from portal.http import refusal_shown_on
 from portal.organisations.models import Organisation, OrganisationKind
 from portal.templating import london_datetime
 from portal.voting import casting as casting_once
-from portal.voting import services
+from portal.voting import opening, services
 from portal.voting.forms import (
     KIND_LABELS,
     CancelVoteForm,
@@ -577,6 +577,24 @@ def vote(vote_id: int) -> str:
     return _render_vote(_vote(vote_id))
 
 
+@blueprint.get("/<int:vote_id>/open")
+@login_required
+def open_check(vote_id: int) -> str | Response:
+    """Check before opening: what is put to the vote, how it is decided, who is emailed."""
+    vote = _vote(vote_id)
+    if not can_manage_votes(current_user, vote.area):
+        abort(403)
+    if vote.state is not VoteState.DRAFT:
+        return redirect(url_for(".vote", vote_id=vote_id))
+    return render_template(
+        "voting/open_check.html",
+        vote=vote,
+        opening=opening.preview(vote, utcnow()),
+        how_decided=how_decided_for(vote),
+        form=ConfirmForm(),
+    )
+
+
 @blueprint.post("/<int:vote_id>/open")
 @login_required
 def open_vote(vote_id: int) -> Response:
@@ -589,7 +607,8 @@ def open_vote(vote_id: int) -> Response:
         services.open_vote(_user(), vote, utcnow())
     if not refused:
         flash(
-            f"The vote is open to {len(vote.electorate)} organisations. "
+            f"The vote opened at {london_datetime(vote.opened_at)} to "
+            f"{len(vote.electorate)} organisations. "
             "Those who cast their ballots have been emailed.",
             "info",
         )

@@ -524,7 +524,7 @@ def test_create_open_cast_change_close_and_see_the_result(app, world, db):
     opened = officer.post(
         world.url(f"/{vote.id}/open"), data={"csrf_token": csrf_token_from(vote_page)}
     )
-    assert "The vote is open to 3 organisations" in flashed(officer, opened)
+    assert "to 3 organisations" in flashed(officer, opened)
     db.session.refresh(vote)
     assert vote.state is VoteState.OPEN
 
