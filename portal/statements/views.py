@@ -232,7 +232,8 @@ def statement(reference: str) -> str:
 @blueprint.get("/statements/<reference>.pdf")
 def statement_pdf(reference: str) -> Response:
     found = _statement(reference)
-    document = pdf.render_statement(_letter_context(found))
+    permanent_url = url_for("statements.statement", reference=found.reference, _external=True)
+    document = pdf.render_statement({**_letter_context(found), "permanent_url": permanent_url})
     return Response(
         document,
         mimetype="application/pdf",
