@@ -17,7 +17,7 @@ from portal.accounts.models import Role, User
 from portal.database import utcnow
 from portal.extensions import db as database
 from portal.organisations.models import Organisation
-from portal.voting import services
+from portal.voting import casting, services
 from portal.voting.models import (
     Ballot,
     ConflictDeclaration,
@@ -175,3 +175,32 @@ def test_a_recusal_ruled_while_a_ballot_is_being_cast_removes_that_ballot(app, d
 
     assert race(app, cast, rule) == (1, None)
     assert db.session.execute(sa.select(Ballot)).scalars().all() == []
+
+
+def test_one_confirmation_sent_twice_at_the_same_moment_casts_once(app, db):
+    """The same "Cast ballot" page submitted twice at once (a double tap, a reload): the second
+    waits for the first's use of the token, then casts nothing."""
+    setting = Area()
+    vote = setting.open_vote(db)
+    practice, partner = setting.practices[0], setting.partners[0]
+    token = casting.issue(partner, vote, practice, "for", utcnow())
+    ids = (partner.id, vote.id, practice.id)
+    db.session.commit()
+
+    def confirm():
+        session = database.session
+        confirmed = casting.confirm(
+            session.get(User, ids[0]),
+            session.get(Vote, ids[1]),
+            session.get(Organisation, ids[2]),
+            token,
+            utcnow(),
+        )
+        return confirmed.code is not None
+
+    first, second = race(app, confirm, confirm)
+
+    assert (first, second) == (True, False)
+    db.session.expire_all()
+    (ballot,) = db.session.execute(sa.select(Ballot)).scalars().all()
+    assert (ballot.choice, ballot.version) == ("for", 1)
