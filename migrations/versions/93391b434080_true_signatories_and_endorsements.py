@@ -66,21 +66,12 @@ def upgrade():
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("vote_id", sa.Integer(), nullable=False),
         sa.Column("organisation_id", sa.Integer(), nullable=False),
-        sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
-        sa.Column("choice", sa.String(length=100), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.Column("used_at", sa.DateTime(), nullable=True),
+        sa.Column("used", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.ForeignKeyConstraint(
             ["organisation_id"],
             ["organisations.id"],
             name=op.f("fk_cast_confirmations_organisation_id_organisations"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["users.id"],
-            name=op.f("fk_cast_confirmations_user_id_users"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(

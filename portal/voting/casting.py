@@ -1,10 +1,11 @@
 """A ballot is cast once per confirmation.
 
-Choosing an answer (a POST) issues a one-time token for the "Check your answer" page and keeps
-the answer with it. Casting (a POST carrying the token) uses the token up in the same
-transaction as the cast: an atomic ``UPDATE ... WHERE used_at IS NULL`` lets exactly one
-request through, so a reload, the back button or a double submission of the same page casts
-nothing more and is sent to the receipt page instead.
+Choosing an answer (a POST) issues a one-time token for the "Check your answer" page; the
+answer itself stays in the voter's signed session, so the table of tokens names neither a
+person nor an answer (nothing in it can link a person to a secret ballot). Casting (a POST
+carrying the token) uses the token up in the same transaction as the cast: an atomic
+``UPDATE ... WHERE NOT used`` lets exactly one request through, so a reload, the back button
+or a double submission of the same page casts nothing more and goes to the receipt page.
 """
 
 from __future__ import annotations
@@ -31,36 +32,19 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue(user: User, vote: Vote, organisation: Organisation, choice: str, now: datetime) -> str:
-    """A fresh token confirming ``choice`` for ``organisation``'s ballot; only its hash is kept."""
+def issue(vote: Vote, organisation: Organisation, choice: str) -> str:
+    """A fresh token for casting ``organisation``'s ballot once; only its hash is kept."""
     if choice not in vote.options:
         raise DomainError("Choose one of the options")
     token = secrets.token_urlsafe(32)
     db.session.add(
-        CastConfirmation(
-            vote_id=vote.id,
-            organisation_id=organisation.id,
-            user_id=user.id,
-            token_hash=_hash(token),
-            choice=choice,
-            created_at=now,
-        )
+        CastConfirmation(vote_id=vote.id, organisation_id=organisation.id, token_hash=_hash(token))
     )
     db.session.flush()
     return token
 
 
-def pending_choice(user: User, vote: Vote, organisation: Organisation, token: str) -> str | None:
-    """The answer an unused token confirms, for the check page; None if there is none."""
-    confirmation = _find(user, vote, organisation, token)
-    if confirmation is None or confirmation.used_at is not None:
-        return None
-    return confirmation.choice
-
-
-def _find(
-    user: User, vote: Vote, organisation: Organisation, token: str
-) -> CastConfirmation | None:
+def _find(vote: Vote, organisation: Organisation, token: str) -> CastConfirmation | None:
     if not token:
         return None
     return db.session.execute(
@@ -68,9 +52,14 @@ def _find(
             CastConfirmation.token_hash == _hash(token),
             CastConfirmation.vote_id == vote.id,
             CastConfirmation.organisation_id == organisation.id,
-            CastConfirmation.user_id == user.id,
         )
     ).scalar_one_or_none()
+
+
+def is_unused(vote: Vote, organisation: Organisation, token: str) -> bool:
+    """Whether ``token`` can still cast ``organisation``'s ballot (for the check page)."""
+    confirmation = _find(vote, organisation, token)
+    return confirmation is not None and not confirmation.used
 
 
 @dataclass(frozen=True)
@@ -83,21 +72,21 @@ class Confirmed:
 
 
 def confirm(
-    user: User, vote: Vote, organisation: Organisation, token: str, now: datetime
+    user: User, vote: Vote, organisation: Organisation, token: str, choice: str, now: datetime
 ) -> Confirmed:
-    """Cast the ballot the token confirms, once; a used token casts nothing."""
-    confirmation = _find(user, vote, organisation, token)
-    if confirmation is None:
+    """Cast ``choice`` as the token confirms, once; a used token casts nothing."""
+    confirmation = _find(vote, organisation, token)
+    if confirmation is None or (not confirmation.used and choice not in vote.options):
         raise DomainError(EXPIRED)
     used = db.session.execute(
         sa.update(CastConfirmation)
-        .where(CastConfirmation.id == confirmation.id, CastConfirmation.used_at.is_(None))
-        .values(used_at=now)
+        .where(CastConfirmation.id == confirmation.id, CastConfirmation.used.is_(False))
+        .values(used=True)
         .execution_options(synchronize_session=False)
     )
     if used.rowcount != 1:
         return Confirmed(services.ballot_of(vote, organisation), None)
-    ballot, code = services.cast_ballot(user, vote, organisation, confirmation.choice, now)
+    ballot, code = services.cast_ballot(user, vote, organisation, choice, now)
     return Confirmed(ballot, code)
 
 

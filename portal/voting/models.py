@@ -276,7 +276,8 @@ class CastConfirmation(db.Model):
     """A one-time token for one "Cast ballot" button: issued when the voter chooses an answer,
     used up by the cast it confirms, so a second submission of the same page casts nothing.
 
-    Only the SHA-256 of the token is stored; the answer is kept here, not taken from the form.
+    Only the SHA-256 of the token is stored, and neither the person nor the answer: in a secret
+    ballot nothing here may link a person to a ballot once the vote has closed.
     """
 
     __tablename__ = "cast_confirmations"
@@ -286,8 +287,5 @@ class CastConfirmation(db.Model):
     organisation_id: Mapped[int] = mapped_column(
         sa.ForeignKey("organisations.id", ondelete="CASCADE")
     )
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    choice: Mapped[str] = mapped_column(sa.String(100))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    used: Mapped[bool] = mapped_column(default=False, server_default=sa.false())

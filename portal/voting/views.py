@@ -764,6 +764,16 @@ def _pending_key(vote: Vote, casting: Casting) -> str:
     return f"pending-ballot-{vote.id}-{casting.member.ods_code}"
 
 
+def _pending(vote: Vote, casting: Casting) -> dict[str, str] | None:
+    """The answer chosen and its unused one-time token, from the session; None if none."""
+    pending = session.get(_pending_key(vote, casting))
+    if not isinstance(pending, dict) or pending.get("choice") not in dict(_choices(vote, casting)):
+        return None
+    if not casting_once.is_unused(vote, casting.organisation, str(pending.get("token", ""))):
+        return None
+    return pending
+
+
 def _refuse_if_not_accepting(vote: Vote, casting: Casting) -> Response | None:
     ballot = services.ballot_of(vote, casting.organisation)
     problem = _blocked(vote, casting.member, ballot, casting.proxy)
@@ -794,17 +804,14 @@ def cast(vote_id: int, ods_code: str) -> str | Response:
     key = _pending_key(vote, casting)
     if form.validate_on_submit():
         with refusal_shown_on(form) as refusal:
-            session[key] = casting_once.issue(
-                _user(), vote, casting.organisation, form.choice.data, utcnow()
-            )
+            token = casting_once.issue(vote, casting.organisation, form.choice.data)
+            session[key] = {"token": token, "choice": form.choice.data}
         if not refusal:
             return redirect(url_for(".check", vote_id=vote.id, ods_code=ods_code))
     if request.method == "GET":
-        pending = casting_once.pending_choice(
-            _user(), vote, casting.organisation, session.get(key, "")
-        )
-        if pending in dict(_choices(vote, casting)):
-            form.choice.data = pending
+        pending = _pending(vote, casting)
+        if pending is not None:
+            form.choice.data = pending["choice"]
     return render_template(
         "voting/cast.html",
         vote=vote,
@@ -822,16 +829,15 @@ def check(vote_id: int, ods_code: str) -> str | Response:
     refused = _refuse_if_not_accepting(vote, casting)
     if refused:
         return refused
-    token = session.get(_pending_key(vote, casting), "")
-    choice = casting_once.pending_choice(_user(), vote, casting.organisation, token)
-    if choice not in dict(_choices(vote, casting)):
+    pending = _pending(vote, casting)
+    if pending is None:
         return redirect(url_for(".cast", vote_id=vote.id, ods_code=ods_code))
     return render_template(
         "voting/check.html",
         vote=vote,
         casting=casting,
-        choice=choice,
-        form=ConfirmCastForm(token=token),
+        choice=pending["choice"],
+        form=ConfirmCastForm(token=pending["token"]),
         has_voted=services.ballot_of(vote, casting.organisation) is not None,
     )
 
@@ -850,10 +856,15 @@ def confirm(vote_id: int, ods_code: str) -> Response:
     form = ConfirmCastForm()
     if not form.validate_on_submit():
         abort(400)
+    token = form.token.data or ""
+    pending = session.get(_pending_key(vote, casting))
+    choice = pending.get("choice", "") if isinstance(pending, dict) else ""
+    if not isinstance(pending, dict) or pending.get("token") != token:
+        choice = ""  # this page's answer is no longer in the session
     confirmed = None
     with refusal_shown_on() as refused:
         confirmed = casting_once.confirm(
-            _user(), vote, casting.organisation, form.token.data or "", utcnow()
+            _user(), vote, casting.organisation, token, choice, utcnow()
         )
     if refused or confirmed is None:
         return redirect(url_for(".vote", vote_id=vote_id))

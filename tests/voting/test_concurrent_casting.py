@@ -183,7 +183,7 @@ def test_one_confirmation_sent_twice_at_the_same_moment_casts_once(app, db):
     setting = Area()
     vote = setting.open_vote(db)
     practice, partner = setting.practices[0], setting.partners[0]
-    token = casting.issue(partner, vote, practice, "for", utcnow())
+    token = casting.issue(vote, practice, "for")
     ids = (partner.id, vote.id, practice.id)
     db.session.commit()
 
@@ -194,6 +194,7 @@ def test_one_confirmation_sent_twice_at_the_same_moment_casts_once(app, db):
             session.get(Vote, ids[1]),
             session.get(Organisation, ids[2]),
             token,
+            "for",
             utcnow(),
         )
         return confirmed.code is not None

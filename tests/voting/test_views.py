@@ -22,6 +22,7 @@ from portal.voting import services
 from portal.voting.models import (
     Ballot,
     BallotSecrecy,
+    CastConfirmation,
     ConflictDeclaration,
     ConflictRuling,
     Interest,
@@ -614,6 +615,16 @@ def test_the_same_confirmation_sent_twice_casts_once_and_shows_the_receipt(app, 
     assert [(ballot.choice, ballot.version) for ballot in ballots] == [("for", 1)]
     assert db.session.execute(sa.select(sa.func.count(Receipt.id))).scalar_one() == 1
     assert code not in receipt_url
+    # The token is used up, and its row names neither the person nor the answer.
+    (confirmation,) = db.session.execute(sa.select(CastConfirmation)).scalars().all()
+    assert confirmation.used
+    assert set(CastConfirmation.__table__.columns.keys()) == {
+        "id",
+        "vote_id",
+        "organisation_id",
+        "token_hash",
+        "used",
+    }
     anonymous = app.test_client()
     assert "Replaced" not in text(anonymous.get("/receipts", query_string={"code": code}))
 
