@@ -130,7 +130,9 @@ def load_demo_statement(
     db.session.add_all([proposal, position])
     db.session.flush()
     signatories = (
-        SignatoryChoice.VOTED_FOR if vote.secrecy is BallotSecrecy.OPEN else SignatoryChoice.ALL
+        SignatoryChoice.VOTED_FOR
+        if vote.secrecy is BallotSecrecy.OPEN
+        else SignatoryChoice.ENDORSERS
     )
     statement = services.publish(officer, position, Tier.PUBLIC, signatories, now)
     reader = _person(users_by_email, area, Role.ICS_READER)

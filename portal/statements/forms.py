@@ -11,9 +11,10 @@ from collections.abc import Mapping
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectField, SelectMultipleField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.form_filters import strip_whitespace
 from portal.positions.models import Tier
@@ -27,9 +28,17 @@ TIER_CHOICES = [
     SelectChoice(Tier.LMC.value, "LMC: LMC officers and area administrators only"),
 ]
 SIGNATORY_CHOICES = [
-    SelectChoice(SignatoryChoice.VOTED_FOR.value, "The organisations that voted for"),
-    SelectChoice(SignatoryChoice.ALL.value, "Every organisation that could vote"),
+    SelectChoice(SignatoryChoice.VOTED_FOR.value, "Every organisation that voted for it"),
+    SelectChoice(SignatoryChoice.CHOSEN.value, "Some of the organisations that voted for it"),
+    SelectChoice(
+        SignatoryChoice.ENDORSERS.value, "Nobody yet: organisations sign it after publication"
+    ),
 ]
+SIGNATORY_WORDS = {
+    SignatoryChoice.VOTED_FOR: "the organisations that voted for it",
+    SignatoryChoice.CHOSEN: "organisations that voted for it, chosen by the officers",
+    SignatoryChoice.ENDORSERS: "organisations that signed it after it was published",
+}
 STATE_LABELS = {
     StatementState.PUBLISHED: "In force",
     StatementState.SUPERSEDED: "Superseded",
@@ -49,6 +58,15 @@ class PublishForm(FlaskForm):
         choices=SIGNATORY_CHOICES,
         invalid_choice_message="Choose who signs the statement",
     )
+    chosen = SelectMultipleField(
+        "Organisations that sign",
+        coerce=int,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        validate_choice=False,
+    )
+    # Set by the check page's button: only then is the statement published.
+    confirmed = HiddenField()
 
 
 class SupersedeForm(FlaskForm):
@@ -185,3 +203,9 @@ def filter_args(filters: Filters) -> dict[str, str]:
 def day_month_year(value: date) -> str:
     """A date as people type it in the search form: ``1/3/2026``."""
     return f"{value.day}/{value.month}/{value.year}"
+
+
+class EndorseForm(FlaskForm):
+    """An organisation signing a published statement: a button per organisation."""
+
+    organisation = HiddenField()

@@ -21,10 +21,14 @@ class StatementState(enum.Enum):
 
 
 class SignatoryChoice(enum.Enum):
-    """Which organisations sign: those that voted for, or every organisation that could vote."""
+    """Which organisations sign, as the publication policy allows: never one that did not vote
+    for it. ``VOTED_FOR``: every organisation that voted for (open ballot). ``CHOSEN``: some of
+    them, chosen by the officer. ``ENDORSERS``: only those that endorse it after publication
+    (the only choice for a secret ballot, where nobody may be shown to have voted for it)."""
 
     VOTED_FOR = "voted_for"
-    ALL = "all"
+    CHOSEN = "chosen"
+    ENDORSERS = "endorsers"
 
 
 class Statement(db.Model):
@@ -101,6 +105,26 @@ class StatementSignatory(db.Model):
 
     statement: Mapped[Statement] = relationship(back_populates="signatories")
     organisation: Mapped[Organisation] = relationship()
+
+    __table_args__ = (sa.UniqueConstraint("statement_id", "organisation_id"),)
+
+
+class StatementEndorsement(db.Model):
+    """An organisation signing a statement after it was published: who signed for it, when."""
+
+    __tablename__ = "statement_endorsements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(sa.ForeignKey("statements.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"))
+    endorsed_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    endorsed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    statement: Mapped[Statement] = relationship()
+    organisation: Mapped[Organisation] = relationship()
+    endorsed_by = relationship("User")
 
     __table_args__ = (sa.UniqueConstraint("statement_id", "organisation_id"),)
 

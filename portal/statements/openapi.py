@@ -9,6 +9,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from portal.statements.models import SignatoryChoice
+
 MAX_PER_PAGE = 100
 REFERENCE_PATTERN = "^GPV-[0-9]{4}-[0-9]{3,}$"
 SESSION_COOKIE = "gpcv_session"
@@ -82,9 +84,11 @@ SCHEMAS: dict[str, Any] = {
             },
             "proposal": _nullable(_ref("Proposal")),
             "signatories_choice": {
-                "enum": ["voted_for", "all"],
-                "description": "Signed by the organisations that voted for, or by all that "
-                "could vote.",
+                "enum": [choice.value for choice in SignatoryChoice],
+                "description": "Who signs: every organisation that voted for it "
+                "(voted_for), some of them chosen by the officers (chosen), or only "
+                "organisations that endorsed it after publication (endorsers, the only choice "
+                "for a secret ballot). Never an organisation that did not vote for it.",
             },
             "signatories": {"type": "array", "items": _ref("Signatory")},
             "body_markdown": {"type": "string"},
@@ -94,7 +98,9 @@ SCHEMAS: dict[str, Any] = {
             },
             "provenance": {
                 "type": "string",
-                "description": "How it was agreed, from the stored vote result and electorate.",
+                "description": "The vote's result in one sentence, as on every other surface: "
+                "for, against and abstained by organisations and share of the whole weight, "
+                "turnout and quorum (for a secret ballot, what was withheld).",
             },
             "responses": {"type": "array", "items": _ref("IcsResponse")},
         },

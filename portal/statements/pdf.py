@@ -5,6 +5,9 @@ The letter is HTML from ``statements/letter.html`` and the print stylesheet
 stylesheet is handed over as text, there is no base URL, and the URL fetcher refuses every
 address but ``data:``, so a statement (whose body is already sanitised Markdown) can never make
 the server read a local file or call an internal address.
+
+The PDF is PDF/UA-1 (tagged for screen readers) and gives the statement's permanent web
+address, its reference and the full result wording, so it can be cited.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from weasyprint import CSS, HTML, URLFetcher
 
 STYLESHEET = "statements/print.css"
 ALLOWED_PROTOCOLS = frozenset({"data"})
+PDF_VARIANT = "pdf/ua-1"
 
 
 class RefusedFetch(ValueError):
@@ -53,4 +57,7 @@ def render_statement(context: dict[str, Any]) -> bytes:
     html = render_template("statements/letter.html", **context)
     fetcher = NoFetching()
     document = HTML(string=html, base_url=None, url_fetcher=fetcher)
-    return document.write_pdf(stylesheets=[CSS(string=_stylesheet(), url_fetcher=fetcher)])
+    # PDF/UA-1: tagged, with its language and title, so a screen reader can read the letter.
+    return document.write_pdf(
+        stylesheets=[CSS(string=_stylesheet(), url_fetcher=fetcher)], pdf_variant=PDF_VARIANT
+    )

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,7 +31,6 @@ from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
 from portal.organisations.models import Area
 from portal.positions.models import Position, PositionState, Proposal, Tier
-from portal.statements import provenance as words
 from portal.statements.models import (
     IcsResponse,
     SignatoryChoice,
@@ -40,20 +40,18 @@ from portal.statements.models import (
 )
 from portal.statements.permissions import can_publish, can_respond, statement_tiers
 from portal.templating import LONDON
-from portal.voting.models import (
-    BallotSecrecy,
-    ConflictDeclaration,
-    ElectorateMember,
-    Vote,
-    VoteState,
-)
+from portal.voting.models import BallotSecrecy, ElectorateMember, Vote, VoteState
+from portal.voting.published import result_wording
 
 REFERENCE_PREFIX = "GPV"
 REFERENCE_PATTERN = re.compile(r"^GPV-(\d{4})-(\d{3,})$")
 REFERENCE_ATTEMPTS = 5
-UNKNOWN_SUPPORTERS = (
-    "This position was agreed in a secret ballot, so nobody can know which organisations "
-    "voted for it. Choose every organisation that could vote as the signatories."
+ENDORSERS_ONLY = (
+    "This position was agreed in a secret ballot, so no organisation may be shown to have "
+    "voted for it: it is signed only by the organisations that endorse it after publication."
+)
+NOT_A_SUPPORTER = (
+    "Only organisations that voted for it can sign it: the list names one that did not"
 )
 REPLACED = "Replaced by a later statement."
 MAX_REASON_LENGTH = 2000
@@ -66,56 +64,12 @@ class NotPublishable(DomainError):
 
 
 # ----------------------------------------------------------------------------------------------
-# Provenance and signatories, from the stored vote
+# Signatories, from the stored vote: never an organisation that did not vote for it
 # ----------------------------------------------------------------------------------------------
 
 
 def _record(vote: Vote) -> dict[str, Any]:
     return json.loads(vote.ballot_record or "{}")
-
-
-def conflicts_declared(vote: Vote) -> int:
-    return db.session.execute(
-        sa.select(sa.func.count(ConflictDeclaration.id)).where(
-            ConflictDeclaration.vote_id == vote.id
-        )
-    ).scalar_one()
-
-
-def vote_facts(vote: Vote) -> words.VoteFacts:
-    """The facts of a closed vote, from its stored result, electorate and ballot record."""
-    result = vote.result or {}
-    secret = vote.secrecy is BallotSecrecy.SECRET
-    # A secret ballot's record names pseudonyms, not organisations: its choices stay unread.
-    choices = (
-        {}
-        if secret
-        else {ballot["voter"]: ballot["choice"] for ballot in _record(vote).get("ballots", [])}
-    )
-    voters = tuple(
-        words.Voter(
-            kind=member.kind,
-            list_size=member.list_size,
-            list_size_date=member.list_size_date,
-            recused=member.recused,
-            choice=choices.get(member.ods_code),
-        )
-        for member in vote.electorate
-    )
-    total_for = (result.get("totals") or {}).get("for") or {}
-    closed = vote.closed_at or vote.closes_at
-    return words.VoteFacts(
-        closed_on=closed.astimezone(LONDON).date(),
-        outcome=result.get("outcome", ""),
-        quorum_met=bool(result.get("quorum_met")),
-        rules=vote.rules,
-        secret=secret,
-        conflicts_declared=conflicts_declared(vote),
-        voters=voters,
-        eligible_members=int(result.get("eligible_members", 0)),
-        members_for=int(total_for.get("members", 0)),
-        weight_percent_for=str(total_for.get("weight_percent", "0")),
-    )
 
 
 def vote_passed(vote: Vote | None) -> bool:
@@ -126,20 +80,85 @@ def vote_passed(vote: Vote | None) -> bool:
     )
 
 
-def signatory_members(vote: Vote, choice: SignatoryChoice) -> list[ElectorateMember]:
-    """The organisations that sign: those that voted for (open ballot only), or every
-    organisation that could vote (recused ones took no part and do not sign)."""
-    eligible = [member for member in vote.electorate if not member.recused]
+def _in_signing_order(members: Sequence[ElectorateMember]) -> list[ElectorateMember]:
+    return sorted(members, key=lambda m: (KIND_RANK.get(m.kind, 9), m.name, m.ods_code))
+
+
+def supporters(vote: Vote) -> list[ElectorateMember]:
+    """The organisations that voted for, in an open ballot; nobody can know in a secret one."""
+    if vote.secrecy is BallotSecrecy.SECRET:
+        return []
+    voted_for = {
+        ballot["voter"]
+        for ballot in _record(vote).get("ballots", [])
+        if ballot.get("choice") == "for"
+    }
+    return _in_signing_order(
+        [m for m in vote.electorate if not m.recused and m.ods_code in voted_for]
+    )
+
+
+def signatory_members(
+    vote: Vote, choice: SignatoryChoice, chosen: Collection[int] = ()
+) -> list[ElectorateMember]:
+    """The organisations that sign at publication: those that voted for, some of them chosen
+    by organisation id, or nobody yet (only later endorsers sign). Refused otherwise."""
+    if vote.secrecy is BallotSecrecy.SECRET and choice is not SignatoryChoice.ENDORSERS:
+        raise DomainError(ENDORSERS_ONLY)
+    if choice is SignatoryChoice.ENDORSERS:
+        return []
+    voted_for = supporters(vote)
     if choice is SignatoryChoice.VOTED_FOR:
-        if vote.secrecy is BallotSecrecy.SECRET:
-            raise DomainError(UNKNOWN_SUPPORTERS)
-        voted_for = {
-            ballot["voter"]
-            for ballot in _record(vote).get("ballots", [])
-            if ballot.get("choice") == "for"
-        }
-        eligible = [member for member in eligible if member.ods_code in voted_for]
-    return sorted(eligible, key=lambda m: (KIND_RANK.get(m.kind, 9), m.name, m.ods_code))
+        return voted_for
+    chosen_ids = set(chosen)
+    if not chosen_ids:
+        raise DomainError("Choose at least one of the organisations that voted for it")
+    if chosen_ids - {member.organisation_id for member in voted_for}:
+        raise DomainError(NOT_A_SUPPORTER)
+    return [member for member in voted_for if member.organisation_id in chosen_ids]
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The statement as readers will see it, before anything is written."""
+
+    title: str
+    body_markdown: str
+    signatories: list[ElectorateMember]
+    provenance: str
+    warnings: list[str]
+
+
+def turnout_warnings(vote: Vote) -> list[str]:
+    """What the officer should know before speaking for the group on this vote."""
+    result = vote.result or {}
+    quorum = vote.rules.get("quorum") or {}
+    warnings = []
+    eligible = int(result.get("eligible_members", 0))
+    turnout = result.get("turnout") or {}
+    members = int(turnout.get("members", 0))
+    weight = Decimal(str(turnout.get("weight_percent", "0")))
+    if 2 * members < eligible or weight < 50:
+        warnings.append(
+            f"Fewer than half voted: {members:,} of {eligible:,} organisations, holding "
+            f"{weight:.1f} % of the weight. The statement will speak for the group all the same."
+        )
+    if quorum.get("members") is None and quorum.get("weight") is None:
+        warnings.append("No quorum was set for this vote, so it passed however few voted.")
+    return warnings
+
+
+def preview(position: Position, choice: SignatoryChoice, chosen: Collection[int] = ()) -> Preview:
+    """What ``publish`` would write, or the reason it would refuse."""
+    vote = check_publishable(position)
+    revision = position.voted_revision
+    assert revision is not None
+    members = signatory_members(vote, choice, chosen)
+    if not members and choice is not SignatoryChoice.ENDORSERS:
+        raise DomainError("No organisation would sign this statement")
+    text = result_wording(vote)
+    assert text is not None
+    return Preview(revision.title, revision.body_markdown, members, text, turnout_warnings(vote))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -185,19 +204,20 @@ def publish(
     tier: Tier,
     signatories: SignatoryChoice,
     now: datetime,
+    chosen: Collection[int] = (),
 ) -> Statement:
     """Publish the position's agreed revision as a statement and mark the position published."""
     if not can_publish(actor, position.area):
         raise NotPermitted("Only LMC officers and area administrators can publish statements")
     # Two officers publishing the same position at once: the second waits, then sees it done.
     db.session.refresh(position, with_for_update=True)
-    vote = check_publishable(position)
+    seen = preview(position, signatories, chosen)
+    vote = position.vote
     revision = position.voted_revision
+    assert vote is not None
     assert revision is not None
-    members = signatory_members(vote, signatories)
-    if not members:
-        raise DomainError("No organisation would sign this statement")
-    text = words.provenance(vote_facts(vote))
+    members = seen.signatories
+    text = seen.provenance
     year = publication_year(now)
     for _attempt in range(REFERENCE_ATTEMPTS):
         statement = Statement(

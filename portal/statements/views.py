@@ -32,13 +32,16 @@ from portal.database import utcnow
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.http import refusal_shown_on
+from portal.organisations.models import Organisation
 from portal.organisations.permissions import OFFICER_ROLES, can_view_area, roles_in_area
 from portal.positions.models import Position, Tier
+from portal.statements import endorsements, pdf, services
 from portal.statements import feed as atom
-from portal.statements import pdf, services
-from portal.statements import provenance as words
 from portal.statements.forms import (
+    SIGNATORY_CHOICES,
+    SIGNATORY_WORDS,
     STATE_LABELS,
+    EndorseForm,
     FilterError,
     PublishForm,
     ResponseForm,
@@ -55,8 +58,10 @@ from portal.statements.permissions import (
     can_read_statement,
     can_respond,
 )
+from portal.templating import london_datetime
 from portal.voting.models import BallotSecrecy
-from portal.voting.permissions import can_see_results
+from portal.voting.permissions import can_see_results, casts_for
+from portal.voting.published import how_decided_for, result_wording
 
 blueprint = Blueprint("statements", __name__, template_folder="templates")
 
@@ -81,6 +86,7 @@ def _helpers() -> dict[str, Any]:
         "state_tags": STATE_TAGS,
         "state_labels": STATE_LABELS,
         "day_month_year": day_month_year,
+        "signatory_words": SIGNATORY_WORDS,
     }
 
 
@@ -204,6 +210,7 @@ def _letter_context(statement: Statement) -> dict[str, Any]:
             else None
         ),
         "vote": vote,
+        "how_decided": how_decided_for(vote) if vote is not None else [],
         "tier_label": statement.tier.label,
     }
 
@@ -214,6 +221,8 @@ def statement(reference: str) -> str:
     return render_template(
         "statements/statement.html",
         **_letter_context(found),
+        may_sign_for=endorsements.signable_for(current_user, found),
+        sign_form=EndorseForm(),
         may_end=can_end(current_user, found) and found.state is StatementState.PUBLISHED,
         may_respond=can_respond(current_user, found)
         and found.state is not StatementState.WITHDRAWN,
@@ -223,7 +232,8 @@ def statement(reference: str) -> str:
 @blueprint.get("/statements/<reference>.pdf")
 def statement_pdf(reference: str) -> Response:
     found = _statement(reference)
-    document = pdf.render_statement(_letter_context(found))
+    permanent_url = url_for("statements.statement", reference=found.reference, _external=True)
+    document = pdf.render_statement({**_letter_context(found), "permanent_url": permanent_url})
     return Response(
         document,
         mimetype="application/pdf",
@@ -273,30 +283,59 @@ def _position(position_id: int) -> Position:
 @blueprint.route("/statements/publish/<int:position_id>", methods=["GET", "POST"])
 @login_required
 def publish(position_id: int) -> str | Response:
+    """Choose the readers and signatories, then check the statement exactly as readers will
+    see it; only the check page's button publishes."""
     position = _position(position_id)
-    form = PublishForm()
-    if request.method == "GET":
-        form.tier.data = position.tier.value
-        form.signatories.data = SignatoryChoice.ALL.value
     try:
         vote = services.check_publishable(position)
     except DomainError as error:
         return render_template(
             "statements/publish.html", position=position, form=None, problem=error.message
         )
-    if form.validate_on_submit():
-        with refusal_shown_on(form) as refused:
-            published = services.publish(
-                _user(),
-                position,
-                Tier(form.tier.data),
-                SignatoryChoice(form.signatories.data),
-                utcnow(),
-            )
-        if not refused:
-            flash(f"Statement {published.reference} is published.", "success")
-            return redirect(url_for("statements.statement", reference=published.reference))
     secret = vote.secrecy is BallotSecrecy.SECRET
+    supporters = services.supporters(vote)
+    form = PublishForm()
+    form.chosen.choices = [(m.organisation_id, f"{m.name} ({m.ods_code})") for m in supporters]
+    if secret:
+        form.signatories.choices = [
+            c for c in SIGNATORY_CHOICES if c.value == SignatoryChoice.ENDORSERS.value
+        ]
+    if request.method == "GET":
+        form.tier.data = position.tier.value
+        form.signatories.data = (
+            SignatoryChoice.ENDORSERS.value if secret else SignatoryChoice.VOTED_FOR.value
+        )
+    if form.validate_on_submit():
+        choice = SignatoryChoice(form.signatories.data)
+        chosen = form.chosen.data or [] if choice is SignatoryChoice.CHOSEN else []
+        seen = None
+        with refusal_shown_on(form) as refused:
+            seen = services.preview(position, choice, chosen)
+        if not refused and seen is not None:
+            if form.confirmed.data != "yes":
+                return render_template(
+                    "statements/publish_check.html",
+                    position=position,
+                    form=form,
+                    preview=seen,
+                    tier=Tier(form.tier.data),
+                    choice=choice,
+                    chosen=chosen,
+                    signatory_groups=_grouped(seen.signatories),
+                )
+            with refusal_shown_on(form) as refused:
+                published = services.publish(
+                    _user(), position, Tier(form.tier.data), choice, utcnow(), chosen
+                )
+            if not refused:
+                flash(
+                    f"Statement {published.reference} was published at "
+                    f"{london_datetime(published.published_at)}.",
+                    "success",
+                )
+                return redirect(url_for("statements.statement", reference=published.reference))
+    elif form.chosen.errors:
+        form.chosen.errors = ["Choose organisations from the list of those that voted for it"]
     return render_template(
         "statements/publish.html",
         position=position,
@@ -305,13 +344,31 @@ def publish(position_id: int) -> str | Response:
         revision=position.voted_revision,
         vote=vote,
         secret=secret,
-        provenance=words.provenance(services.vote_facts(vote)),
-        signing_all=len(services.signatory_members(vote, SignatoryChoice.ALL)),
-        signing_for=(
-            None if secret else len(services.signatory_members(vote, SignatoryChoice.VOTED_FOR))
-        ),
-        secret_message=services.UNKNOWN_SUPPORTERS,
+        provenance=result_wording(vote),
+        supporters=len(supporters),
+        secret_message=services.ENDORSERS_ONLY,
     )
+
+
+@blueprint.post("/statements/<reference>/sign")
+@login_required
+def sign(reference: str) -> Response:
+    """A partner (or whoever casts the organisation's ballot) signs for their organisation."""
+    found = _statement(reference)
+    form = EndorseForm()
+    page = url_for("statements.statement", reference=found.reference)
+    text = form.organisation.data or ""
+    organisation = db.session.get(Organisation, int(text)) if text.isdigit() else None
+    if not form.validate_on_submit() or organisation is None:
+        flash("Choose the organisation you sign for.", "error")
+        return redirect(f"{page}#signatories")
+    if not casts_for(current_user, organisation):
+        abort(403)
+    with refusal_shown_on() as refused:
+        endorsements.endorse(_user(), found, organisation, utcnow())
+    if not refused:
+        flash(f"{organisation.name} now signs {found.reference}.", "success")
+    return redirect(f"{page}#signatories")
 
 
 # ----------------------------------------------------------------------------------------------

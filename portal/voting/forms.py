@@ -505,7 +505,12 @@ class CastForm(FlaskForm):
 
 
 class ConfirmCastForm(FlaskForm):
-    choice = HiddenField()
+    # The one-time token of portal.voting.casting: the answer itself is kept on the server.
+    token = HiddenField()
+
+
+class EmailReceiptForm(FlaskForm):
+    pass
 
 
 class ProxyForm(FlaskForm):

@@ -284,3 +284,22 @@ class ConflictDeclaration(db.Model):
     vote: Mapped[Vote] = relationship()
 
     __table_args__ = (sa.UniqueConstraint("vote_id", "organisation_id"),)
+
+
+class CastConfirmation(db.Model):
+    """A one-time token for one "Cast ballot" button: issued when the voter chooses an answer,
+    used up by the cast it confirms, so a second submission of the same page casts nothing.
+
+    Only the SHA-256 of the token is stored, and neither the person nor the answer: in a secret
+    ballot nothing here may link a person to a ballot once the vote has closed.
+    """
+
+    __tablename__ = "cast_confirmations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vote_id: Mapped[int] = mapped_column(sa.ForeignKey("votes.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE")
+    )
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    used: Mapped[bool] = mapped_column(default=False, server_default=sa.false())

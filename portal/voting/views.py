@@ -39,13 +39,15 @@ from portal.extensions import db
 from portal.http import refusal_shown_on
 from portal.organisations.models import Organisation, OrganisationKind
 from portal.templating import london_datetime
-from portal.voting import services
+from portal.voting import casting as casting_once
+from portal.voting import opening, services
 from portal.voting.forms import (
     KIND_LABELS,
     CancelVoteForm,
     CastForm,
     ConfirmCastForm,
     ConflictForm,
+    EmailReceiptForm,
     InterestForm,
     ProxyForm,
     RulingForm,
@@ -78,6 +80,7 @@ from portal.voting.permissions import (
     can_see_who_voted_how,
     casts_for,
 )
+from portal.voting.published import how_decided_for, result_wording
 
 blueprint = Blueprint(
     "voting", __name__, url_prefix="/areas/<area_slug>/votes", template_folder="templates"
@@ -564,6 +567,7 @@ def _render_vote(
         context["electorate"] = [
             (member, shares.get(member.organisation_id)) for member in vote.electorate
         ]
+    context["how_decided"] = how_decided_for(vote)
     return render_template("voting/vote.html", **context)
 
 
@@ -571,6 +575,24 @@ def _render_vote(
 @login_required
 def vote(vote_id: int) -> str:
     return _render_vote(_vote(vote_id))
+
+
+@blueprint.get("/<int:vote_id>/open")
+@login_required
+def open_check(vote_id: int) -> str | Response:
+    """Check before opening: what is put to the vote, how it is decided, who is emailed."""
+    vote = _vote(vote_id)
+    if not can_manage_votes(current_user, vote.area):
+        abort(403)
+    if vote.state is not VoteState.DRAFT:
+        return redirect(url_for(".vote", vote_id=vote_id))
+    return render_template(
+        "voting/open_check.html",
+        vote=vote,
+        opening=opening.preview(vote, utcnow()),
+        how_decided=how_decided_for(vote),
+        form=ConfirmForm(),
+    )
 
 
 @blueprint.post("/<int:vote_id>/open")
@@ -585,7 +607,8 @@ def open_vote(vote_id: int) -> Response:
         services.open_vote(_user(), vote, utcnow())
     if not refused:
         flash(
-            f"The vote is open to {len(vote.electorate)} organisations. "
+            f"The vote opened at {london_datetime(vote.opened_at)} to "
+            f"{len(vote.electorate)} organisations. "
             "Those who cast their ballots have been emailed.",
             "info",
         )
@@ -741,6 +764,16 @@ def _pending_key(vote: Vote, casting: Casting) -> str:
     return f"pending-ballot-{vote.id}-{casting.member.ods_code}"
 
 
+def _pending(vote: Vote, casting: Casting) -> dict[str, str] | None:
+    """The answer chosen and its unused one-time token, from the session; None if none."""
+    pending = session.get(_pending_key(vote, casting))
+    if not isinstance(pending, dict) or pending.get("choice") not in dict(_choices(vote, casting)):
+        return None
+    if not casting_once.is_unused(vote, casting.organisation, str(pending.get("token", ""))):
+        return None
+    return pending
+
+
 def _refuse_if_not_accepting(vote: Vote, casting: Casting) -> Response | None:
     ballot = services.ballot_of(vote, casting.organisation)
     problem = _blocked(vote, casting.member, ballot, casting.proxy)
@@ -770,10 +803,15 @@ def cast(vote_id: int, ods_code: str) -> str | Response:
     form.choice.choices = choice_list(_choices(vote, casting))
     key = _pending_key(vote, casting)
     if form.validate_on_submit():
-        session[key] = form.choice.data
-        return redirect(url_for(".check", vote_id=vote.id, ods_code=ods_code))
-    if request.method == "GET" and session.get(key) in dict(_choices(vote, casting)):
-        form.choice.data = session[key]
+        with refusal_shown_on(form) as refusal:
+            token = casting_once.issue(vote, casting.organisation, form.choice.data)
+            session[key] = {"token": token, "choice": form.choice.data}
+        if not refusal:
+            return redirect(url_for(".check", vote_id=vote.id, ods_code=ods_code))
+    if request.method == "GET":
+        pending = _pending(vote, casting)
+        if pending is not None:
+            form.choice.data = pending["choice"]
     return render_template(
         "voting/cast.html",
         vote=vote,
@@ -791,37 +829,85 @@ def check(vote_id: int, ods_code: str) -> str | Response:
     refused = _refuse_if_not_accepting(vote, casting)
     if refused:
         return refused
-    choice = session.get(_pending_key(vote, casting))
-    if choice not in dict(_choices(vote, casting)):
+    pending = _pending(vote, casting)
+    if pending is None:
         return redirect(url_for(".cast", vote_id=vote.id, ods_code=ods_code))
     return render_template(
         "voting/check.html",
         vote=vote,
         casting=casting,
-        choice=choice,
-        form=ConfirmCastForm(choice=choice),
+        choice=pending["choice"],
+        form=ConfirmCastForm(token=pending["token"]),
         has_voted=services.ballot_of(vote, casting.organisation) is not None,
     )
 
 
+def _receipt_key(vote: Vote, casting: Casting) -> str:
+    return f"receipt-{vote.id}-{casting.member.ods_code}"
+
+
 @blueprint.post("/<int:vote_id>/cast/<ods_code>/confirm")
 @login_required
-def confirm(vote_id: int, ods_code: str) -> str | Response:
+def confirm(vote_id: int, ods_code: str) -> Response:
+    """Cast once, then redirect to the receipt (post/redirect/get): reloading the receipt, or
+    sending this page again, casts nothing more."""
     vote = _vote(vote_id)
     casting = _casting(vote, ods_code)
     form = ConfirmCastForm()
     if not form.validate_on_submit():
         abort(400)
+    token = form.token.data or ""
+    pending = session.get(_pending_key(vote, casting))
+    choice = pending.get("choice", "") if isinstance(pending, dict) else ""
+    if not isinstance(pending, dict) or pending.get("token") != token:
+        choice = ""  # this page's answer is no longer in the session
+    confirmed = None
     with refusal_shown_on() as refused:
-        ballot, code = services.cast_ballot(
-            _user(), vote, casting.organisation, form.choice.data, utcnow()
+        confirmed = casting_once.confirm(
+            _user(), vote, casting.organisation, token, choice, utcnow()
         )
-    if refused:
+    if refused or confirmed is None:
         return redirect(url_for(".vote", vote_id=vote_id))
     session.pop(_pending_key(vote, casting), None)
+    if confirmed.code is not None:
+        session[_receipt_key(vote, casting)] = confirmed.code
+    return redirect(url_for(".receipt", vote_id=vote.id, ods_code=ods_code))
+
+
+@blueprint.get("/<int:vote_id>/cast/<ods_code>/receipt")
+@login_required
+def receipt(vote_id: int, ods_code: str) -> str | Response:
+    """The receipt of the ballot just cast; its code comes from the session, never the URL."""
+    vote = _vote(vote_id)
+    casting = _casting(vote, ods_code)
+    ballot = services.ballot_of(vote, casting.organisation)
+    if ballot is None:
+        return redirect(url_for(".vote", vote_id=vote_id))
     return render_template(
-        "voting/receipt.html", vote=vote, casting=casting, ballot=ballot, code=code
+        "voting/receipt.html",
+        vote=vote,
+        casting=casting,
+        ballot=ballot,
+        code=session.get(_receipt_key(vote, casting)),
+        email_form=EmailReceiptForm(),
     )
+
+
+@blueprint.post("/<int:vote_id>/cast/<ods_code>/receipt/email")
+@login_required
+def email_receipt(vote_id: int, ods_code: str) -> Response:
+    vote = _vote(vote_id)
+    casting = _casting(vote, ods_code)
+    form = EmailReceiptForm()
+    if not form.validate_on_submit():
+        abort(400)
+    code = session.get(_receipt_key(vote, casting))
+    if code is None:
+        flash("There is no receipt code to send: it is kept only where the ballot was cast.")
+    else:
+        casting_once.email_receipt(_user(), code, url_for("receipts.receipt_check", _external=True))
+        flash(f"The receipt code is on its way to {_user().email}.", "success")
+    return redirect(url_for(".receipt", vote_id=vote_id, ods_code=ods_code))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -922,6 +1008,8 @@ def results(vote_id: int) -> str:
         secret=vote.secrecy is BallotSecrecy.SECRET,
         downloads=can_download_record(user, vote),
         chart=_chart(vote, result),
+        wording=result_wording(vote),
+        how_decided=how_decided_for(vote),
     )
 
 

@@ -108,7 +108,7 @@ def _cast_for(
     if assert_accessible:
         assert_accessible(page)
     page.get_by_role("button", name="Cast ballot").click()
-    page.wait_for_url(re.compile(rf"/cast/{ods_code}/confirm$"), wait_until="load")
+    page.wait_for_url(re.compile(rf"/cast/{ods_code}/receipt$"), wait_until="load")
     expect(page.get_by_role("heading", level=1)).to_have_text("Ballot cast")
     expect(page.get_by_text(f"{practice} voted in “{TITLE}”.")).to_be_visible()
     code = page.locator("#receipt-code").inner_text().strip()
@@ -255,13 +255,18 @@ def test_a_position_is_drafted_amended_voted_published_and_read_by_the_ics(
     officer.wait_for_url(re.compile(r"/statements/publish/\d+$"), wait_until="load")
     expect(officer.locator("#agreed-text")).to_contain_text(AMENDED_PARAGRAPH_3)
     officer.get_by_label("ICS: the group and the ICS's readers").check()
-    officer.get_by_label("The organisations that voted for").check()
+    officer.get_by_label("Every organisation that voted for it").check()
+    assert_accessible(officer)
+    officer.get_by_role("button", name="Check the statement").click()
+    expect(officer.locator("#signatory-count")).to_contain_text("3 organisations")
     assert_accessible(officer)
     officer.get_by_role("button", name="Publish statement").click()
     officer.wait_for_url(STATEMENT_URL, wait_until="load")
     reference = STATEMENT_URL.search(officer.url).group(1)
     assert reference.startswith(f"GPV-{utcnow().astimezone(LONDON).year}-")
-    expect(officer.get_by_role("status")).to_contain_text(f"Statement {reference} is published.")
+    expect(officer.get_by_role("status")).to_contain_text(
+        f"Statement {reference} was published at "
+    )
     expect(officer.locator("#reference")).to_contain_text(reference)
 
     db.session.commit()
@@ -269,9 +274,9 @@ def test_a_position_is_drafted_amended_voted_published_and_read_by_the_ics(
     assert vote.state is VoteState.CLOSED
     closed_on = vote.closed_at.astimezone(LONDON).date()
     provenance = (
-        f"Agreed on {closed_on.day} {closed_on:%B %Y} by 3 of 4 practices "
-        "(79.4% of registered patients at 1 April 2025); quorum met; "
-        "list-size weights capped at 40%; simple majority; no interests declared."
+        f"Agreed by simple majority of the whole weight on {closed_on.day} {closed_on:%B %Y}: "
+        "3 organisations for (79.4 % of the weight), 0 against (0.0 %), 0 abstained (0.0 %); "
+        "3 of 4 voted (79.4 % of the weight); quorum of half the practices met."
     )
     expect(officer.locator("#provenance-text")).to_have_text(provenance)
     signed = officer.locator("#signatories ~ ul").first

@@ -44,14 +44,21 @@ def test_officer_publishes_and_an_ics_reader_reads_it_everywhere(
     officer.get_by_role("link", name="Enhanced access hubs: our position").click()
     officer.wait_for_url(re.compile(rf"/statements/publish/{position.id}$"), wait_until="load")
     expect(officer.locator("#provenance-preview")).to_contain_text(
-        "by 3 of 4 practices (75% of registered patients at 1 April 2025)"
+        "3 organisations for (75.0 % of the weight), 1 against (25.0 %)"
     )
     officer.get_by_label("ICS: the group and the ICS's readers").check()
-    officer.get_by_label("The organisations that voted for").check()
+    officer.get_by_label("Every organisation that voted for it").check()
+    officer.get_by_role("button", name="Check the statement").click()
+    # The check page: the statement as readers will see it, published only from here.
+    expect(officer.get_by_role("heading", level=1)).to_contain_text("Check before you publish")
+    expect(officer.locator("#signatory-count")).to_contain_text("3 organisations")
+    expect(officer.locator("#signatories ~ ul").first).not_to_contain_text("Meadow")
     officer.get_by_role("button", name="Publish statement").click()
     officer.wait_for_url(REFERENCE, wait_until="load")
     reference = REFERENCE.search(officer.url).group(1)
-    expect(officer.get_by_role("status")).to_contain_text(f"Statement {reference} is published.")
+    expect(officer.get_by_role("status")).to_contain_text(
+        f"Statement {reference} was published at "
+    )
     expect(officer.locator("#signatories ~ ul").first).to_contain_text("Castle Street Surgery")
 
     db.session.commit()  # read what the live server committed

@@ -16,12 +16,13 @@ from portal.accounts.models import Role
 from portal.database import utcnow
 from portal.extensions import db
 from portal.organisations.models import OrganisationKind
-from portal.templating import LONDON
+from portal.templating import LONDON, london_datetime
 from portal.voting import services
 from portal.voting.models import (
     Ballot,
     BallotSecrecy,
     InterestCategory,
+    Receipt,
     Vote,
     VoteKind,
     VoteState,
@@ -95,11 +96,21 @@ def _cast(page: Page, answer: str, assert_accessible: Any) -> str:
     expect(page.locator("#your-answer")).to_have_text(answer)
     assert_accessible(page)
     page.get_by_role("button", name="Cast ballot").click()
-    page.wait_for_url(re.compile(r"/cast/M83001/confirm$"), wait_until="load")
+    page.wait_for_url(re.compile(r"/cast/M83001/receipt$"), wait_until="load")
     expect(page.get_by_role("heading", level=1)).to_have_text("Ballot cast")
     code = page.locator("#receipt-code").inner_text().strip()
     assert RECEIPT.match(code), code
+    # Reloading the receipt page casts nothing again: the same code, no new receipt.
+    receipts = _receipt_count()
+    page.reload(wait_until="load")
+    expect(page.locator("#receipt-code")).to_have_text(code)
+    assert _receipt_count() == receipts
     return code
+
+
+def _receipt_count() -> int:
+    db.session.commit()  # read what the live server committed
+    return db.session.execute(sa.select(sa.func.count(Receipt.id))).scalar_one()
 
 
 def test_officer_runs_a_vote_a_partner_casts_and_changes_and_everyone_sees_the_result(
@@ -125,9 +136,20 @@ def test_officer_runs_a_vote_a_partner_casts_and_changes_and_everyone_sees_the_r
     officer.wait_for_url(re.compile(r"/votes/\d+$"), wait_until="load")
     expect(officer.get_by_role("status")).to_contain_text("saved as a draft")
     vote_url = officer.url
-    officer.get_by_role("button", name="Open the vote").click()
+    expect(officer.locator("#how-decided")).to_contain_text("in proportion to registered list")
+    officer.get_by_role("link", name="Open the vote").click()
+    # The check page says what opening does before it is done.
+    officer.wait_for_url(re.compile(r"/votes/\d+/open$"), wait_until="load")
+    expect(officer.locator("#emailed")).to_contain_text("ballots of 2 organisations")
+    expect(officer.locator("#opens-in-past")).to_be_visible()
+    assert_accessible(officer)
+    officer.get_by_role("button", name="Open the vote and email 2 organisations").click()
     officer.wait_for_url(vote_url, wait_until="load")
-    expect(officer.get_by_role("status")).to_contain_text("The vote is open to 2 organisations")
+    expect(officer.get_by_role("status")).to_contain_text("The vote opened at ")
+    expect(officer.get_by_role("status")).to_contain_text("to 2 organisations")
+    db.session.commit()
+    opened = db.session.execute(sa.select(Vote)).scalar_one()
+    expect(officer.locator("#opened")).to_have_text(london_datetime(opened.opened_at))
     expect(officer.locator("#turnout")).to_have_text("0 of 2 organisations have voted.")
 
     partner = open_page()

@@ -177,7 +177,7 @@ class Setting:
         vote: Vote | None = None,
         *,
         tier: Tier = Tier.PUBLIC,
-        signatories: SignatoryChoice = SignatoryChoice.ALL,
+        signatories: SignatoryChoice = SignatoryChoice.VOTED_FOR,
         now: datetime | None = None,
         **position: Any,
     ) -> Statement:

@@ -31,7 +31,7 @@ def _race(app, officer_id: int, first_id: int, second_id: int) -> dict[str, obje
                 session.get(User, officer_id),
                 session.get(Position, position_id),
                 Tier.PUBLIC,
-                SignatoryChoice.ALL,
+                SignatoryChoice.VOTED_FOR,
                 utcnow(),
             ).reference
 

@@ -35,7 +35,7 @@ def test_the_demo_publishes_its_vote_as_a_public_statement(client, db):
     assert statement.position.state is PositionState.PUBLISHED
     assert statement.signatories_choice is SignatoryChoice.VOTED_FOR
     assert len(statement.signatories) == statement.vote.result["totals"]["for"]["members"]
-    assert statement.provenance.startswith("Agreed on ")
+    assert statement.provenance.startswith("Agreed by ")
     assert statement.proposal.owning_body == "NHS Staffordshire and Stoke-on-Trent ICB"
     assert [r.body_markdown for r in statement.responses] == [demo.ICS_RESPONSE]
     page = client.get(f"/statements/{statement.reference}")

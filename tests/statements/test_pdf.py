@@ -212,3 +212,42 @@ def test_an_unknown_or_unreadable_statement_has_no_pdf(client, db, setting):
     assert client.get(f"/statements/{statement.reference}.pdf").status_code == 404
     assert client.get("/statements/GPV-2026-999.pdf").status_code == 404
     assert client.get("/statements/..%2Fetc%2Fpasswd.pdf").status_code == 404
+
+
+def _structure_roles(node, roles: set[str]) -> None:
+    """Every structure element type (``/S``) under a PDF structure tree node."""
+    node = node.get_object()
+    if isinstance(node, list):
+        for child in node:
+            _structure_roles(child, roles)
+        return
+    if not hasattr(node, "get"):
+        return
+    if "/S" in node:
+        roles.add(str(node["/S"]))
+    kids = node.get("/K")
+    if kids is not None:
+        _structure_roles(kids, roles)
+
+
+def test_the_letter_is_a_tagged_citable_pdf(client, db, setting):
+    import io
+
+    import pypdf
+
+    statement = setting.statement(title="Enhanced access hubs")
+    reader = pypdf.PdfReader(io.BytesIO(_pdf(client, statement)))
+    root = reader.trailer["/Root"]
+    # Tagged (PDF/UA): marked content, a structure tree with headings, lists and a table.
+    assert bool(root["/MarkInfo"]["/Marked"])
+    assert str(root["/Lang"]) == "en-GB"
+    assert b"pdfuaid" in root["/Metadata"].get_object().get_data()
+    roles: set[str] = set()
+    _structure_roles(root["/StructTreeRoot"], roles)
+    assert {"/H1", "/H2", "/P", "/L", "/LI", "/Table"} <= roles, roles
+    text = re.sub(r"\s+", " ", " ".join(page.extract_text() for page in reader.pages))
+    # Citable: its reference, its permanent web address and the full result wording.
+    assert statement.reference in text
+    assert f"http://localhost/statements/{statement.reference}" in text
+    assert re.sub(r"\s+", " ", statement.provenance) in text
+    assert "3 organisations for (75.0 % of the weight), 1 against (25.0 %)" in text

@@ -15,7 +15,7 @@ from portal.positions.models import PositionState, Tier
 from portal.statements import services
 from portal.statements.models import SignatoryChoice, Statement, StatementState
 from portal.templating import long_date
-from portal.voting.models import BallotSecrecy, ConflictDeclaration, InterestCategory
+from portal.voting.models import BallotSecrecy
 from tests.statements.helpers import RULES, Setting
 
 
@@ -58,9 +58,9 @@ def test_publishing_copies_the_agreed_revision_and_marks_the_position(db, settin
     assert statement.title == "Our position"
 
 
-def test_the_provenance_is_built_from_the_stored_vote(db, setting):
-    # Practices of 4,000, 6,000 and 20,000 patients voted for, the one of 10,000 against:
-    # 30,000 of 40,000 patients is 75%. The PCN voted for; the LMC did not vote.
+def test_the_provenance_is_the_full_result_wording_of_the_stored_vote(db, setting):
+    # Practices of 4,000, 6,000 and 20,000 patients and the PCN voted for, the practice of
+    # 10,000 against; the LMC did not vote. List-size weights capped at a quarter.
     practices = setting.practices
     vote = setting.closed_vote(
         {
@@ -75,32 +75,16 @@ def test_the_provenance_is_built_from_the_stored_vote(db, setting):
     )
     position = setting.agreed_position(vote)
     statement = services.publish(
-        setting.officer, position, Tier.PUBLIC, SignatoryChoice.ALL, utcnow()
+        setting.officer, position, Tier.PUBLIC, SignatoryChoice.VOTED_FOR, utcnow()
     )
     today = long_date(vote.closed_at)
     assert statement.provenance == (
-        f"Agreed on {today} by 3 of 4 practices (75% of registered patients at 1 April 2025), "
-        "1 of 1 PCN and 0 of 1 LMC; quorum met; list-size weights capped at 25%; "
-        "simple majority; no interests declared."
+        f"Agreed by simple majority of the whole weight on {today}: 4 organisations for "
+        "(62.5 % of the weight), 1 against (12.5 %), 0 abstained (0.0 %); 5 of 6 voted "
+        "(75.0 % of the weight); quorum of half the organisations met."
     )
-    # Every organisation that could vote signs: the LMC first, then the PCN, then practices.
-    assert [s.kind for s in statement.signatories] == ["lmc", "pcn"] + ["practice"] * 4
-
-
-def test_declared_interests_are_counted(db, setting):
-    vote = setting.closed_vote()
-    for organisation in setting.practices[:2]:
-        db.session.add(
-            ConflictDeclaration(
-                vote_id=vote.id,
-                organisation_id=organisation.id,
-                category=InterestCategory.FINANCIAL,
-                description="Hosts the hub",
-            )
-        )
-    db.session.commit()
-    statement = setting.statement(vote)
-    assert "; 2 interests declared." in statement.provenance
+    # Those that voted for sign: the PCN first, then the practices; not the LMC.
+    assert [s.kind for s in statement.signatories] == ["pcn"] + ["practice"] * 3
 
 
 def test_references_count_up_within_the_year_and_start_again_in_the_next(db, setting):
@@ -134,7 +118,7 @@ def test_a_reference_taken_at_the_same_moment_is_retried(db, setting, monkeypatc
         setting.officer,
         position,
         Tier.PUBLIC,
-        SignatoryChoice.ALL,
+        SignatoryChoice.VOTED_FOR,
         datetime(2026, 5, 2, tzinfo=UTC),
     )
     db.session.commit()
@@ -148,7 +132,9 @@ def test_a_reference_that_keeps_clashing_is_a_conflict(db, setting, monkeypatch)
     position = setting.agreed_position(vote)
     monkeypatch.setattr(services, "next_reference", lambda year: "GPV-2026-001")
     with pytest.raises(Conflict, match="same moment"):
-        services.publish(setting.officer, position, Tier.PUBLIC, SignatoryChoice.ALL, utcnow())
+        services.publish(
+            setting.officer, position, Tier.PUBLIC, SignatoryChoice.VOTED_FOR, utcnow()
+        )
     db.session.rollback()
     assert db.session.execute(sa.select(sa.func.count(Statement.id))).scalar_one() == 1
 
@@ -165,15 +151,19 @@ def test_a_reference_that_keeps_clashing_is_a_conflict(db, setting, monkeypatch)
 def test_only_an_agreed_position_is_published(db, setting, state):
     position = setting.agreed_position(setting.closed_vote(), state=state)
     with pytest.raises(services.NotPublishable, match="Only an agreed position"):
-        services.publish(setting.officer, position, Tier.PUBLIC, SignatoryChoice.ALL, utcnow())
+        services.publish(
+            setting.officer, position, Tier.PUBLIC, SignatoryChoice.VOTED_FOR, utcnow()
+        )
 
 
 def test_a_published_position_is_not_published_twice(db, setting):
     position = setting.agreed_position(setting.closed_vote())
-    services.publish(setting.officer, position, Tier.PUBLIC, SignatoryChoice.ALL, utcnow())
+    services.publish(setting.officer, position, Tier.PUBLIC, SignatoryChoice.VOTED_FOR, utcnow())
     db.session.commit()
     with pytest.raises(Conflict, match="already been published"):
-        services.publish(setting.officer, position, Tier.PUBLIC, SignatoryChoice.ALL, utcnow())
+        services.publish(
+            setting.officer, position, Tier.PUBLIC, SignatoryChoice.VOTED_FOR, utcnow()
+        )
 
 
 def test_a_position_whose_vote_did_not_pass_is_not_published(db, setting):
@@ -185,7 +175,9 @@ def test_a_position_whose_vote_did_not_pass_is_not_published(db, setting):
     assert vote.result["outcome"] == "rejected"
     position = setting.agreed_position(vote)
     with pytest.raises(services.NotPublishable, match="vote passed"):
-        services.publish(setting.officer, position, Tier.PUBLIC, SignatoryChoice.ALL, utcnow())
+        services.publish(
+            setting.officer, position, Tier.PUBLIC, SignatoryChoice.VOTED_FOR, utcnow()
+        )
 
 
 @pytest.mark.parametrize("who", ["partner", "manager", "pcn_director", "ics_reader", "other"])
@@ -199,31 +191,33 @@ def test_only_officers_and_administrators_publish(db, setting, who):
     }[who]
     position = setting.agreed_position(setting.closed_vote())
     with pytest.raises(NotPermitted):
-        services.publish(actor, position, Tier.PUBLIC, SignatoryChoice.ALL, utcnow())
+        services.publish(actor, position, Tier.PUBLIC, SignatoryChoice.VOTED_FOR, utcnow())
 
 
 def test_an_area_administrator_publishes(db, setting):
     position = setting.agreed_position(setting.closed_vote())
-    statement = services.publish(setting.admin, position, Tier.LMC, SignatoryChoice.ALL, utcnow())
+    statement = services.publish(
+        setting.admin, position, Tier.LMC, SignatoryChoice.VOTED_FOR, utcnow()
+    )
     assert statement.published_by_id == setting.admin.id
 
 
-def test_a_secret_ballot_cannot_say_who_voted_for(db, setting):
+def test_a_secret_ballot_is_signed_only_by_later_endorsers(db, setting):
     vote = setting.closed_vote(secrecy=BallotSecrecy.SECRET, rules=dict(RULES))
     position = setting.agreed_position(vote)
-    with pytest.raises(DomainError, match="secret ballot, so nobody can know"):
-        services.publish(
-            setting.officer, position, Tier.PUBLIC, SignatoryChoice.VOTED_FOR, utcnow()
-        )
-    db.session.rollback()
+    for choice in (SignatoryChoice.VOTED_FOR, SignatoryChoice.CHOSEN):
+        with pytest.raises(DomainError, match="no organisation may be shown to have voted"):
+            services.publish(setting.officer, position, Tier.PUBLIC, choice, utcnow())
+        db.session.rollback()
     statement = services.publish(
-        setting.officer, position, Tier.PUBLIC, SignatoryChoice.ALL, utcnow()
+        setting.officer, position, Tier.PUBLIC, SignatoryChoice.ENDORSERS, utcnow()
     )
-    assert len(statement.signatories) == 4
-    # 3 of the 4 practices voted for (holding 30,000 of 40,000 patients' weight: 75%).
-    assert "in a secret ballot by 3 of 4 organisations (holding 75% of the weight)" in (
-        statement.provenance
+    assert statement.signatories == []
+    assert statement.provenance.endswith(
+        "in a secret ballot: 4 of 4 organisations voted; quorum of half the practices met. "
+        "Figures withheld to keep the ballot secret."
     )
+    assert "%" not in statement.provenance
 
 
 def test_superseding_points_the_old_statement_at_the_new(db, setting):

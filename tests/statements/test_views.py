@@ -26,7 +26,7 @@ def _text(response) -> str:
     return response.get_data(as_text=True)
 
 
-def test_an_officer_publishes_an_agreed_position(client, login, db, setting):
+def test_an_officer_publishes_an_agreed_position_through_a_check_page(client, login, db, setting):
     vote = setting.closed_vote()
     position = setting.agreed_position(vote, title="Hubs: our position", tier=Tier.GROUP)
     login(setting.officer)
@@ -35,23 +35,32 @@ def test_an_officer_publishes_an_agreed_position(client, login, db, setting):
     form = client.get(f"/statements/publish/{position.id}")
     page = _text(form)
     assert "Hubs: our position" in page
-    assert "by 3 of 4 practices (75% of registered patients at 1 April 2025)" in page
+    assert "3 organisations for (75.0 % of the weight), 1 against (25.0 %)" in page
     assert 'value="group" checked' in page  # the draft's tier is offered first
-    response = _post(
-        client,
-        f"/statements/publish/{position.id}",
-        {"tier": "ics", "signatories": "voted_for"},
-    )
+    assert 'value="voted_for" checked' in page  # those that voted for sign, by default
+    choose = {"tier": "ics", "signatories": "voted_for"}
+    check = _post(client, f"/statements/publish/{position.id}", choose)
+    # The check page shows the statement as readers will see it, and publishes nothing yet.
+    assert check.status_code == 200
+    checked = _text(check)
+    assert "Check before you publish" in checked
+    assert "3 organisations: the organisations that voted for it." in checked
+    assert "Riverside Surgery (A10001)" in checked
+    assert "Meadow Health Centre" not in checked  # voted against: does not sign
+    assert "No quorum was set" not in checked  # RULES sets one, and everyone voted
+    assert db.session.execute(sa.select(sa.func.count(Statement.id))).scalar_one() == 0
+    response = _post(client, f"/statements/publish/{position.id}", {**choose, "confirmed": "yes"})
     assert response.status_code == 302
     statement = db.session.execute(sa.select(Statement)).scalar_one()
     assert response.headers["Location"] == f"/statements/{statement.reference}"
     assert (statement.tier, len(statement.signatories)) == (Tier.ICS, 3)
+    assert statement.provenance in checked
     db.session.refresh(position)
     assert position.state is PositionState.PUBLISHED
     page = _text(client.get(response.headers["Location"]))
-    assert f"Statement {statement.reference} is published." in page
+    assert f"Statement {statement.reference} was published at " in page
     assert "Riverside Surgery (A10001)" in page
-    assert "Meadow Health Centre" not in page  # voted against: does not sign
+    assert "Meadow Health Centre" not in page
     assert statement.provenance in page
     assert f"/areas/north-staffs/votes/{vote.id}/results" in page
     assert vote.ballot_record_sha256 in page
@@ -59,28 +68,71 @@ def test_an_officer_publishes_an_agreed_position(client, login, db, setting):
     assert f"/statements/publish/{position.id}" not in _text(client.get("/statements/publish"))
     again = _text(client.get(f"/statements/publish/{position.id}"))
     assert "already been published" in again
-    assert "Publish statement" not in again
+    assert "Check the statement" not in again
 
 
-def test_a_secret_ballot_only_allows_every_organisation_to_sign(client, login, db, setting):
+def test_a_chosen_list_must_be_of_organisations_that_voted_for(client, login, db, setting):
+    vote = setting.closed_vote()
+    position = setting.agreed_position(vote)
+    riverside, _hillside, meadow, _castle = setting.practices
+    login(setting.officer)
+    url = f"/statements/publish/{position.id}"
+    refused = _post(
+        client,
+        url,
+        {"tier": "public", "signatories": "chosen", "chosen": [riverside.id, meadow.id]},
+    )
+    assert refused.status_code == 200
+    assert "Only organisations that voted for it can sign it" in _text(refused)
+    nobody = _post(client, url, {"tier": "public", "signatories": "chosen"})
+    assert "Choose at least one of the organisations that voted for it" in _text(nobody)
+    garbage = _post(client, url, {"tier": "public", "signatories": "chosen", "chosen": "x"})
+    assert "Choose organisations from the list" in _text(garbage)
+    chosen = {"tier": "public", "signatories": "chosen", "chosen": [riverside.id]}
+    check = _text(_post(client, url, chosen))
+    assert "1 organisation: organisations that voted for it, chosen by the officers." in check
+    response = _post(client, url, {**chosen, "confirmed": "yes"})
+    assert response.status_code == 302
+    statement = db.session.execute(sa.select(Statement)).scalar_one()
+    assert [s.ods_code for s in statement.signatories] == ["A10001"]
+
+
+def test_the_check_page_warns_of_low_turnout_and_no_quorum(client, login, db, setting):
+    riverside = setting.practices[0]
+    rules = {**RULES, "quorum": None}
+    vote = setting.closed_vote({riverside: "for"}, rules=rules)
+    position = setting.agreed_position(vote)
+    login(setting.officer)
+    check = _text(
+        _post(
+            client,
+            f"/statements/publish/{position.id}",
+            {"tier": "public", "signatories": "voted_for"},
+        )
+    )
+    assert "Fewer than half voted: 1 of 4 organisations" in check
+    assert "No quorum was set for this vote" in check
+
+
+def test_a_secret_ballot_is_signed_only_by_later_endorsers(client, login, db, setting):
     vote = setting.closed_vote(secrecy=BallotSecrecy.SECRET, rules=dict(RULES))
     position = setting.agreed_position(vote)
     login(setting.officer)
-    page = _text(client.get(f"/statements/publish/{position.id}"))
-    assert "nobody can know which organisations voted for it" in page
-    refused = _post(
-        client,
-        f"/statements/publish/{position.id}",
-        {"tier": "public", "signatories": "voted_for"},
-    )
+    url = f"/statements/publish/{position.id}"
+    page = _text(client.get(url))
+    assert "no organisation may be shown to have voted for it" in page
+    assert 'value="voted_for"' not in page
+    refused = _post(client, url, {"tier": "public", "signatories": "voted_for"})
     assert refused.status_code == 200
-    assert "nobody can know which organisations voted for it" in _text(refused)
-    assert "There is a problem" in _text(refused)
+    assert "Choose who signs the statement" in _text(refused)
     assert db.session.execute(sa.select(sa.func.count(Statement.id))).scalar_one() == 0
     accepted = _post(
-        client, f"/statements/publish/{position.id}", {"tier": "public", "signatories": "all"}
+        client, url, {"tier": "public", "signatories": "endorsers", "confirmed": "yes"}
     )
     assert accepted.status_code == 302
+    statement = db.session.execute(sa.select(Statement)).scalar_one()
+    assert statement.signatories == []
+    assert "Figures withheld to keep the ballot secret." in statement.provenance
 
 
 def test_a_position_not_agreed_cannot_be_published(client, login, db, setting):
@@ -90,7 +142,7 @@ def test_a_position_not_agreed_cannot_be_published(client, login, db, setting):
     assert "Only an agreed position can be published: this one is voting" in page
     assert "Publish statement" not in page
     response = _post(
-        client, f"/statements/publish/{position.id}", {"tier": "public", "signatories": "all"}
+        client, f"/statements/publish/{position.id}", {"tier": "public", "signatories": "voted_for"}
     )
     assert db.session.execute(sa.select(sa.func.count(Statement.id))).scalar_one() == 0
     assert response.status_code == 200
@@ -322,3 +374,30 @@ def test_an_unreadable_statement_is_not_found_and_names_no_area(client, db, sett
     assert response.status_code == 404
     assert "North Staffordshire" not in _text(response)
     assert "Internal matter" not in _text(response)
+
+
+def test_the_results_page_and_the_statement_give_the_same_sentence(client, login, db, setting):
+    vote = setting.closed_vote()
+    statement = setting.statement(vote)
+    login(setting.partners[0])
+    results = _text(client.get(f"/areas/north-staffs/votes/{vote.id}/results"))
+    wording = re.search(r'id="result-wording">([^<]*)</p>', results)
+    assert wording is not None
+    assert wording.group(1) == statement.provenance
+    assert "3 organisations for (75.0 % of the weight), 1 against (25.0 %)" in results
+
+
+def test_how_the_vote_is_decided_is_shown_wherever_the_vote_is(client, login, db, setting):
+    vote = setting.closed_vote()
+    statement = setting.statement(vote)
+    login(setting.partners[0])
+    pages = [
+        f"/areas/north-staffs/votes/{vote.id}",
+        f"/areas/north-staffs/votes/{vote.id}/results",
+        f"/statements/{statement.reference}",
+    ]
+    for url in pages:
+        page = _text(client.get(url))
+        assert "How this vote is decided" in page, url
+        assert "One ballot for each of GP practices: 4 organisations in all." in page, url
+        assert "Passed if the weight for is more than the weight against." in page, url

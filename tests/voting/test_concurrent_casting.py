@@ -8,6 +8,7 @@ locks the vote row, so it waits for the casts in progress.
 
 from __future__ import annotations
 
+import re
 import threading
 
 import sqlalchemy as sa
@@ -16,7 +17,7 @@ from portal.accounts.models import Role, User
 from portal.database import utcnow
 from portal.extensions import db as database
 from portal.organisations.models import Organisation
-from portal.voting import services
+from portal.voting import casting, services
 from portal.voting.models import (
     Ballot,
     ConflictDeclaration,
@@ -26,7 +27,7 @@ from portal.voting.models import (
     Vote,
 )
 from tests.concurrency import postgresql_only, race
-from tests.conftest import fetch_csrf_token
+from tests.conftest import csrf_token_from, fetch_csrf_token
 from tests.factories import DEFAULT_PASSWORD, make_user
 from tests.voting.test_vote_services import Area
 
@@ -88,15 +89,22 @@ def test_partners_confirming_at_the_same_moment_over_http_leave_one_ballot(app, 
                 "csrf_token": fetch_csrf_token(browser),
             },
         )
-        token = fetch_csrf_token(browser, vote_url)
-        browsers.append((browser, token, "for" if index % 2 == 0 else "against"))
+        choice = "for" if index % 2 == 0 else "against"
+        cast_url = f"{vote_url}/cast/{practice.ods_code}"
+        browser.post(
+            cast_url, data={"choice": choice, "csrf_token": fetch_csrf_token(browser, cast_url)}
+        )
+        check = browser.get(f"{cast_url}/check").get_data(as_text=True)
+        one_time = re.search(r'name="token" type="hidden" value="([^"]+)"', check)
+        assert one_time is not None
+        browsers.append((browser, csrf_token_from(check), one_time.group(1)))
     start = threading.Barrier(len(browsers))
     responses: list[tuple[int, str]] = []
 
-    def confirm(browser, token: str, choice: str) -> None:
+    def confirm(browser, token: str, one_time: str) -> None:
         start.wait(10)
         response = browser.post(
-            confirm_url, data={"choice": choice, "csrf_token": token}, follow_redirects=True
+            confirm_url, data={"token": one_time, "csrf_token": token}, follow_redirects=True
         )
         responses.append((response.status_code, response.get_data(as_text=True)))
 
@@ -167,3 +175,33 @@ def test_a_recusal_ruled_while_a_ballot_is_being_cast_removes_that_ballot(app, d
 
     assert race(app, cast, rule) == (1, None)
     assert db.session.execute(sa.select(Ballot)).scalars().all() == []
+
+
+def test_one_confirmation_sent_twice_at_the_same_moment_casts_once(app, db):
+    """The same "Cast ballot" page submitted twice at once (a double tap, a reload): the second
+    waits for the first's use of the token, then casts nothing."""
+    setting = Area()
+    vote = setting.open_vote(db)
+    practice, partner = setting.practices[0], setting.partners[0]
+    token = casting.issue(vote, practice, "for")
+    ids = (partner.id, vote.id, practice.id)
+    db.session.commit()
+
+    def confirm():
+        session = database.session
+        confirmed = casting.confirm(
+            session.get(User, ids[0]),
+            session.get(Vote, ids[1]),
+            session.get(Organisation, ids[2]),
+            token,
+            "for",
+            utcnow(),
+        )
+        return confirmed.code is not None
+
+    first, second = race(app, confirm, confirm)
+
+    assert (first, second) == (True, False)
+    db.session.expire_all()
+    (ballot,) = db.session.execute(sa.select(Ballot)).scalars().all()
+    assert (ballot.choice, ballot.version) == ("for", 1)

@@ -22,11 +22,13 @@ from portal.voting import services
 from portal.voting.models import (
     Ballot,
     BallotSecrecy,
+    CastConfirmation,
     ConflictDeclaration,
     ConflictRuling,
     Interest,
     InterestCategory,
     Proxy,
+    Receipt,
     Vote,
     VoteKind,
     VoteState,
@@ -479,8 +481,11 @@ def test_a_draft_can_be_changed_and_an_open_vote_cannot(app, client, world, db):
 # ----------------------------------------------------------------------------------------------
 
 
-def _cast(client: Any, world: World, vote: Vote, choice: str, ods_code: str = "M80001") -> str:
-    """Choose, check and confirm; return the receipt code."""
+def _checked(
+    client: Any, world: World, vote: Vote, choice: str, ods_code: str = "M80001"
+) -> tuple[str, dict[str, str], str]:
+    """Choose an answer and open "Check your answer": the confirm URL, the form it would send
+    (with its one-time token) and the check page."""
     cast_url = world.url(f"/{vote.id}/cast/{ods_code}")
     page = text(client.get(cast_url))
     chosen = client.post(cast_url, data={"choice": choice, "csrf_token": csrf_token_from(page)})
@@ -490,16 +495,25 @@ def _cast(client: Any, world: World, vote: Vote, choice: str, ods_code: str = "M
     check = client.get(chosen.headers["Location"])
     assert check.status_code == 200
     check_page = text(check)
+    token = re.search(r'name="token" type="hidden" value="([^"]+)"', check_page)
+    assert token is not None, check_page
+    form = {"token": token.group(1), "csrf_token": csrf_token_from(check_page)}
+    return world.url(f"/{vote.id}/cast/{ods_code}/confirm"), form, check_page
+
+
+def _cast(client: Any, world: World, vote: Vote, choice: str, ods_code: str = "M80001") -> str:
+    """Choose, check and confirm; follow the redirect to the receipt; return its code."""
+    cast_url = world.url(f"/{vote.id}/cast/{ods_code}")
+    url, form, check_page = _checked(client, world, vote, choice, ods_code)
     assert "Check your answer" in check_page
     assert f'id="your-answer">{choice.capitalize()}<' in check_page
     assert f'href="{cast_url}">Change' in check_page
-    confirmed = client.post(
-        world.url(f"/{vote.id}/cast/{ods_code}/confirm"),
-        data={"choice": choice, "csrf_token": csrf_token_from(check_page)},
-    )
-    assert confirmed.status_code == 200, text(confirmed)
-    assert "Ballot cast" in text(confirmed)
-    return RECEIPT_CODE.search(text(confirmed)).group(1)
+    confirmed = client.post(url, data=form)
+    assert confirmed.status_code == 302, text(confirmed)
+    assert confirmed.headers["Location"] == f"{cast_url}/receipt"
+    receipt = client.get(confirmed.headers["Location"])
+    assert "Ballot cast" in text(receipt)
+    return RECEIPT_CODE.search(text(receipt)).group(1)
 
 
 def test_create_open_cast_change_close_and_see_the_result(app, world, db):
@@ -511,7 +525,7 @@ def test_create_open_cast_change_close_and_see_the_result(app, world, db):
     opened = officer.post(
         world.url(f"/{vote.id}/open"), data={"csrf_token": csrf_token_from(vote_page)}
     )
-    assert "The vote is open to 3 organisations" in flashed(officer, opened)
+    assert "to 3 organisations" in flashed(officer, opened)
     db.session.refresh(vote)
     assert vote.state is VoteState.OPEN
 
@@ -583,16 +597,62 @@ def test_create_open_cast_change_close_and_see_the_result(app, world, db):
     )
 
 
-def test_the_same_confirmation_sent_twice_leaves_one_ballot(app, client, world, db):
+def test_the_same_confirmation_sent_twice_casts_once_and_shows_the_receipt(app, client, world, db):
+    vote = world.vote(db)
+    sign_in(client, world.partner)
+    url, form, _page = _checked(client, world, vote, "for")
+    first = client.post(url, data=form)
+    receipt_url = first.headers["Location"]
+    code = RECEIPT_CODE.search(text(client.get(receipt_url))).group(1)
+    # Sent again (a reload of the POST, the back button, a double tap): nothing is cast.
+    again = client.post(url, data=form)
+    assert again.status_code == 302
+    assert again.headers["Location"] == receipt_url
+    # Reloading the receipt page casts nothing either, and shows the same code.
+    for _ in range(2):
+        assert RECEIPT_CODE.search(text(client.get(receipt_url))).group(1) == code
+    ballots = list(db.session.execute(sa.select(Ballot)).scalars())
+    assert [(ballot.choice, ballot.version) for ballot in ballots] == [("for", 1)]
+    assert db.session.execute(sa.select(sa.func.count(Receipt.id))).scalar_one() == 1
+    assert code not in receipt_url
+    # The token is used up, and its row names neither the person nor the answer.
+    (confirmation,) = db.session.execute(sa.select(CastConfirmation)).scalars().all()
+    assert confirmation.used
+    assert set(CastConfirmation.__table__.columns.keys()) == {
+        "id",
+        "vote_id",
+        "organisation_id",
+        "token_hash",
+        "used",
+    }
+    anonymous = app.test_client()
+    assert "Replaced" not in text(anonymous.get("/receipts", query_string={"code": code}))
+
+
+def test_a_confirmation_without_a_token_of_this_voter_casts_nothing(client, world, db):
     vote = world.vote(db)
     sign_in(client, world.partner)
     token = fetch_csrf_token(client, world.url(f"/{vote.id}"))
     url = world.url(f"/{vote.id}/cast/M80001/confirm")
-    for _ in range(2):
-        response = client.post(url, data={"choice": "for", "csrf_token": token})
-        assert response.status_code == 200
-    ballots = list(db.session.execute(sa.select(Ballot)).scalars())
-    assert [(ballot.choice, ballot.version) for ballot in ballots] == [("for", 2)]
+    for forged in ("", "made-up"):
+        response = client.post(url, data={"token": forged, "csrf_token": token})
+        assert "This page has expired: choose your answer again" in flashed(client, response)
+    assert db.session.execute(sa.select(sa.func.count(Ballot.id))).scalar_one() == 0
+
+
+def test_the_receipt_code_can_be_emailed_to_the_voter(client, world, db, smtp_server):
+    vote = world.vote(db)
+    sign_in(client, world.partner)
+    code = _cast(client, world, vote, "for")
+    receipt_url = world.url(f"/{vote.id}/cast/M80001/receipt")
+    page = text(client.get(receipt_url))
+    sent = client.post(f"{receipt_url}/email", data={"csrf_token": csrf_token_from(page)})
+    assert sent.headers["Location"] == receipt_url
+    assert f"on its way to {world.partner.email}" in text(client.get(receipt_url))
+    (message,) = [m for m in smtp_server.messages if m["Subject"] == "Your ballot receipt code"]
+    assert message["To"] == world.partner.email
+    assert code in message.get_content()
+    assert vote.title not in message.get_content()
 
 
 def test_confirming_without_the_csrf_token_is_refused_and_writes_nothing(client, world, db):
@@ -608,7 +668,7 @@ def test_confirming_after_a_recusal_gives_the_reason_and_writes_nothing(client, 
     """Recused between "check your answer" and "confirm": the refusal names the recusal."""
     vote = world.vote(db)
     sign_in(client, world.partner)
-    token = fetch_csrf_token(client, world.url(f"/{vote.id}"))
+    url, form, _page = _checked(client, world, vote, "for")
     declaration = services.declare_conflict(
         world.partner,
         vote,
@@ -619,9 +679,7 @@ def test_confirming_after_a_recusal_gives_the_reason_and_writes_nothing(client, 
     )
     services.rule_on_conflict(world.officer, declaration, ConflictRuling.RECUSED, utcnow())
     db.session.commit()
-    response = client.post(
-        world.url(f"/{vote.id}/cast/M80001/confirm"), data={"choice": "for", "csrf_token": token}
-    )
+    response = client.post(url, data=form)
     assert response.status_code == 403
     assert "Riverside Surgery has been recused from this vote" in text(response)
     assert "Your role does not allow this action" not in text(response)
@@ -631,12 +689,10 @@ def test_confirming_after_a_recusal_gives_the_reason_and_writes_nothing(client, 
 def test_casting_after_the_close_says_so_and_writes_nothing(client, world, db):
     vote = world.vote(db)
     sign_in(client, world.partner)
-    token = fetch_csrf_token(client, world.url(f"/{vote.id}"))
+    url, form, _page = _checked(client, world, vote, "for")
     close_by_moving_time(vote)
     db.session.commit()
-    response = client.post(
-        world.url(f"/{vote.id}/cast/M80001/confirm"), data={"choice": "for", "csrf_token": token}
-    )
+    response = client.post(url, data=form)
     assert "This vote has closed: no more ballots can be cast or changed" in flashed(
         client, response
     )
@@ -656,8 +712,6 @@ def test_a_choice_that_is_not_an_option_is_refused(client, world, db):
     response = client.post(url, data={"choice": "maybe", "csrf_token": token})
     assert response.status_code == 200
     assert "Choose an answer" in text(response)
-    confirmed = client.post(f"{url}/confirm", data={"choice": "maybe", "csrf_token": token})
-    assert "Choose one of the options" in flashed(client, confirmed)
     assert db.session.execute(sa.select(sa.func.count(Ballot.id))).scalar_one() == 0
     # Without a chosen answer the check page sends the voter back to choose.
     assert client.get(f"{url}/check").headers["Location"].endswith(url)
@@ -901,16 +955,14 @@ def test_a_ballot_cast_at_the_same_moment_elsewhere_shows_the_clear_message(
 
     vote = world.vote(db)
     sign_in(client, world.partner)
-    token = fetch_csrf_token(client, world.url(f"/{vote.id}"))
+    url, form, _page = _checked(client, world, vote, "for")
     message = "Someone else cast Riverside Surgery's ballot at the same moment."
 
     def clash(*args: Any, **kwargs: Any) -> Any:
         raise Conflict(message)
 
     monkeypatch.setattr(services, "cast_ballot", clash)
-    response = client.post(
-        world.url(f"/{vote.id}/cast/M80001/confirm"), data={"choice": "for", "csrf_token": token}
-    )
+    response = client.post(url, data=form)
     assert "Someone else cast Riverside Surgery&#39;s ballot at the same moment." in flashed(
         client, response
     )
