@@ -174,3 +174,24 @@ def test_no_one_can_withdraw_once_voting_opens(client, login, world, db) -> None
     with pytest.raises(DomainError, match="Voting has started"):
         services.withdraw(world.officer, by_name["Dan Dale"], "Too late", utcnow())
     assert by_name["Dan Dale"].state is NominationState.ACCEPTED
+
+
+def test_signals_are_sent_inside_the_transaction(client, login, world, db) -> None:
+    """A receiver is called during the service, before any commit, and sees its change."""
+    election, by_name = three_standing(client, login, world, seats=1)
+    seen: list[tuple[str, object]] = []
+
+    def on_withdrawn(sender, nomination, actor, reason) -> None:
+        seen.append(("withdrawn", nomination.state))
+
+    def on_closed(sender, actor) -> None:
+        seen.append(("closed", sender.state))
+
+    with (
+        signals.candidate_withdrawn.connected_to(on_withdrawn),
+        signals.nominations_closed.connected_to(on_closed),
+    ):
+        services.withdraw(world.officer, by_name["Dan Dale"], "Ineligible", utcnow())
+        move_to(db, election, "voting")
+        services.close_nominations(election, utcnow())
+    assert seen == [("withdrawn", NominationState.WITHDRAWN), ("closed", ElectionState.VOTING)]
