@@ -26,7 +26,12 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from portal.accounts.models import Role
 from portal.elections.models import CountingMethod, ElectorateKind, Nomination
-from portal.elections.services import MAX_STATEMENT_WORDS, ElectionDetails, word_count
+from portal.elections.services import (
+    MAX_REASON_LENGTH,
+    MAX_STATEMENT_WORDS,
+    ElectionDetails,
+    word_count,
+)
 from portal.form_filters import strip_whitespace
 from portal.organisations.models import OrganisationKind
 from portal.templating import LONDON
@@ -193,6 +198,21 @@ class AcceptForm(FlaskForm):
             raise ValidationError(
                 f"The statement has {words} words: it must be {MAX_STATEMENT_WORDS} or fewer"
             )
+
+
+class WithdrawForm(FlaskForm):
+    reason = TextAreaField(
+        "Reason for the withdrawal",
+        description="Electors will see this on the election's page.",
+        filters=[strip_whitespace],
+        validators=[
+            InputRequired("Enter the reason for the withdrawal"),
+            Length(
+                max=MAX_REASON_LENGTH,
+                message=f"The reason must be {MAX_REASON_LENGTH} characters or fewer",
+            ),
+        ],
+    )
 
 
 def ballot_form(candidates: list[Nomination], formdata: Any = None) -> FlaskForm:

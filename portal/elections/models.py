@@ -47,6 +47,7 @@ class NominationState(enum.Enum):
     AWAITING_SECONDER = "awaiting_seconder"
     AWAITING_ACCEPTANCE = "awaiting_acceptance"
     ACCEPTED = "accepted"
+    WITHDRAWN = "withdrawn"  # stood, then withdrew (or was withdrawn) before voting began
 
 
 class Election(db.Model):
@@ -112,6 +113,20 @@ class Election(db.Model):
         accepted = [n for n in self.nominations if n.state is NominationState.ACCEPTED]
         return sorted(accepted, key=lambda n: (n.candidate.name.casefold(), n.id))
 
+    @property
+    def withdrawn(self) -> list[Nomination]:
+        """Candidates who withdrew, in ballot-paper order: shown struck out, not on the ballot."""
+        gone = [n for n in self.nominations if n.state is NominationState.WITHDRAWN]
+        return sorted(gone, key=lambda n: (n.candidate.name.casefold(), n.id))
+
+    @property
+    def blt_candidates(self) -> list[Nomination]:
+        """Everyone who stood, withdrawn included, in ballot-paper order: as a council's BLT
+        file lists them, with the withdrawn marked on its second line."""
+        return sorted(
+            self.candidates + self.withdrawn, key=lambda n: (n.candidate.name.casefold(), n.id)
+        )
+
 
 class Elector(db.Model):
     """One place in an election's electorate: a person, or an organisation with its weight."""
@@ -166,6 +181,11 @@ class Nomination(db.Model):
     statement_markdown: Mapped[str] = mapped_column(sa.Text(), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    withdrawn_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    withdrawal_reason: Mapped[str | None] = mapped_column(sa.String(500))
 
     election: Mapped[Election] = relationship(back_populates="nominations")
     candidate: Mapped[User] = relationship(foreign_keys=[candidate_id])
@@ -177,6 +197,10 @@ class Nomination(db.Model):
         sa.CheckConstraint("nominator_id <> seconder_id", name="seconder_not_nominator"),
         sa.CheckConstraint(
             "(state = 'awaiting_seconder') = (seconder_id IS NULL)", name="seconded_state"
+        ),
+        sa.CheckConstraint(
+            "(state = 'withdrawn') = (withdrawn_at IS NOT NULL AND withdrawal_reason IS NOT NULL)",
+            name="withdrawn_state",
         ),
     )
 

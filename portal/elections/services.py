@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from portal.accounts.models import Membership, Role, User
 from portal.audit.services import record
 from portal.elections import count as stv
+from portal.elections import signals
 from portal.elections.models import (
     CountingMethod,
     Election,
@@ -28,13 +29,14 @@ from portal.elections.models import (
     Nomination,
     NominationState,
 )
-from portal.elections.permissions import CASTING_ROLE
+from portal.elections.permissions import CASTING_ROLE, can_manage_elections
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
 from portal.mail import queue_email
 from portal.organisations.models import Area, Organisation, OrganisationKind, PcnMembership
 
 MAX_STATEMENT_WORDS = 300
+MAX_REASON_LENGTH = 500
 ELECTOR_ROLES = (Role.GP_PARTNER, Role.SALARIED_GP)
 
 
@@ -345,6 +347,26 @@ def _notify_electors(election: Election, subject: str, body: str) -> None:
         queue_email(address, subject, body)
 
 
+def _decide_candidacy(election: Election, now: datetime) -> str:
+    """The rule at the close of nominations: a ballot, elected unopposed, or no candidates."""
+    candidates = election.candidates
+    if not candidates:
+        election.state = ElectionState.NO_CANDIDATES
+        return "no valid nominations: no one is elected"
+    if len(candidates) <= election.seats:
+        result = {
+            "unopposed": True,
+            "elected": [n.candidate.name for n in candidates],
+            "elected_nominations": [n.id for n in candidates],
+            "withdrawn": [n.candidate.name for n in election.withdrawn],
+        }
+        # Both at once: the schema holds a result exactly when the election is decided.
+        election.state, election.result = ElectionState.UNOPPOSED, result
+        return f"{len(candidates)} candidate(s) for {election.seats} seat(s): elected unopposed"
+    election.state = ElectionState.VOTING
+    return f"{len(candidates)} candidates for {election.seats} seat(s): a ballot is held"
+
+
 def close_nominations(election: Election, now: datetime, actor: User | None = None) -> None:
     """At the close of nominations: a ballot, elected unopposed, or no candidates."""
     _lock(election)
@@ -352,22 +374,8 @@ def close_nominations(election: Election, now: datetime, actor: User | None = No
         raise Conflict("Nominations for this election have already closed")
     if now < election.nominations_close_at:
         raise DomainError("Nominations are still open")
-    candidates = election.candidates
     election.nominations_closed_at = now
-    if not candidates:
-        election.state = ElectionState.NO_CANDIDATES
-        summary = "no valid nominations: no one is elected"
-    elif len(candidates) <= election.seats:
-        election.state = ElectionState.UNOPPOSED
-        election.result = {
-            "unopposed": True,
-            "elected": [n.candidate.name for n in candidates],
-            "elected_nominations": [n.id for n in candidates],
-        }
-        summary = f"{len(candidates)} candidate(s) for {election.seats} seat(s): elected unopposed"
-    else:
-        election.state = ElectionState.VOTING
-        summary = f"{len(candidates)} candidates for {election.seats} seat(s): a ballot is held"
+    summary = _decide_candidacy(election, now)
     db.session.flush()
     record(
         "election.nominations_closed",
@@ -377,6 +385,95 @@ def close_nominations(election: Election, now: datetime, actor: User | None = No
         subject=election,
     )
     _notify_electors(election, f"Nominations closed: {election.title}", summary.capitalize())
+    signals.nominations_closed.send(election, actor=actor)
+
+
+def check_withdrawal(actor: User, nomination: Nomination, now: datetime) -> None:
+    """Raise unless ``actor`` may withdraw ``nomination`` now.
+
+    The candidate may withdraw while nominations are open; an officer may withdraw a candidate
+    until voting opens (for example, one who has become ineligible).
+    """
+    election = nomination.election
+    officer = can_manage_elections(actor, election.area)
+    if actor.id != nomination.candidate_id and not officer:
+        raise NotPermitted("Only the candidate or an officer can withdraw a candidate")
+    if nomination.state is not NominationState.ACCEPTED:
+        raise Conflict("Only a standing candidate can withdraw")
+    if election.state is ElectionState.NOMINATIONS:
+        if officer or now < election.nominations_close_at:
+            return
+        raise DomainError("Nominations have closed: ask an officer if you must withdraw")
+    if election.state is ElectionState.VOTING and now < election.voting_opens_at:
+        if officer:
+            return
+        raise DomainError("Nominations have closed: ask an officer if you must withdraw")
+    raise DomainError("Voting has started or the election is decided: no one can withdraw now")
+
+
+def may_withdraw(actor: User, nomination: Nomination, now: datetime) -> bool:
+    try:
+        check_withdrawal(actor, nomination, now)
+    except DomainError:
+        return False
+    return True
+
+
+def withdraw(actor: User, nomination: Nomination, reason: str, now: datetime) -> None:
+    """A standing candidate withdraws (or an officer withdraws them), with a reason.
+
+    They leave the ballot; the BLT file lists them as withdrawn. When nominations have already
+    closed, the rule at the close is applied again to those left: elected unopposed when
+    candidates no longer outnumber seats.
+    """
+    election = nomination.election
+    _lock(election)
+    db.session.refresh(nomination)
+    check_withdrawal(actor, nomination, now)
+    reason = reason.strip()
+    if not reason:
+        raise DomainError("Enter the reason for the withdrawal")
+    if len(reason) > MAX_REASON_LENGTH:
+        raise DomainError(f"The reason must be {MAX_REASON_LENGTH} characters or fewer")
+    nomination.state = NominationState.WITHDRAWN
+    nomination.withdrawn_at = now
+    nomination.withdrawn_by_id = actor.id
+    nomination.withdrawal_reason = reason
+    db.session.flush()
+    by_self = actor.id == nomination.candidate_id
+    record(
+        "election.withdrawn",
+        f"{nomination.candidate.name} "
+        + ("withdrew" if by_self else f"was withdrawn by {actor.name}")
+        + f" from “{election.title}”: {reason}",
+        actor=actor,
+        area=election.area,
+        subject=election,
+        details={"nomination_id": nomination.id, "reason": reason},
+    )
+    if not by_self:
+        queue_email(
+            nomination.candidate.email,
+            f"You have been withdrawn: {election.title}",
+            f"{actor.name} has withdrawn you as a candidate in “{election.title}”. "
+            f"The reason given: {reason}",
+        )
+    signals.candidate_withdrawn.send(election, nomination=nomination, actor=actor, reason=reason)
+    if election.state is ElectionState.VOTING:
+        summary = _decide_candidacy(election, now)
+        db.session.flush()
+        if election.state is not ElectionState.VOTING:
+            record(
+                "election.nominations_closed",
+                f"After a withdrawal in “{election.title}”: {summary}",
+                actor=actor,
+                area=election.area,
+                subject=election,
+            )
+            _notify_electors(
+                election, f"Candidate withdrawn: {election.title}", summary.capitalize()
+            )
+            signals.nominations_closed.send(election, actor=actor)
 
 
 # --- ballots ---------------------------------------------------------------------------------
@@ -482,10 +579,13 @@ def _quoted(text: str) -> str:
 
 
 def ballots_blt(election: Election, ballots: list[ElectionBallot]) -> str:
-    """The ballots as a standard BLT file, candidates in ballot-paper order."""
-    candidates = election.candidates
+    """The ballots as a standard BLT file: everyone who stood in ballot-paper order, and on the
+    second line, as councils' files do, the withdrawn as negative numbers."""
+    candidates = election.blt_candidates
     number = {n.id: index + 1 for index, n in enumerate(candidates)}
     lines = [f"{len(candidates)} {election.seats}"]
+    if election.withdrawn:
+        lines.append(" ".join(f"-{number[n.id]}" for n in election.withdrawn))
     for ballot in sorted(ballots, key=lambda b: (b.ranking, b.weight)):
         preferences = " ".join(str(number[n]) for n in ballot.ranking if n in number)
         lines.append(f"{ballot.weight} {preferences} 0")
@@ -511,8 +611,9 @@ def count_election(election: Election, now: datetime, actor: User | None = None)
     seed = secrets.token_hex(16)
     result = stv.count(stv.parse_blt(blt), election.method.value, seed)
     report = result.to_json()
-    candidates = election.candidates
+    candidates = election.blt_candidates
     report["elected_nominations"] = [candidates[index].id for index in result.elected]
+    report["withdrawn"] = [n.candidate.name for n in election.withdrawn]
     report["turnout"] = {
         "ballots": len(ballots),
         "electors": len(election.electors),
@@ -536,6 +637,7 @@ def count_election(election: Election, now: datetime, actor: User | None = None)
         subject=election,
         details={"seed": seed, "blt_sha256": hashlib.sha256(blt.encode()).hexdigest()},
     )
+    signals.election_counted.send(election, actor=actor)
     _notify_electors(
         election,
         f"Result: {election.title}",

@@ -39,6 +39,7 @@ from portal.elections.forms import (
     NominateForm,
     ReceiptForm,
     SecondForm,
+    WithdrawForm,
     ballot_form,
     choice_list,
     read_ranking,
@@ -177,6 +178,7 @@ def _render_election(election: Election, **forms: Any) -> str:
         second_form=second_form,
         confirm_form=ConfirmForm(formdata=None),
         NominationState=NominationState,
+        may_withdraw={n.id for n in election.candidates if services.may_withdraw(user, n, now)},
     )
 
 
@@ -251,6 +253,40 @@ def accept(election_id: int, nomination_id: int) -> str | Response:
             return redirect(url_for(".election", election_id=election.id, _anchor="candidates"))
     return render_template(
         "elections/accept.html", election=election, nomination=nomination, form=form
+    )
+
+
+@blueprint.route(
+    "/<int:election_id>/nominations/<int:nomination_id>/withdraw", methods=["GET", "POST"]
+)
+@login_required
+def withdraw(election_id: int, nomination_id: int) -> str | Response:
+    """The check page (GET) and the withdrawal (POST), by the candidate or an officer."""
+    election = _election(election_id)
+    nomination = _nomination(election, nomination_id)
+    user = _user()
+    by_self = nomination.candidate_id == user.id
+    if not by_self and not can_manage_elections(user, election.area):
+        abort(403)
+    form = WithdrawForm()
+    if form.validate_on_submit():
+        with refusal_shown_on(form) as refused:
+            services.withdraw(user, nomination, form.reason.data or "", utcnow())
+        if not refused:
+            flash(
+                "You have withdrawn."
+                if by_self
+                else f"{nomination.candidate.name} is withdrawn from this election.",
+                "info",
+            )
+            return redirect(url_for(".election", election_id=election.id, _anchor="candidates"))
+    return render_template(
+        "elections/withdraw.html",
+        election=election,
+        nomination=nomination,
+        form=form,
+        by_self=by_self,
+        allowed=services.may_withdraw(user, nomination, utcnow()),
     )
 
 
