@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "658fa489ba4c"
-down_revision = "f0abb84f2cbd"
+down_revision = "93391b434080"
 branch_labels = None
 depends_on = None
 
