@@ -161,7 +161,7 @@ def test_an_officer_withdrawal_before_voting_leaves_the_rest_unopposed(
     db.session.commit()
     from flask import g
 
-    subjects = {message["Subject"] for message in g.get("queued_email", [])}
+    subjects = {message.subject for message in g.get("queued_email", [])}
     assert "You have been withdrawn: LMC committee 2027" in subjects
     with pytest.raises(DomainError, match="decided"):
         services.withdraw(world.officer, by_name["Bob Brown"], "Late", utcnow())
