@@ -16,6 +16,7 @@ from wtforms.fields import BooleanField, RadioField, SelectField, SelectMultiple
 
 from portal.http import csp_nonce
 from portal.markdown import render_markdown
+from portal.names import display_name
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -149,4 +150,5 @@ def init_app(app: Flask) -> None:
         long_date=long_date,
         thousands=thousands,
         markdown=render_markdown,
+        display_name=display_name,
     )
