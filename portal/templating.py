@@ -14,9 +14,11 @@ from flask_wtf import FlaskForm
 from wtforms import Field
 from wtforms.fields import BooleanField, RadioField, SelectField, SelectMultipleField
 
+from portal.database import utcnow
 from portal.http import csp_nonce
 from portal.markdown import render_markdown
 from portal.names import display_name
+from portal.timewords import moment_in_words
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -97,6 +99,11 @@ def long_date(value: date | datetime | None) -> str:
     return f"{value.day} {value:%B %Y}"
 
 
+def in_words(value: datetime, future_verb: str = "closes", past_verb: str = "closed") -> str:
+    """ "closes tomorrow at 17:00", seen from now (portal/timewords.py has the rules)."""
+    return moment_in_words(value, utcnow(), future_verb=future_verb, past_verb=past_verb)
+
+
 def thousands(value: int | Decimal | float | None) -> str:
     if value is None:
         return "not known"
@@ -151,4 +158,5 @@ def init_app(app: Flask) -> None:
         thousands=thousands,
         markdown=render_markdown,
         display_name=display_name,
+        in_words=in_words,
     )

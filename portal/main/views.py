@@ -1,14 +1,21 @@
-"""The start page and the NHS.UK static assets the design system's CSS refers to."""
+"""The start page (what needs the signed-in person, or the public front door) and the NHS.UK
+static assets the design system's CSS refers to."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, current_app, redirect, render_template, send_from_directory, url_for
+from flask import Blueprint, current_app, g, render_template, send_from_directory, session
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from portal.database import utcnow
+from portal.main.needs_you import agendas, visit_from
+from portal.voting.views import two_places
+
 blueprint = Blueprint("main", __name__, template_folder="templates")
+
+VISIT_KEY = "home_visit"
 
 
 @blueprint.route("/")
@@ -20,8 +27,17 @@ def home() -> str | Response:
         key=lambda area: area.name,
     )
     if len(areas) == 1:
-        return redirect(url_for("organisations.area_home", area_slug=areas[0].slug))
-    return render_template("main/home.html", areas=areas)
+        g.area = areas[0]
+    now = utcnow()
+    visit = visit_from(session.get(VISIT_KEY), now)
+    session[VISIT_KEY] = visit.stored
+    return render_template(
+        "main/needs_you.html",
+        areas=areas,
+        agendas=agendas(current_user, areas, now, visit.since),
+        visit=visit,
+        share_text=two_places,
+    )
 
 
 @blueprint.route("/health")

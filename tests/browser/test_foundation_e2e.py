@@ -53,6 +53,9 @@ def _area_with_practices() -> dict[str, Any]:
     return {"area": area, "practice": riverside, "partner": partner}
 
 
+HOME_URL = re.compile(r"^http://[^/]+/$")
+
+
 def _area_url(area: Any, rest: str = "") -> re.Pattern[str]:
     return re.compile(rf"/areas/{re.escape(area.slug)}/{re.escape(rest)}(\?.*)?$")
 
@@ -75,6 +78,9 @@ def test_gp_partner_signs_in_sees_the_area_and_its_practices_and_signs_out(
     assert_accessible(page)
 
     fill_sign_in(page, partner.email)
+    page.wait_for_url(HOME_URL, wait_until="load")
+    expect(page.get_by_role("heading", name="What needs you", level=1)).to_be_visible()
+    page.get_by_role("link", name="North Staffordshire ICB: area overview").click()
     page.wait_for_url(_area_url(area), wait_until="load")
     expect(page).to_have_title(re.compile(r"^Overview \u2013 North Staffordshire ICB"))
     expect(page.get_by_role("banner")).to_contain_text("North Staffordshire ICB")
