@@ -53,6 +53,4 @@ def test_an_area_without_public_statements_answers_404(client, db) -> None:
     north.statement(title="North group only", tier=Tier.GROUP)
     assert client.get("/public/areas/north-staffs").status_code == 404
     assert client.get("/public/areas/nowhere").status_code == 404
-    assert "No area has published a public statement yet" in client.get("/").get_data(
-        as_text=True
-    )
+    assert "No area has published a public statement yet" in client.get("/").get_data(as_text=True)
