@@ -113,6 +113,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.positions.views import blueprint as positions
     from portal.statements.api import blueprint as statements_api
     from portal.statements.views import blueprint as statements
+    from portal.voting.chase_views import blueprint as voting_chase
     from portal.voting.views import blueprint as voting
     from portal.voting.views import receipts_blueprint as receipts
 
@@ -124,6 +125,7 @@ def _register_blueprints(app: Flask) -> None:
         audit,
         needs,
         voting,
+        voting_chase,
         receipts,
         positions,
         statements,

@@ -6,6 +6,7 @@ from portal.needs import models as needs_models
 from portal.organisations.models import Area, ListSizeRecord, Organisation, PcnMembership
 from portal.positions import models as positions_models
 from portal.statements import models as statements_models
+from portal.voting import chase as voting_chase
 from portal.voting import models as voting_models
 
 __all__ = [
@@ -21,5 +22,6 @@ __all__ = [
     "needs_models",
     "positions_models",
     "statements_models",
+    "voting_chase",
     "voting_models",
 ]

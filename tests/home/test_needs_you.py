@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from portal.accounts.models import Role
 from portal.audit.models import AuditEntry
 from portal.database import utcnow
-from portal.extensions import db
 from portal.main.needs_you import FIRST_VISIT_NEWS, VISIT_GAP, visit_from
 from portal.needs import services as needs_services
 from portal.needs.models import NeedCategory, NeedChannel, NeedUrgency
@@ -19,51 +18,8 @@ from portal.organisations.models import OrganisationKind
 from portal.positions import services as position_services
 from portal.positions.models import Tier
 from portal.voting import services as voting_services
-from portal.voting.models import BallotSecrecy, VoteKind
-from tests.factories import make_area, make_organisation, make_user
-
-RULES = {
-    "weighting": {"scheme": "list_size"},
-    "blocks": None,
-    "cap": None,
-    "quorum": {"members": None, "weight": None},
-    "threshold": {"rule": "simple_majority"},
-    "tie": "fails",
-}
-
-
-class Setting:
-    def __init__(self) -> None:
-        self.area = make_area()
-        self.lmc = make_organisation(self.area, OrganisationKind.LMC, ods_code="LMC1")
-        self.officer = make_user(self.lmc, Role.LMC_OFFICER)
-        self.pcn = make_organisation(self.area, OrganisationKind.PCN, ods_code="U10001")
-        self.practice = make_organisation(
-            self.area, ods_code="A10001", name="HORSEFAIR PRACTICE", list_size=1000, pcn=self.pcn
-        )
-        self.other = make_organisation(self.area, ods_code="A10002", list_size=3000, pcn=self.pcn)
-        self.partner = make_user(self.practice, Role.GP_PARTNER)
-        self.other_partner = make_user(self.other, Role.GP_PARTNER)
-
-    def open_vote(self, title: str, closes_in: timedelta):
-        now = utcnow()
-        details = voting_services.VoteDetails(
-            title=title,
-            question="Should we?",
-            body_markdown="",
-            kind=VoteKind.MOTION,
-            secrecy=BallotSecrecy.OPEN,
-            options=[],
-            voting_kinds=["practice"],
-            pcn_codes=None,
-            opens_at=now - timedelta(minutes=5),
-            closes_at=now + closes_in,
-            rules=dict(RULES),
-        )
-        vote = voting_services.create_vote(self.officer, self.area, details)
-        voting_services.open_vote(self.officer, vote, now)
-        db.session.commit()
-        return vote
+from tests.factories import make_organisation, make_user
+from tests.home.helpers import Setting
 
 
 def _page(client, user, login) -> str:
