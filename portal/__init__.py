@@ -107,6 +107,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.accounts.views import blueprint as accounts
     from portal.admin.views import blueprint as admin
     from portal.audit.views import blueprint as audit
+    from portal.main.search import blueprint as search
     from portal.main.views import blueprint as main
     from portal.needs.views import blueprint as needs
     from portal.organisations.views import blueprint as organisations
@@ -126,6 +127,7 @@ def _register_blueprints(app: Flask) -> None:
         needs,
         voting,
         voting_chase,
+        search,
         receipts,
         positions,
         statements,

@@ -139,6 +139,7 @@ def navigation() -> list[dict[str, Any]]:
     if visible_channels(current_user, area):
         items.append({"text": "Needs", "href": url_for("needs.index", area_slug=area.slug)})
     items.append({"text": "Statements", "href": url_for("statements.index")})
+    items.append({"text": "Search", "href": url_for("search.search", area_slug=area.slug)})
     if organisation_permissions.can_administer_area(current_user, area):
         items.append({"text": "Members", "href": url_for("admin.members", area_slug=area.slug)})
         items.append({"text": "Audit log", "href": url_for("audit.log", area_slug=area.slug)})

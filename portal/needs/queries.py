@@ -12,6 +12,7 @@ from portal.accounts.models import User
 from portal.extensions import db
 from portal.needs.models import Need, NeedComment, NeedStatusChange, NeedSupport
 from portal.needs.permissions import visible_channels, visible_needs_query
+from portal.needs.services import find_needs
 from portal.organisations.models import Area
 
 
@@ -74,3 +75,14 @@ def _count(
         )
         or 0
     )
+
+
+def search_needs(user: User, area: Area, text: str, limit: int) -> list[Need]:
+    """Needs the user may see in either channel matching ``text``, newest first."""
+    found = [
+        need
+        for channel in visible_channels(user, area)
+        for need in find_needs(user, area, channel, search=text)
+    ]
+    found.sort(key=lambda need: (need.created_at, need.id), reverse=True)
+    return found[:limit]

@@ -4,6 +4,7 @@ door's latest statements of every area. Only what anyone may read is returned.""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from flask_login import AnonymousUserMixin
@@ -45,3 +46,9 @@ def public_statements_of(area_slug: str) -> AreaStatements | None:
     query = services.search(ANYONE, services.Filters(area_slug=area.slug))
     statements = list(db.session.execute(query).scalars())
     return AreaStatements(area, statements, len(statements))
+
+
+def search_statements(user: Any, area: Area, text: str, limit: int) -> list[Statement]:
+    """Statements of ``area`` the user may read with ``text`` in the title or text."""
+    query = services.search(user, services.Filters(text=text, area_slug=area.slug))
+    return list(db.session.execute(query.limit(limit)).scalars())

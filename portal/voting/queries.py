@@ -14,7 +14,7 @@ from portal.extensions import db
 from portal.organisations.models import Area, Organisation
 from portal.voting import services
 from portal.voting.models import Proxy, Vote, VoteState
-from portal.voting.permissions import CASTING_ROLE, can_see_votes, casts_for
+from portal.voting.permissions import CASTING_ROLE, can_see_vote, can_see_votes, casts_for
 
 
 @dataclass(frozen=True)
@@ -83,3 +83,21 @@ def votes_awaiting(user: User, area: Area, now: datetime) -> list[AwaitingBallot
                 )
             )
     return awaiting
+
+
+def search_votes(user: User, area: Area, text: str, limit: int) -> list[Vote]:
+    """Votes the user may see with ``text`` in the title or question, latest closing first."""
+    if not can_see_votes(user, area):
+        return []
+    votes = db.session.execute(
+        sa.select(Vote)
+        .where(
+            Vote.area_id == area.id,
+            sa.or_(
+                Vote.title.icontains(text, autoescape=True),
+                Vote.question.icontains(text, autoescape=True),
+            ),
+        )
+        .order_by(Vote.closes_at.desc(), Vote.id.desc())
+    ).scalars()
+    return [vote for vote in votes if can_see_vote(user, vote)][:limit]
