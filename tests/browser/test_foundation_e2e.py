@@ -144,7 +144,7 @@ def test_area_admin_invites_a_partner_who_joins_through_the_emailed_link(
     invitee_email = "nadia.newpartner@example.nhs.uk"
 
     admin_page = open_page()
-    sign_in(admin_page, admin.email, lands_on=_area_url(area))
+    sign_in(admin_page, admin.email, lands_on=HOME_URL)
     admin_page.get_by_role("navigation", name="Menu").get_by_role("link", name="Members").click()
     admin_page.wait_for_url(_area_url(area, "admin/members"), wait_until="load")
     admin_page.get_by_role("link", name="Invite someone").click()
@@ -202,7 +202,7 @@ def test_sign_in_and_practices_work_without_javascript(open_page: Any, browser_l
     area, practice = data["area"], data["practice"]
     page = open_page(java_script_enabled=False)
 
-    sign_in(page, data["partner"].email, lands_on=_area_url(area))
+    sign_in(page, data["partner"].email, lands_on=HOME_URL)
     expect(page.get_by_role("banner")).to_contain_text("North Staffordshire ICB")
     page.get_by_role("navigation", name="Menu").get_by_role("link", name="Practices").click()
     page.wait_for_url(_area_url(area, "practices"), wait_until="load")
@@ -229,7 +229,7 @@ def test_practices_page_fits_a_phone_screen(open_page: Any, browser_log: Any) ->
     area = data["area"]
     page = open_page(viewport={"width": PHONE_WIDTH, "height": 812})
 
-    sign_in(page, data["partner"].email, lands_on=_area_url(area))
+    sign_in(page, data["partner"].email, lands_on=HOME_URL)
     page.goto(f"/areas/{area.slug}/practices", wait_until="load")
     expect(_practice_row(page, data["practice"].name)).to_be_visible()
 
