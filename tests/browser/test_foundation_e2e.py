@@ -181,7 +181,7 @@ def test_area_admin_invites_a_partner_who_joins_through_the_emailed_link(
     invitee_page.get_by_label("Confirm your password").fill(NEW_PASSWORD)
     invitee_page.get_by_role("button", name="Create account and join").click()
 
-    invitee_page.wait_for_url(_area_url(area), wait_until="load")
+    invitee_page.wait_for_url(HOME_URL, wait_until="load")
     expect(invitee_page.get_by_role("status")).to_contain_text(
         "Welcome. You have joined Riverside Surgery."
     )
@@ -189,6 +189,8 @@ def test_area_admin_invites_a_partner_who_joins_through_the_emailed_link(
     expect(banner).to_contain_text("North Staffordshire ICB")
     expect(banner).to_contain_text("Nadia Newpartner")
     expect(banner.get_by_role("button", name="Sign out")).to_be_visible()
+    invitee_page.get_by_role("link", name="North Staffordshire ICB: area overview").click()
+    invitee_page.wait_for_url(_area_url(area), wait_until="load")
     roles = invitee_page.get_by_role("table").filter(has_text="Your roles")
     expect(roles.get_by_role("row").filter(has_text="Riverside Surgery")).to_contain_text(
         "GP partner"
