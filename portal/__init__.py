@@ -110,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.audit.views import blueprint as audit
     from portal.elections.views import blueprint as elections
     from portal.health import blueprint as health
+    from portal.main.search import blueprint as search
     from portal.main.views import blueprint as main
     from portal.meetings.views import blueprint as meetings
     from portal.meetings.views import feeds_blueprint as calendar_feeds
@@ -119,6 +120,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.statements.api import blueprint as statements_api
     from portal.statements.views import blueprint as statements
     from portal.trust.views import blueprint as trust
+    from portal.voting.chase_views import blueprint as voting_chase
     from portal.voting.views import blueprint as voting
     from portal.voting.views import receipts_blueprint as receipts
 
@@ -131,6 +133,8 @@ def _register_blueprints(app: Flask) -> None:
         audit,
         needs,
         voting,
+        voting_chase,
+        search,
         receipts,
         positions,
         statements,

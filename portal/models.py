@@ -10,6 +10,7 @@ from portal.outbox import OutboxMessage
 from portal.positions import models as positions_models
 from portal.statements import models as statements_models
 from portal.trust import models as trust_models
+from portal.voting import chase as voting_chase
 from portal.voting import models as voting_models
 
 __all__ = [
@@ -29,5 +30,6 @@ __all__ = [
     "positions_models",
     "statements_models",
     "trust_models",
+    "voting_chase",
     "voting_models",
 ]

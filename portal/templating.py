@@ -14,8 +14,11 @@ from flask_wtf import FlaskForm
 from wtforms import Field
 from wtforms.fields import BooleanField, RadioField, SelectField, SelectMultipleField
 
+from portal.database import utcnow
 from portal.http import csp_nonce
 from portal.markdown import render_markdown
+from portal.names import display_name
+from portal.timewords import moment_in_words
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -96,6 +99,11 @@ def long_date(value: date | datetime | None) -> str:
     return f"{value.day} {value:%B %Y}"
 
 
+def in_words(value: datetime, future_verb: str = "closes", past_verb: str = "closed") -> str:
+    """ "closes tomorrow at 17:00", seen from now (portal/timewords.py has the rules)."""
+    return moment_in_words(value, utcnow(), future_verb=future_verb, past_verb=past_verb)
+
+
 def thousands(value: int | Decimal | float | None) -> str:
     if value is None:
         return "not known"
@@ -140,6 +148,7 @@ def navigation() -> list[dict[str, Any]]:
         items.append({"text": "Meetings", "href": url_for("meetings.index", area_slug=area.slug)})
     if trust_permissions.can_see_trust(current_user, area):
         items.append({"text": "Trust", "href": url_for("trust.index", area_slug=area.slug)})
+    items.append({"text": "Search", "href": url_for("search.search", area_slug=area.slug)})
     if organisation_permissions.can_administer_area(current_user, area):
         items.append({"text": "Members", "href": url_for("admin.members", area_slug=area.slug)})
         items.append({"text": "Audit log", "href": url_for("audit.log", area_slug=area.slug)})
@@ -158,4 +167,6 @@ def init_app(app: Flask) -> None:
         long_date=long_date,
         thousands=thousands,
         markdown=render_markdown,
+        display_name=display_name,
+        in_words=in_words,
     )

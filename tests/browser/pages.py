@@ -9,7 +9,8 @@ from playwright.sync_api import Page
 
 from tests.factories import DEFAULT_PASSWORD
 
-AREA_HOME = re.compile(r"/areas/")
+# Signing in lands on the home page of what needs the person, or on the page asked for.
+AREA_HOME = re.compile(r"^http://[^/]+/(areas/.*)?$")
 
 
 def fill_sign_in(page: Page, email: str, password: str = DEFAULT_PASSWORD) -> None:
@@ -28,7 +29,7 @@ def sign_in(
     lands_on: Any = None,
 ) -> None:
     """Sign in through the form and wait for the page the portal lands on: ``next_path`` when
-    given, else ``lands_on`` (a pattern), else an area's pages."""
+    given, else ``lands_on`` (a pattern), else the home page or an area's pages."""
     page.goto("/accounts/login" + (f"?next={next_path}" if next_path else ""), wait_until="load")
     fill_sign_in(page, email, password)
     if next_path:

@@ -4,7 +4,9 @@ passes axe's WCAG 2.2 AA checks.
 Starting from the home page, the sweep follows the portal's own links three clicks deep for
 each person, checking each kind of page once with axe (a page kind being its address with the
 numbers and codes taken out) and every visited page for an answer below 400: a link a person
-is shown must lead somewhere they may go.
+is shown must lead somewhere they may go. Each person's pages are also checked at a phone's
+width (390 CSS pixels): axe again (its target-size rule is WCAG 2.2's 24 pixels), and no
+horizontal scrolling.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ PAGES_PER_PERSON = 45
 MAX_DEPTH = 3
 # Downloads and machine-readable answers are checked by their own tests, not by axe.
 NOT_PAGES = re.compile(r"(\.csv|\.ics|\.json|\.pdf|\.atom|/documents/\d+|/api/|/accounts/logout)")
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
 CODES = re.compile(r"/(\d+|[A-Z]\d{5}|U\d{5}|GPV-\d{4}-\d+)(?=/|$)")
 
 
@@ -47,6 +51,19 @@ def _links(page: Page, origin: str) -> list[str]:
     return found
 
 
+def _check_on_a_phone(page: Page, assert_accessible: Any) -> None:
+    """The page at 390 pixels wide: nothing wider than the screen, and axe passes."""
+    page.set_viewport_size(PHONE)
+    # Two animation frames: the page has laid itself out (and its scripts have run) again.
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    try:
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"{page.url} scrolls sideways at 390 px ({width} px wide)"
+        assert_accessible(page)
+    finally:
+        page.set_viewport_size(DESKTOP)
+
+
 def test_every_linked_page_answers_and_passes_axe_for_each_person(
     open_page: Any, live_server: str, browser_log: Any, assert_accessible: Any
 ) -> None:
@@ -54,9 +71,9 @@ def test_every_linked_page_answers_and_passes_axe_for_each_person(
     db.session.commit()
     checked_kinds: set[str] = set()
     for who in PEOPLE:
-        page = open_page()
+        page = open_page(viewport=DESKTOP)
         if who is None:
-            start = "/statements"
+            start = "/"
         else:
             sign_in(page, f"{who}@{DEMO_EMAIL_DOMAIN}", password=DEMO_PASSWORD)
             start = urlsplit(page.url).path
@@ -73,6 +90,7 @@ def test_every_linked_page_answers_and_passes_axe_for_each_person(
             if kind not in checked_kinds:
                 checked_kinds.add(kind)
                 assert_accessible(page)
+            _check_on_a_phone(page, assert_accessible)
             if depth == MAX_DEPTH:
                 continue
             for link in _links(page, live_server):

@@ -53,6 +53,9 @@ def _area_with_practices() -> dict[str, Any]:
     return {"area": area, "practice": riverside, "partner": partner}
 
 
+HOME_URL = re.compile(r"^http://[^/]+/$")
+
+
 def _area_url(area: Any, rest: str = "") -> re.Pattern[str]:
     return re.compile(rf"/areas/{re.escape(area.slug)}/{re.escape(rest)}(\?.*)?$")
 
@@ -75,6 +78,9 @@ def test_gp_partner_signs_in_sees_the_area_and_its_practices_and_signs_out(
     assert_accessible(page)
 
     fill_sign_in(page, partner.email)
+    page.wait_for_url(HOME_URL, wait_until="load")
+    expect(page.get_by_role("heading", name="What needs you", level=1)).to_be_visible()
+    page.get_by_role("link", name="North Staffordshire ICB: area overview").click()
     page.wait_for_url(_area_url(area), wait_until="load")
     expect(page).to_have_title(re.compile(r"^Overview \u2013 North Staffordshire ICB"))
     expect(page.get_by_role("banner")).to_contain_text("North Staffordshire ICB")
@@ -138,7 +144,7 @@ def test_area_admin_invites_a_partner_who_joins_through_the_emailed_link(
     invitee_email = "nadia.newpartner@example.nhs.uk"
 
     admin_page = open_page()
-    sign_in(admin_page, admin.email, lands_on=_area_url(area))
+    sign_in(admin_page, admin.email, lands_on=HOME_URL)
     admin_page.get_by_role("navigation", name="Menu").get_by_role("link", name="Members").click()
     admin_page.wait_for_url(_area_url(area, "admin/members"), wait_until="load")
     admin_page.get_by_role("link", name="Invite someone").click()
@@ -175,7 +181,7 @@ def test_area_admin_invites_a_partner_who_joins_through_the_emailed_link(
     invitee_page.get_by_label("Confirm your password").fill(NEW_PASSWORD)
     invitee_page.get_by_role("button", name="Create account and join").click()
 
-    invitee_page.wait_for_url(_area_url(area), wait_until="load")
+    invitee_page.wait_for_url(HOME_URL, wait_until="load")
     expect(invitee_page.get_by_role("status")).to_contain_text(
         "Welcome. You have joined Riverside Surgery."
     )
@@ -183,6 +189,8 @@ def test_area_admin_invites_a_partner_who_joins_through_the_emailed_link(
     expect(banner).to_contain_text("North Staffordshire ICB")
     expect(banner).to_contain_text("Nadia Newpartner")
     expect(banner.get_by_role("button", name="Sign out")).to_be_visible()
+    invitee_page.get_by_role("link", name="North Staffordshire ICB: area overview").click()
+    invitee_page.wait_for_url(_area_url(area), wait_until="load")
     roles = invitee_page.get_by_role("table").filter(has_text="Your roles")
     expect(roles.get_by_role("row").filter(has_text="Riverside Surgery")).to_contain_text(
         "GP partner"
@@ -196,7 +204,7 @@ def test_sign_in_and_practices_work_without_javascript(open_page: Any, browser_l
     area, practice = data["area"], data["practice"]
     page = open_page(java_script_enabled=False)
 
-    sign_in(page, data["partner"].email, lands_on=_area_url(area))
+    sign_in(page, data["partner"].email, lands_on=HOME_URL)
     expect(page.get_by_role("banner")).to_contain_text("North Staffordshire ICB")
     page.get_by_role("navigation", name="Menu").get_by_role("link", name="Practices").click()
     page.wait_for_url(_area_url(area, "practices"), wait_until="load")
@@ -223,7 +231,7 @@ def test_practices_page_fits_a_phone_screen(open_page: Any, browser_log: Any) ->
     area = data["area"]
     page = open_page(viewport={"width": PHONE_WIDTH, "height": 812})
 
-    sign_in(page, data["partner"].email, lands_on=_area_url(area))
+    sign_in(page, data["partner"].email, lands_on=HOME_URL)
     page.goto(f"/areas/{area.slug}/practices", wait_until="load")
     expect(_practice_row(page, data["practice"].name)).to_be_visible()
 

@@ -1,0 +1,56 @@
+"""The public front door: the anonymous home page shows every area's latest public
+statements and links to the list, the feed and the API; each area has a public page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from portal.database import utcnow
+from portal.positions.models import Tier
+from tests.statements.helpers import Setting
+
+
+def test_the_front_door_shows_each_areas_latest_public_statements_only(client, db) -> None:
+    north = Setting()
+    south = Setting(slug="south-staffs", name="South Staffordshire")
+    now = utcnow()
+    for days, title in enumerate(["First", "Second", "Third", "Fourth"]):
+        north.statement(title=f"North {title}", now=now - timedelta(days=10 - days))
+    north.statement(title="North group only", tier=Tier.GROUP)
+    south.statement(title="South hubs")
+
+    html = client.get("/").get_data(as_text=True)
+    assert "North Staffordshire" in html
+    assert "South Staffordshire" in html
+    assert "North Fourth" in html
+    assert "North Second" in html
+    assert "North First" not in html  # three per area
+    assert "South hubs" in html
+    assert "group only" not in html
+    assert "All 4 public statements of North Staffordshire" in html
+    assert 'href="/statements"' in html
+    assert 'href="/statements.atom"' in html
+    assert 'href="/api/v1/statements"' in html
+    assert 'href="/api/v1/openapi.json"' in html
+    assert 'href="/public/areas/north-staffs"' in html
+
+
+def test_an_areas_public_page_lists_its_public_statements(client, db) -> None:
+    north = Setting()
+    north.statement(title="North hubs")
+    north.statement(title="North group only", tier=Tier.GROUP)
+    page = client.get("/public/areas/north-staffs")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Public statements of North Staffordshire" in html
+    assert "North hubs" in html
+    assert "group only" not in html
+    assert 'href="/statements.atom?area=north-staffs"' in html
+
+
+def test_an_area_without_public_statements_answers_404(client, db) -> None:
+    north = Setting()
+    north.statement(title="North group only", tier=Tier.GROUP)
+    assert client.get("/public/areas/north-staffs").status_code == 404
+    assert client.get("/public/areas/nowhere").status_code == 404
+    assert "No area has published a public statement yet" in client.get("/").get_data(as_text=True)
