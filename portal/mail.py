@@ -1,8 +1,10 @@
 """Email that leaves only after the database has committed.
 
-Services call ``queue_email``; the request's commit hook (or a CLI command after its own
-commit) calls ``deliver_queued``. With ``PORTAL_SMTP_HOST`` set messages go through SMTP;
-without it they are written as ``.eml`` files to the outbox folder for a developer to read.
+Services call ``queue_email``; after the request's commit, ``deliver_after_response`` sends the
+messages once the response has gone to the browser, so no request waits for (or is timed by)
+the mail server; a CLI command calls ``deliver_queued`` after its own commit. With
+``PORTAL_SMTP_HOST`` set messages go through SMTP; without it they are written as ``.eml``
+files to the outbox folder for a developer to read.
 A message that SMTP refuses is kept in the outbox folder too, so nothing is lost.
 """
 
@@ -15,7 +17,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
-from flask import current_app, g
+from flask import Response, current_app, g
 
 from portal.database import utcnow
 
@@ -66,7 +68,28 @@ def _send_smtp(messages: list[EmailMessage]) -> None:
 
 def deliver_queued() -> int:
     """Send every queued message; return how many went out."""
+    return _deliver(g.pop("queued_email", []))
+
+
+def deliver_after_response(response: Response) -> None:
+    """Send this request's queued messages when ``response`` has been sent and closed.
+
+    Whether an email went out (a password reset for a known address, say) then cannot show
+    in how long the response took.
+    """
     messages: list[EmailMessage] = g.pop("queued_email", [])
+    if not messages:
+        return
+    app = current_app._get_current_object()
+
+    def send() -> None:
+        with app.app_context():
+            _deliver(messages)
+
+    response.call_on_close(send)
+
+
+def _deliver(messages: list[EmailMessage]) -> int:
     if not messages:
         return 0
     if not current_app.config.get("SMTP_HOST"):

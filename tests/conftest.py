@@ -32,13 +32,18 @@ class IsolatedClient(FlaskClient):
     Flask reuses an app context that is already pushed, so without this the test's own
     context (and its ``g`` and database session) would leak into every request. The test's
     own transaction ends before each request, so the request is not blocked by it and the
-    test's next read starts afresh and sees what the request committed.
+    test's next read starts afresh and sees what the request committed. Each response is
+    closed as a server would close it, which sends the email it queued.
     """
 
     def open(self, *args: Any, **kwargs: Any) -> Any:
         if has_app_context():
             database_extension.session.commit()
-        return contextvars.Context().run(super().open, *args, **kwargs)
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        # A server closes each response once sent, which is when the portal sends its email.
+        response.make_sequence()
+        response.close()
+        return response
 
 
 TEST_DATABASE_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")

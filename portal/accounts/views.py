@@ -22,7 +22,7 @@ from portal.accounts.models import User
 from portal.accounts.reauthentication import mark_confirmed
 from portal.database import utcnow
 from portal.extensions import db
-from portal.http import refusal_shown_on
+from portal.http import after_response, refusal_shown_on
 
 blueprint = Blueprint("accounts", __name__, url_prefix="/accounts", template_folder="templates")
 
@@ -195,7 +195,9 @@ def accept_invitation(token: str) -> str | Response:
 def request_reset() -> str | Response:
     form = RequestResetForm()
     if form.validate_on_submit():
-        services.request_password_reset(form.email.data, utcnow())
+        email, now = form.email.data, utcnow()
+        # After the response: a known and an unknown address then take the same time.
+        after_response(lambda: services.request_password_reset(email, now))
         return render_template("accounts/reset_requested.html", email=form.email.data)
     return render_template("accounts/request_reset.html", form=form)
 
