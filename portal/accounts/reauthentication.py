@@ -1,9 +1,10 @@
 """Asking a signed-in person for their password (and code) again before a sensitive change.
 
-``require_recent_authentication`` wraps a view: unless the person confirmed who they are in the
-last few minutes (``REAUTHENTICATION_MINUTES``), it sends them to the confirm page, which
-returns them to the view afterwards. The time of the last confirmation (or of sign-in) is kept
-in the signed session cookie.
+``require_recent_authentication`` wraps a view (``require_recent_authentication_to_post``
+only its POSTs, for a page with a form that grants roles): unless the person confirmed who
+they are in the last few minutes (``REAUTHENTICATION_MINUTES``), it sends them to the confirm
+page, which returns them to the view afterwards. The time of the last confirmation (or of
+sign-in) is kept in the signed session cookie.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app, flash, redirect, request, session, url_for
+from werkzeug.wrappers import Response
 
 from portal.database import utcnow
 
@@ -32,6 +34,11 @@ def recently_confirmed(now: datetime) -> bool:
     return 0 <= now.timestamp() - confirmed_at <= limit
 
 
+def _confirm_first() -> Response:
+    flash("Confirm it is you before you make this change.", "info")
+    return redirect(url_for("accounts.confirm_identity", next=request.path))
+
+
 def require_recent_authentication(view: Callable[..., Any]) -> Callable[..., Any]:
     """Use under ``login_required``. A POST that arrives too late is not carried out: the
     person confirms, comes back to the page and sends it again."""
@@ -40,7 +47,19 @@ def require_recent_authentication(view: Callable[..., Any]) -> Callable[..., Any
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if recently_confirmed(utcnow()):
             return view(*args, **kwargs)
-        flash("Confirm it is you before you make this change.", "info")
-        return redirect(url_for("accounts.confirm_identity", next=request.path))
+        return _confirm_first()
+
+    return wrapped
+
+
+def require_recent_authentication_to_post(view: Callable[..., Any]) -> Callable[..., Any]:
+    """The same for a page that anyone allowed may look at, but whose form (granting a role,
+    say) needs a recent confirmation."""
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if request.method != "POST" or recently_confirmed(utcnow()):
+            return view(*args, **kwargs)
+        return _confirm_first()
 
     return wrapped

@@ -248,3 +248,31 @@ def test_replacing_the_second_factor_ends_other_sessions(app, db, lmc):
     )
     assert here.get("/accounts/profile").status_code == 200
     assert elsewhere.get("/accounts/profile").status_code == 302
+
+
+def test_granting_a_role_needs_a_recent_password_and_code(client, db, login, lmc, app):
+    admin = make_user(lmc, Role.AREA_ADMIN)
+    partner = make_user(make_organisation(lmc.area), Role.GP_PARTNER)
+    login(admin)
+    url = f"/areas/{lmc.area.slug}/admin/members/{partner.id}"
+    grant = {"organisation": str(lmc.id), "role": "lmc_officer"}
+    with client.session_transaction() as cookie:
+        cookie["confirmed_at"] = int(time.time()) - app.config["REAUTHENTICATION_MINUTES"] * 60 - 5
+    # The member page still shows; its grant waits for a confirmation.
+    assert client.get(url).status_code == 200
+    refused = client.post(url, data={**grant, "csrf_token": fetch_csrf_token(client, url)})
+    assert refused.headers["Location"] == f"/accounts/confirm?next={url}"
+    assert len(db.session.get(User, partner.id).memberships) == 1
+    client.post(
+        "/accounts/confirm",
+        data={
+            "password": DEFAULT_PASSWORD,
+            "code": fresh_totp_code(admin.email),
+            "next": url,
+            "csrf_token": fetch_csrf_token(client, f"/accounts/confirm?next={url}"),
+        },
+    )
+    granted = client.post(url, data={**grant, "csrf_token": fetch_csrf_token(client, url)})
+    assert granted.headers["Location"] == url
+    db.session.expire_all()
+    assert len(db.session.get(User, partner.id).memberships) == 2
