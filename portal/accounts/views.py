@@ -56,8 +56,9 @@ def _client() -> services.Client:
     )
 
 
-def _complete_sign_in(user: User, next_path: str | None) -> Response:
-    """Start a fresh session (nothing of the old cookie survives) and mark this browser."""
+def _complete_sign_in(user: User, next_path: str | None, welcome: str | None = None) -> Response:
+    """Start a fresh session (nothing of the old cookie survives, so ``welcome`` is flashed
+    after) and mark this browser."""
     now = utcnow()
     key = services.complete_sign_in(user, _client(), now)
     session.clear()
@@ -65,6 +66,8 @@ def _complete_sign_in(user: User, next_path: str | None) -> Response:
     login_user(user)
     session[sessions.SEEN_KEY] = int(now.timestamp())
     mark_confirmed(now)
+    if welcome:
+        flash(welcome, "info")
     if user.must_set_up_second_factor:
         target = url_for("accounts.second_factor")
     else:
@@ -184,8 +187,8 @@ def accept_invitation(token: str) -> str | Response:
             if has_account:
                 flash(f"You have joined {invitation.organisation.name}. Sign in to continue.")
                 return redirect(url_for("accounts.login"))
-            flash(f"Welcome. You have joined {invitation.organisation.name}.", "info")
-            return _complete_sign_in(user, None)
+            welcome = f"Welcome. You have joined {invitation.organisation.name}."
+            return _complete_sign_in(user, None, welcome)
     return render_template(
         "accounts/accept_invitation.html", form=form, invitation=invitation, has_account=has_account
     )
