@@ -17,7 +17,7 @@ from portal.accounts.forms import (
 from portal.accounts.models import User
 from portal.accounts.passwords import verify_password
 from portal.accounts.reauthentication import mark_confirmed, require_recent_authentication
-from portal.accounts.views import _safe_next, blueprint
+from portal.accounts.views import _client, _safe_next, blueprint
 from portal.database import utcnow
 from portal.http import refusal_shown_on
 
@@ -49,6 +49,11 @@ def confirm_identity() -> str | Response:
     form = ConfirmIdentityForm(next=request.args.get("next"))
     if form.validate_on_submit():
         now = utcnow()
+        try:
+            services.refuse_while_waiting(user.email, user, _client(), now)
+        except services.SignInRefused as refusal:
+            form.form_errors.append(refusal.message)
+            return render_template("accounts/confirm_identity.html", form=form, user=user)
         if not verify_password(user.password_hash, form.password.data):
             services.count_failure(user.email, now)
             form.password.errors = [*form.password.errors, "Your password is not correct"]

@@ -106,6 +106,18 @@ def count_failure(email: str, now: datetime) -> None:
         db.session.execute(increment)
 
 
+def refuse_while_waiting(email: str, user: User | None, client: Client, now: datetime) -> None:
+    """Refuse an attempt from a browser and address new to the account while the wait after
+    its failed attempts lasts. Checked before a password, a code or a confirmation is tried."""
+    if _is_familiar(user, client):
+        return
+    delay = db.session.get(SignInDelay, _email_hash(email))
+    if delay is not None:
+        wait = seconds_to_wait(delay.failures, delay.last_failure_at, now)
+        if wait:
+            raise SignInRefused(f"Wait {wait} seconds before trying again")
+
+
 def check_password(email: str, password: str, client: Client, now: datetime) -> User:
     """Return the user whose email and password these are, or refuse.
 
@@ -114,12 +126,7 @@ def check_password(email: str, password: str, client: Client, now: datetime) -> 
     A browser or address the account has signed in from before waits for no delay.
     """
     user = find_user_by_email(email)
-    if not _is_familiar(user, client):
-        delay = db.session.get(SignInDelay, _email_hash(email))
-        if delay is not None:
-            wait = seconds_to_wait(delay.failures, delay.last_failure_at, now)
-            if wait:
-                raise SignInRefused(f"Wait {wait} seconds before trying again")
+    refuse_while_waiting(email, user, client, now)
     known = user is not None and user.active
     if not verify_password(user.password_hash if known else None, password):
         count_failure(email, now)

@@ -137,6 +137,13 @@ def sign_in_code() -> str | Response:
     if form.validate_on_submit():
         now = utcnow()
         pending = session[PENDING_KEY]
+        try:
+            # The pending step lives in the cookie, which could be replayed to reset its count
+            # of tries: the wait after failures holds whatever the cookie says.
+            services.refuse_while_waiting(user.email, user, _client(), now)
+        except services.SignInRefused as refusal:
+            form.code.errors = [*form.code.errors, refusal.message]
+            return render_template("accounts/sign_in_code.html", form=form)
         if second_factor.accept_code(user, form.code.data, now):
             return _complete_sign_in(user, pending.get("next"))
         services.wrong_second_factor(user, now)

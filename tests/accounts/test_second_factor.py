@@ -63,6 +63,11 @@ def test_an_officer_signs_in_with_password_then_code(client, db, lmc):
 
 def test_a_wrong_code_is_refused_and_five_send_you_back_to_the_password(client, db, lmc):
     officer = make_user(lmc, Role.LMC_OFFICER)
+    # From a browser the officer has used before, so that no wait comes first.
+    sign_in_with_form(client, officer.email)
+    client.post(
+        "/accounts/logout", data={"csrf_token": fetch_csrf_token(client, "/accounts/profile")}
+    )
     _password_step(client, officer.email)
     for attempt in range(5):
         response = _code_step(client, "000000")
@@ -276,3 +281,15 @@ def test_granting_a_role_needs_a_recent_password_and_code(client, db, login, lmc
     assert granted.headers["Location"] == url
     db.session.expire_all()
     assert len(db.session.get(User, partner.id).memberships) == 2
+
+
+def test_replaying_the_code_step_cookie_does_not_buy_more_guesses(client, db, lmc):
+    officer = make_user(lmc, Role.LMC_OFFICER)
+    _password_step(client, officer.email)
+    saved = client.get_cookie("gpcv_session").value
+    for _ in range(3):
+        assert "That code is not right" in _code_step(client, "000000").get_data(as_text=True)
+    client.set_cookie("gpcv_session", saved)
+    response = _code_step(client, pyotp.TOTP(officer.totp_secret).now())
+    assert "Wait 2 seconds before trying again" in response.get_data(as_text=True)
+    assert client.get("/accounts/profile").status_code == 302
