@@ -25,6 +25,8 @@ from tests.conftest import CSRF_FIELD
 from tests.factories import make_area, make_organisation, make_user
 
 TRIES = 15
+RESET_TRIES = 20
+BURST = 5
 KNOWN = "known.person@example.nhs.uk"
 UNKNOWN = "nobody.here@example.nhs.uk"
 
@@ -98,6 +100,13 @@ def _forget_failures(db) -> None:
     db.session.commit()
 
 
+def _wait_for_messages(smtp_server, count: int) -> None:
+    deadline = time.monotonic() + 10
+    while len(smtp_server.messages) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(smtp_server.messages) == count
+
+
 def _assert_close(times: dict[str, list[float]]) -> None:
     known, unknown = (statistics.median(times[email]) for email in (KNOWN, UNKNOWN))
     assert abs(known - unknown) <= 0.2 * max(known, unknown), (known, unknown)
@@ -133,24 +142,35 @@ def test_reset_answers_a_known_and_an_unknown_email_alike(served, db, smtp_serve
     make_user(make_organisation(make_area()), Role.GP_PARTNER, email=KNOWN)
     times: dict[str, list[float]] = {KNOWN: [], UNKNOWN: []}
     pages: dict[str, set[str]] = {KNOWN: set(), UNKNOWN: set()}
+    sent = 0
     browser = Browser(served)
-    for _ in range(TRIES):
-        for email in (KNOWN, UNKNOWN):
-            # The limit of three resets an hour would otherwise quietly stop the known one.
-            db.session.execute(sa.delete(PasswordReset))
-            db.session.commit()
-            status, page, elapsed = browser.post_form("/accounts/password-reset", {"email": email})
-            assert status == 200
-            times[email].append(elapsed)
-            pages[email].add(_comparable(page, email))
+    browser.post_form("/accounts/password-reset", {"email": UNKNOWN})  # warm up
+    for round_number in range(RESET_TRIES):
+        # Each goes first in every other round, so neither always follows the other.
+        for email in (KNOWN, UNKNOWN) if round_number % 2 else (UNKNOWN, KNOWN):
+            # A reset answers in milliseconds, where the other work of a busy machine shows:
+            # each try is the quickest of a few, which keeps what the portal itself spends.
+            burst = []
+            for _ in range(BURST):
+                # The limit of three resets an hour would otherwise quietly stop the known one.
+                db.session.execute(sa.delete(PasswordReset))
+                db.session.commit()
+                status, page, elapsed = browser.post_form(
+                    "/accounts/password-reset", {"email": email}
+                )
+                assert status == 200
+                burst.append(elapsed)
+                pages[email].add(_comparable(page, email))
+                # The known address is sent its link after its response; let that finish (and
+                # pause as long after either), so it does not slow the request measured next.
+                sent += email == KNOWN
+                _wait_for_messages(smtp_server, sent)
+                time.sleep(0.02)
+            times[email].append(min(burst))
     assert pages[KNOWN] == pages[UNKNOWN]
     assert len(pages[KNOWN]) == 1
     _assert_close(times)
-    # The known address really was sent its link each time, after its response.
-    deadline = time.monotonic() + 10
-    while len(smtp_server.messages) < TRIES and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert len(smtp_server.messages) == TRIES
+    assert len(smtp_server.messages) == RESET_TRIES * BURST
     assert {message["To"] for message in smtp_server.messages} == {KNOWN}
     assert all(
         re.search(r"/accounts/password-reset/\S+", m.get_content()) for m in smtp_server.messages
