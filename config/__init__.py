@@ -55,8 +55,14 @@ class Defaults:
     PROPOSAL_DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
     INVITATION_LIFETIME_HOURS = 72
     PASSWORD_RESET_LIFETIME_MINUTES = 60
-    LOGIN_FAILURES_BEFORE_LOCKOUT = 5
-    LOGIN_LOCKOUT_MINUTES = 15
+    # Signed-in sessions: idle limits (officers and administrators, everyone else), absolute
+    # limit, and how recent a password-and-code check must be before a sensitive change.
+    SESSION_IDLE_MINUTES_OFFICER = 30
+    SESSION_IDLE_MINUTES = 120
+    SESSION_ABSOLUTE_HOURS = 12
+    REAUTHENTICATION_MINUTES = 10
+    KNOWN_BROWSER_COOKIE_NAME = "gpcv_known_browser"
+    KNOWN_BROWSER_DAYS = 365
     MINIMUM_PASSWORD_LENGTH = 12
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536

@@ -95,9 +95,9 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from portal.accounts import services as account_services
+    from portal.accounts import sessions
 
-    login_manager.user_loader(account_services.load_user_from_session)
+    login_manager.user_loader(sessions.load)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Sign in to see this page."
     login_manager.login_message_category = "info"

@@ -1,12 +1,24 @@
-"""Request lifecycle: one commit per request, email after commit, security headers, errors."""
+"""Request lifecycle: one commit per request, email after the response, security headers,
+errors."""
 
 from __future__ import annotations
 
+import contextvars
+import logging
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from flask import Flask, Response, abort, flash, g, render_template, request
+from flask import (
+    Flask,
+    Response,
+    abort,
+    copy_current_request_context,
+    flash,
+    g,
+    render_template,
+    request,
+)
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
@@ -74,12 +86,39 @@ def refusal_shown_on(form: FlaskForm | None = None) -> Iterator[Refusal]:
             form.form_errors.append(error.message)
 
 
+log = logging.getLogger(__name__)
+
+
+def after_response(work: Callable[[], None]) -> None:
+    """Do ``work`` once the response has been sent (if the request succeeds), then commit and
+    send the email it queued: for work whose cost must not show in how long the response
+    took, such as a password reset that exists only for a known email address."""
+
+    @copy_current_request_context
+    def run() -> None:
+        try:
+            work()
+            db.session.commit()
+        except Exception:
+            abandon_changes()
+            log.exception("work after the response failed; nothing of it was kept")
+            return
+        mail.deliver_queued()
+
+    # A context of its own, so the work never shares a database session with what closes
+    # the response.
+    g.setdefault("after_response", []).append(lambda: contextvars.Context().run(run))
+
+
 def _commit_or_roll_back(response: Response) -> Response:
     if response.status_code >= 400:
         abandon_changes()
+        g.pop("after_response", None)
         return response
     db.session.commit()
-    mail.deliver_queued()
+    mail.deliver_after_response(response)
+    for job in g.pop("after_response", []):
+        response.call_on_close(job)
     return response
 
 

@@ -1,11 +1,13 @@
 """Email that leaves only after the database has committed, and is never lost.
 
 Services call ``queue_email``: it writes the message to the outbox table (``portal/outbox.py``)
-in the same transaction as the change it reports. After the commit, ``deliver_queued`` sends the
-request's own messages at once when ``MAIL_DELIVERY`` is ``"request"``; the worker
-(``deliver_due``, run by ``flask --app wsgi worker``) sends everything else and retries
-what failed. With ``PORTAL_SMTP_HOST`` set messages go through SMTP; without it they are
-written as ``.eml`` files to the outbox folder for a developer to read.
+in the same transaction as the change it reports. When ``MAIL_DELIVERY`` is ``"request"``, the
+request's own messages are sent once its response has gone to the browser
+(``deliver_after_response``), so no request waits for, or is timed by, the mail server; a
+command sends its own after its commit (``deliver_queued``). The worker (``deliver_due``, run
+by ``flask --app wsgi worker``) sends everything else and retries what failed. With
+``PORTAL_SMTP_HOST`` set messages go through SMTP; without it they are written as ``.eml``
+files to the outbox folder for a developer to read.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
-from flask import current_app, g
+import sqlalchemy as sa
+from flask import Response, current_app, g
 
 from portal.database import utcnow
 from portal.extensions import db
-from portal.outbox import REQUEST_GRACE, OutboxMessage, due_messages
+from portal.outbox import REQUEST_GRACE, OutboxMessage, OutboxState, due_messages
 
 log = logging.getLogger(__name__)
 MESSAGE_ID_DOMAIN = "gp-collective-voice.invalid"
@@ -111,13 +114,40 @@ def _send(messages: Iterable[OutboxMessage]) -> int:
 
 
 def deliver_queued() -> int:
-    """After the commit: send the request's own messages now, if this portal does that."""
+    """After a command's own commit: send the messages it queued, if this portal does that."""
     messages: list[OutboxMessage] = g.pop("queued_email", [])
     if not messages or current_app.config["MAIL_DELIVERY"] != "request":
         return 0
     sent = _send(messages)
     db.session.commit()
     return sent
+
+
+def deliver_after_response(response: Response) -> None:
+    """After the request's commit: send its messages once ``response`` has been sent and closed.
+
+    Whether an email went out (a password reset for a known address, say) then cannot show
+    in how long the response took. The rows are read afresh in a context of their own; one the
+    worker has sent meanwhile is not sent again.
+    """
+    messages: list[OutboxMessage] = g.pop("queued_email", [])
+    if not messages or current_app.config["MAIL_DELIVERY"] != "request":
+        return
+    # The identity, unlike the expired attribute, is known without asking the database again.
+    ids = [sa.inspect(message).identity[0] for message in messages]
+    app = current_app._get_current_object()
+
+    def send() -> None:
+        with app.app_context():
+            waiting = db.session.execute(
+                sa.select(OutboxMessage).where(
+                    OutboxMessage.id.in_(ids), OutboxMessage.state == OutboxState.WAITING
+                )
+            ).scalars()
+            _send(list(waiting))
+            db.session.commit()
+
+    response.call_on_close(send)
 
 
 def deliver_due(limit: int = 100) -> int:

@@ -32,13 +32,18 @@ class IsolatedClient(FlaskClient):
     Flask reuses an app context that is already pushed, so without this the test's own
     context (and its ``g`` and database session) would leak into every request. The test's
     own transaction ends before each request, so the request is not blocked by it and the
-    test's next read starts afresh and sees what the request committed.
+    test's next read starts afresh and sees what the request committed. Each response is
+    closed as a server would close it, which sends the email it queued.
     """
 
     def open(self, *args: Any, **kwargs: Any) -> Any:
         if has_app_context():
             database_extension.session.commit()
-        return contextvars.Context().run(super().open, *args, **kwargs)
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        # A server closes each response once sent, which is when the portal sends its email.
+        response.make_sequence()
+        response.close()
+        return response
 
 
 TEST_DATABASE_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
@@ -174,22 +179,44 @@ def fetch_csrf_token(client: FlaskClient, url: str = "/accounts/login") -> str:
     return csrf_token_from(response.get_data(as_text=True))
 
 
+SECOND_STEP = "/accounts/login/code"
+
+
+def sign_in_with_form(
+    client: FlaskClient, email: str, password: str | None = None, *, next_path: str | None = None
+) -> Any:
+    """Sign in through the real forms: the password, then (for an account with a second
+    factor) a fresh code from its authenticator secret. Returns the last response."""
+    from tests.factories import DEFAULT_PASSWORD, fresh_totp_code
+
+    response = client.post(
+        "/accounts/login",
+        data={
+            "email": email,
+            "password": password or DEFAULT_PASSWORD,
+            "next": next_path or "",
+            "csrf_token": fetch_csrf_token(client),
+        },
+    )
+    if response.status_code == 302 and response.headers["Location"] == SECOND_STEP:
+        response = client.post(
+            SECOND_STEP,
+            data={
+                "code": fresh_totp_code(email),
+                "csrf_token": fetch_csrf_token(client, SECOND_STEP),
+            },
+        )
+    return response
+
+
 @pytest.fixture
 def login(client: FlaskClient):
     """Sign a user in through the real form: ``login(user)`` (password from the factory)."""
 
     def sign_in(user: Any, password: str | None = None) -> Any:
-        from tests.factories import DEFAULT_PASSWORD
-
-        response = client.post(
-            "/accounts/login",
-            data={
-                "email": user.email,
-                "password": password or DEFAULT_PASSWORD,
-                "csrf_token": fetch_csrf_token(client),
-            },
-        )
+        response = sign_in_with_form(client, user.email, password)
         assert response.status_code == 302, response.get_data(as_text=True)
+        assert not response.headers["Location"].startswith("/accounts/login")
         return response
 
     return sign_in

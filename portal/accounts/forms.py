@@ -33,6 +33,34 @@ class SignOutForm(FlaskForm):
     pass
 
 
+class SecondFactorForm(FlaskForm):
+    code = StringField(
+        "Code",
+        description="The 6-digit code from your authenticator app, or one of your recovery codes",
+        validators=[InputRequired("Enter the code from your authenticator app"), Length(max=40)],
+    )
+
+
+class SetUpSecondFactorForm(FlaskForm):
+    code = StringField(
+        "Code from your app",
+        description="After adding the account, enter the 6-digit code your app shows",
+        validators=[InputRequired("Enter the 6-digit code from your app"), Length(max=20)],
+    )
+
+
+class ConfirmIdentityForm(FlaskForm):
+    password = PasswordField(
+        "Password", validators=[InputRequired("Enter your password"), Length(max=256)]
+    )
+    code = StringField(
+        "Code",
+        description="The 6-digit code from your authenticator app, or one of your recovery codes",
+        validators=[Length(max=40)],
+    )
+    next = HiddenField()
+
+
 class NewPasswordMixin:
     def check_new_password(self, email: str) -> bool:
         problem = password_problem(
@@ -88,9 +116,6 @@ class ResetPasswordForm(NewPasswordMixin, FlaskForm):
 
 
 class ChangePasswordForm(NewPasswordMixin, FlaskForm):
-    current_password = PasswordField(
-        "Current password", validators=[InputRequired("Enter your current password")]
-    )
     password = PasswordField("New password", validators=[InputRequired("Enter a new password")])
     confirm_password = PasswordField(
         "Confirm new password", validators=[InputRequired("Confirm your new password")]

@@ -65,11 +65,12 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200))
     password_hash: Mapped[str | None] = mapped_column(sa.String(200))
-    # Rotated on password change or reset so every other session of the account ends.
-    session_token: Mapped[str] = mapped_column(sa.String(64))
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
-    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The second factor: a base32 TOTP secret, and the last time step accepted, so that
+    # the same code (or an earlier one) is refused the second time.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger())
+    second_factor_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -77,20 +78,43 @@ class User(UserMixin, db.Model):
         back_populates="user", cascade="all, delete-orphan", order_by="Membership.id"
     )
 
-    __table_args__ = (
-        sa.CheckConstraint("email = lower(email)", name="email_lower_case"),
-        sa.CheckConstraint("failed_logins >= 0", name="failed_logins_not_negative"),
-    )
+    __table_args__ = (sa.CheckConstraint("email = lower(email)", name="email_lower_case"),)
+
+    @property
+    def session_key(self) -> str | None:
+        """The key of the signed-in session this request came with (see ``UserSession``);
+        set when the session is loaded or started, never stored on the row."""
+        return self.__dict__.get("_session_key")
+
+    @session_key.setter
+    def session_key(self, key: str | None) -> None:
+        self.__dict__["_session_key"] = key
 
     @property
     def is_active(self) -> bool:
         return self.active
 
-    def get_id(self) -> str:
-        return f"{self.id}:{self.session_token}"
+    def get_id(self) -> str | None:
+        return self.session_key
+
+    @property
+    def has_second_factor(self) -> bool:
+        return self.totp_secret is not None
+
+    @property
+    def is_officer(self) -> bool:
+        """Officers and administrators: a second factor is required, sessions are shorter."""
+        return any(m.role in OFFICER_ROLES for m in self.memberships)
+
+    @property
+    def must_set_up_second_factor(self) -> bool:
+        return self.is_officer and not self.has_second_factor
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"
+
+
+OFFICER_ROLES = frozenset({Role.AREA_ADMIN, Role.LMC_OFFICER})
 
 
 class Membership(db.Model):
@@ -158,3 +182,63 @@ class PasswordReset(db.Model):
 
     def is_usable(self, now: datetime) -> bool:
         return self.used_at is None and now < self.expires_at
+
+
+class RecoveryCode(db.Model):
+    """A single-use code that stands in for the second factor; only its hash is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (sa.Index("ix_recovery_codes_user_id", "user_id"),)
+
+
+class UserSession(db.Model):
+    """One signed-in browser. The cookie carries the key; the row keeps its hash.
+
+    Ending a session marks it ended, and the request loader refuses it from then on. The
+    last-seen time for the idle timeout travels in the signed cookie, so a page view never
+    writes here.
+    """
+
+    __tablename__ = "user_sessions"
+
+    key_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    user_agent: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
+
+    __table_args__ = (sa.Index("ix_user_sessions_user_id", "user_id"),)
+
+
+class KnownAddress(db.Model):
+    """A client address the account has signed in from: no sign-in delay applies there."""
+
+    __tablename__ = "known_addresses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    address: Mapped[str] = mapped_column(sa.String(64))
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("user_id", "address"),)
+
+
+class SignInDelay(db.Model):
+    """Failed sign-ins for one email address, known to the portal or not, so that the delay
+    (and so the answer) is the same whether or not an account has that address."""
+
+    __tablename__ = "sign_in_delays"
+
+    email_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (sa.CheckConstraint("failures >= 0", name="failures_not_negative"),)

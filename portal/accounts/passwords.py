@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
-# Used to spend the same time on an unknown email as on a wrong password.
+# Verified against for an unknown email, so it takes as long as a wrong password does.
 _UNKNOWN_USER_HASH_PASSWORD = "not-a-real-password-for-timing-only"  # noqa: S105
 
 
@@ -23,10 +26,20 @@ def hash_password(password: str) -> str:
     return _hasher().hash(password)
 
 
+@cache
+def _dummy_hash(time_cost: int, memory_cost: int, parallelism: int) -> str:
+    """A hash made with the same parameters as real ones, for an unknown email to verify."""
+    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+    return hasher.hash(_UNKNOWN_USER_HASH_PASSWORD)
+
+
 def verify_password(password_hash: str | None, password: str) -> bool:
+    """Whether ``password`` matches; with no hash, verify a dummy one and say no."""
     hasher = _hasher()
     if not password_hash:
-        hasher.hash(_UNKNOWN_USER_HASH_PASSWORD)
+        dummy = _dummy_hash(hasher.time_cost, hasher.memory_cost, hasher.parallelism)
+        with contextlib.suppress(VerificationError, InvalidHashError):
+            hasher.verify(dummy, password)
         return False
     try:
         return hasher.verify(password_hash, password)

@@ -1,4 +1,4 @@
-"""Operations on accounts: sign-in with lockout, invitations, resets and memberships.
+"""Operations on accounts: sign-in with delays, invitations, resets and memberships.
 
 Services flush but never commit; the request (or CLI command) commits once. Each writes its
 audit entry and raises a ``DomainError`` subclass with a message fit to show the user.
@@ -6,24 +6,36 @@ audit entry and raises a ``DomainError`` subclass with a message fit to show the
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from portal.accounts.models import Invitation, Membership, PasswordReset, Role, User
+from portal.accounts import second_factor, sessions
+from portal.accounts.delays import seconds_to_wait
+from portal.accounts.models import (
+    Invitation,
+    KnownAddress,
+    Membership,
+    PasswordReset,
+    Role,
+    SignInDelay,
+    User,
+)
 from portal.accounts.passwords import hash_password, needs_rehash, verify_password
 from portal.accounts.tokens import new_token, token_hash
 from portal.audit.services import record
+from portal.database import utcnow
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
 from portal.mail import queue_email
 from portal.organisations.models import Area, Organisation
 from portal.organisations.permissions import can_administer_area
 from portal.urls import external_url
-
-MAXIMUM_LOCKOUT = timedelta(hours=24)
 
 
 class SignInRefused(DomainError):
@@ -38,76 +50,140 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def load_user_from_session(session_id: str) -> User | None:
-    user_id, _, session_token = session_id.partition(":")
-    if not user_id.isdigit() or not session_token:
-        return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active or user.session_token != session_token:
-        return None
-    return user
-
-
 def find_user_by_email(email: str) -> User | None:
     return db.session.execute(
         sa.select(User).where(User.email == normalise_email(email))
     ).scalar_one_or_none()
 
 
-def _lockout_length(failures: int) -> timedelta:
-    """Locks double with every further failure past the threshold, up to a day."""
-    config = current_app.config
-    beyond = failures - config["LOGIN_FAILURES_BEFORE_LOCKOUT"]
-    length = timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"]) * (2 ** min(beyond, 10))
-    return min(length, MAXIMUM_LOCKOUT)
+@dataclass(frozen=True)
+class Client:
+    """Where a sign-in comes from: the client address, and the accounts whose known-browser
+    mark this browser carries."""
+
+    address: str
+    known_browser_of: frozenset[int] = frozenset()
+    user_agent: str = ""
 
 
-def authenticate(email: str, password: str, now: datetime) -> User:
+def _email_hash(email: str) -> str:
+    return hashlib.sha256(normalise_email(email).encode()).hexdigest()
+
+
+def _is_familiar(user: User | None, client: Client) -> bool:
+    """The account has signed in from this browser or this address before."""
+    if user is None:
+        return False
+    if user.id in client.known_browser_of:
+        return True
+    known = db.session.execute(
+        sa.select(KnownAddress.id).where(
+            KnownAddress.user_id == user.id, KnownAddress.address == client.address
+        )
+    ).first()
+    return known is not None
+
+
+def count_failure(email: str, now: datetime) -> None:
+    """One more failed attempt for this email address, whether or not an account has it.
+
+    Counted in SQL, so attempts arriving together are each counted.
+    """
+    key = _email_hash(email)
+    increment = (
+        sa.update(SignInDelay)
+        .where(SignInDelay.email_hash == key)
+        .values(failures=SignInDelay.failures + 1, last_failure_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+    if db.session.execute(increment).rowcount:
+        return
+    try:
+        with db.session.begin_nested():
+            db.session.add(SignInDelay(email_hash=key, failures=1, last_failure_at=now))
+    except IntegrityError:
+        # Another attempt made the row at the same moment.
+        db.session.execute(increment)
+
+
+def refuse_while_waiting(email: str, user: User | None, client: Client, now: datetime) -> None:
+    """Refuse an attempt from a browser and address new to the account while the wait after
+    its failed attempts lasts. Checked before a password, a code or a confirmation is tried."""
+    if _is_familiar(user, client):
+        return
+    delay = db.session.get(SignInDelay, _email_hash(email))
+    if delay is not None:
+        wait = seconds_to_wait(delay.failures, delay.last_failure_at, now)
+        if wait:
+            raise SignInRefused(f"Wait {wait} seconds before trying again")
+
+
+def check_password(email: str, password: str, client: Client, now: datetime) -> User:
     """Return the user whose email and password these are, or refuse.
 
-    Every refusal reads the same whether or not the email is known, so the form cannot be
-    used to find out who has an account.
+    Every refusal reads the same, and takes as long, whether or not the email is known: an
+    unknown email verifies a dummy hash, and delays are kept per email address, not per account.
+    A browser or address the account has signed in from before waits for no delay.
     """
     user = find_user_by_email(email)
-    refused = SignInRefused("Enter a correct email address and password")
-    if user is None or not user.active:
-        verify_password(None, password)
-        raise refused
-    if user.locked_until is not None and user.locked_until > now:
-        raise SignInRefused(
-            "This account is locked after too many failed sign-in attempts. "
-            "Try again later, or reset your password."
-        )
-    if not verify_password(user.password_hash, password):
-        # Counted in SQL, so attempts arriving together are each counted.
-        user.failed_logins = User.failed_logins + 1
-        db.session.flush()
-        threshold = current_app.config["LOGIN_FAILURES_BEFORE_LOCKOUT"]
-        if user.failed_logins >= threshold:
-            user.locked_until = now + _lockout_length(user.failed_logins)
-            record(
-                "account.locked",
-                f"Account locked after {user.failed_logins} failed sign-in attempts",
-                actor=None,
-                subject=user,
-                details={"until": user.locked_until.isoformat()},
-            )
-        else:
+    refuse_while_waiting(email, user, client, now)
+    known = user is not None and user.active
+    if not verify_password(user.password_hash if known else None, password):
+        count_failure(email, now)
+        if known:
             record("account.sign_in_failed", "Failed sign-in attempt", actor=None, subject=user)
         db.session.flush()
-        raise refused
+        raise SignInRefused("Enter a correct email address and password")
     if needs_rehash(user.password_hash or ""):
         user.password_hash = hash_password(password)
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
-    record("account.signed_in", "Signed in", actor=user, subject=user)
-    db.session.flush()
     return user
 
 
-def record_sign_out(user: User) -> None:
+def wrong_second_factor(user: User, now: datetime) -> None:
+    count_failure(user.email, now)
+    record("account.second_factor_failed", "Wrong second-factor code", actor=None, subject=user)
+    db.session.flush()
+
+
+def complete_sign_in(user: User, client: Client, now: datetime) -> str:
+    """The person has shown every factor they have: clear the delay, remember the address,
+    start a session and return its key."""
+    db.session.execute(
+        sa.delete(SignInDelay).where(SignInDelay.email_hash == _email_hash(user.email))
+    )
+    if not _is_familiar(user, dataclasses.replace(client, known_browser_of=frozenset())):
+        db.session.add(KnownAddress(user_id=user.id, address=client.address, first_seen_at=now))
+    user.last_login_at = now
+    record("account.signed_in", "Signed in", actor=user, subject=user)
+    return sessions.start(user, client.user_agent, now)
+
+
+def sign_out(user: User, now: datetime) -> None:
+    sessions.end(user.session_key, now)
     record("account.signed_out", "Signed out", actor=user, subject=user)
+
+
+def sign_out_everywhere(user: User, now: datetime) -> None:
+    sessions.end_all(user, now)
+    record("account.signed_out_everywhere", "Signed out everywhere", actor=user, subject=user)
+
+
+def set_up_second_factor(user: User, secret: str, code: str, now: datetime) -> list[str]:
+    """Turn on or replace the second factor; return the recovery codes; end other sessions."""
+    codes = second_factor.enable(user, secret, code, now)
+    if codes is None:
+        raise DomainError(
+            "That code is not right. Enter the 6-digit code your app shows now for this account"
+        )
+    sessions.end_all(user, now, keep=user.session_key)
+    return codes
+
+
+def turn_off_second_factor(user: User, now: datetime) -> None:
+    if user.is_officer:
+        raise NotPermitted("Officers and administrators must keep a second factor")
+    second_factor.disable(user)
+    sessions.end_all(user, now, keep=user.session_key)
 
 
 def _require_admin(actor: User, area: Area) -> None:
@@ -210,7 +286,6 @@ def accept_invitation(token: str, *, name: str, password: str | None, now: datet
             email=invitation.email,
             name=name.strip() or invitation.name,
             password_hash=hash_password(password),
-            session_token=new_token()[0],
         )
         db.session.add(user)
     if any(
@@ -291,9 +366,8 @@ def usable_reset(token: str, now: datetime) -> PasswordReset:
 def reset_password(token: str, password: str, now: datetime) -> User:
     reset = usable_reset(token, now)
     user = reset.user
-    _set_password(user, password)
-    user.failed_logins = 0
-    user.locked_until = None
+    _set_password(user, password, now)
+    sessions.end_all(user, now)
     for other in db.session.execute(
         sa.select(PasswordReset).where(
             PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None)
@@ -304,17 +378,18 @@ def reset_password(token: str, password: str, now: datetime) -> User:
     return user
 
 
-def change_password(user: User, current_password: str, new_password: str) -> None:
-    if not verify_password(user.password_hash, current_password):
-        raise DomainError("Your current password is not correct")
-    _set_password(user, new_password)
+def change_password(user: User, new_password: str, now: datetime) -> None:
+    """Set a new password (the person has just re-authenticated); end their other sessions."""
+    _set_password(user, new_password, now)
+    sessions.end_all(user, now, keep=user.session_key)
     record("account.password_changed", "Password changed", actor=user, subject=user)
 
 
-def _set_password(user: User, password: str) -> None:
+def _set_password(user: User, password: str, now: datetime) -> None:
     user.password_hash = hash_password(password)
-    # Ends every other session of this account.
-    user.session_token = new_token()[0]
+    db.session.execute(
+        sa.delete(SignInDelay).where(SignInDelay.email_hash == _email_hash(user.email))
+    )
     db.session.flush()
 
 
@@ -380,7 +455,7 @@ def set_user_active(actor: User, user: User, area: Area, *, active: bool) -> Non
         return
     user.active = active
     if not active:
-        user.session_token = new_token()[0]
+        sessions.end_all(user, utcnow())
     record(
         "account.reactivated" if active else "account.deactivated",
         f"{user.email} {'reactivated' if active else 'deactivated'}",

@@ -1,26 +1,28 @@
-"""Sign in and out, join by invitation, reset and change a password."""
+"""Sign in (password, then code) and out, join by invitation, reset a password."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from portal.accounts import services
+from portal.accounts import known_browser, second_factor, services, sessions
 from portal.accounts.forms import (
     AcceptInvitationForm,
-    ChangePasswordForm,
     JoinWithExistingAccountForm,
     RequestResetForm,
     ResetPasswordForm,
+    SecondFactorForm,
     SignInForm,
     SignOutForm,
 )
+from portal.accounts.models import User
+from portal.accounts.reauthentication import mark_confirmed
 from portal.database import utcnow
-from portal.errors import DomainError
-from portal.http import abandon_changes, refusal_shown_on
+from portal.extensions import db
+from portal.http import after_response, refusal_shown_on
 
 blueprint = Blueprint("accounts", __name__, url_prefix="/accounts", template_folder="templates")
 
@@ -37,6 +39,55 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
+PENDING_KEY = "pending_sign_in"
+PENDING_LIFETIME_SECONDS = 5 * 60
+PENDING_TRIES = 5
+# Pages an officer without a second factor may still reach: the set-up page and sign-out.
+OPEN_BEFORE_SET_UP = frozenset(
+    {"accounts.second_factor", "accounts.logout", "accounts.confirm_identity", "static"}
+)
+
+
+def _client() -> services.Client:
+    return services.Client(
+        address=request.remote_addr or "",
+        known_browser_of=known_browser.accounts_known_to(request),
+        user_agent=request.user_agent.string[:500],
+    )
+
+
+def _complete_sign_in(user: User, next_path: str | None, welcome: str | None = None) -> Response:
+    """Start a fresh session (nothing of the old cookie survives, so ``welcome`` is flashed
+    after) and mark this browser."""
+    now = utcnow()
+    key = services.complete_sign_in(user, _client(), now)
+    session.clear()
+    user.session_key = key
+    login_user(user)
+    session[sessions.SEEN_KEY] = int(now.timestamp())
+    mark_confirmed(now)
+    if welcome:
+        flash(welcome, "info")
+    if user.must_set_up_second_factor:
+        target = url_for("accounts.second_factor")
+    else:
+        target = _safe_next(next_path) or url_for("main.home")
+    response = redirect(target)
+    known_browser.remember(response, request, user.id)
+    return response
+
+
+@blueprint.before_app_request
+def _second_factor_first() -> Response | None:
+    """An officer or administrator with no second factor can do nothing else until they set
+    one up."""
+    if request.endpoint is None or request.endpoint in OPEN_BEFORE_SET_UP:
+        return None
+    if current_user.is_authenticated and current_user.must_set_up_second_factor:
+        return redirect(url_for("accounts.second_factor"))
+    return None
+
+
 @blueprint.route("/login", methods=["GET", "POST"])
 def login() -> str | Response:
     if current_user.is_authenticated:
@@ -44,22 +95,79 @@ def login() -> str | Response:
     form = SignInForm(next=request.args.get("next"))
     if form.validate_on_submit():
         try:
-            user = services.authenticate(form.email.data, form.password.data, utcnow())
+            user = services.check_password(form.email.data, form.password.data, _client(), utcnow())
         except services.SignInRefused as refusal:
-            # The failed-attempt count must still be committed, so no rollback here.
+            # The failed attempt must still be counted and committed, so no rollback here.
             form.form_errors.append(refusal.message)
         else:
-            login_user(user)
-            return redirect(_safe_next(form.next.data) or url_for("main.home"))
+            if not user.has_second_factor:
+                return _complete_sign_in(user, form.next.data)
+            session.clear()
+            session[PENDING_KEY] = {
+                "user": user.id,
+                "at": int(utcnow().timestamp()),
+                "next": _safe_next(form.next.data),
+                "tries": 0,
+            }
+            return redirect(url_for("accounts.sign_in_code"))
     return render_template("accounts/login.html", form=form)
+
+
+def _pending_user() -> User | None:
+    pending = session.get(PENDING_KEY)
+    if not isinstance(pending, dict) or not isinstance(pending.get("user"), int):
+        return None
+    if utcnow().timestamp() - pending.get("at", 0) > PENDING_LIFETIME_SECONDS:
+        return None
+    user = db.session.get(User, pending["user"])
+    if user is None or not user.active or not user.has_second_factor:
+        return None
+    return user
+
+
+@blueprint.route("/login/code", methods=["GET", "POST"])
+def sign_in_code() -> str | Response:
+    """The second step of signing in, after the password: the code from the app."""
+    user = _pending_user()
+    if user is None:
+        session.pop(PENDING_KEY, None)
+        flash("Sign in again: enter your email address and password.", "info")
+        return redirect(url_for("accounts.login"))
+    form = SecondFactorForm()
+    if form.validate_on_submit():
+        now = utcnow()
+        pending = session[PENDING_KEY]
+        try:
+            # The pending step lives in the cookie, which could be replayed to reset its count
+            # of tries: the wait after failures holds whatever the cookie says.
+            services.refuse_while_waiting(user.email, user, _client(), now)
+        except services.SignInRefused as refusal:
+            form.code.errors = [*form.code.errors, refusal.message]
+            return render_template("accounts/sign_in_code.html", form=form)
+        if second_factor.accept_code(user, form.code.data, now):
+            return _complete_sign_in(user, pending.get("next"))
+        services.wrong_second_factor(user, now)
+        tries = pending.get("tries", 0) + 1
+        if tries >= PENDING_TRIES:
+            session.pop(PENDING_KEY, None)
+            flash("Too many wrong codes. Sign in again.", "error")
+            return redirect(url_for("accounts.login"))
+        session[PENDING_KEY] = {**pending, "tries": tries}
+        form.code.errors = [
+            *form.code.errors,
+            "That code is not right, or it has been used already. Enter the code your app "
+            "shows now",
+        ]
+    return render_template("accounts/sign_in_code.html", form=form)
 
 
 @blueprint.route("/logout", methods=["POST"])
 def logout() -> Response:
     form = SignOutForm()
     if form.validate_on_submit() and current_user.is_authenticated:
-        services.record_sign_out(current_user._get_current_object())
+        services.sign_out(current_user._get_current_object(), utcnow())
         logout_user()
+        session.clear()
         flash("You have signed out.", "info")
     return redirect(url_for("accounts.login"))
 
@@ -86,9 +194,8 @@ def accept_invitation(token: str) -> str | Response:
             if has_account:
                 flash(f"You have joined {invitation.organisation.name}. Sign in to continue.")
                 return redirect(url_for("accounts.login"))
-            login_user(user)
-            flash(f"Welcome. You have joined {invitation.organisation.name}.", "info")
-            return redirect(url_for("main.home"))
+            welcome = f"Welcome. You have joined {invitation.organisation.name}."
+            return _complete_sign_in(user, None, welcome)
     return render_template(
         "accounts/accept_invitation.html", form=form, invitation=invitation, has_account=has_account
     )
@@ -98,7 +205,9 @@ def accept_invitation(token: str) -> str | Response:
 def request_reset() -> str | Response:
     form = RequestResetForm()
     if form.validate_on_submit():
-        services.request_password_reset(form.email.data, utcnow())
+        email, now = form.email.data, utcnow()
+        # After the response: a known and an unknown address then take the same time.
+        after_response(lambda: services.request_password_reset(email, now))
         return render_template("accounts/reset_requested.html", email=form.email.data)
     return render_template("accounts/request_reset.html", form=form)
 
@@ -113,25 +222,11 @@ def reset_password(token: str) -> str | Response:
     if form.validate_on_submit() and form.check_new_password(reset.user.email):
         services.reset_password(token, form.password.data, utcnow())
         logout_user()
+        session.clear()
         flash("Your password has been reset. Sign in with your new password.", "info")
         return redirect(url_for("accounts.login"))
     return render_template("accounts/reset_password.html", form=form)
 
 
-@blueprint.route("/profile", methods=["GET", "POST"])
-@login_required
-def profile() -> str | Response:
-    form = ChangePasswordForm()
-    if form.validate_on_submit() and form.check_new_password(current_user.email):
-        user = current_user._get_current_object()
-        try:
-            services.change_password(user, form.current_password.data, form.password.data)
-        except DomainError as error:
-            abandon_changes()
-            form.current_password.errors = [error.message]
-        else:
-            # The session token changed with the password: sign this session in again.
-            login_user(user)
-            flash("Your password has been changed. Other sessions have been signed out.", "info")
-            return redirect(url_for("accounts.profile"))
-    return render_template("accounts/profile.html", form=form)
+# The profile and security pages share this blueprint.
+from portal.accounts import security_views  # noqa: E402, F401

@@ -14,6 +14,7 @@ from wtforms import SelectChoice
 from portal.accounts import services as account_services
 from portal.accounts.forms import AddMembershipForm, ConfirmForm, InviteForm
 from portal.accounts.models import Invitation, Membership, Role, User
+from portal.accounts.reauthentication import require_recent_authentication_to_post
 from portal.admin import services
 from portal.admin.forms import OrganisationForm
 from portal.area_context import bind_area
@@ -88,6 +89,7 @@ def members() -> str:
 
 
 @blueprint.route("/members/invite", methods=["GET", "POST"])
+@require_recent_authentication_to_post
 def invite() -> str | Response:
     form = InviteForm()
     form.organisation.choices = _organisation_choices()
@@ -123,6 +125,7 @@ def revoke_invitation(invitation_id: int) -> Response:
 
 
 @blueprint.route("/members/<int:user_id>", methods=["GET", "POST"])
+@require_recent_authentication_to_post
 def member(user_id: int) -> str | Response:
     user = _member_in_area(user_id)
     form = AddMembershipForm()

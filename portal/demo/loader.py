@@ -13,7 +13,6 @@ from flask import current_app
 
 from portal.accounts.models import Membership, Role, User
 from portal.accounts.passwords import hash_password
-from portal.accounts.tokens import new_token
 from portal.audit.services import record
 from portal.database import utcnow
 from portal.demo import data_files
@@ -33,6 +32,13 @@ DEMO_AREA_SLUG = "staffordshire-stoke"
 DEMO_AREA_NAME = "Staffordshire and Stoke-on-Trent"
 DEMO_PASSWORD = "demo password 2026"  # noqa: S105  (published in the README on purpose)
 DEMO_EMAIL_DOMAIN = "staffs-demo.example.org"
+
+# Fixed authenticator secrets for the demo officer and administrator, published in the README
+# so that anyone trying the demo can add them to an authenticator app. Demo only.
+DEMO_TOTP_SECRETS = {
+    f"admin@{DEMO_EMAIL_DOMAIN}": "DEMOADMINKEYSTAFFSANDSTOKEAAAAAA",
+    f"lmc.officer@{DEMO_EMAIL_DOMAIN}": "DEMOOFFICERKEYSTAFFSANDSTOKEAAAA",
+}
 
 # Organisations the NHS files do not list; names say plainly that they are demo ones.
 HAND_MADE_ORGANISATIONS = [
@@ -119,7 +125,8 @@ def load_demo_area(*, if_empty: bool = False) -> str:
                 email=person.email,
                 name=person.name,
                 password_hash=password_hash,
-                session_token=new_token()[0],
+                totp_secret=DEMO_TOTP_SECRETS.get(person.email),
+                second_factor_since=utcnow() if person.email in DEMO_TOTP_SECRETS else None,
             )
             db.session.add(user)
             users[person.email] = user

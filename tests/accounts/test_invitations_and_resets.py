@@ -11,7 +11,7 @@ from portal.accounts.models import Invitation, Membership, PasswordReset, Role, 
 from portal.audit.models import AuditEntry
 from portal.database import utcnow
 from portal.organisations.models import OrganisationKind
-from tests.conftest import fetch_csrf_token
+from tests.conftest import fetch_csrf_token, sign_in_with_form
 from tests.factories import DEFAULT_PASSWORD, make_area, make_organisation, make_user
 
 LINK = re.compile(r"http://[^\s]+/accounts/(?:invitations|password-reset)/[A-Za-z0-9_-]+")
@@ -183,6 +183,10 @@ def test_existing_user_accepts_a_second_role_without_changing_password(
 def test_password_reset_by_email(client, db, smtp_server, app):
     area = make_area()
     user = make_user(make_organisation(area), Role.GP_PARTNER, email="forgetful@example.nhs.uk")
+    # A session left open somewhere (a shared computer, say) ends with the reset.
+    elsewhere = app.test_client()
+    sign_in_with_form(elsewhere, user.email)
+    assert elsewhere.get("/accounts/profile").status_code == 200
     response = client.post(
         "/accounts/password-reset",
         data={
@@ -203,6 +207,7 @@ def test_password_reset_by_email(client, db, smtp_server, app):
     )
     assert reset.status_code == 302
     assert client.get(path).status_code == 404
+    assert elsewhere.get("/accounts/profile").status_code == 302
     fresh = app.test_client()
     ok = fresh.post(
         "/accounts/login",

@@ -1,4 +1,4 @@
-"""Signing in and out, lockout after repeated failures, session cookie flags, CSRF."""
+"""Signing in and out, waits after repeated failures, session cookie flags, CSRF."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from portal.accounts.models import Role, User
+from portal.accounts import delays
+from portal.accounts.models import Role, SignInDelay
 from portal.audit.models import AuditEntry
-from portal.database import utcnow
 from portal.organisations.models import OrganisationKind
-from tests.conftest import fetch_csrf_token
+from tests.conftest import fetch_csrf_token, sign_in_with_form
 from tests.factories import DEFAULT_PASSWORD, make_area, make_organisation, make_user
 
 
@@ -57,50 +57,98 @@ def test_wrong_password_and_unknown_email_read_the_same(client, db):
     assert client.get("/accounts/profile").status_code == 302
 
 
-def test_repeated_failures_lock_the_account_even_for_the_right_password(client, db, app):
+def test_repeated_failures_from_a_new_place_bring_a_growing_wait(client, db):
     _partner(db)
-    threshold = app.config["LOGIN_FAILURES_BEFORE_LOCKOUT"]
-    for _ in range(threshold):
-        _sign_in(client, "partner@example.nhs.uk", "wrong password attempt")
-    user = db.session.execute(sa.select(User)).scalar_one()
-    assert user.failed_logins == threshold
-    assert user.locked_until is not None
-    assert user.locked_until > utcnow() + timedelta(minutes=10)
+    for _ in range(delays.FREE_FAILURES):
+        response = _sign_in(client, "partner@example.nhs.uk", "wrong password attempt")
+        assert "Enter a correct email address and password" in response.get_data(as_text=True)
+    # Even the right password waits, and is not tried.
     response = _sign_in(client, "partner@example.nhs.uk", DEFAULT_PASSWORD)
     assert response.status_code == 200
-    assert "locked" in response.get_data(as_text=True)
+    assert "Wait 2 seconds before trying again" in response.get_data(as_text=True)
     assert client.get("/accounts/profile").status_code == 302
-    locked = db.session.execute(
-        sa.select(AuditEntry).where(AuditEntry.action == "account.locked")
+    # The wait over, the next attempt is tried; one more failure doubles the wait.
+    _age_last_failure(db, seconds=delays.FIRST_DELAY_SECONDS)
+    response = _sign_in(client, "partner@example.nhs.uk", "wrong password attempt")
+    assert "Enter a correct email address and password" in response.get_data(as_text=True)
+    response = _sign_in(client, "partner@example.nhs.uk", "wrong password attempt")
+    assert "Wait 4 seconds before trying again" in response.get_data(as_text=True)
+    failed = db.session.execute(
+        sa.select(sa.func.count(AuditEntry.id)).where(AuditEntry.action == "account.sign_in_failed")
     ).scalar_one()
-    assert "5 failed" in locked.summary
+    assert failed == delays.FREE_FAILURES + 1
 
 
-def test_lock_expires_and_a_good_sign_in_clears_the_count(client, db, app):
-    _partner(db)
-    user = db.session.execute(sa.select(User)).scalar_one()
-    user.failed_logins = 7
-    user.locked_until = utcnow() - timedelta(seconds=1)
+def _age_last_failure(db, *, seconds: int) -> None:
+    for delay in db.session.execute(sa.select(SignInDelay)).scalars():
+        delay.last_failure_at -= timedelta(seconds=seconds + 1)
     db.session.commit()
+
+
+def test_a_wait_reads_the_same_for_an_unknown_email(client, db):
+    _partner(db)
+    pages = {}
+    for email in ("partner@example.nhs.uk", "nobody@example.nhs.uk"):
+        for _ in range(delays.FREE_FAILURES):
+            _sign_in(client, email, "wrong password attempt")
+        pages[email] = _sign_in(client, email, "wrong password attempt").get_data(as_text=True)
+    assert all("Wait 2 seconds before trying again" in page for page in pages.values())
+
+
+def test_the_right_password_after_the_wait_signs_in_and_clears_the_count(client, db):
+    _partner(db)
+    for _ in range(delays.FREE_FAILURES + 2):
+        _sign_in(client, "partner@example.nhs.uk", "wrong password attempt")
+        _age_last_failure(db, seconds=delays.MAXIMUM_DELAY_SECONDS)
     assert _sign_in(client, "partner@example.nhs.uk", DEFAULT_PASSWORD).status_code == 302
-    db.session.expire_all()
-    user = db.session.execute(sa.select(User)).scalar_one()
-    assert (user.failed_logins, user.locked_until) == (0, None)
+    assert db.session.execute(sa.select(sa.func.count()).select_from(SignInDelay)).scalar_one() == 0
 
 
-def test_lockout_doubles_with_further_failures(client, db, app):
-    _partner(db)
-    user = db.session.execute(sa.select(User)).scalar_one()
-    threshold = app.config["LOGIN_FAILURES_BEFORE_LOCKOUT"]
-    user.failed_logins = threshold
-    user.locked_until = utcnow() - timedelta(seconds=1)
-    db.session.commit()
-    before = utcnow()
-    _sign_in(client, "partner@example.nhs.uk", "still the wrong one")
-    db.session.expire_all()
-    user = db.session.execute(sa.select(User)).scalar_one()
-    minutes = app.config["LOGIN_LOCKOUT_MINUTES"]
-    assert user.locked_until - before >= timedelta(minutes=2 * minutes) - timedelta(seconds=5)
+def test_a_flood_from_one_address_leaves_the_officer_able_to_sign_in(app, db):
+    area = make_area()
+    lmc = make_organisation(area, OrganisationKind.LMC)
+    officer = make_user(lmc, Role.LMC_OFFICER, email="officer@example.nhs.uk")
+    usual = app.test_client()
+    usual.environ_base["REMOTE_ADDR"] = "198.51.100.10"
+    assert sign_in_with_form(usual, officer.email).status_code == 302
+    usual.post(
+        "/accounts/logout", data={"csrf_token": fetch_csrf_token(usual, "/accounts/profile")}
+    )
+
+    attacker = app.test_client()
+    attacker.environ_base["REMOTE_ADDR"] = "203.0.113.66"
+    for _ in range(40):
+        _sign_in(attacker, officer.email, "a guess at the password")
+    assert "before trying again" in _sign_in(attacker, officer.email, DEFAULT_PASSWORD).get_data(
+        as_text=True
+    )
+    # A new browser at a new address waits too: the account has not been seen there.
+    stranger = app.test_client()
+    stranger.environ_base["REMOTE_ADDR"] = "192.0.2.1"
+    assert "before trying again" in _sign_in(stranger, officer.email, DEFAULT_PASSWORD).get_data(
+        as_text=True
+    )
+
+    # The officer's own browser (its known-browser mark) from a hotel network gets in...
+    usual.environ_base["REMOTE_ADDR"] = "192.0.2.200"
+    response = sign_in_with_form(usual, officer.email)
+    assert response.status_code == 302
+    assert usual.get("/accounts/profile").status_code == 200
+    # ... and so does a fresh browser at the officer's usual address.
+    colleague_pc = app.test_client()
+    colleague_pc.environ_base["REMOTE_ADDR"] = "198.51.100.10"
+    assert sign_in_with_form(colleague_pc, officer.email).status_code == 302
+    assert colleague_pc.get("/accounts/profile").status_code == 200
+
+
+def test_a_forged_known_browser_mark_is_ignored(app, db):
+    _, partner = _partner(db)
+    for _ in range(delays.FREE_FAILURES):
+        _sign_in(app.test_client(), partner.email, "wrong password attempt")
+    forger = app.test_client()
+    forger.set_cookie("gpcv_known_browser", f"[{partner.id}].forged", path="/accounts/")
+    response = _sign_in(forger, partner.email, DEFAULT_PASSWORD)
+    assert "before trying again" in response.get_data(as_text=True)
 
 
 def test_sign_in_without_csrf_token_is_refused_and_changes_nothing(client, db):
@@ -181,15 +229,15 @@ def test_changing_password_ends_other_sessions(app, db):
         assert browser.get("/accounts/profile").status_code == 200
     new_password = "a completely new passphrase"
     response = first.post(
-        "/accounts/profile",
+        "/accounts/password",
         data={
-            "current_password": DEFAULT_PASSWORD,
             "password": new_password,
             "confirm_password": new_password,
-            "csrf_token": fetch_csrf_token(first, "/accounts/profile"),
+            "csrf_token": fetch_csrf_token(first, "/accounts/password"),
         },
     )
     assert response.status_code == 302
+    assert response.headers["Location"] == "/accounts/profile"
     assert first.get("/accounts/profile").status_code == 200
     assert second.get("/accounts/profile").status_code == 302
     assert _sign_in(app.test_client(), user.email, new_password).status_code == 302

@@ -35,6 +35,8 @@ class RefusingHandler(RecordingHandler):
 def mailing_app(app, db):
     """The portal with two pages of its own: one that emails and one that then refuses."""
     application = create_app(dict(app.config))
+    # The suite's client closes each response as a server would, which sends its email.
+    application.test_client_class = app.test_client_class
 
     @application.post("/test-only/notify/<int:count>")
     def notify(count: int) -> str:

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import re
 
+import pyotp
 import pytest
 import sqlalchemy as sa
 
 from portal.accounts.models import Role, User
-from portal.demo.loader import DEMO_PASSWORD, DEMO_PEOPLE, DemoRefused, load_demo_area
+from portal.demo.loader import (
+    DEMO_PASSWORD,
+    DEMO_PEOPLE,
+    DEMO_TOTP_SECRETS,
+    DemoRefused,
+    load_demo_area,
+)
 from portal.organisations.models import Area, Organisation, OrganisationKind
 from tests.conftest import REPO_ROOT, fetch_csrf_token
 
@@ -57,14 +64,20 @@ def test_demo_never_loads_in_production(app, db):
 
 
 def test_every_demo_person_in_the_readme_can_sign_in(app, db):
+    """With the password and, for the officer and administrator, a code from the README's
+    authenticator secret, as a newcomer with an authenticator app would."""
     load_demo_area()
     db.session.commit()
     readme = (REPO_ROOT / "README.md").read_text()
-    rows = re.findall(r"^\| (\w+) \| (.+?) \| (\S+@\S+) \| (.+?) \|$", readme, re.MULTILINE)
-    assert {(role, email) for role, _, email, _ in rows} == {
+    rows = re.findall(
+        r"^\| (\w+) \| (.+?) \| (\S+@\S+) \| (.+?) \| (\S+) \|$", readme, re.MULTILINE
+    )
+    assert {(role, email) for role, _, email, _, _ in rows} == {
         (person.role.value, person.email) for person in DEMO_PEOPLE
     }
-    for _, _, email, password in rows:
+    secrets = {email: secret for _, _, email, _, secret in rows if secret != "—"}
+    assert secrets == DEMO_TOTP_SECRETS
+    for role, _, email, password, secret in rows:
         assert password == DEMO_PASSWORD
         browser = app.test_client()
         response = browser.post(
@@ -72,6 +85,17 @@ def test_every_demo_person_in_the_readme_can_sign_in(app, db):
             data={"email": email, "password": password, "csrf_token": fetch_csrf_token(browser)},
         )
         assert response.status_code == 302, email
+        if role in {"area_admin", "lmc_officer"}:
+            assert response.headers["Location"] == "/accounts/login/code"
+            response = browser.post(
+                "/accounts/login/code",
+                data={
+                    "code": pyotp.TOTP(secret).now(),
+                    "csrf_token": fetch_csrf_token(browser, "/accounts/login/code"),
+                },
+            )
+            assert response.status_code == 302, email
+        assert browser.get("/accounts/profile").status_code == 200, email
 
 
 def test_demo_ships_a_counted_vote_and_an_open_one(db):

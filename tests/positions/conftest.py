@@ -31,8 +31,8 @@ from portal.positions.models import (
     Revision,
     Tier,
 )
-from tests.conftest import fetch_csrf_token
-from tests.factories import DEFAULT_PASSWORD, make_area, make_organisation, make_user
+from tests.conftest import fetch_csrf_token, sign_in_with_form
+from tests.factories import make_area, make_organisation, make_user
 
 BODY = (
     "The ICB proposes one enhanced access hub per PCN.\n\n"
@@ -101,14 +101,7 @@ def upload_dir(app: Flask, tmp_path: Path) -> Iterator[Path]:
 
 
 def sign_in(client: FlaskClient, user: User) -> None:
-    response = client.post(
-        "/accounts/login",
-        data={
-            "email": user.email,
-            "password": DEFAULT_PASSWORD,
-            "csrf_token": fetch_csrf_token(client),
-        },
-    )
+    response = sign_in_with_form(client, user.email)
     assert response.status_code == 302, response.get_data(as_text=True)
 
 

@@ -33,8 +33,8 @@ from portal.voting.models import (
     VoteKind,
     VoteState,
 )
-from tests.conftest import csrf_token_from, fetch_csrf_token
-from tests.factories import DEFAULT_PASSWORD, make_area, make_organisation, make_user
+from tests.conftest import csrf_token_from, fetch_csrf_token, sign_in_with_form
+from tests.factories import make_area, make_organisation, make_user
 
 EQUAL_MOTION = {
     "weighting": {"scheme": "equal"},
@@ -141,14 +141,7 @@ def world(db: Any) -> World:
 
 
 def sign_in(client: Any, user: Any) -> None:
-    response = client.post(
-        "/accounts/login",
-        data={
-            "email": user.email,
-            "password": DEFAULT_PASSWORD,
-            "csrf_token": fetch_csrf_token(client),
-        },
-    )
+    response = sign_in_with_form(client, user.email)
     assert response.status_code == 302, response.get_data(as_text=True)
 
 
