@@ -79,12 +79,13 @@ from portal.voting.permissions import (
     casts_for,
 )
 
+# Checking a receipt needs no account and no area; the app registers it from here.
+from portal.voting.receipts import receipts_blueprint  # noqa: F401
+
 blueprint = Blueprint(
     "voting", __name__, url_prefix="/areas/<area_slug>/votes", template_folder="templates"
 )
 bind_area(blueprint)
-# Checking a receipt needs no account and no area: the code is all a voter has to keep.
-receipts_blueprint = Blueprint("receipts", __name__, template_folder="templates")
 
 OUTCOMES = {
     "passed": ("Passed", "green"),
@@ -954,27 +955,4 @@ def ballots_csv(vote_id: int) -> Response:
         services.ballots_csv(vote),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="vote-{vote.id}-ballots.csv"'},
-    )
-
-
-# ----------------------------------------------------------------------------------------------
-# Checking a receipt (no account needed)
-# ----------------------------------------------------------------------------------------------
-
-
-@receipts_blueprint.get("/receipts")
-def receipt_check() -> str | tuple[str, int]:
-    code = request.args.get("code", "").strip()[:64]
-    if not code:
-        return render_template("voting/receipt_check.html", code="", found=None)
-    found = services.check_receipt(code)
-    if found is not None and services.close_if_due(found.vote, utcnow()):
-        found = services.check_receipt(code)
-    if found is None:
-        return render_template("voting/receipt_check.html", code=code, found=None), 404
-    return render_template(
-        "voting/receipt_check.html",
-        code=code,
-        found=found,
-        choice=option_label(found.vote, found.choice),
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from datetime import timedelta
 from typing import Any
@@ -150,6 +151,12 @@ def sign_in(client: Any, user: Any) -> None:
     assert response.status_code == 302, response.get_data(as_text=True)
 
 
+def check_receipt(client: Any, code: str) -> Any:
+    """Check a receipt code as a voter does: through the form, by POST."""
+    token = fetch_csrf_token(client, "/receipts")
+    return client.post("/receipts", data={"code": code, "csrf_token": token})
+
+
 def client_for(app: Any, user: Any) -> Any:
     client = app.test_client()
     sign_in(client, user)
@@ -212,7 +219,8 @@ def _expected(viewer: Any, state: str, page: str) -> int:
         return 404
     if page == "results":
         return 200
-    return 200 if state == "closed_open" or manager else 404
+    # A secret ballot keeps no record to download: its ballots are gone once it closes.
+    return 200 if state == "closed_open" else 404
 
 
 def _page_url(world: World, vote: Vote, page: str) -> str:
@@ -527,7 +535,7 @@ def test_create_open_cast_change_close_and_see_the_result(app, world, db):
     assert (ballot.choice, ballot.version) == ("for", 1)
 
     anonymous = app.test_client()
-    receipt = anonymous.get("/receipts", query_string={"code": first_code})
+    receipt = check_receipt(anonymous, first_code)
     assert receipt.status_code == 200
     assert "Enhanced access model" in text(receipt)
     assert 'id="receipt-choice">For<' in text(receipt)
@@ -538,9 +546,7 @@ def test_create_open_cast_change_close_and_see_the_result(app, world, db):
     second_code = _cast(partner, world, vote, "against")
     db.session.refresh(ballot)
     assert (ballot.choice, ballot.version) == ("against", 2)
-    assert "Replaced by a later ballot" in text(
-        anonymous.get("/receipts", query_string={"code": first_code})
-    )
+    assert "Replaced by a later ballot" in text(check_receipt(anonymous, first_code))
 
     # Officers see how many have voted, never how.
     officer_page = text(officer.get(world.url(f"/{vote.id}")))
@@ -575,12 +581,8 @@ def test_create_open_cast_change_close_and_see_the_result(app, world, db):
     assert csv.status_code == 200
     assert "M80001,practice,against," in text(csv)
 
-    assert "The vote has closed and this ballot was counted" in text(
-        anonymous.get("/receipts", query_string={"code": second_code})
-    )
-    assert "Replaced by a later ballot" in text(
-        anonymous.get("/receipts", query_string={"code": first_code})
-    )
+    assert "Counted in the final tally" in text(check_receipt(anonymous, second_code))
+    assert "Replaced by a later ballot" in text(check_receipt(anonymous, first_code))
 
 
 def test_the_same_confirmation_sent_twice_leaves_one_ballot(app, client, world, db):
@@ -668,29 +670,21 @@ def test_a_choice_that_is_not_an_option_is_refused(client, world, db):
 # ----------------------------------------------------------------------------------------------
 
 
-def test_a_secret_ballot_record_uses_pseudonyms_and_is_for_officers_only(app, world, db):
+def test_a_secret_ballot_keeps_no_record_to_download(app, world, db):
     vote = world.vote(db, "closed", secrecy=BallotSecrecy.SECRET)
-    partner = client_for(app, world.partner)
-    assert partner.get(world.url(f"/{vote.id}/record.json")).status_code == 404
-    assert partner.get(world.url(f"/{vote.id}/ballots.csv")).status_code == 404
-    results = text(partner.get(world.url(f"/{vote.id}/results")))
+    for user in (world.partner, world.officer):
+        viewer = client_for(app, user)
+        assert viewer.get(world.url(f"/{vote.id}/record.json")).status_code == 404
+        assert viewer.get(world.url(f"/{vote.id}/ballots.csv")).status_code == 404
+    results = text(client_for(app, world.partner).get(world.url(f"/{vote.id}/results")))
     assert "nobody can see how an organisation voted" in results
     assert 'id="who-voted-how"' not in results
     # Weights are not choices: the weight table names every organisation.
     assert "Riverside Surgery (M80001)" in results
-    assert "Not shown: fewer than 5 voters" in results
-
-    officer = client_for(app, world.officer)
-    record = officer.get(world.url(f"/{vote.id}/record.json"))
-    assert record.status_code == 200
-    body = record.get_data(as_text=True)
-    assert "M80001" not in body
-    assert services.pseudonym(vote, "M80001") in body
-    assert hashlib.sha256(record.data).hexdigest() == vote.ballot_record_sha256
 
 
 def test_an_unknown_receipt_code_is_a_clear_404(client, db):
-    response = client.get("/receipts", query_string={"code": "AAAA-BBBB-CCCC-DDDD"})
+    response = check_receipt(client, "AAAA-BBBB-CCCC-DDDD")
     assert response.status_code == 404
     assert "No ballot has this receipt code" in text(response)
     empty = client.get("/receipts")
@@ -698,13 +692,61 @@ def test_an_unknown_receipt_code_is_a_clear_404(client, db):
     assert "Receipt code" in text(empty)
 
 
+def test_a_receipt_code_in_the_query_string_is_not_looked_at(app, client, world, db):
+    vote = world.vote(db)
+    _, code = services.cast_ballot(world.partner, vote, world.practice, "for", utcnow())
+    db.session.commit()
+    response = client.get("/receipts", query_string={"code": code})
+    assert response.status_code == 200
+    assert 'id="receipt"' not in text(response)
+
+
+def test_a_receipt_check_without_the_csrf_token_is_refused(client, world, db):
+    vote = world.vote(db)
+    _, code = services.cast_ballot(world.partner, vote, world.practice, "for", utcnow())
+    db.session.commit()
+    response = client.post("/receipts", data={"code": code})
+    assert response.status_code == 400
+    assert 'id="receipt"' not in text(response)
+    assert "Your form could not be accepted" in text(response)
+
+
+def test_receipt_codes_carry_at_least_128_bits(db):
+    code = services.new_receipt_code()
+    symbols = code.replace("-", "")
+    assert set(symbols) <= set(services.RECEIPT_ALPHABET)
+    assert len(symbols) * math.log2(len(services.RECEIPT_ALPHABET)) >= 128
+    assert len({services.new_receipt_code() for _ in range(200)}) == 200
+
+
+def test_a_secret_ballot_receipt_never_shows_the_choice(app, client, world, db):
+    vote = world.vote(db, secrecy=BallotSecrecy.SECRET)
+    _, first = services.cast_ballot(world.partner, vote, world.practice, "against", utcnow())
+    _, second = services.cast_ballot(world.partner, vote, world.practice, "for", utcnow())
+    db.session.commit()
+    waiting = text(check_receipt(client, second))
+    assert "will be counted when the vote closes" in waiting
+    assert "Not shown: this is a secret ballot" in waiting
+    assert "Replaced by a later ballot" in text(check_receipt(client, first))
+    close_by_moving_time(vote)
+    db.session.commit()
+    counted = text(check_receipt(client, second))
+    replaced = text(check_receipt(client, first))
+    assert "Counted in the final tally" in counted
+    assert "Replaced by a later ballot from your organisation" in replaced
+    for page in (waiting, counted, replaced):
+        receipt = page[page.index('id="receipt"') :]
+        assert ">For<" not in receipt
+        assert ">Against<" not in receipt
+
+
 def test_a_receipt_of_a_vote_past_its_closing_time_reports_it_counted(app, client, world, db):
     vote = world.vote(db)
     _, code = services.cast_ballot(world.partner, vote, world.practice, "for", utcnow())
     close_by_moving_time(vote)
     db.session.commit()
-    response = client.get("/receipts", query_string={"code": code})
-    assert "this ballot was counted" in text(response)
+    response = check_receipt(client, code)
+    assert "Counted in the final tally" in text(response)
 
 
 # ----------------------------------------------------------------------------------------------
