@@ -1,4 +1,4 @@
-"""secret ballots keep no link: random receipt ids, receipt standing, who voted
+"""secret ballots keep no link: random receipt ids, receipt standing, who voted, published
 
 Revision ID: b9fd16e64281
 Revises: dddaad023358
@@ -90,10 +90,12 @@ def upgrade():
         batch_op.add_column(sa.Column("voted", sa.Boolean(), nullable=True))
     with op.batch_alter_table("votes") as batch_op:
         batch_op.add_column(sa.Column("exact_totals", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("published", sa.JSON(), nullable=True))
 
 
 def downgrade():
     with op.batch_alter_table("votes") as batch_op:
+        batch_op.drop_column("published")
         batch_op.drop_column("exact_totals")
     with op.batch_alter_table("electorate_members") as batch_op:
         batch_op.drop_column("voted")

@@ -86,6 +86,8 @@ class Vote(db.Model):
     result: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
     # The exact weight behind each option and the turnout ("p/q"), kept when the ballots go.
     exact_totals: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
+    # A secret ballot's figures as published: only what unmasks nobody (portal.voting.secrecy).
+    published: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
     # Secret per vote: turns organisation codes into pseudonyms in a secret ballot's record.
     pseudonym_key: Mapped[str] = mapped_column(sa.String(64))
     reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -186,16 +186,20 @@ def _possible_by_brute_force(ballot: Ballot, level: Level | None) -> list[set[st
     return possible
 
 
-def unmasked(ballot: Ballot, level: Level) -> list[str]:
-    """Ids of the voters whose choice the published figures at ``level`` give away."""
+def _possible(ballot: Ballot, level: Level | None) -> list[set[str]]:
+    if len(ballot.voters) <= BRUTE_FORCE_LIMIT:
+        return _possible_by_brute_force(ballot, level)
+    return _possible_by_solver(ballot, level)
+
+
+def unmasked(ballot: Ballot, level: Level, baseline: list[set[str]] | None = None) -> list[str]:
+    """Ids of the voters whose choice the published figures at ``level`` give away.
+    ``baseline`` is what the outcome and who voted alone allow (computed when not given)."""
     if not ballot.voters:
         return []
-    if len(ballot.voters) <= BRUTE_FORCE_LIMIT:
-        published = _possible_by_brute_force(ballot, level)
-        baseline = _possible_by_brute_force(ballot, None)
-    else:
-        published = _possible_by_solver(ballot, level)
-        baseline = _possible_by_solver(ballot, None)
+    published = _possible(ballot, level)
+    if baseline is None:
+        baseline = _possible(ballot, None)
     return [
         voter.id
         for voter, shown, known in zip(ballot.voters, published, baseline, strict=True)
@@ -205,10 +209,34 @@ def unmasked(ballot: Ballot, level: Level) -> list[str]:
 
 def publish(ballot: Ballot) -> Level:
     """The most detailed level at which nobody is unmasked (the last level hides everything)."""
+    baseline = _possible(ballot, None)
     for level in LEVELS[:-1]:
-        if not unmasked(ballot, level):
+        if not unmasked(ballot, level, baseline):
             return level
     return LEVELS[-1]
+
+
+def published_figures(ballot: Ballot, level: Level) -> dict:
+    """What the results page, downloads and notices may show at ``level`` (JSON-ready)."""
+    weights, counts, den = _true_totals(ballot)
+    totals = {}
+    for j, option in enumerate(ballot.options):
+        shown = None
+        if level.decimals is not None:
+            value = rounded(Fraction(weights[j], den), level.decimals)
+            places = max(level.decimals, 0)
+            shown = f"{float(value):.{places}f}"
+        totals[option] = {
+            "members": counts[j] if level.counts else None,
+            "weight_percent": shown,
+        }
+    by_kind = None
+    if level.by_kind:
+        by_kind = {}
+        for voter in ballot.voters:
+            row = by_kind.setdefault(voter.kind, dict.fromkeys(ballot.options, 0))
+            row[ballot.choices[voter.id]] += 1
+    return {"level": level.name, "totals": totals, "by_kind": by_kind}
 
 
 # --------------------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from portal.organisations.models import Area, Organisation, OrganisationKind, Pc
 from portal.spreadsheets import spreadsheet_safe
 from portal.urls import external_url
 from portal.voting import rules as counting
-from portal.voting import unlinking
+from portal.voting import secrecy, unlinking
 from portal.voting.models import (
     Ballot,
     BallotSecrecy,
@@ -802,6 +802,9 @@ def close_vote(vote: Vote, now: datetime, actor: User | None = None) -> None:
     vote.closed_at = now
     unlinking.mark_who_voted(vote)
     if secret:
+        # Published only what unmasks nobody; the decision above was taken on exact fractions.
+        attacked = secrecy.ballot_from_record(ballot_record_data(vote))
+        vote.published = secrecy.published_figures(attacked, secrecy.publish(attacked))
         # The record links each share to a choice, and shares identify members: a secret
         # ballot keeps only its exact totals and who voted (see portal.voting.unlinking).
         vote.ballot_record = None

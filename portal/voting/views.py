@@ -921,6 +921,8 @@ def results(vote_id: int) -> str:
         declarations=_declarations(vote),
         proxies=[(proxy, proxy.id in used) for proxy in proxies],
         secret=vote.secrecy is BallotSecrecy.SECRET,
+        published=vote.published,
+        who_voted=sorted((m for m in vote.electorate if m.voted), key=lambda m: m.name),
         downloads=can_download_record(user, vote),
         chart=_chart(vote, result),
     )

@@ -18,7 +18,12 @@ from tests.voting.test_vote_services import MOTION_RULES, Area
 # Labels found nowhere else, so finding one in a row means that row records a choice.
 OPTIONS = ["Plan Kestrel", "Plan Heron", "Plan Osprey"]
 # Where the answers may appear: the vote's own option list and its aggregate totals.
-AGGREGATES = {("votes", "options"), ("votes", "result"), ("votes", "exact_totals")}
+AGGREGATES = {
+    ("votes", "options"),
+    ("votes", "result"),
+    ("votes", "exact_totals"),
+    ("votes", "published"),
+}
 
 
 def _every_cell(db: Any) -> list[tuple[str, str, str]]:

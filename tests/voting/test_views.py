@@ -967,8 +967,8 @@ def test_an_option_longer_than_a_ballot_can_hold_is_refused(client, world, db):
     assert "Each option must be 100 characters or fewer" in text(response)
 
 
-def test_a_secret_breakdown_hides_every_kind_when_one_is_too_small(app, world, db):
-    """Totals minus the kinds shown would give away a hidden kind's ballots."""
+def test_a_secret_ballot_withholds_the_figures_that_would_unmask_the_lmc(app, world, db):
+    """Five practices for and the LMC against: a per-kind table would name it."""
     practices = [world.practice, world.second, world.third]
     partners = [world.partner, world.second_partner, world.third_partner]
     for number in (4, 5):
@@ -987,13 +987,19 @@ def test_a_secret_breakdown_hides_every_kind_when_one_is_too_small(app, world, d
     close_by_moving_time(vote)
     services.close_if_due(vote, utcnow())
     db.session.commit()
-    assert [row.hidden for row in services.breakdown_by_kind(vote)] == [True, True]
+    assert vote.published["level"] != "full"
+    assert vote.published["by_kind"] is None
 
     page = text(client_for(app, world.partner).get(world.url(f"/{vote.id}/results")))
+    assert "Figures withheld to keep the ballot secret." in page
     breakdown = page[
         page.index('id="breakdown"') : page.index("</table>", page.index('id="breakdown"'))
     ]
-    assert breakdown.count("Not shown: fewer than 5 voters") == 2
+    assert "Against" not in breakdown
+    # Equal weights, everyone voted: "1 against" could be any of the six, so it is shown.
+    assert vote.published["level"] == "no_breakdown"
+    who_voted = page[page.index('id="who-voted"') :]
+    assert "Riverside Surgery (M80001)" in who_voted
 
 
 def test_the_last_eligible_member_cannot_be_recused(app, world, db):
