@@ -1,4 +1,5 @@
-"""Demo votes for the demo area: one closed with its result, one open to cast in.
+"""Demo votes for the demo area: one closed with its result, one closed secret ballot with
+what it publishes, and one open to cast in.
 
 The closed vote's ballots are recorded directly by this loader (the demo has people for only
 a few practices); the count itself is the real one, by ``portal.voting.rules``.
@@ -21,6 +22,29 @@ roles and sessional GPs.
 
 The LMC recommends support on condition that practices keep the right to opt out of staffing
 the hub and that the funding follows the patients."""
+
+HUBS_VOTE_TEXT = """The ICB asks whether general practice would host its new respiratory
+hubs. The LMC put it to a secret ballot, so no practice need fear for its contract."""
+# Who cast the closed secret ballot, and how (positions in the electorate of each kind):
+# the demo keeps them here because the portal itself forgets them when the ballot closes.
+SECRET_BALLOTS = (
+    ("lmc", 0, "for"),
+    ("federation", 0, "against"),
+    ("pcn", 0, "abstain"),
+    ("pcn", 1, "for"),
+    ("practice", 0, "for"),
+    ("practice", 1, "against"),
+    ("practice", 2, "for"),
+    ("practice", 3, "for"),
+)
+SECRET_RULES = {
+    "weighting": {"scheme": "list_size"},
+    "blocks": {"practice": "1/2", "pcn": "1/4", "federation": "1/8", "lmc": "1/8"},
+    "cap": None,
+    "quorum": {"members": None, "weight": None},
+    "threshold": {"rule": "simple_majority"},
+    "tie": "fails",
+}
 
 OPEN_VOTE_TEXT = """The ICB's draft estates strategy asks general practice which of three
 options it prefers for the next capital round. Read the [full consultation](https://www.england.nhs.uk/)
@@ -69,6 +93,38 @@ def load_demo_votes(area: Area, officer: User, now: datetime) -> list[Vote]:
     db.session.flush()
     services.close_vote(closed, now)
 
+    secret = services.create_vote(
+        officer,
+        area,
+        services.VoteDetails(
+            title="Respiratory hubs in practices",
+            question="Should practices host the ICB's respiratory hubs?",
+            body_markdown=HUBS_VOTE_TEXT,
+            kind=VoteKind.MOTION,
+            secrecy=BallotSecrecy.SECRET,
+            options=[],
+            voting_kinds=["practice", "pcn", "federation", "lmc"],
+            pcn_codes=None,
+            opens_at=now - timedelta(days=10),
+            closes_at=now + timedelta(days=1),
+            rules=SECRET_RULES,
+        ),
+    )
+    services.open_vote(officer, secret, now - timedelta(days=10))
+    for kind, position, choice in SECRET_BALLOTS:
+        member = [m for m in secret.electorate if m.kind == kind][position]
+        db.session.add(
+            Ballot(
+                vote_id=secret.id,
+                organisation_id=member.organisation_id,
+                choice=choice,
+                cast_at=now - timedelta(days=3),
+            )
+        )
+    secret.closes_at = now - timedelta(hours=2)
+    db.session.flush()
+    services.close_vote(secret, now)
+
     open_vote = services.create_vote(
         officer,
         area,
@@ -98,4 +154,4 @@ def load_demo_votes(area: Area, officer: User, now: datetime) -> list[Vote]:
         ),
     )
     services.open_vote(officer, open_vote, now)
-    return [closed, open_vote]
+    return [closed, secret, open_vote]

@@ -584,3 +584,16 @@ class CancelVoteForm(FlaskForm):
         ],
         filters=[strip_whitespace],
     )
+
+
+class ReceiptCheckForm(FlaskForm):
+    """A receipt code goes in a POST body, never a URL: URLs end up in logs and histories."""
+
+    code = StringField(
+        "Receipt code",
+        validators=[
+            InputRequired("Enter the receipt code"),
+            Length(max=64, message="A receipt code is 28 letters and numbers: check it"),
+        ],
+        filters=[strip_whitespace],
+    )

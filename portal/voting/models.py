@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -91,6 +92,10 @@ class Vote(db.Model):
     ballot_record: Mapped[str | None] = mapped_column(sa.Text())
     ballot_record_sha256: Mapped[str | None] = mapped_column(sa.String(64))
     result: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
+    # The exact weight behind each option and the turnout ("p/q"), kept when the ballots go.
+    exact_totals: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
+    # A secret ballot's figures as published: only what unmasks nobody (portal.voting.secrecy).
+    published: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
     # Secret per vote: turns organisation codes into pseudonyms in a secret ballot's record.
     pseudonym_key: Mapped[str] = mapped_column(sa.String(64))
     reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -135,6 +140,8 @@ class ElectorateMember(db.Model):
     weighted_list_size_date: Mapped[date | None]
     fixed_weight: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 4))
     recused: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Set at close: whether this organisation cast a ballot (who voted, never how).
+    voted: Mapped[bool | None]
 
     vote: Mapped[Vote] = relationship(back_populates="electorate")
     organisation: Mapped[Organisation] = relationship()
@@ -179,28 +186,51 @@ class Ballot(db.Model):
     )
 
 
-class Receipt(db.Model):
-    """What a receipt code proves: this organisation's ballot was cast as this choice.
+class ReceiptStanding(enum.Enum):
+    """What became of a secret ballot's receipt, written when the vote closes or is cancelled."""
 
-    Only the SHA-256 of the code is stored. A receipt whose ballot was later replaced says so.
+    COUNTED = "counted"
+    REPLACED = "replaced"
+    CANCELLED = "cancelled"
+
+
+def new_receipt_id() -> str:
+    """A random key, so the order of receipts says nothing about the order of voting."""
+    return secrets.token_hex(16)
+
+
+class Receipt(db.Model):
+    """What a receipt code proves: this organisation's ballot was cast (as this choice, in an
+    open ballot). Only the SHA-256 of the code is stored. A receipt whose ballot was later
+    replaced says so.
+
+    A secret ballot's receipt never holds the choice. When the vote closes or is cancelled its
+    ``standing`` is written and the link to the ballot (which is then deleted) and the time it
+    was issued are cleared, so nothing joins a receipt to an organisation.
     """
 
     __tablename__ = "receipts"
     # Each version of a ballot has exactly one receipt: two "changes" can never share one.
     __table_args__ = (
         sa.Index("ix_receipts_ballot_version", "ballot_id", "ballot_version", unique=True),
+        sa.CheckConstraint(
+            "(ballot_id IS NULL) = (standing IS NOT NULL)", name="ballot_until_standing"
+        ),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=new_receipt_id)
     vote_id: Mapped[int] = mapped_column(sa.ForeignKey("votes.id", ondelete="CASCADE"))
     code_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    ballot_id: Mapped[int] = mapped_column(sa.ForeignKey("ballots.id", ondelete="CASCADE"))
-    ballot_version: Mapped[int]
-    choice: Mapped[str] = mapped_column(sa.String(100))
-    issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ballot_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ballots.id", ondelete="CASCADE"))
+    ballot_version: Mapped[int | None]
+    choice: Mapped[str | None] = mapped_column(sa.String(100))
+    issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    standing: Mapped[ReceiptStanding | None] = mapped_column(
+        enum_column(ReceiptStanding, "receipt_standing")
+    )
 
     vote: Mapped[Vote] = relationship()
-    ballot: Mapped[Ballot] = relationship()
+    ballot: Mapped[Ballot | None] = relationship()
 
 
 class Proxy(db.Model):

@@ -58,13 +58,16 @@ Step 1, the raw weight of a member, by the ``weighting`` scheme:
 
 A member's share within a group (the whole electorate, or one block, see below) is its raw
 weight divided by the total raw weight of the group. A group whose total raw weight is 0 (for
-example every list size is 0) is refused, naming the group.
+example every list size is 0, or a block holding only the LMC, which has no list size) shares
+the group equally among its members: with blocks practice 1/2 by list size, PCN 1/4, LMC 1/8
+and federation 1/8, the LMC and the federation each hold their whole 1/8.
 
 * ``hybrid`` with ``equal_part`` E (a fraction from 0 to 1) and ``basis`` (any of the schemes
   above, ``banded`` then needing ``band`` in the same object): a member's share within a group of
   n members is E x 1/n + (1 - E) x basis / (sum of basis over the group). Without blocks the
   group is the whole electorate; with blocks the formula is applied inside each block, n and the
-  sum of the basis being that block's. When E < 1 and the group's basis total is 0 it is refused.
+  sum of the basis being that block's. When the group's basis total is 0, its basis part is
+  shared equally too, so each member holds 1/n of the group.
 
 Step 2, blocks (optional). ``blocks`` gives a fraction to some of the kinds, for example
 ``{"practice": "1/2", "pcn": "1/4", "lmc": "1/8", "federation": "1/8"}``. The keys must be kinds,
@@ -73,16 +76,18 @@ block (otherwise the member is named and the record refused). Each kind's fracti
 among that kind's eligible members in proportion to their raw weight (or by the hybrid formula
 inside the block). A kind that has no eligible member drops out, and the fractions of the kinds
 that remain are scaled up in proportion so that they again sum to 1 (if they are all 0 the record
-is refused). A kind that has members but a total raw weight of 0 is refused, naming the kind.
+is refused). A kind that has members but a total raw weight of 0 shares its fraction equally
+among them (as any group whose total is 0 does).
 
 Step 3, the cap (optional), a fraction C with 0 < C <= 1, applied to the final shares (after
 blocks, so it may move weight from one block to another). No member's share may exceed C.
 Repeatedly: every member whose share is above C is fixed at exactly C, and what is left
 (1 - C x the number fixed) is shared among the members not fixed in proportion to their current
 shares; this is repeated until no share exceeds C. The cap is refused as infeasible when
-C x N < 1 (N eligible members: even equal shares would break it), and also when the weight left
-over would have to be shared among members whose shares are all 0 (there is no proportion to
-share it in). Shares always sum to exactly 1.
+C x N < 1 (N eligible members: even equal shares would break it). When the weight left over can
+only go to members whose shares are all 0 (there is no proportion to share it in), it is shared
+equally among them: list sizes 100, 0, 0 with a cap of 1/2 give 1/2, 1/4, 1/4. (C x N >= 1
+means those equal parts never exceed C.) Shares always sum to exactly 1.
 
 The count
 =========
@@ -761,20 +766,16 @@ def _group_shares(
         raw = _raw_weights(members, basis, weighting.band)
         total = sum(raw)
         p, q = equal_part.numerator, equal_part.denominator
-        if p == q:
+        if p == q or total == 0:
+            # All equal part, or a basis of 0 throughout: the basis part is shared equally too.
             return [1] * n, n
-        if total == 0:
-            raise RecordError(
-                f"{group}: the total {basis} is zero, so the hybrid basis part cannot be shared"
-            )
         # E/n + (1 - E) r/R  =  (p R + (q - p) n r) / (q n R)
         return [p * total + (q - p) * n * r for r in raw], q * n * total
     raw = _raw_weights(members, weighting.scheme, weighting.band)
     total = sum(raw)
     if total == 0:
-        raise RecordError(
-            f"{group}: the total raw weight under the {weighting.scheme} scheme is zero"
-        )
+        # No basis to share in proportion to (the LMC has no list size): share equally.
+        return [1] * n, n
     return raw, total
 
 
@@ -835,13 +836,7 @@ def _apply_cap(numerators: list[int], denominator: int, cap: Fraction) -> tuple[
         free_total = total - prefix[fixed]
         left = cd - cn * fixed  # weight left for the free members is left / cd
         if free_total == 0:
-            if left == 0:
-                break
-            raise RecordError(
-                f"rules.cap: a cap of {_fmt(cap)} is infeasible here: after fixing {fixed} "
-                f"members at the cap, the remaining {_fmt(Fraction(left, cd))} would have to be "
-                "shared among members whose shares are all 0"
-            )
+            break
         # free member with numerator v has share v * left / (cd * free_total)
         limit = cn * free_total
         end = fixed
@@ -855,9 +850,14 @@ def _apply_cap(numerators: list[int], denominator: int, cap: Fraction) -> tuple[
     free_total = total - prefix[fixed]
     left = cd - cn * fixed
     if free_total == 0:
-        capped_value, new_denominator = cn, cd
-    else:
-        capped_value, new_denominator = cn * free_total, cd * free_total
+        # Every member not at the cap holds 0: what is left is shared equally among them
+        # (left / cd each divided by n - fixed; cap x N >= 1 keeps each part within the cap).
+        free = n - fixed  # at least 1: shares summing to 1 cannot all exceed C >= 1/N
+        result = [left] * n
+        for i in order[:fixed]:
+            result[i] = cn * free
+        return result, cd * free
+    capped_value, new_denominator = cn * free_total, cd * free_total
     result = [value * left for value in numerators]
     for i in order[:fixed]:
         result[i] = capped_value

@@ -33,6 +33,7 @@ from portal.organisations.models import Area, Organisation, OrganisationKind, Pc
 from portal.spreadsheets import spreadsheet_safe
 from portal.urls import external_url
 from portal.voting import rules as counting
+from portal.voting import secrecy, unlinking
 from portal.voting.models import (
     Ballot,
     BallotOrigin,
@@ -44,6 +45,7 @@ from portal.voting.models import (
     InterestCategory,
     Proxy,
     Receipt,
+    ReceiptStanding,
     Vote,
     VoteKind,
     VoteState,
@@ -384,10 +386,13 @@ def ballot_of(vote: Vote, organisation: Organisation, *, for_update: bool = Fals
     return db.session.execute(query).scalar_one_or_none()
 
 
+RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 symbols: 5 bits each
+RECEIPT_LENGTH = 28  # 140 bits: guessing a code is hopeless even at millions of tries a second
+
+
 def new_receipt_code() -> str:
-    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-    raw = "".join(secrets.choice(alphabet) for _ in range(16))
-    return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
+    raw = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(RECEIPT_LENGTH))
+    return "-".join(raw[i : i + 4] for i in range(0, RECEIPT_LENGTH, 4))
 
 
 def receipt_hash(code: str) -> str:
@@ -457,17 +462,18 @@ def cast_ballot(
         action, summary = "ballot.changed", f"Ballot changed for {organisation.name}"
     db.session.flush()
     code = new_receipt_code()
+    secret = vote.secrecy is BallotSecrecy.SECRET
     db.session.add(
         Receipt(
             vote_id=vote.id,
             code_hash=receipt_hash(code),
             ballot_id=ballot.id,
             ballot_version=ballot.version,
-            choice=choice,
+            # A secret ballot's receipt proves inclusion, never content.
+            choice=None if secret else choice,
             issued_at=now,
         )
     )
-    secret = vote.secrecy is BallotSecrecy.SECRET
     # The audit log cannot be cleared at close, so in a secret ballot it never names the
     # person who cast, nor which version of the organisation's ballot this was.
     record(
@@ -485,10 +491,13 @@ def cast_ballot(
 
 @dataclass(frozen=True)
 class ReceiptCheck:
+    """What a receipt shows. ``choice`` is None for a secret ballot: it proves inclusion only."""
+
     vote: Vote
-    choice: str
+    choice: str | None
     counted: bool
     superseded: bool
+    cancelled: bool
 
 
 def check_receipt(code: str) -> ReceiptCheck | None:
@@ -497,10 +506,22 @@ def check_receipt(code: str) -> ReceiptCheck | None:
     ).scalar_one_or_none()
     if receipt is None:
         return None
+    vote = receipt.vote
+    if receipt.standing is not None:  # a secret ballot that is over: its ballots are gone
+        return ReceiptCheck(
+            vote,
+            None,
+            counted=receipt.standing is ReceiptStanding.COUNTED,
+            superseded=receipt.standing is ReceiptStanding.REPLACED,
+            cancelled=receipt.standing is ReceiptStanding.CANCELLED,
+        )
     ballot = receipt.ballot
+    assert ballot is not None  # the check constraint: no standing means a ballot
     superseded = ballot.version != receipt.ballot_version
-    counted = receipt.vote.state is VoteState.CLOSED and not superseded
-    return ReceiptCheck(receipt.vote, receipt.choice, counted, superseded)
+    counted = vote.state is VoteState.CLOSED and not superseded
+    cancelled = vote.state is VoteState.CANCELLED
+    choice = None if vote.secrecy is BallotSecrecy.SECRET else receipt.choice
+    return ReceiptCheck(vote, choice, counted, superseded, cancelled)
 
 
 def name_proxy(
@@ -754,9 +775,16 @@ def ballot_record_data(
     }
 
 
-def _forget_who_cast(vote: Vote) -> None:
-    """A secret ballot keeps no link from ballot to person once the vote is over."""
-    db.session.execute(sa.update(Ballot).where(Ballot.vote_id == vote.id).values(cast_by_id=None))
+def exact_totals(result: counting.Result) -> dict[str, Any]:
+    """The exact weight behind each option and the turnout, as "p/q" strings."""
+
+    def exact(value: Fraction) -> str:
+        return f"{value.numerator}/{value.denominator}"
+
+    return {
+        "totals": {option: exact(total.weight) for option, total in result.totals.items()},
+        "turnout_weight": exact(result.turnout_weight),
+    }
 
 
 def close_vote(vote: Vote, now: datetime, actor: User | None = None) -> None:
@@ -774,13 +802,24 @@ def close_vote(vote: Vote, now: datetime, actor: User | None = None) -> None:
         raise VotingNotOpen(f"This vote closes on {_london(vote.closes_at)}")
     secret = vote.secrecy is BallotSecrecy.SECRET
     data = ballot_record_data(vote, pseudonymise=secret)
-    vote.result = counting.recount(data)
-    vote.ballot_record = counting.canonical_json(data).decode()
-    vote.ballot_record_sha256 = hashlib.sha256(vote.ballot_record.encode()).hexdigest()
+    exact = counting.tally(counting.parse_record(data))
+    vote.result = counting.result_to_json(exact)
+    vote.exact_totals = exact_totals(exact)
     vote.state = VoteState.CLOSED
     vote.closed_at = now
+    unlinking.mark_who_voted(vote)
     if secret:
-        _forget_who_cast(vote)
+        # Published only what unmasks nobody; the decision above was taken on exact fractions.
+        attacked = secrecy.ballot_from_record(ballot_record_data(vote))
+        vote.published = secrecy.published_figures(attacked, secrecy.publish(attacked))
+        # The record links each share to a choice, and shares identify members: a secret
+        # ballot keeps only its exact totals and who voted (see portal.voting.unlinking).
+        vote.ballot_record = None
+        vote.ballot_record_sha256 = None
+        unlinking.forget_choices(vote, cancelled=False)
+    else:
+        vote.ballot_record = counting.canonical_json(data).decode()
+        vote.ballot_record_sha256 = hashlib.sha256(vote.ballot_record.encode()).hexdigest()
     db.session.flush()
     record(
         "vote.closed",
@@ -827,7 +866,7 @@ def cancel_vote(actor: User, vote: Vote, reason: str, now: datetime) -> None:
     vote.cancelled_by_id = actor.id
     vote.cancellation_reason = reason
     if vote.secrecy is BallotSecrecy.SECRET:
-        _forget_who_cast(vote)
+        unlinking.forget_choices(vote, cancelled=True)
     db.session.flush()
     record(
         "vote.cancelled",
@@ -962,6 +1001,15 @@ class KindBreakdown:
 
 def breakdown_by_kind(vote: Vote) -> list[KindBreakdown]:
     """How each kind of organisation voted; a secret ballot hides groups of fewer than 5."""
+    if vote.secrecy is BallotSecrecy.SECRET and vote.state is not VoteState.OPEN:
+        # Its ballots are gone: only who voted is known, and how each kind voted is withheld.
+        rows = []
+        for kind in VOTING_KINDS:
+            members = [m for m in vote.electorate if m.kind == kind and not m.recused]
+            if members:
+                voted = sum(1 for m in members if m.voted)
+                rows.append(KindBreakdown(kind, len(members), voted, {}, hidden=True))
+        return rows
     ballots = list(db.session.execute(sa.select(Ballot).where(Ballot.vote_id == vote.id)).scalars())
     kind_of = {member.organisation_id: member.kind for member in vote.electorate}
     rows = []

@@ -82,12 +82,13 @@ from portal.voting.permissions import (
 )
 from portal.voting.published import how_decided_for, result_wording
 
+# Checking a receipt needs no account and no area; the app registers it from here.
+from portal.voting.receipts import receipts_blueprint  # noqa: F401
+
 blueprint = Blueprint(
     "voting", __name__, url_prefix="/areas/<area_slug>/votes", template_folder="templates"
 )
 bind_area(blueprint)
-# Checking a receipt needs no account and no area: the code is all a voter has to keep.
-receipts_blueprint = Blueprint("receipts", __name__, template_folder="templates")
 
 OUTCOMES = {
     "passed": ("Passed", "green"),
@@ -1006,6 +1007,8 @@ def results(vote_id: int) -> str:
         declarations=_declarations(vote),
         proxies=[(proxy, proxy.id in used) for proxy in proxies],
         secret=vote.secrecy is BallotSecrecy.SECRET,
+        published=vote.published,
+        who_voted=sorted((m for m in vote.electorate if m.voted), key=lambda m: m.name),
         downloads=can_download_record(user, vote),
         chart=_chart(vote, result),
         wording=result_wording(vote),
@@ -1042,27 +1045,4 @@ def ballots_csv(vote_id: int) -> Response:
         services.ballots_csv(vote),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="vote-{vote.id}-ballots.csv"'},
-    )
-
-
-# ----------------------------------------------------------------------------------------------
-# Checking a receipt (no account needed)
-# ----------------------------------------------------------------------------------------------
-
-
-@receipts_blueprint.get("/receipts")
-def receipt_check() -> str | tuple[str, int]:
-    code = request.args.get("code", "").strip()[:64]
-    if not code:
-        return render_template("voting/receipt_check.html", code="", found=None)
-    found = services.check_receipt(code)
-    if found is not None and services.close_if_due(found.vote, utcnow()):
-        found = services.check_receipt(code)
-    if found is None:
-        return render_template("voting/receipt_check.html", code=code, found=None), 404
-    return render_template(
-        "voting/receipt_check.html",
-        code=code,
-        found=found,
-        choice=option_label(found.vote, found.choice),
     )

@@ -55,7 +55,7 @@ PRACTICES = (
     ("M83003", "Castle Street Surgery", 9000),
     ("M83004", "Meadow Surgery", 7000),
 )
-RECEIPT = re.compile(r"^[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$")
+RECEIPT = re.compile(r"^[A-Z2-9]{4}(-[A-Z2-9]{4}){6}$")
 STATEMENT_URL = re.compile(r"/statements/(GPV-\d{4}-\d{3})$")
 
 

@@ -32,7 +32,7 @@ from tests.factories import make_area, make_organisation, make_user
 
 pytestmark = pytest.mark.browser
 
-RECEIPT = re.compile(r"^[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$")
+RECEIPT = re.compile(r"^[A-Z2-9]{4}(-[A-Z2-9]{4}){6}$")
 
 
 def _setting() -> dict[str, Any]:
@@ -280,10 +280,15 @@ def test_the_other_voting_pages_pass_axe(
         f"{votes}/{open_vote.id}",
         f"{votes}/{closed.id}/results",
         f"{votes}/interests",
-        f"/receipts?code={code}",
-        "/receipts?code=NOPE-NOPE-NOPE-NOPE",
+        "/receipts",
     ):
         page.goto(url, wait_until="load")
+        assert_accessible(page)
+    # Receipt codes go by POST: the page with a receipt found, then with a code not found.
+    for receipt_code in (code, "NOPE-NOPE-NOPE-NOPE"):
+        page.get_by_label("Receipt code").fill(receipt_code)
+        page.get_by_role("button", name="Check receipt").click()
+        page.wait_for_load_state("load")
         assert_accessible(page)
     expect(page.get_by_role("alert")).to_contain_text("No ballot has this receipt code")
 
@@ -293,7 +298,7 @@ def test_the_other_voting_pages_pass_axe(
     expect(partner_page.locator("#conflicts")).to_be_visible()
     assert_accessible(partner_page)
     # The unknown receipt's page is a 404 on purpose; nothing else may have failed.
-    expected = "/receipts?code=NOPE"
+    expected = "/receipts"  # the code not found answers 404 to its POST
     browser_log.failed_requests = [f for f in browser_log.failed_requests if expected not in f]
     browser_log.console_errors = [e for e in browser_log.console_errors if expected not in e]
     browser_log.assert_clean()

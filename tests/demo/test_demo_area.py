@@ -106,11 +106,54 @@ def test_demo_ships_a_counted_vote_and_an_open_one(db):
 
     load_demo_area()
     db.session.commit()
-    # The first vote in each state is the voting demo's (the meetings demo adds room votes).
-    votes: dict = {}
-    for vote in db.session.execute(sa.select(Vote).order_by(Vote.id)).scalars():
-        votes.setdefault(vote.state, vote)
-    closed, open_vote = votes[VoteState.CLOSED], votes[VoteState.OPEN]
+    votes = {vote.title: vote for vote in db.session.execute(sa.select(Vote)).scalars()}
+    closed = votes["Enhanced access from PCN hubs"]
+    open_vote = votes["Estates strategy: which option do we back?"]
+    assert (closed.state, open_vote.state) == (VoteState.CLOSED, VoteState.OPEN)
     assert counting.recount(json.loads(closed.ballot_record)) == closed.result
     assert closed.result["eligible_members"] == 141
     assert len(open_vote.electorate) == 141 + 25
+
+
+def test_the_demo_secret_ballot_publishes_nothing_that_unmasks_anyone(db):
+    """The attacker, written apart from the portal's own, against what the demo publishes."""
+    from portal.voting import secrecy
+    from portal.voting.demo import SECRET_BALLOTS, SECRET_RULES
+    from portal.voting.models import Ballot, Vote, VoteState
+    from tests.voting.test_secrecy_attacker import _independent_unmasked
+
+    load_demo_area()
+    db.session.commit()
+    vote = db.session.execute(
+        sa.select(Vote).where(Vote.title == "Respiratory hubs in practices")
+    ).scalar_one()
+    assert vote.state is VoteState.CLOSED
+    assert db.session.execute(sa.select(Ballot).where(Ballot.vote_id == vote.id)).first() is None
+    voted = [m for m in vote.electorate if m.voted]
+    assert len(voted) == len(SECRET_BALLOTS) >= 8
+    assert {m.kind for m in voted} == {"practice", "pcn", "federation", "lmc"}
+
+    # Rebuild the ballots the demo cast (the portal forgot them) and attack what was published.
+    kinds = ("practice", "pcn", "federation", "lmc")
+    by_kind = {kind: [m for m in vote.electorate if m.kind == kind] for kind in kinds}
+    ballots = [
+        {"voter": by_kind[kind][position].ods_code, "choice": choice}
+        for kind, position, choice in SECRET_BALLOTS
+    ]
+    record = {
+        "format": "gp-collective-voice/ballot-record@1",
+        "vote": {"title": vote.title, "kind": "motion", "options": ["for", "against", "abstain"]},
+        "rules": SECRET_RULES,
+        "electorate": [
+            {"id": m.ods_code, "kind": m.kind, "list_size": m.list_size or 0}
+            for m in vote.electorate
+        ],
+        "ballots": ballots,
+    }
+    level = next(lv for lv in secrecy.LEVELS if lv.name == vote.published["level"])
+    assert _independent_unmasked(record, level) == []
+    # The LMC and the federation, alone in their blocks, would be given away by full figures.
+    assert set(_independent_unmasked(record, secrecy.LEVELS[0])) & {
+        by_kind["lmc"][0].ods_code,
+        by_kind["federation"][0].ods_code,
+    }

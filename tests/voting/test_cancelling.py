@@ -14,9 +14,16 @@ from portal.audit.services import verify_chain
 from portal.database import utcnow
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.voting import services
-from portal.voting.models import Ballot, BallotSecrecy, Vote, VoteState
+from portal.voting.models import (
+    Ballot,
+    BallotSecrecy,
+    Receipt,
+    ReceiptStanding,
+    Vote,
+    VoteState,
+)
 from tests.conftest import csrf_token_from
-from tests.voting.test_views import World, client_for, close_by_moving_time, text
+from tests.voting.test_views import World, check_receipt, client_for, close_by_moving_time, text
 
 REASON = "The ICB withdrew the proposal on 20 November; a new one is expected in January."
 
@@ -57,12 +64,21 @@ def test_a_close_arriving_after_the_cancel_counts_nothing(db, world):
     assert vote.result is None
 
 
-def test_a_cancelled_secret_ballot_keeps_no_link_from_ballot_to_person(db, world):
+def test_a_cancelled_secret_ballot_keeps_no_ballot_and_its_receipt_says_cancelled(db, world):
     vote = world.vote(db, secrecy=BallotSecrecy.SECRET)
-    services.cast_ballot(world.partner, vote, world.practice, "for", utcnow())
+    _, code = services.cast_ballot(world.partner, vote, world.practice, "for", utcnow())
     services.cancel_vote(world.officer, vote, REASON, utcnow())
     db.session.commit()
-    assert db.session.execute(sa.select(Ballot.cast_by_id)).scalars().all() == [None]
+    assert db.session.execute(sa.select(Ballot)).scalars().all() == []
+    receipt = db.session.execute(sa.select(Receipt)).scalar_one()
+    assert (receipt.standing, receipt.ballot_id, receipt.choice) == (
+        ReceiptStanding.CANCELLED,
+        None,
+        None,
+    )
+    found = services.check_receipt(code)
+    assert found is not None
+    assert (found.cancelled, found.counted, found.choice) == (True, False, None)
 
 
 def test_what_cannot_be_cancelled_is_refused_and_left_unchanged(db, world):
@@ -103,8 +119,9 @@ def test_receipts_of_a_cancelled_vote_say_nothing_was_counted(app, db, world):
     check = services.check_receipt(code)
     assert check is not None
     assert not check.counted
-    page = text(client_for(app, world.partner).get(f"/receipts?code={code}"))
-    assert "The vote was cancelled, so no ballot in it was counted" in page
+    page = text(check_receipt(client_for(app, world.partner), code))
+    assert "Not counted: the vote was cancelled" in page
+    assert 'id="receipt-choice">For<' in page  # an open ballot's receipt shows its answer
 
 
 def _cancel(client, world, vote, reason: str):

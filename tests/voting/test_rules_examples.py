@@ -394,11 +394,29 @@ def test_infeasible_cap_is_refused() -> None:
     refused(record(equal_members(3), cap="1/4"), "rules.cap", "infeasible", "3/4")
 
 
-def test_cap_that_would_share_weight_among_zero_shares_is_refused() -> None:
-    # 100, 0, 0 -> 1, 0, 0. Cap 1/2 (cap x N = 3/2): A fixed at 1/2, but the 1/2 left has no
-    # proportion to go by (B and C hold 0).
-    data = record(sized(100, 0, 0), weighting={"scheme": "list_size"}, cap="1/2")
-    refused(data, "rules.cap", "infeasible", "shares are all 0")
+def test_cap_that_would_share_weight_among_zero_shares_is_counted() -> None:
+    # 100, 0, 0 -> 1, 0, 0. Cap 1/2 (cap x N = 3/2): A fixed at 1/2; the 1/2 left has no
+    # proportion to go by (B and C hold 0), so B and C share it equally: 1/4 each.
+    data = record(sized(100, 0, 0), {"B": "for"}, weighting={"scheme": "list_size"}, cap="1/2")
+    result = count(data)
+    assert result.shares == {"A": F(1, 2), "B": F(1, 4), "C": F(1, 4)}
+    assert result.outcome == "passed"
+    assert result.totals["for"].weight == F(1, 4)
+
+
+def test_cap_leftover_for_zero_shares_after_two_rounds() -> None:
+    # 600, 300, 100, 0, 0 -> 3/5, 3/10, 1/10, 0, 0. Cap 1/4 (cap x N = 5/4).
+    # Round 1: A (3/5) and B (3/10) are above 1/4: both fixed; 1/2 left for C, D, E in
+    # proportion 100 : 0 : 0 -> C 1/2, above 1/4.
+    # Round 2: C fixed too; 1/4 left, but D and E hold 0: shared equally, 1/8 each.
+    data = record(sized(600, 300, 100, 0, 0), weighting={"scheme": "list_size"}, cap="1/4")
+    assert shares_of(data) == {"A": F(1, 4), "B": F(1, 4), "C": F(1, 4), "D": F(1, 8), "E": F(1, 8)}
+
+
+def test_cap_that_leaves_nothing_for_zero_shares_gives_them_nothing() -> None:
+    # 50, 50, 0 -> 1/2, 1/2, 0. Cap 1/2: nobody is above it, so nothing moves: C keeps 0.
+    data = record(sized(50, 50, 0), weighting={"scheme": "list_size"}, cap="1/2")
+    assert shares_of(data) == {"A": F(1, 2), "B": F(1, 2), "C": F(0)}
 
 
 @pytest.mark.parametrize("cap", ["0", "-1/2", "3/2"])
@@ -911,7 +929,7 @@ def test_fractional_list_size_is_refused() -> None:
     refused(record(electorate, weighting={"scheme": "list_size"}), "'A'", "whole number")
 
 
-def test_fixed_weights_must_be_present_non_negative_and_not_all_zero() -> None:
+def test_fixed_weights_must_be_present_and_non_negative() -> None:
     weighting = {"scheme": "fixed"}
     refused(record([member("A", weight=1), member("B")], weighting=weighting), "'B'", "weight")
     refused(
@@ -919,15 +937,78 @@ def test_fixed_weights_must_be_present_non_negative_and_not_all_zero() -> None:
         "'B'",
         "negative",
     )
-    refused(
-        record([member("A", weight=0), member("B", weight="0/3")], weighting=weighting),
-        "the electorate",
-        "zero",
+    # All fixed weights 0: the total basis is 0, so the electorate is shared equally.
+    zero = record([member("A", weight=0), member("B", weight="0/3")], weighting=weighting)
+    assert shares_of(zero) == {"A": F(1, 2), "B": F(1, 2)}
+
+
+def test_all_list_sizes_zero_is_counted_as_equal_shares() -> None:
+    # Total list size 0: the electorate is shared equally, 1/2 each.
+    data = record(sized(0, 0), {"A": "for", "B": "against"}, weighting={"scheme": "list_size"})
+    result = count(data)
+    assert result.shares == {"A": F(1, 2), "B": F(1, 2)}
+    assert result.outcome == "rejected"  # a tie under simple majority fails
+
+
+def test_lmc_and_federation_without_list_size_hold_their_whole_blocks() -> None:
+    # Practices 1/2 by list size (3000 : 1000 -> 3/8, 1/8), PCNs 1/4 (list sizes 0 and 0:
+    # shared equally, 1/8 each), LMC 1/8 and federation 1/8 (list size 0: the whole block).
+    electorate = [
+        member("P1", list_size=3000),
+        member("P2", list_size=1000),
+        member("N1", "pcn", list_size=0),
+        member("N2", "pcn", list_size=0),
+        member("L1", "lmc", list_size=0),
+        member("F1", "federation", list_size=0),
+    ]
+    blocks = {"practice": "1/2", "pcn": "1/4", "lmc": "1/8", "federation": "1/8"}
+    data = record(
+        electorate,
+        {"P2": "for", "L1": "for", "F1": "against", "N1": "abstain"},
+        weighting={"scheme": "list_size"},
+        blocks=blocks,
     )
+    result = count(data)
+    assert result.shares == {
+        "P1": F(3, 8),
+        "P2": F(1, 8),
+        "N1": F(1, 8),
+        "N2": F(1, 8),
+        "L1": F(1, 8),
+        "F1": F(1, 8),
+    }
+    # for = 1/8 + 1/8 = 1/4 > against 1/8: passed.
+    assert result.totals["for"].weight == F(1, 4)
+    assert result.outcome == "passed"
 
 
-def test_all_list_sizes_zero_is_refused() -> None:
-    refused(record(sized(0, 0), weighting={"scheme": "list_size"}), "the electorate", "zero")
+def test_hybrid_block_with_zero_basis_is_shared_equally() -> None:
+    # hybrid, equal part 1/4 on list size, blocks practice 1/2, lmc 1/2. The lmc block has
+    # two members with list size 0: equal part 1/4 x 1/2 plus basis part 3/4 shared equally
+    # (1/2 each) gives 1/2 of the block each, 1/4 of the whole.
+    # practice block (sizes 300, 100): 1/4 x 1/2 + 3/4 x 3/4 = 11/16 -> 11/32; 5/16 -> 5/32.
+    electorate = [
+        member("P1", list_size=300),
+        member("P2", list_size=100),
+        member("L1", "lmc", list_size=0),
+        member("L2", "lmc", list_size=0),
+    ]
+    data = record(
+        electorate,
+        blocks={"practice": "1/2", "lmc": "1/2"},
+        weighting={"scheme": "hybrid", "equal_part": "1/4", "basis": "list_size"},
+    )
+    assert shares_of(data) == {"P1": F(11, 32), "P2": F(5, 32), "L1": F(1, 4), "L2": F(1, 4)}
+
+
+def test_unknown_rule_is_refused_even_when_inquorate() -> None:
+    data = record(
+        equal_members(3),
+        {"M1": "for"},
+        threshold={"rule": "landslide"},
+        quorum={"members": "1", "weight": None},
+    )
+    refused(data, "rule", "'landslide'")
 
 
 def test_banded_band_must_be_a_positive_whole_number() -> None:
@@ -957,12 +1038,17 @@ def test_member_whose_kind_has_no_block_is_refused() -> None:
     refused(record(electorate, blocks={"practice": "1"}), "'N1'", "'pcn'", "no block")
 
 
-def test_block_whose_members_weigh_nothing_is_refused() -> None:
-    electorate = [member("P1", list_size=10), member("N1", "pcn", list_size=0)]
+def test_block_whose_members_weigh_nothing_shares_its_fraction_equally() -> None:
+    # pcn block list sizes 0, 0: its 1/2 is shared equally, 1/4 each; P1 holds the practice 1/2.
+    electorate = [
+        member("P1", list_size=10),
+        member("N1", "pcn", list_size=0),
+        member("N2", "pcn", list_size=0),
+    ]
     data = record(
         electorate, blocks={"practice": "1/2", "pcn": "1/2"}, weighting={"scheme": "list_size"}
     )
-    refused(data, "block 'pcn'", "zero")
+    assert shares_of(data) == {"P1": F(1, 2), "N1": F(1, 4), "N2": F(1, 4)}
 
 
 def test_blocks_present_all_zero_is_refused() -> None:

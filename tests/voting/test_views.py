@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from datetime import timedelta
 from typing import Any
@@ -145,6 +146,12 @@ def sign_in(client: Any, user: Any) -> None:
     assert response.status_code == 302, response.get_data(as_text=True)
 
 
+def check_receipt(client: Any, code: str) -> Any:
+    """Check a receipt code as a voter does: through the form, by POST."""
+    token = fetch_csrf_token(client, "/receipts")
+    return client.post("/receipts", data={"code": code, "csrf_token": token})
+
+
 def client_for(app: Any, user: Any) -> Any:
     client = app.test_client()
     sign_in(client, user)
@@ -207,7 +214,8 @@ def _expected(viewer: Any, state: str, page: str) -> int:
         return 404
     if page == "results":
         return 200
-    return 200 if state == "closed_open" or manager else 404
+    # A secret ballot keeps no record to download: its ballots are gone once it closes.
+    return 200 if state == "closed_open" else 404
 
 
 def _page_url(world: World, vote: Vote, page: str) -> str:
@@ -534,7 +542,7 @@ def test_create_open_cast_change_close_and_see_the_result(app, world, db):
     assert (ballot.choice, ballot.version) == ("for", 1)
 
     anonymous = app.test_client()
-    receipt = anonymous.get("/receipts", query_string={"code": first_code})
+    receipt = check_receipt(anonymous, first_code)
     assert receipt.status_code == 200
     assert "Enhanced access model" in text(receipt)
     assert 'id="receipt-choice">For<' in text(receipt)
@@ -545,9 +553,7 @@ def test_create_open_cast_change_close_and_see_the_result(app, world, db):
     second_code = _cast(partner, world, vote, "against")
     db.session.refresh(ballot)
     assert (ballot.choice, ballot.version) == ("against", 2)
-    assert "Replaced by a later ballot" in text(
-        anonymous.get("/receipts", query_string={"code": first_code})
-    )
+    assert "Replaced by a later ballot" in text(check_receipt(anonymous, first_code))
 
     # Officers see how many have voted, never how.
     officer_page = text(officer.get(world.url(f"/{vote.id}")))
@@ -582,12 +588,8 @@ def test_create_open_cast_change_close_and_see_the_result(app, world, db):
     assert csv.status_code == 200
     assert "M80001,practice,against," in text(csv)
 
-    assert "The vote has closed and this ballot was counted" in text(
-        anonymous.get("/receipts", query_string={"code": second_code})
-    )
-    assert "Replaced by a later ballot" in text(
-        anonymous.get("/receipts", query_string={"code": first_code})
-    )
+    assert "Counted in the final tally" in text(check_receipt(anonymous, second_code))
+    assert "Replaced by a later ballot" in text(check_receipt(anonymous, first_code))
 
 
 def test_the_same_confirmation_sent_twice_casts_once_and_shows_the_receipt(app, client, world, db):
@@ -715,29 +717,21 @@ def test_a_choice_that_is_not_an_option_is_refused(client, world, db):
 # ----------------------------------------------------------------------------------------------
 
 
-def test_a_secret_ballot_record_uses_pseudonyms_and_is_for_officers_only(app, world, db):
+def test_a_secret_ballot_keeps_no_record_to_download(app, world, db):
     vote = world.vote(db, "closed", secrecy=BallotSecrecy.SECRET)
-    partner = client_for(app, world.partner)
-    assert partner.get(world.url(f"/{vote.id}/record.json")).status_code == 404
-    assert partner.get(world.url(f"/{vote.id}/ballots.csv")).status_code == 404
-    results = text(partner.get(world.url(f"/{vote.id}/results")))
+    for user in (world.partner, world.officer):
+        viewer = client_for(app, user)
+        assert viewer.get(world.url(f"/{vote.id}/record.json")).status_code == 404
+        assert viewer.get(world.url(f"/{vote.id}/ballots.csv")).status_code == 404
+    results = text(client_for(app, world.partner).get(world.url(f"/{vote.id}/results")))
     assert "nobody can see how an organisation voted" in results
     assert 'id="who-voted-how"' not in results
     # Weights are not choices: the weight table names every organisation.
     assert "Riverside Surgery (M80001)" in results
-    assert "Not shown: fewer than 5 voters" in results
-
-    officer = client_for(app, world.officer)
-    record = officer.get(world.url(f"/{vote.id}/record.json"))
-    assert record.status_code == 200
-    body = record.get_data(as_text=True)
-    assert "M80001" not in body
-    assert services.pseudonym(vote, "M80001") in body
-    assert hashlib.sha256(record.data).hexdigest() == vote.ballot_record_sha256
 
 
 def test_an_unknown_receipt_code_is_a_clear_404(client, db):
-    response = client.get("/receipts", query_string={"code": "AAAA-BBBB-CCCC-DDDD"})
+    response = check_receipt(client, "AAAA-BBBB-CCCC-DDDD")
     assert response.status_code == 404
     assert "No ballot has this receipt code" in text(response)
     empty = client.get("/receipts")
@@ -745,13 +739,61 @@ def test_an_unknown_receipt_code_is_a_clear_404(client, db):
     assert "Receipt code" in text(empty)
 
 
+def test_a_receipt_code_in_the_query_string_is_not_looked_at(app, client, world, db):
+    vote = world.vote(db)
+    _, code = services.cast_ballot(world.partner, vote, world.practice, "for", utcnow())
+    db.session.commit()
+    response = client.get("/receipts", query_string={"code": code})
+    assert response.status_code == 200
+    assert 'id="receipt"' not in text(response)
+
+
+def test_a_receipt_check_without_the_csrf_token_is_refused(client, world, db):
+    vote = world.vote(db)
+    _, code = services.cast_ballot(world.partner, vote, world.practice, "for", utcnow())
+    db.session.commit()
+    response = client.post("/receipts", data={"code": code})
+    assert response.status_code == 400
+    assert 'id="receipt"' not in text(response)
+    assert "Your form could not be accepted" in text(response)
+
+
+def test_receipt_codes_carry_at_least_128_bits(db):
+    code = services.new_receipt_code()
+    symbols = code.replace("-", "")
+    assert set(symbols) <= set(services.RECEIPT_ALPHABET)
+    assert len(symbols) * math.log2(len(services.RECEIPT_ALPHABET)) >= 128
+    assert len({services.new_receipt_code() for _ in range(200)}) == 200
+
+
+def test_a_secret_ballot_receipt_never_shows_the_choice(app, client, world, db):
+    vote = world.vote(db, secrecy=BallotSecrecy.SECRET)
+    _, first = services.cast_ballot(world.partner, vote, world.practice, "against", utcnow())
+    _, second = services.cast_ballot(world.partner, vote, world.practice, "for", utcnow())
+    db.session.commit()
+    waiting = text(check_receipt(client, second))
+    assert "will be counted when the vote closes" in waiting
+    assert "Not shown: this is a secret ballot" in waiting
+    assert "Replaced by a later ballot" in text(check_receipt(client, first))
+    close_by_moving_time(vote)
+    db.session.commit()
+    counted = text(check_receipt(client, second))
+    replaced = text(check_receipt(client, first))
+    assert "Counted in the final tally" in counted
+    assert "Replaced by a later ballot from your organisation" in replaced
+    for page in (waiting, counted, replaced):
+        receipt = page[page.index('id="receipt"') :]
+        assert ">For<" not in receipt
+        assert ">Against<" not in receipt
+
+
 def test_a_receipt_of_a_vote_past_its_closing_time_reports_it_counted(app, client, world, db):
     vote = world.vote(db)
     _, code = services.cast_ballot(world.partner, vote, world.practice, "for", utcnow())
     close_by_moving_time(vote)
     db.session.commit()
-    response = client.get("/receipts", query_string={"code": code})
-    assert "this ballot was counted" in text(response)
+    response = check_receipt(client, code)
+    assert "Counted in the final tally" in text(response)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -970,8 +1012,8 @@ def test_an_option_longer_than_a_ballot_can_hold_is_refused(client, world, db):
     assert "Each option must be 100 characters or fewer" in text(response)
 
 
-def test_a_secret_breakdown_hides_every_kind_when_one_is_too_small(app, world, db):
-    """Totals minus the kinds shown would give away a hidden kind's ballots."""
+def test_a_secret_ballot_withholds_the_figures_that_would_unmask_the_lmc(app, world, db):
+    """Five practices for and the LMC against: a per-kind table would name it."""
     practices = [world.practice, world.second, world.third]
     partners = [world.partner, world.second_partner, world.third_partner]
     for number in (4, 5):
@@ -990,13 +1032,19 @@ def test_a_secret_breakdown_hides_every_kind_when_one_is_too_small(app, world, d
     close_by_moving_time(vote)
     services.close_if_due(vote, utcnow())
     db.session.commit()
-    assert [row.hidden for row in services.breakdown_by_kind(vote)] == [True, True]
+    assert vote.published["level"] != "full"
+    assert vote.published["by_kind"] is None
 
     page = text(client_for(app, world.partner).get(world.url(f"/{vote.id}/results")))
+    assert "Figures withheld to keep the ballot secret." in page
     breakdown = page[
         page.index('id="breakdown"') : page.index("</table>", page.index('id="breakdown"'))
     ]
-    assert breakdown.count("Not shown: fewer than 5 voters") == 2
+    assert "Against" not in breakdown
+    # Equal weights, everyone voted: "1 against" could be any of the six, so it is shown.
+    assert vote.published["level"] == "no_breakdown"
+    who_voted = page[page.index('id="who-voted"') :]
+    assert "Riverside Surgery (M80001)" in who_voted
 
 
 def test_the_last_eligible_member_cannot_be_recused(app, world, db):

@@ -205,18 +205,19 @@ def test_close_counts_once_with_the_rules_module_and_stores_the_hash(db, setting
         services.cast_ballot(setting.partners[0], vote, setting.practices[0], "against", utcnow())
 
 
-def test_secret_ballot_keeps_no_link_to_the_person_and_pseudonymises_the_record(db, setting):
+def test_secret_ballot_keeps_only_exact_totals_and_who_voted(db, setting):
     vote = setting.open_vote(
         db, secrecy=BallotSecrecy.SECRET, rules={**MOTION_RULES, "weighting": {"scheme": "equal"}}
     )
     services.cast_ballot(setting.partners[0], vote, setting.practices[0], "for", utcnow())
     db.session.commit()
     _close_now(db, vote)
-    assert db.session.execute(sa.select(Ballot.cast_by_id)).scalars().all() == [None]
-    record = json.loads(vote.ballot_record)
-    voters = {entry["id"] for entry in record["electorate"]}
-    assert not voters & {p.ods_code for p in setting.practices}
-    assert record["ballots"][0]["voter"] == services.pseudonym(vote, "A10001")
+    assert db.session.execute(sa.select(Ballot)).scalars().all() == []
+    assert vote.ballot_record is None
+    assert vote.exact_totals["totals"]["for"] == "1/4"
+    assert vote.result["totals"]["for"] == {"members": 1, "weight_percent": "25.000000"}
+    voted = {member.ods_code: member.voted for member in vote.electorate}
+    assert voted == {"A10001": True, "A10002": False, "A10003": False, "A10004": False}
 
 
 def test_weights_that_identify_voters_are_flagged_for_secret_ballots(setting, db):
