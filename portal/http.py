@@ -6,15 +6,16 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import Flask, Response, abort, flash, g, render_template, request
+from flask import Flask, Response, abort, current_app, flash, g, render_template, request
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from portal import mail
 from portal.errors import DomainError, NotPermitted
 from portal.extensions import db
+from portal.urls import external_base
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; "
@@ -115,7 +116,24 @@ def _database_error(error: OperationalError) -> Response:
     return _busy_page()
 
 
+def _untrusted_host_page(error: SecurityError) -> tuple[str, int]:
+    """400 for a Host header that is not the portal's (Flask's TRUSTED_HOSTS).
+
+    Flask cannot build links for such a request, so the page is drawn as if asked of the
+    portal's own address, and says which address that is.
+    """
+    base = external_base(current_app)
+    with current_app.test_request_context("/", base_url=base):
+        reason = f"This is not an address of the portal. Use {base}/ instead."
+        page = render_template(
+            "errors/error.html", error=SecurityError(reason), code=400, reason=reason
+        )
+    return page, 400
+
+
 def _error_page(error: HTTPException) -> tuple[str, int] | Response:
+    if isinstance(error, SecurityError):
+        return _untrusted_host_page(error)
     # A write that timed out while the response was being committed arrives here.
     if _is_database_busy(getattr(error, "original_exception", None)):
         return _busy_page()
