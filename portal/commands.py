@@ -10,18 +10,6 @@ from flask import Flask
 from portal.extensions import db
 
 
-@click.command("audit-verify")
-def audit_verify() -> None:
-    """Check the audit hash chain; report the first altered, removed or reordered entry."""
-    from portal.audit.services import verify_chain
-
-    fault = verify_chain()
-    if fault is not None:
-        click.echo(f"Audit chain BROKEN at {fault}", err=True)
-        sys.exit(1)
-    click.echo("Audit chain intact.")
-
-
 @click.command("load-demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the demo area already exists.")
 def load_demo(if_empty: bool) -> None:
@@ -39,11 +27,13 @@ def load_demo(if_empty: bool) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from portal.audit.commands import audit_checkpoint, audit_verify
     from portal.organisations.commands import import_nhs_command
     from portal.voting.commands import close_due_votes_command, send_vote_reminders_command
 
     for command in (
         audit_verify,
+        audit_checkpoint,
         load_demo,
         import_nhs_command,
         close_due_votes_command,
