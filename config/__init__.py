@@ -79,6 +79,9 @@ class Defaults:
     # Redis for the rate limits (shared by every worker); without it, limits are per process.
     REDIS_URL: str | None = None
     RATELIMIT_ENABLED = True
+    # Reverse proxies of our own in front of the portal (nginx: 1), whose X-Forwarded-For
+    # names the client address the rate limits count by. 0 trusts no such header.
+    TRUSTED_PROXIES = 0
     # More host names a request may name besides EXTERNAL_URL's (comma-separated).
     TRUSTED_HOSTS: str | None = None
     # Proposal documents live here, outside the web root (default: instance/uploads).

@@ -65,9 +65,10 @@ def create_app(config: str | dict[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
 
-    from portal import commands, http
+    from portal import commands, http, ratelimits
 
     http.init_app(app)
+    ratelimits.init_app(app)
     commands.init_app(app)
     return app
 
