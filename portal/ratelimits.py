@@ -118,4 +118,6 @@ def init_app(app: Flask) -> None:
         )
         app.view_functions[endpoint] = view
     limiter.init_app(app)
+    # The limits hold their limiter weakly: the app keeps it alive.
+    app.extensions["portal_limiter"] = limiter
     app.register_error_handler(RateLimitExceeded, _too_many_requests)
