@@ -34,6 +34,10 @@ def create_app(config: str | dict[str, Any] | None = None) -> Flask:
     from config import check_production_settings, load_settings
 
     app = Flask(__name__, instance_relative_config=True)
+    from portal.urls import IdConverter
+
+    # Before any route is added: every <int:...> in a URL is a bounded id.
+    app.url_map.converters["int"] = IdConverter
     environment = config if isinstance(config, str) else None
     settings = load_settings(environment)
     if isinstance(config, dict):
@@ -61,6 +65,9 @@ def create_app(config: str | dict[str, Any] | None = None) -> Flask:
     # Flask answers a request for any other Host with 400 before a view runs.
     app.config["TRUSTED_HOSTS"] = trusted_hosts(app)
 
+    from portal import form_filters
+
+    form_filters.install()
     _configure_templates(app)
     _init_extensions(app)
     _register_blueprints(app)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
@@ -21,20 +19,14 @@ from portal.accounts.forms import (
 from portal.database import utcnow
 from portal.errors import DomainError
 from portal.http import abandon_changes, refusal_shown_on
+from portal.urls import local_path
 
 blueprint = Blueprint("accounts", __name__, url_prefix="/accounts", template_folder="templates")
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only a path on this site: never an absolute or scheme-relative URL."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    if "\\" in target:
-        return None
-    return target
+    """Only a path on this site: never an absolute or scheme-relative URL, nor CR/LF."""
+    return local_path(target)
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
