@@ -105,6 +105,8 @@ def init_app(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "gpcv-limits")
+    # "30 a minute" means in any 60 seconds, not per clock minute: no double burst at :59/:00.
+    app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
     app.config.setdefault("RATELIMIT_HEADER_RETRY_AFTER_VALUE", "delta-seconds")
     limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
     for endpoint, view in list(app.view_functions.items()):
