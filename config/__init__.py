@@ -172,7 +172,8 @@ def load_settings(
             continue
         key = variable[len(ENVIRONMENT_VARIABLE_PREFIX) :]
         try:
-            settings[key] = _coerce(raw, settings.get(key, key in BOOLEAN_FLASK_SETTINGS and False))
+            default = False if key in BOOLEAN_FLASK_SETTINGS else None
+            settings[key] = _coerce(raw, settings.get(key, default))
         except ConfigurationError as error:
             raise ConfigurationError(f"{variable}: {error}") from error
     return settings

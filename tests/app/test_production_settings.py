@@ -66,6 +66,11 @@ def test_the_entropy_estimate_counts_distinct_characters_not_length():
     assert estimated_entropy_bits("Kq3-vX9_mT2pL7wR4nZ8sB1yH6cF0dJ5gA") > 128
 
 
+def test_unknown_portal_variables_are_kept_as_text():
+    settings = load_settings("development", environ={"PORTAL_TEST_DATABASE_URL": "sqlite://"})
+    assert settings["TEST_DATABASE_URL"] == "sqlite://"
+
+
 def test_debug_is_refused_whether_set_by_the_portal_or_by_flask(monkeypatch):
     assert any("debug" in problem for problem in _problems(PORTAL_DEBUG="1"))
     assert _problems(PORTAL_DEBUG="0") == []
