@@ -149,10 +149,23 @@ def _csrf_error(error: CSRFError) -> tuple[str, int]:
     return render_template("errors/csrf.html", reason=error.description), 400
 
 
+NUL_REFUSED = "The address or form contains a character that cannot be used (a NUL byte)."
+
+
+def _refuse_nul_bytes() -> None:
+    """No text a person types holds a NUL, and PostgreSQL cannot store or compare one: a
+    search or form value with one would otherwise fail deep in a query."""
+    for values in (request.args, request.form):
+        if any("\x00" in key or "\x00" in value for key, value in values.items(multi=True)):
+            abort(400, description=NUL_REFUSED)
+
+
 def init_app(app: Flask) -> None:
     @app.before_request
     def _remember_transport_policy() -> None:
         g.strict_transport_security = app.config["STRICT_TRANSPORT_SECURITY"]
+
+    app.before_request(_refuse_nul_bytes)
 
     app.after_request(_security_headers)
     app.after_request(_commit_or_roll_back)

@@ -126,3 +126,14 @@ def test_an_id_longer_than_any_table_holds_is_not_found(client, db, login):
         assert client.get(f"/areas/{area.slug}/admin/members/{user_id}").status_code == 404
     assert client.get(f"/areas/{area.slug}/admin/members/{LARGEST_ID}").status_code == 404
     assert client.get(f"/areas/{area.slug}/admin/members/{admin.id}").status_code == 200
+
+
+def test_a_nul_byte_in_a_search_or_a_form_is_refused_with_a_page(client, db, login):
+    area = make_area()
+    login(make_user(make_organisation(area), Role.GP_PARTNER))
+    search = client.get(f"/areas/{area.slug}/practices?q=Hill%00")
+    assert search.status_code == 400
+    assert "a NUL byte" in search.get_data(as_text=True)
+    assert client.get(f"/areas/{area.slug}/practices?q=Hill").status_code == 200
+    posted = client.post("/accounts/profile", data={"name": "Ann\x00"})
+    assert posted.status_code == 400
