@@ -14,9 +14,9 @@ if TYPE_CHECKING:
     from flask import Flask
 
 
-def _development_secret_key(instance_path: Path) -> str:
-    """A random key kept in the instance folder, so development sessions survive restarts."""
-    key_file = instance_path / "secret_key"
+def _instance_key(instance_path: Path, name: str) -> str:
+    """A random key kept in the instance folder, so it survives restarts of the embedded portal."""
+    key_file = instance_path / name
     if not key_file.exists():
         instance_path.mkdir(parents=True, exist_ok=True)
         key_file.write_text(secrets.token_urlsafe(48))
@@ -34,13 +34,21 @@ def create_app(config: str | dict[str, Any] | None = None) -> Flask:
     from config import check_production_settings, load_settings
 
     app = Flask(__name__, instance_relative_config=True)
+    from portal.urls import IdConverter
+
+    # Before any route is added: every <int:...> in a URL is a bounded id.
+    app.url_map.converters["int"] = IdConverter
     environment = config if isinstance(config, str) else None
     settings = load_settings(environment)
     if isinstance(config, dict):
         settings.update(config)
     instance_path = Path(app.instance_path)
-    if not settings.get("SECRET_KEY") and settings["ENV_NAME"] != "production":
-        settings["SECRET_KEY"] = _development_secret_key(instance_path)
+    if settings["ENV_NAME"] != "production":
+        for name in ("SECRET_KEY", "AUDIT_KEY"):
+            if not settings.get(name):
+                settings[name] = _instance_key(instance_path, name.lower())
+    # FLASK_DEBUG (or flask --debug) switches debug on before the portal's settings are read.
+    settings["DEBUG"] = bool(settings.get("DEBUG")) or app.debug
     check_production_settings(settings)
     if not settings.get("DATABASE_URL"):
         instance_path.mkdir(parents=True, exist_ok=True)
@@ -52,15 +60,23 @@ def create_app(config: str | dict[str, Any] | None = None) -> Flask:
             "connect_args": {"timeout": settings["SQLITE_BUSY_TIMEOUT_SECONDS"]},
         }
     app.config.update(settings)
+    from portal.urls import trusted_hosts
 
+    # Flask answers a request for any other Host with 400 before a view runs.
+    app.config["TRUSTED_HOSTS"] = trusted_hosts(app)
+
+    from portal import form_filters
+
+    form_filters.install()
     _configure_templates(app)
     _init_extensions(app)
     _register_blueprints(app)
 
-    from portal import commands, http, logs
+    from portal import commands, http, logs, ratelimits
 
     logs.init_app(app)
     http.init_app(app)
+    ratelimits.init_app(app)
     commands.init_app(app)
     return app
 

@@ -11,18 +11,6 @@ from flask import Flask, current_app
 from portal.extensions import db
 
 
-@click.command("audit-verify")
-def audit_verify() -> None:
-    """Check the audit hash chain; report the first altered, removed or reordered entry."""
-    from portal.audit.services import verify_chain
-
-    fault = verify_chain()
-    if fault is not None:
-        click.echo(f"Audit chain BROKEN at {fault}", err=True)
-        sys.exit(1)
-    click.echo("Audit chain intact.")
-
-
 @click.command("load-demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the demo area already exists.")
 def load_demo(if_empty: bool) -> None:
@@ -84,6 +72,7 @@ def worker_command(once: bool, interval: float) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from portal.audit.commands import audit_checkpoint, audit_verify
     from portal.elections.commands import close_due_elections_command
     from portal.organisations.commands import import_nhs_command
     from portal.trust.commands import send_trust_reminders_command
@@ -93,6 +82,7 @@ def init_app(app: Flask) -> None:
         audit_verify,
         backup_command,
         restore_command,
+        audit_checkpoint,
         load_demo,
         worker_command,
         import_nhs_command,

@@ -14,6 +14,7 @@ from flask import (
     Response,
     abort,
     copy_current_request_context,
+    current_app,
     flash,
     g,
     render_template,
@@ -22,11 +23,12 @@ from flask import (
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from portal import mail
 from portal.errors import DomainError, NotPermitted
 from portal.extensions import db
+from portal.urls import external_base
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; "
@@ -154,7 +156,24 @@ def _database_error(error: OperationalError) -> Response:
     return _busy_page()
 
 
+def _untrusted_host_page(error: SecurityError) -> tuple[str, int]:
+    """400 for a Host header that is not the portal's (Flask's TRUSTED_HOSTS).
+
+    Flask cannot build links for such a request, so the page is drawn as if asked of the
+    portal's own address, and says which address that is.
+    """
+    base = external_base(current_app)
+    with current_app.test_request_context("/", base_url=base):
+        reason = f"This is not an address of the portal. Use {base}/ instead."
+        page = render_template(
+            "errors/error.html", error=SecurityError(reason), code=400, reason=reason
+        )
+    return page, 400
+
+
 def _error_page(error: HTTPException) -> tuple[str, int] | Response:
+    if isinstance(error, SecurityError):
+        return _untrusted_host_page(error)
     # A write that timed out while the response was being committed arrives here.
     if _is_database_busy(getattr(error, "original_exception", None)):
         return _busy_page()
@@ -173,10 +192,23 @@ def _csrf_error(error: CSRFError) -> tuple[str, int]:
     return render_template("errors/csrf.html", reason=error.description), 400
 
 
+NUL_REFUSED = "The address or form contains a character that cannot be used (a NUL byte)."
+
+
+def _refuse_nul_bytes() -> None:
+    """No text a person types holds a NUL, and PostgreSQL cannot store or compare one: a
+    search or form value with one would otherwise fail deep in a query."""
+    for values in (request.args, request.form):
+        if any("\x00" in key or "\x00" in value for key, value in values.items(multi=True)):
+            abort(400, description=NUL_REFUSED)
+
+
 def init_app(app: Flask) -> None:
     @app.before_request
     def _remember_transport_policy() -> None:
         g.strict_transport_security = app.config["STRICT_TRANSPORT_SECURITY"]
+
+    app.before_request(_refuse_nul_bytes)
 
     app.after_request(_security_headers)
     app.after_request(_commit_or_roll_back)

@@ -47,6 +47,8 @@ class IsolatedClient(FlaskClient):
 
 
 TEST_DATABASE_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
+# Tests that need Redis (rate limits shared by workers) use this database and flush only it.
+TEST_REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 CSRF_FIELD = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
 
@@ -151,6 +153,29 @@ def _empty_all_tables() -> None:
         else:
             for name in reversed(tables):
                 connection.execute(sa.text(f'DELETE FROM "{name}"'))  # noqa: S608
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """The test Redis database, emptied before and after the test.
+
+    Redis runs on these machines and in CI: an unreachable one fails in CI and skips elsewhere.
+    """
+    import redis
+
+    connection = redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=2)
+    try:
+        connection.ping()
+    except redis.exceptions.ConnectionError as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis is required in CI and is not reachable: {error}", pytrace=False)
+        pytest.skip(f"Redis not reachable at {TEST_REDIS_URL}: {error}")
+    connection.flushdb()
+    try:
+        yield TEST_REDIS_URL
+    finally:
+        connection.flushdb()
+        connection.close()
 
 
 @pytest.fixture

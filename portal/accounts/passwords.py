@@ -8,6 +8,15 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
+from zxcvbn import zxcvbn
+
+# zxcvbn's scores run 0 to 4; 3 is "safely unguessable" (about 10^8 guesses or more), the
+# least a password guarding a practice's ballot should be.
+MINIMUM_GUESSABILITY_SCORE = 3
+# Words anyone guessing a portal user's password would try first.
+PORTAL_WORDS = ("gp", "collective", "voice", "nhs", "practice", "surgery", "lmc", "partner")
+# zxcvbn's matching grows quickly with length; the first 100 characters decide.
+GUESSABILITY_CHECKED_LENGTH = 100
 
 # Verified against for an unknown email, so it takes as long as a wrong password does.
 _UNKNOWN_USER_HASH_PASSWORD = "not-a-real-password-for-timing-only"  # noqa: S105
@@ -61,4 +70,17 @@ def password_problem(password: str, email: str, minimum_length: int) -> str | No
         return "Password must not repeat the same few characters"
     if email and email.split("@")[0].lower() in password.lower():
         return "Password must not contain your email address"
-    return None
+    return guessability_problem(password, email)
+
+
+def guessability_problem(password: str, email: str = "") -> str | None:
+    """zxcvbn's reason a password is among the common or easily guessed, or None."""
+    user_inputs = [*PORTAL_WORDS, *([email, *email.replace("@", ".").split(".")] if email else [])]
+    verdict = zxcvbn(password[:GUESSABILITY_CHECKED_LENGTH], user_inputs=user_inputs)
+    if verdict["score"] >= MINIMUM_GUESSABILITY_SCORE:
+        return None
+    feedback = verdict["feedback"]
+    advice = " ".join(
+        part for part in (feedback.get("warning"), *feedback.get("suggestions", [])[:1]) if part
+    )
+    return "Password is too easy to guess" + (f". {advice}" if advice else "")

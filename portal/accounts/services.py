@@ -27,6 +27,7 @@ from portal.accounts.models import (
     User,
 )
 from portal.accounts.passwords import hash_password, needs_rehash, verify_password
+from portal.accounts.signals import role_granted
 from portal.accounts.tokens import new_token, token_hash
 from portal.audit.services import record
 from portal.database import utcnow
@@ -191,6 +192,12 @@ def _require_admin(actor: User, area: Area) -> None:
         raise NotPermitted("Only an area administrator can manage members")
 
 
+SELF_GRANT_REFUSED = (
+    "You cannot give yourself a role. Ask another area administrator to do it, "
+    "so that someone else sees every grant."
+)
+
+
 def _check_role_fits(role: Role, organisation: Organisation) -> None:
     if organisation.kind not in role.organisation_kinds:
         kinds = " or ".join(sorted(kind.label.lower() for kind in role.organisation_kinds))
@@ -211,6 +218,8 @@ def invite(
     _require_admin(actor, area)
     _check_role_fits(role, organisation)
     email = normalise_email(email)
+    if email == actor.email:
+        raise DomainError(SELF_GRANT_REFUSED)
     existing_user = find_user_by_email(email)
     if existing_user is not None and any(
         membership.organisation_id == organisation.id and membership.role == role
@@ -293,18 +302,27 @@ def accept_invitation(token: str, *, name: str, password: str | None, now: datet
         for m in user.memberships
     ):
         raise Conflict("You already hold this role in this organisation")
+    if invitation.invited_by_id is not None and invitation.invited_by_id == user.id:
+        raise DomainError(SELF_GRANT_REFUSED)
     invitation.accepted_at = now
-    db.session.add(
-        Membership(user=user, organisation=invitation.organisation, role=invitation.role)
-    )
+    membership = Membership(user=user, organisation=invitation.organisation, role=invitation.role)
+    db.session.add(membership)
     db.session.flush()
+    granted_by = invitation.invited_by
     record(
         "invitation.accepted",
         f"{user.email} joined {invitation.organisation.name} as {invitation.role.label}",
         actor=user,
         area=invitation.organisation.area,
         subject=invitation,
+        details={
+            "user": user.email,
+            "role": invitation.role.value,
+            "organisation": invitation.organisation.ods_code,
+            "granted_by": granted_by.email if granted_by is not None else None,
+        },
     )
+    role_granted.send(membership, granted_by=granted_by)
     return user
 
 
@@ -396,6 +414,8 @@ def _set_password(user: User, password: str, now: datetime) -> None:
 def add_membership(actor: User, user: User, organisation: Organisation, role: Role) -> Membership:
     area = organisation.area
     _require_admin(actor, area)
+    if user.id == actor.id:
+        raise DomainError(SELF_GRANT_REFUSED)
     _check_role_fits(role, organisation)
     duplicate = Conflict(f"{user.name} is already a {role.label.lower()} of {organisation.name}")
     if any(m.organisation_id == organisation.id and m.role == role for m in user.memberships):
@@ -412,8 +432,14 @@ def add_membership(actor: User, user: User, organisation: Organisation, role: Ro
         actor=actor,
         area=area,
         subject=membership,
-        details={"user": user.email, "role": role.value, "organisation": organisation.ods_code},
+        details={
+            "user": user.email,
+            "role": role.value,
+            "organisation": organisation.ods_code,
+            "granted_by": actor.email,
+        },
     )
+    role_granted.send(membership, granted_by=actor)
     return membership
 
 
@@ -439,6 +465,7 @@ def remove_membership(actor: User, membership: Membership) -> None:
             "user": membership.user.email,
             "role": membership.role.value,
             "organisation": membership.organisation.ods_code,
+            "removed_by": actor.email,
         },
     )
     db.session.delete(membership)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
@@ -23,20 +21,14 @@ from portal.accounts.reauthentication import mark_confirmed
 from portal.database import utcnow
 from portal.extensions import db
 from portal.http import after_response, refusal_shown_on
+from portal.urls import local_path
 
 blueprint = Blueprint("accounts", __name__, url_prefix="/accounts", template_folder="templates")
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only a path on this site: never an absolute or scheme-relative URL."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    if "\\" in target:
-        return None
-    return target
+    """Only a path on this site: never an absolute or scheme-relative URL, nor CR/LF."""
+    return local_path(target)
 
 
 PENDING_KEY = "pending_sign_in"

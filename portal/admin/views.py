@@ -15,7 +15,7 @@ from portal.accounts import services as account_services
 from portal.accounts.forms import AddMembershipForm, ConfirmForm, InviteForm
 from portal.accounts.models import Invitation, Membership, Role, User
 from portal.accounts.reauthentication import require_recent_authentication_to_post
-from portal.admin import services
+from portal.admin import grants, services
 from portal.admin.forms import OrganisationForm
 from portal.area_context import bind_area
 from portal.database import utcnow
@@ -28,6 +28,7 @@ blueprint = Blueprint(
     "admin", __name__, url_prefix="/areas/<area_slug>/admin", template_folder="templates"
 )
 bind_area(blueprint)
+grants.init_app()
 
 
 @blueprint.before_request

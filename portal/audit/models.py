@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -39,6 +39,19 @@ class AuditEntry(db.Model):
         sa.CheckConstraint("sequence > 0", name="sequence_positive"),
         sa.Index("ix_audit_entries_area_id_sequence", "area_id", "sequence"),
     )
+
+
+class ChainHeadStamped:
+    """A record whose page shows the audit chain's head as it was at one moment.
+
+    When an audit entry with one of ``audit_head_actions`` is recorded about such a record,
+    the chain's length and hash just after that entry are kept on it, so a published page
+    never changes and anyone holding a copy can ask for the chain to be checked against it.
+    """
+
+    audit_head_actions: ClassVar[frozenset[str]] = frozenset()
+    audit_head_entries: Mapped[int | None] = mapped_column(nullable=True)
+    audit_head_hash: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
 
 
 class AuditLogIsAppendOnly(RuntimeError):

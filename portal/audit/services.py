@@ -3,12 +3,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from flask import current_app
 
-from portal.audit.chain import GENESIS_HASH, ChainedEntry, ChainFault, entry_hash, first_fault
-from portal.audit.models import AuditEntry
+from portal.audit.chain import (
+    GENESIS_HASH,
+    ChainedEntry,
+    ChainFault,
+    ChainHead,
+    entry_hash,
+    first_fault,
+)
+from portal.audit.models import AuditEntry, ChainHeadStamped
 from portal.database import utcnow
 from portal.extensions import db
 
@@ -18,6 +27,11 @@ if TYPE_CHECKING:
 
 # Any fixed number: PostgreSQL serialises chain appends on this advisory lock.
 AUDIT_CHAIN_LOCK = 0x47504356
+
+
+def audit_key() -> bytes:
+    """The HMAC key: ``PORTAL_AUDIT_KEY``, never stored in the database."""
+    return current_app.config["AUDIT_KEY"].encode()
 
 
 def entry_content(entry: AuditEntry) -> dict[str, Any]:
@@ -67,14 +81,45 @@ def record(
         details=details or {},
         previous_hash=previous_hash,
     )
-    entry.entry_hash = entry_hash(previous_hash, entry_content(entry))
+    entry.entry_hash = entry_hash(audit_key(), previous_hash, entry_content(entry))
     session.add(entry)
     session.flush()
+    if isinstance(subject, ChainHeadStamped) and action in subject.audit_head_actions:
+        subject.audit_head_entries = entry.sequence
+        subject.audit_head_hash = entry.entry_hash
     return entry
 
 
-def verify_chain(batch_size: int = 5000) -> ChainFault | None:
-    """Walk the whole chain in order and return its first fault, if any."""
+def chain_head() -> ChainHead:
+    """The chain as it stands: its number of entries and its last hash."""
+    last = db.session.execute(
+        sa.select(AuditEntry.sequence, AuditEntry.entry_hash)
+        .order_by(AuditEntry.sequence.desc())
+        .limit(1)
+    ).first()
+    return ChainHead(last.sequence, last.entry_hash) if last else ChainHead(0, GENESIS_HASH)
+
+
+def published_heads() -> list[ChainHead]:
+    """Every head stamped on a published record (statements, closed votes), for checking."""
+    heads = []
+    for model in ChainHeadStamped.__subclasses__():
+        rows = db.session.execute(
+            sa.select(model.audit_head_entries, model.audit_head_hash).where(
+                model.audit_head_entries.is_not(None)
+            )
+        )
+        heads.extend(ChainHead(entries, head_hash) for entries, head_hash in rows)
+    return heads
+
+
+def verify_chain(
+    checkpoints: Iterable[ChainHead] = (), batch_size: int = 5000
+) -> ChainFault | None:
+    """Walk the whole chain in order and return its first fault, if any.
+
+    The chain must meet every given checkpoint and every head shown on a published page.
+    """
 
     def entries() -> Any:
         query = sa.select(AuditEntry).order_by(AuditEntry.sequence)
@@ -86,4 +131,4 @@ def verify_chain(batch_size: int = 5000) -> ChainFault | None:
                 content=entry_content(entry),
             )
 
-    return first_fault(entries())
+    return first_fault(entries(), audit_key(), [*checkpoints, *published_heads()])

@@ -42,7 +42,7 @@ def _date(form: FlaskForm, prefix: str, name: str, *, required: bool) -> date | 
         return None
     try:
         typed = date(int(year.data), int(month.data), int(day.data))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # a 20-digit year overflows
         _error(day, f"The {name} must be a real date, like 27 3 2027")
         return None
     if typed.year < 2000:

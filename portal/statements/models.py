@@ -8,6 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.audit.models import ChainHeadStamped
 from portal.database import UTCDateTime, enum_column, utcnow
 from portal.extensions import db
 from portal.organisations.models import Area, Organisation
@@ -31,10 +32,12 @@ class SignatoryChoice(enum.Enum):
     ENDORSERS = "endorsers"
 
 
-class Statement(db.Model):
+class Statement(ChainHeadStamped, db.Model):
     """An agreed revision made public with a permanent reference such as ``GPV-2026-014``."""
 
     __tablename__ = "statements"
+    # The audit chain's head as it stood at this action is kept and shown (portal/audit).
+    audit_head_actions = frozenset({"statement.published"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     area_id: Mapped[int] = mapped_column(sa.ForeignKey("areas.id", ondelete="RESTRICT"))

@@ -211,7 +211,7 @@ class VoteRulesFields(FlaskForm):
             return None
         try:
             on = date(int(year.data), int(month.data), int(day.data))
-        except ValueError:
+        except (ValueError, OverflowError):  # a 20-digit year overflows
             self._error(day, f"The {name} date must be a real date, like 1 March 2027")
             return None
         if on.year < 2000:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.audit.models import ChainHeadStamped
 from portal.database import UTCDateTime, enum_column, utcnow
 from portal.extensions import db
 from portal.organisations.models import Area, Organisation
@@ -61,8 +62,10 @@ class ConflictRuling(enum.Enum):
     RECUSED = "recused"
 
 
-class Vote(db.Model):
+class Vote(ChainHeadStamped, db.Model):
     __tablename__ = "votes"
+    # The audit chain's head as it stood at this action is kept and shown (portal/audit).
+    audit_head_actions = frozenset({"vote.closed"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     area_id: Mapped[int] = mapped_column(sa.ForeignKey("areas.id", ondelete="RESTRICT"))

@@ -21,7 +21,10 @@ def test_production_refuses_to_start_without_a_real_secret_key():
 
 def test_production_starts_with_a_real_key_and_database(monkeypatch):
     monkeypatch.setenv("PORTAL_ENV", "production")
-    monkeypatch.setenv("PORTAL_SECRET_KEY", "k" * 20 + "a-long-random-value-0123456789")
+    monkeypatch.setenv("PORTAL_SECRET_KEY", "Kq3-vX9_mT2pL7wR4nZ8sB1yH6cF0dJ5gA")
+    monkeypatch.setenv("PORTAL_AUDIT_KEY", "u8Nf2Rk-Xw5Qz1Lp9Tb4Hc7Vy0Gm3Js6D_e")
+    monkeypatch.setenv("PORTAL_EXTERNAL_URL", "https://voice.example.org")
+    monkeypatch.setenv("PORTAL_REDIS_URL", "redis://127.0.0.1:6379/15")
     monkeypatch.setenv("PORTAL_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
     app = create_app()
     assert app.config["SESSION_COOKIE_SECURE"] is True

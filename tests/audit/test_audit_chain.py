@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from portal.audit.commands import audit_verify
 from portal.audit.models import AuditEntry, AuditLogIsAppendOnly
 from portal.audit.services import record, verify_chain
-from portal.commands import audit_verify
 from tests.factories import make_area
 
 

@@ -108,11 +108,12 @@ def test_an_entry_keeps_its_id_and_says_when_it_ended(client, db, setting):
 
 def test_the_configured_address_mints_the_ids(app, client, db, setting):
     statement = setting.statement(now=datetime(2026, 3, 3, tzinfo=UTC))
+    previous = app.config["EXTERNAL_URL"]
     app.config["EXTERNAL_URL"] = "https://voice.example.org"
     try:
         _raw, feed = _feed(client)
     finally:
-        app.config["EXTERNAL_URL"] = None
+        app.config["EXTERNAL_URL"] = previous
     assert feed.entries[0].id == f"tag:voice.example.org,2026-03-03:statement/{statement.reference}"
     assert feed.entries[0].link == f"https://voice.example.org/statements/{statement.reference}"
 

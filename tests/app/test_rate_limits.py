@@ -1,0 +1,137 @@
+"""Rate limits per client address and overall, counted in a real Redis (database 15)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+from flask import Flask
+
+from portal import create_app
+from portal.accounts.models import Role
+from portal.ratelimits import LIMITS, SIGN_IN, limit_for
+from tests.conftest import IsolatedClient, csrf_token_from
+from tests.factories import DEFAULT_PASSWORD, make_area, make_organisation, make_user
+
+PRACTICE_ADDRESS = "192.0.2.10"
+OTHER_ADDRESS = "198.51.100.7"
+
+
+@pytest.fixture
+def limited_app(app: Flask, db: Any, redis_url: str, tmp_path) -> Iterator[Flask]:
+    """The portal as deployed: limits on, counted in Redis, on the suite's database."""
+    limited = create_app(
+        {
+            **{key: value for key, value in app.config.items() if key.isupper()},
+            "RATELIMIT_ENABLED": True,
+            "REDIS_URL": redis_url,
+            "RATELIMIT_STORAGE_URI": redis_url,
+            "OUTBOX_DIR": str(tmp_path),
+        }
+    )
+    limited.test_client_class = IsolatedClient
+    yield limited
+    with limited.app_context():
+        from portal.extensions import db as database
+
+        database.engine.dispose()
+
+
+def _client(app: Flask, address: str):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def _sign_in(client, email: str, password: str):
+    token = csrf_token_from(client.get("/accounts/login").get_data(as_text=True))
+    return client.post(
+        "/accounts/login", data={"email": email, "password": password, "csrf_token": token}
+    )
+
+
+def test_a_password_spray_from_one_address_is_stopped_and_others_sign_in(limited_app, db):
+    officer = make_user(
+        make_organisation(make_area()), Role.LMC_OFFICER, email="olive@example.nhs.uk"
+    )
+    db.session.commit()
+    sprayer = _client(limited_app, PRACTICE_ADDRESS)
+    answers = [
+        _sign_in(sprayer, f"guess{number}@example.nhs.uk", "Password1234").status_code
+        for number in range(31)
+    ]
+    assert 429 not in answers[:30], "30 sign-ins a minute from one address are allowed"
+    assert answers[30] == 429
+    refused = _sign_in(sprayer, officer.email, DEFAULT_PASSWORD)
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) > 0
+    page = refused.get_data(as_text=True)
+    assert "<h1>Too many attempts</h1>" in page
+    assert 'class="nhsuk-header' in page
+
+    elsewhere = _sign_in(_client(limited_app, OTHER_ADDRESS), officer.email, DEFAULT_PASSWORD)
+    assert elsewhere.status_code == 302
+
+
+def test_viewing_the_sign_in_page_is_not_counted(limited_app, db):
+    visitor = _client(limited_app, PRACTICE_ADDRESS)
+    for _ in range(40):
+        assert visitor.get("/accounts/login").status_code == 200
+
+
+def test_the_counters_live_in_redis(limited_app, db, redis_url):
+    _sign_in(_client(limited_app, PRACTICE_ADDRESS), "someone@example.nhs.uk", "x" * 12)
+    keys = [key.decode() for key in redis.Redis.from_url(redis_url).keys("*gpcv-limits*")]
+    assert any("accounts.login:address" in key and PRACTICE_ADDRESS in key for key in keys)
+    assert any("accounts.login:overall" in key for key in keys)
+
+
+def test_receipt_guesses_are_limited_per_address_and_overall(limited_app, db):
+    per_address = 20
+    overall = 600
+
+    def guess(client, code: str) -> int:
+        token = csrf_token_from(client.get("/receipts").get_data(as_text=True))
+        return client.post("/receipts", data={"code": code, "csrf_token": token}).status_code
+
+    for number in range(overall // per_address):
+        guesser = _client(limited_app, f"10.0.{number}.1")
+        answers = [guess(guesser, f"GUESS-{n}") for n in range(per_address + 1)]
+        assert answers[:per_address] == [404] * per_address
+        assert answers[per_address] == 429
+    newcomer = _client(limited_app, "10.99.0.1")
+    assert guess(newcomer, "GUESS") == 429, "the overall limit"
+
+
+def test_the_api_answers_429_as_problem_details(limited_app, db):
+    reader = _client(limited_app, PRACTICE_ADDRESS)
+    answers = [reader.get("/api/v1/openapi.json") for _ in range(121)]
+    assert {answer.status_code for answer in answers[:120]} == {200}
+    refused = answers[120]
+    assert refused.status_code == 429
+    assert refused.mimetype == "application/problem+json"
+    assert refused.json["status"] == 429
+    assert refused.json["title"] == "Too Many Requests"
+    assert int(refused.headers["Retry-After"]) > 0
+
+
+def test_every_sign_in_step_and_the_api_is_limited_and_sign_out_is_not(app):
+    endpoints = set(app.view_functions)
+    for endpoint in LIMITS:
+        assert endpoint in endpoints, f"{endpoint} is listed but no longer exists"
+    assert limit_for(app, "accounts.login") is SIGN_IN
+    assert limit_for(app, "accounts.second_factor") is not None
+    assert limit_for(app, "accounts.sign_in_code") is not None
+    assert limit_for(app, "accounts.logout") is None
+    assert limit_for(app, "main.home") is None
+    api = [endpoint for endpoint in endpoints if endpoint.startswith("statements_api.")]
+    assert api
+    assert all(limit_for(app, endpoint) is not None for endpoint in api)
+
+
+def test_the_limits_are_off_for_the_rest_of_the_suite_and_memory_backed_without_redis(app):
+    assert app.config["RATELIMIT_ENABLED"] is False
+    embedded = create_app({"DATABASE_URL": "sqlite://", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert embedded.config["RATELIMIT_STORAGE_URI"] == "memory://"
