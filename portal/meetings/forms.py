@@ -21,7 +21,14 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from portal.form_filters import strip_whitespace
 from portal.meetings.models import WEEKDAYS, MeetingMode
@@ -98,7 +105,7 @@ class SeriesForm(WhereFields):
 
     def validate_start_time(self, field: Any) -> None:
         if clock_time(field.data) is None:
-            raise ValueError("Enter the start time as hours and minutes, for example 12:30")
+            raise ValidationError("Enter the start time as hours and minutes, for example 12:30")
 
 
 class MeetingForm(WhereFields):
@@ -113,11 +120,11 @@ class MeetingForm(WhereFields):
 
     def validate_start_time(self, field: Any) -> None:
         if clock_time(field.data) is None:
-            raise ValueError("Enter the start time as hours and minutes, for example 12:30")
+            raise ValidationError("Enter the start time as hours and minutes, for example 12:30")
 
     def validate_end_time(self, field: Any) -> None:
         if clock_time(field.data) is None:
-            raise ValueError("Enter the end time as hours and minutes, for example 13:00")
+            raise ValidationError("Enter the end time as hours and minutes, for example 13:00")
 
 
 class AgendaForm(FlaskForm):
