@@ -24,6 +24,25 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _closed_before_sending(app: Flask) -> Any:
+    """The app with each response closed as soon as it is made, as a production server closes
+    it once sent. Werkzeug's development server closes a response only after it has drained
+    the browser's socket, which a browser holding the connection open can put off for a long
+    time; the portal sends its email when the response closes, and the tests read that email.
+    """
+
+    def serve(environ: Any, start_response: Any) -> list[bytes]:
+        response = app(environ, start_response)
+        try:
+            return [b"".join(response)]
+        finally:
+            close = getattr(response, "close", None)
+            if close is not None:
+                close()
+
+    return serve
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -55,7 +74,7 @@ def live_server(app: Flask) -> Iterator[str]:
             f"{STATIC_BUNDLE.relative_to(REPO_ROOT)} is missing: "
             "run `.venv/bin/python scripts/build_assets.py`"
         )
-    server = make_server(LOCAL_HOST, 0, app, threaded=True)
+    server = make_server(LOCAL_HOST, 0, _closed_before_sending(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:

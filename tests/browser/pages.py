@@ -48,3 +48,14 @@ def sign_in(
     if next_path:
         lands_on = re.compile(re.escape(next_path) + "$")
     page.wait_for_url(lands_on or AREA_HOME, wait_until="load")
+
+
+def follow_menu_link(page: Page, name: str) -> None:
+    """Follow a link of the header's menu, as a person would: where the menu is too long for
+    the screen, the NHS.UK header moves the last items under "More", which is opened first."""
+    menu = page.get_by_role("navigation", name="Menu")
+    link = menu.get_by_role("link", name=name, exact=True).first
+    if not link.is_visible():
+        menu.get_by_role("button", name="Browse More").click()
+        link = menu.get_by_role("link", name=name, exact=True).last
+    link.click()

@@ -20,7 +20,7 @@ from portal.database import utcnow
 from portal.extensions import db
 from portal.mail import deliver_queued
 from portal.organisations.models import OrganisationKind
-from tests.browser.pages import CODE_STEP_PATH, enter_code, fill_sign_in
+from tests.browser.pages import AREA_HOME, CODE_STEP_PATH, enter_code, fill_sign_in
 from tests.factories import make_area, make_organisation, make_user
 
 pytestmark = pytest.mark.browser
@@ -49,7 +49,7 @@ def test_an_lmc_officer_signs_in_with_password_and_code(
     enter_code(page, "000000")
     expect(page.get_by_role("alert")).to_contain_text("That code is not right")
     enter_code(page, pyotp.TOTP(officer.totp_secret).now())
-    page.wait_for_url(re.compile(rf"/areas/{area.slug}/$"), wait_until="load")
+    page.wait_for_url(AREA_HOME, wait_until="load")
     expect(page.get_by_role("banner")).to_contain_text("Olu")
     browser_log.assert_clean()
 
@@ -90,7 +90,7 @@ def test_a_new_officer_sets_up_the_app_at_first_sign_in(
     expect(page.locator("#recovery-codes li")).to_have_count(10)
     assert_accessible(page)
     page.get_by_role("link", name="Continue").click()
-    page.wait_for_url(re.compile(rf"/areas/{area.slug}/$"), wait_until="load")
+    page.wait_for_url(AREA_HOME, wait_until="load")
 
     page.get_by_role("banner").get_by_role("button", name="Sign out").click()
     page.wait_for_url(re.compile(r"/accounts/login$"), wait_until="load")
@@ -98,7 +98,7 @@ def test_a_new_officer_sets_up_the_app_at_first_sign_in(
     page.wait_for_url(re.compile(re.escape(CODE_STEP_PATH) + "$"), wait_until="load")
     # The code used at set-up is spent; the app's next one works.
     enter_code(page, pyotp.TOTP(secret).at(time.time() + 30))
-    page.wait_for_url(re.compile(rf"/areas/{area.slug}/$"), wait_until="load")
+    page.wait_for_url(AREA_HOME, wait_until="load")
     browser_log.assert_clean()
 
 
