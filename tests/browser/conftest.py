@@ -43,6 +43,8 @@ def _closed_before_sending(app: Flask) -> Any:
                 close()
 
     return serve
+
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
