@@ -31,6 +31,7 @@ from portal.meetings.models import (
 from portal.meetings.references import BadReference, parse_reference
 from portal.organisations.models import Area, Organisation, OrganisationKind
 from portal.organisations.permissions import GROUP_ROLES
+from portal.organisations.queries import group_members
 from portal.templating import LONDON
 
 GROUP_KINDS = (
@@ -78,20 +79,8 @@ def _check_chair(area: Area, chair: User | None) -> None:
 
 
 def members(area: Area) -> list[User]:
-    """Active people holding a leadership group role in the area, by name."""
-    query = (
-        sa.select(User)
-        .join(Membership, Membership.user_id == User.id)
-        .join(Organisation, Organisation.id == Membership.organisation_id)
-        .where(
-            Organisation.area_id == area.id,
-            Membership.role.in_(GROUP_ROLES),
-            User.active.is_(True),
-        )
-        .distinct()
-        .order_by(User.name, User.id)
-    )
-    return list(db.session.scalars(query))
+    """The area's leadership group, who may chair, attend and own actions."""
+    return group_members(area)
 
 
 def create_series(

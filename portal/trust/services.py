@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from portal.accounts.models import Membership, User
+from portal.accounts.models import User
 from portal.audit.services import record
 from portal.database import utcnow
 from portal.errors import Conflict, DomainError, NotPermitted
@@ -26,6 +26,7 @@ from portal.extensions import db
 from portal.mail import queue_email
 from portal.organisations.models import Area, Organisation, OrganisationKind
 from portal.organisations.permissions import GROUP_ROLES
+from portal.organisations.queries import group_members
 from portal.trust import permissions, suppression
 from portal.trust.models import (
     SCORES,
@@ -62,20 +63,8 @@ def pcn_group(pcn_id: int | None) -> str:
 
 
 def eligible_people(area: Area) -> list[User]:
-    """Active people holding a leadership group role in one of the area's organisations."""
-    query = (
-        sa.select(User)
-        .join(Membership, Membership.user_id == User.id)
-        .join(Organisation, Organisation.id == Membership.organisation_id)
-        .where(
-            Organisation.area_id == area.id,
-            Membership.role.in_(GROUP_ROLES),
-            User.active.is_(True),
-        )
-        .distinct()
-        .order_by(User.id)
-    )
-    return list(db.session.scalars(query))
+    """Everyone a round asks: the area's leadership group."""
+    return group_members(area)
 
 
 def respondent_groups(user: User, area: Area) -> list[str]:
