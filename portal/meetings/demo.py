@@ -66,7 +66,10 @@ def load_demo_meetings(
         where=services.Where(MeetingMode.IN_PERSON, PLACE, None),
         chair=chair,
     )
-    first_start, _ = services.next_occurrence(series, now - timedelta(weeks=4))
+    # The four most recent meetings that have ended: the first starts in the week before
+    # now - 3 weeks - its length, so the fourth has ended even while this week's is on.
+    duration = timedelta(minutes=series.duration_minutes)
+    first_start, _ = services.next_occurrence(series, now - timedelta(weeks=4) - duration)
     meetings: list[Meeting] = []
     for week in range(4):
         starts = first_start + timedelta(weeks=week)
