@@ -47,6 +47,7 @@ from portal.positions.models import (
     Tier,
 )
 from portal.positions.tiers import can_read, readable_tiers
+from portal.voting import closing as voting_closing
 from portal.voting import rules as counting
 from portal.voting import services as voting
 from portal.voting.models import BallotSecrecy, Vote, VoteKind, VoteState
@@ -992,7 +993,7 @@ def put_amendment_to_vote(
 
 def _close_if_due(vote: Vote, now: datetime) -> None:
     try:
-        voting.close_if_due(vote, now)
+        voting_closing.close_if_due(vote, now)
     except counting.RecordError as error:  # left for officers, as the vote pages do
         log.error("Vote %s cannot be counted: %s", vote.id, error)
 

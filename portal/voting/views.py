@@ -40,7 +40,8 @@ from portal.http import refusal_shown_on
 from portal.organisations.models import Organisation, OrganisationKind
 from portal.templating import london_datetime
 from portal.voting import casting as casting_once
-from portal.voting import opening, services
+from portal.voting import closing, conflicts, guards, opening, reports, services
+from portal.voting import proxies as voting_proxies
 from portal.voting.forms import (
     KIND_LABELS,
     CancelVoteForm,
@@ -146,7 +147,7 @@ def _vote(vote_id: int) -> Vote:
     vote = db.session.get(Vote, vote_id)
     if vote is None or vote.area_id != g.area.id or not can_see_vote(current_user, vote):
         abort(404)
-    services.close_if_due(vote, utcnow())
+    closing.close_if_due(vote, utcnow())
     return vote
 
 
@@ -173,7 +174,7 @@ def _shares(vote: Vote) -> dict[int, Fraction | None]:
     """Each member's share of the weight, by organisation id (empty before the vote opens)."""
     if not vote.electorate:
         return {}
-    return {row.member.organisation_id: row.share for row in services.weight_table(vote)}
+    return {row.member.organisation_id: row.share for row in reports.weight_table(vote)}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -190,14 +191,14 @@ def index() -> str:
         ).scalars()
     )
     for vote in votes:
-        services.close_if_due(vote, utcnow())
+        closing.close_if_due(vote, utcnow())
     own = _own_organisations()
     open_votes = [vote for vote in votes if vote.state is VoteState.OPEN]
     voted = {
         vote.id: [
-            (organisation, services.ballot_of(vote, organisation) is not None)
+            (organisation, casting_once.ballot_of(vote, organisation) is not None)
             for organisation in own
-            if services.member_for(vote, organisation) is not None
+            if guards.member_for(vote, organisation) is not None
         ]
         for vote in open_votes
     }
@@ -235,7 +236,7 @@ def interests() -> str | Response:
     if form.validate_on_submit():
         organisation = next(org for org in own if str(org.id) == form.organisation.data)
         with refusal_shown_on(form) as refused:
-            services.declare_interest(
+            conflicts.declare_interest(
                 _user(), organisation, InterestCategory(form.category.data), form.description.data
             )
         if not refused:
@@ -363,10 +364,10 @@ def _casting_cards(vote: Vote, shares: dict[int, Fraction | None]) -> list[Casti
     own = _casting_organisations()
     cards = []
     for organisation in own:
-        member = services.member_for(vote, organisation)
+        member = guards.member_for(vote, organisation)
         if member is None:
             continue
-        ballot = services.ballot_of(vote, organisation)
+        ballot = casting_once.ballot_of(vote, organisation)
         cards.append(
             CastingCard(
                 organisation,
@@ -390,11 +391,11 @@ def _casting_cards(vote: Vote, shares: dict[int, Fraction | None]) -> list[Casti
     for candidate in held:
         if candidate.grantor_id in own_ids:
             continue
-        proxy = services.proxy_held_by(user, vote, candidate.grantor)
-        member = services.member_for(vote, candidate.grantor)
+        proxy = voting_proxies.proxy_held_by(user, vote, candidate.grantor)
+        member = guards.member_for(vote, candidate.grantor)
         if proxy is None or member is None:
             continue
-        ballot = services.ballot_of(vote, candidate.grantor)
+        ballot = casting_once.ballot_of(vote, candidate.grantor)
         cards.append(
             CastingCard(
                 candidate.grantor,
@@ -429,7 +430,7 @@ def _proxy_practices(vote: Vote) -> list[Organisation]:
         organisation
         for organisation in _casting_organisations()
         if organisation.kind is OrganisationKind.PRACTICE
-        and services.member_for(vote, organisation) is not None
+        and guards.member_for(vote, organisation) is not None
     ]
 
 
@@ -463,7 +464,7 @@ def _conflict_organisations(vote: Vote) -> list[Organisation]:
         organisation
         for organisation in _casting_organisations()
         if (
-            services.member_for(vote, organisation) is not None
+            guards.member_for(vote, organisation) is not None
             if vote.electorate
             else organisation.kind.value in vote.voting_kinds
         )
@@ -625,7 +626,7 @@ def cancel_vote(vote_id: int) -> str | Response:
     form = CancelVoteForm()
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
-            services.cancel_vote(_user(), vote, form.reason.data, utcnow())
+            closing.cancel_vote(_user(), vote, form.reason.data, utcnow())
         if not refused:
             flash("The vote has been cancelled. No ballot will be counted.", "info")
             return redirect(url_for(".vote", vote_id=vote.id))
@@ -656,7 +657,7 @@ def name_proxy(vote_id: int, ods_code: str) -> str | Response:
     if form.validate_on_submit():
         holder = _organisation_in_area(form.holder.data, OrganisationKind.PRACTICE)
         with refusal_shown_on(form) as refused:
-            services.name_proxy(
+            voting_proxies.name_proxy(
                 _user(), vote, grantor, holder, form.instruction.data or None, utcnow()
             )
         if not refused:
@@ -677,7 +678,7 @@ def revoke_proxy(vote_id: int, proxy_id: int) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     with refusal_shown_on() as refused:
-        services.revoke_proxy(_user(), proxy, utcnow())
+        voting_proxies.revoke_proxy(_user(), proxy, utcnow())
     if not refused:
         flash(f"The proxy has been revoked: {proxy.grantor.name} casts its own ballot.", "info")
     return redirect(url_for(".vote", vote_id=vote.id, _anchor="proxy"))
@@ -694,7 +695,7 @@ def declare_conflict(vote_id: int) -> str | Response:
     if form.validate_on_submit():
         organisation = next(org for org in organisations if org.ods_code == form.organisation.data)
         with refusal_shown_on(form) as refused:
-            services.declare_conflict(
+            conflicts.declare_conflict(
                 _user(),
                 vote,
                 organisation,
@@ -724,7 +725,7 @@ def rule_on_conflict(vote_id: int, declaration_id: int) -> str | Response:
     form = _ruling_form(declaration, formdata=True)
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
-            services.rule_on_conflict(
+            conflicts.rule_on_conflict(
                 _user(), declaration, ConflictRuling(form.ruling.data), utcnow()
             )
         if not refused:
@@ -755,7 +756,7 @@ def _casting(vote: Vote, ods_code: str) -> Casting:
     organisation = member.organisation
     proxy = None
     if not casts_for(current_user, organisation):
-        proxy = services.proxy_held_by(_user(), vote, organisation)
+        proxy = voting_proxies.proxy_held_by(_user(), vote, organisation)
         if proxy is None:
             abort(403)
     return Casting(organisation, member, proxy, _shares(vote).get(organisation.id))
@@ -776,7 +777,7 @@ def _pending(vote: Vote, casting: Casting) -> dict[str, str] | None:
 
 
 def _refuse_if_not_accepting(vote: Vote, casting: Casting) -> Response | None:
-    ballot = services.ballot_of(vote, casting.organisation)
+    ballot = casting_once.ballot_of(vote, casting.organisation)
     problem = _blocked(vote, casting.member, ballot, casting.proxy)
     if problem is None:
         return None
@@ -818,7 +819,7 @@ def cast(vote_id: int, ods_code: str) -> str | Response:
         vote=vote,
         casting=casting,
         form=form,
-        has_voted=services.ballot_of(vote, casting.organisation) is not None,
+        has_voted=casting_once.ballot_of(vote, casting.organisation) is not None,
     )
 
 
@@ -839,7 +840,7 @@ def check(vote_id: int, ods_code: str) -> str | Response:
         casting=casting,
         choice=pending["choice"],
         form=ConfirmCastForm(token=pending["token"]),
-        has_voted=services.ballot_of(vote, casting.organisation) is not None,
+        has_voted=casting_once.ballot_of(vote, casting.organisation) is not None,
     )
 
 
@@ -881,7 +882,7 @@ def receipt(vote_id: int, ods_code: str) -> str | Response:
     """The receipt of the ballot just cast; its code comes from the session, never the URL."""
     vote = _vote(vote_id)
     casting = _casting(vote, ods_code)
-    ballot = services.ballot_of(vote, casting.organisation)
+    ballot = casting_once.ballot_of(vote, casting.organisation)
     if ballot is None:
         return redirect(url_for(".vote", vote_id=vote_id))
     return render_template(
@@ -1001,8 +1002,8 @@ def results(vote_id: int) -> str:
         result=result,
         outcome=OUTCOMES.get(result.get("outcome"), (result.get("outcome"), "grey")),
         quorum_set=any(quorum.get(part) is not None for part in ("members", "weight")),
-        breakdown=services.breakdown_by_kind(vote),
-        weights=services.weight_table(vote),
+        breakdown=reports.breakdown_by_kind(vote),
+        weights=reports.weight_table(vote),
         who_voted_how=who_voted_how,
         declarations=_declarations(vote),
         proxies=[(proxy, proxy.id in used) for proxy in proxies],
@@ -1042,7 +1043,7 @@ def record_json(vote_id: int) -> Response:
 def ballots_csv(vote_id: int) -> Response:
     vote = _record_vote(vote_id)
     return Response(
-        services.ballots_csv(vote),
+        reports.ballots_csv(vote),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="vote-{vote.id}-ballots.csv"'},
     )

@@ -17,7 +17,7 @@ from portal.needs.models import NeedCategory, NeedChannel, NeedUrgency
 from portal.organisations.models import OrganisationKind
 from portal.positions import services as position_services
 from portal.positions.models import Tier
-from portal.voting import services as voting_services
+from portal.voting import casting as voting_casting
 from tests.factories import make_organisation, make_user
 from tests.home.helpers import Setting
 
@@ -53,7 +53,7 @@ def test_open_votes_come_closing_soonest_first_with_weight_and_a_button(client, 
 def test_a_cast_ballot_leaves_the_list(client, db, login):
     setting = Setting()
     vote = setting.open_vote("Enhanced access", timedelta(days=2))
-    voting_services.cast_ballot(setting.partner, vote, setting.practice, "for", utcnow())
+    voting_casting.cast_ballot(setting.partner, vote, setting.practice, "for", utcnow())
     db.session.commit()
     html = _page(client, setting.partner, login)
     assert "Enhanced access" not in html

@@ -15,7 +15,8 @@ from portal.errors import DomainError
 from portal.extensions import db
 from portal.positions import services
 from portal.positions.models import AmendmentState, Position, PositionState
-from portal.voting import services as voting
+from portal.voting import casting as voting_casting
+from portal.voting import closing as voting_closing
 from portal.voting.models import BallotSecrecy, Vote, VoteKind, VoteState
 from tests.positions.conftest import BODY, counts, csrf, draft, sign_in
 
@@ -42,7 +43,7 @@ def _cast_and_close(world, vote, choices):
     for who, practice, choice in zip(
         ("partner", "partner2", "partner3"), world.practices, choices, strict=False
     ):
-        voting.cast_ballot(world.people[who], vote, practice, choice, utcnow())
+        voting_casting.cast_ballot(world.people[who], vote, practice, choice, utcnow())
     vote.opens_at = utcnow() - timedelta(days=3)
     vote.closes_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
@@ -446,7 +447,9 @@ def test_an_amendment_whose_vote_failed_is_rejected_not_accepted(world):
 def test_a_cancelled_vote_leaves_the_position_not_agreed_and_ready_for_another_round(world):
     position = draft(world, "officer")
     vote = _open_vote(world, position)
-    voting.cancel_vote(world.people["officer"], vote, "The ICB withdrew the proposal", utcnow())
+    voting_closing.cancel_vote(
+        world.people["officer"], vote, "The ICB withdrew the proposal", utcnow()
+    )
     db.session.commit()
     position = db.session.get(Position, position.id)
     assert services.sync_with_vote(position) is True
@@ -463,7 +466,9 @@ def test_an_amendment_whose_vote_was_cancelled_is_rejected_not_accepted(client, 
     vote = services.put_amendment_to_vote(
         world.people["officer"], position, amendment, _settings(), utcnow()
     )
-    voting.cancel_vote(world.people["officer"], vote, "Put to the vote by mistake", utcnow())
+    voting_closing.cancel_vote(
+        world.people["officer"], vote, "Put to the vote by mistake", utcnow()
+    )
     db.session.commit()
     sign_in(client, world.people["officer"])
     page = client.get(world.url(f"positions/{position.id}")).get_data(as_text=True)
