@@ -37,7 +37,8 @@ from portal.extensions import db
 from portal.http import abandon_changes, refusal_shown_on
 from portal.markdown import markdown_paragraphs
 from portal.needs import services as needs_services
-from portal.positions import diff, forms, permissions, services
+from portal.positions import amendments as position_amendments
+from portal.positions import diff, documents, drafting, forms, permissions, services, workflow
 from portal.positions.models import (
     Amendment,
     AmendmentState,
@@ -93,7 +94,7 @@ def _helpers() -> dict[str, Any]:
         "response_labels": services.RESPONSE_LABELS,
         "days_left_text": days_left_text,
         "file_size": file_size,
-        "type_labels": services.TYPE_LABELS,
+        "type_labels": documents.TYPE_LABELS,
         "choice_params": choice_params,
     }
 
@@ -149,7 +150,7 @@ def _position(position_id: int) -> Position:
         or not permissions.can_read_position(current_user, position)
     ):
         abort(404)
-    services.sync_with_vote(position, utcnow())
+    workflow.sync_with_vote(position, utcnow())
     return position
 
 
@@ -197,9 +198,9 @@ def proposals() -> str:
     )
 
 
-def _uploads(field_name: str) -> list[services.Upload]:
+def _uploads(field_name: str) -> list[documents.Upload]:
     return [
-        services.read_upload(storage.stream, storage.filename)
+        documents.read_upload(storage.stream, storage.filename)
         for storage in request.files.getlist(field_name)
         if storage and (storage.filename or storage.content_length)
     ]
@@ -226,7 +227,7 @@ def new_proposal() -> str | Response:
                 _uploads(form.documents.name),
                 utcnow(),
             )
-        except services.DocumentRefused as error:
+        except documents.DocumentRefused as error:
             abandon_changes()
             form.documents.errors = [*form.documents.errors, error.message]
         except DomainError as error:
@@ -268,7 +269,7 @@ def add_documents(proposal_id: int) -> str | Response:
     form = forms.DocumentForm()
     if form.validate_on_submit():
         try:
-            services.attach_documents(_user(), proposal, _uploads(form.attachments.name), utcnow())
+            documents.attach_documents(_user(), proposal, _uploads(form.attachments.name), utcnow())
         except DomainError as error:
             abandon_changes()
             form.attachments.errors = [*form.attachments.errors, error.message]
@@ -284,7 +285,7 @@ def document(proposal_id: int, document_id: int) -> Response:
     stored = db.session.get(ProposalDocument, document_id)
     if stored is None or stored.proposal_id != proposal.id:
         abort(404)
-    path = services.document_path(stored)
+    path = documents.document_path(stored)
     if not path.is_file():
         abort(404)
     response = send_file(
@@ -311,7 +312,7 @@ def document(proposal_id: int, document_id: int) -> Response:
 def positions() -> str:
     readable = list(db.session.execute(services.readable_positions(_user(), g.area)).scalars())
     for position in readable:
-        services.sync_with_vote(position, utcnow())
+        workflow.sync_with_vote(position, utcnow())
     readable.sort(key=lambda position: position.latest.created_at, reverse=True)
     return render_template(
         "positions/positions.html",
@@ -346,7 +347,7 @@ def new_position() -> str | Response:
     if form.validate_on_submit():
         answers = _proposal(int(form.proposal.data)) if form.proposal.data else None
         with refusal_shown_on(form) as refused:
-            position = services.create_position(
+            position = drafting.create_position(
                 _user(),
                 g.area,
                 title=form.title.data,
@@ -391,7 +392,7 @@ def _lead_form(position: Position, formdata: bool = False) -> forms.LeadForm:
     form = forms.LeadForm() if formdata else forms.LeadForm(formdata=None)
     form.lead.choices = [SelectChoice("", "Choose a member")] + [
         SelectChoice(str(user.id), user.name)
-        for user in services.possible_leads(position)
+        for user in drafting.possible_leads(position)
         if user.id != position.lead_id
     ]
     return form
@@ -426,10 +427,12 @@ def _render_position(position: Position, status: int = 200, **given: Any) -> tup
         "can_publish": statement_permissions.can_publish(user, position.area),
         "statement": _statement_of(position),
         "amendment_changes": {
-            a.id: diff.compare_words(services.original_paragraph(a), a.replacement_markdown)
+            a.id: diff.compare_words(
+                position_amendments.original_paragraph(a), a.replacement_markdown
+            )
             for a in amendments
         },
-        "outcomes": {a.id: services.amendment_vote_outcome(a) for a in amendments},
+        "outcomes": {a.id: position_amendments.amendment_vote_outcome(a) for a in amendments},
         "can_lead": can_lead,
         "is_officer": permissions.is_officer(user, g.area),
         "can_edit": permissions.can_edit(user, position),
@@ -468,7 +471,7 @@ def position(position_id: int) -> tuple[str, int]:
     return _render_position(_position(position_id))
 
 
-def _conflict_view(conflict: services.EditConflict) -> dict[str, Any]:
+def _conflict_view(conflict: drafting.EditConflict) -> dict[str, Any]:
     base, latest = conflict.base, conflict.latest
     return {
         "base": base,
@@ -505,7 +508,7 @@ def edit(position_id: int) -> str | Response:
         if base_number is None:
             abort(400)
         try:
-            revision = services.save_revision(
+            revision = drafting.save_revision(
                 _user(),
                 position,
                 base_number=base_number,
@@ -513,7 +516,7 @@ def edit(position_id: int) -> str | Response:
                 body_markdown=form.body_markdown.data,
                 now=utcnow(),
             )
-        except services.EditConflict as error:
+        except drafting.EditConflict as error:
             abandon_changes()
             conflict = _conflict_view(error)
             form.form_errors.append(error.message)
@@ -542,8 +545,8 @@ def history(position_id: int) -> str:
     latest = position.latest.number
     to_number = request.args.get("to", type=int) or latest
     from_number = request.args.get("from", type=int) or max(1, to_number - 1)
-    old = services.revision_numbered(position, from_number)
-    new = services.revision_numbered(position, to_number)
+    old = drafting.revision_numbered(position, from_number)
+    new = drafting.revision_numbered(position, to_number)
     if old is None or new is None:
         abort(404)
     return render_template(
@@ -569,7 +572,7 @@ def comment(position_id: int) -> str | Response | tuple[str, int]:
     form = _comment_form(position, formdata=True)
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
-            services.add_comment(
+            drafting.add_comment(
                 _user(),
                 position,
                 body_markdown=form.comment_body.data,
@@ -590,7 +593,7 @@ def resolve_comment(position_id: int, comment_id: int) -> Response:
         abort(403)
     _confirmed()
     with refusal_shown_on() as refused:
-        services.resolve_comment(_user(), position, found, utcnow())
+        drafting.resolve_comment(_user(), position, found, utcnow())
     if not refused:
         flash("The comment has been marked as resolved.", "info")
     return redirect(url_for(".position", position_id=position.id, _anchor="comments"))
@@ -604,7 +607,7 @@ def propose_amendment(position_id: int) -> str | Response | tuple[str, int]:
     form = _amendment_form(position, formdata=True)
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
-            services.propose_amendment(
+            position_amendments.propose_amendment(
                 _user(),
                 position,
                 paragraph_index=int(form.amendment_paragraph.data),
@@ -626,7 +629,7 @@ def accept_amendment(position_id: int, amendment_id: int) -> Response:
         abort(403)
     _confirmed()
     with refusal_shown_on() as refused:
-        revision = services.accept_amendment(_user(), position, amendment, utcnow())
+        revision = position_amendments.accept_amendment(_user(), position, amendment, utcnow())
     if not refused:
         flash(f"The amendment has been accepted as revision {revision.number}.", "info")
     return redirect(url_for(".position", position_id=position.id, _anchor="amendments"))
@@ -643,7 +646,7 @@ def reject_amendment(position_id: int, amendment_id: int) -> str | Response | tu
     form.rejection_reason.id = f"rejection-reason-{amendment.id}"
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
-            services.reject_amendment(
+            position_amendments.reject_amendment(
                 _user(), position, amendment, form.rejection_reason.data, utcnow()
             )
         if not refused:
@@ -669,7 +672,7 @@ def amendment_vote(position_id: int, amendment_id: int) -> str | Response:
     form = _vote_form()
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
-            vote = services.put_amendment_to_vote(
+            vote = workflow.put_amendment_to_vote(
                 _user(), position, amendment, form.settings(), utcnow()
             )
         if not refused:
@@ -679,8 +682,8 @@ def amendment_vote(position_id: int, amendment_id: int) -> str | Response:
         "positions/vote_form.html",
         position=position,
         amendment=amendment,
-        original=services.original_paragraph(amendment),
-        question=services.amendment_question(amendment),
+        original=position_amendments.original_paragraph(amendment),
+        question=workflow.amendment_question(amendment),
         form=form,
     )
 
@@ -699,7 +702,7 @@ def open_consultation(position_id: int) -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         assert form.ends_at is not None
         with refusal_shown_on(form) as refused:
-            services.open_consultation(_user(), position, form.ends_at, utcnow())
+            workflow.open_consultation(_user(), position, form.ends_at, utcnow())
         if not refused:
             flash("The consultation is open: members can comment and propose amendments.", "info")
             return redirect(url_for(".position", position_id=position.id))
@@ -714,7 +717,7 @@ def open_vote(position_id: int) -> str | Response:
     form = _vote_form()
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
-            vote = services.open_position_vote(_user(), position, form.settings(), utcnow())
+            vote = workflow.open_position_vote(_user(), position, form.settings(), utcnow())
         if not refused:
             flash(
                 f"The vote on revision {position.voted_revision_number} is open until "
@@ -732,7 +735,7 @@ def return_to_drafting(position_id: int) -> Response:
         abort(403)
     _confirmed()
     with refusal_shown_on() as refused:
-        services.return_to_drafting(_user(), position, utcnow())
+        workflow.return_to_drafting(_user(), position, utcnow())
     if not refused:
         flash("The position is back in drafting for another round.", "info")
     return redirect(url_for(".position", position_id=position.id))
@@ -749,7 +752,7 @@ def change_lead(position_id: int) -> str | Response | tuple[str, int]:
         if new_lead is None:
             abort(404)
         with refusal_shown_on(form) as refused:
-            services.reassign_lead(_user(), position, new_lead)
+            drafting.reassign_lead(_user(), position, new_lead)
         if not refused:
             flash(f"{new_lead.name} now leads this draft.", "info")
             return redirect(url_for(".position", position_id=position.id))
