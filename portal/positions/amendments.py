@@ -19,12 +19,7 @@ from portal.positions.drafting import (
     refuse_after_consultation,
     refuse_unless_open_for_changes,
 )
-from portal.positions.models import (
-    Amendment,
-    AmendmentState,
-    Position,
-    Revision,
-)
+from portal.positions.models import Amendment, AmendmentState, Position, Revision
 from portal.positions.services import MAX_BODY, MAX_COMMENT, WorkflowError
 from portal.voting.models import Vote, VoteState
 

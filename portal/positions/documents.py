@@ -26,10 +26,7 @@ from portal.audit.services import record
 from portal.errors import DomainError, NotPermitted
 from portal.extensions import db
 from portal.positions import permissions
-from portal.positions.models import (
-    Proposal,
-    ProposalDocument,
-)
+from portal.positions.models import Proposal, ProposalDocument
 
 log = logging.getLogger(__name__)
 

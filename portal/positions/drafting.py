@@ -18,14 +18,7 @@ from portal.markdown import markdown_paragraphs
 from portal.organisations.models import Area, Organisation, OrganisationKind
 from portal.organisations.permissions import GROUP_ROLES
 from portal.positions import permissions
-from portal.positions.models import (
-    Comment,
-    Position,
-    PositionState,
-    Proposal,
-    Revision,
-    Tier,
-)
+from portal.positions.models import Comment, Position, PositionState, Proposal, Revision, Tier
 from portal.positions.services import MAX_BODY, MAX_COMMENT, MAX_TITLE, WorkflowError
 from portal.templating import london_datetime
 

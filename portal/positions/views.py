@@ -4,12 +4,10 @@ Deny by default: every page needs a signed-in member of the area's group (ICS re
 people of other areas get 404). A draft the user may not read (its tier, from
 ``portal.positions.tiers``) is 404 too; an action on something they can read but may not take
 is 403. Views are thin: load or 404, authorise, validate the form, call one service; on a
-``DomainError`` throw the request's changes away and show the message.
-"""
+``DomainError`` throw the request's changes away and show the message."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,47 +35,37 @@ from portal.extensions import db
 from portal.http import abandon_changes, refusal_shown_on
 from portal.markdown import markdown_paragraphs
 from portal.needs import services as needs_services
-from portal.positions import amendments as position_amendments
+from portal.positions import amendments as amending
 from portal.positions import diff, documents, drafting, forms, permissions, services, workflow
 from portal.positions.models import (
     Amendment,
-    AmendmentState,
     Comment,
     Position,
-    PositionState,
     Proposal,
     ProposalDocument,
     Tier,
 )
+from portal.positions.presenters import (
+    AMENDMENT_STATES,
+    POSITION_STATES,
+    TIER_HINTS,
+    choice_params,
+    days_left_text,
+    edit_conflict_view,
+    file_size,
+    paragraph_choices,
+    statement_of,
+    why_frozen,
+)
 from portal.statements import permissions as statement_permissions
-from portal.statements.models import Statement
-from portal.templating import LONDON, field_params, london_datetime
+from portal.templating import london_datetime
 
 blueprint = Blueprint(
     "positions", __name__, url_prefix="/areas/<area_slug>", template_folder="templates"
 )
-bind_area(blueprint)
 
-POSITION_STATES = {
-    PositionState.DRAFTING: ("Drafting", "blue"),
-    PositionState.CONSULTATION: ("Consultation", "purple"),
-    PositionState.VOTING: ("Voting", "orange"),
-    PositionState.AGREED: ("Agreed", "green"),
-    PositionState.NOT_AGREED: ("Not agreed", "red"),
-    PositionState.PUBLISHED: ("Published", "green"),
-}
-AMENDMENT_STATES = {
-    AmendmentState.PROPOSED: ("Proposed", "blue"),
-    AmendmentState.ACCEPTED: ("Accepted", "green"),
-    AmendmentState.REJECTED: ("Rejected", "red"),
-    AmendmentState.PUT_TO_VOTE: ("Put to the vote", "orange"),
-}
-TIER_HINTS = {
-    Tier.LMC: "Only LMC officers and area administrators.",
-    Tier.GROUP: "Every member of the group's organisations, but not ICS readers.",
-    Tier.ICS: "The group while it is a draft; ICS readers too once it is published.",
-    Tier.PUBLIC: "The group while it is a draft; anyone at all once it is published.",
-}
+
+bind_area(blueprint)
 
 
 @blueprint.before_request
@@ -97,37 +85,6 @@ def _helpers() -> dict[str, Any]:
         "type_labels": documents.TYPE_LABELS,
         "choice_params": choice_params,
     }
-
-
-def choice_params(field: Any, **extra: Any) -> dict[str, Any]:
-    """``field_params`` for radios and checkboxes, without an ``id`` on the wrapper."""
-    params = field_params(field, **extra)
-    params.pop("id", None)
-    params.setdefault("idPrefix", field.id)
-    return params
-
-
-def days_left_text(deadline: date | None) -> str:
-    left = services.days_left(deadline, _today())
-    if left is None:
-        return "No deadline"
-    if left < 0:
-        return f"Deadline passed {-left} {'day' if left == -1 else 'days'} ago"
-    if left == 0:
-        return "Due today"
-    return f"{left} {'day' if left == 1 else 'days'} left"
-
-
-def file_size(size: int) -> str:
-    if size < 1024:
-        return f"{size} bytes"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.0f} KB"
-    return f"{size / (1024 * 1024):.1f} MB"
-
-
-def _today() -> date:
-    return utcnow().astimezone(LONDON).date()
 
 
 def _user() -> User:
@@ -171,11 +128,6 @@ def _amendment(position: Position, amendment_id: int) -> Amendment:
 def _confirmed() -> None:
     if not ConfirmForm().validate_on_submit():
         abort(400)
-
-
-# ----------------------------------------------------------------------------------------------
-# ICS proposals
-# ----------------------------------------------------------------------------------------------
 
 
 @blueprint.get("/proposals")
@@ -303,11 +255,6 @@ def document(proposal_id: int, document_id: int) -> Response:
     return response
 
 
-# ----------------------------------------------------------------------------------------------
-# Drafts
-# ----------------------------------------------------------------------------------------------
-
-
 @blueprint.get("/positions")
 def positions() -> str:
     readable = list(db.session.execute(services.readable_positions(_user(), g.area)).scalars())
@@ -364,18 +311,9 @@ def new_position() -> str | Response:
     )
 
 
-def _paragraph_choices(position: Position, *, whole: bool) -> list[SelectChoice]:
-    choices = [SelectChoice("", "The whole draft")] if whole else []
-    for index, paragraph in enumerate(markdown_paragraphs(position.latest.body_markdown)):
-        excerpt = " ".join(paragraph.split())
-        excerpt = excerpt if len(excerpt) <= 60 else excerpt[:57].rstrip() + "…"
-        choices.append(SelectChoice(str(index), f"Paragraph {index + 1}: {excerpt}"))
-    return choices
-
-
 def _comment_form(position: Position, formdata: bool = False) -> forms.CommentForm:
     form = forms.CommentForm() if formdata else forms.CommentForm(formdata=None)
-    form.comment_paragraph.choices = _paragraph_choices(position, whole=True)
+    form.comment_paragraph.choices = paragraph_choices(position, whole=True)
     return form
 
 
@@ -383,7 +321,7 @@ def _amendment_form(position: Position, formdata: bool = False) -> forms.Amendme
     form = forms.AmendmentForm() if formdata else forms.AmendmentForm(formdata=None)
     form.amendment_paragraph.choices = [
         SelectChoice("", "Choose a paragraph"),
-        *_paragraph_choices(position, whole=False),
+        *paragraph_choices(position, whole=False),
     ]
     return form
 
@@ -396,19 +334,6 @@ def _lead_form(position: Position, formdata: bool = False) -> forms.LeadForm:
         if user.id != position.lead_id
     ]
     return form
-
-
-def _statement_of(position: Position) -> Statement | None:
-    """The statement the position became, if the reader may read it."""
-    statement = db.session.execute(
-        sa.select(Statement)
-        .where(Statement.position_id == position.id)
-        .order_by(Statement.published_at.desc())
-        .limit(1)
-    ).scalar_one_or_none()
-    if statement is None or not statement_permissions.can_read_statement(_user(), statement):
-        return None
-    return statement
 
 
 def _render_position(position: Position, status: int = 200, **given: Any) -> tuple[str, int]:
@@ -425,14 +350,12 @@ def _render_position(position: Position, status: int = 200, **given: Any) -> tup
         "amendments": amendments,
         "needs_behind": needs_services.needs_behind(user, position),
         "can_publish": statement_permissions.can_publish(user, position.area),
-        "statement": _statement_of(position),
+        "statement": statement_of(position),
         "amendment_changes": {
-            a.id: diff.compare_words(
-                position_amendments.original_paragraph(a), a.replacement_markdown
-            )
+            a.id: diff.compare_words(amending.original_paragraph(a), a.replacement_markdown)
             for a in amendments
         },
-        "outcomes": {a.id: position_amendments.amendment_vote_outcome(a) for a in amendments},
+        "outcomes": {a.id: amending.amendment_vote_outcome(a) for a in amendments},
         "can_lead": can_lead,
         "is_officer": permissions.is_officer(user, g.area),
         "can_edit": permissions.can_edit(user, position),
@@ -471,25 +394,13 @@ def position(position_id: int) -> tuple[str, int]:
     return _render_position(_position(position_id))
 
 
-def _conflict_view(conflict: drafting.EditConflict) -> dict[str, Any]:
-    base, latest = conflict.base, conflict.latest
-    return {
-        "base": base,
-        "latest": latest,
-        "rows": diff.compare(base.body_markdown, latest.body_markdown),
-        "title_change": (
-            diff.compare_words(base.title, latest.title) if base.title != latest.title else None
-        ),
-    }
-
-
 @blueprint.route("/positions/<int:position_id>/edit", methods=["GET", "POST"])
 def edit(position_id: int) -> str | Response:
     position = _position(position_id)
     if not permissions.can_lead(current_user, position):
         abort(403)
     if position.state not in permissions.OPEN_FOR_CHANGES:
-        flash("The text cannot change now: " + _why_frozen(position), "error")
+        flash("The text cannot change now: " + why_frozen(position), "error")
         return redirect(url_for(".position", position_id=position.id))
     latest = position.latest
     if request.method == "POST":
@@ -518,7 +429,7 @@ def edit(position_id: int) -> str | Response:
             )
         except drafting.EditConflict as error:
             abandon_changes()
-            conflict = _conflict_view(error)
+            conflict = edit_conflict_view(error)
             form.form_errors.append(error.message)
             # The next save starts from what the user has now been shown.
             form.base_revision.data = str(error.latest.number)
@@ -529,14 +440,6 @@ def edit(position_id: int) -> str | Response:
             flash(f"Saved as revision {revision.number}.", "info")
             return redirect(url_for(".position", position_id=position.id))
     return render_template("positions/edit.html", position=position, form=form, conflict=conflict)
-
-
-def _why_frozen(position: Position) -> str:
-    if position.state is PositionState.VOTING:
-        return "the vote on it is open."
-    if position.state is PositionState.NOT_AGREED:
-        return "it was not agreed; return it to drafting for another round first."
-    return "it has been agreed."
 
 
 @blueprint.get("/positions/<int:position_id>/history")
@@ -557,11 +460,6 @@ def history(position_id: int) -> str:
         rows=diff.compare(old.body_markdown, new.body_markdown),
         title_change=diff.compare_words(old.title, new.title) if old.title != new.title else None,
     )
-
-
-# ----------------------------------------------------------------------------------------------
-# Comments and amendments
-# ----------------------------------------------------------------------------------------------
 
 
 @blueprint.post("/positions/<int:position_id>/comments")
@@ -607,7 +505,7 @@ def propose_amendment(position_id: int) -> str | Response | tuple[str, int]:
     form = _amendment_form(position, formdata=True)
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
-            position_amendments.propose_amendment(
+            amending.propose_amendment(
                 _user(),
                 position,
                 paragraph_index=int(form.amendment_paragraph.data),
@@ -629,7 +527,7 @@ def accept_amendment(position_id: int, amendment_id: int) -> Response:
         abort(403)
     _confirmed()
     with refusal_shown_on() as refused:
-        revision = position_amendments.accept_amendment(_user(), position, amendment, utcnow())
+        revision = amending.accept_amendment(_user(), position, amendment, utcnow())
     if not refused:
         flash(f"The amendment has been accepted as revision {revision.number}.", "info")
     return redirect(url_for(".position", position_id=position.id, _anchor="amendments"))
@@ -646,7 +544,7 @@ def reject_amendment(position_id: int, amendment_id: int) -> str | Response | tu
     form.rejection_reason.id = f"rejection-reason-{amendment.id}"
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
-            position_amendments.reject_amendment(
+            amending.reject_amendment(
                 _user(), position, amendment, form.rejection_reason.data, utcnow()
             )
         if not refused:
@@ -682,15 +580,10 @@ def amendment_vote(position_id: int, amendment_id: int) -> str | Response:
         "positions/vote_form.html",
         position=position,
         amendment=amendment,
-        original=position_amendments.original_paragraph(amendment),
+        original=amending.original_paragraph(amendment),
         question=workflow.amendment_question(amendment),
         form=form,
     )
-
-
-# ----------------------------------------------------------------------------------------------
-# Workflow
-# ----------------------------------------------------------------------------------------------
 
 
 @blueprint.post("/positions/<int:position_id>/consultation")

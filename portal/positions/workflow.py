@@ -20,12 +20,7 @@ from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
 from portal.positions import permissions
 from portal.positions.amendments import check_amendment, original_paragraph
-from portal.positions.models import (
-    Amendment,
-    AmendmentState,
-    Position,
-    PositionState,
-)
+from portal.positions.models import Amendment, AmendmentState, Position, PositionState
 from portal.positions.services import MAX_QUESTION, MAX_TITLE, WorkflowError, position_amendments
 from portal.templating import london_datetime
 from portal.voting import closing as voting_closing
@@ -167,11 +162,7 @@ def amendment_question(amendment: Amendment) -> str:
 
 
 def put_amendment_to_vote(
-    actor: User,
-    position: Position,
-    amendment: Amendment,
-    settings: VoteSettings,
-    now: datetime,
+    actor: User, position: Position, amendment: Amendment, settings: VoteSettings, now: datetime
 ) -> Vote:
     check_amendment(actor, position, amendment)
     if amendment.state is not AmendmentState.PROPOSED:

@@ -14,10 +14,7 @@ import sqlalchemy as sa
 
 from portal.extensions import db
 from portal.voting import rules as counting
-from portal.voting.models import (
-    Ballot,
-    Vote,
-)
+from portal.voting.models import Ballot, Vote
 
 
 def pseudonym(vote: Vote, ods_code: str) -> str:

@@ -18,11 +18,7 @@ from portal.voting import rules as counting
 from portal.voting import secrecy, unlinking
 from portal.voting.ballot_record import ballot_record_data, exact_totals
 from portal.voting.guards import VotingClosed, VotingNotOpen, lock_vote, london
-from portal.voting.models import (
-    BallotSecrecy,
-    Vote,
-    VoteState,
-)
+from portal.voting.models import BallotSecrecy, Vote, VoteState
 from portal.voting.notices import notify_electorate
 from portal.voting.permissions import can_manage_votes
 

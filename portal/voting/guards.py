@@ -11,11 +11,7 @@ import sqlalchemy as sa
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.organisations.models import Organisation
-from portal.voting.models import (
-    ElectorateMember,
-    Vote,
-    VoteState,
-)
+from portal.voting.models import ElectorateMember, Vote, VoteState
 
 
 class VotingClosed(DomainError):

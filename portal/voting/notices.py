@@ -14,11 +14,7 @@ from portal.extensions import db
 from portal.mail import queue_email
 from portal.urls import external_url
 from portal.voting.guards import london
-from portal.voting.models import (
-    Ballot,
-    Vote,
-    VoteState,
-)
+from portal.voting.models import Ballot, Vote, VoteState
 from portal.voting.permissions import CASTING_ROLE
 
 REMINDER_BEFORE_CLOSE = timedelta(hours=24)

@@ -144,11 +144,7 @@ def casting_cards(vote: Vote, shares: dict[int, Fraction | None]) -> list[Castin
     own_ids = {organisation.id for organisation in own}
     held = db.session.execute(
         sa.select(Proxy)
-        .where(
-            Proxy.vote_id == vote.id,
-            Proxy.holder_id.in_(own_ids),
-            Proxy.revoked_at.is_(None),
-        )
+        .where(Proxy.vote_id == vote.id, Proxy.holder_id.in_(own_ids), Proxy.revoked_at.is_(None))
         .order_by(Proxy.id)
     ).scalars()
     for candidate in held:

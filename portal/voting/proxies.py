@@ -15,12 +15,7 @@ from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
 from portal.organisations.models import Organisation, OrganisationKind
 from portal.voting.guards import member_for, refuse_once_over
-from portal.voting.models import (
-    Ballot,
-    Proxy,
-    Vote,
-    VoteState,
-)
+from portal.voting.models import Ballot, Proxy, Vote, VoteState
 from portal.voting.permissions import casts_for
 
 

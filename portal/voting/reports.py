@@ -17,13 +17,7 @@ from portal.extensions import db
 from portal.spreadsheets import spreadsheet_safe
 from portal.voting import rules as counting
 from portal.voting.ballot_record import ballot_record_data
-from portal.voting.models import (
-    Ballot,
-    BallotSecrecy,
-    ElectorateMember,
-    Vote,
-    VoteState,
-)
+from portal.voting.models import Ballot, BallotSecrecy, ElectorateMember, Vote, VoteState
 from portal.voting.services import VOTING_KINDS
 
 # Below this many voters a secret ballot's breakdown could point at who voted how.
