@@ -99,7 +99,8 @@ def _proposal(proposal_id: int) -> Proposal:
 
 
 def _position(position_id: int) -> Position:
-    """The draft, if this user may read it (else 404), up to date with its votes."""
+    """The draft, if this user may read it (else 404). It follows its vote through voting's
+    events, so loading it writes nothing."""
     position = db.session.get(Position, position_id)
     if (
         position is None
@@ -107,7 +108,6 @@ def _position(position_id: int) -> Position:
         or not permissions.can_read_position(current_user, position)
     ):
         abort(404)
-    workflow.sync_with_vote(position, utcnow())
     return position
 
 
@@ -258,8 +258,6 @@ def document(proposal_id: int, document_id: int) -> Response:
 @blueprint.get("/positions")
 def positions() -> str:
     readable = list(db.session.execute(services.readable_positions(_user(), g.area)).scalars())
-    for position in readable:
-        workflow.sync_with_vote(position, utcnow())
     readable.sort(key=lambda position: position.latest.created_at, reverse=True)
     return render_template(
         "positions/positions.html",
