@@ -59,6 +59,7 @@ from portal.positions.presenters import (
 )
 from portal.statements import permissions as statement_permissions
 from portal.templating import london_datetime
+from portal.voting import public as voting_public
 
 blueprint = Blueprint(
     "positions", __name__, url_prefix="/areas/<area_slug>", template_folder="templates"
@@ -354,6 +355,7 @@ def _render_position(position: Position, status: int = 200, **given: Any) -> tup
             for a in amendments
         },
         "outcomes": {a.id: amending.amendment_vote_outcome(a) for a in amendments},
+        "vote_outcome": voting_public.outcome(position.vote),
         "can_lead": can_lead,
         "is_officer": permissions.is_officer(user, g.area),
         "can_edit": permissions.can_edit(user, position),
