@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
+from typing import cast
 
 import sqlalchemy as sa
 from flask import Response, current_app, g, render_template
@@ -237,8 +238,8 @@ def deliver_after_response(response: Response) -> None:
     if not messages or current_app.config["MAIL_DELIVERY"] != "request":
         return
     # The identity, unlike the expired attribute, is known without asking the database again.
-    ids = [sa.inspect(message).identity[0] for message in messages]
-    app = current_app._get_current_object()
+    ids = [cast(tuple[int], sa.inspect(message).identity)[0] for message in messages]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
 
     def send() -> None:
         with app.app_context():
