@@ -121,6 +121,9 @@ def as_email(message: OutboxMessage) -> EmailMessage:
     email["Date"] = format_datetime(message.created_at)
     email["Message-ID"] = message.message_id
     footer, link = _footer(message)
+    if message.user_id is not None and _kind_of(message).choosable:
+        # Mail programs offer this as their own "unsubscribe"; it opens the same page.
+        email["List-Unsubscribe"] = f"<{link}>"
     text = message.body.rstrip("\n")
     email.set_content(f"{text}\n\n--\n{footer}\n{link}\n")
     email.add_alternative(
@@ -136,14 +139,19 @@ def as_email(message: OutboxMessage) -> EmailMessage:
     return email
 
 
+def _kind_of(message: OutboxMessage) -> Kind:
+    try:
+        return Kind(message.kind)
+    except ValueError:
+        # A kind this version does not know (written by a newer one) goes as one nobody chose.
+        return Kind.PERSONAL
+
+
 def _footer(message: OutboxMessage) -> tuple[str, str]:
     """The sentence at the foot of an email and the preferences link it ends with."""
     from portal.notifications.services import preferences_link
 
-    try:
-        kind = Kind(message.kind)
-    except ValueError:
-        kind = Kind.PERSONAL
+    kind = _kind_of(message)
     link = preferences_link(message.user_id, kind)
     if message.user_id is None:
         return "Once you have an account, choose which emails you get here:", link

@@ -49,6 +49,7 @@ def test_an_email_is_multipart_with_the_same_wording_in_both_parts(db, smtp_serv
     [plain_link] = PREFERENCES_LINK.findall(plain)
     assert plain_link in html
     assert "Manage your email preferences" in html
+    assert message["List-Unsubscribe"] == f"<{plain_link}>"
 
 
 def test_every_kind_of_email_links_to_preferences_even_one_that_cannot_be_turned_off(
@@ -62,6 +63,7 @@ def test_every_kind_of_email_links_to_preferences_even_one_that_cannot_be_turned
 
     security, invitation = smtp_server.messages
     assert "This email cannot be turned off" in security.get_content()
+    assert security["List-Unsubscribe"] is None
     assert PREFERENCES_LINK.search(security.get_content())
     # Someone with no account yet gets the preferences page itself (it asks them to sign in).
     assert "Once you have an account" in invitation.get_content()
