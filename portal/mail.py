@@ -33,6 +33,7 @@ from flask import Response, current_app, g, render_template
 
 from portal.database import utcnow
 from portal.extensions import db
+from portal.notifications import services as notifications
 from portal.notifications.kinds import Frequency, Kind
 from portal.organisations.models import Area
 from portal.outbox import REQUEST_GRACE, OutboxMessage, OutboxState, due_messages
@@ -57,8 +58,6 @@ def queue_email(
     default the area of the page that caused it (none for a scheduled job that names none).
     ``link`` is what a digest links to for this email; by default the last link in ``body``.
     """
-    from portal.notifications import services as notifications
-
     shown_in = area if area is not None else g.get("area")
     area_id = shown_in.id if shown_in is not None else None
     user, frequency = notifications.delivery_for(to, kind)
@@ -149,10 +148,8 @@ def _kind_of(message: OutboxMessage) -> Kind:
 
 def _footer(message: OutboxMessage) -> tuple[str, str]:
     """The sentence at the foot of an email and the preferences link it ends with."""
-    from portal.notifications.services import preferences_link
-
     kind = _kind_of(message)
-    link = preferences_link(message.user_id, kind)
+    link = notifications.preferences_link(message.user_id, kind)
     if message.user_id is None:
         return "Once you have an account, choose which emails you get here:", link
     if kind is Kind.DIGEST:

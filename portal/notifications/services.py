@@ -225,6 +225,7 @@ def digest_body(user: User, items: list[DigestItem]) -> str:
 
 def send_due_digests(now: datetime) -> int:
     """Queue one digest for each member with held items that are due; return how many."""
+    # Imported here: the mail module asks this one how each member wants their email.
     from portal.mail import write_message
 
     query = (
