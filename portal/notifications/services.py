@@ -246,12 +246,18 @@ def send_due_digests(now: datetime) -> int:
 
     query = (
         sa.select(DigestItem)
-        .where(DigestItem.digest_message_id.is_(None), DigestItem.release_at <= now)
+        .join(DigestItem.user)
+        # A deactivated member is sent nothing; their items wait in case they come back.
+        .where(
+            DigestItem.digest_message_id.is_(None),
+            DigestItem.release_at <= now,
+            User.active.is_(True),
+        )
         .order_by(DigestItem.user_id, DigestItem.id)
     )
     if db.session.get_bind().dialect.name == "postgresql":
         # Two workers never put one item into two digests.
-        query = query.with_for_update(skip_locked=True)
+        query = query.with_for_update(skip_locked=True, of=DigestItem)
     due: dict[int, list[DigestItem]] = {}
     for item in db.session.execute(query).scalars():
         due.setdefault(item.user_id, []).append(item)

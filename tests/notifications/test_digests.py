@@ -135,3 +135,14 @@ def test_a_digest_waits_in_the_outbox_like_any_email_when_the_mail_server_is_dow
     [digest] = _digests()
     assert digest.state is OutboxState.WAITING
     assert "could not reach" in digest.last_error
+
+
+def test_a_deactivated_member_is_sent_no_digest(app, db, smtp_server):
+    _, partner = _member_with_digests()
+    partner.active = False
+    db.session.commit()
+
+    run_round(now=next_digest_time(Frequency.WEEKLY, services.utcnow()))
+
+    assert _digests() == []
+    assert smtp_server.messages == []

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import sqlalchemy as sa
 
 from portal.accounts.models import Role
 from portal.audit.models import AuditEntry
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.mail import deliver_queued, queue_email
 from portal.notifications import services
@@ -183,3 +185,15 @@ def test_items_held_for_a_digest_follow_a_changed_choice(db):
     [draft] = db.session.execute(sa.select(DigestItem)).scalars()
     assert draft.kind == "drafts"
     assert draft.release_at <= services.utcnow(), "sent in the next digest round"
+
+
+def test_the_service_refuses_to_turn_off_what_cannot_be_turned_off(db):
+    _, partner = _partner()
+    for kind, frequency in (
+        (Kind.SECURITY, Frequency.OFF),
+        (Kind.PERSONAL, Frequency.WEEKLY),
+        (Kind.RESULTS, Frequency.OFF),
+    ):
+        with pytest.raises(DomainError, match="cannot be set"):
+            services.set_preferences(partner, partner, {kind: frequency})
+    assert _rows(NotificationPreference) == 0
