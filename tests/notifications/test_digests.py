@@ -3,6 +3,7 @@ the worker (travelled in time with a fixed ``now``) and sent through the outbox 
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -16,6 +17,7 @@ from portal.notifications.models import DigestItem
 from portal.notifications.services import LONDON, next_digest_time
 from portal.outbox import OutboxMessage, OutboxState
 from portal.worker import run_round
+from tests.concurrency import postgresql_only
 from tests.factories import make_area, make_organisation, make_user
 
 VOTE_LINK = "https://portal.example/areas/test-area/votes/7"
@@ -146,3 +148,38 @@ def test_a_deactivated_member_is_sent_no_digest(app, db, smtp_server):
 
     assert _digests() == []
     assert smtp_server.messages == []
+
+
+@postgresql_only
+def test_two_workers_at_once_put_each_item_in_one_digest(app, db):
+    _member_with_digests()
+    due = next_digest_time(Frequency.WEEKLY, services.utcnow())
+    first_locked, second_done = threading.Event(), threading.Event()
+    sent: dict[str, int] = {}
+
+    def worker(name: str) -> None:
+        with app.app_context():
+            try:
+                if name == "second":
+                    first_locked.wait(20)
+                sent[name] = services.send_due_digests(due)
+                if name == "first":
+                    first_locked.set()
+                    # Keep the first transaction, and its row locks, open while the other runs.
+                    second_done.wait(20)
+                else:
+                    second_done.set()
+                db.session.commit()
+            finally:
+                first_locked.set()
+                second_done.set()
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker, args=(name,)) for name in ("first", "second")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert sent == {"first": 1, "second": 0}
+    assert len(_digests()) == 1
