@@ -50,13 +50,12 @@ def queue_email(
     *,
     kind: Kind = Kind.PERSONAL,
     area: Area | None = None,
-    link: str | None = None,
 ) -> None:
     """Queue an email of ``kind`` as its recipient wants that kind: at once, in a digest, or not.
 
     ``area`` is the area whose administrators see the message in their outbox page; by
     default the area of the page that caused it (none for a scheduled job that names none).
-    ``link`` is what a digest links to for this email; by default the last link in ``body``.
+    A digest links to an email it holds by the last link in its ``body``.
     """
     shown_in = area if area is not None else g.get("area")
     area_id = shown_in.id if shown_in is not None else None
@@ -70,7 +69,7 @@ def queue_email(
             kind,
             frequency,
             subject,
-            link or (links[-1] if links else None),
+            links[-1] if links else None,
             area_id,
             utcnow(),
         )

@@ -1,12 +1,25 @@
-"""The preferences form: one question per kind of email a member may choose for."""
+"""The preferences forms: one question per kind of email a member may choose for."""
 
 from __future__ import annotations
+
+from functools import cache
 
 from flask_wtf import FlaskForm
 from wtforms import RadioField
 from wtforms.validators import InputRequired
 
 from portal.notifications.kinds import CHOOSABLE_KINDS, Frequency, Kind
+
+
+def field_name(kind: Kind) -> str:
+    return f"kind_{kind.value}"
+
+
+class ChoicesForm(FlaskForm):
+    kinds: tuple[Kind, ...] = ()
+
+    def choices(self) -> dict[Kind, Frequency]:
+        return {kind: Frequency(self[field_name(kind)].data) for kind in self.kinds}
 
 
 def _field(kind: Kind) -> RadioField:
@@ -17,37 +30,16 @@ def _field(kind: Kind) -> RadioField:
     )
 
 
-def field_name(kind: Kind) -> str:
-    return f"kind_{kind.value}"
+@cache
+def _form_class(kinds: tuple[Kind, ...]) -> type[ChoicesForm]:
+    fields = {field_name(kind): _field(kind) for kind in kinds}
+    return type("ChoicesForm", (ChoicesForm,), {"kinds": kinds, **fields})
 
 
-class _ChoicesForm(FlaskForm):
-    kinds: tuple[Kind, ...] = ()
-
-    def choices(self) -> dict[Kind, Frequency]:
-        return {kind: Frequency(self[field_name(kind)].data) for kind in self.kinds}
-
-
-class PreferencesForm(_ChoicesForm):
-    kinds = CHOOSABLE_KINDS
-
-
-for _kind in CHOOSABLE_KINDS:
-    setattr(PreferencesForm, field_name(_kind), _field(_kind))
-
-
-def one_kind_form(kind: Kind, current: Frequency | None = None) -> _ChoicesForm:
-    """The form on the page an email's link opens: the one question for that email's kind."""
-    form_class = type(
-        f"{kind.name.title()}Form",
-        (_ChoicesForm,),
-        {"kinds": (kind,), field_name(kind): _field(kind)},
-    )
-    data = {field_name(kind): current.value} if current is not None else None
-    form: _ChoicesForm = form_class(data=data)
-    return form
-
-
-def preferences_form(current: dict[Kind, Frequency] | None = None) -> PreferencesForm:
+def choices_form(
+    kinds: tuple[Kind, ...] = CHOOSABLE_KINDS, current: dict[Kind, Frequency] | None = None
+) -> ChoicesForm:
+    """A form asking about ``kinds``, showing ``current`` (when not reading a POST)."""
     data = {field_name(kind): frequency.value for kind, frequency in (current or {}).items()}
-    return PreferencesForm(data=data or None)
+    form: ChoicesForm = _form_class(kinds)(data=data or None)
+    return form

@@ -16,7 +16,7 @@ from portal.accounts.models import User
 from portal.area_context import bind_area
 from portal.http import refusal_shown_on
 from portal.notifications import forms, permissions, services
-from portal.notifications.kinds import CHOOSABLE_KINDS, FIXED_KINDS
+from portal.notifications.kinds import CHOOSABLE_KINDS, FIXED_KINDS, Kind
 from portal.outbox import OutboxState
 
 blueprint = Blueprint(
@@ -36,11 +36,8 @@ def _user() -> User:
 @login_required
 def preferences() -> str | Response | tuple[str, int]:
     user = _user()
-    form = (
-        forms.PreferencesForm()
-        if request.method == "POST"
-        else forms.preferences_form(services.choices_of(user))
-    )
+    current = None if request.method == "POST" else services.choices_of(user)
+    form = forms.choices_form(CHOOSABLE_KINDS, current)
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
             changed = services.set_preferences(user, user, form.choices())
@@ -63,24 +60,25 @@ def from_email(token: str) -> str | Response | tuple[str, int]:
     if found is None:
         abort(404)
     owner, kind = found
-    if not kind.choosable:
+    if not kind.choosable and kind is not Kind.DIGEST:
         return render_template("notifications/fixed_kind.html", kind=kind)
-    form = (
-        forms.one_kind_form(kind)
-        if request.method == "POST"
-        else forms.one_kind_form(kind, services.frequency_for(owner, kind))
-    )
+    # A digest carries several kinds, so its link asks about every kind; any other email's
+    # link asks only about its own.
+    kinds = CHOOSABLE_KINDS if kind is Kind.DIGEST else (kind,)
+    current = None if request.method == "POST" else services.choices_of(owner)
+    form = forms.choices_form(kinds, current)
     if form.validate_on_submit():
         # Whoever holds the link acts for its owner; signed in as the owner, it is them.
         actor = _user() if permissions.can_change_preferences(current_user, owner) else None
         with refusal_shown_on(form) as refused:
             services.set_preferences(actor, owner, form.choices())
         if not refused:
-            return render_template(
-                "notifications/saved.html", kind=kind, frequency=form.choices()[kind]
-            )
+            return render_template("notifications/saved.html", choices=form.choices())
     page = render_template(
-        "notifications/one_kind.html", form=form, kind=kind, field=form[forms.field_name(kind)]
+        "notifications/from_email.html",
+        form=form,
+        kinds=kinds,
+        field_name=forms.field_name,
     )
     return (page, 400) if form.errors or form.form_errors else page
 

@@ -3,6 +3,7 @@ the worker (travelled in time with a fixed ``now``) and sent through the outbox 
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -104,6 +105,7 @@ def test_the_worker_sends_one_digest_at_its_time_with_each_item_and_a_link(app, 
     assert "New statement: Access to general practice: " + STATEMENT_LINK in text
     assert "You chose to get these in a digest" in text
     assert "/notifications/" in message.get_body(("html",)).get_content()
+    digest_link = re.search(r"/notifications/email/\S+", text).group(0)
     if weekly != daily:
         assert "A result has been declared" not in text, "the weekly item waits for Monday"
         run_round(now=weekly)
@@ -122,6 +124,13 @@ def test_the_worker_sends_one_digest_at_its_time_with_each_item_and_a_link(app, 
         == 0
     )
     assert len({str(m["Message-ID"]) for m in smtp_server.messages}) == len(smtp_server.messages)
+
+    # The digest's link asks about every kind of email it may carry, with one button.
+    page = app.test_client().get(digest_link).get_data(as_text=True)
+    assert "Choose how you get each kind of email" in page
+    for kind in (Kind.VOTES_OPENED, Kind.RESULTS, Kind.STATEMENTS, Kind.NEEDS):
+        assert f'name="kind_{kind.value}"' in page
+    assert page.count('type="submit"') == 1
 
 
 def test_a_digest_waits_in_the_outbox_like_any_email_when_the_mail_server_is_down(app, db):
