@@ -17,10 +17,11 @@ from portal.accounts.models import Invitation, Membership, Role, User
 from portal.accounts.reauthentication import require_recent_authentication_to_post
 from portal.admin import grants, services
 from portal.admin.forms import OrganisationForm
-from portal.area_context import bind_area
 from portal.database import utcnow
 from portal.extensions import db
 from portal.http import refusal_shown_on
+from portal.navigation import add_link
+from portal.organisations.area_context import bind_area
 from portal.organisations.models import Organisation, OrganisationKind
 from portal.organisations.permissions import can_administer_area
 
@@ -28,6 +29,7 @@ blueprint = Blueprint(
     "admin", __name__, url_prefix="/areas/<area_slug>/admin", template_folder="templates"
 )
 bind_area(blueprint)
+add_link(blueprint, "Members", "admin.members", order=90, visible=can_administer_area)
 grants.init_app()
 
 

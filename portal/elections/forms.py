@@ -34,7 +34,7 @@ from portal.elections.services import (
 )
 from portal.form_filters import strip_whitespace
 from portal.organisations.models import OrganisationKind
-from portal.templating import LONDON
+from portal.times import LONDON
 
 MOMENT_FORMAT = "%Y-%m-%dT%H:%M"
 

@@ -28,7 +28,6 @@ from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from portal.accounts.forms import ConfirmForm
-from portal.area_context import bind_area
 from portal.database import utcnow
 from portal.elections import services
 from portal.elections.charts import count_chart
@@ -54,12 +53,15 @@ from portal.elections.permissions import (
 from portal.extensions import db
 from portal.http import refusal_shown_on
 from portal.markdown import render_markdown
+from portal.navigation import add_link
+from portal.organisations.area_context import bind_area
 from portal.organisations.models import Organisation, OrganisationKind
 
 blueprint = Blueprint(
     "elections", __name__, url_prefix="/areas/<area_slug>/elections", template_folder="templates"
 )
 bind_area(blueprint)
+add_link(blueprint, "Elections", "elections.index", order=35, visible=can_see_elections)
 
 STATES = {
     ElectionState.NOMINATIONS: ("Nominations", "blue"),

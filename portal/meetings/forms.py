@@ -32,7 +32,7 @@ from wtforms.validators import (
 
 from portal.form_filters import strip_whitespace
 from portal.meetings.models import WEEKDAYS, MeetingMode
-from portal.templating import LONDON
+from portal.times import LONDON
 
 _CLOCK = re.compile(r"([01]?\d|2[0-3])[:.]([0-5]\d)")
 MODE_CHOICES = [SelectChoice(mode.value, mode.label) for mode in MeetingMode]

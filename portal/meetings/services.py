@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 
 from portal.accounts.models import Membership, User
+from portal.accounts.queries import group_members
 from portal.audit.services import record
 from portal.database import utcnow
 from portal.errors import Conflict, DomainError, NotPermitted
@@ -31,8 +32,7 @@ from portal.meetings.models import (
 from portal.meetings.references import BadReference, parse_reference
 from portal.organisations.models import Area, Organisation, OrganisationKind
 from portal.organisations.permissions import GROUP_ROLES
-from portal.organisations.queries import group_members
-from portal.templating import LONDON
+from portal.times import LONDON
 
 GROUP_KINDS = (
     OrganisationKind.PRACTICE,

@@ -26,14 +26,15 @@ from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
 
 from portal.accounts.models import User
-from portal.area_context import bind_area
 from portal.database import utcnow
 from portal.extensions import db
 from portal.http import refusal_shown_on
 from portal.meetings import calendar, forms, permissions, services
 from portal.meetings.models import ActionItem, Meeting, MeetingSeries
 from portal.meetings.references import BadReference, parse_reference
-from portal.templating import LONDON
+from portal.navigation import add_link
+from portal.organisations.area_context import bind_area
+from portal.times import LONDON
 from portal.urls import external_url
 from portal.voting import room
 from portal.voting.models import Vote
@@ -42,6 +43,7 @@ blueprint = Blueprint(
     "meetings", __name__, url_prefix="/areas/<area_slug>/meetings", template_folder="templates"
 )
 bind_area(blueprint)
+add_link(blueprint, "Meetings", "meetings.index", order=60, visible=permissions.can_see_meetings)
 feeds_blueprint = Blueprint("calendar", __name__, template_folder="templates")
 
 # Where a typed reference's own domain shows it; mandates and agreements have no page yet.

@@ -97,6 +97,11 @@ def visible_channels(user: Viewer, area: Area) -> list[NeedChannel]:
     return [channel for channel in NeedChannel if can_see_channel(user, area, channel)]
 
 
+def can_see_needs(user: Viewer, area: Area) -> bool:
+    """Whether the header links to the needs: ``user`` sees at least one channel."""
+    return bool(visible_channels(user, area))
+
+
 def visible_needs_query(user: Viewer, area: Area, channel: NeedChannel) -> sa.Select[Any]:
     """Every need of ``channel`` in ``area`` that ``user`` may see, merged ones included."""
     query = sa.select(Need).where(Need.area_id == area.id, Need.channel == channel)

@@ -26,12 +26,13 @@ from flask import (
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from portal import tiers
 from portal.accounts.forms import ConfirmForm
 from portal.accounts.models import User
-from portal.area_context import bind_area
 from portal.database import utcnow
 from portal.extensions import db
 from portal.http import refusal_shown_on
+from portal.navigation import add_link
 from portal.needs import forms, permissions, services
 from portal.needs.models import (
     Need,
@@ -41,15 +42,17 @@ from portal.needs.models import (
     NeedUrgency,
     PcnNeedAuthorisation,
 )
+from portal.organisations.area_context import bind_area
 from portal.organisations.models import Organisation, OrganisationKind
 from portal.organisations.services import organisation_in_area
-from portal.positions import tiers
-from portal.positions.models import Position, PositionState, Proposal, Tier
+from portal.positions.models import Position, PositionState, Proposal
+from portal.tiers import Tier
 
 blueprint = Blueprint(
     "needs", __name__, url_prefix="/areas/<area_slug>/needs", template_folder="templates"
 )
 bind_area(blueprint)
+add_link(blueprint, "Needs", "needs.index", order=40, visible=permissions.can_see_needs)
 
 CHANNELS = "<any(practice, pcn):channel_name>"
 E = TypeVar("E", bound=Enum)

@@ -46,7 +46,7 @@ from portal.positions.models import (
     Revision,
     Tier,
 )
-from portal.positions.tiers import can_read, readable_tiers
+from portal.tiers import can_read, readable_tiers
 from portal.voting import rules as counting
 from portal.voting import services as voting
 from portal.voting.models import BallotSecrecy, Vote, VoteKind, VoteState
@@ -569,7 +569,7 @@ def _check_paragraph(revision: Revision, paragraph_index: int | None) -> None:
 
 
 def _london(moment: datetime) -> str:
-    from portal.templating import london_datetime
+    from portal.times import london_datetime
 
     return london_datetime(moment)
 

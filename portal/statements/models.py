@@ -12,7 +12,8 @@ from portal.audit.models import ChainHeadStamped
 from portal.database import UTCDateTime, enum_column, utcnow
 from portal.extensions import db
 from portal.organisations.models import Area, Organisation
-from portal.positions.models import Position, Revision, Tier
+from portal.positions.models import Position, Revision
+from portal.tiers import Tier
 
 
 class StatementState(enum.Enum):

@@ -30,7 +30,7 @@ from portal.audit.services import record
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
 from portal.organisations.models import Area
-from portal.positions.models import Position, PositionState, Proposal, Tier
+from portal.positions.models import Position, PositionState, Proposal
 from portal.statements.models import (
     IcsResponse,
     SignatoryChoice,
@@ -39,7 +39,8 @@ from portal.statements.models import (
     StatementState,
 )
 from portal.statements.permissions import can_publish, can_respond, statement_tiers
-from portal.templating import LONDON
+from portal.tiers import Tier
+from portal.times import LONDON
 from portal.voting.models import BallotSecrecy, ElectorateMember, Vote, VoteState
 from portal.voting.published import result_wording
 

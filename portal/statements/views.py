@@ -32,9 +32,10 @@ from portal.database import utcnow
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.http import refusal_shown_on
+from portal.navigation import add_link
 from portal.organisations.models import Organisation
 from portal.organisations.permissions import OFFICER_ROLES, can_view_area, roles_in_area
-from portal.positions.models import Position, Tier
+from portal.positions.models import Position
 from portal.statements import endorsements, pdf, services
 from portal.statements import feed as atom
 from portal.statements.forms import (
@@ -58,12 +59,14 @@ from portal.statements.permissions import (
     can_read_statement,
     can_respond,
 )
-from portal.templating import london_datetime
+from portal.tiers import Tier
+from portal.times import london_datetime
 from portal.voting.models import BallotSecrecy
 from portal.voting.permissions import can_see_results, casts_for
 from portal.voting.published import how_decided_for, result_wording
 
 blueprint = Blueprint("statements", __name__, template_folder="templates")
+add_link(blueprint, "Statements", "statements.index", order=50, in_area=False)
 
 PER_PAGE = 20
 STATE_TAGS = {

@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.models import User
+from portal.accounts.queries import group_members
 from portal.audit.services import record
 from portal.database import utcnow
 from portal.errors import Conflict, DomainError, NotPermitted
@@ -26,7 +27,6 @@ from portal.extensions import db
 from portal.mail import queue_email
 from portal.organisations.models import Area, Organisation, OrganisationKind
 from portal.organisations.permissions import GROUP_ROLES
-from portal.organisations.queries import group_members
 from portal.trust import permissions, suppression
 from portal.trust.models import (
     SCORES,

@@ -11,9 +11,10 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from portal.accounts.models import User
-from portal.area_context import bind_area
 from portal.extensions import db
 from portal.http import refusal_shown_on
+from portal.navigation import add_link
+from portal.organisations.area_context import bind_area
 from portal.trust import forms, permissions, services
 from portal.trust.models import RoundState, TrustRound, TrustTarget
 
@@ -21,6 +22,7 @@ blueprint = Blueprint(
     "trust", __name__, url_prefix="/areas/<area_slug>/trust", template_folder="templates"
 )
 bind_area(blueprint)
+add_link(blueprint, "Trust", "trust.index", order=70, visible=permissions.can_see_trust)
 
 
 @blueprint.before_request

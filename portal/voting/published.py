@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from fractions import Fraction
 
-from portal.templating import LONDON
+from portal.times import LONDON
 from portal.voting import explain, wording
 from portal.voting.models import BallotSecrecy, Vote, VoteState
 from portal.voting.rules import (

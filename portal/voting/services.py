@@ -972,7 +972,7 @@ def send_reminders(now: datetime) -> int:
 
 
 def _london(moment: datetime) -> str:
-    from portal.templating import london_datetime
+    from portal.times import london_datetime
 
     return london_datetime(moment)
 

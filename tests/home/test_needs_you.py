@@ -16,7 +16,7 @@ from portal.needs import services as needs_services
 from portal.needs.models import NeedCategory, NeedChannel, NeedUrgency
 from portal.organisations.models import OrganisationKind
 from portal.positions import services as position_services
-from portal.positions.models import Tier
+from portal.tiers import Tier
 from portal.voting import services as voting_services
 from tests.factories import make_organisation, make_user
 from tests.home.helpers import Setting
