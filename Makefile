@@ -8,7 +8,7 @@ FLASK := PORTAL_ENV=development $(VENV)/bin/flask --app wsgi
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install assets browser run test test-sqlite test-postgresql lint format bench lock
+.PHONY: install assets browser run test test-sqlite test-postgresql lint format typecheck coverage bench lock
 
 # Every package, pip itself included, comes from the lock with its hashes; pip refuses anything
 # else. requirements.lock is the same for production (no test tools). After editing
@@ -54,6 +54,14 @@ lint: $(VENV)/.installed
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# mypy over portal/, configured in pyproject.toml (strict on portal/voting/rules.py).
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy
+
+# Branch coverage of portal/ over the whole suite on SQLite, browser tests included.
+coverage: install browser
+	$(PY) -m pytest --cov --cov-report=term --cov-report=html:instance/coverage
 
 test-sqlite: install browser
 	$(PY) -m pytest

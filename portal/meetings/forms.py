@@ -31,6 +31,7 @@ from wtforms.validators import (
 )
 
 from portal.form_filters import strip_whitespace
+from portal.markdown import MARKDOWN_HINT
 from portal.meetings.models import WEEKDAYS, MeetingMode
 from portal.times import LONDON
 
@@ -149,7 +150,7 @@ class AttendanceForm(FlaskForm):
 class MinutesForm(FlaskForm):
     minutes = TextAreaField(
         "Minutes",
-        description="Markdown. Members see them once the chair approves them.",
+        description=f"Members see them once the chair approves them. {MARKDOWN_HINT}",
         validators=[DataRequired("Write the minutes"), Length(max=50000)],
     )
 

@@ -8,13 +8,9 @@ from wtforms import BooleanField, RadioField, SelectField, StringField, TextArea
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from portal.markdown import MARKDOWN_HINT
 from portal.needs import services
 from portal.needs.models import NeedChannel, NeedStatus, NeedUrgency
-
-MARKDOWN_HINT = (
-    "You can use Markdown: *italic*, **bold**, lists starting with - and links. "
-    "Headings, images and raw HTML are not kept."
-)
 
 
 class OrganisationField(SelectField):

@@ -24,7 +24,7 @@ from portal.accounts.models import Membership, Role, User
 from portal.extensions import db
 from portal.needs.models import Need, NeedChannel, PcnNeedAuthorisation
 from portal.organisations.models import Area, Organisation, OrganisationKind, PcnMembership
-from portal.organisations.permissions import roles_in_area
+from portal.organisations.permissions import is_lmc_officer, roles_in_area
 
 Viewer = User | AnonymousUserMixin | None
 
@@ -78,10 +78,6 @@ def authorised_pcn_ids(user: Viewer, area: Area) -> frozenset[int]:
         )
     )
     return frozenset(db.session.scalars(query))
-
-
-def is_lmc_officer(user: Viewer, area: Area) -> bool:
-    return Role.LMC_OFFICER in roles_in_area(user, area)
 
 
 def can_see_channel(user: Viewer, area: Area, channel: NeedChannel) -> bool:

@@ -16,6 +16,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.form_filters import strip_whitespace
+from portal.markdown import MARKDOWN_HINT
 from portal.statements.models import SignatoryChoice, StatementState
 from portal.statements.services import MAX_REASON_LENGTH, MAX_RESPONSE_LENGTH, Filters
 from portal.tiers import Tier
@@ -106,9 +107,7 @@ class WithdrawForm(FlaskForm):
 class ResponseForm(FlaskForm):
     body = TextAreaField(
         "What the ICS did",
-        description=(
-            "You can use Markdown: * for a list item, [text](https://address) for a link."
-        ),
+        description=MARKDOWN_HINT,
         validators=[
             InputRequired("Enter the ICS's response"),
             Length(
