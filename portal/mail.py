@@ -134,8 +134,9 @@ def deliver_after_response(response: Response) -> None:
     if not messages or current_app.config["MAIL_DELIVERY"] != "request":
         return
     # The identity, unlike the expired attribute, is known without asking the database again.
-    ids = [sa.inspect(message).identity[0] for message in messages]
-    app = current_app._get_current_object()
+    ids = [_identity(message) for message in messages]
+    # The app itself, not the proxy, for the work done after the response has gone.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
 
     def send() -> None:
         with app.app_context():
@@ -148,6 +149,13 @@ def deliver_after_response(response: Response) -> None:
             db.session.commit()
 
     response.call_on_close(send)
+
+
+def _identity(message: OutboxMessage) -> int:
+    """A queued message's id, which the session knows once flushed."""
+    identity = sa.inspect(message).identity
+    assert identity is not None, "the outbox flushes every message it queues"
+    return int(identity[0])
 
 
 def deliver_due(limit: int = 100) -> int:

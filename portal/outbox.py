@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -77,7 +78,9 @@ class OutboxMessage(Base):
         self.next_attempt_at = now + wait
 
 
-def due_messages(session: sa.orm.Session, now: datetime, limit: int) -> list[OutboxMessage]:
+def due_messages(
+    session: sa.orm.Session | sa.orm.scoped_session[Any], now: datetime, limit: int
+) -> list[OutboxMessage]:
     """Waiting messages whose time has come, oldest first, locked against other workers."""
     query = (
         sa.select(OutboxMessage)

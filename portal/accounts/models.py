@@ -9,12 +9,12 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.database import UTCDateTime, enum_column, utcnow
-from portal.extensions import db
+from portal.extensions import Model
 from portal.organisations.models import Organisation
 from portal.organisations.roles import Role
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -73,7 +73,7 @@ class User(UserMixin, db.Model):
 OFFICER_ROLES = frozenset({Role.AREA_ADMIN, Role.LMC_OFFICER})
 
 
-class Membership(db.Model):
+class Membership(Model):
     __tablename__ = "memberships"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -93,7 +93,7 @@ class Membership(db.Model):
     )
 
 
-class Invitation(db.Model):
+class Invitation(Model):
     """A single-use link that lets one email address join an organisation in a role."""
 
     __tablename__ = "invitations"
@@ -124,7 +124,7 @@ class Invitation(db.Model):
         return self.accepted_at is None and self.revoked_at is None and now < self.expires_at
 
 
-class PasswordReset(db.Model):
+class PasswordReset(Model):
     __tablename__ = "password_resets"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -140,7 +140,7 @@ class PasswordReset(db.Model):
         return self.used_at is None and now < self.expires_at
 
 
-class RecoveryCode(db.Model):
+class RecoveryCode(Model):
     """A single-use code that stands in for the second factor; only its hash is kept."""
 
     __tablename__ = "recovery_codes"
@@ -153,7 +153,7 @@ class RecoveryCode(db.Model):
     __table_args__ = (sa.Index("ix_recovery_codes_user_id", "user_id"),)
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """One signed-in browser. The cookie carries the key; the row keeps its hash.
 
     Ending a session marks it ended, and the request loader refuses it from then on. The
@@ -174,7 +174,7 @@ class UserSession(db.Model):
     __table_args__ = (sa.Index("ix_user_sessions_user_id", "user_id"),)
 
 
-class KnownAddress(db.Model):
+class KnownAddress(Model):
     """A client address the account has signed in from: no sign-in delay applies there."""
 
     __tablename__ = "known_addresses"
@@ -187,7 +187,7 @@ class KnownAddress(db.Model):
     __table_args__ = (sa.UniqueConstraint("user_id", "address"),)
 
 
-class SignInDelay(db.Model):
+class SignInDelay(Model):
     """Failed sign-ins for one email address, known to the portal or not, so that the delay
     (and so the answer) is the same whether or not an account has that address."""
 

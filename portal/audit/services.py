@@ -117,14 +117,15 @@ def chain_head() -> ChainHead:
 
 def published_heads() -> list[ChainHead]:
     """Every head stamped on a published record (statements, closed votes), for checking."""
-    heads = []
+    heads: list[ChainHead] = []
     for model in ChainHeadStamped.__subclasses__():
         rows = db.session.execute(
             sa.select(model.audit_head_entries, model.audit_head_hash).where(
                 model.audit_head_entries.is_not(None)
             )
         )
-        heads.extend(ChainHead(entries, head_hash) for entries, head_hash in rows)
+        # Only stamped rows come back; one whose hash was removed checks as a wrong hash.
+        heads.extend(ChainHead(entries or 0, head_hash or "") for entries, head_hash in rows)
     return heads
 
 

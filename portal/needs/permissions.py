@@ -15,7 +15,7 @@ about a single need, so no view can disagree with another.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
 
 import sqlalchemy as sa
 from flask_login import AnonymousUserMixin
@@ -26,7 +26,7 @@ from portal.needs.models import Need, NeedChannel, PcnNeedAuthorisation
 from portal.organisations.models import Area, Organisation, OrganisationKind, PcnMembership
 from portal.organisations.permissions import is_lmc_officer, roles_in_area
 
-Viewer = User | AnonymousUserMixin | None
+Viewer: TypeAlias = User | AnonymousUserMixin | None
 
 PRACTICE_MEMBER_ROLES = frozenset({Role.GP_PARTNER, Role.PRACTICE_MANAGER})
 PCN_CHANNEL_READER_ROLES = frozenset(

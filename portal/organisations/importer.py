@@ -570,7 +570,7 @@ class _Import:
             ).where(o.area_id == self.area.id, o.kind.in_([PRACTICE, PCN]))
         )
         for row in result:
-            existing = _Existing(*row)
+            existing = _Existing(*row.tuple())
             self.existing[(existing.kind, existing.code)] = existing
             self.ids[(existing.kind, existing.code)] = existing.id
 
