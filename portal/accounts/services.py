@@ -10,9 +10,11 @@ import dataclasses
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from portal.accounts import second_factor, sessions
@@ -97,7 +99,7 @@ def count_failure(email: str, now: datetime) -> None:
         .values(failures=SignInDelay.failures + 1, last_failure_at=now)
         .execution_options(synchronize_session="fetch")
     )
-    if db.session.execute(increment).rowcount:
+    if cast(CursorResult[Any], db.session.execute(increment)).rowcount:
         return
     try:
         with db.session.begin_nested():
@@ -129,12 +131,13 @@ def check_password(email: str, password: str, client: Client, now: datetime) -> 
     user = find_user_by_email(email)
     refuse_while_waiting(email, user, client, now)
     known = user is not None and user.active
-    if not verify_password(user.password_hash if known else None, password):
+    if not verify_password(user.password_hash if user is not None and known else None, password):
         count_failure(email, now)
         if known:
             record("account.sign_in_failed", "Failed sign-in attempt", actor=None, subject=user)
         db.session.flush()
         raise SignInRefused("Enter a correct email address and password")
+    assert user is not None, "only a known account's password verifies"
     if needs_rehash(user.password_hash or ""):
         user.password_hash = hash_password(password)
     return user

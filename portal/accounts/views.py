@@ -165,7 +165,7 @@ def logout() -> Response:
 
 
 @blueprint.route("/invitations/<token>", methods=["GET", "POST"])
-def accept_invitation(token: str) -> str | Response:
+def accept_invitation(token: str) -> str | tuple[str, int] | Response:
     try:
         invitation = services.usable_invitation(token, utcnow())
     except services.InvalidLink as invalid:
@@ -205,7 +205,7 @@ def request_reset() -> str | Response:
 
 
 @blueprint.route("/password-reset/<token>", methods=["GET", "POST"])
-def reset_password(token: str) -> str | Response:
+def reset_password(token: str) -> str | tuple[str, int] | Response:
     try:
         reset = services.usable_reset(token, utcnow())
     except services.InvalidLink as invalid:

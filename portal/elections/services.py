@@ -333,6 +333,7 @@ def _notify_electors(election: Election, subject: str, body: str) -> None:
         if elector.user is not None:
             addresses.add(elector.user.email)
         else:
+            assert elector.organisation is not None, "an elector is a person or an organisation"
             role = CASTING_ROLE.get(elector.organisation.kind)
             addresses.update(
                 m.user.email

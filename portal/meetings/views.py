@@ -8,6 +8,7 @@ need the chair or an officer (403 for a member who may see but not change).
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -25,6 +26,7 @@ from portal.meetings.models import ActionItem, Meeting, MeetingSeries
 from portal.meetings.references import BadReference, parse_reference
 from portal.navigation import add_link
 from portal.organisations.area_context import bind_area
+from portal.organisations.models import Area
 from portal.times import LONDON
 from portal.urls import external_url
 from portal.voting import room
@@ -53,7 +55,7 @@ def london_clock(moment: datetime) -> str:
 
 
 @blueprint.app_template_global("may_see_meetings")
-def may_see_meetings(area: object) -> bool:
+def may_see_meetings(area: Area) -> bool:
     """For the area overview's link to the group's rhythm."""
     return permissions.can_see_meetings(current_user, area)
 
@@ -110,7 +112,8 @@ def reference_link(stored: str | None) -> dict[str, str | None] | None:
     if endpoint is None:
         return {"text": reference.text, "href": None}
     name, argument = endpoint
-    href = url_for(name, area_slug=g.area.slug, **{argument: reference.number})
+    values: dict[str, Any] = {argument: reference.number}
+    href = url_for(name, area_slug=g.area.slug, **values)
     return {"text": reference.text, "href": href}
 
 
@@ -359,7 +362,7 @@ def add_action(meeting_id: int) -> tuple[str, int] | Response:
         with refusal_shown_on(form) as refused:
             services.add_action(
                 acting_user(), meeting, form.description.data or "", owner, form.due_on.data
-            )  # type: ignore[arg-type]
+            )
         if not refused:
             return redirect(url_for("meetings.meeting_page", meeting_id=meeting.id) + "#actions")
     return _meeting_page(meeting, 400, action_form=form)

@@ -18,7 +18,7 @@ class OrganisationField(SelectField):
     when the submitted one is not among them."""
 
     def __init__(self, label: str, refusal: str, **kwargs: object) -> None:
-        super().__init__(label, validate_choice=False, **kwargs)  # type: ignore[arg-type]
+        super().__init__(label, validate_choice=False, **kwargs)
         self.refusal = refusal
 
     def pre_validate(self, form: FlaskForm) -> None:

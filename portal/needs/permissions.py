@@ -70,7 +70,7 @@ def authorised_pcn_ids(user: Viewer, area: Area) -> frozenset[int]:
         .join(PcnMembership, PcnMembership.pcn_id == PcnNeedAuthorisation.pcn_id)
         .join(Organisation, Organisation.id == PcnNeedAuthorisation.pcn_id)
         .where(
-            PcnNeedAuthorisation.user_id == user.id,  # type: ignore[union-attr]
+            PcnNeedAuthorisation.user_id == getattr(user, "id", None),
             PcnNeedAuthorisation.revoked_at.is_(None),
             PcnMembership.valid_to.is_(None),
             PcnMembership.practice_id.in_(own_practices),

@@ -9,7 +9,7 @@ but may not take answers 403. Every list, count and export starts from
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
@@ -390,7 +390,10 @@ def link(need_id: int) -> str | Response:
     return _render_need(need, link_form=form)
 
 
-def _in_area(model: type[Proposal] | type[Position], chosen: str) -> Any:
+_Linked = TypeVar("_Linked", Proposal, Position)
+
+
+def _in_area(model: type[_Linked], chosen: str) -> _Linked | None:
     if not chosen:
         return None
     found = db.session.get(model, int(chosen))

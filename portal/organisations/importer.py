@@ -559,7 +559,7 @@ class _Import:
             sa.select(
                 o.id,
                 o.kind,
-                o.ods_code,
+                o.ods_code.label("code"),
                 o.name,
                 o.postcode,
                 o.list_size,
@@ -570,7 +570,7 @@ class _Import:
             ).where(o.area_id == self.area.id, o.kind.in_([PRACTICE, PCN]))
         )
         for row in result:
-            existing = _Existing(*row.tuple())
+            existing = _Existing(**row._asdict())
             self.existing[(existing.kind, existing.code)] = existing
             self.ids[(existing.kind, existing.code)] = existing.id
 

@@ -462,7 +462,7 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=LONDON).astimezone(UTC)
 
 
-def search(user: Any, filters: Filters) -> sa.Select[tuple[Statement]]:
+def search(user: Any, filters: Filters) -> sa.Select[Statement]:
     """The statements ``user`` may read that match ``filters``, newest first."""
     query = sa.select(Statement).where(readable(user))
     text = filters.text.strip()
@@ -509,7 +509,7 @@ class Page:
         return self.page > 1
 
 
-def paginate(query: sa.Select[tuple[Statement]], page: int, per_page: int) -> Page:
+def paginate(query: sa.Select[Statement], page: int, per_page: int) -> Page:
     total = db.session.execute(
         sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
     ).scalar_one()

@@ -109,7 +109,13 @@ def _may_publish_somewhere() -> bool:
     return any(membership.role in OFFICER_ROLES for membership in current_user.memberships)
 
 
-def _pagination(result: services.Page, args: dict[str, str]) -> dict[str, Any] | None:
+def _feed_url(area_slug: str | None) -> str:
+    """The Atom feed of the statements listed, by area only (a feed reader's view)."""
+    args: dict[str, Any] = filter_args(services.Filters(area_slug=area_slug))
+    return url_for("statements.feed", **args)
+
+
+def _pagination(result: services.Page, args: dict[str, Any]) -> dict[str, Any] | None:
     if result.pages <= 1:
         return None
 
@@ -152,9 +158,7 @@ def index() -> str:
         areas=services.areas_with_statements(current_user),
         states=list(StatementState),
         pagination=_pagination(result, args),
-        feed_url=url_for(
-            "statements.feed", **filter_args(services.Filters(area_slug=filters.area_slug))
-        ),
+        feed_url=_feed_url(filters.area_slug),
         may_publish=_may_publish_somewhere(),
         api_url=_api_url(),
     )

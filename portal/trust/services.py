@@ -312,10 +312,13 @@ def has_answered(user: User, trust_round: TrustRound) -> bool:
 
 
 def response_count(trust_round: TrustRound) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(TrustResponse)
-        .where(TrustResponse.round_id == trust_round.id)
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(TrustResponse)
+            .where(TrustResponse.round_id == trust_round.id)
+        )
+        or 0
     )
 
 

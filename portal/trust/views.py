@@ -57,7 +57,7 @@ def index() -> str:
 
 
 @blueprint.post("/rounds")
-def open_round() -> str | Response:
+def open_round() -> str | tuple[str, int] | Response:
     _require_officer()
     form = forms.OpenRoundForm()
     if form.validate_on_submit():
