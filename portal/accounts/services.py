@@ -32,7 +32,7 @@ from portal.accounts.passwords import hash_password, needs_rehash, verify_passwo
 from portal.accounts.signals import role_granted
 from portal.accounts.tokens import new_token, token_hash
 from portal.audit.services import record
-from portal.database import utcnow
+from portal.database import insert_or_conflict, utcnow
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
 from portal.mail import queue_email
@@ -424,11 +424,7 @@ def add_membership(actor: User, user: User, organisation: Organisation, role: Ro
     if any(m.organisation_id == organisation.id and m.role == role for m in user.memberships):
         raise duplicate
     membership = Membership(user_id=user.id, organisation_id=organisation.id, role=role)
-    try:
-        with db.session.begin_nested():
-            db.session.add(membership)
-    except IntegrityError as error:
-        raise duplicate from error
+    insert_or_conflict(db.session, membership, duplicate)
     record(
         "membership.added",
         f"{user.email} made {role.label} of {organisation.name}",

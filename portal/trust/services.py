@@ -16,12 +16,11 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.models import User
 from portal.accounts.queries import group_members
 from portal.audit.services import record
-from portal.database import utcnow
+from portal.database import insert_or_conflict, utcnow
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
 from portal.mail import queue_email
@@ -105,12 +104,7 @@ def open_round(actor: User, area: Area, title: str) -> TrustRound:
     trust_round = TrustRound(
         area=area, title=title, state=RoundState.OPEN, opened_at=utcnow(), opened_by_id=actor.id
     )
-    db.session.add(trust_round)
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError as error:
-        raise Conflict("A round was opened in this area a moment ago.") from error
+    insert_or_conflict(db.session, trust_round, "A round was opened in this area a moment ago.")
     people = eligible_people(area)
     link = external_url("trust.round_page", area_slug=area.slug, round_id=trust_round.id)
     for person in people:
@@ -230,12 +224,11 @@ def answer(
     locked = _lock(trust_round, shared=not comment)
     if locked.state is not RoundState.OPEN:
         raise Conflict("This round has closed; answers are no longer taken.")
-    try:
-        with db.session.begin_nested():
-            db.session.add(TrustResponse(round_id=locked.id, user_id=user.id))
-            db.session.flush()
-    except IntegrityError as error:
-        raise Conflict("You have already answered this round. Each person answers once.") from error
+    insert_or_conflict(
+        db.session,
+        TrustResponse(round_id=locked.id, user_id=user.id),
+        "You have already answered this round. Each person answers once.",
+    )
     groups = respondent_groups(user, locked.area)
     for target, score in scores.items():
         for group in groups:
