@@ -8,13 +8,22 @@ FLASK := PORTAL_ENV=development $(VENV)/bin/flask --app wsgi
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install assets browser run test test-sqlite test-postgresql lint format bench
+.PHONY: install assets browser run test test-sqlite test-postgresql lint format typecheck coverage bench lock
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+# Every package, pip itself included, comes from the lock with its hashes; pip refuses anything
+# else. requirements.lock is the same for production (no test tools). After editing
+# requirements*.txt, `make lock` compiles both again.
+$(VENV)/.installed: requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
+
+PIP_COMPILE := $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links
+
+lock:
+	$(PIP_COMPILE) -o requirements.lock requirements.txt
+	$(PIP_COMPILE) -o requirements-dev.lock requirements-dev.txt
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -45,6 +54,14 @@ lint: $(VENV)/.installed
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# mypy over portal/, configured in pyproject.toml (strict on portal/voting/rules.py).
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy
+
+# Branch coverage of portal/ over the whole suite on SQLite, browser tests included.
+coverage: install browser
+	$(PY) -m pytest --cov --cov-report=term --cov-report=html:instance/coverage
 
 test-sqlite: install browser
 	$(PY) -m pytest

@@ -46,9 +46,9 @@ def main() -> None:
         from flask_migrate import upgrade
 
         from portal.accounts.models import User
+        from portal.email_kinds import Frequency, Kind
         from portal.extensions import db
         from portal.mail import as_email, queue_email, write_message
-        from portal.notifications.kinds import Frequency, Kind
         from portal.notifications.models import NotificationPreference
         from portal.notifications.services import next_digest_time, send_due_digests
         from portal.outbox import OutboxMessage

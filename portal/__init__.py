@@ -91,9 +91,11 @@ def _configure_templates(app: Flask) -> None:
         "autoescape": True,
         "undefined": ChainableUndefined,
     }
+    own_templates = app.jinja_loader
+    assert own_templates is not None, "the app has its templates folder"
     app.jinja_loader = ChoiceLoader(
         [
-            app.jinja_loader,
+            own_templates,
             PackageLoader("nhsuk_frontend_jinja", package_path="templates"),
         ]
     )

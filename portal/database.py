@@ -10,8 +10,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 from sqlalchemy.types import TypeDecorator
+
+from portal.errors import Conflict, DomainError
 
 # Constraint names must be stable so that migrations can drop and alter them on every backend.
 NAMING_CONVENTION = {
@@ -29,6 +32,20 @@ class Base(DeclarativeBase):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def insert_or_conflict(
+    session: Session | scoped_session[Any], row: object, conflict: str | DomainError
+) -> None:
+    """Insert ``row`` in a savepoint of its own. When a unique constraint refuses it (another
+    request got there first), only the savepoint rolls back and ``conflict`` is raised, as a
+    ``Conflict`` if it is a message, for the user to read."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError as error:
+        raise (conflict if isinstance(conflict, DomainError) else Conflict(conflict)) from error
 
 
 class UTCDateTime(TypeDecorator[datetime]):

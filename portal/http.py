@@ -8,6 +8,7 @@ import logging
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from flask import (
     Flask,
@@ -20,6 +21,7 @@ from flask import (
     render_template,
     request,
 )
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
@@ -47,6 +49,13 @@ def csp_nonce() -> str:
     if "csp_nonce" not in g:
         g.csp_nonce = secrets.token_urlsafe(16)
     return g.csp_nonce
+
+
+def acting_user() -> Any:
+    """The signed-in user itself, not Flask-Login's proxy to it, for a service to act as and
+    record in the audit log. Only for views that require sign-in. (A ``portal.accounts`` user:
+    the core does not name the domain's class.)"""
+    return current_user._get_current_object()
 
 
 def abandon_changes() -> None:

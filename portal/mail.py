@@ -9,7 +9,7 @@ by ``flask --app wsgi worker``) sends everything else and retries what failed. W
 ``PORTAL_SMTP_HOST`` set messages go through SMTP; without it they are written as ``.eml``
 files to the outbox folder for a developer to read.
 
-Each email is queued with a kind (``portal.notifications.kinds.Kind``); the recipient's
+Each email is queued with a kind (``portal.email_kinds.Kind``); the recipient's
 preference for that kind decides here whether it is written to the outbox, held for their
 digest, or dropped, so no domain needs to know about preferences. Every email goes as plain
 text (the canonical wording, as the service wrote it) with an HTML alternative in the NHS.UK
@@ -26,21 +26,49 @@ from collections.abc import Iterable
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
-from typing import cast
+from typing import Any, Protocol, cast
 
 import sqlalchemy as sa
 from flask import Response, current_app, g, render_template
 
 from portal.database import utcnow
+from portal.email_kinds import Frequency, Kind
 from portal.extensions import db
-from portal.notifications import services as notifications
-from portal.notifications.kinds import Frequency, Kind
-from portal.organisations.models import Area
 from portal.outbox import REQUEST_GRACE, OutboxMessage, OutboxState, due_messages
 
 log = logging.getLogger(__name__)
 MESSAGE_ID_DOMAIN = "gp-collective-voice.invalid"
 LINK = re.compile(r"https?://[^\s<>\"]+")
+
+
+class DeliveryPolicy(Protocol):
+    """How each member wants each kind of email: the notifications domain provides it (it
+    registers itself on the app), so the mail layer applies preferences without importing it."""
+
+    def delivery_for(self, address: str, kind: Kind) -> tuple[Any | None, Frequency]: ...
+
+    def hold_for_digest(
+        self,
+        user: Any,
+        kind: Kind,
+        frequency: Frequency,
+        subject: str,
+        link: str | None,
+        area_id: int | None,
+        now: Any,
+    ) -> object: ...
+
+    def preferences_link(self, user_id: int | None, kind: Kind) -> str: ...
+
+
+def register_delivery_policy(app: Any, policy: DeliveryPolicy) -> None:
+    app.extensions["mail_delivery_policy"] = policy
+
+
+def _policy() -> DeliveryPolicy:
+    policy = current_app.extensions.get("mail_delivery_policy")
+    assert policy is not None, "the notifications blueprint registers the delivery policy"
+    return cast(DeliveryPolicy, policy)
 
 
 def queue_email(
@@ -49,7 +77,7 @@ def queue_email(
     body: str,
     *,
     kind: Kind = Kind.PERSONAL,
-    area: Area | None = None,
+    area: Any = None,
 ) -> None:
     """Queue an email of ``kind`` as its recipient wants that kind: at once, in a digest, or not.
 
@@ -59,12 +87,12 @@ def queue_email(
     """
     shown_in = area if area is not None else g.get("area")
     area_id = shown_in.id if shown_in is not None else None
-    user, frequency = notifications.delivery_for(to, kind)
+    user, frequency = _policy().delivery_for(to, kind)
     if frequency is Frequency.OFF:
         return
     if user is not None and frequency is not Frequency.IMMEDIATE:
         links = LINK.findall(body)
-        notifications.hold_for_digest(
+        _policy().hold_for_digest(
             user,
             kind,
             frequency,
@@ -148,7 +176,7 @@ def _kind_of(message: OutboxMessage) -> Kind:
 def _footer(message: OutboxMessage) -> tuple[str, str]:
     """The sentence at the foot of an email and the preferences link it ends with."""
     kind = _kind_of(message)
-    link = notifications.preferences_link(message.user_id, kind)
+    link = _policy().preferences_link(message.user_id, kind)
     if message.user_id is None:
         return "Once you have an account, choose which emails you get here:", link
     if kind is Kind.DIGEST:
@@ -242,7 +270,8 @@ def deliver_after_response(response: Response) -> None:
     if not messages or current_app.config["MAIL_DELIVERY"] != "request":
         return
     # The identity, unlike the expired attribute, is known without asking the database again.
-    ids = [cast(tuple[int], sa.inspect(message).identity)[0] for message in messages]
+    ids = [_identity(message) for message in messages]
+    # The app itself, not the proxy, for the work done after the response has gone.
     app = current_app._get_current_object()  # type: ignore[attr-defined]
 
     def send() -> None:
@@ -256,6 +285,13 @@ def deliver_after_response(response: Response) -> None:
             db.session.commit()
 
     response.call_on_close(send)
+
+
+def _identity(message: OutboxMessage) -> int:
+    """A queued message's id, which the session knows once flushed."""
+    identity = sa.inspect(message).identity
+    assert identity is not None, "the outbox flushes every message it queues"
+    return int(identity[0])
 
 
 def deliver_due(limit: int = 100) -> int:

@@ -31,6 +31,13 @@ ALLOWED_URL_SCHEMES = frozenset({"http", "https", "mailto"})
 DROPPED_WITH_CONTENT = frozenset({"script", "style", "iframe", "object", "embed", "template"})
 MAXIMUM_SOURCE_LENGTH = 200_000
 
+#: The hint under every field written in Markdown, saying what ``render_markdown`` keeps.
+MARKDOWN_HINT = (
+    "You can use Markdown: a blank line between paragraphs, *italic*, **bold**, ## for a "
+    "heading, lists starting with - and [links](https://example.org). Images and raw HTML "
+    "are not kept."
+)
+
 
 def _demote_headings(source_html: str) -> str:
     for level in range(5, 0, -1):

@@ -61,7 +61,7 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_error: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
-    # The kind of email (``portal.notifications.kinds.Kind``), which chose whether it went at
+    # The kind of email (``portal.email_kinds.Kind``), which chose whether it went at
     # once, and which preferences its footer links to.
     kind: Mapped[str] = mapped_column(sa.String(32), default="personal", server_default="personal")
     # The area whose administrators see it in their outbox page; none for email that belongs

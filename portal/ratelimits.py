@@ -13,6 +13,7 @@ details from the API.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_limiter import Limiter, RateLimitExceeded
@@ -115,11 +116,12 @@ def init_app(app: Flask) -> None:
         if limit is None:
             continue
         methods = list(limit.methods) if limit.methods else None
-        view = limiter.limit(limit.per_address, methods=methods, scope="address")(view)
-        view = limiter.limit(limit.overall, methods=methods, key_func=_everyone, scope="overall")(
-            view
-        )
-        app.view_functions[endpoint] = view
+        per_address = limiter.limit(limit.per_address, methods=methods, scope="address")(view)
+        # Flask-Limiter types its decorator's result for async views too; these are all sync.
+        limited: Any = limiter.limit(
+            limit.overall, methods=methods, key_func=_everyone, scope="overall"
+        )(per_address)
+        app.view_functions[endpoint] = limited
     limiter.init_app(app)
     # The limits hold their limiter weakly: the app keeps it alive.
     app.extensions["portal_limiter"] = limiter

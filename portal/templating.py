@@ -1,15 +1,14 @@
-"""What templates need: NHS.UK macro parameters from WTForms fields, dates in London time,
-numbers with separators, the CSP nonce and the navigation for the signed-in user."""
+"""What templates need: NHS.UK macro parameters from WTForms fields, dates in London time
+(from ``portal.times``), numbers with separators, the CSP nonce and the header's navigation
+(from ``portal.navigation``)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import Flask, g, url_for
-from flask_login import current_user
+from flask import Flask
 from flask_wtf import FlaskForm
 from wtforms import Field
 from wtforms.fields import BooleanField, RadioField, SelectField, SelectMultipleField
@@ -18,9 +17,9 @@ from portal.database import utcnow
 from portal.http import csp_nonce
 from portal.markdown import render_markdown
 from portal.names import display_name
+from portal.navigation import navigation
+from portal.times import london_datetime, long_date
 from portal.timewords import moment_in_words
-
-LONDON = ZoneInfo("Europe/London")
 
 
 def field_params(field: Field, **extra: Any) -> dict[str, Any]:
@@ -84,21 +83,6 @@ def form_error_list(form: FlaskForm) -> list[dict[str, str]]:
     return errors
 
 
-def london_datetime(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    local = value.astimezone(LONDON)
-    return f"{local.day} {local:%B %Y} at {local:%H:%M}"
-
-
-def long_date(value: date | datetime | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        value = value.astimezone(LONDON).date()
-    return f"{value.day} {value:%B %Y}"
-
-
 def in_words(value: datetime, future_verb: str = "closes", past_verb: str = "closed") -> str:
     """ "closes tomorrow at 17:00", seen from now (portal/timewords.py has the rules)."""
     return moment_in_words(value, utcnow(), future_verb=future_verb, past_verb=past_verb)
@@ -110,50 +94,6 @@ def thousands(value: int | Decimal | float | None) -> str:
     if isinstance(value, Decimal) and value != value.to_integral_value():
         return f"{value:,.2f}"
     return f"{int(value):,}"
-
-
-def navigation() -> list[dict[str, Any]]:
-    """Header links for the signed-in user in the current area, by what they may see."""
-    from portal.elections.permissions import can_see_elections
-    from portal.meetings import permissions as meetings_permissions
-    from portal.needs.permissions import visible_channels
-    from portal.organisations import permissions as organisation_permissions
-    from portal.organisations.permissions import is_group_member
-    from portal.trust import permissions as trust_permissions
-    from portal.voting.permissions import can_see_votes
-
-    area = g.get("area")
-    if not current_user.is_authenticated or area is None:
-        return []
-    items = [
-        {"text": "Overview", "href": url_for("organisations.area_home", area_slug=area.slug)},
-        {"text": "Practices", "href": url_for("organisations.practices", area_slug=area.slug)},
-        {"text": "PCNs", "href": url_for("organisations.pcns", area_slug=area.slug)},
-    ]
-    if is_group_member(current_user, area):
-        items.append(
-            {"text": "Proposals", "href": url_for("positions.proposals", area_slug=area.slug)}
-        )
-        items.append(
-            {"text": "Positions", "href": url_for("positions.positions", area_slug=area.slug)}
-        )
-    if can_see_votes(current_user, area):
-        items.append({"text": "Votes", "href": url_for("voting.index", area_slug=area.slug)})
-    if can_see_elections(current_user, area):
-        items.append({"text": "Elections", "href": url_for("elections.index", area_slug=area.slug)})
-    if visible_channels(current_user, area):
-        items.append({"text": "Needs", "href": url_for("needs.index", area_slug=area.slug)})
-    items.append({"text": "Statements", "href": url_for("statements.index")})
-    if meetings_permissions.can_see_meetings(current_user, area):
-        items.append({"text": "Meetings", "href": url_for("meetings.index", area_slug=area.slug)})
-    if trust_permissions.can_see_trust(current_user, area):
-        items.append({"text": "Trust", "href": url_for("trust.index", area_slug=area.slug)})
-    items.append({"text": "Search", "href": url_for("search.search", area_slug=area.slug)})
-    if organisation_permissions.can_administer_area(current_user, area):
-        items.append({"text": "Members", "href": url_for("admin.members", area_slug=area.slug)})
-        items.append({"text": "Audit log", "href": url_for("audit.log", area_slug=area.slug)})
-        items.append({"text": "Outbox", "href": url_for("outbox.outbox", area_slug=area.slug)})
-    return items
 
 
 def init_app(app: Flask) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -62,6 +64,10 @@ class ConfirmIdentityForm(FlaskForm):
 
 
 class NewPasswordMixin:
+    # Declared by each form that mixes this in.
+    password: Any
+    confirm_password: Any
+
     def check_new_password(self, email: str) -> bool:
         problem = password_problem(
             self.password.data or "", email, current_app.config["MINIMUM_PASSWORD_LENGTH"]

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Request, Response, current_app
+from flask import Request, current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from werkzeug.wrappers import Response
 
 _SALT = "known-browser"
 MAXIMUM_ACCOUNTS = 5

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -10,55 +9,12 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.database import UTCDateTime, enum_column, utcnow
-from portal.extensions import db
-from portal.organisations.models import Organisation, OrganisationKind
+from portal.extensions import Model
+from portal.organisations.models import Organisation
+from portal.organisations.roles import Role
 
 
-class Role(enum.Enum):
-    GP_PARTNER = "gp_partner"
-    SALARIED_GP = "salaried_gp"
-    PRACTICE_MANAGER = "practice_manager"
-    PCN_CLINICAL_DIRECTOR = "pcn_clinical_director"
-    FEDERATION_DIRECTOR = "federation_director"
-    LMC_OFFICER = "lmc_officer"
-    ICS_READER = "ics_reader"
-    AREA_ADMIN = "area_admin"
-
-    @property
-    def label(self) -> str:
-        return ROLE_LABELS[self]
-
-    @property
-    def organisation_kinds(self) -> frozenset[OrganisationKind]:
-        """The kinds of organisation a membership with this role may be held in."""
-        return ROLE_ORGANISATION_KINDS[self]
-
-
-ROLE_LABELS = {
-    Role.GP_PARTNER: "GP partner",
-    Role.SALARIED_GP: "Salaried GP",
-    Role.PRACTICE_MANAGER: "Practice manager",
-    Role.PCN_CLINICAL_DIRECTOR: "PCN clinical director",
-    Role.FEDERATION_DIRECTOR: "Federation director",
-    Role.LMC_OFFICER: "LMC officer",
-    Role.ICS_READER: "ICS reader",
-    Role.AREA_ADMIN: "Area administrator",
-}
-
-# An area administrator usually sits in the LMC or the federation that runs the portal.
-ROLE_ORGANISATION_KINDS = {
-    Role.GP_PARTNER: frozenset({OrganisationKind.PRACTICE}),
-    Role.SALARIED_GP: frozenset({OrganisationKind.PRACTICE}),
-    Role.PRACTICE_MANAGER: frozenset({OrganisationKind.PRACTICE}),
-    Role.PCN_CLINICAL_DIRECTOR: frozenset({OrganisationKind.PCN}),
-    Role.FEDERATION_DIRECTOR: frozenset({OrganisationKind.FEDERATION}),
-    Role.LMC_OFFICER: frozenset({OrganisationKind.LMC}),
-    Role.ICS_READER: frozenset({OrganisationKind.ICS}),
-    Role.AREA_ADMIN: frozenset({OrganisationKind.LMC, OrganisationKind.FEDERATION}),
-}
-
-
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -117,7 +73,7 @@ class User(UserMixin, db.Model):
 OFFICER_ROLES = frozenset({Role.AREA_ADMIN, Role.LMC_OFFICER})
 
 
-class Membership(db.Model):
+class Membership(Model):
     __tablename__ = "memberships"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -137,7 +93,7 @@ class Membership(db.Model):
     )
 
 
-class Invitation(db.Model):
+class Invitation(Model):
     """A single-use link that lets one email address join an organisation in a role."""
 
     __tablename__ = "invitations"
@@ -168,7 +124,7 @@ class Invitation(db.Model):
         return self.accepted_at is None and self.revoked_at is None and now < self.expires_at
 
 
-class PasswordReset(db.Model):
+class PasswordReset(Model):
     __tablename__ = "password_resets"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -184,7 +140,7 @@ class PasswordReset(db.Model):
         return self.used_at is None and now < self.expires_at
 
 
-class RecoveryCode(db.Model):
+class RecoveryCode(Model):
     """A single-use code that stands in for the second factor; only its hash is kept."""
 
     __tablename__ = "recovery_codes"
@@ -197,7 +153,7 @@ class RecoveryCode(db.Model):
     __table_args__ = (sa.Index("ix_recovery_codes_user_id", "user_id"),)
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """One signed-in browser. The cookie carries the key; the row keeps its hash.
 
     Ending a session marks it ended, and the request loader refuses it from then on. The
@@ -218,7 +174,7 @@ class UserSession(db.Model):
     __table_args__ = (sa.Index("ix_user_sessions_user_id", "user_id"),)
 
 
-class KnownAddress(db.Model):
+class KnownAddress(Model):
     """A client address the account has signed in from: no sign-in delay applies there."""
 
     __tablename__ = "known_addresses"
@@ -231,7 +187,7 @@ class KnownAddress(db.Model):
     __table_args__ = (sa.UniqueConstraint("user_id", "address"),)
 
 
-class SignInDelay(db.Model):
+class SignInDelay(Model):
     """Failed sign-ins for one email address, known to the portal or not, so that the delay
     (and so the answer) is the same whether or not an account has that address."""
 

@@ -13,10 +13,12 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime
+from typing import Any, cast
 
 import pyotp
 import segno
 import sqlalchemy as sa
+from sqlalchemy.engine import CursorResult
 
 from portal.accounts.models import RecoveryCode, User
 from portal.audit.services import record
@@ -89,7 +91,7 @@ def accept_code(user: User, code: str, now: datetime) -> bool:
             .execution_options(synchronize_session=False)
         )
         db.session.refresh(user, ["totp_last_step"])
-        return claimed.rowcount == 1
+        return cast(CursorResult[Any], claimed).rowcount == 1
     used = db.session.execute(
         sa.update(RecoveryCode)
         .where(
@@ -100,7 +102,7 @@ def accept_code(user: User, code: str, now: datetime) -> bool:
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )
-    if used.rowcount != 1:
+    if cast(CursorResult[Any], used).rowcount != 1:
         return False
     record(
         "account.recovery_code_used",

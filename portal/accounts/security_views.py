@@ -4,7 +4,7 @@ confirming who you are before any of those changes."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, logout_user
+from flask_login import login_required, logout_user
 from werkzeug.wrappers import Response
 
 from portal.accounts import second_factor, services, sessions
@@ -14,24 +14,19 @@ from portal.accounts.forms import (
     ConfirmIdentityForm,
     SetUpSecondFactorForm,
 )
-from portal.accounts.models import User
 from portal.accounts.passwords import verify_password
 from portal.accounts.reauthentication import mark_confirmed, require_recent_authentication
 from portal.accounts.views import _client, _safe_next, blueprint
 from portal.database import utcnow
-from portal.http import refusal_shown_on
+from portal.http import acting_user, refusal_shown_on
 
 PENDING_SECRET_SESSION_KEY = "new_totp_secret"  # noqa: S105  (a session key name)
-
-
-def _user() -> User:
-    return current_user._get_current_object()
 
 
 @blueprint.route("/profile")
 @login_required
 def profile() -> str:
-    user = _user()
+    user = acting_user()
     return render_template(
         "accounts/profile.html",
         sessions=sessions.active(user, utcnow()),
@@ -45,7 +40,7 @@ def profile() -> str:
 @login_required
 def confirm_identity() -> str | Response:
     """Password (and code, if the account has a second factor) again, then back."""
-    user = _user()
+    user = acting_user()
     form = ConfirmIdentityForm(next=request.args.get("next"))
     if form.validate_on_submit():
         now = utcnow()
@@ -75,7 +70,7 @@ def confirm_identity() -> str | Response:
 @login_required
 @require_recent_authentication
 def change_password() -> str | Response:
-    user = _user()
+    user = acting_user()
     form = ChangePasswordForm()
     if form.validate_on_submit() and form.check_new_password(user.email):
         services.change_password(user, form.password.data, utcnow())
@@ -90,7 +85,7 @@ def change_password() -> str | Response:
 def second_factor_page() -> str | Response:
     """Set up (or replace) the authenticator app. The new secret waits in the signed session
     cookie until a code from it is entered, so showing the page writes nothing."""
-    user = _user()
+    user = acting_user()
     secret = session.get(PENDING_SECRET_SESSION_KEY)
     if not isinstance(secret, str):
         secret = second_factor.new_secret()
@@ -120,7 +115,7 @@ def remove_second_factor() -> Response:
     form = ConfirmForm()
     if form.validate_on_submit():
         with refusal_shown_on() as refused:
-            services.turn_off_second_factor(_user(), utcnow())
+            services.turn_off_second_factor(acting_user(), utcnow())
         if not refused:
             flash("Your second factor is off. Your other sessions have been signed out.", "info")
     return redirect(url_for("accounts.profile"))
@@ -132,7 +127,7 @@ def sign_out_everywhere() -> Response:
     form = ConfirmForm()
     if not form.validate_on_submit():
         return redirect(url_for("accounts.profile"))
-    services.sign_out_everywhere(_user(), utcnow())
+    services.sign_out_everywhere(acting_user(), utcnow())
     logout_user()
     session.clear()
     flash("You have been signed out everywhere, including here.", "info")

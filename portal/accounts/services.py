@@ -10,9 +10,11 @@ import dataclasses
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from portal.accounts import second_factor, sessions
@@ -30,11 +32,11 @@ from portal.accounts.passwords import hash_password, needs_rehash, verify_passwo
 from portal.accounts.signals import role_granted
 from portal.accounts.tokens import new_token, token_hash
 from portal.audit.services import record
-from portal.database import utcnow
+from portal.database import insert_or_conflict, utcnow
+from portal.email_kinds import Kind
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
 from portal.mail import queue_email
-from portal.notifications.kinds import Kind
 from portal.organisations.models import Area, Organisation
 from portal.organisations.permissions import can_administer_area
 from portal.urls import external_url
@@ -98,7 +100,7 @@ def count_failure(email: str, now: datetime) -> None:
         .values(failures=SignInDelay.failures + 1, last_failure_at=now)
         .execution_options(synchronize_session="fetch")
     )
-    if db.session.execute(increment).rowcount:
+    if cast(CursorResult[Any], db.session.execute(increment)).rowcount:
         return
     try:
         with db.session.begin_nested():
@@ -130,12 +132,13 @@ def check_password(email: str, password: str, client: Client, now: datetime) -> 
     user = find_user_by_email(email)
     refuse_while_waiting(email, user, client, now)
     known = user is not None and user.active
-    if not verify_password(user.password_hash if known else None, password):
+    if not verify_password(user.password_hash if user is not None and known else None, password):
         count_failure(email, now)
         if known:
             record("account.sign_in_failed", "Failed sign-in attempt", actor=None, subject=user)
         db.session.flush()
         raise SignInRefused("Enter a correct email address and password")
+    assert user is not None, "only a known account's password verifies"
     if needs_rehash(user.password_hash or ""):
         user.password_hash = hash_password(password)
     return user
@@ -425,11 +428,7 @@ def add_membership(actor: User, user: User, organisation: Organisation, role: Ro
     if any(m.organisation_id == organisation.id and m.role == role for m in user.memberships):
         raise duplicate
     membership = Membership(user_id=user.id, organisation_id=organisation.id, role=role)
-    try:
-        with db.session.begin_nested():
-            db.session.add(membership)
-    except IntegrityError as error:
-        raise duplicate from error
+    insert_or_conflict(db.session, membership, duplicate)
     record(
         "membership.added",
         f"{user.email} made {role.label} of {organisation.name}",

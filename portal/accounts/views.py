@@ -20,7 +20,7 @@ from portal.accounts.models import User
 from portal.accounts.reauthentication import mark_confirmed
 from portal.database import utcnow
 from portal.extensions import db
-from portal.http import after_response, refusal_shown_on
+from portal.http import acting_user, after_response, refusal_shown_on
 from portal.urls import local_path
 
 blueprint = Blueprint("accounts", __name__, url_prefix="/accounts", template_folder="templates")
@@ -157,7 +157,7 @@ def sign_in_code() -> str | Response:
 def logout() -> Response:
     form = SignOutForm()
     if form.validate_on_submit() and current_user.is_authenticated:
-        services.sign_out(current_user._get_current_object(), utcnow())
+        services.sign_out(acting_user(), utcnow())
         logout_user()
         session.clear()
         flash("You have signed out.", "info")
@@ -165,7 +165,7 @@ def logout() -> Response:
 
 
 @blueprint.route("/invitations/<token>", methods=["GET", "POST"])
-def accept_invitation(token: str) -> str | Response:
+def accept_invitation(token: str) -> str | tuple[str, int] | Response:
     try:
         invitation = services.usable_invitation(token, utcnow())
     except services.InvalidLink as invalid:
@@ -205,7 +205,7 @@ def request_reset() -> str | Response:
 
 
 @blueprint.route("/password-reset/<token>", methods=["GET", "POST"])
-def reset_password(token: str) -> str | Response:
+def reset_password(token: str) -> str | tuple[str, int] | Response:
     try:
         reset = services.usable_reset(token, utcnow())
     except services.InvalidLink as invalid:

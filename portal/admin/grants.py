@@ -13,8 +13,8 @@ from typing import Any
 from portal.accounts.models import Membership, Role, User
 from portal.accounts.services import area_memberships
 from portal.accounts.signals import role_granted
+from portal.email_kinds import Kind
 from portal.mail import queue_email
-from portal.notifications.kinds import Kind
 from portal.urls import external_url
 from portal.voting.permissions import CASTING_ROLE
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
-
 from portal.accounts.models import User
 from portal.audit.services import record
-from portal.errors import Conflict, DomainError, NotPermitted
+from portal.database import insert_or_conflict
+from portal.errors import DomainError, NotPermitted
 from portal.extensions import db
 from portal.organisations.models import Area, Organisation, OrganisationKind
 from portal.organisations.permissions import can_administer_area
@@ -30,13 +29,11 @@ def add_organisation(
     organisation = Organisation(
         area_id=area.id, kind=kind, ods_code=ods_code, name=name.strip(), postcode=postcode or None
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(organisation)
-    except IntegrityError as error:
-        raise Conflict(
-            f"This area already has a {kind.label.lower()} with code {ods_code}"
-        ) from error
+    insert_or_conflict(
+        db.session,
+        organisation,
+        f"This area already has a {kind.label.lower()} with code {ods_code}",
+    )
     record(
         "organisation.added",
         f"Added {kind.label.lower()} {organisation.name} ({ods_code})",

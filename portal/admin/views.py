@@ -17,10 +17,11 @@ from portal.accounts.models import Invitation, Membership, Role, User
 from portal.accounts.reauthentication import require_recent_authentication_to_post
 from portal.admin import grants, services
 from portal.admin.forms import OrganisationForm
-from portal.area_context import bind_area
 from portal.database import utcnow
 from portal.extensions import db
-from portal.http import refusal_shown_on
+from portal.http import acting_user, refusal_shown_on
+from portal.navigation import add_link
+from portal.organisations.area_context import bind_area
 from portal.organisations.models import Organisation, OrganisationKind
 from portal.organisations.permissions import can_administer_area
 
@@ -28,6 +29,7 @@ blueprint = Blueprint(
     "admin", __name__, url_prefix="/areas/<area_slug>/admin", template_folder="templates"
 )
 bind_area(blueprint)
+add_link(blueprint, "Members", "admin.members", order=90, visible=can_administer_area)
 grants.init_app()
 
 
@@ -98,7 +100,7 @@ def invite() -> str | Response:
         organisation = _organisation_in_area(form.organisation.data)
         with refusal_shown_on(form) as refused:
             invitation = account_services.invite(
-                current_user._get_current_object(),
+                acting_user(),
                 organisation,
                 email=form.email.data,
                 name=form.name.data,
@@ -119,7 +121,7 @@ def revoke_invitation(invitation_id: int) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     with refusal_shown_on() as refused:
-        account_services.revoke_invitation(current_user._get_current_object(), invitation, utcnow())
+        account_services.revoke_invitation(acting_user(), invitation, utcnow())
     if not refused:
         flash(f"The invitation to {invitation.email} has been revoked.", "info")
     return redirect(url_for("admin.members"))
@@ -134,9 +136,7 @@ def member(user_id: int) -> str | Response:
     if form.validate_on_submit():
         organisation = _organisation_in_area(form.organisation.data)
         with refusal_shown_on(form) as refused:
-            account_services.add_membership(
-                current_user._get_current_object(), user, organisation, Role(form.role.data)
-            )
+            account_services.add_membership(acting_user(), user, organisation, Role(form.role.data))
         if not refused:
             flash(f"{user.name} is now {Role(form.role.data).label} of {organisation.name}.")
             return redirect(url_for("admin.member", user_id=user.id))
@@ -159,7 +159,7 @@ def remove_membership(membership_id: int) -> Response:
         abort(400)
     user_id = membership.user_id
     with refusal_shown_on() as refused:
-        account_services.remove_membership(current_user._get_current_object(), membership)
+        account_services.remove_membership(acting_user(), membership)
     if not refused:
         flash("The role has been removed.", "info")
     return redirect(url_for("admin.member", user_id=user_id))
@@ -171,9 +171,7 @@ def set_active(user_id: int, change: str) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     with refusal_shown_on() as refused:
-        account_services.set_user_active(
-            current_user._get_current_object(), user, g.area, active=change == "reactivate"
-        )
+        account_services.set_user_active(acting_user(), user, g.area, active=change == "reactivate")
     if not refused:
         flash(f"{user.name} has been {change}d.", "info")
     return redirect(url_for("admin.member", user_id=user.id))
@@ -185,7 +183,7 @@ def organisations() -> str | Response:
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
             organisation = services.add_organisation(
-                current_user._get_current_object(),
+                acting_user(),
                 g.area,
                 kind=OrganisationKind(form.kind.data),
                 ods_code=form.ods_code.data,

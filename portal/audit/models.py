@@ -10,10 +10,10 @@ from sqlalchemy import event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.database import UTCDateTime, utcnow
-from portal.extensions import db
+from portal.extensions import Model
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """One thing that happened. Each entry holds the SHA-256 of the one before it."""
 
     __tablename__ = "audit_entries"

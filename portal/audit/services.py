@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from flask import current_app
@@ -21,9 +21,24 @@ from portal.audit.models import AuditEntry, ChainHeadStamped
 from portal.database import utcnow
 from portal.extensions import db
 
-if TYPE_CHECKING:
-    from portal.accounts.models import User
-    from portal.organisations.models import Area
+
+class Actor(Protocol):
+    """Who acted: a ``portal.accounts`` user. The log is part of the shared core, so it names
+    only what it reads, never the domain's class."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def email(self) -> str: ...
+
+
+class Place(Protocol):
+    """The area an entry belongs to: a ``portal.organisations`` area."""
+
+    @property
+    def id(self) -> int: ...
+
 
 # Any fixed number: PostgreSQL serialises chain appends on this advisory lock.
 AUDIT_CHAIN_LOCK = 0x47504356
@@ -53,8 +68,8 @@ def record(
     action: str,
     summary: str,
     *,
-    actor: User | None,
-    area: Area | None = None,
+    actor: Actor | None,
+    area: Place | None = None,
     subject: Any = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEntry:
@@ -102,14 +117,15 @@ def chain_head() -> ChainHead:
 
 def published_heads() -> list[ChainHead]:
     """Every head stamped on a published record (statements, closed votes), for checking."""
-    heads = []
+    heads: list[ChainHead] = []
     for model in ChainHeadStamped.__subclasses__():
         rows = db.session.execute(
             sa.select(model.audit_head_entries, model.audit_head_hash).where(
                 model.audit_head_entries.is_not(None)
             )
         )
-        heads.extend(ChainHead(entries, head_hash) for entries, head_hash in rows)
+        # Only stamped rows come back; one whose hash was removed checks as a wrong hash.
+        heads.extend(ChainHead(entries or 0, head_hash or "") for entries, head_hash in rows)
     return heads
 
 

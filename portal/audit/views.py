@@ -6,9 +6,10 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, g, render_template, request
 from flask_login import current_user, login_required
 
-from portal.area_context import bind_area
 from portal.audit.models import AuditEntry
 from portal.extensions import db
+from portal.navigation import add_link
+from portal.organisations.area_context import bind_area
 from portal.organisations.permissions import can_administer_area
 
 PAGE_SIZE = 50
@@ -19,6 +20,7 @@ blueprint = Blueprint(
     "audit", __name__, url_prefix="/areas/<area_slug>/audit", template_folder="templates"
 )
 bind_area(blueprint)
+add_link(blueprint, "Audit log", "audit.log", order=91, visible=can_administer_area)
 
 
 @blueprint.route("/")

@@ -455,7 +455,7 @@ def count_meek(election: Election, seed: str = "") -> CountResult:
     """Count by Meek's method, 1987 algorithm, 9 decimal places (see the module docstring)."""
     unit = 10**MEEK_PLACES
     papers, valid, invalid = _papers(election)
-    grouped = Counter()
+    grouped: Counter[tuple[int, ...]] = Counter()
     for weight, ranking in papers:
         grouped[ranking] += weight
     seats = election.seats

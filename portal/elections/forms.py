@@ -33,8 +33,9 @@ from portal.elections.services import (
     word_count,
 )
 from portal.form_filters import strip_whitespace
+from portal.markdown import MARKDOWN_HINT
 from portal.organisations.models import OrganisationKind
-from portal.templating import LONDON
+from portal.times import LONDON
 
 MOMENT_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -186,8 +187,7 @@ class SecondForm(FlaskForm):
 class AcceptForm(FlaskForm):
     statement = TextAreaField(
         "Your statement (optional)",
-        description=f"Up to {MAX_STATEMENT_WORDS} words. You can use Markdown: *emphasis*, "
-        "lists and links.",
+        description=f"Up to {MAX_STATEMENT_WORDS} words. {MARKDOWN_HINT}",
         filters=[strip_whitespace],
         validators=[Length(max=5000, message="The statement is too long")],
     )

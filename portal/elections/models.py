@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.database import UTCDateTime, enum_column, utcnow
-from portal.extensions import db
+from portal.extensions import Model
 from portal.organisations.models import Area, Organisation
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ class NominationState(enum.Enum):
     WITHDRAWN = "withdrawn"  # stood, then withdrew (or was withdrawn) before voting began
 
 
-class Election(db.Model):
+class Election(Model):
     __tablename__ = "elections"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -128,7 +128,7 @@ class Election(db.Model):
         )
 
 
-class Elector(db.Model):
+class Elector(Model):
     """One place in an election's electorate: a person, or an organisation with its weight."""
 
     __tablename__ = "electors"
@@ -158,7 +158,7 @@ class Elector(db.Model):
     )
 
 
-class Nomination(db.Model):
+class Nomination(Model):
     __tablename__ = "nominations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -205,7 +205,7 @@ class Nomination(db.Model):
     )
 
 
-class ElectionBallot(db.Model):
+class ElectionBallot(Model):
     """An elector's ranking of candidates (nomination ids, first preference first).
 
     ``elector_id`` is cleared when a secret election is counted: no link from a ranking to
@@ -230,7 +230,7 @@ class ElectionBallot(db.Model):
     )
 
 
-class ElectionReceipt(db.Model):
+class ElectionReceipt(Model):
     """What a receipt code proves: a ballot ranked these candidates. Only a hash is kept."""
 
     __tablename__ = "election_receipts"

@@ -30,10 +30,10 @@ from portal.elections.models import (
     NominationState,
 )
 from portal.elections.permissions import CASTING_ROLE, can_manage_elections
+from portal.email_kinds import Kind
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
 from portal.mail import queue_email
-from portal.notifications.kinds import Kind
 from portal.organisations.models import Area, Organisation, OrganisationKind, PcnMembership
 
 MAX_STATEMENT_WORDS = 300
@@ -334,6 +334,7 @@ def _notify_electors(election: Election, subject: str, body: str, kind: Kind) ->
         if elector.user is not None:
             addresses.add(elector.user.email)
         else:
+            assert elector.organisation is not None, "an elector is a person or an organisation"
             role = CASTING_ROLE.get(elector.organisation.kind)
             addresses.update(
                 m.user.email

@@ -12,23 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    flash,
-    g,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from portal.accounts.forms import ConfirmForm
-from portal.area_context import bind_area
 from portal.database import utcnow
 from portal.elections import services
 from portal.elections.charts import count_chart
@@ -52,14 +41,17 @@ from portal.elections.permissions import (
     can_see_results,
 )
 from portal.extensions import db
-from portal.http import refusal_shown_on
+from portal.http import acting_user, refusal_shown_on
 from portal.markdown import render_markdown
+from portal.navigation import add_link
+from portal.organisations.area_context import bind_area
 from portal.organisations.models import Organisation, OrganisationKind
 
 blueprint = Blueprint(
     "elections", __name__, url_prefix="/areas/<area_slug>/elections", template_folder="templates"
 )
 bind_area(blueprint)
+add_link(blueprint, "Elections", "elections.index", order=35, visible=can_see_elections)
 
 STATES = {
     ElectionState.NOMINATIONS: ("Nominations", "blue"),
@@ -79,10 +71,6 @@ def _require_group_member() -> None:
 @blueprint.context_processor
 def _helpers() -> dict[str, Any]:
     return {"states": STATES, "render_markdown": render_markdown}
-
-
-def _user() -> Any:
-    return current_user._get_current_object()  # type: ignore[attr-defined]
 
 
 def _election(election_id: int) -> Election:
@@ -143,7 +131,7 @@ def new() -> str | Response:
     )
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
-            election = services.create_election(_user(), g.area, form.details(), utcnow())
+            election = services.create_election(acting_user(), g.area, form.details(), utcnow())
         if not refused:
             flash(f"The election is set up: {len(election.electors)} electors.", "info")
             return redirect(url_for(".election", election_id=election.id))
@@ -151,7 +139,7 @@ def new() -> str | Response:
 
 
 def _render_election(election: Election, **forms: Any) -> str:
-    user = _user()
+    user = acting_user()
     now = utcnow()
     mine = services.electors_for(user, election)
     nominate_form = forms.get("nominate_form") or NominateForm(formdata=None)
@@ -192,7 +180,7 @@ def election(election_id: int) -> str:
 @login_required
 def nominate(election_id: int) -> str | Response:
     election = _election(election_id)
-    mine = services.electors_for(_user(), election)
+    mine = services.electors_for(acting_user(), election)
     if not mine:
         abort(403)
     form = NominateForm()
@@ -206,7 +194,11 @@ def nominate(election_id: int) -> str | Response:
         )
         with refusal_shown_on(form) as refused:
             services.nominate(
-                _user(), election, _chosen_elector(mine, form.elector.data), candidate, utcnow()
+                acting_user(),
+                election,
+                _chosen_elector(mine, form.elector.data),
+                candidate,
+                utcnow(),
             )
         if not refused:
             flash(f"{candidate.name} is nominated. Another elector must second it.", "info")
@@ -219,14 +211,16 @@ def nominate(election_id: int) -> str | Response:
 def second(election_id: int, nomination_id: int) -> str | Response:
     election = _election(election_id)
     nomination = _nomination(election, nomination_id)
-    mine = services.electors_for(_user(), election)
+    mine = services.electors_for(acting_user(), election)
     if not mine:
         abort(403)
     form = SecondForm()
     form.elector.choices = _elector_choices(mine)
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
-            services.second(_user(), nomination, _chosen_elector(mine, form.elector.data), utcnow())
+            services.second(
+                acting_user(), nomination, _chosen_elector(mine, form.elector.data), utcnow()
+            )
         if not refused:
             flash(f"You seconded the nomination of {nomination.candidate.name}.", "info")
             return redirect(url_for(".election", election_id=election.id, _anchor="candidates"))
@@ -247,7 +241,7 @@ def accept(election_id: int, nomination_id: int) -> str | Response:
         form.statement.data = nomination.statement_markdown
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
-            services.accept(_user(), nomination, form.statement.data or "", utcnow())
+            services.accept(acting_user(), nomination, form.statement.data or "", utcnow())
         if not refused:
             flash("You are a candidate in this election.", "info")
             return redirect(url_for(".election", election_id=election.id, _anchor="candidates"))
@@ -264,7 +258,7 @@ def withdraw(election_id: int, nomination_id: int) -> str | Response:
     """The check page (GET) and the withdrawal (POST), by the candidate or an officer."""
     election = _election(election_id)
     nomination = _nomination(election, nomination_id)
-    user = _user()
+    user = acting_user()
     by_self = nomination.candidate_id == user.id
     if not by_self and not can_manage_elections(user, election.area):
         abort(403)
@@ -299,7 +293,7 @@ def close_nominations(election_id: int) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     with refusal_shown_on() as refused:
-        services.close_nominations(election, utcnow(), _user())
+        services.close_nominations(election, utcnow(), acting_user())
     if not refused:
         flash("Nominations are closed.", "info")
     return redirect(url_for(".election", election_id=election.id))
@@ -314,7 +308,7 @@ def count_now(election_id: int) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     with refusal_shown_on() as refused:
-        services.count_election(election, utcnow(), _user())
+        services.count_election(election, utcnow(), acting_user())
     if refused:
         return redirect(url_for(".election", election_id=election.id))
     return redirect(url_for(".results", election_id=election.id))
@@ -324,7 +318,7 @@ def count_now(election_id: int) -> Response:
 
 
 def _voting_elector(election: Election, value: str | None) -> Elector:
-    mine = services.electors_for(_user(), election)
+    mine = services.electors_for(acting_user(), election)
     if not mine:
         abort(403)
     if value is None and len(mine) == 1:
@@ -411,7 +405,7 @@ def confirm(election_id: int) -> str | Response:
     except ValueError:
         abort(400)
     with refusal_shown_on() as refused:
-        _, code = services.cast(_user(), election, elector, ranking, utcnow())
+        _, code = services.cast(acting_user(), election, elector, ranking, utcnow())
     if refused:
         return redirect(url_for(".election", election_id=election.id))
     session.pop(_pending_key(election, elector), None)

@@ -9,8 +9,9 @@ from typing import Any
 from flask import Blueprint, g, render_template, request
 from flask_login import current_user, login_required
 
-from portal.area_context import bind_area
+from portal.navigation import add_link
 from portal.needs.queries import search_needs
+from portal.organisations.area_context import bind_area
 from portal.positions.queries import search_positions, search_proposals
 from portal.statements.queries import search_statements
 from portal.voting.queries import search_votes
@@ -19,6 +20,7 @@ blueprint = Blueprint(
     "search", __name__, url_prefix="/areas/<area_slug>/search", template_folder="templates"
 )
 bind_area(blueprint)
+add_link(blueprint, "Search", "search.search", order=80)
 
 SEARCH_MAX_LENGTH = 100
 PER_KIND = 20

@@ -146,11 +146,11 @@ def load_demo_meetings(
         third.ends_at,
     )
     services.add_agenda_item(chair, third, "Winter hub", f"vote {in_room.id}")
-    present = {row.organisation_id for row in third.attendance}
+    present_ids = {row.organisation_id for row in third.attendance}
     room.record_in_room(
         chair,
         in_room,
-        present,
+        present_ids,
         {organisations["M83022"].id: "for", organisations["M83001"].id: "for"},
         third.starts_at + timedelta(minutes=10),
     )

@@ -31,8 +31,9 @@ from wtforms.validators import (
 )
 
 from portal.form_filters import strip_whitespace
+from portal.markdown import MARKDOWN_HINT
 from portal.meetings.models import WEEKDAYS, MeetingMode
-from portal.templating import LONDON
+from portal.times import LONDON
 
 _CLOCK = re.compile(r"([01]?\d|2[0-3])[:.]([0-5]\d)")
 MODE_CHOICES = [SelectChoice(mode.value, mode.label) for mode in MeetingMode]
@@ -149,7 +150,7 @@ class AttendanceForm(FlaskForm):
 class MinutesForm(FlaskForm):
     minutes = TextAreaField(
         "Minutes",
-        description="Markdown. Members see them once the chair approves them.",
+        description=f"Members see them once the chair approves them. {MARKDOWN_HINT}",
         validators=[DataRequired("Write the minutes"), Length(max=50000)],
     )
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import User
 from portal.database import UTCDateTime, enum_column, utcnow
-from portal.extensions import db
+from portal.extensions import Model
 from portal.organisations.models import Area, Organisation
 
 
@@ -37,7 +37,7 @@ _WHERE_GIVEN = (
 )
 
 
-class MeetingSeries(db.Model):
+class MeetingSeries(Model):
     """A regular meeting: for example "Leadership group weekly, Tuesdays 12:30, 30 minutes"."""
 
     __tablename__ = "meeting_series"
@@ -74,7 +74,7 @@ class MeetingSeries(db.Model):
         return f"{WEEKDAYS[self.weekday]} {self.start_time:%H:%M}, {self.duration_minutes} minutes"
 
 
-class Meeting(db.Model):
+class Meeting(Model):
     __tablename__ = "meetings"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -124,7 +124,7 @@ class Meeting(db.Model):
     )
 
 
-class AgendaItem(db.Model):
+class AgendaItem(Model):
     __tablename__ = "meeting_agenda_items"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -142,7 +142,7 @@ class AgendaItem(db.Model):
     )
 
 
-class Attendance(db.Model):
+class Attendance(Model):
     """A person was at the meeting, for an organisation they belong to."""
 
     __tablename__ = "meeting_attendance"
@@ -161,7 +161,7 @@ class Attendance(db.Model):
     __table_args__ = (sa.UniqueConstraint("meeting_id", "user_id"),)
 
 
-class Decision(db.Model):
+class Decision(Model):
     __tablename__ = "meeting_decisions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -173,7 +173,7 @@ class Decision(db.Model):
     __table_args__ = (sa.CheckConstraint("text <> ''", name="text_not_empty"),)
 
 
-class ActionItem(db.Model):
+class ActionItem(Model):
     __tablename__ = "meeting_actions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -197,7 +197,7 @@ class ActionItem(db.Model):
         return self.state is ActionState.OPEN and self.due_on < today
 
 
-class CalendarFeed(db.Model):
+class CalendarFeed(Model):
     """A person's secret calendar address. Only its hash is kept; a new one replaces it."""
 
     __tablename__ = "calendar_feeds"

@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 
 from portal.accounts.models import Membership, User
+from portal.accounts.queries import group_members
 from portal.audit.services import record
 from portal.database import utcnow
 from portal.errors import Conflict, DomainError, NotPermitted
@@ -31,8 +32,7 @@ from portal.meetings.models import (
 from portal.meetings.references import BadReference, parse_reference
 from portal.organisations.models import Area, Organisation, OrganisationKind
 from portal.organisations.permissions import GROUP_ROLES
-from portal.organisations.queries import group_members
-from portal.templating import LONDON
+from portal.times import LONDON
 
 GROUP_KINDS = (
     OrganisationKind.PRACTICE,
@@ -324,12 +324,12 @@ def add_decision(actor: User, meeting: Meeting, text: str) -> Decision:
 
 
 def add_action(
-    actor: User, meeting: Meeting, description: str, owner: User, due_on: date
+    actor: User, meeting: Meeting, description: str, owner: User | None, due_on: date
 ) -> ActionItem:
     _require_runner(actor, meeting)
     if not description.strip():
         raise DomainError("Describe the action.")
-    if owner not in members(meeting.area):
+    if owner is None or owner not in members(meeting.area):
         raise DomainError("The action's owner must be a member of the leadership group here.")
     action = ActionItem(
         meeting=meeting,
@@ -424,14 +424,17 @@ def rhythm(area: Area, now: datetime, days: int = 28) -> Rhythm:
     since = now - timedelta(days=days)
     held = [m for m in meetings_in(area) if since <= m.starts_at <= now]
     attending = {row.organisation_id for meeting in held for row in meeting.attendance}
-    organisations = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Organisation)
-        .where(
-            Organisation.area_id == area.id,
-            Organisation.kind.in_(GROUP_KINDS),
-            Organisation.closed_on.is_(None),
+    organisations = (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Organisation)
+            .where(
+                Organisation.area_id == area.id,
+                Organisation.kind.in_(GROUP_KINDS),
+                Organisation.closed_on.is_(None),
+            )
         )
+        or 0
     )
     return Rhythm(
         since=since,

@@ -8,32 +8,26 @@ need the chair or an officer (403 for a member who may see but not change).
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    flash,
-    g,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
 from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
 
 from portal.accounts.models import User
-from portal.area_context import bind_area
 from portal.database import utcnow
 from portal.extensions import db
-from portal.http import refusal_shown_on
+from portal.http import acting_user, refusal_shown_on
 from portal.meetings import calendar, forms, permissions, services
 from portal.meetings.models import ActionItem, Meeting, MeetingSeries
 from portal.meetings.references import BadReference, parse_reference
-from portal.templating import LONDON
+from portal.navigation import add_link
+from portal.organisations.area_context import bind_area
+from portal.organisations.models import Area
+from portal.times import LONDON
 from portal.urls import external_url
 from portal.voting import room
 from portal.voting.models import Vote
@@ -42,6 +36,7 @@ blueprint = Blueprint(
     "meetings", __name__, url_prefix="/areas/<area_slug>/meetings", template_folder="templates"
 )
 bind_area(blueprint)
+add_link(blueprint, "Meetings", "meetings.index", order=60, visible=permissions.can_see_meetings)
 feeds_blueprint = Blueprint("calendar", __name__, template_folder="templates")
 
 # Where a typed reference's own domain shows it; mandates and agreements have no page yet.
@@ -60,7 +55,7 @@ def london_clock(moment: datetime) -> str:
 
 
 @blueprint.app_template_global("may_see_meetings")
-def may_see_meetings(area: object) -> bool:
+def may_see_meetings(area: Area) -> bool:
     """For the area overview's link to the group's rhythm."""
     return permissions.can_see_meetings(current_user, area)
 
@@ -69,10 +64,6 @@ def may_see_meetings(area: object) -> bool:
 def _require_group_member() -> None:
     if not permissions.can_see_meetings(current_user, g.area):
         abort(404)
-
-
-def _user() -> User:
-    return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
 
 
 def _today() -> date:
@@ -121,7 +112,8 @@ def reference_link(stored: str | None) -> dict[str, str | None] | None:
     if endpoint is None:
         return {"text": reference.text, "href": None}
     name, argument = endpoint
-    href = url_for(name, area_slug=g.area.slug, **{argument: reference.number})
+    values: dict[str, Any] = {argument: reference.number}
+    href = url_for(name, area_slug=g.area.slug, **values)
     return {"text": reference.text, "href": href}
 
 
@@ -134,7 +126,7 @@ def index() -> str:
         upcoming=[m for m in meetings if m.ends_at >= now],
         past=list(reversed([m for m in meetings if m.ends_at < now])),
         series=services.series_in(g.area),
-        overdue=services.overdue_actions(_user(), g.area, _today()),
+        overdue=services.overdue_actions(acting_user(), g.area, _today()),
         may_organise=permissions.can_organise(current_user, g.area),
     )
 
@@ -157,7 +149,7 @@ def new_series() -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
             series = services.create_series(
-                _user(),
+                acting_user(),
                 g.area,
                 title=form.title.data or "",
                 weekday=int(form.weekday.data),
@@ -190,7 +182,7 @@ def schedule_next(series_id: int) -> Response:
     if not forms.ButtonForm().validate_on_submit():
         abort(400)
     with refusal_shown_on() as refused:
-        meeting = services.schedule_next(_user(), series, utcnow())
+        meeting = services.schedule_next(acting_user(), series, utcnow())
     if refused:
         return redirect(url_for("meetings.series_page", series_id=series.id))
     return redirect(url_for("meetings.meeting_page", meeting_id=meeting.id))
@@ -223,7 +215,7 @@ def new_meeting() -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
             meeting = services.create_meeting(
-                _user(),
+                acting_user(),
                 g.area,
                 title=form.title.data or "",
                 starts_at=forms.moment(form.day.data, forms.clock_time(form.start_time.data)),  # type: ignore[arg-type]
@@ -298,7 +290,9 @@ def add_agenda_item(meeting_id: int) -> tuple[str, int] | Response:
     form = forms.AgendaForm()
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
-            services.add_agenda_item(_user(), meeting, form.title.data, form.reference.data or "")
+            services.add_agenda_item(
+                acting_user(), meeting, form.title.data, form.reference.data or ""
+            )
         if not refused:
             return redirect(url_for("meetings.meeting_page", meeting_id=meeting.id) + "#agenda")
     return _meeting_page(meeting, 400, agenda_form=form)
@@ -312,7 +306,7 @@ def record_attendance(meeting_id: int) -> tuple[str, int] | Response:
     if form.validate_on_submit():
         pairs = [tuple(int(part) for part in value.split(":")) for value in form.present.data]
         with refusal_shown_on(form) as refused:
-            services.record_attendance(_user(), meeting, pairs)  # type: ignore[arg-type]
+            services.record_attendance(acting_user(), meeting, pairs)  # type: ignore[arg-type]
         if not refused:
             return redirect(url_for("meetings.meeting_page", meeting_id=meeting.id) + "#attendance")
     return _meeting_page(meeting, 400, attendance_form=form)
@@ -325,7 +319,7 @@ def save_minutes(meeting_id: int) -> tuple[str, int] | Response:
     form = forms.MinutesForm()
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
-            services.save_minutes(_user(), meeting, form.minutes.data or "")
+            services.save_minutes(acting_user(), meeting, form.minutes.data or "")
         if not refused:
             return redirect(
                 url_for("meetings.meeting_page", meeting_id=meeting.id) + "#minutes-heading"
@@ -341,7 +335,7 @@ def approve_minutes(meeting_id: int) -> Response:
     if not forms.ButtonForm().validate_on_submit():
         abort(400)
     with refusal_shown_on():
-        services.approve_minutes(_user(), meeting)
+        services.approve_minutes(acting_user(), meeting)
     return redirect(url_for("meetings.meeting_page", meeting_id=meeting.id) + "#minutes-heading")
 
 
@@ -352,7 +346,7 @@ def add_decision(meeting_id: int) -> tuple[str, int] | Response:
     form = forms.DecisionForm()
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
-            services.add_decision(_user(), meeting, form.text.data or "")
+            services.add_decision(acting_user(), meeting, form.text.data or "")
         if not refused:
             return redirect(url_for("meetings.meeting_page", meeting_id=meeting.id) + "#decisions")
     return _meeting_page(meeting, 400, decision_form=form)
@@ -367,8 +361,8 @@ def add_action(meeting_id: int) -> tuple[str, int] | Response:
         owner = _chosen_member(form.owner.data)
         with refusal_shown_on(form) as refused:
             services.add_action(
-                _user(), meeting, form.description.data or "", owner, form.due_on.data
-            )  # type: ignore[arg-type]
+                acting_user(), meeting, form.description.data or "", owner, form.due_on.data
+            )
         if not refused:
             return redirect(url_for("meetings.meeting_page", meeting_id=meeting.id) + "#actions")
     return _meeting_page(meeting, 400, action_form=form)
@@ -384,7 +378,7 @@ def complete_action(action_id: int) -> Response:
     if not forms.ButtonForm().validate_on_submit():
         abort(400)
     with refusal_shown_on():
-        services.complete_action(_user(), action)
+        services.complete_action(acting_user(), action)
     return redirect(url_for("meetings.meeting_page", meeting_id=action.meeting_id) + "#actions")
 
 
@@ -397,12 +391,12 @@ def my_calendar() -> str:
     form = forms.ButtonForm()
     new_address = None
     if form.validate_on_submit():
-        token = services.new_feed_token(_user())
+        token = services.new_feed_token(acting_user())
         new_address = external_url("calendar.feed", token=token)
     return render_template(
         "meetings/my_calendar.html",
         form=form,
-        feed=services.feed_of(_user()),
+        feed=services.feed_of(acting_user()),
         new_address=new_address,
     )
 
@@ -504,7 +498,7 @@ def record_room_vote(meeting_id: int, vote_id: int) -> tuple[str, int] | Respons
             if key.startswith("org_") and key not in form._fields and value:
                 choices[int(key.removeprefix("org_"))] = value
         with refusal_shown_on(form) as refused:
-            recorded = room.record_in_room(_user(), vote, _present(meeting), choices, now)
+            recorded = room.record_in_room(acting_user(), vote, _present(meeting), choices, now)
         if not refused:
             flash(f"{recorded} organisations' choices recorded in the room.", "success")
             return redirect(url_for("meetings.meeting_page", meeting_id=meeting.id) + "#agenda")

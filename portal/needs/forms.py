@@ -8,13 +8,9 @@ from wtforms import BooleanField, RadioField, SelectField, StringField, TextArea
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from portal.markdown import MARKDOWN_HINT
 from portal.needs import services
 from portal.needs.models import NeedChannel, NeedStatus, NeedUrgency
-
-MARKDOWN_HINT = (
-    "You can use Markdown: *italic*, **bold**, lists starting with - and links. "
-    "Headings, images and raw HTML are not kept."
-)
 
 
 class OrganisationField(SelectField):
@@ -22,7 +18,7 @@ class OrganisationField(SelectField):
     when the submitted one is not among them."""
 
     def __init__(self, label: str, refusal: str, **kwargs: object) -> None:
-        super().__init__(label, validate_choice=False, **kwargs)  # type: ignore[arg-type]
+        super().__init__(label, validate_choice=False, **kwargs)
         self.refusal = refusal
 
     def pre_validate(self, form: FlaskForm) -> None:

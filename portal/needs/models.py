@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import User
 from portal.database import UTCDateTime, enum_column, utcnow
-from portal.extensions import db
+from portal.extensions import Model
 from portal.organisations.models import Area, Organisation, OrganisationKind
 
 
@@ -137,7 +137,7 @@ class NeedStatus(enum.Enum):
 CLOSED_STATUSES = frozenset({NeedStatus.RESOLVED, NeedStatus.DECLINED})
 
 
-class Need(db.Model):
+class Need(Model):
     """One need, raised by a person speaking for one organisation (practice or PCN)."""
 
     __tablename__ = "needs"
@@ -217,7 +217,7 @@ class Need(db.Model):
         return f"<Need {self.id} {self.channel.value}>"
 
 
-class NeedSupport(db.Model):
+class NeedSupport(Model):
     """Another organisation of the same channel saying "this affects us too"."""
 
     __tablename__ = "need_supports"
@@ -240,7 +240,7 @@ class NeedSupport(db.Model):
     )
 
 
-class NeedComment(db.Model):
+class NeedComment(Model):
     __tablename__ = "need_comments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -263,7 +263,7 @@ class NeedComment(db.Model):
     )
 
 
-class NeedStatusChange(db.Model):
+class NeedStatusChange(Model):
     """Every triage decision, kept so that everyone who can see the need can see its history."""
 
     __tablename__ = "need_status_changes"
@@ -290,7 +290,7 @@ class NeedStatusChange(db.Model):
     )
 
 
-class PcnNeedAuthorisation(db.Model):
+class PcnNeedAuthorisation(Model):
     """A PCN clinical director lets a member of one of the PCN's practices speak for the PCN
     in the PCN channel. It lapses when revoked, or when the person's practice leaves the PCN."""
 

@@ -15,7 +15,7 @@ about a single need, so no view can disagree with another.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
 
 import sqlalchemy as sa
 from flask_login import AnonymousUserMixin
@@ -24,9 +24,9 @@ from portal.accounts.models import Membership, Role, User
 from portal.extensions import db
 from portal.needs.models import Need, NeedChannel, PcnNeedAuthorisation
 from portal.organisations.models import Area, Organisation, OrganisationKind, PcnMembership
-from portal.organisations.permissions import roles_in_area
+from portal.organisations.permissions import is_lmc_officer, roles_in_area
 
-Viewer = User | AnonymousUserMixin | None
+Viewer: TypeAlias = User | AnonymousUserMixin | None
 
 PRACTICE_MEMBER_ROLES = frozenset({Role.GP_PARTNER, Role.PRACTICE_MANAGER})
 PCN_CHANNEL_READER_ROLES = frozenset(
@@ -70,7 +70,7 @@ def authorised_pcn_ids(user: Viewer, area: Area) -> frozenset[int]:
         .join(PcnMembership, PcnMembership.pcn_id == PcnNeedAuthorisation.pcn_id)
         .join(Organisation, Organisation.id == PcnNeedAuthorisation.pcn_id)
         .where(
-            PcnNeedAuthorisation.user_id == user.id,  # type: ignore[union-attr]
+            PcnNeedAuthorisation.user_id == getattr(user, "id", None),
             PcnNeedAuthorisation.revoked_at.is_(None),
             PcnMembership.valid_to.is_(None),
             PcnMembership.practice_id.in_(own_practices),
@@ -78,10 +78,6 @@ def authorised_pcn_ids(user: Viewer, area: Area) -> frozenset[int]:
         )
     )
     return frozenset(db.session.scalars(query))
-
-
-def is_lmc_officer(user: Viewer, area: Area) -> bool:
-    return Role.LMC_OFFICER in roles_in_area(user, area)
 
 
 def can_see_channel(user: Viewer, area: Area, channel: NeedChannel) -> bool:
@@ -95,6 +91,11 @@ def can_see_channel(user: Viewer, area: Area, channel: NeedChannel) -> bool:
 
 def visible_channels(user: Viewer, area: Area) -> list[NeedChannel]:
     return [channel for channel in NeedChannel if can_see_channel(user, area, channel)]
+
+
+def can_see_needs(user: Viewer, area: Area) -> bool:
+    """Whether the header links to the needs: ``user`` sees at least one channel."""
+    return bool(visible_channels(user, area))
 
 
 def visible_needs_query(user: Viewer, area: Area, channel: NeedChannel) -> sa.Select[Any]:

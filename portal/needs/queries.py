@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import InstrumentedAttribute
 
 from portal.accounts.models import User
 from portal.extensions import db
@@ -64,7 +66,7 @@ def needs_with_news(user: User, area: Area, since: datetime) -> list[NeedNews]:
 
 
 def _count(
-    model: type, by_column: sa.ColumnElement, need: Need, since: datetime, user: User
+    model: Any, by_column: InstrumentedAttribute[int], need: Need, since: datetime, user: User
 ) -> int:
     when = model.changed_at if model is NeedStatusChange else model.created_at
     return (

@@ -14,12 +14,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 
 from portal.accounts.models import User
 from portal.audit.services import record
-from portal.database import utcnow
+from portal.database import insert_or_conflict, utcnow
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
 from portal.needs import permissions
@@ -157,11 +156,7 @@ def support(actor: User, need: Need, organisation: Organisation) -> NeedSupport:
     supported = NeedSupport(
         need_id=need.id, organisation_id=organisation.id, user_id=actor.id, created_at=utcnow()
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(supported)
-    except IntegrityError as error:
-        raise Conflict(f"{organisation.name} already supports this need") from error
+    insert_or_conflict(db.session, supported, f"{organisation.name} already supports this need")
     db.session.expire(need, ["supports"])
     record(
         "need.supported",
@@ -382,11 +377,7 @@ def authorise_pcn_member(actor: User, pcn: Organisation, member: User) -> PcnNee
     authorisation = PcnNeedAuthorisation(
         pcn_id=pcn.id, user_id=member.id, granted_by_id=actor.id, created_at=utcnow()
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(authorisation)
-    except IntegrityError as error:
-        raise Conflict(f"{member.name} can already speak for {pcn.name}") from error
+    insert_or_conflict(db.session, authorisation, f"{member.name} can already speak for {pcn.name}")
     record(
         "need.pcn_member_authorised",
         f"{member.name} may speak for {pcn.name} in PCN needs",

@@ -9,29 +9,20 @@ but may not take answers 403. Every list, count and export starts from
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import sqlalchemy as sa
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    flash,
-    g,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
+from portal import tiers
 from portal.accounts.forms import ConfirmForm
-from portal.accounts.models import User
-from portal.area_context import bind_area
 from portal.database import utcnow
 from portal.extensions import db
-from portal.http import refusal_shown_on
+from portal.http import acting_user, refusal_shown_on
+from portal.navigation import add_link
 from portal.needs import forms, permissions, services
 from portal.needs.models import (
     Need,
@@ -41,15 +32,17 @@ from portal.needs.models import (
     NeedUrgency,
     PcnNeedAuthorisation,
 )
+from portal.organisations.area_context import bind_area
 from portal.organisations.models import Organisation, OrganisationKind
 from portal.organisations.services import organisation_in_area
-from portal.positions import tiers
-from portal.positions.models import Position, PositionState, Proposal, Tier
+from portal.positions.models import Position, PositionState, Proposal
+from portal.tiers import Tier
 
 blueprint = Blueprint(
     "needs", __name__, url_prefix="/areas/<area_slug>/needs", template_folder="templates"
 )
 bind_area(blueprint)
+add_link(blueprint, "Needs", "needs.index", order=40, visible=permissions.can_see_needs)
 
 CHANNELS = "<any(practice, pcn):channel_name>"
 E = TypeVar("E", bound=Enum)
@@ -59,10 +52,6 @@ E = TypeVar("E", bound=Enum)
 def _require_a_channel() -> None:
     if not permissions.visible_channels(current_user, g.area):
         abort(404)
-
-
-def _user() -> User:
-    return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
 
 
 def _channel(channel_name: str) -> NeedChannel:
@@ -187,7 +176,7 @@ def raise_need(channel_name: str) -> str | Response:
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
             need = services.raise_need(
-                _user(),
+                acting_user(),
                 _chosen(speaking, form.organisation.data),
                 channel,
                 title=form.title.data,
@@ -327,7 +316,7 @@ def support(need_id: int, organisation_id: int) -> Response:
     if not permissions.can_support(current_user, need, organisation):
         abort(403)
     with refusal_shown_on() as refused:
-        services.support(_user(), need, organisation)
+        services.support(acting_user(), need, organisation)
     if not refused:
         flash(f"{organisation.name} now supports this need.", "success")
     return redirect(url_for("needs.detail", need_id=need.id))
@@ -342,7 +331,7 @@ def withdraw_support(need_id: int, organisation_id: int) -> Response:
     if not permissions.may_speak_for(current_user, organisation, need.channel):
         abort(403)
     with refusal_shown_on() as refused:
-        services.withdraw_support(_user(), need, organisation)
+        services.withdraw_support(acting_user(), need, organisation)
     if not refused:
         flash(f"{organisation.name} no longer supports this need.", "success")
     return redirect(url_for("needs.detail", need_id=need.id))
@@ -359,7 +348,7 @@ def comment(need_id: int) -> str | Response:
     if form.validate_on_submit():
         with refusal_shown_on() as refused:
             services.comment(
-                _user(), need, _chosen(commenting, form.organisation.data), form.body.data
+                acting_user(), need, _chosen(commenting, form.organisation.data), form.body.data
             )
         if not refused:
             flash("Your comment has been added.", "success")
@@ -375,7 +364,9 @@ def change_status(need_id: int) -> str | Response:
     form = forms.StatusForm()
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
-            services.change_status(_user(), need, NeedStatus(form.status.data), form.reason.data)
+            services.change_status(
+                acting_user(), need, NeedStatus(form.status.data), form.reason.data
+            )
         if not refused:
             flash(f"Need {need.id} is now {need.status.label.lower()}.", "success")
             return redirect(url_for("needs.detail", need_id=need.id))
@@ -392,14 +383,17 @@ def link(need_id: int) -> str | Response:
         proposal = _in_area(Proposal, form.proposal.data)
         position = _in_area(Position, form.position.data)
         with refusal_shown_on(form) as refused:
-            services.link(_user(), need, proposal, position)
+            services.link(acting_user(), need, proposal, position)
         if not refused:
             flash(f"Need {need.id}'s links have been saved.", "success")
             return redirect(url_for("needs.detail", need_id=need.id))
     return _render_need(need, link_form=form)
 
 
-def _in_area(model: type[Proposal] | type[Position], chosen: str) -> Any:
+_Linked = TypeVar("_Linked", Proposal, Position)
+
+
+def _in_area(model: type[_Linked], chosen: str) -> _Linked | None:
     if not chosen:
         return None
     found = db.session.get(model, int(chosen))
@@ -422,7 +416,7 @@ def merge(need_id: int) -> str | Response:
     if form.validate_on_submit():
         kept = next(need for need in candidates if str(need.id) == form.kept.data)
         with refusal_shown_on(form) as refused:
-            services.merge(_user(), duplicate, kept)
+            services.merge(acting_user(), duplicate, kept)
         if not refused:
             flash(f"Need {duplicate.id} has been merged into this need.", "success")
             return redirect(url_for("needs.detail", need_id=kept.id))
@@ -457,7 +451,7 @@ def authorisations(ods_code: str) -> str | Response:
     if form.validate_on_submit():
         member = next(person for person in candidates if str(person.id) == form.member.data)
         with refusal_shown_on(form) as refused:
-            services.authorise_pcn_member(_user(), pcn, member)
+            services.authorise_pcn_member(acting_user(), pcn, member)
         if not refused:
             flash(f"{member.name} can now raise and support PCN needs for {pcn.name}.", "success")
             return redirect(url_for("needs.authorisations", ods_code=pcn.ods_code))
@@ -475,7 +469,7 @@ def revoke_authorisation(authorisation_id: int) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     with refusal_shown_on() as refused:
-        services.revoke_pcn_authorisation(_user(), authorisation)
+        services.revoke_pcn_authorisation(acting_user(), authorisation)
     if not refused:
         flash(f"{authorisation.user.name} can no longer speak for {pcn.name}.", "success")
     return redirect(url_for("needs.authorisations", ods_code=pcn.ods_code))

@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField
 from wtforms.validators import InputRequired
 
-from portal.notifications.kinds import CHOOSABLE_KINDS, Frequency, Kind
+from portal.email_kinds import CHOOSABLE_KINDS, Frequency, Kind
 
 
 def field_name(kind: Kind) -> str:

@@ -1,7 +1,7 @@
 """Each member's choice per kind of email, and the items held back for their next digest.
 
 Kinds are stored as their short names in a plain string column, not a database enum, so a
-new kind of email needs no migration; ``portal.notifications.kinds`` is the list.
+new kind of email needs no migration; ``portal.email_kinds`` is the list.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import User
 from portal.database import Base, UTCDateTime, enum_column, utcnow
-from portal.notifications.kinds import Frequency, Kind
+from portal.email_kinds import Frequency, Kind
 
 
 class NotificationPreference(Base):

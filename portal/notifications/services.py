@@ -23,9 +23,9 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from portal.accounts.models import User
 from portal.audit.services import record
 from portal.database import utcnow
+from portal.email_kinds import Frequency, Kind
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.notifications.kinds import Frequency, Kind
 from portal.notifications.models import DigestItem, NotificationPreference
 from portal.organisations.models import Area
 from portal.outbox import OutboxMessage

@@ -12,30 +12,30 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from portal.accounts.models import User
-from portal.area_context import bind_area
-from portal.http import refusal_shown_on
+from portal.email_kinds import CHOOSABLE_KINDS, FIXED_KINDS, Kind
+from portal.http import acting_user, refusal_shown_on
+from portal.mail import register_delivery_policy
+from portal.navigation import add_link
 from portal.notifications import forms, permissions, services
-from portal.notifications.kinds import CHOOSABLE_KINDS, FIXED_KINDS, Kind
+from portal.organisations.area_context import bind_area
 from portal.outbox import OutboxState
 
 blueprint = Blueprint(
     "notifications", __name__, url_prefix="/notifications", template_folder="templates"
 )
+# The mail layer (shared core) applies each member's choices through this domain's services.
+blueprint.record_once(lambda state: register_delivery_policy(state.app, services))
 outbox_blueprint = Blueprint(
     "outbox", __name__, url_prefix="/areas/<area_slug>/admin/outbox", template_folder="templates"
 )
 bind_area(outbox_blueprint)
-
-
-def _user() -> User:
-    return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
+add_link(outbox_blueprint, "Outbox", "outbox.outbox", order=92, visible=permissions.can_see_outbox)
 
 
 @blueprint.route("/", methods=["GET", "POST"])
 @login_required
 def preferences() -> str | Response | tuple[str, int]:
-    user = _user()
+    user = acting_user()
     current = None if request.method == "POST" else services.choices_of(user)
     form = forms.choices_form(CHOOSABLE_KINDS, current)
     if form.validate_on_submit():
@@ -69,7 +69,7 @@ def from_email(token: str) -> str | Response | tuple[str, int]:
     form = forms.choices_form(kinds, current)
     if form.validate_on_submit():
         # Whoever holds the link acts for its owner; signed in as the owner, it is them.
-        actor = _user() if permissions.can_change_preferences(current_user, owner) else None
+        actor = acting_user() if permissions.can_change_preferences(current_user, owner) else None
         with refusal_shown_on(form) as refused:
             services.set_preferences(actor, owner, form.choices())
         if not refused:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import click
@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 
 from portal.errors import DomainError
 from portal.extensions import db
+from portal.times import parse_date
 
 FILE = click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)
 
@@ -20,7 +21,7 @@ def _iso_date(context: click.Context, parameter: click.Parameter, value: str | N
     if value is None:
         return None
     try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
+        return parse_date(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date like 2023-03-31") from None
 

@@ -38,11 +38,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 
-from portal.audit.services import record
+from portal.audit.services import Actor, record
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.organisations.models import (
@@ -63,9 +63,6 @@ from portal.organisations.nhs_files import (
     read_mapping,
     read_payments,
 )
-
-if TYPE_CHECKING:
-    from portal.accounts.models import User
 
 AUDIT_ACTION = "organisations.nhs_import"
 SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
@@ -323,7 +320,7 @@ def import_nhs(
     icb: str | None = None,
     sub_icb: str | None = None,
     area_name: str | None = None,
-    actor: User | None = None,
+    actor: Actor | None = None,
     *,
     payments_as_of: date | None = None,
 ) -> ImportReport:
@@ -562,7 +559,7 @@ class _Import:
             sa.select(
                 o.id,
                 o.kind,
-                o.ods_code,
+                o.ods_code.label("code"),
                 o.name,
                 o.postcode,
                 o.list_size,
@@ -573,7 +570,7 @@ class _Import:
             ).where(o.area_id == self.area.id, o.kind.in_([PRACTICE, PCN]))
         )
         for row in result:
-            existing = _Existing(*row)
+            existing = _Existing(**row._asdict())
             self.existing[(existing.kind, existing.code)] = existing
             self.ids[(existing.kind, existing.code)] = existing.id
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.database import UTCDateTime, enum_column, utcnow
-from portal.extensions import db
+from portal.extensions import Model
 
 
 class OrganisationKind(enum.Enum):
@@ -36,7 +36,7 @@ class ListSizeMeasure(enum.Enum):
     WEIGHTED = "weighted"
 
 
-class Area(db.Model):
+class Area(Model):
     """One place's leadership group: the practices, PCNs, federation and LMC of an ICB."""
 
     __tablename__ = "areas"
@@ -60,7 +60,7 @@ class Area(db.Model):
         return f"<Area {self.slug}>"
 
 
-class Organisation(db.Model):
+class Organisation(Model):
     __tablename__ = "organisations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -111,7 +111,7 @@ class Organisation(db.Model):
         return f"<Organisation {self.kind.value} {self.ods_code}>"
 
 
-class PcnMembership(db.Model):
+class PcnMembership(Model):
     """A practice belongs to a PCN from one date until another; the open row is current."""
 
     __tablename__ = "pcn_memberships"
@@ -142,7 +142,7 @@ class PcnMembership(db.Model):
     )
 
 
-class ListSizeRecord(db.Model):
+class ListSizeRecord(Model):
     """Every list size ever imported for an organisation, so a vote can cite its snapshot."""
 
     __tablename__ = "list_size_records"

@@ -33,7 +33,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -191,27 +191,28 @@ class _Table:
             yield line, record
 
     def columns(
-        self, required: dict[str, Sequence[str]], optional: dict[str, Sequence[str]] | None = None
-    ) -> dict[str, int | None]:
-        """Positions of the wanted columns; each is known by one or more header names."""
-        positions: dict[str, int | None] = {}
-        missing: list[str] = []
-        for wanted, names, needed in [
-            *((key, names, True) for key, names in required.items()),
-            *((key, names, False) for key, names in (optional or {}).items()),
-        ]:
-            position = next(
+        self,
+        required: Mapping[str, Sequence[str]],
+        optional: Mapping[str, Sequence[str]] | None = None,
+    ) -> tuple[dict[str, int], dict[str, int | None]]:
+        """Positions of the wanted columns, the required and the optional (None where absent);
+        each is known by one or more header names."""
+
+        def position(names: Sequence[str]) -> int | None:
+            return next(
                 (self._index[n.casefold()] for n in names if n.casefold() in self._index), None
             )
-            if position is None and needed:
-                missing.append(names[0])
-            positions[wanted] = position
+
+        found = {wanted: position(names) for wanted, names in required.items()}
+        missing = [required[wanted][0] for wanted, at in found.items() if at is None]
         if missing:
             plural = "columns" if len(missing) > 1 else "column"
             raise NhsFileError(
                 self.file_name, 1, f"the header has no {plural} {', '.join(missing)}"
             )
-        return positions
+        present = {wanted: at for wanted, at in found.items() if at is not None}
+        maybe = {wanted: position(names) for wanted, names in (optional or {}).items()}
+        return present, maybe
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         width = len(self.header)
@@ -426,7 +427,7 @@ def read_mapping(source: str | Path | bytes, *, file_name: str | None = None) ->
     """The mapping file: practice -> PCN, sub-ICB and ICB, with its extract date."""
     data, name = _source(source, file_name)
     table = _Table(data, name)
-    at = table.columns(MAPPING_REQUIRED)
+    at, _ = table.columns(MAPPING_REQUIRED)
     fields = _Fields(name)
     extract = _OneDate(fields, "EXTRACT_DATE")
     once = _Once(fields)
@@ -482,12 +483,12 @@ def read_list_sizes(source: str | Path | bytes, *, file_name: str | None = None)
     """The totals file: registered patients per practice (TYPE=GP, SEX=ALL, AGE=ALL rows)."""
     data, name = _source(source, file_name)
     table = _Table(data, name)
-    at = table.columns(LIST_SIZES_REQUIRED, LIST_SIZES_OPTIONAL)
+    at, maybe = table.columns(LIST_SIZES_REQUIRED, LIST_SIZES_OPTIONAL)
     fields = _Fields(name)
     extract = _OneDate(fields, "EXTRACT_DATE")
     once = _Once(fields)
     i_date, i_type, i_code, i_sex, i_age, i_patients = (at[key] for key in LIST_SIZES_REQUIRED)
-    i_postcode, i_sub = at["postcode"], at["sub_icb_code"]
+    i_postcode, i_sub = maybe["postcode"], maybe["sub_icb_code"]
     rows: list[ListSizeRow] = []
     skipped = 0
     for line, record in table.rows():
@@ -553,11 +554,11 @@ def read_payments(
             )
         as_of = year[1]
     table = _Table(data, name)
-    at = table.columns(PAYMENTS_REQUIRED, PAYMENTS_OPTIONAL)
+    at, maybe = table.columns(PAYMENTS_REQUIRED, PAYMENTS_OPTIONAL)
     fields = _Fields(name)
     once = _Once(fields)
     i_code, i_registered, i_weighted = (at[key] for key in PAYMENTS_REQUIRED)
-    i_name, i_pcn, i_pcn_name, i_sub = (at[key] for key in PAYMENTS_OPTIONAL)
+    i_name, i_pcn, i_pcn_name, i_sub = (maybe[key] for key in PAYMENTS_OPTIONAL)
     rows: list[PaymentsRow] = []
     for line, record in table.rows():
         code = fields.practice_code(line, "Practice Code", record[i_code])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from portal.accounts.models import Role
 from portal.organisations.models import Area, Organisation
+from portal.organisations.roles import Role
 
 # Officers run the group's business: votes, publishing, triage. LMC officers and area admins.
 OFFICER_ROLES = frozenset({Role.LMC_OFFICER, Role.AREA_ADMIN})

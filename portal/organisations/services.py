@@ -8,11 +8,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, joinedload
 
-from portal.accounts.models import Membership, User
 from portal.extensions import db
 from portal.organisations.models import (
     Area,
@@ -150,20 +150,21 @@ def area_summary(area: Area) -> AreaSummary:
     )
 
 
-def memberships_in_area(user: User, area: Area) -> list[Membership]:
-    """The signed-in user's own memberships in ``area``, by organisation name."""
-    return list(
-        db.session.scalars(
-            sa.select(Membership)
-            .join(Membership.organisation)
-            .where(Membership.user_id == user.id, Organisation.area_id == area.id)
-            .options(joinedload(Membership.organisation))
-            .order_by(Organisation.name, Membership.id)
-        )
+def memberships_in_area(user: Any, area: Area) -> list[Any]:
+    """The signed-in user's own memberships in ``area``, by organisation name. They are read
+    through ``user.memberships``: accounts stores them, above this domain, so it is not
+    imported here."""
+    return sorted(
+        (
+            membership
+            for membership in user.memberships
+            if membership.organisation.area_id == area.id
+        ),
+        key=lambda membership: (membership.organisation.name, membership.id),
     )
 
 
-def area_count(user: User) -> int:
+def area_count(user: Any) -> int:
     """How many areas ``user`` belongs to, through any organisation."""
     return len({membership.organisation.area_id for membership in user.memberships})
 

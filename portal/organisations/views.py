@@ -11,8 +11,9 @@ from typing import Any
 from flask import Blueprint, abort, g, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from portal.area_context import bind_area
+from portal.navigation import add_link
 from portal.organisations import services
+from portal.organisations.area_context import bind_area
 from portal.organisations.models import OrganisationKind
 from portal.organisations.permissions import can_view_organisation
 
@@ -20,6 +21,9 @@ blueprint = Blueprint(
     "organisations", __name__, template_folder="templates", url_prefix="/areas/<area_slug>"
 )
 bind_area(blueprint)
+add_link(blueprint, "Overview", "organisations.area_home", order=10)
+add_link(blueprint, "Practices", "organisations.practices", order=11)
+add_link(blueprint, "PCNs", "organisations.pcns", order=12)
 
 
 @blueprint.get("/")

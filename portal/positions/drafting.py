@@ -20,7 +20,7 @@ from portal.organisations.permissions import GROUP_ROLES
 from portal.positions import permissions
 from portal.positions.models import Comment, Position, PositionState, Proposal, Revision, Tier
 from portal.positions.services import MAX_BODY, MAX_COMMENT, MAX_TITLE, WorkflowError
-from portal.templating import london_datetime
+from portal.times import london_datetime
 
 log = logging.getLogger(__name__)
 

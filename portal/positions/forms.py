@@ -18,7 +18,7 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from portal.form_filters import strip_whitespace
 from portal.positions import workflow
-from portal.templating import LONDON
+from portal.times import LONDON
 from portal.voting.forms import SAFER_BAND, VoteRulesFields, choice_list
 from portal.voting.models import BallotSecrecy
 

@@ -15,24 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.database import UTCDateTime, enum_column, utcnow
 from portal.extensions import db
 from portal.organisations.models import Area
-
-
-class Tier(enum.Enum):
-    """Who may read a draft or statement. Each tier includes everyone of the tiers above it."""
-
-    LMC = "lmc"  # LMC officers (and area administrators) only
-    GROUP = "group"  # every member of the area's organisations except ICS readers
-    ICS = "ics"  # also ICS readers, once published
-    PUBLIC = "public"  # anyone, signed in or not, once published
-
-    @property
-    def label(self) -> str:
-        return {
-            "lmc": "LMC officers only",
-            "group": "Members of the leadership group",
-            "ics": "Group and ICS readers",
-            "public": "Public",
-        }[self.value]
+from portal.tiers import Tier
 
 
 class PositionState(enum.Enum):

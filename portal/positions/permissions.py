@@ -1,6 +1,6 @@
 """Who may see and do what with ICS proposals and position drafts. Deny by default.
 
-Reading a draft is decided by its tier alone, in ``portal.positions.tiers``; everything here
+Reading a draft is decided by its tier alone, in ``portal.tiers``; everything here
 starts from that. Views answer 404 for what a user may not see and 403 for an action on
 something they can see but may not take.
 
@@ -21,7 +21,7 @@ from portal.positions.models import (
     PositionState,
     Tier,
 )
-from portal.positions.tiers import can_read
+from portal.tiers import can_read
 
 # A draft's text can change, and members comment and propose amendments, in these states.
 OPEN_FOR_CHANGES = frozenset({PositionState.DRAFTING, PositionState.CONSULTATION})

@@ -20,7 +20,8 @@ from portal.positions import diff, drafting, services
 from portal.positions.models import AmendmentState, Position, PositionState, Tier
 from portal.statements import permissions as statement_permissions
 from portal.statements.models import Statement
-from portal.templating import LONDON, field_params
+from portal.templating import field_params
+from portal.times import LONDON
 
 POSITION_STATES = {
     PositionState.DRAFTING: ("Drafting", "blue"),

@@ -13,7 +13,7 @@ from portal.extensions import db
 from portal.organisations.models import Area
 from portal.positions.models import Comment, Position, PositionState, Proposal, Revision
 from portal.positions.permissions import can_comment, can_see_proposals
-from portal.positions.tiers import readable_tiers
+from portal.tiers import readable_tiers
 
 # A proposal is answered once the group's position on it has gone this far.
 ANSWERED = frozenset({PositionState.AGREED, PositionState.NOT_AGREED, PositionState.PUBLISHED})

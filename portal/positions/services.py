@@ -24,7 +24,7 @@ from portal.organisations.models import Area
 from portal.positions import permissions
 from portal.positions.documents import Upload, attach_uploads
 from portal.positions.models import Amendment, Comment, Position, PositionState, Proposal
-from portal.positions.tiers import can_read, readable_tiers
+from portal.tiers import can_read, readable_tiers
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 Deny by default: every page needs a signed-in member of the area's group (ICS readers and
 people of other areas get 404). A draft the user may not read (its tier, from
-``portal.positions.tiers``) is 404 too; an action on something they can read but may not take
+``portal.tiers``) is 404 too; an action on something they can read but may not take
 is 403. Views are thin: load or 404, authorise, validate the form, call one service; on a
 ``DomainError`` throw the request's changes away and show the message."""
 
@@ -28,13 +28,14 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.accounts.forms import ConfirmForm
 from portal.accounts.models import User
-from portal.area_context import bind_area
 from portal.database import utcnow
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.http import abandon_changes, refusal_shown_on
 from portal.markdown import markdown_paragraphs
+from portal.navigation import add_link
 from portal.needs import services as needs_services
+from portal.organisations.area_context import bind_area
 from portal.positions import amendments as amending
 from portal.positions import diff, documents, drafting, forms, permissions, services, workflow
 from portal.positions.models import (
@@ -58,7 +59,7 @@ from portal.positions.presenters import (
     why_frozen,
 )
 from portal.statements import permissions as statement_permissions
-from portal.templating import london_datetime
+from portal.times import london_datetime
 from portal.voting import public as voting_public
 
 blueprint = Blueprint(
@@ -67,6 +68,12 @@ blueprint = Blueprint(
 
 
 bind_area(blueprint)
+add_link(
+    blueprint, "Proposals", "positions.proposals", order=20, visible=permissions.is_group_member
+)
+add_link(
+    blueprint, "Positions", "positions.positions", order=21, visible=permissions.is_group_member
+)
 
 
 @blueprint.before_request

@@ -20,7 +20,7 @@ from portal.positions import permissions
 from portal.positions.amendments import check_amendment, original_paragraph
 from portal.positions.models import Amendment, AmendmentState, Position, PositionState
 from portal.positions.services import MAX_QUESTION, MAX_TITLE, WorkflowError
-from portal.templating import london_datetime
+from portal.times import london_datetime
 from portal.voting import rules as counting
 from portal.voting import services as voting
 from portal.voting.models import BallotSecrecy, Vote, VoteKind

@@ -17,9 +17,10 @@ import sqlalchemy as sa
 from portal.accounts.models import Role, User
 from portal.extensions import db
 from portal.organisations.models import Area
-from portal.positions.models import Position, PositionState, Proposal, Revision, Tier
+from portal.positions.models import Position, PositionState, Proposal, Revision
 from portal.statements import services
 from portal.statements.models import SignatoryChoice, Statement
+from portal.tiers import Tier
 from portal.voting import casting as voting_casting
 from portal.voting import closing as voting_closing
 from portal.voting import services as voting

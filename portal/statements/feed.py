@@ -19,7 +19,7 @@ from markupsafe import escape
 
 from portal.markdown import render_markdown
 from portal.statements.models import Statement, StatementState
-from portal.templating import LONDON
+from portal.times import LONDON
 from portal.urls import external_url
 
 ATOM_NAMESPACE = "http://www.w3.org/2005/Atom"

@@ -6,7 +6,6 @@ the index page, the feed and the API alike.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import date
 
@@ -17,9 +16,11 @@ from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.form_filters import strip_whitespace
-from portal.positions.models import Tier
+from portal.markdown import MARKDOWN_HINT
 from portal.statements.models import SignatoryChoice, StatementState
 from portal.statements.services import MAX_REASON_LENGTH, MAX_RESPONSE_LENGTH, Filters
+from portal.tiers import Tier
+from portal.times import parse_date
 
 TIER_CHOICES = [
     SelectChoice(Tier.PUBLIC.value, "Public: anyone, without signing in"),
@@ -106,9 +107,7 @@ class WithdrawForm(FlaskForm):
 class ResponseForm(FlaskForm):
     body = TextAreaField(
         "What the ICS did",
-        description=(
-            "You can use Markdown: * for a list item, [text](https://address) for a link."
-        ),
+        description=MARKDOWN_HINT,
         validators=[
             InputRequired("Enter the ICS's response"),
             Length(
@@ -128,22 +127,13 @@ class FilterError(ValueError):
         self.field = field
 
 
-_DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
 def _date(args: Mapping[str, str], name: str, label: str, *, lenient: bool) -> date | None:
     """A date as ``2026-03-31``; people typing in the search form may also write 31/3/2026."""
     text = (args.get(name) or "").strip()
     if not text:
         return None
     try:
-        if lenient and (match := _DAY_MONTH_YEAR.match(text)):
-            day, month, year = (int(part) for part in match.groups())
-            return date(year, month, day)
-        if not _ISO_DATE.match(text):
-            raise ValueError(text)
-        return date.fromisoformat(text)
+        return parse_date(text, day_first=lenient)
     except ValueError:
         example = "31/3/2026" if lenient else "2026-03-31"
         raise FilterError(f"{label} must be a real date, for example {example}", name) from None

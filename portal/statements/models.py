@@ -10,9 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.audit.models import ChainHeadStamped
 from portal.database import UTCDateTime, enum_column, utcnow
-from portal.extensions import db
+from portal.extensions import Model
 from portal.organisations.models import Area, Organisation
-from portal.positions.models import Position, Revision, Tier
+from portal.positions.models import Position, Revision
+from portal.tiers import Tier
 
 
 class StatementState(enum.Enum):
@@ -32,7 +33,7 @@ class SignatoryChoice(enum.Enum):
     ENDORSERS = "endorsers"
 
 
-class Statement(ChainHeadStamped, db.Model):
+class Statement(ChainHeadStamped, Model):
     """An agreed revision made public with a permanent reference such as ``GPV-2026-014``."""
 
     __tablename__ = "statements"
@@ -95,7 +96,7 @@ class Statement(ChainHeadStamped, db.Model):
     )
 
 
-class StatementSignatory(db.Model):
+class StatementSignatory(Model):
     __tablename__ = "statement_signatories"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -112,7 +113,7 @@ class StatementSignatory(db.Model):
     __table_args__ = (sa.UniqueConstraint("statement_id", "organisation_id"),)
 
 
-class StatementEndorsement(db.Model):
+class StatementEndorsement(Model):
     """An organisation signing a statement after it was published: who signed for it, when."""
 
     __tablename__ = "statement_endorsements"
@@ -132,7 +133,7 @@ class StatementEndorsement(db.Model):
     __table_args__ = (sa.UniqueConstraint("statement_id", "organisation_id"),)
 
 
-class IcsResponse(db.Model):
+class IcsResponse(Model):
     """What the ICS did in answer to a statement ("you said, we did")."""
 
     __tablename__ = "ics_responses"

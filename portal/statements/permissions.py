@@ -1,6 +1,6 @@
 """Who may read, publish, end and answer statements. Deny by default.
 
-Reading is decided by ``portal.positions.tiers`` alone (a statement is always published):
+Reading is decided by ``portal.tiers`` alone (a statement is always published):
 these are thin wrappers so that every view, list, feed and API response asks the same question.
 """
 
@@ -11,9 +11,8 @@ from typing import Any
 from portal.accounts.models import Role
 from portal.organisations.models import Area
 from portal.organisations.permissions import OFFICER_ROLES, is_officer, roles_in_area
-from portal.positions.models import Tier
-from portal.positions.tiers import can_read, readable_tiers
 from portal.statements.models import Statement
+from portal.tiers import Tier, can_read, readable_tiers
 
 # The ICS records its own response; an LMC officer (or area administrator) may on its behalf.
 RESPONDING_ROLES = OFFICER_ROLES | {Role.ICS_READER}

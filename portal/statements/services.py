@@ -29,7 +29,7 @@ from portal.audit.services import record
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
 from portal.organisations.models import Area
-from portal.positions.models import Position, PositionState, Proposal, Tier
+from portal.positions.models import Position, PositionState, Proposal
 from portal.statements.models import (
     IcsResponse,
     SignatoryChoice,
@@ -38,7 +38,8 @@ from portal.statements.models import (
     StatementState,
 )
 from portal.statements.permissions import can_publish, can_respond, statement_tiers
-from portal.templating import LONDON
+from portal.tiers import Tier
+from portal.times import LONDON
 from portal.voting import public as voting_public
 from portal.voting.models import BallotSecrecy, ElectorateMember, Vote
 from portal.voting.published import result_wording
@@ -452,7 +453,7 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=LONDON).astimezone(UTC)
 
 
-def search(user: Any, filters: Filters) -> sa.Select[tuple[Statement]]:
+def search(user: Any, filters: Filters) -> sa.Select[Statement]:
     """The statements ``user`` may read that match ``filters``, newest first."""
     query = sa.select(Statement).where(readable(user))
     text = filters.text.strip()
@@ -499,7 +500,7 @@ class Page:
         return self.page > 1
 
 
-def paginate(query: sa.Select[tuple[Statement]], page: int, per_page: int) -> Page:
+def paginate(query: sa.Select[Statement], page: int, per_page: int) -> Page:
     total = db.session.execute(
         sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
     ).scalar_one()

@@ -13,28 +13,20 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    flash,
-    g,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
+from werkzeug.wrappers import Response
 
 from portal.accounts.models import Role
 from portal.database import utcnow
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.http import refusal_shown_on
+from portal.http import acting_user, refusal_shown_on
+from portal.navigation import add_link
 from portal.organisations.models import Organisation
 from portal.organisations.permissions import OFFICER_ROLES, can_view_area, roles_in_area
-from portal.positions.models import Position, Tier
+from portal.positions.models import Position
 from portal.statements import endorsements, pdf, services
 from portal.statements import feed as atom
 from portal.statements.forms import (
@@ -58,12 +50,14 @@ from portal.statements.permissions import (
     can_read_statement,
     can_respond,
 )
-from portal.templating import london_datetime
+from portal.tiers import Tier
+from portal.times import london_datetime
 from portal.voting.models import BallotSecrecy
 from portal.voting.permissions import can_see_results, casts_for
 from portal.voting.published import how_decided_for, result_wording
 
 blueprint = Blueprint("statements", __name__, template_folder="templates")
+add_link(blueprint, "Statements", "statements.index", order=50, in_area=False)
 
 PER_PAGE = 20
 STATE_TAGS = {
@@ -88,10 +82,6 @@ def _helpers() -> dict[str, Any]:
         "day_month_year": day_month_year,
         "signatory_words": SIGNATORY_WORDS,
     }
-
-
-def _user() -> Any:
-    return current_user._get_current_object()
 
 
 def _show_area(area: Any) -> None:
@@ -119,7 +109,13 @@ def _may_publish_somewhere() -> bool:
     return any(membership.role in OFFICER_ROLES for membership in current_user.memberships)
 
 
-def _pagination(result: services.Page, args: dict[str, str]) -> dict[str, Any] | None:
+def _feed_url(area_slug: str | None) -> str:
+    """The Atom feed of the statements listed, by area only (a feed reader's view)."""
+    args: dict[str, Any] = filter_args(services.Filters(area_slug=area_slug))
+    return url_for("statements.feed", **args)
+
+
+def _pagination(result: services.Page, args: dict[str, Any]) -> dict[str, Any] | None:
     if result.pages <= 1:
         return None
 
@@ -162,9 +158,7 @@ def index() -> str:
         areas=services.areas_with_statements(current_user),
         states=list(StatementState),
         pagination=_pagination(result, args),
-        feed_url=url_for(
-            "statements.feed", **filter_args(services.Filters(area_slug=filters.area_slug))
-        ),
+        feed_url=_feed_url(filters.area_slug),
         may_publish=_may_publish_somewhere(),
         api_url=_api_url(),
     )
@@ -268,7 +262,7 @@ def publish_list() -> str:
     if not _may_publish_somewhere():
         abort(404)
     return render_template(
-        "statements/publish_list.html", positions=services.publishable_positions(_user())
+        "statements/publish_list.html", positions=services.publishable_positions(acting_user())
     )
 
 
@@ -325,7 +319,7 @@ def publish(position_id: int) -> str | Response:
                 )
             with refusal_shown_on(form) as refused:
                 published = services.publish(
-                    _user(), position, Tier(form.tier.data), choice, utcnow(), chosen
+                    acting_user(), position, Tier(form.tier.data), choice, utcnow(), chosen
                 )
             if not refused:
                 flash(
@@ -365,7 +359,7 @@ def sign(reference: str) -> Response:
     if not casts_for(current_user, organisation):
         abort(403)
     with refusal_shown_on() as refused:
-        endorsements.endorse(_user(), found, organisation, utcnow())
+        endorsements.endorse(acting_user(), found, organisation, utcnow())
     if not refused:
         flash(f"{organisation.name} now signs {found.reference}.", "success")
     return redirect(f"{page}#signatories")
@@ -399,7 +393,7 @@ def supersede(reference: str) -> str | Response:
             form.successor.errors = ["Choose the statement that replaces it"]
         else:
             with refusal_shown_on(form) as refused:
-                services.supersede(_user(), found, successor, form.note.data or "", utcnow())
+                services.supersede(acting_user(), found, successor, form.note.data or "", utcnow())
             if not refused:
                 flash(f"{found.reference} is marked as replaced by {successor.reference}.")
                 return redirect(url_for("statements.statement", reference=found.reference))
@@ -415,7 +409,7 @@ def withdraw(reference: str) -> str | Response:
     form = WithdrawForm()
     if found.state is StatementState.PUBLISHED and form.validate_on_submit():
         with refusal_shown_on(form) as refused:
-            services.withdraw(_user(), found, form.reason.data or "", utcnow())
+            services.withdraw(acting_user(), found, form.reason.data or "", utcnow())
         if not refused:
             flash(f"{found.reference} is withdrawn. It can still be read, with your reason.")
             return redirect(url_for("statements.statement", reference=found.reference))
@@ -431,7 +425,7 @@ def respond(reference: str) -> str | Response:
     form = ResponseForm()
     if found.state is not StatementState.WITHDRAWN and form.validate_on_submit():
         with refusal_shown_on(form) as refused:
-            services.record_response(_user(), found, form.body.data or "", utcnow())
+            services.record_response(acting_user(), found, form.body.data or "", utcnow())
         if not refused:
             flash("The ICS's response is recorded and shown beside the statement.", "success")
             page = url_for("statements.statement", reference=found.reference)

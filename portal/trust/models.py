@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import User
 from portal.database import UTCDateTime, enum_column
-from portal.extensions import db
+from portal.extensions import Model
 from portal.organisations.models import Area
 
 SCORES = range(0, 11)
@@ -60,7 +60,7 @@ class RoundState(enum.Enum):
     CLOSED = "closed"
 
 
-class TrustRound(db.Model):
+class TrustRound(Model):
     __tablename__ = "trust_rounds"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -104,7 +104,7 @@ class TrustRound(db.Model):
     )
 
 
-class TrustScoreCount(db.Model):
+class TrustScoreCount(Model):
     """How many respondents of ``group`` gave ``target`` the score ``score`` in a round."""
 
     __tablename__ = "trust_score_counts"
@@ -127,7 +127,7 @@ class TrustScoreCount(db.Model):
     )
 
 
-class TrustComment(db.Model):
+class TrustComment(Model):
     """Free text from one response: a random key, no time, no group, no person."""
 
     __tablename__ = "trust_comments"
@@ -143,7 +143,7 @@ class TrustComment(db.Model):
     )
 
 
-class TrustResponse(db.Model):
+class TrustResponse(Model):
     """That ``user`` has answered ``round``; nothing about what they answered, or when."""
 
     __tablename__ = "trust_responses"

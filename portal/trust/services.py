@@ -16,18 +16,17 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.models import User
+from portal.accounts.queries import group_members
 from portal.audit.services import record
-from portal.database import utcnow
+from portal.database import insert_or_conflict, utcnow
+from portal.email_kinds import Kind
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
 from portal.mail import queue_email
-from portal.notifications.kinds import Kind
 from portal.organisations.models import Area, Organisation, OrganisationKind
 from portal.organisations.permissions import GROUP_ROLES
-from portal.organisations.queries import group_members
 from portal.trust import permissions, suppression
 from portal.trust.models import (
     SCORES,
@@ -106,12 +105,7 @@ def open_round(actor: User, area: Area, title: str) -> TrustRound:
     trust_round = TrustRound(
         area=area, title=title, state=RoundState.OPEN, opened_at=utcnow(), opened_by_id=actor.id
     )
-    db.session.add(trust_round)
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError as error:
-        raise Conflict("A round was opened in this area a moment ago.") from error
+    insert_or_conflict(db.session, trust_round, "A round was opened in this area a moment ago.")
     people = eligible_people(area)
     link = external_url("trust.round_page", area_slug=area.slug, round_id=trust_round.id)
     for person in people:
@@ -235,12 +229,11 @@ def answer(
     locked = _lock(trust_round, shared=not comment)
     if locked.state is not RoundState.OPEN:
         raise Conflict("This round has closed; answers are no longer taken.")
-    try:
-        with db.session.begin_nested():
-            db.session.add(TrustResponse(round_id=locked.id, user_id=user.id))
-            db.session.flush()
-    except IntegrityError as error:
-        raise Conflict("You have already answered this round. Each person answers once.") from error
+    insert_or_conflict(
+        db.session,
+        TrustResponse(round_id=locked.id, user_id=user.id),
+        "You have already answered this round. Each person answers once.",
+    )
     groups = respondent_groups(user, locked.area)
     for target, score in scores.items():
         for group in groups:
@@ -317,10 +310,13 @@ def has_answered(user: User, trust_round: TrustRound) -> bool:
 
 
 def response_count(trust_round: TrustRound) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(TrustResponse)
-        .where(TrustResponse.round_id == trust_round.id)
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(TrustResponse)
+            .where(TrustResponse.round_id == trust_round.id)
+        )
+        or 0
     )
 
 

@@ -20,7 +20,7 @@ Rules, for one target of one round:
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
-from typing import TypeVar
+from typing import TypeVar, cast
 
 MINIMUM_GROUP = 5
 
@@ -68,10 +68,12 @@ def shown_in_breakdown(
     if sum(kinds.values()) > total or sum(children.values()) > kinds.get(parent_kind, 0):
         raise ValueError("a breakdown cannot hold more people than its parent")
     total_shown = parent_is_shown(total, minimum=minimum)
-    kinds_with_rest: dict[object, int] = {**kinds, _REST: total - sum(kinds.values())}
+    kinds_with_rest: dict[object, int] = {**cast(Mapping[object, int], kinds)}
+    kinds_with_rest[_REST] = total - sum(kinds.values())
     kinds_shown = shown_groups(kinds_with_rest, parent_shown=total_shown, minimum=minimum)
     rest_of_children = kinds.get(parent_kind, 0) - sum(children.values())
-    children_with_rest: dict[object, int] = {**children, _REST: rest_of_children}
+    children_with_rest: dict[object, int] = {**cast(Mapping[object, int], children)}
+    children_with_rest[_REST] = rest_of_children
     children_shown = shown_groups(
         children_with_rest, parent_shown=parent_kind in kinds_shown, minimum=minimum
     )

@@ -10,10 +10,10 @@ from flask import Blueprint, abort, g, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from portal.accounts.models import User
-from portal.area_context import bind_area
 from portal.extensions import db
-from portal.http import refusal_shown_on
+from portal.http import acting_user, refusal_shown_on
+from portal.navigation import add_link
+from portal.organisations.area_context import bind_area
 from portal.trust import forms, permissions, services
 from portal.trust.models import RoundState, TrustRound, TrustTarget
 
@@ -21,16 +21,13 @@ blueprint = Blueprint(
     "trust", __name__, url_prefix="/areas/<area_slug>/trust", template_folder="templates"
 )
 bind_area(blueprint)
+add_link(blueprint, "Trust", "trust.index", order=70, visible=permissions.can_see_trust)
 
 
 @blueprint.before_request
 def _require_group_member() -> None:
     if not permissions.can_see_trust(current_user, g.area):
         abort(404)
-
-
-def _user() -> User:
-    return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
 
 
 def _round(round_id: int) -> TrustRound:
@@ -53,19 +50,19 @@ def index() -> str:
         "trust/index.html",
         rounds=list(reversed(rounds)),
         open_round=open_round,
-        answered=open_round is not None and services.has_answered(_user(), open_round),
+        answered=open_round is not None and services.has_answered(acting_user(), open_round),
         is_officer=permissions.can_run_rounds(current_user, g.area),
         open_form=forms.OpenRoundForm(),
     )
 
 
 @blueprint.post("/rounds")
-def open_round() -> str | Response:
+def open_round() -> str | tuple[str, int] | Response:
     _require_officer()
     form = forms.OpenRoundForm()
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
-            trust_round = services.open_round(_user(), g.area, form.title.data)
+            trust_round = services.open_round(acting_user(), g.area, form.title.data)
         if not refused:
             return redirect(url_for("trust.round_page", round_id=trust_round.id))
     return render_template("trust/open.html", form=form), 400
@@ -83,7 +80,7 @@ def _round_page(
         "trust/round.html",
         trust_round=trust_round,
         closed=closed,
-        answered=services.has_answered(_user(), trust_round),
+        answered=services.has_answered(acting_user(), trust_round),
         may_answer=permissions.can_answer(current_user, g.area),
         is_officer=is_officer,
         responses=services.response_count(trust_round) if is_officer or closed else None,
@@ -110,7 +107,7 @@ def answer(round_id: int) -> tuple[str, int] | Response:
     form = forms.AnswerForm()
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
-            services.answer(_user(), trust_round, form.scores(), form.comment.data or "")
+            services.answer(acting_user(), trust_round, form.scores(), form.comment.data or "")
         if not refused:
             return redirect(url_for("trust.thanks", round_id=trust_round.id))
     return _round_page(trust_round, answer_form=form, status=400)
@@ -129,7 +126,7 @@ def close(round_id: int) -> tuple[str, int] | Response:
     if form.validate_on_submit():
         # A refusal (closed a moment ago by another officer) is shown on the round's page.
         with refusal_shown_on():
-            services.close_round(_user(), trust_round)
+            services.close_round(acting_user(), trust_round)
         return redirect(url_for("trust.round_page", round_id=trust_round.id))
     return _round_page(trust_round, status=400)
 
@@ -142,7 +139,7 @@ def publish(round_id: int) -> tuple[str, int] | Response:
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
             services.publish_response(
-                _user(), trust_round, form.you_said.data or "", form.we_did.data or ""
+                acting_user(), trust_round, form.you_said.data or "", form.we_did.data or ""
             )
         if not refused:
             return redirect(url_for("trust.round_page", round_id=trust_round.id))

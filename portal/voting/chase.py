@@ -17,11 +17,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.accounts.models import Membership, User
 from portal.audit.services import record
 from portal.database import UTCDateTime, utcnow
+from portal.email_kinds import Kind
 from portal.errors import Conflict, NotPermitted
 from portal.extensions import db
 from portal.mail import queue_email
 from portal.names import display_name
-from portal.notifications.kinds import Kind
 from portal.organisations.models import Organisation
 from portal.timewords import clock, moment_in_words
 from portal.urls import external_url

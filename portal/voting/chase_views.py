@@ -7,10 +7,10 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from portal.area_context import bind_area
 from portal.database import utcnow
 from portal.extensions import db
 from portal.http import refusal_shown_on
+from portal.organisations.area_context import bind_area
 from portal.voting.chase import CHASE_COOLDOWN, chase_list, send_chase
 from portal.voting.forms import KIND_LABELS
 from portal.voting.models import Vote, VoteState

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 
 from portal.accounts.models import User
 from portal.audit.services import record
+from portal.email_kinds import Kind
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
-from portal.notifications.kinds import Kind
 from portal.urls import external_url
 from portal.voting import rules as counting
 from portal.voting import secrecy, signals, unlinking

@@ -29,7 +29,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from portal.form_filters import strip_whitespace
-from portal.templating import LONDON
+from portal.times import LONDON
 from portal.voting import rules as counting
 from portal.voting.closing import MAX_CANCELLATION_REASON
 from portal.voting.models import BallotSecrecy, ConflictRuling, InterestCategory, Vote, VoteKind

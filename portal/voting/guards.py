@@ -57,6 +57,6 @@ def refuse_once_over(vote: Vote, now: datetime, consequence: str) -> None:
 
 
 def london(moment: datetime) -> str:
-    from portal.templating import london_datetime
+    from portal.times import london_datetime
 
     return london_datetime(moment)

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 
 from portal.accounts.models import Membership, User
 from portal.audit.services import record
+from portal.email_kinds import Kind
 from portal.extensions import db
 from portal.mail import queue_email
-from portal.notifications.kinds import Kind
 from portal.urls import external_url
 from portal.voting.guards import london
 from portal.voting.models import Ballot, Vote, VoteState

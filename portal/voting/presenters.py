@@ -20,7 +20,7 @@ from flask_login import current_user
 from portal.database import utcnow
 from portal.extensions import db
 from portal.organisations.models import Organisation, OrganisationKind
-from portal.templating import london_datetime
+from portal.times import london_datetime
 from portal.voting import casting, guards, proxies, reports
 from portal.voting.models import (
     Ballot,

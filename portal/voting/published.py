@@ -7,7 +7,7 @@ result, and is the same on every surface that shows it.
 
 from __future__ import annotations
 
-from portal.templating import LONDON
+from portal.times import LONDON
 from portal.voting import explain, public, wording
 from portal.voting.models import BallotSecrecy, Vote
 from portal.voting.rules import RecordError, parse_rules

@@ -20,9 +20,9 @@ import sqlalchemy as sa
 
 from portal.accounts.models import User
 from portal.audit.services import record
+from portal.email_kinds import Kind
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
-from portal.notifications.kinds import Kind
 from portal.organisations.models import Area, Organisation, OrganisationKind, PcnMembership
 from portal.urls import external_url
 from portal.voting import rules as counting

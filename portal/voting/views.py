@@ -33,12 +33,13 @@ from flask import (
 from flask_login import current_user, login_required
 
 from portal.accounts.forms import ConfirmForm
-from portal.area_context import bind_area
 from portal.database import utcnow
 from portal.extensions import db
 from portal.http import refusal_shown_on
+from portal.navigation import add_link
+from portal.organisations.area_context import bind_area
 from portal.organisations.models import Organisation, OrganisationKind
-from portal.templating import london_datetime
+from portal.times import london_datetime
 from portal.voting import casting as casting_once
 from portal.voting import closing, conflicts, guards, opening, reports, services
 from portal.voting import proxies as voting_proxies
@@ -107,6 +108,7 @@ blueprint = Blueprint(
 
 
 bind_area(blueprint)
+add_link(blueprint, "Votes", "voting.index", order=30, visible=can_see_votes)
 
 
 @blueprint.before_request

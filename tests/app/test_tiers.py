@@ -6,8 +6,7 @@ import pytest
 
 from portal.accounts.models import Role
 from portal.organisations.models import OrganisationKind
-from portal.positions.models import Tier
-from portal.positions.tiers import can_read
+from portal.tiers import Tier, can_read
 from tests.factories import make_area, make_organisation, make_user
 
 HOME = {

@@ -19,7 +19,7 @@ from portal.elections import services
 from portal.elections.models import Election, ElectionState
 from portal.extensions import db
 from portal.organisations.models import OrganisationKind
-from portal.templating import LONDON
+from portal.times import LONDON
 from tests.browser.pages import sign_in
 from tests.factories import make_area, make_organisation, make_user
 

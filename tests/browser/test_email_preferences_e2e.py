@@ -11,10 +11,10 @@ import pytest
 from playwright.sync_api import expect
 
 from portal.accounts.models import Role
+from portal.email_kinds import Frequency, Kind
 from portal.extensions import db
 from portal.mail import deliver_queued, queue_email
 from portal.notifications import services
-from portal.notifications.kinds import Frequency, Kind
 from portal.organisations.models import OrganisationKind
 from tests.browser.pages import follow_menu_link, sign_in
 from tests.factories import make_area, make_organisation, make_user

@@ -29,9 +29,10 @@ from portal.accounts.models import Role
 from portal.database import utcnow
 from portal.extensions import db
 from portal.organisations.models import OrganisationKind
-from portal.positions.models import Position, PositionState, Tier
+from portal.positions.models import Position, PositionState
 from portal.statements.models import Statement
-from portal.templating import LONDON
+from portal.tiers import Tier
+from portal.times import LONDON
 from portal.voting import closing as vote_closing
 from portal.voting.models import Vote, VoteState
 from tests.browser.pages import sign_in

@@ -22,8 +22,9 @@ from portal.accounts.models import Role
 from portal.database import utcnow
 from portal.extensions import db
 from portal.organisations.models import OrganisationKind
-from portal.positions.models import Amendment, AmendmentState, Position, PositionState, Tier
-from portal.templating import LONDON
+from portal.positions.models import Amendment, AmendmentState, Position, PositionState
+from portal.tiers import Tier
+from portal.times import LONDON
 from portal.voting.models import Vote, VoteState
 from tests.browser.pages import sign_in
 from tests.factories import make_area, make_organisation, make_user

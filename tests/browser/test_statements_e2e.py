@@ -16,8 +16,9 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from portal.extensions import db
-from portal.positions.models import PositionState, Tier
+from portal.positions.models import PositionState
 from portal.statements.models import Statement
+from portal.tiers import Tier
 from tests.browser.pages import sign_in
 from tests.statements.helpers import Setting
 

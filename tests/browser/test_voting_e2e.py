@@ -16,7 +16,7 @@ from portal.accounts.models import Role
 from portal.database import utcnow
 from portal.extensions import db
 from portal.organisations.models import OrganisationKind
-from portal.templating import LONDON, london_datetime
+from portal.times import LONDON, london_datetime
 from portal.voting import casting, closing, conflicts, services
 from portal.voting.models import (
     Ballot,

@@ -19,7 +19,7 @@ from portal.elections.models import (
     Nomination,
 )
 from portal.organisations.models import OrganisationKind
-from portal.templating import LONDON
+from portal.times import LONDON
 from tests.conftest import csrf_token_from
 from tests.factories import make_area, make_organisation, make_user
 

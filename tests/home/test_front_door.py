@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from portal.database import utcnow
-from portal.positions.models import Tier
+from portal.tiers import Tier
 from tests.statements.helpers import Setting
 
 

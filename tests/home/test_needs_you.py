@@ -18,7 +18,7 @@ from portal.organisations.models import OrganisationKind
 from portal.positions import drafting as position_drafting
 from portal.positions import services as position_services
 from portal.positions import workflow as position_workflow
-from portal.positions.models import Tier
+from portal.tiers import Tier
 from portal.voting import casting as voting_casting
 from tests.factories import make_organisation, make_user
 from tests.home.helpers import Setting

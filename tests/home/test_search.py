@@ -8,7 +8,7 @@ from portal.needs import services as needs_services
 from portal.needs.models import NeedCategory, NeedChannel, NeedUrgency
 from portal.positions import drafting as position_drafting
 from portal.positions import services as position_services
-from portal.positions.models import Tier
+from portal.tiers import Tier
 from tests.statements.helpers import Setting
 
 

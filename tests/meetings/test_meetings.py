@@ -11,7 +11,7 @@ from portal.audit.models import AuditEntry
 from portal.extensions import db
 from portal.meetings import services
 from portal.meetings.models import Attendance, Meeting, MeetingMode
-from portal.templating import LONDON
+from portal.times import LONDON
 from tests.conftest import fetch_csrf_token
 from tests.meetings.conftest import make_meeting
 

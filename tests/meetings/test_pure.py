@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from portal.meetings.models import MeetingMode, MeetingSeries
 from portal.meetings.references import BadReference, parse_reference
 from portal.meetings.services import next_occurrence
-from portal.templating import LONDON
+from portal.times import LONDON
 
 
 @pytest.mark.parametrize(

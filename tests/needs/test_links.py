@@ -12,7 +12,8 @@ from portal.errors import DomainError, NotPermitted
 from portal.needs import services
 from portal.needs.models import Need, NeedCategory, NeedChannel, NeedUrgency
 from portal.organisations.models import OrganisationKind
-from portal.positions.models import Position, Proposal, Revision, Tier
+from portal.positions.models import Position, Proposal, Revision
+from portal.tiers import Tier
 from tests.conftest import fetch_csrf_token
 from tests.factories import make_area, make_organisation, make_user
 

@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from portal.accounts.models import Role
+from portal.email_kinds import Frequency, Kind
 from portal.extensions import db
 from portal.mail import queue_email
 from portal.notifications import services
-from portal.notifications.kinds import Frequency, Kind
 from portal.notifications.models import DigestItem
 from portal.notifications.services import LONDON, next_digest_time
 from portal.outbox import OutboxMessage, OutboxState

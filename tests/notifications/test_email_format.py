@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 
 from portal.accounts.models import Role
+from portal.email_kinds import Kind
 from portal.extensions import db
 from portal.mail import deliver_queued, queue_email
-from portal.notifications.kinds import Kind
 from tests.factories import make_area, make_organisation, make_user
 
 PREFERENCES_LINK = re.compile(r"http://[^\s\"<>]+/notifications/email/[A-Za-z0-9_.\-]+")

@@ -11,11 +11,11 @@ import sqlalchemy as sa
 
 from portal.accounts.models import Role
 from portal.audit.models import AuditEntry
+from portal.email_kinds import Frequency, Kind
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.mail import deliver_queued, queue_email
 from portal.notifications import services
-from portal.notifications.kinds import Frequency, Kind
 from portal.notifications.models import DigestItem, NotificationPreference
 from portal.outbox import OutboxMessage
 from tests.conftest import csrf_token_from, fetch_csrf_token

@@ -8,8 +8,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from portal.database import utcnow
+from portal.email_kinds import Frequency, Kind
 from portal.notifications import services
-from portal.notifications.kinds import Frequency, Kind
 from portal.notifications.models import DigestItem
 from portal.notifications.services import next_digest_time
 from portal.outbox import OutboxMessage

@@ -29,8 +29,8 @@ from portal.positions.models import (
     Proposal,
     ProposalDocument,
     Revision,
-    Tier,
 )
+from portal.tiers import Tier
 from tests.conftest import fetch_csrf_token, sign_in_with_form
 from tests.factories import make_area, make_organisation, make_user
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal.positions.models import Tier
+from portal.tiers import Tier
 from tests.positions.conftest import csrf, draft, record_proposal, sign_in
 from tests.positions.test_access_table import READERS, ROLES
 

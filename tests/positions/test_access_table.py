@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal.positions.models import Tier
+from portal.tiers import Tier
 from tests.positions.conftest import build_world, draft, record_proposal, sign_in
 
 ROLES = ["officer", "admin", "partner", "manager", "director", "federation", "reader", "outsider"]

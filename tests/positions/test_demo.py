@@ -11,7 +11,7 @@ from portal.organisations.models import OrganisationKind
 from portal.positions import documents, services
 from portal.positions.demo import demo_pdf, load_demo_positions
 from portal.positions.models import AmendmentState, PositionState
-from portal.templating import LONDON
+from portal.times import LONDON
 from tests.factories import make_area, make_organisation, make_user
 
 

@@ -13,7 +13,8 @@ from portal.database import utcnow
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
 from portal.positions import amendments, drafting, services
-from portal.positions.models import AmendmentState, Position, Revision, Tier
+from portal.positions.models import AmendmentState, Position, Revision
+from portal.tiers import Tier
 from tests.positions.conftest import (
     BODY,
     counts,

@@ -14,7 +14,7 @@ from portal.database import utcnow
 from portal.extensions import db
 from portal.positions import services, workflow
 from portal.positions.models import PositionState, Proposal
-from portal.templating import LONDON
+from portal.times import LONDON
 from tests.positions.conftest import counts, csrf, draft, pdf_bytes, record_proposal, sign_in
 
 

@@ -10,9 +10,10 @@ from portal.accounts.models import Role, User
 from portal.database import utcnow
 from portal.extensions import db
 from portal.organisations.models import Organisation, OrganisationKind
-from portal.positions.models import Position, PositionState, Proposal, Revision, Tier
+from portal.positions.models import Position, PositionState, Proposal, Revision
 from portal.statements import services
 from portal.statements.models import SignatoryChoice, Statement
+from portal.tiers import Tier
 from portal.voting import casting as voting_casting
 from portal.voting import closing as voting_closing
 from portal.voting import services as voting

@@ -11,10 +11,10 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from portal.positions.models import Tier
 from portal.statements import services
 from portal.statements.models import SignatoryChoice
 from portal.statements.openapi import document
+from portal.tiers import Tier
 
 DOCUMENT_URI = "urn:gp-collective-voice:statements-openapi"
 LINK = re.compile(r'<([^>]+)>; rel="(\w+)"')

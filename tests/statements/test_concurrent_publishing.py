@@ -13,9 +13,10 @@ import sqlalchemy as sa
 from portal.accounts.models import User
 from portal.database import utcnow
 from portal.extensions import db as database
-from portal.positions.models import Position, Tier
+from portal.positions.models import Position
 from portal.statements import services
 from portal.statements.models import SignatoryChoice, Statement
+from portal.tiers import Tier
 from tests.concurrency import postgresql_only, race
 
 pytestmark = postgresql_only

@@ -9,9 +9,10 @@ from portal.accounts.models import User
 from portal.database import utcnow
 from portal.demo.loader import DEMO_AREA_SLUG, load_demo_area
 from portal.organisations.models import Area
-from portal.positions.models import PositionState, Tier
+from portal.positions.models import PositionState
 from portal.statements import demo
 from portal.statements.models import SignatoryChoice, Statement, StatementState
+from portal.tiers import Tier
 
 
 def _load(db) -> Statement:

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import feedparser
 
 from portal.database import utcnow
-from portal.positions.models import Tier
 from portal.statements import services
+from portal.tiers import Tier
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

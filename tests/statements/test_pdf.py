@@ -20,9 +20,9 @@ from typing import ClassVar
 import pytest
 
 from portal.database import utcnow
-from portal.positions.models import Tier
 from portal.statements import pdf
 from portal.statements.services import record_response, withdraw
+from portal.tiers import Tier
 
 PDFTOTEXT = shutil.which("pdftotext")
 # The data may itself end in a carriage return, so only the final line feed is left out.

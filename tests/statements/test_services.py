@@ -11,10 +11,11 @@ from portal.audit.models import AuditEntry
 from portal.audit.services import verify_chain
 from portal.database import utcnow
 from portal.errors import Conflict, DomainError, NotPermitted
-from portal.positions.models import PositionState, Tier
+from portal.positions.models import PositionState
 from portal.statements import services
 from portal.statements.models import SignatoryChoice, Statement, StatementState
-from portal.templating import long_date
+from portal.tiers import Tier
+from portal.times import long_date
 from portal.voting.models import BallotSecrecy
 from tests.statements.helpers import RULES, Setting
 

@@ -13,8 +13,8 @@ import feedparser
 import pytest
 
 from portal.accounts.models import Role
-from portal.positions.models import Tier
 from portal.statements import pdf
+from portal.tiers import Tier
 from tests.statements.helpers import Setting
 
 L, G, ICS, P = Tier.LMC, Tier.GROUP, Tier.ICS, Tier.PUBLIC

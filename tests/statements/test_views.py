@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from portal.positions.models import PositionState, Tier
+from portal.positions.models import PositionState
 from portal.statements import services
 from portal.statements.models import IcsResponse, Statement, StatementState
+from portal.tiers import Tier
 from portal.voting.models import BallotSecrecy
 from tests.conftest import csrf_token_from
 from tests.statements.helpers import RULES

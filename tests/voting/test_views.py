@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from portal.accounts.models import Role
 from portal.database import utcnow
 from portal.organisations.models import OrganisationKind
-from portal.templating import LONDON
+from portal.times import LONDON
 from portal.voting import casting, closing, conflicts, proxies, services
 from portal.voting import rules as counting
 from portal.voting.models import (

@@ -1,4 +1,6 @@
-"""The confidentiality tiers of drafts and statements, decided in one place.
+"""The confidentiality tiers of drafts, statements and needs' links to them, decided in one
+place that positions, statements and needs all read (it needs only the roles organisations
+give, so it sits just above them).
 
 ``lmc``: LMC officers and area administrators. ``group``: every member of the area's
 organisations except ICS readers. ``ics``: the group, and ICS readers once published.
@@ -7,12 +9,30 @@ organisations except ICS readers. ``ics``: the group, and ICS readers once publi
 
 from __future__ import annotations
 
+import enum
 from typing import Any
 
-from portal.accounts.models import Role
 from portal.organisations.models import Area
 from portal.organisations.permissions import GROUP_ROLES, OFFICER_ROLES, roles_in_area
-from portal.positions.models import Tier
+from portal.organisations.roles import Role
+
+
+class Tier(enum.Enum):
+    """Who may read a draft or statement. Each tier includes everyone of the tiers above it."""
+
+    LMC = "lmc"  # LMC officers (and area administrators) only
+    GROUP = "group"  # every member of the area's organisations except ICS readers
+    ICS = "ics"  # also ICS readers, once published
+    PUBLIC = "public"  # anyone, signed in or not, once published
+
+    @property
+    def label(self) -> str:
+        return {
+            "lmc": "LMC officers only",
+            "group": "Members of the leadership group",
+            "ics": "Group and ICS readers",
+            "public": "Public",
+        }[self.value]
 
 
 def can_read(user: Any, area: Area, tier: Tier, *, published: bool) -> bool:

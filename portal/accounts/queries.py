@@ -1,4 +1,5 @@
-"""Questions other domains ask about who belongs to an area's leadership group."""
+"""Questions other domains ask about who belongs to an area's leadership group (people and
+their memberships are this domain's; the roles that count are organisations')."""
 
 from __future__ import annotations
 

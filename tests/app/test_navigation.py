@@ -1,0 +1,78 @@
+"""The header's links, contributed by each blueprint, for each kind of person in an area."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from portal.accounts.models import Role
+from portal.organisations.models import OrganisationKind
+from tests.factories import make_area, make_organisation, make_user
+
+LINK = re.compile(r'class="nhsuk-header__navigation-link" href="([^"]*)"[^>]*>([^<]*)</a>')
+
+EVERYONE = ["Overview", "Practices", "PCNs"]
+GROUP = [*EVERYONE, "Proposals", "Positions", "Votes", "Elections"]
+GROUP_AFTER_NEEDS = ["Statements", "Meetings", "Trust", "Search"]
+# Needs are raised for a practice or a PCN: a salaried GP and an administrator raise none.
+NEEDS = [*GROUP, "Needs", *GROUP_AFTER_NEEDS]
+NO_NEEDS = [*GROUP, *GROUP_AFTER_NEEDS]
+
+
+@pytest.fixture
+def people(db):
+    area = make_area(slug="north-staffs")
+    pcn = make_organisation(area, OrganisationKind.PCN)
+    practice = make_organisation(area, pcn=pcn)
+    lmc = make_organisation(area, OrganisationKind.LMC)
+    federation = make_organisation(area, OrganisationKind.FEDERATION)
+    ics = make_organisation(area, OrganisationKind.ICS)
+    return {
+        Role.GP_PARTNER: make_user(practice, Role.GP_PARTNER),
+        Role.SALARIED_GP: make_user(practice, Role.SALARIED_GP),
+        Role.PRACTICE_MANAGER: make_user(practice, Role.PRACTICE_MANAGER),
+        Role.PCN_CLINICAL_DIRECTOR: make_user(pcn, Role.PCN_CLINICAL_DIRECTOR),
+        Role.FEDERATION_DIRECTOR: make_user(federation, Role.FEDERATION_DIRECTOR),
+        Role.LMC_OFFICER: make_user(lmc, Role.LMC_OFFICER),
+        Role.AREA_ADMIN: make_user(lmc, Role.AREA_ADMIN),
+        Role.ICS_READER: make_user(ics, Role.ICS_READER),
+    }
+
+
+def header_links(client) -> list[tuple[str, str]]:
+    page = client.get("/areas/north-staffs/")
+    assert page.status_code == 200
+    return [(text, href) for href, text in LINK.findall(page.get_data(as_text=True))]
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        (Role.GP_PARTNER, NEEDS),
+        (Role.SALARIED_GP, NO_NEEDS),
+        (Role.PRACTICE_MANAGER, NEEDS),
+        (Role.PCN_CLINICAL_DIRECTOR, NEEDS),
+        (Role.FEDERATION_DIRECTOR, NEEDS),
+        (Role.LMC_OFFICER, NEEDS),
+        (Role.AREA_ADMIN, [*NO_NEEDS, "Members", "Audit log", "Outbox"]),
+        (Role.ICS_READER, [*EVERYONE, "Statements", "Search"]),
+    ],
+)
+def test_each_role_sees_the_links_it_may_follow_in_order(client, login, people, role, expected):
+    login(people[role])
+    assert [text for text, _ in header_links(client)] == expected
+
+
+def test_the_links_go_to_the_area_pages_and_the_statements(client, login, people):
+    login(people[Role.AREA_ADMIN])
+    links = dict(header_links(client))
+    assert links["Overview"] == "/areas/north-staffs/"
+    assert links["Votes"] == "/areas/north-staffs/votes/"
+    assert links["Statements"] == "/statements"
+    assert links["Audit log"] == "/areas/north-staffs/audit/"
+
+
+def test_a_page_outside_an_area_has_no_menu(client, login, people):
+    login(people[Role.GP_PARTNER])
+    assert not LINK.findall(client.get("/statements").get_data(as_text=True))
