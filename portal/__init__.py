@@ -132,6 +132,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.meetings.views import feeds_blueprint as calendar_feeds
     from portal.needs.views import blueprint as needs
     from portal.organisations.views import blueprint as organisations
+    from portal.organisations.views import switch_blueprint as area_switch
     from portal.positions.views import blueprint as positions
     from portal.statements.api import blueprint as statements_api
     from portal.statements.views import blueprint as statements
@@ -159,5 +160,6 @@ def _register_blueprints(app: Flask) -> None:
         trust,
         meetings,
         calendar_feeds,
+        area_switch,
     ):
         app.register_blueprint(blueprint)

@@ -163,6 +163,14 @@ def memberships_in_area(user: User, area: Area) -> list[Membership]:
     )
 
 
+def areas_of(user: User) -> list[Area]:
+    """The areas ``user`` belongs to through any organisation, by name."""
+    return sorted(
+        {membership.organisation.area for membership in user.memberships},
+        key=lambda area: (area.name, area.slug),
+    )
+
+
 def area_count(user: User) -> int:
     """How many areas ``user`` belongs to, through any organisation."""
     return len({membership.organisation.area_id for membership in user.memberships})
