@@ -109,6 +109,12 @@ class Defaults:
     STRICT_TRANSPORT_SECURITY = True
     # One JSON object a log line, with the request's id (see portal/logs.py).
     LOG_JSON = True
+    # Retention (portal/retention.py, stated on the privacy notice at /privacy): a vote's
+    # ballots, receipts' links and ballot record are kept this many days after it closes
+    # (trade-union ballots: a year), and a deactivated member's name, address and sign-in
+    # details this many days after deactivation.
+    RETENTION_BALLOT_DAYS = 365
+    RETENTION_FORMER_MEMBER_DAYS = 90
 
 
 class Development(Defaults):
