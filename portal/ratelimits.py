@@ -171,6 +171,30 @@ def _marking_passed(view: Callable[..., Any]) -> Callable[..., Any]:
     return passed
 
 
+def _headers_survive_the_store(app: Flask, limiter: Limiter) -> None:
+    """The limiter's ``after_request`` asks Redis again for the X-RateLimit headers; if Redis
+    went away since the view's check, the response goes without them rather than failing."""
+    handlers = app.after_request_funcs.setdefault(None, [])
+    for index, handler in enumerate(handlers):
+        # Flask-Limiter registers it as a partial of its method with the limiter bound.
+        owner = handler.args[0] if isinstance(handler, functools.partial) and handler.args else None
+        if owner is not limiter and getattr(handler, "__self__", None) is not limiter:
+            continue
+
+        def without_headers(response: Response, handler: Any = handler) -> Response:
+            try:
+                return handler(response)  # type: ignore[no-any-return]
+            except RedisError as error:
+                log.warning(
+                    "rate limit store unavailable (%s): response sent without its "
+                    "rate limit headers",
+                    error,
+                )
+                return response
+
+        handlers[index] = without_headers
+
+
 def init_app(app: Flask) -> None:
     """Give the app its own limiter (call after every blueprint is registered).
 
@@ -201,6 +225,7 @@ def init_app(app: Flask) -> None:
         )(limited)
         app.view_functions[endpoint] = _when_storage_fails(endpoint, limit, view, limited)
     limiter.init_app(app)
+    _headers_survive_the_store(app, limiter)
     # The limits hold their limiter weakly: the app keeps it alive.
     app.extensions["portal_limiter"] = limiter
     app.register_error_handler(RateLimitExceeded, _too_many_requests)

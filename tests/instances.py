@@ -189,10 +189,18 @@ class Browser:
             urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirects()
         )
 
-    def request(self, url: str, data: dict[str, str] | None = None, timeout: float = 60) -> Answer:
+    def request(
+        self,
+        url: str,
+        data: dict[str, str] | None = None,
+        timeout: float = 60,
+        headers: dict[str, str] | None = None,
+    ) -> Answer:
         body = urllib.parse.urlencode(data).encode() if data is not None else None
+        # Only ever the loopback instances this module started.
+        prepared = urllib.request.Request(url, data=body, headers=headers or {})  # noqa: S310
         try:
-            with self.opener.open(url, data=body, timeout=timeout) as response:
+            with self.opener.open(prepared, timeout=timeout) as response:
                 return Answer(response.status, response.headers, response.read().decode())
         except urllib.error.HTTPError as error:
             return Answer(error.code, error.headers, error.read().decode(errors="replace"))
@@ -203,17 +211,27 @@ class Browser:
     def post(self, url: str, data: dict[str, str]) -> Answer:
         return self.request(url, data)
 
-    def sign_in(self, base: str, email: str, password: str, code: str | None = None) -> Answer:
+    def sign_in(
+        self,
+        base: str,
+        email: str,
+        password: str,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Answer:
         """Password (and, when asked, a second-factor code) through the real forms."""
-        form = self.get(f"{base}/accounts/login")
-        answer = self.post(
+        form = self.request(f"{base}/accounts/login", headers=headers)
+        answer = self.request(
             f"{base}/accounts/login",
             {"email": email, "password": password, "next": "", "csrf_token": form.csrf_token()},
+            headers=headers,
         )
         if answer.status == 302 and answer.location.endswith("/accounts/login/code"):
             assert code is not None, "this account needs its second-factor code"
-            step = self.get(f"{base}/accounts/login/code")
-            answer = self.post(
-                f"{base}/accounts/login/code", {"code": code, "csrf_token": step.csrf_token()}
+            step = self.request(f"{base}/accounts/login/code", headers=headers)
+            answer = self.request(
+                f"{base}/accounts/login/code",
+                {"code": code, "csrf_token": step.csrf_token()},
+                headers=headers,
             )
         return answer
