@@ -209,3 +209,22 @@ def test_without_redis_casting_fails_open_and_says_so(app, app_with_redis_down, 
     assert [ballot.choice for ballot in db.session.query(Ballot)] == ["for"]
     assert "voting.confirm let through unlimited (fails open)" in caplog.text
     assert vote.closes_at > utcnow()
+
+
+def test_redis_gone_after_the_check_costs_only_the_headers(limited_app, db, caplog, monkeypatch):
+    from limits.storage import RedisStorage
+
+    def gone(*args, **kwargs):
+        raise redis.exceptions.ConnectionError("Connection closed by server.")
+
+    # The check (acquiring an entry in the window) works; reading the window for the
+    # X-RateLimit headers afterwards finds Redis gone, as when it stops mid-request.
+    monkeypatch.setattr(RedisStorage, "get_moving_window", gone)
+    client = _client(limited_app, PRACTICE_ADDRESS)
+
+    with caplog.at_level(logging.WARNING, logger="portal.ratelimits"):
+        answer = _sign_in(client, "nobody@example.nhs.uk", "Password1234")
+
+    assert answer.status_code == 200
+    assert "X-RateLimit-Limit" not in answer.headers
+    assert "sent without its rate limit headers" in caplog.text
