@@ -618,7 +618,7 @@ def check(
     )
     if latencies:
         print(
-            f"  cast latency (5 requests) p50/p95  : {statistics.median(latencies):.2f} s / "
+            f"  one cast (6 requests) p50/p95      : {statistics.median(latencies):.2f} s / "
             f"{latencies[int(len(latencies) * 0.95) - 1]:.2f} s"
         )
     print(f"  organisations with a ballot        : {len(ballots)} of {PRACTICES}")
@@ -630,8 +630,8 @@ def check(
         f"{sum(n - 1 for n in received_ids.values())} repeats under the same Message-ID"
     )
     print(
-        f"  outbox empty {drained:.1f} s after the casts ({since_redis:.1f} s after Redis "
-        f"came back); vote closed by the worker {closing:.1f} s after its closing time"
+        f"  outbox empty {drained:.1f} s after the last cast (Redis back {since_redis:.1f} s "
+        f"before that); vote closed by the worker {closing:.1f} s after its closing time"
     )
     for error, number in tally.errors.most_common(8):
         print(f"  fault seen by clients: {number} x {error}")
