@@ -23,7 +23,7 @@ from portal.database import utcnow
 from portal.main.needs_you import agendas, visit_from
 from portal.retention import RetentionPeriods
 from portal.statements.queries import latest_public, public_statements_of
-from portal.voting.views import two_places
+from portal.voting.presenters import two_places
 
 blueprint = Blueprint("main", __name__, template_folder="templates")
 
