@@ -492,8 +492,8 @@ def check(
 
     from portal.database import utcnow
     from portal.outbox import OutboxMessage, OutboxState
+    from portal.voting.casting import receipt_hash
     from portal.voting.models import Ballot, Receipt, Vote, VoteState
-    from portal.voting.services import receipt_hash
 
     problems: list[str] = []
     tally = figures.tally

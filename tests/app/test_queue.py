@@ -19,7 +19,7 @@ from portal.accounts.models import Role
 from portal.database import utcnow
 from portal.outbox import OutboxMessage, OutboxState
 from portal.queue import QUEUE_NAME, ROUND_JOB_ID, enqueue_round, queue, run_worker
-from portal.voting import services
+from portal.voting import casting
 from portal.voting.models import Vote, VoteState
 from tests.conftest import fetch_csrf_token, free_port
 from tests.factories import make_area, make_organisation, make_user
@@ -94,7 +94,7 @@ def test_one_round_is_enqueued_per_interval_and_the_worker_runs_it(
 ) -> None:
     setting = Area()
     vote = setting.open_vote(db)
-    services.cast_ballot(setting.partners[3], vote, setting.practices[3], "for", utcnow())
+    casting.cast_ballot(setting.partners[3], vote, setting.practices[3], "for", utcnow())
     vote.opens_at = utcnow() - timedelta(days=2)
     vote.closes_at = utcnow() - timedelta(seconds=1)
     db.session.commit()

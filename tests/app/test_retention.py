@@ -22,7 +22,7 @@ from portal.database import utcnow
 from portal.mail import queue_email
 from portal.outbox import OutboxMessage
 from portal.retention import RetentionPeriods, ballot_links_expired, run_retention
-from portal.voting import services
+from portal.voting import casting, closing, proxies
 from portal.voting.models import (
     Ballot,
     BallotSecrecy,
@@ -62,15 +62,15 @@ def closed_choice_vote(db: Any, setting: Area, ended_ago: timedelta, **changes: 
     rules = {**MOTION_RULES, "threshold": {"rule": "plurality"}}
     vote = setting.open_vote(db, kind=VoteKind.CHOICE, options=OPTIONS, rules=rules, **changes)
     grantor, holder = setting.practices[3], setting.practices[2]
-    services.name_proxy(setting.partners[3], vote, grantor, holder, "Plan Osprey", utcnow())
+    proxies.name_proxy(setting.partners[3], vote, grantor, holder, "Plan Osprey", utcnow())
     for partner, practice, choice in [(0, 0, "Plan Kestrel"), (1, 1, "Plan Heron")]:
-        services.cast_ballot(
+        casting.cast_ballot(
             setting.partners[partner], vote, setting.practices[practice], choice, utcnow()
         )
-    services.cast_ballot(setting.partners[1], vote, setting.practices[1], "Plan Kestrel", utcnow())
+    casting.cast_ballot(setting.partners[1], vote, setting.practices[1], "Plan Kestrel", utcnow())
     vote.opens_at = utcnow() - timedelta(days=2)
     vote.closes_at = utcnow() - timedelta(seconds=1)
-    services.close_vote(vote, utcnow())
+    closing.close_vote(vote, utcnow())
     vote.closed_at = utcnow() - ended_ago
     db.session.commit()
     return vote
@@ -166,8 +166,8 @@ def test_a_cancelled_open_ballot_is_unlinked_a_year_after_it_was_called_off(
     db: Any, setting: Area
 ) -> None:
     vote = setting.open_vote(db)
-    services.cast_ballot(setting.partners[0], vote, setting.practices[0], "for", utcnow())
-    services.cancel_vote(setting.officer, vote, "Withdrawn by the ICB", utcnow())
+    casting.cast_ballot(setting.partners[0], vote, setting.practices[0], "for", utcnow())
+    closing.cancel_vote(setting.officer, vote, "Withdrawn by the ICB", utcnow())
     vote.cancelled_at = utcnow() - YEAR - timedelta(minutes=1)
     db.session.commit()
     assert count(db, Ballot, Ballot.vote_id == vote.id) == 1
@@ -209,8 +209,15 @@ def test_the_results_page_still_shows_the_result_and_the_hash(
     page = client.get(f"/areas/{setting.area.slug}/votes/{vote.id}/results")
 
     assert page.status_code == 200
-    assert sha256 in page.get_data(as_text=True)
-    assert client.get(f"/areas/{setting.area.slug}/votes/{vote.id}/record.json").status_code == 404
+    shown = page.get_data(as_text=True)
+    assert sha256 in shown
+    assert 'id="record-removed"' in shown
+    # How each kind voted went with the ballots: not a table of zeros.
+    assert "Removed with the ballots" in shown
+    assert "Download the ballot record" not in shown
+    for download in ("record.json", "ballots.csv"):
+        url = f"/areas/{setting.area.slug}/votes/{vote.id}/{download}"
+        assert client.get(url).status_code == 404
 
 
 # --- members who left ---------------------------------------------------------------------
