@@ -89,7 +89,8 @@ class Defaults:
     TRUSTED_PROXIES = 0
     # More host names a request may name besides EXTERNAL_URL's (comma-separated).
     TRUSTED_HOSTS: str | None = None
-    # Proposal documents live here, outside the web root (default: instance/uploads).
+    # Where proposal documents were kept before they moved into the database: read only by the
+    # migration that moves them (default: instance/uploads).
     UPLOAD_DIR: str | None = None
     PROPOSAL_DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
     INVITATION_LIFETIME_HOURS = 72

@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.cookiejar
 import os
 import re
+import secrets
 import signal
 import subprocess
 import time
@@ -168,7 +169,11 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 class Answer:
     status: int
     headers: Any
-    text: str
+    content: bytes
+
+    @property
+    def text(self) -> str:
+        return self.content.decode(errors="replace")
 
     @property
     def location(self) -> str:
@@ -201,15 +206,44 @@ class Browser:
         prepared = urllib.request.Request(url, data=body, headers=headers or {})  # noqa: S310
         try:
             with self.opener.open(prepared, timeout=timeout) as response:
-                return Answer(response.status, response.headers, response.read().decode())
+                return Answer(response.status, response.headers, response.read())
         except urllib.error.HTTPError as error:
-            return Answer(error.code, error.headers, error.read().decode(errors="replace"))
+            return Answer(error.code, error.headers, error.read())
 
     def get(self, url: str) -> Answer:
         return self.request(url)
 
     def post(self, url: str, data: dict[str, str]) -> Answer:
         return self.request(url, data)
+
+    def post_multipart(
+        self, url: str, fields: dict[str, str], files: dict[str, tuple[str, str, bytes]]
+    ) -> Answer:
+        """A form with files (``name: (filename, media type, bytes)``), as a browser sends it."""
+        boundary = f"----portal{secrets.token_hex(12)}"
+        parts: list[bytes] = []
+        for name, value in fields.items():
+            parts.append(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+                f"{value}\r\n".encode()
+            )
+        for name, (filename, media_type, content) in files.items():
+            parts.append(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+                f'filename="{filename}"\r\nContent-Type: {media_type}\r\n\r\n'.encode()
+                + content
+                + b"\r\n"
+            )
+        body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+        # Only ever the loopback instances this module started.
+        prepared = urllib.request.Request(  # noqa: S310
+            url, data=body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}
+        )
+        try:
+            with self.opener.open(prepared, timeout=60) as response:
+                return Answer(response.status, response.headers, response.read())
+        except urllib.error.HTTPError as error:
+            return Answer(error.code, error.headers, error.read())
 
     def sign_in(
         self,

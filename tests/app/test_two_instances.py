@@ -1,6 +1,7 @@
 """Two gunicorn instances (4 workers each) on one PostgreSQL and one Redis behave as one portal:
-signed in on one is signed in on the other, a rate limit counts across both, and a ballot
-chosen on one, confirmed on the other, is what both show.
+signed in on one is signed in on the other, a rate limit counts across both, a ballot chosen
+on one, confirmed on the other, is what both show, and a document uploaded through one is
+served by both from the database.
 
 Slow (two real servers start), so marked ``slow``; it is part of the suite and of ``make test``
 (on PostgreSQL, where several instances mean something), and takes well under a minute.
@@ -19,11 +20,13 @@ import pytest
 import sqlalchemy as sa
 
 from portal.database import utcnow
+from portal.positions.models import ProposalDocument
 from portal.voting.models import Ballot, Vote
 from tests.concurrency import postgresql_only
 from tests.conftest import free_port
-from tests.factories import DEFAULT_PASSWORD
+from tests.factories import DEFAULT_PASSWORD, fresh_totp_code
 from tests.instances import Browser, Gunicorn, portal_environment
+from tests.positions.conftest import build_world, pdf_bytes
 from tests.voting.test_vote_services import Area
 
 pytestmark = [pytest.mark.slow, postgresql_only]
@@ -37,7 +40,17 @@ def instances(
     database_url: str, redis_url: str, db: Any, tmp_path: Path
 ) -> Iterator[tuple[Gunicorn, Gunicorn]]:
     environment = portal_environment(database_url, redis_url)
-    started = [Gunicorn(free_port(), environment, tmp_path, name=name).start() for name in "AB"]
+    # Each instance its own (empty) upload folder, as on two machines: a document can only
+    # reach both through the database.
+    started = [
+        Gunicorn(
+            free_port(),
+            {**environment, "PORTAL_UPLOAD_DIR": str(tmp_path / f"uploads-{name}")},
+            tmp_path,
+            name=name,
+        ).start()
+        for name in "AB"
+    ]
     try:
         for instance in started:
             instance.wait_until_serving()
@@ -53,7 +66,7 @@ def setting(db: Any) -> Area:
 
 
 def test_two_instances_are_one_portal(
-    instances: tuple[Gunicorn, Gunicorn], setting: Area, db: Any
+    instances: tuple[Gunicorn, Gunicorn], setting: Area, db: Any, tmp_path: Path
 ) -> None:
     a, b = instances
     vote = setting.open_vote(db)
@@ -112,3 +125,38 @@ def test_two_instances_are_one_portal(
             ).status
         ] += 1
     assert answers == {200: RESET_REQUESTS_PER_MINUTE, 429: 4}
+
+    # A document uploaded through one instance is served, byte for byte, by both.
+    world = build_world()
+    officer_email = world.people["officer"].email
+    officer = Browser()
+    signed_in = officer.sign_in(
+        a.base, officer_email, DEFAULT_PASSWORD, code=fresh_totp_code(officer_email)
+    )
+    assert signed_in.status == 302, signed_in.text
+    new_proposal = officer.get(f"{a.base}{world.url('proposals/new')}")
+    assert new_proposal.status == 200
+    created = officer.post_multipart(
+        f"{a.base}{world.url('proposals/new')}",
+        {
+            "csrf_token": new_proposal.csrf_token(),
+            "title": "Estates strategy",
+            "owning_body": "ICB estates team",
+            "ics_reference": "EST-7",
+            "summary_markdown": "Three options.",
+            "source_links": "",
+            "deadline_day": "",
+            "deadline_month": "",
+            "deadline_year": "",
+        },
+        files={"documents": ("paper.pdf", "application/pdf", pdf_bytes())},
+    )
+    assert created.status == 302, created.text
+    db.session.expire_all()
+    document = db.session.scalars(sa.select(ProposalDocument)).one()
+    path = world.url(f"proposals/{document.proposal_id}/documents/{document.id}")
+    for instance in (b, a):
+        downloaded = officer.get(f"{instance.base}{path}")
+        assert downloaded.status == 200
+        assert downloaded.content == pdf_bytes()
+    assert not any((tmp_path / f"uploads-{name}").exists() for name in "AB")

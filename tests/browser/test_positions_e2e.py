@@ -22,7 +22,14 @@ from portal.accounts.models import Role
 from portal.database import utcnow
 from portal.extensions import db
 from portal.organisations.models import OrganisationKind
-from portal.positions.models import Amendment, AmendmentState, Position, PositionState, Tier
+from portal.positions.models import (
+    Amendment,
+    AmendmentState,
+    Position,
+    PositionState,
+    ProposalDocument,
+    Tier,
+)
 from portal.templating import LONDON
 from portal.voting.models import Vote, VoteState
 from tests.browser.pages import sign_in
@@ -102,7 +109,8 @@ def test_a_proposal_is_answered_amended_and_put_to_the_vote(
     expect(officer.locator("#deadline")).to_contain_text("6 days left")
     expect(officer.locator("#document-list")).to_contain_text("ICB paper.pdf")
     expect(officer.locator("#response-state")).to_have_text("No draft")
-    assert [path.read_bytes() for path in upload_dir.iterdir()] == [pdf_bytes()]
+    assert list(db.session.scalars(sa.select(ProposalDocument.content))) == [pdf_bytes()]
+    assert not upload_dir.exists() or list(upload_dir.iterdir()) == []
     assert_accessible(officer)
     proposal_url = officer.url
 
