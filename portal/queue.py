@@ -154,9 +154,7 @@ def run_worker(burst: bool = False) -> None:
             log.warning("queue unavailable (%s): the worker waits for it", error)
             time.sleep(1)
             continue
-        if burst:
-            return
-        # A worker that stopped without an error was asked to stop (SIGTERM, SIGINT).
+        # A burst ran what was waiting; otherwise the worker was asked to stop (SIGTERM).
         return
 
 
