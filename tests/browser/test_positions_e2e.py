@@ -109,6 +109,7 @@ def test_a_proposal_is_answered_amended_and_put_to_the_vote(
     expect(officer.locator("#deadline")).to_contain_text("6 days left")
     expect(officer.locator("#document-list")).to_contain_text("ICB paper.pdf")
     expect(officer.locator("#response-state")).to_have_text("No draft")
+    db.session.commit()  # read what the live server committed
     assert list(db.session.scalars(sa.select(ProposalDocument.content))) == [pdf_bytes()]
     assert not upload_dir.exists() or list(upload_dir.iterdir()) == []
     assert_accessible(officer)
