@@ -7,14 +7,18 @@ What it measures, on each backend:
 * the first import of all of England into an empty database, as ``flask import-nhs`` does it
   (``import_nhs`` then one commit): 6,171 practices, 1,298 PCNs, 6,112 open PCN memberships
   (59 practices are in no PCN), 6,171 registered and 6,152 weighted list size records;
-* a second import of the same files, which must change nothing and write no audit entry.
+* a second import of the same files, which must change nothing and write no audit entry;
+* the same files as ``flask import-nhs --all-icbs`` does them (``import_all_icbs`` then one
+  commit): one area per ICB, 42 of them, in a fresh database; then a second such run, which
+  must change nothing.
 
-The files are ``../shared/data/nhs/`` beside the repository: the January 2026 mapping file, the
-April 2025 totals file and the 2022-23 "NHS Payments to General Practice" practice file.
+The files are ``../shared/data/nhs/`` beside the repository (or ``PORTAL_NHS_DATA_DIR``): the
+January 2026 mapping file, the April 2025 totals file and the 2022-23 "NHS Payments to General
+Practice" practice file.
 
 Backends: SQLite in a temporary directory, always; PostgreSQL when reachable, in a database
-``bench_import`` that this script creates and drops (through the server's ``postgres`` database
-with AUTOCOMMIT), so the test suite's database ``test`` is never touched. The server is
+``bench_import_<pid>`` that this script creates and drops (through the server's ``postgres``
+database with AUTOCOMMIT), so the test suite's database ``test`` is never touched. The server is
 ``postgresql+psycopg://postgres@127.0.0.1:5432``, or ``BENCH_POSTGRESQL_URL`` (any database on
 the server; only its host and credentials are used). The schema comes from ``db.create_all()``.
 
@@ -45,12 +49,13 @@ from portal.organisations.nhs_files import (  # noqa: E402
     read_payments,
 )
 
-DATA = ROOT.parent / "shared" / "data" / "nhs"
+DATA = Path(os.environ.get("PORTAL_NHS_DATA_DIR") or ROOT.parent / "shared" / "data" / "nhs")
 MAPPING = DATA / "gp-reg-pat-prac-map_2026-01-01.csv"
 TOTALS = DATA / "gp-reg-pat-prac-all_2025-04-01.csv"
 PAYMENTS = DATA / "nhspaymentsgp-22-23-prac.csv"
 POSTGRESQL = os.environ.get("BENCH_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
-BENCH_DATABASE = "bench_import"
+# One database per run, so two people benchmarking on one server never meet.
+BENCH_DATABASE = f"bench_import_{os.getpid()}"
 
 
 def timed(function: Callable[[], Any]) -> tuple[Any, float]:
@@ -98,17 +103,20 @@ def row_counts() -> dict[str, int]:
     }
 
 
-def bench(label: str, url: str) -> None:
-    from portal.organisations.importer import import_nhs
+def bench(label: str, url: str, all_icbs: bool = False) -> None:
+    from portal.organisations.importer import import_all_icbs, import_nhs
 
     app = create_app({**load_settings("testing"), "DATABASE_URL": url})
     with app.app_context():
         db.create_all()
 
-        def run() -> Any:
-            report = import_nhs("england", MAPPING, TOTALS, PAYMENTS)
+        def run() -> list[Any]:
+            if all_icbs:
+                reports = import_all_icbs(MAPPING, TOTALS, PAYMENTS)
+            else:
+                reports = [import_nhs("england", MAPPING, TOTALS, PAYMENTS)]
             db.session.commit()
-            return report
+            return reports
 
         first, first_time = timed(run)
         after_first = row_counts()
@@ -117,20 +125,25 @@ def bench(label: str, url: str) -> None:
         db.session.remove()
         db.engine.dispose()
 
-    if not first.changed or second.changed or after_first != after_second:
-        raise SystemExit(f"{label}: the second run changed something:\n{second}")
-    print(f"{label}:")
+    if (
+        not all(report.changed for report in first)
+        or any(report.changed for report in second)
+        or after_first != after_second
+    ):
+        raise SystemExit(f"{label}: the second run changed something")
+    what = f"all ICBs, {len(first)} areas" if all_icbs else "one area"
+    print(f"{label} ({what}):")
     print(f"  first import (parse, write, commit)   : {first_time:6.2f} s")
     print(f"  second import (no changes, no writes) : {second_time:6.2f} s")
     print("  rows: " + ", ".join(f"{name} {value:,}" for name, value in after_first.items()))
 
 
-def bench_sqlite() -> None:
+def bench_sqlite(all_icbs: bool) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-import-") as directory:
-        bench("SQLite", f"sqlite:///{Path(directory) / 'bench.sqlite3'}")
+        bench("SQLite", f"sqlite:///{Path(directory) / 'bench.sqlite3'}", all_icbs)
 
 
-def bench_postgresql() -> None:
+def bench_postgresql(all_icbs: bool) -> None:
     server = sa.engine.make_url(POSTGRESQL)
     admin = sa.create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
@@ -143,7 +156,7 @@ def bench_postgresql() -> None:
         return
     try:
         url = server.set(database=BENCH_DATABASE).render_as_string(hide_password=False)
-        bench("PostgreSQL", url)
+        bench("PostgreSQL", url, all_icbs)
     finally:
         with admin.connect() as connection:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)'))
@@ -156,8 +169,9 @@ def main() -> None:
         raise SystemExit(f"missing {', '.join(str(path) for path in missing)}")
     print(f"All of England from {DATA}; Python {sys.version.split()[0]}")
     parse_times()
-    bench_sqlite()
-    bench_postgresql()
+    for all_icbs in (False, True):
+        bench_sqlite(all_icbs)
+        bench_postgresql(all_icbs)
 
 
 if __name__ == "__main__":

@@ -89,7 +89,8 @@ class Defaults:
     TRUSTED_PROXIES = 0
     # More host names a request may name besides EXTERNAL_URL's (comma-separated).
     TRUSTED_HOSTS: str | None = None
-    # Proposal documents live here, outside the web root (default: instance/uploads).
+    # Where proposal documents were kept before they moved into the database: read only by the
+    # migration that moves them (default: instance/uploads).
     UPLOAD_DIR: str | None = None
     PROPOSAL_DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
     INVITATION_LIFETIME_HOURS = 72
@@ -109,6 +110,12 @@ class Defaults:
     STRICT_TRANSPORT_SECURITY = True
     # One JSON object a log line, with the request's id (see portal/logs.py).
     LOG_JSON = True
+    # Retention (portal/retention.py, stated on the privacy notice at /privacy): a vote's
+    # ballots, receipts' links and ballot record are kept this many days after it closes
+    # (trade-union ballots: a year), and a deactivated member's name, address and sign-in
+    # details this many days after deactivation.
+    RETENTION_BALLOT_DAYS = 365
+    RETENTION_FORMER_MEMBER_DAYS = 90
 
 
 class Development(Defaults):

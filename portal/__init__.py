@@ -136,6 +136,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.notifications.views import blueprint as notifications
     from portal.notifications.views import outbox_blueprint as outbox
     from portal.organisations.views import blueprint as organisations
+    from portal.organisations.views import switch_blueprint as area_switch
     from portal.positions.views import blueprint as positions
     from portal.statements.api import blueprint as statements_api
     from portal.statements.views import blueprint as statements
@@ -165,5 +166,6 @@ def _register_blueprints(app: Flask) -> None:
         calendar_feeds,
         notifications,
         outbox,
+        area_switch,
     ):
         app.register_blueprint(blueprint)

@@ -60,15 +60,41 @@ def restore_command(source: Path, replace: bool) -> None:
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Run one round of the scheduled work, then stop.")
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between rounds.")
-def worker_command(once: bool, interval: float) -> None:
-    """Close due votes, remind voters and send the outbox's email, round after round."""
+@click.option(
+    "--burst", is_flag=True, help="With Redis: run the jobs waiting on the queue, then stop."
+)
+def worker_command(once: bool, interval: float, burst: bool) -> None:
+    """Close due votes, remind voters and send the outbox's email, round after round.
+
+    With PORTAL_REDIS_URL set this is an RQ worker, and `flask scheduler` enqueues the rounds;
+    without it, it polls the database every --interval seconds.
+    """
+    from portal.queue import redis_url, run_worker
     from portal.worker import run_forever, run_round
 
     if once:
         for report in run_round():
             click.echo(report)
         return
+    if redis_url() is not None:
+        run_worker(burst=burst)
+        return
+    if burst:
+        raise click.UsageError("--burst needs PORTAL_REDIS_URL (the queue)")
     run_forever(interval)
+
+
+@click.command("scheduler")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between rounds.")
+def scheduler_command(interval: float) -> None:
+    """With PORTAL_REDIS_URL: put a round of scheduled work on the queue every --interval."""
+    from portal.queue import redis_url, run_scheduler
+
+    if redis_url() is None:
+        raise click.UsageError(
+            "the scheduler needs PORTAL_REDIS_URL; without Redis, `flask worker` runs the rounds"
+        )
+    run_scheduler(interval)
 
 
 def init_app(app: Flask) -> None:
@@ -85,6 +111,7 @@ def init_app(app: Flask) -> None:
         audit_checkpoint,
         load_demo,
         worker_command,
+        scheduler_command,
         import_nhs_command,
         close_due_votes_command,
         send_vote_reminders_command,

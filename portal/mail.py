@@ -252,7 +252,10 @@ def _send(messages: Iterable[OutboxMessage]) -> int:
 def deliver_queued() -> int:
     """After a command's own commit: send the messages it queued, if this portal does that."""
     messages: list[OutboxMessage] = g.pop("queued_email", [])
-    if not messages or current_app.config["MAIL_DELIVERY"] != "request":
+    if not messages:
+        return 0
+    if current_app.config["MAIL_DELIVERY"] != "request":
+        _hand_to_queue(messages)
         return 0
     sent = _send(messages)
     db.session.commit()
@@ -267,7 +270,10 @@ def deliver_after_response(response: Response) -> None:
     worker has sent meanwhile is not sent again.
     """
     messages: list[OutboxMessage] = g.pop("queued_email", [])
-    if not messages or current_app.config["MAIL_DELIVERY"] != "request":
+    if not messages:
+        return
+    if current_app.config["MAIL_DELIVERY"] != "request":
+        _hand_to_queue(messages)
         return
     # The identity, unlike the expired attribute, is known without asking the database again.
     ids = [_identity(message) for message in messages]
@@ -276,13 +282,7 @@ def deliver_after_response(response: Response) -> None:
 
     def send() -> None:
         with app.app_context():
-            waiting = db.session.execute(
-                sa.select(OutboxMessage).where(
-                    OutboxMessage.id.in_(ids), OutboxMessage.state == OutboxState.WAITING
-                )
-            ).scalars()
-            _send(list(waiting))
-            db.session.commit()
+            deliver_messages(ids)
 
     response.call_on_close(send)
 
@@ -292,6 +292,26 @@ def _identity(message: OutboxMessage) -> int:
     identity = sa.inspect(message).identity
     assert identity is not None, "the outbox flushes every message it queues"
     return int(identity[0])
+
+
+def _hand_to_queue(messages: list[OutboxMessage]) -> None:
+    """With Redis a worker is told at once; without it, the worker's next sweep finds them."""
+    from portal.queue import enqueue_delivery
+
+    enqueue_delivery([_identity(message) for message in messages])
+
+
+def deliver_messages(ids: Iterable[int]) -> int:
+    """Send those of these outbox messages still waiting (none the worker sent meanwhile)."""
+    query = sa.select(OutboxMessage).where(
+        OutboxMessage.id.in_(list(ids)), OutboxMessage.state == OutboxState.WAITING
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        # A sweep sending the same rows at this moment skips them, and this skips its rows.
+        query = query.with_for_update(skip_locked=True)
+    sent = _send(list(db.session.execute(query).scalars()))
+    db.session.commit()
+    return sent
 
 
 def deliver_due(limit: int = 100) -> int:

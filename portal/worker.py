@@ -5,7 +5,8 @@ waits and starts again; ``--once`` runs one round (for cron, or a test). A job t
 logged and rolled back and the others still run, so one broken vote never holds up the email.
 Votes are closed, and elections moved on from nominations and counted, within a round of
 their closing time (the default round is 5 seconds); email queued by a job goes out in the
-same round, after that job's commit.
+same round, after that job's commit. Retention periods (``portal.retention``) are applied
+in every round too, so data goes within a round of its period ending.
 
 This module is the composition root for scheduled work, as ``create_app`` is for pages: it
 may import every domain; no domain imports it.
@@ -52,6 +53,13 @@ def _send_digests(now: datetime) -> str | None:
     return f"{sent} digest(s) queued" if sent else None
 
 
+def _apply_retention(now: datetime) -> str | None:
+    from portal.retention import RetentionReport, run_retention
+
+    report = run_retention(now)
+    return str(report) if report != RetentionReport() else None
+
+
 def _send_email(now: datetime) -> str | None:
     from portal.mail import deliver_due
 
@@ -64,8 +72,20 @@ JOBS: tuple[tuple[str, Callable[[datetime], str | None]], ...] = (
     ("remind voters", _remind_voters),
     ("close nominations and count elections", _advance_elections),
     ("send digests", _send_digests),
+    ("apply retention periods", _apply_retention),
     ("send email", _send_email),
 )
+
+
+def run_round_job() -> list[str]:
+    """One round as a queue job (``portal.queue`` enqueues it by name), in a fresh session."""
+    try:
+        reports = run_round()
+    finally:
+        db.session.remove()
+    for report in reports:
+        log.info("%s", report)
+    return reports
 
 
 def run_round(now: datetime | None = None) -> list[str]:

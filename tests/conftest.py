@@ -68,6 +68,9 @@ def _postgresql_reachable(url: str) -> str | None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "browser: end-to-end test in a real Chromium")
     config.addinivalue_line("markers", "postgresql_only: needs PostgreSQL to mean anything")
+    config.addinivalue_line(
+        "markers", "slow: starts real servers (several gunicorn instances); part of the suite"
+    )
     if TEST_DATABASE_URL.startswith("postgresql"):
         problem = _postgresql_reachable(TEST_DATABASE_URL)
         if problem:

@@ -28,6 +28,10 @@ class User(UserMixin, Model):
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger())
     second_factor_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the account was deactivated (a member who left): the retention period runs from here.
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the retention job removed this person's name, address and sign-in secrets.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     memberships: Mapped[list[Membership]] = relationship(

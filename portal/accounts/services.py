@@ -484,6 +484,8 @@ def set_user_active(actor: User, user: User, area: Area, *, active: bool) -> Non
     if user.active == active:
         return
     user.active = active
+    # The retention period for a member who left runs from the deactivation.
+    user.deactivated_at = None if active else utcnow()
     if not active:
         sessions.end_all(user, utcnow())
     record(

@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response
 
 from portal.database import utcnow
 from portal.main.needs_you import agendas, visit_from
+from portal.retention import RetentionPeriods
 from portal.statements.queries import latest_public, public_statements_of
 from portal.voting.presenters import two_places
 
@@ -69,6 +70,12 @@ def _api_url() -> str | None:
         return url_for("statements_api.openapi")
     except BuildError:
         return None
+
+
+@blueprint.get("/privacy")
+def privacy() -> str:
+    """The privacy notice, with the retention periods this deployment is configured with."""
+    return render_template("main/privacy.html", periods=RetentionPeriods.from_config())
 
 
 @blueprint.route("/health")

@@ -11,13 +11,17 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, g
+from flask import Blueprint, abort, current_app, g, session
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from portal.extensions import db
 from portal.organisations.models import Area
 from portal.organisations.permissions import can_view_area
+
+# The signed session's record of the area a person in several areas is working in: set by the
+# header's switcher and by opening any page of an area, read by the start page and the header.
+CHOSEN_AREA_KEY = "area"
 
 
 def bind_area(blueprint: Blueprint) -> None:
@@ -42,4 +46,6 @@ def bind_area(blueprint: Blueprint) -> None:
         if area is None or not can_view_area(current_user, area):
             abort(404)
         g.area = area
+        if session.get(CHOSEN_AREA_KEY) != area.slug:
+            session[CHOSEN_AREA_KEY] = area.slug
         return None

@@ -164,6 +164,14 @@ def memberships_in_area(user: Any, area: Area) -> list[Any]:
     )
 
 
+def areas_of(user: Any) -> list[Area]:
+    """The areas ``user`` belongs to through any organisation, by name."""
+    return sorted(
+        {membership.organisation.area for membership in user.memberships},
+        key=lambda area: (area.name, area.slug),
+    )
+
+
 def area_count(user: Any) -> int:
     """How many areas ``user`` belongs to, through any organisation."""
     return len({membership.organisation.area_id for membership in user.memberships})

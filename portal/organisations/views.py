@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, g, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
 
 from portal.navigation import add_link
 from portal.organisations import services
-from portal.organisations.area_context import bind_area
+from portal.organisations.area_context import CHOSEN_AREA_KEY, bind_area
+from portal.organisations.forms import AreaSwitchForm
 from portal.organisations.models import OrganisationKind
 from portal.organisations.permissions import can_view_organisation
 
@@ -24,6 +26,9 @@ bind_area(blueprint)
 add_link(blueprint, "Overview", "organisations.area_home", order=10)
 add_link(blueprint, "Practices", "organisations.practices", order=11)
 add_link(blueprint, "PCNs", "organisations.pcns", order=12)
+
+# Not under an area: the switcher takes a person from whichever page they are on to another.
+switch_blueprint = Blueprint("area_switch", __name__)
 
 
 @blueprint.get("/")
@@ -88,3 +93,39 @@ def organisation(ods_code: str) -> str:
         context["members_weighted_list_size"] = services.total_weighted_list_size(members)
     context["list_size_history"] = services.list_size_history(found)
     return render_template("organisations/organisation.html", **context)
+
+
+@switch_blueprint.app_context_processor
+def _area_switcher() -> dict[str, Any]:
+    """The header's switcher: only for a signed-in person in more than one area."""
+
+    def area_switch_form() -> AreaSwitchForm | None:
+        if not current_user.is_authenticated:
+            return None
+        areas = services.areas_of(current_user)
+        if len(areas) < 2:
+            return None
+        form = AreaSwitchForm(formdata=None)
+        form.area.choices = [(area.slug, area.name) for area in areas]
+        current = g.get("area")
+        form.area.data = current.slug if current is not None else session.get(CHOSEN_AREA_KEY)
+        return form
+
+    return {"area_switch_form": area_switch_form}
+
+
+@switch_blueprint.post("/areas/switch")
+@login_required
+def switch_area() -> Response:
+    """Remember the chosen area in the signed session and go to its overview.
+
+    Only the person's own areas are choices, so another slug is refused like a bad value,
+    without saying whether that area exists.
+    """
+    form = AreaSwitchForm()
+    form.area.choices = [(area.slug, area.name) for area in services.areas_of(current_user)]
+    if not form.validate():
+        flash("Choose one of your areas.", "error")
+        return redirect(request.referrer or url_for("main.home"))
+    session[CHOSEN_AREA_KEY] = form.area.data
+    return redirect(url_for("organisations.area_home", area_slug=form.area.data))

@@ -1,22 +1,23 @@
 """The documents of an ICS proposal: checked by their content (PDF, DOCX or ODT, and not too
-big), stored under their SHA-256, and attached with an audit entry each. One refused file and
+big), stored with their SHA-256, and attached with an audit entry each. One refused file and
 nothing at all is written.
+
+The bytes live in the database, in the same transaction as the row that describes them, so
+every instance of the portal serves the same file and a backup holds it; there is no upload
+folder to share between machines or to keep in step with the database.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import logging
-import os
 import re
 import secrets
 import unicodedata
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import IO
 
 from flask import current_app
@@ -56,9 +57,6 @@ MAX_DOCUMENTS_PER_UPLOAD = 10
 _MAX_MIMETYPE_ENTRY = 200
 
 
-_STORAGE_KEY = re.compile(r"^[0-9a-f]{64}$")
-
-
 class DocumentRefused(DomainError):
     """An upload that is not a PDF, DOCX or ODT by its content, or is too big."""
 
@@ -81,12 +79,6 @@ class CheckedDocument:
 
 def document_max_bytes() -> int:
     return int(current_app.config.get("PROPOSAL_DOCUMENT_MAX_BYTES", DEFAULT_DOCUMENT_MAX_BYTES))
-
-
-def upload_directory() -> Path:
-    """Outside the web root: ``UPLOAD_DIR`` when set, else ``instance/uploads``."""
-    configured = current_app.config.get("UPLOAD_DIR")
-    return Path(configured) if configured else Path(current_app.instance_path) / "uploads"
 
 
 def read_upload(stream: IO[bytes], filename: str | None) -> Upload:
@@ -148,34 +140,10 @@ def check_document(upload: Upload) -> CheckedDocument:
     )
 
 
-def document_path(document: ProposalDocument) -> Path:
-    if not _STORAGE_KEY.fullmatch(document.storage_key):
-        raise ValueError("not a storage key")
-    return upload_directory() / document.storage_key
-
-
-def _store(documents: list[CheckedDocument]) -> list[tuple[CheckedDocument, str, Path]]:
-    directory = upload_directory()
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    written: list[tuple[CheckedDocument, str, Path]] = []
-    try:
-        for document in documents:
-            key = secrets.token_hex(32)
-            path = directory / key
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(document.content)
-            written.append((document, key, path))
-    except OSError:
-        _remove([path for _, _, path in written])
-        raise
-    return written
-
-
-def _remove(paths: list[Path]) -> None:
-    for path in paths:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
+def document_content(document: ProposalDocument) -> bytes | None:
+    """The stored bytes; None for a document whose file was lost before they moved into the
+    database (the migration could not find it)."""
+    return document.content
 
 
 def attach_uploads(actor: User, proposal: Proposal, uploads: list[Upload], now: datetime) -> None:
@@ -185,32 +153,29 @@ def attach_uploads(actor: User, proposal: Proposal, uploads: list[Upload], now: 
     checked = [check_document(upload) for upload in uploads]
     if not checked:
         return
-    written = _store(checked)
-    try:
-        for document, key, _ in written:
-            row = ProposalDocument(
-                proposal_id=proposal.id,
-                filename=document.filename,
-                media_type=document.media_type,
-                size_bytes=len(document.content),
-                sha256=document.sha256,
-                storage_key=key,
-                uploaded_by_id=actor.id,
-                uploaded_at=now,
-            )
-            db.session.add(row)
-            db.session.flush()
-            record(
-                "proposal.document_added",
-                f"Document attached to proposal {proposal.title}: {document.filename}",
-                actor=actor,
-                area=proposal.area,
-                subject=proposal,
-                details={"document_id": row.id, "sha256": document.sha256},
-            )
-    except Exception:
-        _remove([path for _, _, path in written])
-        raise
+    for document in checked:
+        row = ProposalDocument(
+            proposal_id=proposal.id,
+            filename=document.filename,
+            media_type=document.media_type,
+            size_bytes=len(document.content),
+            sha256=document.sha256,
+            # A random key, not the name or the hash: nothing about the file shows in a URL.
+            storage_key=secrets.token_hex(32),
+            content=document.content,
+            uploaded_by_id=actor.id,
+            uploaded_at=now,
+        )
+        db.session.add(row)
+        db.session.flush()
+        record(
+            "proposal.document_added",
+            f"Document attached to proposal {proposal.title}: {document.filename}",
+            actor=actor,
+            area=proposal.area,
+            subject=proposal,
+            details={"document_id": row.id, "sha256": document.sha256},
+        )
     db.session.expire(proposal, ["documents"])
 
 

@@ -62,7 +62,7 @@ class Proposal(db.Model):
 
 
 class ProposalDocument(db.Model):
-    """An attached PDF, DOCX or ODT, stored outside the web root under ``storage_key``."""
+    """An attached PDF, DOCX or ODT, its bytes in ``content`` (never in a local folder)."""
 
     __tablename__ = "proposal_documents"
 
@@ -73,6 +73,8 @@ class ProposalDocument(db.Model):
     size_bytes: Mapped[int]
     sha256: Mapped[str] = mapped_column(sa.String(64))
     storage_key: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    # The file itself, loaded only when it is downloaded (see portal/positions/documents.py).
+    content: Mapped[bytes | None] = mapped_column(sa.LargeBinary(), deferred=True)
     uploaded_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )

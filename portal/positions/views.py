@@ -8,6 +8,7 @@ is 403. Views are thin: load or 404, authorise, validate the form, call one serv
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import sqlalchemy as sa
@@ -245,11 +246,11 @@ def document(proposal_id: int, document_id: int) -> Response:
     stored = db.session.get(ProposalDocument, document_id)
     if stored is None or stored.proposal_id != proposal.id:
         abort(404)
-    path = documents.document_path(stored)
-    if not path.is_file():
+    content = documents.document_content(stored)
+    if content is None:
         abort(404)
     response = send_file(
-        path,
+        io.BytesIO(content),
         mimetype=stored.media_type,
         as_attachment=True,
         download_name=stored.filename,

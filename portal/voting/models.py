@@ -108,6 +108,9 @@ class Vote(ChainHeadStamped, db.Model):
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
     cancellation_reason: Mapped[str | None] = mapped_column(sa.Text())
+    # When the retention job removed what linked this vote's ballots to organisations (the
+    # ballot rows, the receipts' links, the stored record); the published SHA-256 stays.
+    records_removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     area: Mapped[Area] = relationship()
     cancelled_by: Mapped[User | None] = relationship(foreign_keys=[cancelled_by_id])

@@ -48,8 +48,10 @@ class KindBreakdown:
 
 def breakdown_by_kind(vote: Vote) -> list[KindBreakdown]:
     """How each kind of organisation voted; a secret ballot hides groups of fewer than 5."""
-    if vote.secrecy is BallotSecrecy.SECRET and vote.state is not VoteState.OPEN:
-        # Its ballots are gone: only who voted is known, and how each kind voted is withheld.
+    secret_and_over = vote.secrecy is BallotSecrecy.SECRET and vote.state is not VoteState.OPEN
+    if secret_and_over or vote.records_removed_at is not None:
+        # Its ballots are gone (at close for a secret ballot, at the end of the retention
+        # period for any): only who voted is known, and how each kind voted is withheld.
         rows = []
         for kind in VOTING_KINDS:
             members = [m for m in vote.electorate if m.kind == kind and not m.recused]

@@ -11,14 +11,21 @@ or is cancelled, in the same transaction as the count, this module:
 - deletes the ballot rows.
 
 The audit log never records a choice for a secret ballot, so nothing in it needs rewriting.
+
+``remove_ballot_links`` does the same for any vote, open ballots included, once the retention
+period after its close has run (``portal.retention``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 import sqlalchemy as sa
 
+from portal.audit.services import record
 from portal.extensions import db
-from portal.voting.models import Ballot, Proxy, Receipt, ReceiptStanding, Vote
+from portal.voting.models import Ballot, Proxy, Receipt, ReceiptStanding, Vote, VoteState
 
 
 def mark_who_voted(vote: Vote) -> None:
@@ -65,3 +72,54 @@ def forget_choices(vote: Vote, *, cancelled: bool) -> None:
         .execution_options(synchronize_session=False)
     )
     db.session.expire_all()
+
+
+@dataclass(frozen=True)
+class LinksRemoved:
+    ballots: int
+    receipts: int
+
+
+def remove_ballot_links(vote: Vote, now: datetime, retention_days: int) -> LinksRemoved:
+    """At the end of the retention period: remove what still ties a choice to an organisation.
+
+    An open ballot kept, until now, its ballot rows, the choice on each receipt and the stored
+    ballot record (voter codes beside choices); a secret one lost those at close. Both keep the
+    result, the exact totals, who voted and the record's published SHA-256, so the figures
+    already published can still be checked against the audit chain, which gains an entry
+    for the removal and is never rewritten. Flushes, never commits.
+    """
+    ballots = db.session.execute(
+        sa.select(sa.func.count()).select_from(Ballot).where(Ballot.vote_id == vote.id)
+    ).scalar_one()
+    linked = db.session.execute(
+        sa.select(sa.func.count())
+        .select_from(Receipt)
+        .where(Receipt.vote_id == vote.id, Receipt.standing.is_(None))
+    ).scalar_one()
+    forget_choices(vote, cancelled=vote.state is VoteState.CANCELLED)
+    # An open ballot's receipts keep their choice after the link goes; the choice goes too.
+    db.session.execute(
+        sa.update(Receipt)
+        .where(Receipt.vote_id == vote.id)
+        .values(choice=None, issued_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    vote.ballot_record = None
+    vote.records_removed_at = now
+    db.session.flush()
+    record(
+        "vote.ballot_links_removed",
+        f"Retention: ballots of {vote.title} no longer linked to organisations",
+        actor=None,
+        area=vote.area,
+        subject=vote,
+        details={
+            "retention_days": retention_days,
+            "ballots_removed": ballots,
+            "receipts_unlinked": linked,
+            # The published hash stays on the vote and here, so it can still be quoted.
+            "ballot_record_sha256": vote.ballot_record_sha256,
+        },
+    )
+    return LinksRemoved(ballots=ballots, receipts=linked)

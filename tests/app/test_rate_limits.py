@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,7 +14,7 @@ from flask import Flask
 from portal import create_app
 from portal.accounts.models import Role
 from portal.ratelimits import LIMITS, SIGN_IN, limit_for
-from tests.conftest import IsolatedClient, csrf_token_from
+from tests.conftest import IsolatedClient, csrf_token_from, free_port
 from tests.factories import DEFAULT_PASSWORD, make_area, make_organisation, make_user
 
 PRACTICE_ADDRESS = "192.0.2.10"
@@ -135,3 +137,94 @@ def test_the_limits_are_off_for_the_rest_of_the_suite_and_memory_backed_without_
     assert app.config["RATELIMIT_ENABLED"] is False
     embedded = create_app({"DATABASE_URL": "sqlite://", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     assert embedded.config["RATELIMIT_STORAGE_URI"] == "memory://"
+
+
+@pytest.fixture
+def app_with_redis_down(app: Flask, db: Any, tmp_path) -> Iterator[Flask]:
+    """Limits on, counted in a Redis that does not answer (nothing listens on its port)."""
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    limited = create_app(
+        {
+            **{key: value for key, value in app.config.items() if key.isupper()},
+            "RATELIMIT_ENABLED": True,
+            "REDIS_URL": dead,
+            "RATELIMIT_STORAGE_URI": dead,
+            "OUTBOX_DIR": str(tmp_path),
+        }
+    )
+    limited.test_client_class = IsolatedClient
+    yield limited
+    with limited.app_context():
+        from portal.extensions import db as database
+
+        database.engine.dispose()
+
+
+def test_without_redis_sign_in_fails_closed_and_says_so(app_with_redis_down, db, caplog):
+    user = make_user(make_organisation(make_area()), Role.GP_PARTNER)
+    db.session.commit()
+    client = _client(app_with_redis_down, PRACTICE_ADDRESS)
+
+    with caplog.at_level(logging.WARNING, logger="portal.ratelimits"):
+        refused = _sign_in(client, user.email, DEFAULT_PASSWORD)
+
+    assert refused.status_code == 503
+    assert refused.headers["Retry-After"] == "10"
+    assert "<h1>Try again in a few seconds</h1>" in refused.get_data(as_text=True)
+    assert "accounts.login refused with 503 (fails closed)" in caplog.text
+    assert client.get("/accounts/profile").status_code == 302  # not signed in
+
+
+def test_without_redis_casting_fails_open_and_says_so(app, app_with_redis_down, db, caplog):
+    from portal.database import utcnow
+    from portal.voting.models import Ballot
+    from tests.conftest import sign_in_with_form
+    from tests.voting.test_vote_services import Area
+
+    setting = Area()
+    vote = setting.open_vote(db)
+    # Signed in while Redis was up (the suite's app has no limits), cast while it is down:
+    # both apps share the database and the secret key, so the session holds in either.
+    signed_in = app.test_client()
+    assert sign_in_with_form(signed_in, setting.partners[0].email).status_code == 302
+    client = app_with_redis_down.test_client()
+    client.set_cookie(
+        "gpcv_session", signed_in.get_cookie("gpcv_session").value, domain="localhost"
+    )
+    cast = f"/areas/{setting.area.slug}/votes/{vote.id}/cast/A10001"
+
+    with caplog.at_level(logging.WARNING, logger="portal.ratelimits"):
+        page = client.get(cast).get_data(as_text=True)
+        chosen = client.post(cast, data={"choice": "for", "csrf_token": csrf_token_from(page)})
+        check = client.get(f"{cast}/check").get_data(as_text=True)
+        token = re.search(r'name="token" type="hidden" value="([^"]+)"', check).group(1)
+        confirmed = client.post(
+            f"{cast}/confirm", data={"token": token, "csrf_token": csrf_token_from(check)}
+        )
+
+    assert chosen.status_code == 302
+    assert confirmed.status_code == 302
+    assert confirmed.headers["Location"].endswith("/receipt")
+    db.session.expire_all()
+    assert [ballot.choice for ballot in db.session.query(Ballot)] == ["for"]
+    assert "voting.confirm let through unlimited (fails open)" in caplog.text
+    assert vote.closes_at > utcnow()
+
+
+def test_redis_gone_after_the_check_costs_only_the_headers(limited_app, db, caplog, monkeypatch):
+    from limits.storage import RedisStorage
+
+    def gone(*args, **kwargs):
+        raise redis.exceptions.ConnectionError("Connection closed by server.")
+
+    # The check (acquiring an entry in the window) works; reading the window for the
+    # X-RateLimit headers afterwards finds Redis gone, as when it stops mid-request.
+    monkeypatch.setattr(RedisStorage, "get_moving_window", gone)
+    client = _client(limited_app, PRACTICE_ADDRESS)
+
+    with caplog.at_level(logging.WARNING, logger="portal.ratelimits"):
+        answer = _sign_in(client, "nobody@example.nhs.uk", "Password1234")
+
+    assert answer.status_code == 200
+    assert "X-RateLimit-Limit" not in answer.headers
+    assert "sent without its rate limit headers" in caplog.text

@@ -34,6 +34,7 @@ CORE = (
     "portal.names",
     "portal.navigation",
     "portal.outbox",
+    "portal.queue",
     "portal.ratelimits",
     "portal.spreadsheets",
     "portal.templating",
@@ -57,12 +58,19 @@ DOMAINS = (
     "portal.meetings",
     "portal.trust",
     "portal.admin",
+    "portal.retention",  # removes what a period ends: ballot links, former members
     "portal.main",  # the home page, search and "what needs you", across every domain
 )
 
 # These build the app, its commands, the worker and the demo from every part, so they import
 # from anywhere and nothing imports them.
-ROOTS = ("portal", "portal.commands", "portal.demo", "portal.models", "portal.worker")
+ROOTS = (
+    "portal",
+    "portal.commands",
+    "portal.demo",
+    "portal.models",
+    "portal.worker",
+)
 
 # Upward imports known today, each (importing module, imported unit): a position's pages show
 # the needs behind it and the statement it became. Positions' owners mend them.

@@ -22,7 +22,13 @@ from portal.accounts.models import Role
 from portal.database import utcnow
 from portal.extensions import db
 from portal.organisations.models import OrganisationKind
-from portal.positions.models import Amendment, AmendmentState, Position, PositionState
+from portal.positions.models import (
+    Amendment,
+    AmendmentState,
+    Position,
+    PositionState,
+    ProposalDocument,
+)
 from portal.tiers import Tier
 from portal.times import LONDON
 from portal.voting.models import Vote, VoteState
@@ -103,7 +109,9 @@ def test_a_proposal_is_answered_amended_and_put_to_the_vote(
     expect(officer.locator("#deadline")).to_contain_text("6 days left")
     expect(officer.locator("#document-list")).to_contain_text("ICB paper.pdf")
     expect(officer.locator("#response-state")).to_have_text("No draft")
-    assert [path.read_bytes() for path in upload_dir.iterdir()] == [pdf_bytes()]
+    db.session.commit()  # read what the live server committed
+    assert list(db.session.scalars(sa.select(ProposalDocument.content))) == [pdf_bytes()]
+    assert not upload_dir.exists() or list(upload_dir.iterdir()) == []
     assert_accessible(officer)
     proposal_url = officer.url
 

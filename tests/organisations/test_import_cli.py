@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from portal.audit.models import AuditEntry
-from portal.organisations.commands import import_nhs_command
+from portal.organisations.commands import import_nhs_command, national_data_dir
 from portal.organisations.models import (
     Area,
     ListSizeMeasure,
@@ -29,7 +29,7 @@ MAPPING_LATER = DATA / "gp-reg-pat-prac-map_2026-02-01_later-month-derived.csv"
 TOTALS_LATER = DATA / "gp-reg-pat-prac-all_2025-05-01_later-month-derived.csv"
 TOTALS_BROKEN = DATA / "gp-reg-pat-prac-all_2025-04-01_broken-non-numeric.csv"
 MAPPING_MISSING_COLUMN = DATA / "gp-reg-pat-prac-map_2026-01-01_broken-missing-column.csv"
-ENGLAND = REPO_ROOT.parent / "shared" / "data" / "nhs"
+ENGLAND = national_data_dir()
 
 
 def run(app: Flask, *arguments: Any) -> Any:

@@ -92,7 +92,7 @@ def world(db: Any) -> World:
 
 @pytest.fixture(autouse=True)
 def upload_dir(app: Flask, tmp_path: Path) -> Iterator[Path]:
-    """Documents go to a folder of this test's own."""
+    """A folder of this test's own, which must stay empty: documents live in the database."""
     directory = tmp_path / "uploads"
     previous = app.config.get("UPLOAD_DIR")
     app.config["UPLOAD_DIR"] = str(directory)

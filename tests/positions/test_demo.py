@@ -50,7 +50,7 @@ def test_load_demo_positions(db, upload_dir):
     assert (proposal.response_deadline - now.astimezone(LONDON).date()).days in (5, 6)
     [document] = proposal.documents
     assert document.media_type == documents.PDF
-    assert documents.document_path(document).read_bytes().startswith(b"%PDF-1.4")
+    assert documents.document_content(document).startswith(b"%PDF-1.4")
     assert position.state is PositionState.CONSULTATION
     assert position.consultation_ends_at > now
     assert [r.number for r in position.revisions] == [1, 2]

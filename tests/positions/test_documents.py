@@ -5,9 +5,6 @@ is refused, and served only to members as an attachment of the stored type."""
 from __future__ import annotations
 
 import io
-import os
-import stat
-from pathlib import Path
 
 import pytest
 
@@ -68,23 +65,17 @@ def test_anything_else_is_refused_whatever_its_name(db, name, content):
         position_documents.check_document(position_documents.Upload(name, content))
 
 
-def test_stored_under_a_random_key_outside_the_web_root_with_its_hash(app, world, upload_dir):
+def test_stored_in_the_database_under_a_random_key_with_its_hash(world, upload_dir):
     proposal = record_proposal(world, uploads=[position_documents.Upload("paper.pdf", pdf_bytes())])
     document = proposal.documents[0]
-    path = upload_dir / document.storage_key
-    assert path.read_bytes() == pdf_bytes()
+    db.session.expire_all()
+    assert position_documents.document_content(document) == pdf_bytes()
     assert len(document.storage_key) == 64
     assert "paper" not in document.storage_key
     assert document.size_bytes == len(pdf_bytes())
     assert document.media_type == "application/pdf"
-    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    assert not str(path).startswith(app.static_folder)
-
-
-def test_without_a_setting_documents_go_under_instance_uploads(app, world):
-    app.config["UPLOAD_DIR"] = None
-    with app.test_request_context():
-        assert position_documents.upload_directory() == Path(app.instance_path, "uploads")
+    # Nothing goes to a local folder, which another instance of the portal could not read.
+    assert stored_files(upload_dir) == []
 
 
 def test_one_bad_file_and_nothing_is_written(world, upload_dir):
@@ -161,7 +152,8 @@ def test_an_officer_uploads_a_pdf_a_docx_and_an_odt_through_the_form(client, wor
         position_documents.DOCX,
         position_documents.ODT,
     ]
-    assert len(stored_files(upload_dir)) == 3
+    assert [d.content for d in documents] == [pdf_bytes(), docx_bytes(), odt_bytes()]
+    assert stored_files(upload_dir) == []
 
 
 @pytest.mark.parametrize(
