@@ -1,0 +1,87 @@
+"""statements from election results: a statement's source is a position or an election
+
+Revision ID: 5e1c7a9d2b40
+Revises: 77d1b22f7cd6
+Create Date: 2026-12-01 13:30:00.000000
+
+Every statement published so far came from a position, so each is marked so. A statement from
+an election has no position, revision, vote or signatories, and keeps a copy of the result it
+published; a check constraint holds exactly one source on every row.
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = "5e1c7a9d2b40"
+down_revision = "77d1b22f7cd6"
+branch_labels = None
+depends_on = None
+
+EXACTLY_ONE_SOURCE = (
+    "(source = 'position' AND position_id IS NOT NULL AND revision_id IS NOT NULL"
+    " AND signatories_choice IS NOT NULL AND election_id IS NULL"
+    " AND election_result IS NULL)"
+    " OR (source = 'election' AND election_id IS NOT NULL AND election_result IS NOT NULL"
+    " AND position_id IS NULL AND revision_id IS NULL AND vote_id IS NULL"
+    " AND signatories_choice IS NULL)"
+)
+
+
+def upgrade():
+    with op.batch_alter_table("statements") as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "source",
+                sa.Enum(
+                    "position",
+                    "election",
+                    name="statement_source",
+                    native_enum=False,
+                    create_constraint=True,
+                    length=8,
+                ),
+                server_default="position",
+                nullable=False,
+            )
+        )
+        batch_op.add_column(sa.Column("election_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("election_result", sa.JSON(), nullable=True))
+        batch_op.alter_column("position_id", existing_type=sa.Integer(), nullable=True)
+        batch_op.alter_column("revision_id", existing_type=sa.Integer(), nullable=True)
+        batch_op.alter_column(
+            "signatories_choice", existing_type=sa.String(length=9), nullable=True
+        )
+        batch_op.create_unique_constraint(op.f("uq_statements_election_id"), ["election_id"])
+        batch_op.create_foreign_key(
+            op.f("fk_statements_election_id_elections"),
+            "elections",
+            ["election_id"],
+            ["id"],
+            ondelete="RESTRICT",
+        )
+        batch_op.create_check_constraint(
+            op.f("ck_statements_exactly_one_source"), EXACTLY_ONE_SOURCE
+        )
+
+
+def downgrade():
+    # An election's statement has no position to go back to: refuse rather than lose it.
+    published = op.get_bind().execute(
+        sa.text("SELECT count(*) FROM statements WHERE source = 'election'")
+    )
+    if published.scalar_one():
+        raise RuntimeError("statements from election results exist: they cannot be downgraded")
+    with op.batch_alter_table("statements") as batch_op:
+        batch_op.drop_constraint(op.f("ck_statements_exactly_one_source"), type_="check")
+        batch_op.drop_constraint(op.f("ck_statements_statement_source"), type_="check")
+        batch_op.drop_constraint(op.f("fk_statements_election_id_elections"), type_="foreignkey")
+        batch_op.drop_constraint(op.f("uq_statements_election_id"), type_="unique")
+        batch_op.alter_column(
+            "signatories_choice", existing_type=sa.String(length=9), nullable=False
+        )
+        batch_op.alter_column("revision_id", existing_type=sa.Integer(), nullable=False)
+        batch_op.alter_column("position_id", existing_type=sa.Integer(), nullable=False)
+        batch_op.drop_column("election_result")
+        batch_op.drop_column("election_id")
+        batch_op.drop_column("source")
