@@ -1,4 +1,7 @@
-"""statements from election results: a statement's source is a position or an election
+"""statements from election results; comments their authors may change or delete
+
+A statement's source is a position or an election. A comment keeps when it was edited or
+deleted, and each earlier text in comment_changes for the officers.
 
 Revision ID: 5e1c7a9d2b40
 Revises: 77d1b22f7cd6
@@ -64,14 +67,63 @@ def upgrade():
             op.f("ck_statements_exactly_one_source"), EXACTLY_ONE_SOURCE
         )
 
+    with op.batch_alter_table("comments") as batch_op:
+        batch_op.add_column(sa.Column("edited_at", sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column("deleted_at", sa.DateTime(), nullable=True))
+        batch_op.create_check_constraint(
+            op.f("ck_comments_deleted_keeps_no_text"), "deleted_at IS NULL OR body_markdown = ''"
+        )
+    op.create_table(
+        "comment_changes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("comment_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "edited",
+                "deleted",
+                name="comment_change_kind",
+                native_enum=False,
+                create_constraint=True,
+                length=7,
+            ),
+            nullable=False,
+        ),
+        sa.Column("previous_markdown", sa.Text(), nullable=False),
+        sa.Column("changed_by_id", sa.Integer(), nullable=True),
+        sa.Column("changed_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["changed_by_id"],
+            ["users.id"],
+            name=op.f("fk_comment_changes_changed_by_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["comment_id"],
+            ["comments.id"],
+            name=op.f("fk_comment_changes_comment_id_comments"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_comment_changes")),
+    )
+
 
 def downgrade():
-    # An election's statement has no position to go back to: refuse rather than lose it.
-    published = op.get_bind().execute(
+    # An election's statement has no position to go back to, and a comment's history has
+    # nowhere to go: refuse rather than lose either.
+    connection = op.get_bind()
+    published = connection.execute(
         sa.text("SELECT count(*) FROM statements WHERE source = 'election'")
     )
     if published.scalar_one():
         raise RuntimeError("statements from election results exist: they cannot be downgraded")
+    if connection.execute(sa.text("SELECT count(*) FROM comment_changes")).scalar_one():
+        raise RuntimeError("comments have been changed or deleted: they cannot be downgraded")
+    op.drop_table("comment_changes")
+    with op.batch_alter_table("comments") as batch_op:
+        batch_op.drop_constraint(op.f("ck_comments_deleted_keeps_no_text"), type_="check")
+        batch_op.drop_column("deleted_at")
+        batch_op.drop_column("edited_at")
     with op.batch_alter_table("statements") as batch_op:
         batch_op.drop_constraint(op.f("ck_statements_exactly_one_source"), type_="check")
         batch_op.drop_constraint(op.f("ck_statements_statement_source"), type_="check")

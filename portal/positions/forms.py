@@ -209,6 +209,19 @@ class CommentForm(FlaskForm):
         return int(self.comment_paragraph.data) if self.comment_paragraph.data else None
 
 
+class EditCommentForm(FlaskForm):
+    """The author's new text for their comment (portal/positions/comment_changes.py)."""
+
+    comment_body = TextAreaField(
+        "Comment",
+        description=MARKDOWN_HINT,
+        validators=[
+            InputRequired("Enter your comment"),
+            Length(max=10_000, message="The comment must be 10,000 characters or fewer"),
+        ],
+    )
+
+
 class AmendmentForm(FlaskForm):
     amendment_paragraph = SelectField(
         "Paragraph to replace",
