@@ -45,6 +45,13 @@ def _advance_elections(now: datetime) -> str | None:
     return f"{len(done)} election step(s) done" if done else None
 
 
+def _remind_consultees(now: datetime) -> str | None:
+    from portal.positions.consultation import send_closing_reminders
+
+    sent = send_closing_reminders(now)
+    return f"{sent} consultation reminder(s) queued" if sent else None
+
+
 def _send_email(now: datetime) -> str | None:
     from portal.mail import deliver_due
 
@@ -56,6 +63,7 @@ JOBS: tuple[tuple[str, Callable[[datetime], str | None]], ...] = (
     ("close due votes", _close_due_votes),
     ("remind voters", _remind_voters),
     ("close nominations and count elections", _advance_elections),
+    ("remind members of consultations closing", _remind_consultees),
     ("send email", _send_email),
 )
 

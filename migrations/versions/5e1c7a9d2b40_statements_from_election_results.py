@@ -1,7 +1,8 @@
 """statements from election results; comments their authors may change or delete
 
 A statement's source is a position or an election. A comment keeps when it was edited or
-deleted, and each earlier text in comment_changes for the officers.
+deleted, and each earlier text in comment_changes for the officers. A position keeps when
+members were reminded that its consultation closes.
 
 Revision ID: 5e1c7a9d2b40
 Revises: 77d1b22f7cd6
@@ -67,6 +68,8 @@ def upgrade():
             op.f("ck_statements_exactly_one_source"), EXACTLY_ONE_SOURCE
         )
 
+    with op.batch_alter_table("positions") as batch_op:
+        batch_op.add_column(sa.Column("consultation_reminded_at", sa.DateTime(), nullable=True))
     with op.batch_alter_table("comments") as batch_op:
         batch_op.add_column(sa.Column("edited_at", sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column("deleted_at", sa.DateTime(), nullable=True))
@@ -124,6 +127,8 @@ def downgrade():
         batch_op.drop_constraint(op.f("ck_comments_deleted_keeps_no_text"), type_="check")
         batch_op.drop_column("deleted_at")
         batch_op.drop_column("edited_at")
+    with op.batch_alter_table("positions") as batch_op:
+        batch_op.drop_column("consultation_reminded_at")
     with op.batch_alter_table("statements") as batch_op:
         batch_op.drop_constraint(op.f("ck_statements_exactly_one_source"), type_="check")
         batch_op.drop_constraint(op.f("ck_statements_statement_source"), type_="check")

@@ -124,6 +124,8 @@ class Position(db.Model):
     )
     lead_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     consultation_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When members were told the consultation closes within a day (sent once per end date).
+    consultation_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The vote on the frozen revision, and that revision's number.
     vote_id: Mapped[int | None] = mapped_column(sa.ForeignKey("votes.id", ondelete="SET NULL"))
     voted_revision_number: Mapped[int | None]
