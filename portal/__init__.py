@@ -132,6 +132,8 @@ def _register_blueprints(app: Flask) -> None:
     from portal.meetings.views import feeds_blueprint as calendar_feeds
     from portal.needs.views import blueprint as needs
     from portal.organisations.views import blueprint as organisations
+    from portal.positions.comment_views import blueprint as position_comments
+    from portal.positions.consultation_views import blueprint as consultation
     from portal.positions.views import blueprint as positions
     from portal.statements.api import blueprint as statements_api
     from portal.statements.views import blueprint as statements
@@ -159,5 +161,7 @@ def _register_blueprints(app: Flask) -> None:
         trust,
         meetings,
         calendar_feeds,
+        position_comments,
+        consultation,
     ):
         app.register_blueprint(blueprint)

@@ -146,6 +146,8 @@ def undecided_amendments(position: Position) -> list[Amendment]:
 def change_end(actor: User, position: Position, ends_at: datetime, now: datetime) -> None:
     """Move the end of a consultation (earlier or later); the members are told."""
     _check_lead(actor, position, "change the end of the consultation")
+    if not is_open(position, now):
+        raise Conflict("The consultation has closed: its end can no longer change")
     if ends_at <= now:
         raise DomainError("The consultation must end in the future: to end it now, end it early")
     previous = position.consultation_ends_at

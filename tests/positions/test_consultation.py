@@ -123,6 +123,8 @@ def test_ending_early_closes_it_and_opens_the_way_to_the_vote(world):
     assert consultation.vote_refusal(position, now) is None
     with pytest.raises(Conflict, match="already closed"):
         consultation.end_early(world.people["officer"], position, now)
+    with pytest.raises(Conflict, match="no longer change"):
+        consultation.change_end(world.people["officer"], position, now + timedelta(days=1), now)
     # Comments stop, as at any close of a consultation.
     with pytest.raises(DomainError, match="consultation closed"):
         services.add_comment(
