@@ -132,6 +132,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.meetings.views import feeds_blueprint as calendar_feeds
     from portal.needs.views import blueprint as needs
     from portal.organisations.views import blueprint as organisations
+    from portal.positions.amendment_views import blueprint as amendment_checks
     from portal.positions.comment_views import blueprint as position_comments
     from portal.positions.consultation_views import blueprint as consultation
     from portal.positions.views import blueprint as positions
@@ -163,5 +164,6 @@ def _register_blueprints(app: Flask) -> None:
         calendar_feeds,
         position_comments,
         consultation,
+        amendment_checks,
     ):
         app.register_blueprint(blueprint)

@@ -157,3 +157,64 @@ def test_a_new_end_after_the_ics_deadline_is_warned_before_it_is_saved(client, w
     db.session.refresh(position)
     assert position.consultation_ends_at.isoformat() == accept
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) > mail_before
+
+
+def test_accepting_an_amendment_goes_through_a_check_page(client, world):
+    position = draft(world)
+    amendment = services.propose_amendment(
+        world.people["partner2"],
+        position,
+        paragraph_index=1,
+        replacement_markdown="Practices may opt out at any time.",
+        reason="Clearer.",
+        now=utcnow(),
+    )
+    db.session.commit()
+    url = world.url(f"positions/{position.id}/amendments/{amendment.id}/accept")
+    sign_in(client, world.people["partner2"])  # the proposer, not the lead
+    assert client.get(url).status_code == 403
+    _sign_out(client)
+    sign_in(client, world.people["partner"])
+    page = client.get(world.url(f"positions/{position.id}")).get_data(as_text=True)
+    assert f'id="accept-amendment-{amendment.id}"' in page
+    check = client.get(url).get_data(as_text=True)
+    assert "Accept the amendment to paragraph 2?" in check
+    assert "saves the text as revision 2" in check
+    assert "<ins" in check  # the change is marked
+    db.session.refresh(position)
+    assert position.latest.number == 1  # the check page changes nothing
+    done = client.post(url, data={"csrf_token": csrf_token_from(check)})
+    assert done.status_code == 302
+    db.session.refresh(position)
+    assert position.latest.number == 2
+    # Once accepted, the check page sends the lead back, with the reason.
+    again = client.get(url)
+    assert again.status_code == 302
+
+
+def test_put_it_to_the_vote_appears_only_when_it_can_be_done(client, world):
+    position = _in_consultation(world)
+    sign_in(client, world.people["partner"])
+    url = world.url(f"positions/{position.id}")
+    page = client.get(url).get_data(as_text=True)
+    assert 'id="consultation-controls"' in page
+    assert "End the consultation now" in page
+    assert 'id="vote-not-yet"' in page
+    assert f'href="/areas/staffs/positions/{position.id}/vote"' not in page
+    _post(client, world.url(f"positions/{position.id}/consultation/close"))
+    page = client.get(url).get_data(as_text=True)
+    assert f'href="/areas/staffs/positions/{position.id}/vote"' in page
+    assert "End the consultation now" not in page
+    drafting = draft(world, title="Another draft")
+    services.propose_amendment(
+        world.people["partner2"],
+        drafting,
+        paragraph_index=2,
+        replacement_markdown="Funding follows patients.",
+        reason="Shorter.",
+        now=utcnow(),
+    )
+    db.session.commit()
+    page = client.get(world.url(f"positions/{drafting.id}")).get_data(as_text=True)
+    assert "Decide the open amendments first (to paragraph 3)" in page
+    assert f'href="/areas/staffs/positions/{drafting.id}/vote"' not in page
