@@ -140,6 +140,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.statements.views import blueprint as statements
     from portal.trust.views import blueprint as trust
     from portal.voting.chase_views import blueprint as voting_chase
+    from portal.voting.setup_views import blueprint as vote_setup
     from portal.voting.views import blueprint as voting
     from portal.voting.views import receipts_blueprint as receipts
 
@@ -165,5 +166,6 @@ def _register_blueprints(app: Flask) -> None:
         position_comments,
         consultation,
         amendment_checks,
+        vote_setup,
     ):
         app.register_blueprint(blueprint)
