@@ -21,9 +21,9 @@ from portal.extensions import db
 from portal.organisations.permissions import is_officer
 from portal.positions import permissions
 from portal.positions.models import Comment, CommentChange, CommentChangeKind, Position
+from portal.positions.services import MAX_COMMENT
 
 EDIT_WINDOW = timedelta(minutes=30)
-MAX_COMMENT = 10_000
 
 
 def change_refusal(actor: Any, position: Position, comment: Comment, now: datetime) -> str | None:

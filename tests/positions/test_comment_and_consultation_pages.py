@@ -10,14 +10,14 @@ import sqlalchemy as sa
 from portal.database import utcnow
 from portal.extensions import db
 from portal.outbox import OutboxMessage
-from portal.positions import services
+from portal.positions import amendments, drafting, workflow
 from portal.positions.models import Comment, CommentChange, PositionState
 from tests.conftest import csrf_token_from
 from tests.positions.conftest import draft, record_proposal, sign_in
 
 
 def _comment(world, position, author: str = "partner2", at=None) -> Comment:
-    comment = services.add_comment(
+    comment = drafting.add_comment(
         world.people[author],
         position,
         body_markdown="First thoughts.",
@@ -98,7 +98,7 @@ def test_after_30_minutes_the_author_is_sent_back_with_the_reason(client, world)
 def _in_consultation(world, *, proposal=None, days: int = 7):
     position = draft(world, proposal=proposal)
     now = utcnow()
-    services.open_consultation(world.people["partner"], position, now + timedelta(days=days), now)
+    workflow.open_consultation(world.people["partner"], position, now + timedelta(days=days), now)
     db.session.commit()
     return position
 
@@ -161,7 +161,7 @@ def test_a_new_end_after_the_ics_deadline_is_warned_before_it_is_saved(client, w
 
 def test_accepting_an_amendment_goes_through_a_check_page(client, world):
     position = draft(world)
-    amendment = services.propose_amendment(
+    amendment = amendments.propose_amendment(
         world.people["partner2"],
         position,
         paragraph_index=1,
@@ -206,7 +206,7 @@ def test_put_it_to_the_vote_appears_only_when_it_can_be_done(client, world):
     assert f'href="/areas/staffs/positions/{position.id}/vote"' in page
     assert "End the consultation now" not in page
     drafting = draft(world, title="Another draft")
-    services.propose_amendment(
+    amendments.propose_amendment(
         world.people["partner2"],
         drafting,
         paragraph_index=2,

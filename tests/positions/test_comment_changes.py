@@ -13,13 +13,13 @@ from portal.audit.models import AuditEntry
 from portal.database import utcnow
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
-from portal.positions import comment_changes, services
+from portal.positions import comment_changes, drafting
 from portal.positions.models import Comment, CommentChange, CommentChangeKind, PositionState
 from tests.positions.conftest import draft
 
 
 def _comment(world, position, author: str = "partner2", body: str = "First thoughts.", at=None):
-    comment = services.add_comment(
+    comment = drafting.add_comment(
         world.people[author],
         position,
         body_markdown=body,
@@ -106,7 +106,7 @@ def test_only_the_author_changes_a_comment(world):
 def test_a_resolved_comment_and_a_closed_draft_are_not_changed(world):
     position = draft(world)
     resolved = _comment(world, position)
-    services.resolve_comment(world.people["officer"], position, resolved, utcnow())
+    drafting.resolve_comment(world.people["officer"], position, resolved, utcnow())
     db.session.commit()
     author = world.people["partner2"]
     with pytest.raises(Conflict, match="resolved"):

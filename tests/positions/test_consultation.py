@@ -13,7 +13,7 @@ from portal.database import utcnow
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
 from portal.outbox import OutboxMessage
-from portal.positions import consultation, services
+from portal.positions import amendments, consultation, drafting, workflow
 from portal.positions.models import PositionState, Tier
 from portal.worker import run_round
 from tests.positions.conftest import draft, record_proposal
@@ -28,7 +28,7 @@ def _mail() -> list[OutboxMessage]:
 def _open(world, *, days: int = 7, tier: Tier = Tier.GROUP, author: str = "partner"):
     position = draft(world, author, tier=tier, title=SECRET_TITLE)
     now = utcnow()
-    services.open_consultation(world.people[author], position, now + timedelta(days=days), now)
+    workflow.open_consultation(world.people[author], position, now + timedelta(days=days), now)
     consultation.notify_opened(position)
     db.session.commit()
     return position
@@ -127,7 +127,7 @@ def test_ending_early_closes_it_and_opens_the_way_to_the_vote(world):
         consultation.change_end(world.people["officer"], position, now + timedelta(days=1), now)
     # Comments stop, as at any close of a consultation.
     with pytest.raises(DomainError, match="consultation closed"):
-        services.add_comment(
+        drafting.add_comment(
             world.people["partner2"],
             position,
             body_markdown="Late",
@@ -149,7 +149,7 @@ def test_back_to_drafting(world):
 def test_undecided_amendments_hold_the_vote(world):
     position = draft(world)
     assert consultation.vote_refusal(position, utcnow()) is None
-    services.propose_amendment(
+    amendments.propose_amendment(
         world.people["partner2"],
         position,
         paragraph_index=1,
