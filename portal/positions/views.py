@@ -36,7 +36,17 @@ from portal.http import abandon_changes, refusal_shown_on
 from portal.markdown import markdown_paragraphs
 from portal.needs import services as needs_services
 from portal.positions import amendments as amending
-from portal.positions import diff, documents, drafting, forms, permissions, services, workflow
+from portal.positions import (
+    comment_changes,
+    consultation,
+    diff,
+    documents,
+    drafting,
+    forms,
+    permissions,
+    services,
+    workflow,
+)
 from portal.positions.models import (
     Amendment,
     Comment,
@@ -314,6 +324,10 @@ def new_position() -> str | Response:
 def _comment_form(position: Position, formdata: bool = False) -> forms.CommentForm:
     form = forms.CommentForm() if formdata else forms.CommentForm(formdata=None)
     form.comment_paragraph.choices = paragraph_choices(position, whole=True)
+    # "Comment" beside paragraph N links here with ?paragraph=N (counted from 1).
+    chosen = request.args.get("paragraph", "")
+    if not formdata and chosen.isdigit() and 0 < int(chosen) < len(form.comment_paragraph.choices):
+        form.comment_paragraph.data = str(int(chosen) - 1)
     return form
 
 
@@ -385,6 +399,11 @@ def _render_position(position: Position, status: int = 200, **given: Any) -> tup
         "can_put_to_vote": {
             a.id: permissions.can_put_amendment_to_vote(user, a, position) for a in amendments
         },
+        "changeable_comments": {
+            c.id for c in comments if comment_changes.may_change(user, position, c, utcnow())
+        },
+        "comment_history_visible": comment_changes.can_see_history(user, position),
+        "comment_edit_window": comment_changes.EDIT_WINDOW,
     }
     return render_template("positions/position.html", **context), status
 
@@ -594,10 +613,28 @@ def open_consultation(position_id: int) -> str | Response | tuple[str, int]:
     form = forms.ConsultationForm()
     if form.validate_on_submit():
         assert form.ends_at is not None
+        # An end after the ICS's deadline is shown with a warning, and kept only when the
+        # same day is sent again from that page.
+        late = consultation.deadline_warning(position, form.ends_at)
+        if late and request.form.get("accept_late") != form.ends_at.isoformat():
+            return render_template(
+                "positions/consultation_end.html",
+                position=position,
+                form=form,
+                warning=late,
+                accept_late=form.ends_at.isoformat(),
+                heading="Open the consultation",
+                button_text="Open the consultation",
+                opening=True,
+            )
         with refusal_shown_on(form) as refused:
             workflow.open_consultation(_user(), position, form.ends_at, utcnow())
         if not refused:
-            flash("The consultation is open: members can comment and propose amendments.", "info")
+            flash(
+                "The consultation is open: members can comment and propose amendments until "
+                f"{london_datetime(form.ends_at)}. They have been emailed a link.",
+                "info",
+            )
             return redirect(url_for(".position", position_id=position.id))
     return _render_position(_position(position_id), consultation_form=form)
 

@@ -18,7 +18,7 @@ from portal.audit.services import record
 from portal.database import utcnow
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
-from portal.positions import permissions
+from portal.positions import consultation, permissions
 from portal.positions.amendments import check_amendment, original_paragraph
 from portal.positions.models import Amendment, AmendmentState, Position, PositionState
 from portal.positions.services import MAX_QUESTION, MAX_TITLE, WorkflowError, position_amendments
@@ -50,6 +50,7 @@ def open_consultation(actor: User, position: Position, ends_at: datetime, now: d
         raise DomainError("The consultation must end in the future")
     position.state = PositionState.CONSULTATION
     position.consultation_ends_at = ends_at
+    position.consultation_reminded_at = None
     db.session.flush()
     record(
         "position.consultation_opened",
@@ -59,6 +60,7 @@ def open_consultation(actor: User, position: Position, ends_at: datetime, now: d
         subject=position,
         details={"ends_at": ends_at.isoformat(), "revision": position.latest.number},
     )
+    consultation.notify_opened(position)
 
 
 def _undecided_amendments(position: Position) -> list[Amendment]:

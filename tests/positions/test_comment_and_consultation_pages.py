@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -218,3 +219,57 @@ def test_put_it_to_the_vote_appears_only_when_it_can_be_done(client, world):
     page = client.get(world.url(f"positions/{drafting.id}")).get_data(as_text=True)
     assert "Decide the open amendments first (to paragraph 3)" in page
     assert f'href="/areas/staffs/positions/{drafting.id}/vote"' not in page
+
+
+def test_opening_a_consultation_after_the_ics_deadline_is_warned_first(client, world):
+    deadline = (utcnow() + timedelta(days=5)).date()
+    position = draft(world, proposal=record_proposal(world, response_deadline=deadline))
+    sign_in(client, world.people["partner"])
+    page_url = world.url(f"positions/{position.id}")
+    late = deadline + timedelta(days=2)
+    fields = {"ends_day": str(late.day), "ends_month": str(late.month), "ends_year": str(late.year)}
+    token = csrf_token_from(client.get(page_url).get_data(as_text=True))
+    open_url = world.url(f"positions/{position.id}/consultation")
+    warned = client.post(open_url, data={**fields, "csrf_token": token})
+    text = warned.get_data(as_text=True)
+    assert 'id="deadline-warning"' in text
+    db.session.refresh(position)
+    assert position.state is PositionState.DRAFTING
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0
+    accept = text.split('name="accept_late" value="', 1)[1].split('"', 1)[0]
+    opened = client.post(open_url, data={**fields, "csrf_token": token, "accept_late": accept})
+    assert opened.status_code == 302
+    db.session.refresh(position)
+    assert position.state is PositionState.CONSULTATION
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) > 0
+    assert "They have been emailed a link" in client.get(opened.headers["Location"]).get_data(
+        as_text=True
+    )
+
+
+def test_comment_links_beside_each_paragraph_and_the_history_for_officers(client, world):
+    position = draft(world)
+    page_url = world.url(f"positions/{position.id}")
+    sign_in(client, world.people["partner2"])
+    page = client.get(page_url).get_data(as_text=True)
+    assert 'id="comment-on-paragraph-2"' in page
+    chosen = client.get(f"{page_url}?paragraph=2").get_data(as_text=True)
+    comment_select = chosen.split('id="comment_paragraph"', 1)[1].split("</select>", 1)[0]
+    assert re.search(r'value="1"\s+selected', comment_select)
+    comment = _comment(world, position)
+    page = client.get(page_url).get_data(as_text=True)
+    assert f'id="edit-comment-{comment.id}"' in page
+    _post(
+        client,
+        world.url(f"positions/{position.id}/comments/{comment.id}/edit"),
+        {"comment_body": "Changed."},
+    )
+    page = client.get(page_url).get_data(as_text=True)
+    assert f'id="comment-{comment.id}-edited"' in page
+    assert f'id="comment-{comment.id}-history"' not in page  # the author is no officer
+    _sign_out(client)
+    sign_in(client, world.people["officer"])
+    page = client.get(page_url).get_data(as_text=True)
+    assert f'id="comment-{comment.id}-history"' in page
+    assert "First thoughts." in page
+    assert f'id="edit-comment-{comment.id}"' not in page  # not the officer's comment

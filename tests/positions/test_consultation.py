@@ -29,12 +29,11 @@ def _open(world, *, days: int = 7, tier: Tier = Tier.GROUP, author: str = "partn
     position = draft(world, author, tier=tier, title=SECRET_TITLE)
     now = utcnow()
     workflow.open_consultation(world.people[author], position, now + timedelta(days=days), now)
-    consultation.notify_opened(position)
     db.session.commit()
     return position
 
 
-def test_every_member_who_may_comment_is_emailed_a_link_and_nothing_else(world):
+def test_opening_it_emails_every_member_who_may_comment_a_link_and_nothing_else(world):
     position = _open(world)
     messages = _mail()
     recipients = {m.recipient for m in messages}
