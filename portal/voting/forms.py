@@ -443,25 +443,45 @@ def _date_parts(prefix: str, moment: datetime) -> dict[str, str]:
     }
 
 
-def new_vote_data(now: datetime) -> dict[str, Any]:
-    """What a new vote's form starts with: a simple majority of equal votes, open a fortnight."""
+#: The rules every route into a vote starts from (a new vote, its question pages, a position
+#: or an amendment put to the vote): practices vote, weighted by list size, half of them must
+#: vote, and a simple majority of the weight passes; no cap, which a few practices could not
+#: all meet.
+DEFAULT_RULE_ANSWERS: dict[str, Any] = {
+    "secrecy": "open",
+    "voting_kinds": ["practice"],
+    "scheme": "list_size",
+    "band": str(SAFER_BAND),
+    "cap": "",
+    "quorum_members": "50",
+    "quorum_weight": "",
+    "motion_threshold": "simple_majority",
+    "supermajority": "2/3",
+    "tie": "fails",
+}
+DEFAULT_VOTING_DAYS = 14
+
+
+def default_closing(now: datetime) -> datetime:
+    """17:00 London time, a fortnight after the next whole hour."""
     local = now.astimezone(LONDON)
     opens = (local + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
-    closes = datetime.combine(opens.date() + timedelta(days=14), time(17), LONDON)
+    return datetime.combine(opens.date() + timedelta(days=DEFAULT_VOTING_DAYS), time(17), LONDON)
+
+
+def new_vote_data(now: datetime) -> dict[str, Any]:
+    """What a new vote's form starts with: the default rules, opening on the next hour."""
+    local = now.astimezone(LONDON)
+    opens = (local + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
     return {
+        **DEFAULT_RULE_ANSWERS,
+        "voting_kinds": list(DEFAULT_RULE_ANSWERS["voting_kinds"]),
         "kind": "motion",
-        "secrecy": "open",
-        "voting_kinds": ["practice"],
-        "scheme": "equal",
-        "band": str(SAFER_BAND),
         "equal_part": "50",
         "basis": "list_size",
-        "motion_threshold": "simple_majority",
-        "supermajority": "2/3",
-        "tie": "fails",
         "choice_threshold": "plurality",
         **_date_parts("opens", opens),
-        **_date_parts("closes", closes),
+        **_date_parts("closes", default_closing(now)),
     }
 
 

@@ -13,10 +13,11 @@ from portal.audit.models import AuditEntry
 from portal.database import utcnow
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.positions import amendments, drafting, services, workflow
+from portal.positions import amendments, drafting, forms, services, workflow
 from portal.positions.models import AmendmentState, Position, PositionState
 from portal.voting import casting as voting_casting
 from portal.voting import closing as voting_closing
+from portal.voting.forms import new_vote_data
 from portal.voting.models import BallotSecrecy, Vote, VoteKind, VoteState
 from tests.positions.conftest import BODY, counts, csrf, draft, sign_in
 
@@ -304,7 +305,12 @@ def test_the_lead_opens_the_vote_through_the_form_with_sensible_defaults(client,
     sign_in(client, world.people["officer"])
     url = world.url(f"positions/{position.id}/vote")
     page = client.get(url).get_data(as_text=True)
-    assert 'value="25"' in page  # the cap
+    assert 'value="50"' in page  # half the practices must vote
+    # The same defaults as /votes/new and its question pages.
+    now = utcnow()
+    from_position = forms.new_vote_rules_data(now)
+    from_votes = new_vote_data(now)
+    assert {k: from_votes[k] for k in from_position} == from_position
     assert "Should the group agree this position: Our response on PCN hubs?" in page
     closes = (utcnow() + timedelta(days=14)).date()
     response = client.post(
