@@ -69,6 +69,9 @@ from portal.positions.presenters import (
 )
 from portal.statements import permissions as statement_permissions
 from portal.templating import london_datetime
+from portal.voting import explain, setup
+from portal.voting import rules as counting
+from portal.voting.models import BallotSecrecy
 
 blueprint = Blueprint(
     "positions", __name__, url_prefix="/areas/<area_slug>", template_folder="templates"
@@ -587,13 +590,24 @@ def amendment_vote(position_id: int, amendment_id: int) -> str | Response:
     if not permissions.can_put_amendment_to_vote(current_user, amendment, position):
         abort(403)
     form = _vote_form()
-    if form.validate_on_submit():
+    if (
+        form.validate_on_submit()
+        and not request.form.get("change")
+        and not _rule_errors(position, form)
+    ):
+        checking = _vote_check(position, amendment, form)
+        if checking is not None:
+            return checking
         with refusal_shown_on(form) as refused:
             vote = workflow.put_amendment_to_vote(
                 _user(), position, amendment, form.settings(), utcnow()
             )
         if not refused:
-            flash(f"The amendment has been put to the vote: {vote.title}.", "info")
+            flash(
+                f"The amendment has been put to the vote: {vote.title}. It opened at "
+                f"{london_datetime(vote.opened_at)}.",
+                "info",
+            )
             return redirect(url_for(".position", position_id=position.id, _anchor="amendments"))
     return render_template(
         "positions/vote_form.html",
@@ -645,17 +659,68 @@ def open_vote(position_id: int) -> str | Response:
     if not permissions.can_open_vote(current_user, position):
         abort(403)
     form = _vote_form()
-    if form.validate_on_submit():
+    if (
+        form.validate_on_submit()
+        and not request.form.get("change")
+        and not _rule_errors(position, form)
+    ):
+        checking = _vote_check(position, None, form)
+        if checking is not None:
+            return checking
         with refusal_shown_on(form) as refused:
             vote = workflow.open_position_vote(_user(), position, form.settings(), utcnow())
         if not refused:
             flash(
-                f"The vote on revision {position.voted_revision_number} is open until "
+                f"The vote on revision {position.voted_revision_number} opened at "
+                f"{london_datetime(vote.opened_at)} and is open until "
                 f"{london_datetime(vote.closes_at)}. The text cannot change while it is open.",
                 "info",
             )
             return redirect(url_for(".position", position_id=position.id))
     return render_template("positions/vote_form.html", position=position, amendment=None, form=form)
+
+
+def _rule_errors(position: Position, form: forms.VoteRulesForm) -> bool:
+    """Put on their fields, in plain words, the rules the count could never meet (a cap too
+    small for the organisations that vote, say); whether there were any."""
+    answers = {field.name: field.data for field in form}
+    voting = workflow.voting_organisations(position, list(form.voting_kinds.data or []))
+    errors = setup.plain_rule_errors(answers, voting)
+    for name, message in errors.items():
+        if name in form:
+            form[name].errors = [*form[name].errors, message]
+    return bool(errors)
+
+
+def _vote_check(
+    position: Position, amendment: Amendment | None, form: forms.VoteRulesForm
+) -> str | None:
+    """The check page before a vote opens from a draft (it emails every organisation that
+    votes, and cannot be undone); None once the lead has confirmed it there."""
+    if request.form.get("confirmed") == "yes":
+        return None
+    settings = form.settings()
+    try:
+        rules = counting.parse_rules(settings.rules, "motion")
+    except counting.RecordError:
+        return None  # the service refuses it, with its reason on the form
+    how_decided = explain.how_decided(
+        rules,
+        explain.Setting(
+            kind="motion",
+            voting_kinds=list(settings.voting_kinds),
+            secret=settings.secrecy is BallotSecrecy.SECRET,
+        ),
+    )
+    return render_template(
+        "positions/vote_open_check.html",
+        position=position,
+        amendment=amendment,
+        form=form,
+        settings=settings,
+        how_decided=how_decided,
+        organisations=workflow.voting_organisations(position, settings.voting_kinds),
+    )
 
 
 @blueprint.post("/positions/<int:position_id>/redraft")

@@ -18,6 +18,7 @@ from portal.audit.services import record
 from portal.database import utcnow
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
+from portal.organisations.models import Organisation, OrganisationKind
 from portal.positions import consultation, permissions
 from portal.positions.amendments import check_amendment, original_paragraph
 from portal.positions.models import Amendment, AmendmentState, Position, PositionState
@@ -61,6 +62,23 @@ def open_consultation(actor: User, position: Position, ends_at: datetime, now: d
         details={"ends_at": ends_at.isoformat(), "revision": position.latest.number},
     )
     consultation.notify_opened(position)
+
+
+def voting_organisations(position: Position, voting_kinds: list[str]) -> int:
+    """How many organisations of these kinds a vote of the position's area would email."""
+    kinds = [OrganisationKind(kind) for kind in voting_kinds]
+    return int(
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Organisation)
+            .where(
+                Organisation.area_id == position.area_id,
+                Organisation.kind.in_(kinds),
+                Organisation.closed_on.is_(None),
+            )
+        )
+        or 0
+    )
 
 
 def _undecided_amendments(position: Position) -> list[Amendment]:

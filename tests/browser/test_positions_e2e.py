@@ -168,8 +168,15 @@ def test_a_proposal_is_answered_amended_and_put_to_the_vote(
     )
     assert_accessible(partner)
     partner.get_by_role("button", name="Open the vote").click()
+    # The check page says how many organisations opening will email, and opens nothing.
+    expect(partner.get_by_role("heading", level=1)).to_contain_text(
+        "Check before you open the vote"
+    )
+    expect(partner.locator("#emailed")).to_contain_text("emails the people who cast the ballots")
+    assert_accessible(partner)
+    partner.get_by_role("button", name=re.compile("^Open the vote and email")).click()
     partner.wait_for_url(position_url, wait_until="load")
-    expect(partner.get_by_role("status")).to_contain_text("The vote on revision 2 is open")
+    expect(partner.get_by_role("status")).to_contain_text("The vote on revision 2 opened at")
     expect(partner.locator("#state")).to_have_text("Voting")
     assert_accessible(partner)
 

@@ -4,10 +4,12 @@ audited."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from werkzeug.datastructures import MultiDict
 
 from portal.audit.models import AuditEntry
 from portal.database import utcnow
@@ -300,6 +302,11 @@ def test_an_inquorate_vote_is_not_agreed(world):
     assert db.session.get(Position, position.id).state is PositionState.NOT_AGREED
 
 
+def _hidden_fields(page: str) -> list[tuple[str, str]]:
+    """What the check page's form sends: its hidden inputs, in order."""
+    return re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page)
+
+
 def test_the_lead_opens_the_vote_through_the_form_with_sensible_defaults(client, world):
     position = draft(world, "officer")
     sign_in(client, world.people["officer"])
@@ -333,7 +340,16 @@ def test_the_lead_opens_the_vote_through_the_form_with_sensible_defaults(client,
             "tie": "fails",
         },
     )
+    # Opening emails every organisation that votes: first the check page, which opens nothing.
+    assert response.status_code == 200
+    check = response.get_data(as_text=True)
+    assert "Check before you open the vote" in check
+    assert "How this vote is decided" in check
+    assert "cast the ballots of 5 organisations" in check  # four practices and the PCN
+    assert db.session.scalar(sa.select(sa.func.count(Vote.id))) == 0
+    response = client.post(url, data=MultiDict(_hidden_fields(check)))
     assert response.status_code == 302, response.get_data(as_text=True)
+    assert "opened at" in client.get(response.headers["Location"]).get_data(as_text=True)
     position = db.session.get(Position, position.id)
     assert position.state is PositionState.VOTING
     vote = position.vote
@@ -364,7 +380,8 @@ def test_a_cap_too_small_for_the_electorate_is_explained(client, world):
         },
     )
     assert response.status_code == 200
-    assert "infeasible" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "The cap must be more than 0 % and at most 100 %, and at least 1/4 (25.0 %)" in page
     assert db.session.get(Position, position.id).state is PositionState.DRAFTING
     assert db.session.scalar(sa.select(sa.func.count(Vote.id))) == 0
 
