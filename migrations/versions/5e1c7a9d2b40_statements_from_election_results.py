@@ -2,7 +2,7 @@
 
 A statement's source is a position or an election. A comment keeps when it was edited or
 deleted, and each earlier text in comment_changes for the officers. A position keeps when
-members were reminded that its consultation closes.
+members were reminded that its consultation closes, and a vote the ICS proposal it answers.
 
 Revision ID: 5e1c7a9d2b40
 Revises: 77d1b22f7cd6
@@ -70,6 +70,15 @@ def upgrade():
 
     with op.batch_alter_table("positions") as batch_op:
         batch_op.add_column(sa.Column("consultation_reminded_at", sa.DateTime(), nullable=True))
+    with op.batch_alter_table("votes") as batch_op:
+        batch_op.add_column(sa.Column("proposal_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            op.f("fk_votes_proposal_id_proposals"),
+            "proposals",
+            ["proposal_id"],
+            ["id"],
+            ondelete="SET NULL",
+        )
     with op.batch_alter_table("comments") as batch_op:
         batch_op.add_column(sa.Column("edited_at", sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column("deleted_at", sa.DateTime(), nullable=True))
@@ -129,6 +138,9 @@ def downgrade():
         batch_op.drop_column("edited_at")
     with op.batch_alter_table("positions") as batch_op:
         batch_op.drop_column("consultation_reminded_at")
+    with op.batch_alter_table("votes") as batch_op:
+        batch_op.drop_constraint(op.f("fk_votes_proposal_id_proposals"), type_="foreignkey")
+        batch_op.drop_column("proposal_id")
     with op.batch_alter_table("statements") as batch_op:
         batch_op.drop_constraint(op.f("ck_statements_exactly_one_source"), type_="check")
         batch_op.drop_constraint(op.f("ck_statements_statement_source"), type_="check")

@@ -95,7 +95,13 @@ def _undecided_amendments(position: Position) -> list[Amendment]:
 
 
 def _vote_details(
-    settings: VoteSettings, *, title: str, question: str, body: str, now: datetime
+    settings: VoteSettings,
+    *,
+    title: str,
+    question: str,
+    body: str,
+    now: datetime,
+    proposal_id: int | None,
 ) -> voting.VoteDetails:
     return voting.VoteDetails(
         title=title[:MAX_TITLE],
@@ -109,6 +115,7 @@ def _vote_details(
         opens_at=now,
         closes_at=settings.closes_at,
         rules=settings.rules,
+        proposal_id=proposal_id,
     )
 
 
@@ -143,6 +150,7 @@ def open_position_vote(
             question=f"Should the group agree this position: {revision.title}?",
             body=revision.body_markdown,
             now=now,
+            proposal_id=position.proposal_id,
         ),
         authorised=True,
     )
@@ -207,6 +215,7 @@ def put_amendment_to_vote(
             question=amendment_question(amendment),
             body=body,
             now=now,
+            proposal_id=position.proposal_id,
         ),
         authorised=True,
     )

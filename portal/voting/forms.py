@@ -314,6 +314,11 @@ class VoteForm(VoteRulesFields):
         description="One option per line, at least 2. An option cannot be called abstain.",
         validators=[Optional(), Length(max=5000)],
     )
+    proposal = SelectField(
+        "The ICS proposal it answers (optional)",
+        choices=[SelectChoice("", "No ICS proposal")],
+        invalid_choice_message="Choose a proposal from the list",
+    )
     opens_day, opens_month, opens_year, opens_time = moment_fields("Opening time", "09:00")
     pcn_codes = MultiCheckboxField(
         "Only practices in these primary care networks (optional)",
@@ -427,6 +432,7 @@ class VoteForm(VoteRulesFields):
             options=options,
             voting_kinds=list(self.voting_kinds.data),
             pcn_codes=list(self.pcn_codes.data) or None,
+            proposal_id=int(self.proposal.data) if (self.proposal.data or "").isdigit() else None,
             opens_at=self.opens_at,
             closes_at=self.closes_at,
             rules=self.rules(),
@@ -502,6 +508,7 @@ def vote_data(vote: Vote) -> dict[str, Any]:
         "secrecy": vote.secrecy.value,
         "voting_kinds": list(vote.voting_kinds),
         "pcn_codes": list(vote.pcn_codes or []),
+        "proposal": str(vote.proposal_id or ""),
         "scheme": weighting.get("scheme", "equal"),
         "band": str(weighting.get("band", SAFER_BAND)),
         "equal_part": _percent_text(weighting.get("equal_part", "1/2")),

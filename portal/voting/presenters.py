@@ -15,10 +15,12 @@ from typing import Any
 import sqlalchemy as sa
 from flask import g
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from portal.database import utcnow
 from portal.extensions import db
 from portal.organisations.models import Organisation, OrganisationKind
+from portal.positions.queries import area_proposals
 from portal.templating import london_datetime
 from portal.voting import casting, guards, proxies, reports
 from portal.voting.models import (
@@ -269,3 +271,11 @@ def results_chart(vote: Vote, result: dict[str, Any]) -> dict[str, Any]:
         "bar_height": CHART_BAR_HEIGHT,
         "bars": bars,
     }
+
+
+def proposal_choices(area: Any) -> list[Any]:
+    """The area's ICS proposals, for "the ICS proposal it answers"."""
+    return [SelectChoice("", "No ICS proposal")] + [
+        SelectChoice(str(p.id), p.title + (f" ({p.ics_reference})" if p.ics_reference else ""))
+        for p in area_proposals(area)
+    ]

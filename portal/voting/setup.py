@@ -18,6 +18,7 @@ from fractions import Fraction
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
+from wtforms.fields.choices import SelectChoice
 
 from portal.figures import percent
 from portal.voting.forms import VoteForm, typed_fraction
@@ -37,7 +38,7 @@ PAGES: tuple[Page, ...] = (
     Page(
         "about",
         "What members vote on, and why",
-        ("title", "question", "body_markdown", "kind", "options"),
+        ("title", "question", "body_markdown", "proposal", "kind", "options"),
     ),
     Page(
         "who",
@@ -172,11 +173,18 @@ def formdata(answers: Mapping[str, Any]) -> MultiDict[str, str]:
     return data
 
 
-def filled_form(answers: Mapping[str, Any], pcn_choices: Sequence[Any] = ()) -> VoteForm:
-    """``VoteForm`` holding the answers (no CSRF: the page's own form carries it)."""
+def filled_form(
+    answers: Mapping[str, Any],
+    pcn_choices: Sequence[Any] = (),
+    proposal_choices: Sequence[Any] = (),
+) -> VoteForm:
+    """``VoteForm`` holding the answers (no CSRF: the page's own form carries it), with the
+    area's networks and ICS proposals to choose from."""
     form = VoteForm(formdata=formdata(answers), meta={"csrf": False})
-    chosen = [(code, code) for code in answers.get("pcn_codes") or []]
+    chosen = [SelectChoice(code, code) for code in answers.get("pcn_codes") or []]
     form.pcn_codes.choices = list(pcn_choices) or chosen
+    if proposal_choices:
+        form.proposal.choices = list(proposal_choices)
     return form
 
 
@@ -185,9 +193,10 @@ def page_errors(
     page: Page,
     voting_organisations: int,
     pcn_choices: Sequence[Any] = (),
+    proposal_choices: Sequence[Any] = (),
 ) -> dict[str, list[str]]:
     """Every error of ``page``, by field, given all the answers so far and this page's."""
-    form = filled_form(answers, pcn_choices)
+    form = filled_form(answers, pcn_choices, proposal_choices)
     form.validate()
     errors = {
         name: list(form[name].errors) for name in page.fields if name in form and form[name].errors

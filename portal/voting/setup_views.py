@@ -27,6 +27,7 @@ from portal.voting import explain, services, setup
 from portal.voting import rules as counting
 from portal.voting.forms import KIND_LABELS, new_vote_data
 from portal.voting.permissions import can_manage_votes, can_see_votes
+from portal.voting.presenters import proposal_choices
 
 blueprint = Blueprint(
     "vote_setup",
@@ -126,14 +127,14 @@ def step(slug: str) -> str | Response:
     if state is None:
         return redirect(url_for(".start"))
     answers, done = dict(state["answers"]), list(state["done"])
-    choices = _pcn_choices()
+    choices, proposals = _pcn_choices(), proposal_choices(g.area)
     if request.method == "GET":
-        return _render(page, setup.filled_form(answers, choices), state)
+        return _render(page, setup.filled_form(answers, choices, proposals), state)
     if not StepForm().validate_on_submit():
         abort(400)
     merged = {**answers, **setup.answers_from(request.form, page)}
-    errors = setup.page_errors(merged, page, _voting_organisations(merged), choices)
-    form = setup.filled_form(merged, choices)
+    errors = setup.page_errors(merged, page, _voting_organisations(merged), choices, proposals)
+    form = setup.filled_form(merged, choices, proposals)
     for field in form:
         field.errors = list(errors.get(field.name, []))
     if errors:
@@ -168,8 +169,7 @@ def check() -> str | Response:
     missing = next((p for p in setup.PAGES if p.slug not in done), None)
     if missing is not None:
         return redirect(url_for(".step", slug=missing.slug))
-    choices = _pcn_choices()
-    form = setup.filled_form(answers, choices)
+    form = setup.filled_form(answers, _pcn_choices(), proposal_choices(g.area))
     if not form.validate():
         # An answer that no longer holds (say, a network has closed): back to its page.
         bad = next(p for p in setup.PAGES if any(form[n].errors for n in p.fields if n in form))
@@ -221,6 +221,10 @@ def check() -> str | Response:
         identifying=identifying,
         acknowledgement_missing=acknowledgement_missing,
         pages=setup.PAGES,
+        proposal_words=next(
+            (c.label for c in form.proposal.choices if c.value == (form.proposal.data or "")),
+            "No ICS proposal",
+        ),
         who_words=", ".join(KIND_LABELS[kind] for kind in details.voting_kinds)
         + (f" (practices in {', '.join(details.pcn_codes)} only)" if details.pcn_codes else ""),
     )

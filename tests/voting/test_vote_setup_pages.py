@@ -9,6 +9,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from portal.database import utcnow
+from portal.positions.models import Proposal
 from portal.templating import LONDON
 from portal.voting import setup
 from portal.voting.forms import new_vote_data
@@ -150,6 +151,49 @@ def test_a_secret_ballot_with_identifying_weights_needs_the_box_ticked(
         f"{BASE}/check", data={"csrf_token": csrf_token_from(page), "keep_weights": "yes"}
     )
     assert saved.status_code == 302
+
+
+def test_the_vote_says_which_ics_proposal_it_answers(app, world: World, db) -> None:
+    proposal = Proposal(
+        area_id=world.area.id,
+        title="Enhanced access from PCN hubs",
+        ics_reference="ICB-EA-07",
+        owning_body="Primary care committee",
+        summary_markdown="",
+        source_links=[],
+    )
+    db.session.add(proposal)
+    db.session.commit()
+    officer = client_for(app, world.officer)
+    officer.get(f"{BASE}/")
+    page = text(officer.get(f"{BASE}/about"))
+    assert "Enhanced access from PCN hubs (ICB-EA-07)" in page
+    about = {"title": "Hubs", "question": "Hubs?", "kind": "motion", "options": ""}
+    refused = _post(officer, "about", {**about, "proposal": "999"})
+    assert "Choose a proposal from the list" in text(refused)
+    _post(officer, "about", {**about, "proposal": str(proposal.id)})
+    _post(officer, "who", WHO)
+    _post(
+        officer,
+        "decided",
+        {"quorum_members": "50", "motion_threshold": "simple_majority", "tie": "fails"},
+    )
+    now = utcnow()
+    _post(
+        officer,
+        "when",
+        {
+            **_moment("opens", now + timedelta(hours=1)),
+            **_moment("closes", now + timedelta(days=7)),
+        },
+    )
+    _post(officer, "secrecy", {"secrecy": "open"})
+    check = text(officer.get(f"{BASE}/check"))
+    assert "Enhanced access from PCN hubs (ICB-EA-07)" in check
+    saved = officer.post(f"{BASE}/check", data={"csrf_token": csrf_token_from(check)})
+    vote = db.session.execute(sa.select(Vote)).scalar_one()
+    assert vote.proposal_id == proposal.id
+    assert 'id="proposal"' in text(officer.get(saved.headers["Location"]))
 
 
 def test_only_officers_set_up_votes(app, world: World) -> None:
