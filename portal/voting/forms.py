@@ -317,6 +317,7 @@ class VoteForm(VoteRulesFields):
     proposal = SelectField(
         "The ICS proposal it answers (optional)",
         choices=[SelectChoice("", "No ICS proposal")],
+        default="",
         invalid_choice_message="Choose a proposal from the list",
     )
     opens_day, opens_month, opens_year, opens_time = moment_fields("Opening time", "09:00")
