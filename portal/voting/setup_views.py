@@ -144,8 +144,10 @@ def step(slug: str) -> str | Response:
         warnings = setup.timing_warnings(form.opens_at, form.closes_at, utcnow())
         for field in form:
             field.errors = []
-        if warnings and request.form.get("accept_warnings") != "yes":
-            return _render(page, form, state, warnings=warnings)
+        # Warned times are kept only when the same times are sent again from the warning.
+        times = "|".join(moment.isoformat() for moment in (form.opens_at, form.closes_at) if moment)
+        if warnings and request.form.get("accept_warnings") != times:
+            return _render(page, form, state, warnings=warnings, accept_warnings=times)
     if page.slug not in done:
         done.append(page.slug)
     _save(merged, done)

@@ -98,6 +98,9 @@ def test_the_officer_answers_each_page_and_saves_a_draft(app, world: World, db) 
     assert warned.status_code == 200
     assert "The opening time is in the past" in page
     assert "less than 48 hours" in page
+    # Sent again from the warning, the same times are kept.
+    accept = page.split('name="accept_warnings" value="', 1)[1].split('"', 1)[0]
+    assert accept.count("|") == 1
     when_later = {
         **_moment("opens", now + timedelta(hours=1)),
         **_moment("closes", now + timedelta(days=7)),
