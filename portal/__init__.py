@@ -131,6 +131,8 @@ def _register_blueprints(app: Flask) -> None:
     from portal.meetings.views import blueprint as meetings
     from portal.meetings.views import feeds_blueprint as calendar_feeds
     from portal.needs.views import blueprint as needs
+    from portal.notifications.views import blueprint as notifications
+    from portal.notifications.views import outbox_blueprint as outbox
     from portal.organisations.views import blueprint as organisations
     from portal.positions.amendment_views import blueprint as amendment_checks
     from portal.positions.comment_views import blueprint as position_comments
@@ -167,5 +169,7 @@ def _register_blueprints(app: Flask) -> None:
         consultation,
         amendment_checks,
         vote_setup,
+        notifications,
+        outbox,
     ):
         app.register_blueprint(blueprint)

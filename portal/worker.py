@@ -52,6 +52,13 @@ def _remind_consultees(now: datetime) -> str | None:
     return f"{sent} consultation reminder(s) queued" if sent else None
 
 
+def _send_digests(now: datetime) -> str | None:
+    from portal.notifications.services import send_due_digests
+
+    sent = send_due_digests(now)
+    return f"{sent} digest(s) queued" if sent else None
+
+
 def _send_email(now: datetime) -> str | None:
     from portal.mail import deliver_due
 
@@ -64,18 +71,22 @@ JOBS: tuple[tuple[str, Callable[[datetime], str | None]], ...] = (
     ("remind voters", _remind_voters),
     ("close nominations and count elections", _advance_elections),
     ("remind members of consultations closing", _remind_consultees),
+    ("send digests", _send_digests),
     ("send email", _send_email),
 )
 
 
-def run_round() -> list[str]:
-    """Run each job once, committing after each; return what they reported."""
+def run_round(now: datetime | None = None) -> list[str]:
+    """Run each job once, committing after each; return what they reported.
+
+    ``now`` fixes the time every job sees (a test travelling in time); by default each job
+    reads the clock as it starts."""
     from portal.mail import deliver_queued
 
     reports = []
     for name, job in JOBS:
         try:
-            report = job(utcnow())
+            report = job(now or utcnow())
             db.session.commit()
             deliver_queued()
         except Exception:

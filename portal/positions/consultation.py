@@ -24,6 +24,7 @@ from portal.audit.services import record
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
 from portal.mail import queue_email
+from portal.notifications.kinds import Kind
 from portal.organisations.models import Organisation
 from portal.positions import permissions
 from portal.positions.models import Amendment, AmendmentState, Position, PositionState
@@ -64,6 +65,8 @@ def _tell_consultees(position: Position, subject: str, opening: str) -> int:
             f"Dear {user.name},\n\n{opening}\n\nRead it, comment and propose amendments, "
             f"signed in:\n{link}\n\nThis email does not give the draft's title or text, "
             "because only members of the group may read it.\n",
+            kind=Kind.DRAFTS,
+            area=position.area,
         )
     return len(people)
 
