@@ -5,7 +5,7 @@ deleted, and each earlier text in comment_changes for the officers. A position k
 members were reminded that its consultation closes, and a vote the ICS proposal it answers.
 
 Revision ID: 5e1c7a9d2b40
-Revises: 77d1b22f7cd6
+Revises: 5367fefa1149
 Create Date: 2026-12-01 13:30:00.000000
 
 Every statement published so far came from a position, so each is marked so. A statement from
@@ -18,7 +18,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "5e1c7a9d2b40"
-down_revision = "77d1b22f7cd6"
+down_revision = "5367fefa1149"
 branch_labels = None
 depends_on = None
 
