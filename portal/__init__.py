@@ -137,11 +137,15 @@ def _register_blueprints(app: Flask) -> None:
     from portal.notifications.views import outbox_blueprint as outbox
     from portal.organisations.views import blueprint as organisations
     from portal.organisations.views import switch_blueprint as area_switch
+    from portal.positions.amendment_views import blueprint as amendment_checks
+    from portal.positions.comment_views import blueprint as position_comments
+    from portal.positions.consultation_views import blueprint as consultation
     from portal.positions.views import blueprint as positions
     from portal.statements.api import blueprint as statements_api
     from portal.statements.views import blueprint as statements
     from portal.trust.views import blueprint as trust
     from portal.voting.chase_views import blueprint as voting_chase
+    from portal.voting.setup_views import blueprint as vote_setup
     from portal.voting.views import blueprint as voting
     from portal.voting.views import receipts_blueprint as receipts
 
@@ -164,6 +168,10 @@ def _register_blueprints(app: Flask) -> None:
         trust,
         meetings,
         calendar_feeds,
+        position_comments,
+        consultation,
+        amendment_checks,
+        vote_setup,
         notifications,
         outbox,
         area_switch,

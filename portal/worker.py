@@ -46,6 +46,13 @@ def _advance_elections(now: datetime) -> str | None:
     return f"{len(done)} election step(s) done" if done else None
 
 
+def _remind_consultees(now: datetime) -> str | None:
+    from portal.positions.consultation import send_closing_reminders
+
+    sent = send_closing_reminders(now)
+    return f"{sent} consultation reminder(s) queued" if sent else None
+
+
 def _send_digests(now: datetime) -> str | None:
     from portal.notifications.services import send_due_digests
 
@@ -71,6 +78,7 @@ JOBS: tuple[tuple[str, Callable[[datetime], str | None]], ...] = (
     ("close due votes", _close_due_votes),
     ("remind voters", _remind_voters),
     ("close nominations and count elections", _advance_elections),
+    ("remind members of consultations closing", _remind_consultees),
     ("send digests", _send_digests),
     ("apply retention periods", _apply_retention),
     ("send email", _send_email),

@@ -35,6 +35,7 @@ from portal.elections.services import (
 from portal.form_filters import strip_whitespace
 from portal.markdown import MARKDOWN_HINT
 from portal.organisations.models import OrganisationKind
+from portal.statements.forms import TIER_CHOICES
 from portal.times import LONDON
 
 MOMENT_FORMAT = "%Y-%m-%dT%H:%M"
@@ -270,3 +271,16 @@ class ReceiptForm(FlaskForm):
         filters=[strip_whitespace],
         validators=[InputRequired("Enter the receipt code"), Length(max=40)],
     )
+
+
+class PublishResultForm(FlaskForm):
+    """The officer's choice to publish the result as a statement: who may read it."""
+
+    tier = RadioField(
+        "Who can read the statement",
+        choices=TIER_CHOICES,
+        validators=[InputRequired("Choose who can read the statement")],
+        invalid_choice_message="Choose who can read the statement",
+    )
+    # Set by the check page's button: only then is the statement published.
+    confirmed = HiddenField()

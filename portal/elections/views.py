@@ -19,13 +19,14 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.accounts.forms import ConfirmForm
 from portal.database import utcnow
-from portal.elections import services
+from portal.elections import publishing, services
 from portal.elections.charts import count_chart
 from portal.elections.forms import (
     AcceptForm,
     ConfirmBallotForm,
     ElectionForm,
     NominateForm,
+    PublishResultForm,
     ReceiptForm,
     SecondForm,
     WithdrawForm,
@@ -40,12 +41,17 @@ from portal.elections.permissions import (
     can_see_elections,
     can_see_results,
 )
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.http import acting_user, refusal_shown_on
 from portal.markdown import render_markdown
 from portal.navigation import add_link
 from portal.organisations.area_context import bind_area
 from portal.organisations.models import Organisation, OrganisationKind
+from portal.positions.models import Tier
+from portal.statements import election_results
+from portal.statements.queries import readable_statement_of_election
+from portal.times import london_datetime
 
 blueprint = Blueprint(
     "elections", __name__, url_prefix="/areas/<area_slug>/elections", template_folder="templates"
@@ -449,12 +455,63 @@ def results(election_id: int) -> str:
     if not can_see_results(current_user, election):
         abort(404)
     result = election.result or {}
+    manager = can_manage_elections(current_user, election.area)
     return render_template(
         "elections/results.html",
         election=election,
         result=result,
         chart=count_chart(result) if election.state is ElectionState.COUNTED else None,
         can_download=can_download_ballots(current_user, election),
+        statement=readable_statement_of_election(election.id, current_user),
+        publish_form=(
+            PublishResultForm(formdata=None)
+            if manager and election.state in publishing.PUBLISHABLE
+            else None
+        ),
+    )
+
+
+@blueprint.route("/<int:election_id>/results/publish", methods=["GET", "POST"])
+@login_required
+def publish_result(election_id: int) -> str | Response:
+    """Publish the result as a statement, at the officer's choice: choose its readers, then
+    check the statement exactly as they will see it; only the check page's button publishes."""
+    election = _election(election_id)
+    if not can_see_results(current_user, election):
+        abort(404)
+    if not can_manage_elections(current_user, election.area):
+        abort(403)
+    form = PublishResultForm()
+    try:
+        result = publishing.result_for_statement(election)
+        seen = election_results.preview(acting_user(), election.area, result)
+    except DomainError as error:
+        return render_template(
+            "elections/publish_result.html", election=election, form=None, problem=error.message
+        )
+    if form.validate_on_submit():
+        tier = Tier(form.tier.data)
+        if form.confirmed.data != "yes":
+            return render_template(
+                "elections/publish_result_check.html",
+                election=election,
+                form=form,
+                preview=seen,
+                tier=tier,
+            )
+        with refusal_shown_on(form) as refused:
+            statement = election_results.publish_election_result(
+                acting_user(), election.area, result, tier, utcnow()
+            )
+        if not refused:
+            flash(
+                f"Statement {statement.reference} was published at "
+                f"{london_datetime(statement.published_at)}.",
+                "success",
+            )
+            return redirect(url_for("statements.statement", reference=statement.reference))
+    return render_template(
+        "elections/publish_result.html", election=election, form=form, problem=None
     )
 
 

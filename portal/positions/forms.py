@@ -19,7 +19,12 @@ from wtforms.validators import InputRequired, Length, Optional
 from portal.form_filters import strip_whitespace
 from portal.positions import workflow
 from portal.times import LONDON
-from portal.voting.forms import SAFER_BAND, VoteRulesFields, choice_list
+from portal.voting.forms import (
+    DEFAULT_RULE_ANSWERS,
+    VoteRulesFields,
+    choice_list,
+    default_closing,
+)
 from portal.voting.models import BallotSecrecy
 
 MARKDOWN_HINT = (
@@ -209,6 +214,19 @@ class CommentForm(FlaskForm):
         return int(self.comment_paragraph.data) if self.comment_paragraph.data else None
 
 
+class EditCommentForm(FlaskForm):
+    """The author's new text for their comment (portal/positions/comment_changes.py)."""
+
+    comment_body = TextAreaField(
+        "Comment",
+        description=MARKDOWN_HINT,
+        validators=[
+            InputRequired("Enter your comment"),
+            Length(max=10_000, message="The comment must be 10,000 characters or fewer"),
+        ],
+    )
+
+
 class AmendmentForm(FlaskForm):
     amendment_paragraph = SelectField(
         "Paragraph to replace",
@@ -312,20 +330,11 @@ class VoteRulesForm(VoteRulesFields):
 
 
 def new_vote_rules_data(now: datetime) -> dict[str, Any]:
-    """Sensible defaults: practices vote by list size, no practice over a quarter of the
-    weight, half the practices must vote, a simple majority passes, open for two weeks."""
-    closes = now.astimezone(LONDON).date() + timedelta(days=14)
+    """The same defaults as every other route into a vote (``voting.forms``)."""
+    closes = default_closing(now)
     return {
-        **date_data("closes", closes),
-        "closes_time": "17:00",
-        "voting_kinds": ["practice"],
-        "secrecy": BallotSecrecy.OPEN.value,
-        "scheme": "list_size",
-        "band": str(SAFER_BAND),
-        "cap": "25",
-        "quorum_members": "50",
-        "quorum_weight": "",
-        "motion_threshold": "simple_majority",
-        "supermajority": "2/3",
-        "tie": "fails",
+        **DEFAULT_RULE_ANSWERS,
+        "voting_kinds": list(DEFAULT_RULE_ANSWERS["voting_kinds"]),
+        **date_data("closes", closes.astimezone(LONDON).date()),
+        "closes_time": f"{closes.astimezone(LONDON):%H:%M}",
     }

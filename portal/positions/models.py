@@ -109,6 +109,8 @@ class Position(db.Model):
     )
     lead_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     consultation_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When members were told the consultation closes within a day (sent once per end date).
+    consultation_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The vote on the frozen revision, and that revision's number.
     vote_id: Mapped[int | None] = mapped_column(sa.ForeignKey("votes.id", ondelete="SET NULL"))
     voted_revision_number: Mapped[int | None]
@@ -181,16 +183,51 @@ class Comment(db.Model):
     resolved_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
+    # The author may change or delete their comment for a short while
+    # (portal/positions/comment_changes.py); each earlier text is kept in ``changes``.
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     revision: Mapped[Revision] = relationship()
     author = relationship("User", foreign_keys=[author_id])
     organisation = relationship("Organisation")
+    changes: Mapped[list[CommentChange]] = relationship(
+        back_populates="comment", cascade="all, delete-orphan", order_by="CommentChange.id"
+    )
 
     __table_args__ = (
         sa.CheckConstraint(
             "paragraph_index IS NULL OR paragraph_index >= 0", name="paragraph_not_negative"
         ),
+        # A deleted comment's text is kept only in its history, which officers read.
+        sa.CheckConstraint(
+            "deleted_at IS NULL OR body_markdown = ''", name="deleted_keeps_no_text"
+        ),
     )
+
+
+class CommentChangeKind(enum.Enum):
+    EDITED = "edited"
+    DELETED = "deleted"
+
+
+class CommentChange(db.Model):
+    """A comment's text before its author changed or deleted it, for the officers."""
+
+    __tablename__ = "comment_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(sa.ForeignKey("comments.id", ondelete="CASCADE"))
+    kind: Mapped[CommentChangeKind] = mapped_column(
+        enum_column(CommentChangeKind, "comment_change_kind")
+    )
+    previous_markdown: Mapped[str] = mapped_column(sa.Text())
+    changed_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    comment: Mapped[Comment] = relationship(back_populates="changes")
 
 
 class Amendment(db.Model):

@@ -119,3 +119,14 @@ def search_positions(user: User, area: Area, text: str, limit: int) -> list[Posi
         .limit(limit)
     )
     return list(db.session.execute(query).scalars())
+
+
+def area_proposals(area: Area) -> list[Proposal]:
+    """The area's ICS proposals, newest first: what a vote may say it answers."""
+    return list(
+        db.session.execute(
+            sa.select(Proposal)
+            .where(Proposal.area_id == area.id)
+            .order_by(Proposal.created_at.desc(), Proposal.id.desc())
+        ).scalars()
+    )

@@ -38,7 +38,17 @@ from portal.navigation import add_link
 from portal.needs import services as needs_services
 from portal.organisations.area_context import bind_area
 from portal.positions import amendments as amending
-from portal.positions import diff, documents, drafting, forms, permissions, services, workflow
+from portal.positions import (
+    comment_changes,
+    consultation,
+    diff,
+    documents,
+    drafting,
+    forms,
+    permissions,
+    services,
+    workflow,
+)
 from portal.positions.models import (
     Amendment,
     Comment,
@@ -59,9 +69,13 @@ from portal.positions.presenters import (
     statement_of,
     why_frozen,
 )
+from portal.positions.queries import area_proposals
 from portal.statements import permissions as statement_permissions
 from portal.times import london_datetime
+from portal.voting import explain, setup
 from portal.voting import public as voting_public
+from portal.voting import rules as counting
+from portal.voting.models import BallotSecrecy
 
 blueprint = Blueprint(
     "positions", __name__, url_prefix="/areas/<area_slug>", template_folder="templates"
@@ -69,6 +83,10 @@ blueprint = Blueprint(
 
 
 bind_area(blueprint)
+# Voting asks which ICS proposal a vote answers without importing positions, which sits above it.
+blueprint.record_once(
+    lambda state: state.app.extensions.setdefault("ics_proposals", area_proposals)
+)
 add_link(
     blueprint, "Proposals", "positions.proposals", order=20, visible=permissions.is_group_member
 )
@@ -321,6 +339,10 @@ def new_position() -> str | Response:
 def _comment_form(position: Position, formdata: bool = False) -> forms.CommentForm:
     form = forms.CommentForm() if formdata else forms.CommentForm(formdata=None)
     form.comment_paragraph.choices = paragraph_choices(position, whole=True)
+    # "Comment" beside paragraph N links here with ?paragraph=N (counted from 1).
+    chosen = request.args.get("paragraph", "")
+    if not formdata and chosen.isdigit() and 0 < int(chosen) < len(form.comment_paragraph.choices):
+        form.comment_paragraph.data = str(int(chosen) - 1)
     return form
 
 
@@ -393,6 +415,11 @@ def _render_position(position: Position, status: int = 200, **given: Any) -> tup
         "can_put_to_vote": {
             a.id: permissions.can_put_amendment_to_vote(user, a, position) for a in amendments
         },
+        "changeable_comments": {
+            c.id for c in comments if comment_changes.may_change(user, position, c, utcnow())
+        },
+        "comment_history_visible": comment_changes.can_see_history(user, position),
+        "comment_edit_window": comment_changes.EDIT_WINDOW,
     }
     return render_template("positions/position.html", **context), status
 
@@ -576,13 +603,24 @@ def amendment_vote(position_id: int, amendment_id: int) -> str | Response:
     if not permissions.can_put_amendment_to_vote(current_user, amendment, position):
         abort(403)
     form = _vote_form()
-    if form.validate_on_submit():
+    if (
+        form.validate_on_submit()
+        and not request.form.get("change")
+        and not _rule_errors(position, form)
+    ):
+        checking = _vote_check(position, amendment, form)
+        if checking is not None:
+            return checking
         with refusal_shown_on(form) as refused:
             vote = workflow.put_amendment_to_vote(
                 _user(), position, amendment, form.settings(), utcnow()
             )
         if not refused:
-            flash(f"The amendment has been put to the vote: {vote.title}.", "info")
+            flash(
+                f"The amendment has been put to the vote: {vote.title}. It opened at "
+                f"{london_datetime(vote.opened_at)}.",
+                "info",
+            )
             return redirect(url_for(".position", position_id=position.id, _anchor="amendments"))
     return render_template(
         "positions/vote_form.html",
@@ -602,10 +640,28 @@ def open_consultation(position_id: int) -> str | Response | tuple[str, int]:
     form = forms.ConsultationForm()
     if form.validate_on_submit():
         assert form.ends_at is not None
+        # An end after the ICS's deadline is shown with a warning, and kept only when the
+        # same day is sent again from that page.
+        late = consultation.deadline_warning(position, form.ends_at)
+        if late and request.form.get("accept_late") != form.ends_at.isoformat():
+            return render_template(
+                "positions/consultation_end.html",
+                position=position,
+                form=form,
+                warning=late,
+                accept_late=form.ends_at.isoformat(),
+                heading="Open the consultation",
+                button_text="Open the consultation",
+                opening=True,
+            )
         with refusal_shown_on(form) as refused:
             workflow.open_consultation(_user(), position, form.ends_at, utcnow())
         if not refused:
-            flash("The consultation is open: members can comment and propose amendments.", "info")
+            flash(
+                "The consultation is open: members can comment and propose amendments until "
+                f"{london_datetime(form.ends_at)}. They have been emailed a link.",
+                "info",
+            )
             return redirect(url_for(".position", position_id=position.id))
     return _render_position(_position(position_id), consultation_form=form)
 
@@ -616,17 +672,68 @@ def open_vote(position_id: int) -> str | Response:
     if not permissions.can_open_vote(current_user, position):
         abort(403)
     form = _vote_form()
-    if form.validate_on_submit():
+    if (
+        form.validate_on_submit()
+        and not request.form.get("change")
+        and not _rule_errors(position, form)
+    ):
+        checking = _vote_check(position, None, form)
+        if checking is not None:
+            return checking
         with refusal_shown_on(form) as refused:
             vote = workflow.open_position_vote(_user(), position, form.settings(), utcnow())
         if not refused:
             flash(
-                f"The vote on revision {position.voted_revision_number} is open until "
+                f"The vote on revision {position.voted_revision_number} opened at "
+                f"{london_datetime(vote.opened_at)} and is open until "
                 f"{london_datetime(vote.closes_at)}. The text cannot change while it is open.",
                 "info",
             )
             return redirect(url_for(".position", position_id=position.id))
     return render_template("positions/vote_form.html", position=position, amendment=None, form=form)
+
+
+def _rule_errors(position: Position, form: forms.VoteRulesForm) -> bool:
+    """Put on their fields, in plain words, the rules the count could never meet (a cap too
+    small for the organisations that vote, say); whether there were any."""
+    answers = {field.name: field.data for field in form}
+    voting = workflow.voting_organisations(position, list(form.voting_kinds.data or []))
+    errors = setup.plain_rule_errors(answers, voting)
+    for name, message in errors.items():
+        if name in form:
+            form[name].errors = [*form[name].errors, message]
+    return bool(errors)
+
+
+def _vote_check(
+    position: Position, amendment: Amendment | None, form: forms.VoteRulesForm
+) -> str | None:
+    """The check page before a vote opens from a draft (it emails every organisation that
+    votes, and cannot be undone); None once the lead has confirmed it there."""
+    if request.form.get("confirmed") == "yes":
+        return None
+    settings = form.settings()
+    try:
+        rules = counting.parse_rules(settings.rules, "motion")
+    except counting.RecordError:
+        return None  # the service refuses it, with its reason on the form
+    how_decided = explain.how_decided(
+        rules,
+        explain.Setting(
+            kind="motion",
+            voting_kinds=list(settings.voting_kinds),
+            secret=settings.secrecy is BallotSecrecy.SECRET,
+        ),
+    )
+    return render_template(
+        "positions/vote_open_check.html",
+        position=position,
+        amendment=amendment,
+        form=form,
+        settings=settings,
+        how_decided=how_decided,
+        organisations=workflow.voting_organisations(position, settings.voting_kinds),
+    )
 
 
 @blueprint.post("/positions/<int:position_id>/redraft")

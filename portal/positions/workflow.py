@@ -16,7 +16,8 @@ from portal.accounts.models import User
 from portal.audit.services import record
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
-from portal.positions import permissions
+from portal.organisations.models import Organisation, OrganisationKind
+from portal.positions import consultation, permissions
 from portal.positions.amendments import check_amendment, original_paragraph
 from portal.positions.models import Amendment, AmendmentState, Position, PositionState
 from portal.positions.services import MAX_QUESTION, MAX_TITLE, WorkflowError
@@ -46,6 +47,7 @@ def open_consultation(actor: User, position: Position, ends_at: datetime, now: d
         raise DomainError("The consultation must end in the future")
     position.state = PositionState.CONSULTATION
     position.consultation_ends_at = ends_at
+    position.consultation_reminded_at = None
     db.session.flush()
     record(
         "position.consultation_opened",
@@ -54,6 +56,24 @@ def open_consultation(actor: User, position: Position, ends_at: datetime, now: d
         area=position.area,
         subject=position,
         details={"ends_at": ends_at.isoformat(), "revision": position.latest.number},
+    )
+    consultation.notify_opened(position)
+
+
+def voting_organisations(position: Position, voting_kinds: list[str]) -> int:
+    """How many organisations of these kinds a vote of the position's area would email."""
+    kinds = [OrganisationKind(kind) for kind in voting_kinds]
+    return int(
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Organisation)
+            .where(
+                Organisation.area_id == position.area_id,
+                Organisation.kind.in_(kinds),
+                Organisation.closed_on.is_(None),
+            )
+        )
+        or 0
     )
 
 
@@ -71,7 +91,13 @@ def _undecided_amendments(position: Position) -> list[Amendment]:
 
 
 def _vote_details(
-    settings: VoteSettings, *, title: str, question: str, body: str, now: datetime
+    settings: VoteSettings,
+    *,
+    title: str,
+    question: str,
+    body: str,
+    now: datetime,
+    proposal_id: int | None,
 ) -> voting.VoteDetails:
     return voting.VoteDetails(
         title=title[:MAX_TITLE],
@@ -85,6 +111,7 @@ def _vote_details(
         opens_at=now,
         closes_at=settings.closes_at,
         rules=settings.rules,
+        proposal_id=proposal_id,
     )
 
 
@@ -119,6 +146,7 @@ def open_position_vote(
             question=f"Should the group agree this position: {revision.title}?",
             body=revision.body_markdown,
             now=now,
+            proposal_id=position.proposal_id,
         ),
         authorised=True,
     )
@@ -183,6 +211,7 @@ def put_amendment_to_vote(
             question=amendment_question(amendment),
             body=body,
             now=now,
+            proposal_id=position.proposal_id,
         ),
         authorised=True,
     )

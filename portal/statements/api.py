@@ -16,7 +16,7 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from portal.markdown import render_markdown
-from portal.statements import services
+from portal.statements import election_results, services
 from portal.statements.feed import rfc3339
 from portal.statements.forms import FilterError, filter_args, filters_from_args
 from portal.statements.models import Statement
@@ -82,7 +82,11 @@ def statement_json(statement: Statement) -> dict[str, Any]:
             if proposal is not None
             else None
         ),
-        "signatories_choice": statement.signatories_choice.value,
+        "source": statement.source.value,
+        "election": _election_json(statement),
+        "signatories_choice": (
+            statement.signatories_choice.value if statement.signatories_choice else None
+        ),
         "signatories": [
             {"name": s.name, "kind": s.kind, "ods_code": s.ods_code} for s in statement.signatories
         ],
@@ -97,6 +101,36 @@ def statement_json(statement: Statement) -> dict[str, Any]:
             }
             for r in statement.responses
         ],
+    }
+
+
+def _election_json(statement: Statement) -> dict[str, Any] | None:
+    result = election_results.result_of(statement)
+    if result is None:
+        return None
+    page = external_url("statements.statement", reference=statement.reference)
+    return {
+        "title": result.title,
+        "seats": result.seats,
+        "method": result.method,
+        "method_label": result.method_label,
+        "electorate": result.electorate,
+        "secret": result.secret,
+        "decided_at": rfc3339(result.decided_at),
+        "unopposed": result.unopposed,
+        "elected": result.elected,
+        "withdrawn": result.withdrawn,
+        "quota": result.quota,
+        "valid_votes": result.valid,
+        "turnout": {
+            "ballots": result.ballots,
+            "electors": result.electors,
+            "weight_cast": result.weight_cast,
+            "weight_total": result.weight_total,
+        },
+        "seed": result.seed,
+        "count_sheet_url": f"{page}#count-sheet" if result.stages else None,
+        "stages": result.stages,
     }
 
 

@@ -46,6 +46,8 @@ def refusal(statement: Statement, organisation: Organisation) -> str | None:
     """Why ``organisation`` may not sign ``statement`` now, or None if it may."""
     if statement.state is not StatementState.PUBLISHED:
         return f"{statement.reference} is no longer in force, so it cannot be signed"
+    if statement.from_election:
+        return "An election's result is declared, not signed: nobody signs it"
     member = _member(statement, organisation)
     if member is None:
         return f"{organisation.name} could not vote on this statement, so it cannot sign it"

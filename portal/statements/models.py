@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -33,8 +34,16 @@ class SignatoryChoice(enum.Enum):
     ENDORSERS = "endorsers"
 
 
+class StatementSource(enum.Enum):
+    """What a statement publishes: an agreed position's revision, or an election's result."""
+
+    POSITION = "position"
+    ELECTION = "election"
+
+
 class Statement(ChainHeadStamped, Model):
-    """An agreed revision made public with a permanent reference such as ``GPV-2026-014``."""
+    """An agreed revision, or an election's result, made public with a permanent reference
+    such as ``GPV-2026-014``."""
 
     __tablename__ = "statements"
     # The audit chain's head as it stood at this action is kept and shown (portal/audit).
@@ -43,8 +52,21 @@ class Statement(ChainHeadStamped, Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     area_id: Mapped[int] = mapped_column(sa.ForeignKey("areas.id", ondelete="RESTRICT"))
     reference: Mapped[str] = mapped_column(sa.String(20), unique=True)
-    position_id: Mapped[int] = mapped_column(sa.ForeignKey("positions.id", ondelete="RESTRICT"))
-    revision_id: Mapped[int] = mapped_column(sa.ForeignKey("revisions.id", ondelete="RESTRICT"))
+    source: Mapped[StatementSource] = mapped_column(
+        enum_column(StatementSource, "statement_source"),
+        default=StatementSource.POSITION,
+        server_default=StatementSource.POSITION.value,
+    )
+    position_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("positions.id", ondelete="RESTRICT")
+    )
+    revision_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("revisions.id", ondelete="RESTRICT")
+    )
+    # An election's result is published at most once.
+    election_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("elections.id", ondelete="RESTRICT"), unique=True
+    )
     vote_id: Mapped[int | None] = mapped_column(sa.ForeignKey("votes.id", ondelete="RESTRICT"))
     proposal_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("proposals.id", ondelete="SET NULL")
@@ -54,9 +76,13 @@ class Statement(ChainHeadStamped, Model):
     body_markdown: Mapped[str] = mapped_column(sa.Text())
     provenance: Mapped[str] = mapped_column(sa.Text())
     tier: Mapped[Tier] = mapped_column(enum_column(Tier, "tier"))
-    signatories_choice: Mapped[SignatoryChoice] = mapped_column(
+    # An election's result is declared, not signed: it has no signatories.
+    signatories_choice: Mapped[SignatoryChoice | None] = mapped_column(
         enum_column(SignatoryChoice, "signatory_choice")
     )
+    # The election's result as published (portal.statements.election_results.ElectionResult):
+    # a copy, so the statement reads the same whatever happens to the election afterwards.
+    election_result: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
     state: Mapped[StatementState] = mapped_column(
         enum_column(StatementState, "statement_state"), default=StatementState.PUBLISHED
     )
@@ -71,8 +97,8 @@ class Statement(ChainHeadStamped, Model):
     end_reason: Mapped[str | None] = mapped_column(sa.Text())
 
     area: Mapped[Area] = relationship()
-    position: Mapped[Position] = relationship()
-    revision: Mapped[Revision] = relationship()
+    position: Mapped[Position | None] = relationship()
+    revision: Mapped[Revision | None] = relationship()
     vote = relationship("Vote")
     proposal = relationship("Proposal")
     superseded_by: Mapped[Statement | None] = relationship(remote_side=[id])
@@ -92,8 +118,21 @@ class Statement(ChainHeadStamped, Model):
             "state <> 'superseded' OR superseded_by_id IS NOT NULL",
             name="superseded_names_successor",
         ),
+        sa.CheckConstraint(
+            "(source = 'position' AND position_id IS NOT NULL AND revision_id IS NOT NULL"
+            " AND signatories_choice IS NOT NULL AND election_id IS NULL"
+            " AND election_result IS NULL)"
+            " OR (source = 'election' AND election_id IS NOT NULL AND election_result IS NOT NULL"
+            " AND position_id IS NULL AND revision_id IS NULL AND vote_id IS NULL"
+            " AND signatories_choice IS NULL)",
+            name="exactly_one_source",
+        ),
         sa.Index("ix_statements_area_id_published_at", "area_id", "published_at"),
     )
+
+    @property
+    def from_election(self) -> bool:
+        return self.source is StatementSource.ELECTION
 
 
 class StatementSignatory(Model):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from portal.statements.models import SignatoryChoice
+from portal.statements.models import SignatoryChoice, StatementSource
 
 MAX_PER_PAGE = 100
 REFERENCE_PATTERN = "^GPV-[0-9]{4}-[0-9]{3,}$"
@@ -48,6 +48,8 @@ SCHEMAS: dict[str, Any] = {
             "end_reason",
             "superseded_by",
             "proposal",
+            "source",
+            "election",
             "signatories_choice",
             "signatories",
             "body_markdown",
@@ -83,12 +85,22 @@ SCHEMAS: dict[str, Any] = {
                 "description": "The replacing statement, when it is one you may read.",
             },
             "proposal": _nullable(_ref("Proposal")),
+            "source": {
+                "enum": [source.value for source in StatementSource],
+                "description": "What it publishes: a position the group agreed in a vote "
+                "(position), or an election's result (election).",
+            },
+            "election": {
+                **_nullable(_ref("ElectionResult")),
+                "description": "The election's result, for a statement of one; else null.",
+            },
             "signatories_choice": {
-                "enum": [choice.value for choice in SignatoryChoice],
+                "enum": [*(choice.value for choice in SignatoryChoice), None],
                 "description": "Who signs: every organisation that voted for it "
                 "(voted_for), some of them chosen by the officers (chosen), or only "
                 "organisations that endorsed it after publication (endorsers, the only choice "
-                "for a secret ballot). Never an organisation that did not vote for it.",
+                "for a secret ballot). Never an organisation that did not vote for it. Null "
+                "for an election's result, which is declared, not signed.",
             },
             "signatories": {"type": "array", "items": _ref("Signatory")},
             "body_markdown": {"type": "string"},
@@ -100,7 +112,9 @@ SCHEMAS: dict[str, Any] = {
                 "type": "string",
                 "description": "The vote's result in one sentence, as on every other surface: "
                 "for, against and abstained by organisations and share of the whole weight, "
-                "turnout and quorum (for a secret ballot, what was withheld).",
+                "turnout and quorum (for a secret ballot, what was withheld). For an "
+                "election: who was elected to how many seats, the method, the quota and the "
+                "turnout.",
             },
             "responses": {"type": "array", "items": _ref("IcsResponse")},
         },
@@ -170,6 +184,107 @@ SCHEMAS: dict[str, Any] = {
             "name": {"type": "string"},
             "kind": {"enum": ["practice", "pcn", "federation", "lmc"]},
             "ods_code": {"type": "string"},
+        },
+    },
+    "ElectionResult": {
+        "type": "object",
+        "description": "An election's result as the statement published it, count sheet "
+        "included; the figures are those of the count when it was published.",
+        "additionalProperties": False,
+        "required": [
+            "title",
+            "seats",
+            "method",
+            "method_label",
+            "electorate",
+            "secret",
+            "decided_at",
+            "unopposed",
+            "elected",
+            "withdrawn",
+            "quota",
+            "valid_votes",
+            "turnout",
+            "seed",
+            "count_sheet_url",
+            "stages",
+        ],
+        "properties": {
+            "title": {"type": "string"},
+            "seats": {"type": "integer", "minimum": 1},
+            "method": {
+                "enum": ["scottish", "meek"],
+                "description": "Single transferable vote: Scottish STV (the Scottish Local "
+                "Government Elections Order 2007) or Meek STV.",
+            },
+            "method_label": {"type": "string"},
+            "electorate": {"type": "string", "description": "Who could vote, in words."},
+            "secret": {"type": "boolean"},
+            "decided_at": DATE_TIME,
+            "unopposed": {
+                "type": "boolean",
+                "description": "No more candidates than seats: no ballot was held.",
+            },
+            "elected": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "In the order of election.",
+            },
+            "withdrawn": {"type": "array", "items": {"type": "string"}},
+            "quota": {
+                "type": ["string", "null"],
+                "description": "The Droop quota (Meek: at the last stage); null if unopposed.",
+            },
+            "valid_votes": {"type": ["integer", "null"], "minimum": 0},
+            "turnout": _ref("ElectionTurnout"),
+            "seed": {
+                "type": ["string", "null"],
+                "description": "The seed of any lot the count drew, so anyone can recount.",
+            },
+            "count_sheet_url": {
+                **_nullable(URI),
+                "description": "The count sheet on the statement page; null if unopposed.",
+            },
+            "stages": {"type": "array", "items": _ref("CountStage")},
+        },
+    },
+    "ElectionTurnout": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["ballots", "electors", "weight_cast", "weight_total"],
+        "properties": {
+            "ballots": {"type": "integer", "minimum": 0},
+            "electors": {"type": "integer", "minimum": 0},
+            "weight_cast": {"type": "integer", "minimum": 0},
+            "weight_total": {"type": "integer", "minimum": 0},
+        },
+    },
+    "CountStage": {
+        "type": "object",
+        "description": "One stage of the count; votes are decimal strings, exactly as counted.",
+        "additionalProperties": False,
+        "required": [
+            "stage",
+            "action",
+            "candidate",
+            "votes",
+            "changes",
+            "non_transferable",
+            "elected",
+            "excluded",
+            "notes",
+        ],
+        "properties": {
+            "stage": {"type": "integer", "minimum": 1},
+            "action": {"type": "string"},
+            "candidate": {"type": ["string", "null"]},
+            "votes": {"type": "object", "additionalProperties": {"type": "string"}},
+            "changes": {"type": "object", "additionalProperties": {"type": "string"}},
+            "non_transferable": {"type": "string"},
+            "elected": {"type": "array", "items": {"type": "string"}},
+            "excluded": {"type": "array", "items": {"type": "string"}},
+            "notes": {"type": "array", "items": {"type": "string"}},
+            "quota": {"type": "string", "description": "Meek STV: the quota at this stage."},
         },
     },
     "IcsResponse": {

@@ -52,3 +52,10 @@ def search_statements(user: Any, area: Area, text: str, limit: int) -> list[Stat
     """Statements of ``area`` the user may read with ``text`` in the title or text."""
     query = services.search(user, services.Filters(text=text, area_slug=area.slug))
     return list(db.session.execute(query.limit(limit)).scalars())
+
+
+def readable_statement_of_election(election_id: int, user: Any) -> Statement | None:
+    """The statement an election's result was published as, if ``user`` may read it."""
+    return db.session.execute(
+        sa.select(Statement).where(Statement.election_id == election_id, services.readable(user))
+    ).scalar_one_or_none()

@@ -25,9 +25,14 @@ from portal.extensions import db
 from portal.http import acting_user, refusal_shown_on
 from portal.navigation import add_link
 from portal.organisations.models import Organisation
-from portal.organisations.permissions import OFFICER_ROLES, can_view_area, roles_in_area
+from portal.organisations.permissions import (
+    OFFICER_ROLES,
+    can_view_area,
+    is_group_member,
+    roles_in_area,
+)
 from portal.positions.models import Position
-from portal.statements import endorsements, pdf, services
+from portal.statements import election_results, endorsements, pdf, services
 from portal.statements import feed as atom
 from portal.statements.forms import (
     SIGNATORY_CHOICES,
@@ -193,6 +198,8 @@ def _letter_context(statement: Statement) -> dict[str, Any]:
     vote = statement.vote
     return {
         "statement": statement,
+        "election_result": election_results.result_of(statement),
+        "election_url": _election_url(statement),
         "successor": (
             successor if successor and can_read_statement(current_user, successor) else None
         ),
@@ -207,6 +214,16 @@ def _letter_context(statement: Statement) -> dict[str, Any]:
         "how_decided": how_decided_for(vote) if vote is not None else [],
         "tier_label": statement.tier.label,
     }
+
+
+def _election_url(statement: Statement) -> str | None:
+    """The election's own results page, for the group members who may see it (elections are
+    the group's business: portal.elections.permissions)."""
+    if statement.election_id is None or not is_group_member(current_user, statement.area):
+        return None
+    return url_for(
+        "elections.results", area_slug=statement.area.slug, election_id=statement.election_id
+    )
 
 
 @blueprint.get("/statements/<reference>")

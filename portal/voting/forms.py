@@ -314,6 +314,12 @@ class VoteForm(VoteRulesFields):
         description="One option per line, at least 2. An option cannot be called abstain.",
         validators=[Optional(), Length(max=5000)],
     )
+    proposal = SelectField(
+        "The ICS proposal it answers (optional)",
+        choices=[SelectChoice("", "No ICS proposal")],
+        default="",
+        invalid_choice_message="Choose a proposal from the list",
+    )
     opens_day, opens_month, opens_year, opens_time = moment_fields("Opening time", "09:00")
     pcn_codes = MultiCheckboxField(
         "Only practices in these primary care networks (optional)",
@@ -427,6 +433,7 @@ class VoteForm(VoteRulesFields):
             options=options,
             voting_kinds=list(self.voting_kinds.data),
             pcn_codes=list(self.pcn_codes.data) or None,
+            proposal_id=int(self.proposal.data) if (self.proposal.data or "").isdigit() else None,
             opens_at=self.opens_at,
             closes_at=self.closes_at,
             rules=self.rules(),
@@ -443,25 +450,45 @@ def _date_parts(prefix: str, moment: datetime) -> dict[str, str]:
     }
 
 
-def new_vote_data(now: datetime) -> dict[str, Any]:
-    """What a new vote's form starts with: a simple majority of equal votes, open a fortnight."""
+#: The rules every route into a vote starts from (a new vote, its question pages, a position
+#: or an amendment put to the vote): practices vote, weighted by list size, half of them must
+#: vote, and a simple majority of the weight passes; no cap, which a few practices could not
+#: all meet.
+DEFAULT_RULE_ANSWERS: dict[str, Any] = {
+    "secrecy": "open",
+    "voting_kinds": ["practice"],
+    "scheme": "list_size",
+    "band": str(SAFER_BAND),
+    "cap": "",
+    "quorum_members": "50",
+    "quorum_weight": "",
+    "motion_threshold": "simple_majority",
+    "supermajority": "2/3",
+    "tie": "fails",
+}
+DEFAULT_VOTING_DAYS = 14
+
+
+def default_closing(now: datetime) -> datetime:
+    """17:00 London time, a fortnight after the next whole hour."""
     local = now.astimezone(LONDON)
     opens = (local + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
-    closes = datetime.combine(opens.date() + timedelta(days=14), time(17), LONDON)
+    return datetime.combine(opens.date() + timedelta(days=DEFAULT_VOTING_DAYS), time(17), LONDON)
+
+
+def new_vote_data(now: datetime) -> dict[str, Any]:
+    """What a new vote's form starts with: the default rules, opening on the next hour."""
+    local = now.astimezone(LONDON)
+    opens = (local + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
     return {
+        **DEFAULT_RULE_ANSWERS,
+        "voting_kinds": list(DEFAULT_RULE_ANSWERS["voting_kinds"]),
         "kind": "motion",
-        "secrecy": "open",
-        "voting_kinds": ["practice"],
-        "scheme": "equal",
-        "band": str(SAFER_BAND),
         "equal_part": "50",
         "basis": "list_size",
-        "motion_threshold": "simple_majority",
-        "supermajority": "2/3",
-        "tie": "fails",
         "choice_threshold": "plurality",
         **_date_parts("opens", opens),
-        **_date_parts("closes", closes),
+        **_date_parts("closes", default_closing(now)),
     }
 
 
@@ -482,6 +509,7 @@ def vote_data(vote: Vote) -> dict[str, Any]:
         "secrecy": vote.secrecy.value,
         "voting_kinds": list(vote.voting_kinds),
         "pcn_codes": list(vote.pcn_codes or []),
+        "proposal": str(vote.proposal_id or ""),
         "scheme": weighting.get("scheme", "equal"),
         "band": str(weighting.get("band", SAFER_BAND)),
         "equal_part": _percent_text(weighting.get("equal_part", "1/2")),

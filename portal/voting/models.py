@@ -83,6 +83,10 @@ class Vote(ChainHeadStamped, db.Model):
     voting_kinds: Mapped[list[str]] = mapped_column(sa.JSON())
     # When set, only practices of these PCNs (by code) vote in the practice constituency.
     pcn_codes: Mapped[list[str] | None] = mapped_column(sa.JSON(none_as_null=True))
+    # The ICS proposal the vote answers, if any.
+    proposal_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("proposals.id", ondelete="SET NULL")
+    )
     opens_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by_id: Mapped[int | None] = mapped_column(
@@ -113,6 +117,7 @@ class Vote(ChainHeadStamped, db.Model):
     records_removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     area: Mapped[Area] = relationship()
+    proposal = relationship("Proposal")
     cancelled_by: Mapped[User | None] = relationship(foreign_keys=[cancelled_by_id])
     electorate: Mapped[list[ElectorateMember]] = relationship(
         back_populates="vote", order_by="ElectorateMember.id", cascade="all, delete-orphan"

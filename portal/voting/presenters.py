@@ -14,8 +14,9 @@ from fractions import Fraction
 from typing import Any
 
 import sqlalchemy as sa
-from flask import g
+from flask import current_app, g
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from portal.database import utcnow
 from portal.extensions import db
@@ -282,3 +283,13 @@ def results_chart(vote: Vote, result: dict[str, Any]) -> dict[str, Any]:
         "bar_height": CHART_BAR_HEIGHT,
         "bars": bars,
     }
+
+
+def proposal_choices(area: Any) -> list[Any]:
+    """The area's ICS proposals, for "the ICS proposal it answers". The positions domain, which
+    holds them and sits above voting, registers where they come from (``ics_proposals``)."""
+    proposals = current_app.extensions.get("ics_proposals", lambda _area: [])(area)
+    return [SelectChoice("", "No ICS proposal")] + [
+        SelectChoice(str(p.id), p.title + (f" ({p.ics_reference})" if p.ics_reference else ""))
+        for p in proposals
+    ]

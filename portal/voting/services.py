@@ -68,6 +68,8 @@ class VoteDetails:
     opens_at: datetime
     closes_at: datetime
     rules: dict[str, Any]
+    # The ICS proposal it answers: one of the area's, as the caller has checked.
+    proposal_id: int | None = None
 
 
 def weights_identify_voters(details: VoteDetails) -> bool:
@@ -125,6 +127,7 @@ def create_vote(actor: User, area: Area, details: VoteDetails, *, authorised: bo
         rules=details.rules,
         voting_kinds=list(details.voting_kinds),
         pcn_codes=details.pcn_codes or None,
+        proposal_id=details.proposal_id,
         opens_at=details.opens_at,
         closes_at=details.closes_at,
         created_by_id=actor.id,
@@ -151,6 +154,7 @@ def update_vote(actor: User, vote: Vote, details: VoteDetails) -> None:
     vote.rules = details.rules
     vote.voting_kinds = list(details.voting_kinds)
     vote.pcn_codes = details.pcn_codes or None
+    vote.proposal_id = details.proposal_id
     vote.opens_at = details.opens_at
     vote.closes_at = details.closes_at
     db.session.flush()

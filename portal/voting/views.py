@@ -91,6 +91,7 @@ from portal.voting.presenters import (
     member_shares,
     option_label,
     own_organisations,
+    proposal_choices,
     proxy_practices,
     results_chart,
     state_label,
@@ -267,6 +268,7 @@ def new() -> str | Response:
         abort(403)
     form = VoteForm() if request.method == "POST" else VoteForm(data=new_vote_data(utcnow()))
     form.pcn_codes.choices = _pcn_choices(None)
+    form.proposal.choices = proposal_choices(g.area)
     return _save_vote(form, None)
 
 
@@ -281,6 +283,7 @@ def edit(vote_id: int) -> str | Response:
         return redirect(url_for(".vote", vote_id=vote.id))
     form = VoteForm() if request.method == "POST" else VoteForm(data=vote_data(vote))
     form.pcn_codes.choices = _pcn_choices(vote)
+    form.proposal.choices = proposal_choices(g.area)
     return _save_vote(form, vote)
 
 

@@ -186,4 +186,25 @@ def test_an_election_from_nominations_to_result_with_a_voter_without_javascript(
     cat.get_by_label("Receipt code").fill(cat_code)
     cat.get_by_role("button", name="Check").click()
     expect(cat.locator("#receipt-result li")).to_have_text(["Dan Dale", "Cat Clark"])
+
+    # The officer chooses to publish the result as a public statement, through a check page.
+    officer.goto(election_url + "/results")
+    officer.get_by_label("Public: anyone, without signing in").check()
+    officer.get_by_role("button", name="Check the statement").click()
+    expect(officer.get_by_role("heading", level=1)).to_contain_text("Check before you publish")
+    expect(officer.locator("#provenance-text")).to_contain_text("4 of 4 electors voted")
+    assert_accessible(officer)
+    officer.get_by_role("button", name="Publish statement").click()
+    officer.wait_for_url(re.compile(r"/statements/GPV-\d{4}-\d{3}$"), wait_until="load")
+    expect(officer.get_by_role("status")).to_contain_text("was published at")
+    statement_url = officer.url
+
+    # A visitor who never signs in reads who was elected, the quota and the count sheet.
+    visitor = open_page()
+    visitor.goto(statement_url)
+    expect(visitor.locator("#elected")).to_have_text(", ".join(elected))
+    expect(visitor.locator("#quota")).to_contain_text("2")
+    expect(visitor.locator("#count-sheet-table")).to_contain_text("Non-transferable")
+    expect(visitor.locator("#results-link")).to_have_count(0)
+    assert_accessible(visitor)
     browser_log.assert_clean()

@@ -187,7 +187,10 @@ def test_a_position_is_drafted_amended_voted_published_and_read_by_the_ics(
     drafter.reload()
     card = drafter.locator("#amendment-list li").first
     expect(card.locator("ins")).to_contain_text("for 6 months after the service starts")
-    card.get_by_role("button", name="Accept the amendment").click()
+    card.get_by_role("link", name=re.compile("^Accept the amendment")).click()
+    drafter.wait_for_url(re.compile(r"/amendments/\d+/accept$"), wait_until="load")
+    expect(drafter.locator("#new-revision")).to_contain_text("revision 2")
+    drafter.get_by_role("button", name="Accept the amendment").click()
     drafter.wait_for_url(re.compile(r"/positions/\d+#amendments$"), wait_until="load")
     expect(drafter.get_by_role("status")).to_contain_text("accepted as revision 2")
     expect(drafter.locator("#paragraph-3")).to_have_text(re.compile(re.escape(AMENDED_PARAGRAPH_3)))
@@ -219,8 +222,15 @@ def test_a_position_is_drafted_amended_voted_published_and_read_by_the_ics(
     drafter.get_by_label("The motion fails").check()
     assert_accessible(drafter)
     drafter.get_by_role("button", name="Open the vote").click()
+    # The check page says how many organisations opening will email, and opens nothing.
+    expect(drafter.get_by_role("heading", level=1)).to_contain_text(
+        "Check before you open the vote"
+    )
+    expect(drafter.locator("#emailed")).to_contain_text("emails the people who cast the ballots")
+    assert_accessible(drafter)
+    drafter.get_by_role("button", name=re.compile("^Open the vote and email")).click()
     drafter.wait_for_url(position_url, wait_until="load")
-    expect(drafter.get_by_role("status")).to_contain_text("The vote on revision 2 is open until")
+    expect(drafter.get_by_role("status")).to_contain_text("The vote on revision 2 opened at")
     expect(drafter.locator("#state")).to_have_text("Voting")
     expect(drafter.get_by_role("button", name="Change the text")).to_have_count(0)
 

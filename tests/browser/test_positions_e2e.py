@@ -149,14 +149,17 @@ def test_a_proposal_is_answered_amended_and_put_to_the_vote(
     colleague.wait_for_url(re.compile(r"/positions/\d+#amendments$"), wait_until="load")
     expect(colleague.get_by_role("status")).to_contain_text("Your amendment has been proposed")
     expect(colleague.locator("#amendment-list")).to_contain_text("Proposed by Hugo Hillside")
-    expect(colleague.get_by_role("button", name="Accept the amendment")).to_have_count(0)
+    expect(colleague.get_by_role("link", name=re.compile("^Accept the amendment"))).to_have_count(0)
 
     # The lead accepts it: revision 2, with the paragraph replaced and the change marked.
     partner.reload()
     card = partner.locator("#amendment-list li").first
     expect(card.locator("ins")).to_contain_text("for 6 months after the service starts")
     assert_accessible(partner)
-    card.get_by_role("button", name="Accept the amendment").click()
+    card.get_by_role("link", name=re.compile("^Accept the amendment")).click()
+    partner.wait_for_url(re.compile(r"/amendments/\d+/accept$"), wait_until="load")
+    assert_accessible(partner)
+    partner.get_by_role("button", name="Accept the amendment").click()
     partner.wait_for_url(re.compile(r"/positions/\d+#amendments$"), wait_until="load")
     expect(partner.get_by_role("status")).to_contain_text("accepted as revision 2")
     expect(partner.locator("#paragraph-3")).to_contain_text("for 6 months after the service")
@@ -174,8 +177,15 @@ def test_a_proposal_is_answered_amended_and_put_to_the_vote(
     )
     assert_accessible(partner)
     partner.get_by_role("button", name="Open the vote").click()
+    # The check page says how many organisations opening will email, and opens nothing.
+    expect(partner.get_by_role("heading", level=1)).to_contain_text(
+        "Check before you open the vote"
+    )
+    expect(partner.locator("#emailed")).to_contain_text("emails the people who cast the ballots")
+    assert_accessible(partner)
+    partner.get_by_role("button", name=re.compile("^Open the vote and email")).click()
     partner.wait_for_url(position_url, wait_until="load")
-    expect(partner.get_by_role("status")).to_contain_text("The vote on revision 2 is open")
+    expect(partner.get_by_role("status")).to_contain_text("The vote on revision 2 opened at")
     expect(partner.locator("#state")).to_have_text("Voting")
     assert_accessible(partner)
 

@@ -4,20 +4,23 @@ put to the vote; every step audited."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from werkzeug.datastructures import MultiDict
 
 from portal.audit.models import AuditEntry
 from portal.database import utcnow
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.positions import amendments, drafting, services, workflow
+from portal.positions import amendments, drafting, forms, services, workflow
 from portal.positions.models import AmendmentState, Position, PositionState
 from portal.statements import services as statement_services
 from portal.voting import casting as voting_casting
 from portal.voting import closing as voting_closing
+from portal.voting.forms import new_vote_data
 from portal.voting.models import BallotSecrecy, Vote, VoteKind, VoteState
 from tests.positions.conftest import BODY, counts, csrf, draft, sign_in
 
@@ -332,12 +335,22 @@ def test_an_inquorate_vote_is_not_agreed(world):
     assert db.session.get(Position, position.id).state is PositionState.NOT_AGREED
 
 
+def _hidden_fields(page: str) -> list[tuple[str, str]]:
+    """What the check page's form sends: its hidden inputs, in order."""
+    return re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page)
+
+
 def test_the_lead_opens_the_vote_through_the_form_with_sensible_defaults(client, world):
     position = draft(world, "officer")
     sign_in(client, world.people["officer"])
     url = world.url(f"positions/{position.id}/vote")
     page = client.get(url).get_data(as_text=True)
-    assert 'value="25"' in page  # the cap
+    assert 'value="50"' in page  # half the practices must vote
+    # The same defaults as /votes/new and its question pages.
+    now = utcnow()
+    from_position = forms.new_vote_rules_data(now)
+    from_votes = new_vote_data(now)
+    assert {k: from_votes[k] for k in from_position} == from_position
     assert "Should the group agree this position: Our response on PCN hubs?" in page
     closes = (utcnow() + timedelta(days=14)).date()
     response = client.post(
@@ -360,7 +373,16 @@ def test_the_lead_opens_the_vote_through_the_form_with_sensible_defaults(client,
             "tie": "fails",
         },
     )
+    # Opening emails every organisation that votes: first the check page, which opens nothing.
+    assert response.status_code == 200
+    check = response.get_data(as_text=True)
+    assert "Check before you open the vote" in check
+    assert "How this vote is decided" in check
+    assert "cast the ballots of 5 organisations" in check  # four practices and the PCN
+    assert db.session.scalar(sa.select(sa.func.count(Vote.id))) == 0
+    response = client.post(url, data=MultiDict(_hidden_fields(check)))
     assert response.status_code == 302, response.get_data(as_text=True)
+    assert "opened at" in client.get(response.headers["Location"]).get_data(as_text=True)
     position = db.session.get(Position, position.id)
     assert position.state is PositionState.VOTING
     vote = position.vote
@@ -391,7 +413,8 @@ def test_a_cap_too_small_for_the_electorate_is_explained(client, world):
         },
     )
     assert response.status_code == 200
-    assert "infeasible" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "The cap must be more than 0 % and at most 100 %, and at least 1/4 (25.0 %)" in page
     assert db.session.get(Position, position.id).state is PositionState.DRAFTING
     assert db.session.scalar(sa.select(sa.func.count(Vote.id))) == 0
 

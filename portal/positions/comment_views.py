@@ -1,0 +1,126 @@
+"""A comment's author changes it, or deletes it through a check page, within 30 minutes.
+
+Views are thin: load the draft and the comment (404 when the user may not read the draft),
+authorise (403 for someone else's comment), validate and call one service of
+``portal.positions.comment_changes``. A comment that can no longer be changed (its time is up,
+it was resolved, the draft closed) sends its author back to it with the reason.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from portal.accounts.forms import ConfirmForm
+from portal.database import utcnow
+from portal.extensions import db
+from portal.http import refusal_shown_on
+from portal.organisations.area_context import bind_area
+from portal.organisations.permissions import is_group_member
+from portal.positions import comment_changes, permissions
+from portal.positions.forms import EditCommentForm
+from portal.positions.models import Comment, Position
+from portal.times import london_datetime
+
+blueprint = Blueprint(
+    "position_comments",
+    __name__,
+    url_prefix="/areas/<area_slug>/positions/<int:position_id>/comments",
+    template_folder="templates",
+)
+bind_area(blueprint)
+
+
+@blueprint.before_request
+def _require_group_member() -> None:
+    if not is_group_member(current_user, g.area):
+        abort(404)
+
+
+def _found(position_id: int, comment_id: int) -> tuple[Position, Comment]:
+    position = db.session.get(Position, position_id)
+    if (
+        position is None
+        or position.area_id != g.area.id
+        or not permissions.can_read_position(current_user, position)
+    ):
+        abort(404)
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or comment.position_id != position.id:
+        abort(404)
+    return position, comment
+
+
+def _back_to(position: Position, comment: Comment) -> Response:
+    return redirect(
+        url_for("positions.position", position_id=position.id, _anchor=f"comment-{comment.id}")
+    )
+
+
+def _refusal(position: Position, comment: Comment) -> Response | None:
+    """Someone else's comment is 403; one that can no longer change goes back, with why."""
+    if comment.author_id != current_user.id:
+        abort(403)
+    problem = comment_changes.change_refusal(current_user, position, comment, utcnow())
+    if problem is None:
+        return None
+    flash(problem, "error")
+    return _back_to(position, comment)
+
+
+@blueprint.route("/<int:comment_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(position_id: int, comment_id: int) -> str | Response:
+    position, comment = _found(position_id, comment_id)
+    refused_now = _refusal(position, comment)
+    if refused_now is not None:
+        return refused_now
+    form = EditCommentForm()
+    if request.method == "GET":
+        form.comment_body.data = comment.body_markdown
+    if form.validate_on_submit():
+        with refusal_shown_on(form) as refused:
+            comment_changes.edit_comment(
+                current_user._get_current_object(),  # type: ignore[attr-defined]
+                position,
+                comment,
+                form.comment_body.data or "",
+                utcnow(),
+            )
+        if not refused:
+            flash("Your comment has been changed.", "info")
+            return _back_to(position, comment)
+    return render_template(
+        "positions/comment_edit.html",
+        position=position,
+        comment=comment,
+        form=form,
+        deadline=comment.created_at + comment_changes.EDIT_WINDOW,
+    )
+
+
+@blueprint.route("/<int:comment_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete(position_id: int, comment_id: int) -> str | Response:
+    """The check page (GET), and the deletion (POST from it)."""
+    position, comment = _found(position_id, comment_id)
+    refused_now = _refusal(position, comment)
+    if refused_now is not None:
+        return refused_now
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        now = utcnow()
+        with refusal_shown_on(form) as refused:
+            comment_changes.delete_comment(
+                current_user._get_current_object(),  # type: ignore[attr-defined]
+                position,
+                comment,
+                now,
+            )
+        if not refused:
+            flash(f"Your comment was deleted at {london_datetime(now)}.", "info")
+            return _back_to(position, comment)
+    return render_template(
+        "positions/comment_delete.html", position=position, comment=comment, form=form
+    )

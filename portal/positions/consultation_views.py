@@ -1,0 +1,188 @@
+"""The lead's controls over a consultation: change its end, end it early, or take the draft
+back to drafting, each of the last two through a check page.
+
+Views are thin: load the draft (404 when the user may not read it), authorise (403 unless the
+user leads it), validate and call one service of ``portal.positions.consultation``. A new end
+after the ICS's deadline is shown with a warning first, and saved only when the same day is
+sent again from that page.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from portal.accounts.forms import ConfirmForm
+from portal.database import utcnow
+from portal.extensions import db
+from portal.http import refusal_shown_on
+from portal.organisations.area_context import bind_area
+from portal.organisations.permissions import is_group_member
+from portal.positions import consultation, permissions
+from portal.positions.forms import ConsultationForm
+from portal.positions.models import Comment, Position, PositionState
+from portal.times import LONDON, london_datetime
+
+blueprint = Blueprint(
+    "consultation",
+    __name__,
+    url_prefix="/areas/<area_slug>/positions/<int:position_id>/consultation",
+    template_folder="templates",
+)
+bind_area(blueprint)
+
+
+@blueprint.before_request
+def _require_group_member() -> None:
+    if not is_group_member(current_user, g.area):
+        abort(404)
+
+
+def _user() -> Any:
+    return current_user._get_current_object()  # type: ignore[attr-defined]
+
+
+def _led(position_id: int) -> Position:
+    position = db.session.get(Position, position_id)
+    if (
+        position is None
+        or position.area_id != g.area.id
+        or not permissions.can_read_position(current_user, position)
+    ):
+        abort(404)
+    if not permissions.can_lead(current_user, position):
+        abort(403)
+    return position
+
+
+def _page(position: Position) -> Response:
+    return redirect(url_for("positions.position", position_id=position.id, _anchor="next-steps"))
+
+
+def _not_in_consultation(position: Position) -> Response | None:
+    if position.state is PositionState.CONSULTATION:
+        return None
+    flash("This draft is not in consultation.", "error")
+    return _page(position)
+
+
+@blueprint.route("/end", methods=["GET", "POST"])
+@login_required
+def change_end(position_id: int) -> str | Response:
+    position = _led(position_id)
+    refused_now = _not_in_consultation(position)
+    if refused_now is not None:
+        return refused_now
+    form = ConsultationForm()
+    if request.method == "GET" and position.consultation_ends_at is not None:
+        # The form names the last day; the consultation ends at the midnight after it.
+        local_end = position.consultation_ends_at.astimezone(LONDON)
+        last_day = (local_end - timedelta(microseconds=1)).date()
+        form.ends_day.data = str(last_day.day)
+        form.ends_month.data = str(last_day.month)
+        form.ends_year.data = str(last_day.year)
+    warning = None
+    if form.validate_on_submit() and form.ends_at is not None:
+        warning = consultation.deadline_warning(position, form.ends_at)
+        if warning is None or request.form.get("accept_late") == form.ends_at.isoformat():
+            with refusal_shown_on(form) as refused:
+                consultation.change_end(_user(), position, form.ends_at, utcnow())
+            if not refused:
+                flash(
+                    f"The consultation now closes on {london_datetime(form.ends_at)}. "
+                    "Members have been emailed.",
+                    "info",
+                )
+                return _page(position)
+            warning = None
+    return render_template(
+        "positions/consultation_end.html",
+        position=position,
+        form=form,
+        warning=warning,
+        accept_late=form.ends_at.isoformat() if warning and form.ends_at else "",
+        heading="Change when the consultation closes",
+        button_text="Save the new closing day",
+        opening=False,
+    )
+
+
+def _check_page(position: Position, **words: Any) -> str:
+    comments = [c for c in position_comments(position) if c.deleted_at is None]
+    return render_template(
+        "positions/consultation_step_check.html",
+        position=position,
+        comment_count=len(comments),
+        undecided_count=len(consultation.undecided_amendments(position)),
+        **words,
+    )
+
+
+def position_comments(position: Position) -> list[Comment]:
+    return list(
+        db.session.execute(sa.select(Comment).where(Comment.position_id == position.id)).scalars()
+    )
+
+
+@blueprint.route("/close", methods=["GET", "POST"])
+@login_required
+def close_early(position_id: int) -> str | Response:
+    """The check page (GET) and ending the consultation now (POST from it)."""
+    position = _led(position_id)
+    refused_now = _not_in_consultation(position)
+    if refused_now is not None:
+        return refused_now
+    if not consultation.is_open(position, utcnow()):
+        flash("The consultation has already closed.", "error")
+        return _page(position)
+    if request.method == "POST" and ConfirmForm().validate_on_submit():
+        now = utcnow()
+        with refusal_shown_on() as refused:
+            consultation.end_early(_user(), position, now)
+        if not refused:
+            flash(
+                f"The consultation closed at {london_datetime(now)}. Members have been emailed; "
+                "the draft can now go to the vote once its amendments are decided.",
+                "info",
+            )
+        return _page(position)
+    return _check_page(
+        position,
+        heading="End the consultation now?",
+        consequences=[
+            "Members will no longer be able to comment or propose amendments, and they will "
+            "be emailed that it closed early. It cannot be reopened.",
+        ],
+        button_text="End the consultation now",
+    )
+
+
+@blueprint.route("/withdraw", methods=["GET", "POST"])
+@login_required
+def back_to_drafting(position_id: int) -> str | Response:
+    """The check page (GET) and taking the draft back to drafting (POST from it)."""
+    position = _led(position_id)
+    refused_now = _not_in_consultation(position)
+    if refused_now is not None:
+        return refused_now
+    if request.method == "POST" and ConfirmForm().validate_on_submit():
+        with refusal_shown_on() as refused:
+            consultation.back_to_drafting(_user(), position, utcnow())
+        if not refused:
+            flash("The draft is back in drafting. The comments made so far are kept.", "info")
+        return _page(position)
+    return _check_page(
+        position,
+        heading="Take the draft back to drafting?",
+        consequences=[
+            "The consultation stops. The comments and amendments made so far are kept, and "
+            "members can still comment while it is being drafted. You can open a new "
+            "consultation later.",
+        ],
+        button_text="Take it back to drafting",
+    )
