@@ -144,6 +144,7 @@ def navigation() -> list[dict[str, Any]]:
     if visible_channels(current_user, area):
         items.append({"text": "Needs", "href": url_for("needs.index", area_slug=area.slug)})
     items.append({"text": "Statements", "href": url_for("statements.index")})
+    items.append({"text": "Mandates", "href": url_for("mandates.register", area=area.slug)})
     if meetings_permissions.can_see_meetings(current_user, area):
         items.append({"text": "Meetings", "href": url_for("meetings.index", area_slug=area.slug)})
     if trust_permissions.can_see_trust(current_user, area):

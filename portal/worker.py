@@ -45,6 +45,13 @@ def _advance_elections(now: datetime) -> str | None:
     return f"{len(done)} election step(s) done" if done else None
 
 
+def _end_due_mandates(now: datetime) -> str | None:
+    from portal.mandates.services import end_due
+
+    ended = end_due(now)
+    return f"{len(ended)} mandate(s) ended on their date" if ended else None
+
+
 def _send_email(now: datetime) -> str | None:
     from portal.mail import deliver_due
 
@@ -56,6 +63,7 @@ JOBS: tuple[tuple[str, Callable[[datetime], str | None]], ...] = (
     ("close due votes", _close_due_votes),
     ("remind voters", _remind_voters),
     ("close nominations and count elections", _advance_elections),
+    ("end mandates on their date", _end_due_mandates),
     ("send email", _send_email),
 )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from portal.mandates import openapi as mandates_openapi
 from portal.statements.models import SignatoryChoice
 
 MAX_PER_PAGE = 100
@@ -272,6 +273,7 @@ def _paths() -> dict[str, Any]:
                 },
             }
         },
+        **mandates_openapi.paths(),
         "/openapi.json": {
             "get": {
                 "operationId": "getOpenApiDocument",
@@ -306,7 +308,7 @@ def document(server_url: str = "/api/v1", session_cookie: str = SESSION_COOKIE) 
         "security": [{}, {"session": []}],
         "paths": _paths(),
         "components": {
-            "schemas": copy.deepcopy(SCHEMAS),
+            "schemas": copy.deepcopy({**SCHEMAS, **mandates_openapi.SCHEMAS}),
             "securitySchemes": {
                 "session": {
                     "type": "apiKey",
