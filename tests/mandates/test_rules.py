@@ -84,7 +84,8 @@ def test_a_mandate_comes_into_force_only_when_its_motion_passes(setting: Mandate
     assert mandate.granted_at is not None
     # The motion's provenance in the publication policy's words, as every surface gives it.
     wording = result_wording(db.session.get(Vote, vote.id))
-    assert wording and wording.startswith("Agreed by simple majority of the whole weight")
+    assert wording
+    assert wording.startswith("Agreed by simple majority of the whole weight")
     assert mandate.provenance == f"{vote.title}. {wording}"
     assert "mandate.granted" in _actions()
     # Every member of the group is told; an ICS-tier mandate's subject is not in the email.
