@@ -32,6 +32,7 @@ from portal.extensions import db
 from portal.http import refusal_shown_on
 from portal.mandates import forms, permissions, services
 from portal.mandates.models import Mandate, MandateState, Ratification
+from portal.organisations.models import Area
 from portal.organisations.permissions import can_view_area
 from portal.positions.models import Proposal, Tier
 from portal.voting.models import Vote, VoteKind, VoteState
@@ -101,12 +102,16 @@ def _mandate(mandate_id: int) -> Mandate:
 @blueprint.get("/mandates")
 def register() -> str:
     area_slug = request.args.get("area", "")[:100] or None
+    areas = services.areas_with_mandates(current_user)
+    chosen = db.session.scalar(sa.select(Area).where(Area.slug == area_slug)) if area_slug else None
+    if chosen is not None and can_view_area(current_user, chosen):
+        g.area = chosen  # the area's menu, for its members
     mandates = services.register(current_user, area_slug)
     return render_template(
         "mandates/register.html",
         mandates=mandates,
         today=_today(),
-        areas=services.areas_with_mandates(current_user),
+        areas=areas,
         area_slug=area_slug,
     )
 
@@ -144,6 +149,8 @@ def holder(user_id: int) -> str:
     mandates = services.held_by(current_user, person)
     if not mandates:
         abort(404)
+    if can_view_area(current_user, mandates[0].area):
+        g.area = mandates[0].area
     today = _today()
     return render_template(
         "mandates/holder.html",
