@@ -13,7 +13,6 @@ from typing import Any
 import sqlalchemy as sa
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     g,
@@ -23,6 +22,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from portal.accounts.models import Membership, User
