@@ -17,6 +17,7 @@ from portal.mandates import services
 from portal.mandates.models import Commitment, Mandate, MandateState, Ratification
 from portal.outbox import OutboxMessage
 from portal.positions.models import Tier
+from portal.voting import services as voting
 from portal.voting.models import Vote, VoteState
 from tests.conftest import csrf_token_from, sign_in_with_form
 from tests.mandates.helpers import count
@@ -208,3 +209,17 @@ def test_a_get_never_writes_even_for_a_mandate_past_its_date(app, setting):
     assert before[:2] == signed_in[:2]
     db.session.refresh(mandate)
     assert mandate.state is MandateState.IN_FORCE  # stored; the worker writes "ended"
+
+
+def test_members_read_the_mandate_of_a_motion_once_it_opens(app, setting):
+    vote = setting.draft_motion()
+    mandate = setting.proposed(vote)
+    partner = _as(app, setting.partners[0])
+    assert partner.get(f"/mandates/{mandate.id}").status_code == 404
+    voting.open_vote(setting.officer, vote, utcnow())
+    db.session.commit()
+    page = partner.get(f"/areas/{SLUG}/votes/{vote.id}").get_data(as_text=True)
+    assert f'id="mandate-link" href="/mandates/{mandate.id}"' in page
+    assert "Attach a mandate" not in page
+    assert "Not in force yet" in partner.get(f"/mandates/{mandate.id}").get_data(as_text=True)
+    assert app.test_client().get(f"/mandates/{mandate.id}").status_code == 404
