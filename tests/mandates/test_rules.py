@@ -377,3 +377,36 @@ def test_the_schema_refuses_a_granted_state_without_its_provenance(setting: Mand
             sa.text("UPDATE mandates SET state = 'lapsed' WHERE id = :id"), {"id": mandate.id}
         )
     db.session.rollback()
+
+
+def test_a_mandate_whose_date_passed_before_the_vote_closed_is_not_granted(setting):
+    vote = setting.draft_motion()
+    mandate = setting.proposed(vote)
+    # An officer moved the motion's closing time after the mandate was attached.
+    mandate.ends_on = _today() - timedelta(days=1)
+    db.session.commit()
+    setting.decide(vote)
+    db.session.refresh(mandate)
+    assert mandate.state is MandateState.NOT_GRANTED
+    assert mandate.not_granted_reason == "Its end date had passed when the motion was decided."
+
+
+def test_motions_called_off_revoke_and_ratify_nothing(setting: MandateSetting):
+    mandate = setting.granted()
+    revocation = services.propose_revocation(setting.officer, mandate, "ICB withdrew", utcnow())
+    commitment = services.record_commitment(
+        setting.officer, mandate, _commitment(needs_ratification=True), utcnow()
+    )
+    db.session.commit()
+    cancel_as_voting_does(setting.officer, revocation, "Resolved by talking")
+    cancel_as_voting_does(
+        setting.officer, db.session.get(Vote, commitment.ratification_vote_id), "Withdrawn"
+    )
+    db.session.commit()
+    db.session.refresh(mandate)
+    assert mandate.state is MandateState.IN_FORCE
+    assert mandate.revocations[0].outcome is RevocationOutcome.CANCELLED
+    assert commitment.ratification is Ratification.NOT_RATIFIED
+    assert commitment.ratification_provenance == "The motion to ratify it was called off."
+    # With the first motion called off, another may be put.
+    services.propose_revocation(setting.officer, mandate, "The ICB withdrew again", utcnow())
