@@ -19,6 +19,7 @@ from portal.mandates import services
 from portal.mandates.models import Mandate
 from portal.organisations.models import Area
 from portal.positions.models import Tier
+from portal.voting import closing
 from portal.voting import rules as counting
 from portal.voting import services as voting
 from portal.voting.models import Ballot, BallotSecrecy, VoteKind
@@ -56,7 +57,7 @@ def _close_and_report(vote: Any, now: datetime) -> None:
         sent.append(sender)
 
     with vote_closed.connected_to(heard):
-        voting.close_vote(vote, now)
+        closing.close_vote(vote, now)
     if not sent:
         record = counting.parse_record(json.loads(vote.ballot_record or "{}"))
         vote_closed.send(vote, result=counting.tally(record))

@@ -16,7 +16,7 @@ from portal.database import utcnow
 from portal.extensions import db
 from portal.mandates import services
 from portal.mandates.models import Mandate, MandateState
-from portal.voting import services as voting
+from portal.voting import casting
 from portal.voting.models import Vote
 from tests.browser.pages import follow_menu_link, sign_in
 from tests.mandates.helpers import MandateSetting, close_as_voting_does
@@ -69,7 +69,7 @@ def test_officer_grants_a_mandate_by_a_vote_holder_reports_ics_reader_finds_it(
     vote = db.session.get(Vote, vote.id)
     now = utcnow()
     for practice, choice in zip(setting.practices, ("for", "for", "against", "for"), strict=True):
-        voting.cast_ballot(setting.casters[practice.id], vote, practice, choice, now)
+        casting.cast_ballot(setting.casters[practice.id], vote, practice, choice, now)
     vote.closes_at = utcnow() - timedelta(seconds=1)
     close_as_voting_does(vote, utcnow())
     db.session.commit()

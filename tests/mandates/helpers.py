@@ -16,6 +16,7 @@ from portal.mandates import services
 from portal.mandates.models import Mandate
 from portal.organisations.models import Organisation
 from portal.positions.models import Proposal, Tier
+from portal.voting import casting, closing
 from portal.voting import rules as counting
 from portal.voting import services as voting
 from portal.voting.models import BallotSecrecy, Vote, VoteKind
@@ -85,7 +86,7 @@ class MandateSetting(Setting):
         vote.opens_at = now - timedelta(minutes=5)
         voting.open_vote(self.officer, vote, now)
         for organisation, choice in choices.items():
-            voting.cast_ballot(self.casters[organisation.id], vote, organisation, choice, now)
+            casting.cast_ballot(self.casters[organisation.id], vote, organisation, choice, now)
         vote.opens_at = now - timedelta(days=4)
         vote.closes_at = now - timedelta(seconds=1)
         close_as_voting_does(vote, utcnow())
@@ -111,7 +112,7 @@ def close_as_voting_does(vote: Vote, now: datetime) -> None:
         sent.append(sender)
 
     with vote_closed.connected_to(spy):
-        voting.close_vote(vote, now)
+        closing.close_vote(vote, now)
     if not sent:
         record = counting.parse_record(json.loads(vote.ballot_record or "{}"))
         vote_closed.send(vote, result=counting.tally(record))
@@ -124,7 +125,7 @@ def cancel_as_voting_does(actor: User, vote: Vote, reason: str) -> None:
         sent.append(sender)
 
     with vote_cancelled.connected_to(spy):
-        voting.cancel_vote(actor, vote, reason, utcnow())
+        closing.cancel_vote(actor, vote, reason, utcnow())
     if not sent:
         vote_cancelled.send(vote)
 
