@@ -8,7 +8,6 @@ the grant and the commitment go through the real services.
 
 from __future__ import annotations
 
-import json
 import random
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +21,7 @@ from portal.positions.models import Tier
 from portal.voting import closing
 from portal.voting import rules as counting
 from portal.voting import services as voting
+from portal.voting.ballot_record import ballot_record_data
 from portal.voting.models import Ballot, BallotSecrecy, VoteKind
 from portal.voting.signals import vote_closed
 
@@ -59,7 +59,7 @@ def _close_and_report(vote: Any, now: datetime) -> None:
     with vote_closed.connected_to(heard):
         closing.close_vote(vote, now)
     if not sent:
-        record = counting.parse_record(json.loads(vote.ballot_record or "{}"))
+        record = counting.parse_record(ballot_record_data(vote))
         vote_closed.send(vote, result=counting.tally(record))
 
 

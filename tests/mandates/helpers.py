@@ -3,7 +3,6 @@ grant mandates, decided through the voting services."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +18,7 @@ from portal.positions.models import Proposal, Tier
 from portal.voting import casting, closing
 from portal.voting import rules as counting
 from portal.voting import services as voting
+from portal.voting.ballot_record import ballot_record_data
 from portal.voting.models import BallotSecrecy, Vote, VoteKind
 from portal.voting.signals import vote_cancelled, vote_closed
 from tests.statements.helpers import RULES, Setting
@@ -114,7 +114,7 @@ def close_as_voting_does(vote: Vote, now: datetime) -> None:
     with vote_closed.connected_to(spy):
         closing.close_vote(vote, now)
     if not sent:
-        record = counting.parse_record(json.loads(vote.ballot_record or "{}"))
+        record = counting.parse_record(ballot_record_data(vote))
         vote_closed.send(vote, result=counting.tally(record))
 
 
