@@ -19,11 +19,8 @@ from portal.mandates.models import Mandate
 from portal.organisations.models import Area
 from portal.positions.models import Tier
 from portal.voting import closing
-from portal.voting import rules as counting
 from portal.voting import services as voting
-from portal.voting.ballot_record import ballot_record_data
 from portal.voting.models import Ballot, BallotSecrecy, VoteKind
-from portal.voting.signals import vote_closed
 
 MOTION_TEXT = """The ICB will agree its enhanced access model for 2027-28 at its primary care
 commissioning committee. This motion mandates two of our leaders to agree it on behalf of
@@ -46,21 +43,6 @@ RULES = {
 
 def _membership(user: User) -> Any:
     return user.memberships[0]
-
-
-def _close_and_report(vote: Any, now: datetime) -> None:
-    """Count the motion. Until voting sends ``vote_closed`` from ``close_vote`` itself (its
-    wiring is another change), the loader sends it exactly as voting will."""
-    sent: list[Any] = []
-
-    def heard(sender: Any, **_: Any) -> None:
-        sent.append(sender)
-
-    with vote_closed.connected_to(heard):
-        closing.close_vote(vote, now)
-    if not sent:
-        record = counting.parse_record(ballot_record_data(vote))
-        vote_closed.send(vote, result=counting.tally(record))
 
 
 def load_demo_mandates(area: Area, users: dict[str, User], now: datetime) -> Mandate:
@@ -112,7 +94,8 @@ def load_demo_mandates(area: Area, users: dict[str, User], now: datetime) -> Man
             )
     motion.closes_at = now - timedelta(hours=1)
     db.session.flush()
-    _close_and_report(motion, now)
+    # Voting tells this domain the motion passed (vote_closed), which puts the mandate in force.
+    closing.close_vote(motion, now)
     services.record_commitment(
         director,
         mandate,

@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
+from portal import worker
 from portal.database import utcnow
 from portal.extensions import db
 from portal.mandates import services
@@ -19,7 +20,7 @@ from portal.mandates.models import Mandate, MandateState
 from portal.voting import casting
 from portal.voting.models import Vote
 from tests.browser.pages import follow_menu_link, sign_in
-from tests.mandates.helpers import MandateSetting, close_as_voting_does
+from tests.mandates.helpers import MandateSetting
 
 pytestmark = pytest.mark.browser
 
@@ -71,8 +72,8 @@ def test_officer_grants_a_mandate_by_a_vote_holder_reports_ics_reader_finds_it(
     for practice, choice in zip(setting.practices, ("for", "for", "against", "for"), strict=True):
         casting.cast_ballot(setting.casters[practice.id], vote, practice, choice, now)
     vote.closes_at = utcnow() - timedelta(seconds=1)
-    close_as_voting_does(vote, utcnow())
     db.session.commit()
+    worker.run_round()
     mandate = db.session.scalars(sa.select(Mandate)).one()
     assert mandate.state is MandateState.IN_FORCE
 

@@ -29,7 +29,7 @@ from portal.voting.published import result_wording
 from tests.factories import make_area, make_organisation, make_user
 from tests.mandates.helpers import (
     MandateSetting,
-    cancel_as_voting_does,
+    cancel,
     count,
     membership,
 )
@@ -110,7 +110,7 @@ def test_a_motion_that_fails_grants_nothing(setting: MandateSetting):
 def test_a_motion_called_off_grants_nothing(setting: MandateSetting):
     vote = setting.draft_motion()
     mandate = setting.proposed(vote)
-    cancel_as_voting_does(setting.officer, vote, "Wrong wording")
+    cancel(setting.officer, vote, "Wrong wording")
     db.session.commit()
     db.session.refresh(mandate)
     assert mandate.state is MandateState.NOT_GRANTED
@@ -398,10 +398,8 @@ def test_motions_called_off_revoke_and_ratify_nothing(setting: MandateSetting):
         setting.officer, mandate, _commitment(needs_ratification=True), utcnow()
     )
     db.session.commit()
-    cancel_as_voting_does(setting.officer, revocation, "Resolved by talking")
-    cancel_as_voting_does(
-        setting.officer, db.session.get(Vote, commitment.ratification_vote_id), "Withdrawn"
-    )
+    cancel(setting.officer, revocation, "Resolved by talking")
+    cancel(setting.officer, db.session.get(Vote, commitment.ratification_vote_id), "Withdrawn")
     db.session.commit()
     db.session.refresh(mandate)
     assert mandate.state is MandateState.IN_FORCE
@@ -410,3 +408,27 @@ def test_motions_called_off_revoke_and_ratify_nothing(setting: MandateSetting):
     assert commitment.ratification_provenance == "The motion to ratify it was called off."
     # With the first motion called off, another may be put.
     services.propose_revocation(setting.officer, mandate, "The ICB withdrew again", utcnow())
+
+
+def test_the_worker_counting_the_motion_is_what_grants_it(setting: MandateSetting):
+    from portal import worker
+    from portal.voting import casting
+
+    vote = setting.draft_motion()
+    mandate = setting.proposed(vote)
+    now = utcnow()
+    voting.open_vote(setting.officer, vote, now)
+    for practice in setting.practices:
+        casting.cast_ballot(setting.casters[practice.id], vote, practice, "for", now)
+    vote.closes_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert mandate.state is MandateState.PROPOSED  # nothing moves until voting counts it
+
+    reports = worker.run_round()
+    assert "close due votes: 1 vote(s) closed" in reports
+    db.session.refresh(mandate)
+    assert mandate.state is MandateState.IN_FORCE
+    # The members' email was committed with the grant and sent in the same round.
+    told = [m for m in db.session.scalars(sa.select(OutboxMessage)) if "mandate" in m.subject]
+    assert told
+    assert all(m.state.value == "sent" for m in told)
