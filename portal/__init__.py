@@ -130,6 +130,9 @@ def _register_blueprints(app: Flask) -> None:
     from portal.health import blueprint as health
     from portal.main.search import blueprint as search
     from portal.main.views import blueprint as main
+    from portal.mandates.api import blueprint as mandates_api
+    from portal.mandates.views import area_blueprint as area_mandates
+    from portal.mandates.views import blueprint as mandates
     from portal.meetings.views import blueprint as meetings
     from portal.meetings.views import feeds_blueprint as calendar_feeds
     from portal.needs.views import blueprint as needs
@@ -175,5 +178,8 @@ def _register_blueprints(app: Flask) -> None:
         notifications,
         outbox,
         area_switch,
+        mandates,
+        area_mandates,
+        mandates_api,
     ):
         app.register_blueprint(blueprint)

@@ -3,6 +3,7 @@
 from portal.accounts.models import Invitation, Membership, PasswordReset, User
 from portal.audit.models import AuditEntry
 from portal.elections import models as elections_models
+from portal.mandates import models as mandates_models
 from portal.meetings import models as meetings_models
 from portal.needs import models as needs_models
 from portal.notifications import models as notifications_models
@@ -26,6 +27,7 @@ __all__ = [
     "PcnMembership",
     "User",
     "elections_models",
+    "mandates_models",
     "meetings_models",
     "needs_models",
     "notifications_models",

@@ -29,6 +29,7 @@ class Link:
     order: int
     visible: Visible
     in_area: bool  # the link's URL takes the area's slug
+    area_argument: str  # under which name (a path part, or a query such as ``?area=``)
 
 
 def add_link(
@@ -39,10 +40,11 @@ def add_link(
     order: int,
     visible: Visible = _everyone,
     in_area: bool = True,
+    area_argument: str = "area_slug",
 ) -> None:
     """Show ``text`` linking to ``endpoint`` to whoever ``visible`` allows, at ``order`` (lower
     first: 10 overview ... 90 administration)."""
-    link = Link(text, endpoint, order, visible, in_area)
+    link = Link(text, endpoint, order, visible, in_area, area_argument)
     blueprint.record_once(
         lambda state: state.app.extensions.setdefault("navigation", []).append(link)
     )
@@ -57,7 +59,7 @@ def navigation() -> list[dict[str, Any]]:
     return [
         {
             "text": link.text,
-            "href": url_for(link.endpoint, area_slug=area.slug)
+            "href": url_for(link.endpoint, **{link.area_argument: area.slug})
             if link.in_area
             else url_for(link.endpoint),
         }

@@ -67,6 +67,13 @@ def _apply_retention(now: datetime) -> str | None:
     return str(report) if report != RetentionReport() else None
 
 
+def _end_due_mandates(now: datetime) -> str | None:
+    from portal.mandates.services import end_due
+
+    ended = end_due(now)
+    return f"{len(ended)} mandate(s) ended on their date" if ended else None
+
+
 def _send_email(now: datetime) -> str | None:
     from portal.mail import deliver_due
 
@@ -81,6 +88,7 @@ JOBS: tuple[tuple[str, Callable[[datetime], str | None]], ...] = (
     ("remind members of consultations closing", _remind_consultees),
     ("send digests", _send_digests),
     ("apply retention periods", _apply_retention),
+    ("end mandates on their date", _end_due_mandates),
     ("send email", _send_email),
 )
 

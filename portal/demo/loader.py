@@ -19,6 +19,7 @@ from portal.demo import data_files
 from portal.elections.demo import load_demo_election
 from portal.errors import DomainError
 from portal.extensions import db
+from portal.mandates.demo import load_demo_mandates
 from portal.meetings.demo import load_demo_meetings
 from portal.needs.demo import load_demo_needs
 from portal.organisations.importer import import_nhs
@@ -145,6 +146,7 @@ def load_demo_area(*, if_empty: bool = False) -> str:
     load_demo_election(area, users, officer, now)
     by_name = {email.split("@")[0]: user for email, user in users.items()}
     load_demo_meetings(area, by_name, organisations, now)
+    load_demo_mandates(area, by_name, now)
     load_demo_trust(
         area, officer, [user for user in users.values() if _in_leadership_group(user)], now
     )

@@ -7,13 +7,32 @@ every response of the API against them, so the document cannot drift from what i
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Mapping
 from typing import Any
+
+from flask import current_app, has_app_context
 
 from portal.statements.models import SignatoryChoice, StatementSource
 
 MAX_PER_PAGE = 100
 REFERENCE_PATTERN = "^GPV-[0-9]{4}-[0-9]{3,}$"
 SESSION_COOKIE = "gpcv_session"
+
+
+def register_part(
+    app: Any, paths: Callable[[], dict[str, Any]], schemas: Mapping[str, Any]
+) -> None:
+    """Add another domain's API (its paths and schemas) to the one document. Domains above
+    statements register themselves, so this module never imports them."""
+    app.extensions.setdefault("openapi_parts", []).append((paths, schemas))
+
+
+def _parts() -> list[tuple[Callable[[], dict[str, Any]], Mapping[str, Any]]]:
+    return list(current_app.extensions.get("openapi_parts", [])) if has_app_context() else []
+
+
+def _part_schemas() -> dict[str, Any]:
+    return {name: schema for _, schemas in _parts() for name, schema in schemas.items()}
 
 
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
@@ -387,6 +406,7 @@ def _paths() -> dict[str, Any]:
                 },
             }
         },
+        **{path: item for paths, _ in _parts() for path, item in paths().items()},
         "/openapi.json": {
             "get": {
                 "operationId": "getOpenApiDocument",
@@ -421,7 +441,7 @@ def document(server_url: str = "/api/v1", session_cookie: str = SESSION_COOKIE) 
         "security": [{}, {"session": []}],
         "paths": _paths(),
         "components": {
-            "schemas": copy.deepcopy(SCHEMAS),
+            "schemas": copy.deepcopy({**SCHEMAS, **_part_schemas()}),
             "securitySchemes": {
                 "session": {
                     "type": "apiKey",

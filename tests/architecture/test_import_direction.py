@@ -56,6 +56,8 @@ DOMAINS = (
     "portal.elections",
     "portal.notifications",  # email preferences and digests, the outbox page
     "portal.meetings",
+    "portal.mandates",  # who may commit practices, granted by a vote
+    "portal.agreements",  # shared ways of working that practices sign up to
     "portal.trust",
     "portal.admin",
     "portal.retention",  # removes what a period ends: ballot links, former members
