@@ -123,6 +123,8 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from portal.accounts.views import blueprint as accounts
     from portal.admin.views import blueprint as admin
+    from portal.agreements.api import blueprint as agreements_api
+    from portal.agreements.views import blueprint as agreements
     from portal.audit.views import blueprint as audit
     from portal.elections.views import blueprint as elections
     from portal.health import blueprint as health
@@ -159,5 +161,7 @@ def _register_blueprints(app: Flask) -> None:
         trust,
         meetings,
         calendar_feeds,
+        agreements,
+        agreements_api,
     ):
         app.register_blueprint(blueprint)

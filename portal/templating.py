@@ -114,6 +114,7 @@ def thousands(value: int | Decimal | float | None) -> str:
 
 def navigation() -> list[dict[str, Any]]:
     """Header links for the signed-in user in the current area, by what they may see."""
+    from portal.agreements import permissions as agreements_permissions
     from portal.elections.permissions import can_see_elections
     from portal.meetings import permissions as meetings_permissions
     from portal.needs.permissions import visible_channels
@@ -146,6 +147,10 @@ def navigation() -> list[dict[str, Any]]:
     items.append({"text": "Statements", "href": url_for("statements.index")})
     if meetings_permissions.can_see_meetings(current_user, area):
         items.append({"text": "Meetings", "href": url_for("meetings.index", area_slug=area.slug)})
+    if agreements_permissions.can_see_agreements(current_user, area):
+        items.append(
+            {"text": "Agreements", "href": url_for("agreements.index", area_slug=area.slug)}
+        )
     if trust_permissions.can_see_trust(current_user, area):
         items.append({"text": "Trust", "href": url_for("trust.index", area_slug=area.slug)})
     items.append({"text": "Search", "href": url_for("search.search", area_slug=area.slug)})

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from portal.agreements import openapi as agreements_openapi
 from portal.statements.models import SignatoryChoice
 
 MAX_PER_PAGE = 100
@@ -304,9 +305,9 @@ def document(server_url: str = "/api/v1", session_cookie: str = SESSION_COOKIE) 
         },
         "servers": [{"url": server_url}],
         "security": [{}, {"session": []}],
-        "paths": _paths(),
+        "paths": {**_paths(), **copy.deepcopy(agreements_openapi.PATHS)},
         "components": {
-            "schemas": copy.deepcopy(SCHEMAS),
+            "schemas": copy.deepcopy({**SCHEMAS, **agreements_openapi.SCHEMAS}),
             "securitySchemes": {
                 "session": {
                     "type": "apiKey",
