@@ -44,8 +44,9 @@ blueprint = Blueprint(
 bind_area(blueprint)
 feeds_blueprint = Blueprint("calendar", __name__, template_folder="templates")
 
-# Where a typed reference's own domain shows it; mandates and agreements have no page yet.
+# Where a typed reference's own domain shows it; mandates have no page yet.
 REFERENCE_ENDPOINTS = {
+    "agreement": ("agreements.agreement", "agreement_id"),
     "vote": ("voting.vote", "vote_id"),
     "need": ("needs.detail", "need_id"),
     "proposal": ("positions.proposal", "proposal_id"),

@@ -371,3 +371,16 @@ def test_ics_readers_see_only_agreements_shown_to_the_ics(client, login, world):
     assert client.get(world.url(f"{hidden.id}")).status_code == 404
     assert client.get(world.url(f"{hidden.id}/practices.csv")).status_code == 404
     assert client.get(world.url(f"{shown.id}/sign-up")).status_code == 403
+
+
+def test_a_meeting_agenda_reference_links_to_the_agreement(app, world):
+    from flask import g
+
+    from portal.meetings.views import reference_link
+
+    with app.test_request_context("/"):
+        g.area = world.area
+        assert reference_link("agreement 5") == {
+            "text": "Agreement 5",
+            "href": "/areas/test-area/agreements/5",
+        }
