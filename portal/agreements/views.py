@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from portal.accounts.models import User
@@ -113,7 +114,7 @@ def _lead_choices(form: forms.AgreementForm) -> list[Organisation]:
 
 
 @blueprint.route("/new", methods=["GET", "POST"])
-def new() -> str | Response | tuple[str, int]:
+def new() -> ResponseReturnValue:
     if not permissions.can_set_up(current_user, g.area):
         abort(403)
     form = forms.AgreementForm()
@@ -203,7 +204,7 @@ def _sign_up_page(found: Agreement, practice: Organisation, form: forms.SignUpFo
 
 
 @blueprint.route("/<int:agreement_id>/sign-up", methods=["GET", "POST"])
-def sign_up(agreement_id: int) -> str | Response | tuple[str, int]:
+def sign_up(agreement_id: int) -> ResponseReturnValue:
     found = _agreement(agreement_id)
     form = forms.SignUpForm()
     practice = _practice_of_user(
@@ -231,7 +232,7 @@ def sign_up(agreement_id: int) -> str | Response | tuple[str, int]:
 
 
 @blueprint.route("/<int:agreement_id>/notice", methods=["GET", "POST"])
-def notice(agreement_id: int) -> str | Response | tuple[str, int]:
+def notice(agreement_id: int) -> ResponseReturnValue:
     found = _agreement(agreement_id)
     form = forms.NoticeForm()
     practice = _practice_of_user(
@@ -240,14 +241,14 @@ def notice(agreement_id: int) -> str | Response | tuple[str, int]:
     today = _today()
     if request.method == "POST" and form.validate_on_submit():
         with refusal_shown_on(form) as refused:
-            signatory = services.give_notice(
+            noticed = services.give_notice(
                 _user(), found, practice, form.reason.data or "", today=today, now=utcnow()
             )
         if not refused:
-            assert signatory.leaves_on is not None
+            assert noticed.leaves_on is not None
             flash(
                 f"{practice.name} has given notice. It is out from "
-                f"{services.long_day(signatory.leaves_on)}.",
+                f"{services.long_day(noticed.leaves_on)}.",
                 "info",
             )
             return redirect(url_for(".agreement", agreement_id=found.id))
@@ -288,7 +289,7 @@ def versions(agreement_id: int) -> str:
 
 
 @blueprint.route("/<int:agreement_id>/versions/new", methods=["GET", "POST"])
-def new_version(agreement_id: int) -> str | Response | tuple[str, int]:
+def new_version(agreement_id: int) -> ResponseReturnValue:
     found = _agreement(agreement_id)
     if not permissions.can_manage(current_user, found):
         abort(403)
@@ -310,7 +311,7 @@ def new_version(agreement_id: int) -> str | Response | tuple[str, int]:
 
 
 @blueprint.post("/<int:agreement_id>/versions/<int:number>/vote")
-def put_to_vote(agreement_id: int, number: int) -> str | Response | tuple[str, int]:
+def put_to_vote(agreement_id: int, number: int) -> ResponseReturnValue:
     found = _agreement(agreement_id)
     version = services.version_numbered(found, number)
     if version is None:
@@ -335,7 +336,7 @@ def put_to_vote(agreement_id: int, number: int) -> str | Response | tuple[str, i
 
 
 @blueprint.route("/<int:agreement_id>/reports/new", methods=["GET", "POST"])
-def new_report(agreement_id: int) -> str | Response | tuple[str, int]:
+def new_report(agreement_id: int) -> ResponseReturnValue:
     found = _agreement(agreement_id)
     if not permissions.can_report(current_user, found):
         abort(403)
