@@ -69,7 +69,7 @@ def upgrade():
             ),
             nullable=False,
         ),
-        sa.Column("visible_to_ics", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("visible_to_ics", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.CheckConstraint("gets <> ''", name=op.f("ck_agreements_gets_not_empty")),
