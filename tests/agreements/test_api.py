@@ -73,3 +73,11 @@ def test_errors_are_problem_details(client, login, world, openapi):
     check(openapi, bad, "/agreements/{agreement_id}")
     check(openapi, client.get("/api/v1/agreements?on=2026-13-01"), "/agreements")
     check(openapi, client.get("/api/v1/agreements/999999"), "/agreements/{agreement_id}")
+
+
+def test_the_agreements_api_has_the_api_rate_limit(app):
+    from portal.ratelimits import API, limit_for
+
+    assert limit_for(app, "agreements_api.agreements") is API
+    assert limit_for(app, "agreements_api.agreement") is API
+    assert limit_for(app, "agreements.agreement") is None
