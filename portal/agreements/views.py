@@ -32,6 +32,7 @@ from portal.organisations.models import Organisation
 from portal.organisations.permissions import is_officer
 from portal.positions import diff
 from portal.templating import LONDON
+from portal.voting.permissions import can_see_votes
 
 blueprint = Blueprint(
     "agreements", __name__, url_prefix="/areas/<area_slug>/agreements", template_folder="templates"
@@ -170,6 +171,7 @@ def agreement(agreement_id: int) -> str:
         report_due=services.report_due_on(found, today),
         may_manage=permissions.can_manage(current_user, found),
         may_report=permissions.can_report(current_user, found),
+        may_see_votes=can_see_votes(current_user, g.area),
         vote_form=forms.VoteForm(formdata=None),
         VersionState=VersionState,
     )
