@@ -420,6 +420,17 @@ def roll_on(agreement: Agreement, day: date) -> Roll:
     return Roll(day, rows)
 
 
+def share_if_joined(agreement: Agreement, practice: Organisation, day: date) -> Fraction | None:
+    """The practice's share of the cost were it to join on ``day``, for its check page."""
+    rows = roll_on(agreement, day).rows
+    if agreement.cost_sharing is CostSharing.EQUAL:
+        return Fraction(1, len(rows) + 1)
+    known = sum(row.patients or 0 for row in rows)
+    if practice.list_size is None or not known + practice.list_size:
+        return None
+    return Fraction(practice.list_size, known + practice.list_size)
+
+
 def percent(share: Fraction | None) -> str:
     if share is None:
         return "not known"

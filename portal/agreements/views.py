@@ -200,8 +200,7 @@ def _sign_up_page(found: Agreement, practice: Organisation, form: forms.SignUpFo
         form=form,
         today=today,
         earliest_leaving=services.add_months(today, found.minimum_term_months),
-        share_after=services.roll_on(found, today).rows,
-        percent=services.percent,
+        share=services.percent(services.share_if_joined(found, practice, today)),
     )
 
 

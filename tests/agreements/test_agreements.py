@@ -90,6 +90,8 @@ def test_a_partner_signs_up_on_a_check_page_and_the_other_partners_are_told(clie
     assert "Check your answers" in text
     assert "Each practice actions and codes incoming documents by this protocol" in text
     assert "Version 1" in text
+    # Alone, Hill would carry the whole cost.
+    assert "100.0 % of £12,000 a year" in text
     response = client.post(
         world.url(f"{agreement.id}/sign-up"),
         data={
@@ -384,3 +386,13 @@ def test_a_meeting_agenda_reference_links_to_the_agreement(app, world):
             "text": "Agreement 5",
             "href": "/areas/test-area/agreements/5",
         }
+
+
+def test_the_share_a_practice_would_carry_if_it_joined(world):
+    agreement = make_agreement(world)
+    sign(world, agreement, world.hill_partner, world.hill, today())
+    # Vale's 3,000 patients beside Hill's 6,000.
+    assert services.percent(services.share_if_joined(agreement, world.vale, today())) == "33.3 %"
+    equal = make_agreement(world, title="Staff bank", cost_sharing=CostSharing.EQUAL)
+    sign(world, equal, world.hill_partner, world.hill, today())
+    assert services.percent(services.share_if_joined(equal, world.vale, today())) == "50.0 %"
