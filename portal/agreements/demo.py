@@ -25,7 +25,7 @@ from portal.agreements.models import (
 from portal.extensions import db
 from portal.organisations.models import Area, Organisation
 from portal.templating import LONDON
-from portal.voting import services as voting
+from portal.voting import closing
 from portal.voting.models import Ballot
 
 PROCEDURE_V1 = """## Scope
@@ -154,7 +154,7 @@ def load_demo_agreements(
         today=proposed_on,
         now=_morning(proposed_on),
     )
-    # Every practice signed up then (the latest joined later and did not vote) votes; one against.
+    # Each practice signed up then votes, one against; the latest joined later, so did not.
     for index, member in enumerate(vote.electorate):
         db.session.add(
             Ballot(
@@ -165,7 +165,7 @@ def load_demo_agreements(
             )
         )
     db.session.flush()
-    voting.close_vote(vote, closes_at)
+    closing.close_vote(vote, closes_at)
 
     services.post_report(
         director,

@@ -83,6 +83,9 @@ class Vote(ChainHeadStamped, db.Model):
     voting_kinds: Mapped[list[str]] = mapped_column(sa.JSON())
     # When set, only practices of these PCNs (by code) vote in the practice constituency.
     pcn_codes: Mapped[list[str] | None] = mapped_column(sa.JSON(none_as_null=True))
+    # When set, only these organisations (by id, of the voting kinds) form the electorate:
+    # for example the practices signed up to an agreement, who alone vote on changing it.
+    organisation_ids: Mapped[list[int] | None] = mapped_column(sa.JSON(none_as_null=True))
     opens_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by_id: Mapped[int | None] = mapped_column(

@@ -66,6 +66,8 @@ class VoteDetails:
     opens_at: datetime
     closes_at: datetime
     rules: dict[str, Any]
+    # An explicit electorate (organisation ids), for a caller that decides who votes.
+    organisation_ids: list[int] | None = None
 
 
 def weights_identify_voters(details: VoteDetails) -> bool:
@@ -87,6 +89,8 @@ def _check_details(details: VoteDetails) -> list[str]:
     kinds = [kind for kind in details.voting_kinds if kind in VOTING_KINDS]
     if not kinds or len(kinds) != len(details.voting_kinds):
         raise DomainError("Choose which kinds of organisation vote")
+    if details.organisation_ids is not None and not details.organisation_ids:
+        raise DomainError("Name at least one organisation to vote")
     if details.kind is VoteKind.MOTION:
         options = list(MOTION_OPTIONS)
     else:
@@ -123,6 +127,7 @@ def create_vote(actor: User, area: Area, details: VoteDetails, *, authorised: bo
         rules=details.rules,
         voting_kinds=list(details.voting_kinds),
         pcn_codes=details.pcn_codes or None,
+        organisation_ids=details.organisation_ids,
         opens_at=details.opens_at,
         closes_at=details.closes_at,
         created_by_id=actor.id,
@@ -167,6 +172,9 @@ def eligible_organisations(vote: Vote) -> list[Organisation]:
         .order_by(Organisation.kind, Organisation.ods_code)
     )
     organisations = list(db.session.execute(query).scalars())
+    if vote.organisation_ids is not None:
+        named = set(vote.organisation_ids)
+        organisations = [organisation for organisation in organisations if organisation.id in named]
     if not vote.pcn_codes:
         return organisations
     in_chosen_pcns = set(
