@@ -59,3 +59,17 @@ def test_an_empty_named_electorate_is_refused(db):
     officer = make_user(lmc, Role.LMC_OFFICER)
     with pytest.raises(DomainError, match="Name at least one organisation"):
         services.create_vote(officer, area, _details([]))
+
+
+def test_how_the_vote_is_decided_says_the_electorate_is_named(db):
+    from portal.voting.published import how_decided_for
+
+    area = make_area()
+    named = make_organisation(area, name="Named Surgery")
+    make_organisation(area, name="Other Surgery")
+    lmc = make_organisation(area, OrganisationKind.LMC)
+    officer = make_user(lmc, Role.LMC_OFFICER)
+    vote = services.create_vote(officer, area, _details([named.id]))
+    services.open_vote(officer, vote, utcnow())
+    words = " ".join(text for _, text in how_decided_for(vote))
+    assert "One ballot for each of GP practices named for this vote: 1 organisations" in words
