@@ -46,6 +46,7 @@ from portal.mail import queue_email
 from portal.markdown import MAXIMUM_SOURCE_LENGTH
 from portal.organisations.models import Area, Organisation, OrganisationKind
 from portal.spreadsheets import spreadsheet_safe
+from portal.templating import LONDON
 from portal.urls import external_url
 from portal.voting import services as voting
 from portal.voting import signals as voting_signals
@@ -531,7 +532,8 @@ def vote_rules(agreement: Agreement) -> dict[str, Any]:
 def put_to_vote(
     actor: User, version: ProcedureVersion, closes_at: datetime, *, today: date, now: datetime
 ) -> Vote:
-    """Open the vote of the practices signed up today on ``version``."""
+    """Open the vote of the practices signed up today on ``version``: every practice in today,
+    one under notice included (it is still bound by the procedure until it leaves)."""
     agreement = version.agreement
     if not permissions.can_manage(actor, agreement):
         raise NotPermitted("Only the lead and LMC officers can put a procedure to the vote")
@@ -625,7 +627,7 @@ def _on_vote_closed(vote: Vote, result: Any = None, **_: Any) -> None:
         link = external_url(
             "agreements.agreement", area_slug=agreement.area.slug, agreement_id=agreement.id
         )
-        day = closed_at.date()
+        day = closed_at.astimezone(LONDON).date()
         for signatory in agreement.signatories:
             if not signatory.is_in_on(day):
                 continue
