@@ -45,6 +45,7 @@ from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
 from portal.mail import queue_email
 from portal.markdown import MAXIMUM_SOURCE_LENGTH
+from portal.names import display_name
 from portal.organisations.models import Area, Organisation, OrganisationKind, PcnMembership
 from portal.spreadsheets import spreadsheet_safe
 from portal.templating import LONDON
@@ -116,7 +117,7 @@ def create_agreement(
     if lead.area_id != area.id or lead.kind not in permissions.LEAD_KINDS:
         raise DomainError("The lead must be a practice, a PCN or the federation of this area")
     if not lead.is_open:
-        raise DomainError(f"{lead.name} has closed and cannot lead an agreement")
+        raise DomainError(f"{display_name(lead.name)} has closed and cannot lead an agreement")
     if not permissions.can_set_up_led_by(actor, lead):
         raise NotPermitted(
             "Only LMC officers, or someone acting for the lead organisation, can set this up"
@@ -170,7 +171,7 @@ def create_agreement(
     db.session.flush()
     record(
         "agreement.created",
-        f"Agreement set up: {title}, led by {lead.name}",
+        f"Agreement set up: {title}, led by {display_name(lead.name)}",
         actor=actor,
         area=area,
         subject=agreement,
@@ -229,7 +230,7 @@ def _check_signer(actor: User, agreement: Agreement, practice: Organisation) -> 
     if practice.area_id != agreement.area_id or practice.kind is not OrganisationKind.PRACTICE:
         raise DomainError("Only a practice of this area can sign up")
     if not permissions.can_sign_for(actor, practice):
-        raise NotPermitted(f"Only a GP partner of {practice.name} can act for it")
+        raise NotPermitted(f"Only a GP partner of {display_name(practice.name)} can act for it")
 
 
 def sign_up(
@@ -245,7 +246,7 @@ def sign_up(
     partner was shown on the check page: if another has been adopted since, nothing is signed."""
     _check_signer(actor, agreement, practice)
     if not practice.is_open:
-        raise DomainError(f"{practice.name} has closed")
+        raise DomainError(f"{display_name(practice.name)} has closed")
     if today < agreement.starts_on:
         raise DomainError(
             f"This agreement starts on {long_day(agreement.starts_on)}: "
@@ -255,10 +256,10 @@ def sign_up(
     if existing is not None:
         if existing.leaves_on is not None:
             raise Conflict(
-                f"{practice.name} already belongs to this agreement until it leaves on "
-                f"{long_day(existing.leaves_on)}"
+                f"{display_name(practice.name)} already belongs to this agreement until it "
+                f"leaves on {long_day(existing.leaves_on)}"
             )
-        raise Conflict(f"{practice.name} already belongs to this agreement")
+        raise Conflict(f"{display_name(practice.name)} already belongs to this agreement")
     version = agreement.in_force
     assert version is not None  # version 1 is adopted when the agreement is set up
     if checked_version != version.number:
@@ -279,11 +280,14 @@ def sign_up(
             db.session.add(signatory)
             db.session.flush()
     except IntegrityError as error:  # another partner signed it up at the same moment
-        raise Conflict(f"{practice.name} already belongs to this agreement") from error
+        raise Conflict(
+            f"{display_name(practice.name)} already belongs to this agreement"
+        ) from error
     db.session.refresh(agreement, attribute_names=["signatories"])
     record(
         "agreement.signed",
-        f"{practice.name} signed up to {agreement.title} (procedure version {version.number})",
+        f"{display_name(practice.name)} signed up to {agreement.title} "
+        f"(procedure version {version.number})",
         actor=actor,
         area=agreement.area,
         subject=agreement,
@@ -312,10 +316,10 @@ def give_notice(
     _check_signer(actor, agreement, practice)
     signatory = current_signatory(agreement, practice, today)
     if signatory is None:
-        raise DomainError(f"{practice.name} does not belong to this agreement")
+        raise DomainError(f"{display_name(practice.name)} does not belong to this agreement")
     if signatory.leaves_on is not None:
         raise Conflict(
-            f"{practice.name} has already given notice: "
+            f"{display_name(practice.name)} has already given notice: "
             f"it leaves on {long_day(signatory.leaves_on)}"
         )
     reason = _text(reason, "the reason", required=False, limit=MAX_REASON)
@@ -326,7 +330,7 @@ def give_notice(
     db.session.flush()
     record(
         "agreement.notice_given",
-        f"{practice.name} gave notice on {agreement.title}: out from "
+        f"{display_name(practice.name)} gave notice on {agreement.title}: out from "
         f"{long_day(signatory.leaves_on)}",
         actor=actor,
         area=agreement.area,
@@ -691,7 +695,7 @@ def post_report(
     now: datetime,
 ) -> OversightReport:
     if not permissions.can_report(actor, agreement):
-        raise NotPermitted(f"Only {agreement.lead.name}, the lead, posts reports")
+        raise NotPermitted(f"Only {display_name(agreement.lead.name)}, the lead, posts reports")
     working = _text(working, "what is working", required=False)
     not_working = _text(not_working, "what is not working", required=False)
     if not working and not not_working:

@@ -13,6 +13,7 @@ from datetime import date
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from portal.accounts.models import User
 from portal.agreements import forms, permissions, services
@@ -28,6 +29,7 @@ from portal.area_context import bind_area
 from portal.database import utcnow
 from portal.extensions import db
 from portal.http import refusal_shown_on
+from portal.names import display_name
 from portal.organisations.models import Organisation
 from portal.organisations.permissions import is_officer
 from portal.positions import diff
@@ -108,8 +110,8 @@ def _lead_choices(form: forms.AgreementForm) -> list[Organisation]:
         leads = services.lead_candidates(g.area)
     else:
         leads = permissions.lead_organisations_of(current_user, g.area)
-    form.lead.choices = [("", "Choose the lead")] + [
-        (str(o.id), f"{o.name} ({o.kind.label})") for o in leads
+    form.lead.choices = [SelectChoice("", "Choose the lead")] + [
+        SelectChoice(str(o.id), f"{display_name(o.name)} ({o.kind.label})") for o in leads
     ]
     return leads
 
@@ -227,7 +229,7 @@ def sign_up(agreement_id: int) -> ResponseReturnValue:
                 now=utcnow(),
             )
         if not refused:
-            flash(f"{practice.name} has signed up to {found.title}.", "info")
+            flash(f"{display_name(practice.name)} has signed up to {found.title}.", "info")
             return redirect(url_for(".agreement", agreement_id=found.id))
     return _sign_up_page(found, practice, form), 400
 
@@ -248,7 +250,7 @@ def notice(agreement_id: int) -> ResponseReturnValue:
         if not refused:
             assert noticed.leaves_on is not None
             flash(
-                f"{practice.name} has given notice. It is out from "
+                f"{display_name(practice.name)} has given notice. It is out from "
                 f"{services.long_day(noticed.leaves_on)}.",
                 "info",
             )
