@@ -23,6 +23,7 @@ from tests.agreements.conftest import (
     make_agreement,
     outbox_to,
     sign,
+    sign_out,
     today,
 )
 from tests.conftest import csrf_token_from
@@ -205,6 +206,11 @@ def test_putting_to_the_vote_through_the_page(client, login, world):
     )
     assert response.status_code == 302
     assert "/votes/" in response.headers["Location"]
+    sign_out(client)
+    login(world.hill_partner)
+    page = client.get(world.url(f"{agreement.id}")).get_data(as_text=True)
+    assert "Version 2 of the procedure is being voted on" in page
+    assert "A practice that cannot accept it can give notice" in page
     assert db.session.query(ProcedureVersion).filter_by(number=2).one().state is (
         VersionState.VOTING
     )
