@@ -15,7 +15,7 @@ from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
 from portal.urls import external_url
 from portal.voting import rules as counting
-from portal.voting import secrecy, unlinking
+from portal.voting import secrecy, signals, unlinking
 from portal.voting.ballot_record import ballot_record_data, exact_totals
 from portal.voting.guards import VotingClosed, VotingNotOpen, lock_vote, london
 from portal.voting.models import BallotSecrecy, Vote, VoteState
@@ -65,6 +65,7 @@ def close_vote(vote: Vote, now: datetime, actor: User | None = None) -> None:
         subject=vote,
         details={"sha256": vote.ballot_record_sha256, "outcome": vote.result["outcome"]},
     )
+    signals.vote_closed.send(vote, result=exact)
     notify_electorate(
         vote,
         f"Result declared: {vote.title}",
@@ -112,6 +113,7 @@ def cancel_vote(actor: User, vote: Vote, reason: str, now: datetime) -> None:
         subject=vote,
         details={"reason": reason, "was_open": was_open},
     )
+    signals.vote_cancelled.send(vote)
     if was_open:
         notify_electorate(
             vote,
@@ -122,14 +124,10 @@ def cancel_vote(actor: User, vote: Vote, reason: str, now: datetime) -> None:
         )
 
 
-def close_if_due(vote: Vote, now: datetime) -> bool:
-    if vote.state is VoteState.OPEN and now >= vote.closes_at:
-        close_vote(vote, now)
-        return True
-    return False
-
-
 def close_due_votes(now: datetime) -> list[Vote]:
+    """Count every vote whose closing time has come. The worker and ``flask close-due-votes``
+    are the only closers: a page view never counts a vote, it shows it "closed, being counted".
+    """
     due = list(
         db.session.execute(
             sa.select(Vote)

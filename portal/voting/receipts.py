@@ -14,7 +14,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from portal.database import utcnow
-from portal.voting import casting, closing
+from portal.voting import casting
 from portal.voting.forms import ReceiptCheckForm
 from portal.voting.models import VoteKind
 
@@ -30,9 +30,7 @@ def receipt_check() -> str | tuple[str, int]:
         status = 400 if form.errors else 200
         return render_template("voting/receipt_check.html", form=form, found=None), status
     code = form.code.data or ""
-    found = casting.check_receipt(code)
-    if found is not None and closing.close_if_due(found.vote, utcnow()):
-        found = casting.check_receipt(code)
+    found = casting.check_receipt(code, utcnow())
     if found is None:
         form.code.errors = [NOT_FOUND]
         return render_template("voting/receipt_check.html", form=form, found=None), 404

@@ -25,6 +25,7 @@ from portal.extensions import db
 from portal.organisations.models import Area, Organisation, OrganisationKind, PcnMembership
 from portal.urls import external_url
 from portal.voting import rules as counting
+from portal.voting import signals
 from portal.voting.ballot_record import ballot_record_data
 from portal.voting.conflicts import declarations
 from portal.voting.guards import VoteLocked, london
@@ -306,6 +307,7 @@ def open_vote(actor: User, vote: Vote, now: datetime, *, authorised: bool = Fals
         subject=vote,
         details={"electorate": len(organisations), "recused": len(recused)},
     )
+    signals.vote_opened.send(vote)
     notify_electorate(
         vote,
         f"Vote open: {vote.title}",
