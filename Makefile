@@ -76,3 +76,4 @@ bench: install
 	$(PY) bench/bench_recount.py
 	$(PY) bench/bench_import_england.py
 	$(PY) bench/bench_faults.py
+	$(PY) bench/bench_agreement_roll.py

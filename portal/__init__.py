@@ -125,6 +125,8 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from portal.accounts.views import blueprint as accounts
     from portal.admin.views import blueprint as admin
+    from portal.agreements.api import blueprint as agreements_api
+    from portal.agreements.views import blueprint as agreements
     from portal.audit.views import blueprint as audit
     from portal.elections.views import blueprint as elections
     from portal.health import blueprint as health
@@ -181,5 +183,7 @@ def _register_blueprints(app: Flask) -> None:
         mandates,
         area_mandates,
         mandates_api,
+        agreements,
+        agreements_api,
     ):
         app.register_blueprint(blueprint)

@@ -1,6 +1,7 @@
 """Imports every model module so that metadata, Alembic and the tests see every table."""
 
 from portal.accounts.models import Invitation, Membership, PasswordReset, User
+from portal.agreements import models as agreements_models
 from portal.audit.models import AuditEntry
 from portal.elections import models as elections_models
 from portal.mandates import models as mandates_models
@@ -26,6 +27,7 @@ __all__ = [
     "PasswordReset",
     "PcnMembership",
     "User",
+    "agreements_models",
     "elections_models",
     "mandates_models",
     "meetings_models",

@@ -89,7 +89,10 @@ def limit_for(app: Flask, endpoint: str) -> EndpointLimit | None:
     if endpoint in UNLIMITED_ENDPOINTS:
         return None
     blueprint = endpoint.partition(".")[0]
-    if blueprint.startswith(API_BLUEPRINT_PREFIX):
+    # Every blueprint serving under /api/ (statements, agreements ...) is the API.
+    if blueprint.startswith(API_BLUEPRINT_PREFIX) or any(
+        rule.rule.startswith(API_PATH_PREFIX) for rule in app.url_map.iter_rules(endpoint)
+    ):
         return API
     if blueprint in LIMITED_BLUEPRINTS and any(
         "POST" in (rule.methods or ()) for rule in app.url_map.iter_rules(endpoint)

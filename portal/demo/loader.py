@@ -13,6 +13,7 @@ from flask import current_app
 
 from portal.accounts.models import Membership, Role, User
 from portal.accounts.passwords import hash_password
+from portal.agreements.demo import load_demo_agreements
 from portal.audit.services import record
 from portal.database import utcnow
 from portal.demo import data_files
@@ -147,6 +148,7 @@ def load_demo_area(*, if_empty: bool = False) -> str:
     by_name = {email.split("@")[0]: user for email, user in users.items()}
     load_demo_meetings(area, by_name, organisations, now)
     load_demo_mandates(area, by_name, now)
+    load_demo_agreements(area, by_name, organisations, now)
     load_demo_trust(
         area, officer, [user for user in users.values() if _in_leadership_group(user)], now
     )

@@ -39,8 +39,9 @@ bind_area(blueprint)
 add_link(blueprint, "Meetings", "meetings.index", order=60, visible=permissions.can_see_meetings)
 feeds_blueprint = Blueprint("calendar", __name__, template_folder="templates")
 
-# Where a typed reference's own domain shows it; mandates and agreements have no page yet.
+# Where a typed reference's own domain shows it; mandates have no page yet.
 REFERENCE_ENDPOINTS = {
+    "agreement": ("agreements.agreement", "agreement_id"),
     "vote": ("voting.vote", "vote_id"),
     "need": ("needs.detail", "need_id"),
     "proposal": ("positions.proposal", "proposal_id"),

@@ -33,6 +33,7 @@ class Setting:
     secret: bool
     pcn_codes: Sequence[str] | None = None
     eligible: int | None = None  # known once the electorate is frozen at opening
+    named: bool = False  # the vote names its organisations (an agreement's signatories)
 
 
 def _join(parts: Sequence[str]) -> str:
@@ -44,6 +45,8 @@ def _join(parts: Sequence[str]) -> str:
 def who_votes(setting: Setting) -> str:
     kinds = [KIND_NAMES[kind] for kind in KIND_ORDER if kind in setting.voting_kinds]
     words = f"One ballot for each of {_join(kinds)}"
+    if setting.named:
+        words += " named for this vote"
     if setting.pcn_codes:
         words += f" (practices only of the PCNs {_join(list(setting.pcn_codes))})"
     if setting.eligible is not None:

@@ -87,6 +87,9 @@ class Vote(ChainHeadStamped, db.Model):
     proposal_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("proposals.id", ondelete="SET NULL")
     )
+    # When set, only these organisations (by id, of the voting kinds) form the electorate:
+    # for example the practices signed up to an agreement, who alone vote on changing it.
+    organisation_ids: Mapped[list[int] | None] = mapped_column(sa.JSON(none_as_null=True))
     opens_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by_id: Mapped[int | None] = mapped_column(

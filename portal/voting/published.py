@@ -40,5 +40,6 @@ def how_decided_for(vote: Vote) -> list[tuple[str, str]]:
             secret=vote.secrecy is BallotSecrecy.SECRET,
             pcn_codes=vote.pcn_codes,
             eligible=eligible,
+            named=vote.organisation_ids is not None,
         ),
     )

@@ -70,6 +70,8 @@ class VoteDetails:
     rules: dict[str, Any]
     # The ICS proposal it answers: one of the area's, as the caller has checked.
     proposal_id: int | None = None
+    # An explicit electorate (organisation ids), for a caller that decides who votes.
+    organisation_ids: list[int] | None = None
 
 
 def weights_identify_voters(details: VoteDetails) -> bool:
@@ -91,6 +93,8 @@ def _check_details(details: VoteDetails) -> list[str]:
     kinds = [kind for kind in details.voting_kinds if kind in VOTING_KINDS]
     if not kinds or len(kinds) != len(details.voting_kinds):
         raise DomainError("Choose which kinds of organisation vote")
+    if details.organisation_ids is not None and not details.organisation_ids:
+        raise DomainError("Name at least one organisation to vote")
     if details.kind is VoteKind.MOTION:
         options = list(MOTION_OPTIONS)
     else:
@@ -128,6 +132,7 @@ def create_vote(actor: User, area: Area, details: VoteDetails, *, authorised: bo
         voting_kinds=list(details.voting_kinds),
         pcn_codes=details.pcn_codes or None,
         proposal_id=details.proposal_id,
+        organisation_ids=details.organisation_ids,
         opens_at=details.opens_at,
         closes_at=details.closes_at,
         created_by_id=actor.id,
@@ -173,6 +178,9 @@ def eligible_organisations(vote: Vote) -> list[Organisation]:
         .order_by(Organisation.kind, Organisation.ods_code)
     )
     organisations = list(db.session.execute(query).scalars())
+    if vote.organisation_ids is not None:
+        named = set(vote.organisation_ids)
+        organisations = [organisation for organisation in organisations if organisation.id in named]
     if not vote.pcn_codes:
         return organisations
     in_chosen_pcns = set(

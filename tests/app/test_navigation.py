@@ -14,7 +14,7 @@ LINK = re.compile(r'class="nhsuk-header__navigation-link" href="([^"]*)"[^>]*>([
 
 EVERYONE = ["Overview", "Practices", "PCNs"]
 GROUP = [*EVERYONE, "Proposals", "Positions", "Votes", "Elections"]
-GROUP_AFTER_NEEDS = ["Statements", "Mandates", "Meetings", "Trust", "Search"]
+GROUP_AFTER_NEEDS = ["Statements", "Mandates", "Meetings", "Agreements", "Trust", "Search"]
 # Needs are raised for a practice or a PCN: a salaried GP and an administrator raise none.
 NEEDS = [*GROUP, "Needs", *GROUP_AFTER_NEEDS]
 NO_NEEDS = [*GROUP, *GROUP_AFTER_NEEDS]
@@ -56,7 +56,7 @@ def header_links(client) -> list[tuple[str, str]]:
         (Role.FEDERATION_DIRECTOR, NEEDS),
         (Role.LMC_OFFICER, NEEDS),
         (Role.AREA_ADMIN, [*NO_NEEDS, "Members", "Audit log", "Outbox"]),
-        (Role.ICS_READER, [*EVERYONE, "Statements", "Mandates", "Search"]),
+        (Role.ICS_READER, [*EVERYONE, "Statements", "Mandates", "Agreements", "Search"]),
     ],
 )
 def test_each_role_sees_the_links_it_may_follow_in_order(client, login, people, role, expected):

@@ -100,6 +100,7 @@ def test_a_round_is_answered_closed_and_answered_back_and_a_meeting_is_run(
     sign_in(partner, world["partner"].email, lands_on=AREA_HOME)
     follow_menu_link(partner, "Trust")
     partner.get_by_role("link", name="December 2026").first.click()
+    partner.wait_for_url(re.compile(r"/trust/rounds/\d+$"), wait_until="load")
     assert_accessible(partner)
     for target in TrustTarget:
         question = partner.get_by_role("group", name=re.compile(target.label[1:], re.I))
@@ -139,6 +140,7 @@ def test_a_round_is_answered_closed_and_answered_back_and_a_meeting_is_run(
     chair.get_by_role("button", name="Approve and publish the minutes").click()
     expect(chair.locator("#minutes-text strong")).to_have_text("share")
     chair.get_by_role("link", name="Record vote").click()
+    chair.wait_for_url(re.compile(r"/votes/\d+/room$"), wait_until="load")
     assert_accessible(chair)
     chair.get_by_role("group", name="Hillside Practice").get_by_label("for", exact=True).check()
     chair.get_by_role("group", name="Riverside Surgery").get_by_label("against", exact=True).check()

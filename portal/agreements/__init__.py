@@ -1,0 +1,1 @@
+"""Shared ways of working: agreements practices sign up to, and how they change and are overseen."""

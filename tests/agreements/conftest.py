@@ -1,0 +1,169 @@
+"""An area with two PCNs, four practices, the federation, the LMC and the ICS: an officer, the
+federation director (the lead), two partners of one practice, a partner of another, a
+salaried GP and a practice manager, an ICS reader, and a partner from another area."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from portal.accounts.models import Role, User
+from portal.agreements import services
+from portal.agreements.models import (
+    Agreement,
+    CostSharing,
+    ReportFrequency,
+    VoteWeighting,
+)
+from portal.audit.models import AuditEntry
+from portal.database import utcnow
+from portal.extensions import db
+from portal.organisations.models import Area, Organisation, OrganisationKind
+from portal.outbox import OutboxMessage
+from portal.times import LONDON
+from tests.factories import make_area, make_organisation, make_user
+
+PROCEDURE = """Every incoming document is read by a hub workflow coder within one working day.
+
+Abnormal results go to the practice's duty doctor the same day.
+
+Codes are added by the hub's coding protocol, not the practice's own."""
+
+
+@dataclass
+class World:
+    area: Area
+    pcn_a: Organisation
+    pcn_b: Organisation
+    hill: Organisation
+    vale: Organisation
+    brook: Organisation
+    moor: Organisation
+    federation: Organisation
+    officer: User
+    director: User
+    hill_partner: User
+    hill_partner_2: User
+    vale_partner: User
+    brook_partner: User
+    salaried: User
+    manager: User
+    ics_reader: User
+    outsider: User
+
+    def url(self, rest: str = "") -> str:
+        return f"/areas/{self.area.slug}/agreements/{rest}"
+
+
+@pytest.fixture
+def world(db) -> World:
+    area = make_area()
+    pcn_a = make_organisation(area, OrganisationKind.PCN, name="Alpha PCN", ods_code="U10001")
+    pcn_b = make_organisation(area, OrganisationKind.PCN, name="Beta PCN", ods_code="U10002")
+    hill = make_organisation(area, pcn=pcn_a, name="Hill Surgery", list_size=6000)
+    vale = make_organisation(area, pcn=pcn_a, name="Vale Practice", list_size=3000)
+    brook = make_organisation(area, pcn=pcn_b, name="Brook Medical Centre", list_size=1000)
+    moor = make_organisation(area, pcn=pcn_b, name="Moor Lane Surgery", list_size=2000)
+    federation = make_organisation(area, OrganisationKind.FEDERATION, name="The Federation")
+    lmc = make_organisation(area, OrganisationKind.LMC, name="The LMC")
+    ics = make_organisation(area, OrganisationKind.ICS, name="The ICB")
+    elsewhere = make_area(slug="elsewhere", name="Elsewhere ICB")
+    far = make_organisation(elsewhere, name="Far Away Surgery")
+    return World(
+        area=area,
+        pcn_a=pcn_a,
+        pcn_b=pcn_b,
+        hill=hill,
+        vale=vale,
+        brook=brook,
+        moor=moor,
+        federation=federation,
+        officer=make_user(lmc, Role.LMC_OFFICER, name="Olive Officer"),
+        director=make_user(federation, Role.FEDERATION_DIRECTOR, name="Fran Director"),
+        hill_partner=make_user(hill, Role.GP_PARTNER, name="Dr Hana Hill"),
+        hill_partner_2=make_user(hill, Role.GP_PARTNER, name="Dr Hugo Hill"),
+        vale_partner=make_user(vale, Role.GP_PARTNER, name="Dr Val Vale"),
+        brook_partner=make_user(brook, Role.GP_PARTNER, name="Dr Bo Brook"),
+        salaried=make_user(hill, Role.SALARIED_GP),
+        manager=make_user(hill, Role.PRACTICE_MANAGER),
+        ics_reader=make_user(ics, Role.ICS_READER),
+        outsider=make_user(far, Role.GP_PARTNER),
+    )
+
+
+def sign_out(client: Any) -> None:
+    from tests.conftest import fetch_csrf_token
+
+    token = fetch_csrf_token(client, "/accounts/profile")
+    assert client.post("/accounts/logout", data={"csrf_token": token}).status_code == 302
+
+
+def today() -> date:
+    return utcnow().astimezone(LONDON).date()
+
+
+def terms(**overrides: Any) -> services.Terms:
+    fields: dict[str, Any] = {
+        "title": "Document management hub",
+        "gives_up": "Each practice actions and codes incoming documents by this protocol, "
+        "not its own.",
+        "gets": "Documents handled within a day by trained coders.",
+        "who_does_what_markdown": "- The federation runs the hub.\n- Practices send documents.",
+        "oversight": "The hub manager reports to the federation board and the practices.",
+        "report_frequency": ReportFrequency.QUARTERLY,
+        "review_on": None,
+        "starts_on": today() - timedelta(days=30),
+        "minimum_term_months": 12,
+        "notice_period_months": 3,
+        "cost_sharing": CostSharing.PER_PATIENT,
+        "annual_cost": Decimal("12000.00"),
+        "vote_weighting": VoteWeighting.EQUAL,
+        "visible_to_ics": False,
+    }
+    fields.update(overrides)
+    return services.Terms(**fields)
+
+
+def make_agreement(world: World, **overrides: Any) -> Agreement:
+    agreement = services.create_agreement(
+        world.director, world.area, world.federation, terms(**overrides), PROCEDURE, utcnow()
+    )
+    db.session.commit()
+    return agreement
+
+
+def sign(world: World, agreement: Agreement, partner: User, practice: Organisation, day: date):
+    signatory = services.sign_up(
+        partner,
+        agreement,
+        practice,
+        checked_version=agreement.in_force.number,
+        today=day,
+        now=datetime.combine(day, datetime.min.time(), LONDON),
+    )
+    db.session.commit()
+    return signatory
+
+
+def count(model: Any) -> int:
+    db.session.commit()
+    return db.session.execute(sa.select(sa.func.count()).select_from(model)).scalar_one()
+
+
+def audit_actions() -> list[str]:
+    db.session.commit()
+    return list(db.session.execute(sa.select(AuditEntry.action).order_by(AuditEntry.id)).scalars())
+
+
+def outbox_to(email: str) -> list[OutboxMessage]:
+    db.session.commit()
+    return list(
+        db.session.execute(
+            sa.select(OutboxMessage).where(OutboxMessage.recipient == email)
+        ).scalars()
+    )
