@@ -216,6 +216,28 @@ def publish(ballot: Ballot) -> Level:
     return LEVELS[-1]
 
 
+def record_unmasked(ballot: Ballot) -> list[str]:
+    """Ids of the voters whose choice the secret-ballot record (``@2``) gives away.
+
+    The record pairs each ballot's share with its choice, and who voted is public, so the
+    assignments that fit it are exactly those that give the voters holding each share the
+    choices of the ballots carrying that share. A voter is unmasked when every ballot of its
+    share made the same choice, unless the outcome and who voted force that choice anyway.
+    """
+    by_share: dict[Fraction, set[str]] = {}
+    for voter in ballot.voters:
+        by_share.setdefault(voter.share, set()).add(ballot.choices[voter.id])
+    alone = [voter for voter in ballot.voters if len(by_share[voter.share]) == 1]
+    if not alone:
+        return []
+    baseline = _possible(ballot, None)
+    return [
+        voter.id
+        for voter, known in zip(ballot.voters, baseline, strict=True)
+        if len(by_share[voter.share]) == 1 and len(known) > 1
+    ]
+
+
 def published_figures(ballot: Ballot, level: Level) -> dict:
     """What the results page, downloads and notices may show at ``level`` (JSON-ready)."""
     weights, counts, den = _true_totals(ballot)
