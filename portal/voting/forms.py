@@ -18,6 +18,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
+    PasswordField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -596,4 +597,24 @@ class ReceiptCheckForm(FlaskForm):
             Length(max=64, message="A receipt code is 28 letters and numbers: check it"),
         ],
         filters=[strip_whitespace],
+    )
+
+
+class ScrutineerPassphraseForm(FlaskForm):
+    """A scrutineer's passphrase: it unlocks their key to the sealed record, and is never kept."""
+
+    passphrase = PasswordField(
+        "Passphrase",
+        validators=[InputRequired("Enter a passphrase"), Length(max=200)],
+    )
+    confirmation = PasswordField(
+        "Passphrase again",
+        validators=[InputRequired("Enter the passphrase again"), Length(max=200)],
+    )
+
+
+class ScrutineerOpenForm(FlaskForm):
+    passphrase = PasswordField(
+        "Your scrutineer passphrase",
+        validators=[InputRequired("Enter your passphrase"), Length(max=200)],
     )
