@@ -25,14 +25,14 @@ log = logging.getLogger(__name__)
 
 
 def _close_due_votes(now: datetime) -> str | None:
-    from portal.voting.services import close_due_votes
+    from portal.voting.closing import close_due_votes
 
     closed = close_due_votes(now)
     return f"{len(closed)} vote(s) closed" if closed else None
 
 
 def _remind_voters(now: datetime) -> str | None:
-    from portal.voting.services import send_reminders
+    from portal.voting.notices import send_reminders
 
     sent = send_reminders(now)
     return f"{sent} reminder(s) queued" if sent else None

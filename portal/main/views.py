@@ -22,7 +22,7 @@ from werkzeug.wrappers import Response
 from portal.database import utcnow
 from portal.main.needs_you import agendas, visit_from
 from portal.statements.queries import latest_public, public_statements_of
-from portal.voting.views import two_places
+from portal.voting.presenters import two_places
 
 blueprint = Blueprint("main", __name__, template_folder="templates")
 

@@ -12,6 +12,8 @@ from portal.extensions import db
 from portal.meetings import services
 from portal.meetings.models import Meeting, MeetingMode
 from portal.organisations.models import Area, Organisation
+from portal.voting import casting as voting_casting
+from portal.voting import closing as voting_closing
 from portal.voting import room
 from portal.voting import services as voting
 from portal.voting.models import BallotSecrecy, VoteKind
@@ -152,7 +154,7 @@ def load_demo_meetings(
         {organisations["M83022"].id: "for", organisations["M83001"].id: "for"},
         third.starts_at + timedelta(minutes=10),
     )
-    voting.close_vote(in_room, third.ends_at)
+    voting_closing.close_vote(in_room, third.ends_at)
 
     # A hybrid vote: PCNs vote online until the meeting, then in the room.
     fourth = meetings[3]
@@ -165,7 +167,7 @@ def load_demo_meetings(
         fourth.starts_at - timedelta(days=5),
         fourth.ends_at,
     )
-    voting.cast_ballot(
+    voting_casting.cast_ballot(
         users["cd.southstoke"],
         hybrid,
         organisations["U85685"],
@@ -191,7 +193,7 @@ def load_demo_meetings(
         {organisations["U16318"].id: "against"},
         fourth.starts_at + timedelta(minutes=15),
     )
-    voting.close_vote(hybrid, fourth.ends_at)
+    voting_closing.close_vote(hybrid, fourth.ends_at)
 
     upcoming = services.schedule_next(officer, series, now)
     services.add_agenda_item(chair, upcoming, "Trust pulse: the December round", "")

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from portal.accounts.models import User
 from portal.organisations.models import Area
-from portal.positions import services
+from portal.positions import amendments, documents, drafting, services, workflow
 from portal.positions.models import Position, Tier
 
 PROPOSAL_SUMMARY = (
@@ -91,7 +91,7 @@ def load_demo_positions(
     hazeldene = _person(users_by_email, "partner.hazeldene")
     mayfield = _person(users_by_email, "partner.mayfield")
 
-    document = services.Upload(
+    document = documents.Upload(
         "Phlebotomy transfer - proposal summary.pdf",
         demo_pdf(
             "Phlebotomy transfer to general practice (demo)",
@@ -117,7 +117,7 @@ def load_demo_positions(
         [document],
         now - timedelta(days=3),
     )
-    position = services.create_position(
+    position = drafting.create_position(
         lead,
         area,
         title="Phlebotomy: fund it properly or leave it with the trust",
@@ -126,7 +126,7 @@ def load_demo_positions(
         proposal=proposal,
         now=now - timedelta(days=2),
     )
-    services.save_revision(
+    drafting.save_revision(
         lead,
         position,
         base_number=1,
@@ -134,22 +134,22 @@ def load_demo_positions(
         body_markdown=SECOND_DRAFT,
         now=now - timedelta(days=1, hours=2),
     )
-    services.open_consultation(lead, position, now + timedelta(days=4), now - timedelta(days=1))
-    services.add_comment(
+    workflow.open_consultation(lead, position, now + timedelta(days=4), now - timedelta(days=1))
+    drafting.add_comment(
         hazeldene,
         position,
         body_markdown="Agree. Hazeldene would take it on through the PCN, not on its own.",
         paragraph_index=1,
         now=now - timedelta(hours=20),
     )
-    services.add_comment(
+    drafting.add_comment(
         mayfield,
         position,
         body_markdown="Can we attach the costing behind the **£6.80** figure before the vote?",
         paragraph_index=None,
         now=now - timedelta(hours=6),
     )
-    services.propose_amendment(
+    amendments.propose_amendment(
         colleague,
         position,
         paragraph_index=2,

@@ -17,7 +17,7 @@ from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaF
 from wtforms.validators import InputRequired, Length, Optional
 
 from portal.form_filters import strip_whitespace
-from portal.positions import services
+from portal.positions import workflow
 from portal.templating import LONDON
 from portal.voting.forms import SAFER_BAND, VoteRulesFields, choice_list
 from portal.voting.models import BallotSecrecy
@@ -301,9 +301,9 @@ class VoteRulesForm(VoteRulesFields):
             "tie": self.tie.data,
         }
 
-    def settings(self) -> services.VoteSettings:
+    def settings(self) -> workflow.VoteSettings:
         assert self.closes_at is not None
-        return services.VoteSettings(
+        return workflow.VoteSettings(
             secrecy=BallotSecrecy(self.secrecy.data),
             voting_kinds=list(self.voting_kinds.data),
             closes_at=self.closes_at,

@@ -4,12 +4,10 @@ Deny by default: every page needs a signed-in member of the area's group (ICS re
 people of other areas get 404). A draft the user may not read (its tier, from
 ``portal.positions.tiers``) is 404 too; an action on something they can read but may not take
 is 403. Views are thin: load or 404, authorise, validate the form, call one service; on a
-``DomainError`` throw the request's changes away and show the message.
-"""
+``DomainError`` throw the request's changes away and show the message."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,46 +35,37 @@ from portal.extensions import db
 from portal.http import abandon_changes, refusal_shown_on
 from portal.markdown import markdown_paragraphs
 from portal.needs import services as needs_services
-from portal.positions import diff, forms, permissions, services
+from portal.positions import amendments as amending
+from portal.positions import diff, documents, drafting, forms, permissions, services, workflow
 from portal.positions.models import (
     Amendment,
-    AmendmentState,
     Comment,
     Position,
-    PositionState,
     Proposal,
     ProposalDocument,
     Tier,
 )
+from portal.positions.presenters import (
+    AMENDMENT_STATES,
+    POSITION_STATES,
+    TIER_HINTS,
+    choice_params,
+    days_left_text,
+    edit_conflict_view,
+    file_size,
+    paragraph_choices,
+    statement_of,
+    why_frozen,
+)
 from portal.statements import permissions as statement_permissions
-from portal.statements.models import Statement
-from portal.templating import LONDON, field_params, london_datetime
+from portal.templating import london_datetime
 
 blueprint = Blueprint(
     "positions", __name__, url_prefix="/areas/<area_slug>", template_folder="templates"
 )
-bind_area(blueprint)
 
-POSITION_STATES = {
-    PositionState.DRAFTING: ("Drafting", "blue"),
-    PositionState.CONSULTATION: ("Consultation", "purple"),
-    PositionState.VOTING: ("Voting", "orange"),
-    PositionState.AGREED: ("Agreed", "green"),
-    PositionState.NOT_AGREED: ("Not agreed", "red"),
-    PositionState.PUBLISHED: ("Published", "green"),
-}
-AMENDMENT_STATES = {
-    AmendmentState.PROPOSED: ("Proposed", "blue"),
-    AmendmentState.ACCEPTED: ("Accepted", "green"),
-    AmendmentState.REJECTED: ("Rejected", "red"),
-    AmendmentState.PUT_TO_VOTE: ("Put to the vote", "orange"),
-}
-TIER_HINTS = {
-    Tier.LMC: "Only LMC officers and area administrators.",
-    Tier.GROUP: "Every member of the group's organisations, but not ICS readers.",
-    Tier.ICS: "The group while it is a draft; ICS readers too once it is published.",
-    Tier.PUBLIC: "The group while it is a draft; anyone at all once it is published.",
-}
+
+bind_area(blueprint)
 
 
 @blueprint.before_request
@@ -93,40 +82,9 @@ def _helpers() -> dict[str, Any]:
         "response_labels": services.RESPONSE_LABELS,
         "days_left_text": days_left_text,
         "file_size": file_size,
-        "type_labels": services.TYPE_LABELS,
+        "type_labels": documents.TYPE_LABELS,
         "choice_params": choice_params,
     }
-
-
-def choice_params(field: Any, **extra: Any) -> dict[str, Any]:
-    """``field_params`` for radios and checkboxes, without an ``id`` on the wrapper."""
-    params = field_params(field, **extra)
-    params.pop("id", None)
-    params.setdefault("idPrefix", field.id)
-    return params
-
-
-def days_left_text(deadline: date | None) -> str:
-    left = services.days_left(deadline, _today())
-    if left is None:
-        return "No deadline"
-    if left < 0:
-        return f"Deadline passed {-left} {'day' if left == -1 else 'days'} ago"
-    if left == 0:
-        return "Due today"
-    return f"{left} {'day' if left == 1 else 'days'} left"
-
-
-def file_size(size: int) -> str:
-    if size < 1024:
-        return f"{size} bytes"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.0f} KB"
-    return f"{size / (1024 * 1024):.1f} MB"
-
-
-def _today() -> date:
-    return utcnow().astimezone(LONDON).date()
 
 
 def _user() -> User:
@@ -149,7 +107,7 @@ def _position(position_id: int) -> Position:
         or not permissions.can_read_position(current_user, position)
     ):
         abort(404)
-    services.sync_with_vote(position, utcnow())
+    workflow.sync_with_vote(position, utcnow())
     return position
 
 
@@ -172,11 +130,6 @@ def _confirmed() -> None:
         abort(400)
 
 
-# ----------------------------------------------------------------------------------------------
-# ICS proposals
-# ----------------------------------------------------------------------------------------------
-
-
 @blueprint.get("/proposals")
 def proposals() -> str:
     rows = list(
@@ -197,9 +150,9 @@ def proposals() -> str:
     )
 
 
-def _uploads(field_name: str) -> list[services.Upload]:
+def _uploads(field_name: str) -> list[documents.Upload]:
     return [
-        services.read_upload(storage.stream, storage.filename)
+        documents.read_upload(storage.stream, storage.filename)
         for storage in request.files.getlist(field_name)
         if storage and (storage.filename or storage.content_length)
     ]
@@ -226,7 +179,7 @@ def new_proposal() -> str | Response:
                 _uploads(form.documents.name),
                 utcnow(),
             )
-        except services.DocumentRefused as error:
+        except documents.DocumentRefused as error:
             abandon_changes()
             form.documents.errors = [*form.documents.errors, error.message]
         except DomainError as error:
@@ -268,7 +221,7 @@ def add_documents(proposal_id: int) -> str | Response:
     form = forms.DocumentForm()
     if form.validate_on_submit():
         try:
-            services.attach_documents(_user(), proposal, _uploads(form.attachments.name), utcnow())
+            documents.attach_documents(_user(), proposal, _uploads(form.attachments.name), utcnow())
         except DomainError as error:
             abandon_changes()
             form.attachments.errors = [*form.attachments.errors, error.message]
@@ -284,7 +237,7 @@ def document(proposal_id: int, document_id: int) -> Response:
     stored = db.session.get(ProposalDocument, document_id)
     if stored is None or stored.proposal_id != proposal.id:
         abort(404)
-    path = services.document_path(stored)
+    path = documents.document_path(stored)
     if not path.is_file():
         abort(404)
     response = send_file(
@@ -302,16 +255,11 @@ def document(proposal_id: int, document_id: int) -> Response:
     return response
 
 
-# ----------------------------------------------------------------------------------------------
-# Drafts
-# ----------------------------------------------------------------------------------------------
-
-
 @blueprint.get("/positions")
 def positions() -> str:
     readable = list(db.session.execute(services.readable_positions(_user(), g.area)).scalars())
     for position in readable:
-        services.sync_with_vote(position, utcnow())
+        workflow.sync_with_vote(position, utcnow())
     readable.sort(key=lambda position: position.latest.created_at, reverse=True)
     return render_template(
         "positions/positions.html",
@@ -346,7 +294,7 @@ def new_position() -> str | Response:
     if form.validate_on_submit():
         answers = _proposal(int(form.proposal.data)) if form.proposal.data else None
         with refusal_shown_on(form) as refused:
-            position = services.create_position(
+            position = drafting.create_position(
                 _user(),
                 g.area,
                 title=form.title.data,
@@ -363,18 +311,9 @@ def new_position() -> str | Response:
     )
 
 
-def _paragraph_choices(position: Position, *, whole: bool) -> list[SelectChoice]:
-    choices = [SelectChoice("", "The whole draft")] if whole else []
-    for index, paragraph in enumerate(markdown_paragraphs(position.latest.body_markdown)):
-        excerpt = " ".join(paragraph.split())
-        excerpt = excerpt if len(excerpt) <= 60 else excerpt[:57].rstrip() + "…"
-        choices.append(SelectChoice(str(index), f"Paragraph {index + 1}: {excerpt}"))
-    return choices
-
-
 def _comment_form(position: Position, formdata: bool = False) -> forms.CommentForm:
     form = forms.CommentForm() if formdata else forms.CommentForm(formdata=None)
-    form.comment_paragraph.choices = _paragraph_choices(position, whole=True)
+    form.comment_paragraph.choices = paragraph_choices(position, whole=True)
     return form
 
 
@@ -382,7 +321,7 @@ def _amendment_form(position: Position, formdata: bool = False) -> forms.Amendme
     form = forms.AmendmentForm() if formdata else forms.AmendmentForm(formdata=None)
     form.amendment_paragraph.choices = [
         SelectChoice("", "Choose a paragraph"),
-        *_paragraph_choices(position, whole=False),
+        *paragraph_choices(position, whole=False),
     ]
     return form
 
@@ -391,23 +330,10 @@ def _lead_form(position: Position, formdata: bool = False) -> forms.LeadForm:
     form = forms.LeadForm() if formdata else forms.LeadForm(formdata=None)
     form.lead.choices = [SelectChoice("", "Choose a member")] + [
         SelectChoice(str(user.id), user.name)
-        for user in services.possible_leads(position)
+        for user in drafting.possible_leads(position)
         if user.id != position.lead_id
     ]
     return form
-
-
-def _statement_of(position: Position) -> Statement | None:
-    """The statement the position became, if the reader may read it."""
-    statement = db.session.execute(
-        sa.select(Statement)
-        .where(Statement.position_id == position.id)
-        .order_by(Statement.published_at.desc())
-        .limit(1)
-    ).scalar_one_or_none()
-    if statement is None or not statement_permissions.can_read_statement(_user(), statement):
-        return None
-    return statement
 
 
 def _render_position(position: Position, status: int = 200, **given: Any) -> tuple[str, int]:
@@ -424,12 +350,12 @@ def _render_position(position: Position, status: int = 200, **given: Any) -> tup
         "amendments": amendments,
         "needs_behind": needs_services.needs_behind(user, position),
         "can_publish": statement_permissions.can_publish(user, position.area),
-        "statement": _statement_of(position),
+        "statement": statement_of(position),
         "amendment_changes": {
-            a.id: diff.compare_words(services.original_paragraph(a), a.replacement_markdown)
+            a.id: diff.compare_words(amending.original_paragraph(a), a.replacement_markdown)
             for a in amendments
         },
-        "outcomes": {a.id: services.amendment_vote_outcome(a) for a in amendments},
+        "outcomes": {a.id: amending.amendment_vote_outcome(a) for a in amendments},
         "can_lead": can_lead,
         "is_officer": permissions.is_officer(user, g.area),
         "can_edit": permissions.can_edit(user, position),
@@ -468,25 +394,13 @@ def position(position_id: int) -> tuple[str, int]:
     return _render_position(_position(position_id))
 
 
-def _conflict_view(conflict: services.EditConflict) -> dict[str, Any]:
-    base, latest = conflict.base, conflict.latest
-    return {
-        "base": base,
-        "latest": latest,
-        "rows": diff.compare(base.body_markdown, latest.body_markdown),
-        "title_change": (
-            diff.compare_words(base.title, latest.title) if base.title != latest.title else None
-        ),
-    }
-
-
 @blueprint.route("/positions/<int:position_id>/edit", methods=["GET", "POST"])
 def edit(position_id: int) -> str | Response:
     position = _position(position_id)
     if not permissions.can_lead(current_user, position):
         abort(403)
     if position.state not in permissions.OPEN_FOR_CHANGES:
-        flash("The text cannot change now: " + _why_frozen(position), "error")
+        flash("The text cannot change now: " + why_frozen(position), "error")
         return redirect(url_for(".position", position_id=position.id))
     latest = position.latest
     if request.method == "POST":
@@ -505,7 +419,7 @@ def edit(position_id: int) -> str | Response:
         if base_number is None:
             abort(400)
         try:
-            revision = services.save_revision(
+            revision = drafting.save_revision(
                 _user(),
                 position,
                 base_number=base_number,
@@ -513,9 +427,9 @@ def edit(position_id: int) -> str | Response:
                 body_markdown=form.body_markdown.data,
                 now=utcnow(),
             )
-        except services.EditConflict as error:
+        except drafting.EditConflict as error:
             abandon_changes()
-            conflict = _conflict_view(error)
+            conflict = edit_conflict_view(error)
             form.form_errors.append(error.message)
             # The next save starts from what the user has now been shown.
             form.base_revision.data = str(error.latest.number)
@@ -528,22 +442,14 @@ def edit(position_id: int) -> str | Response:
     return render_template("positions/edit.html", position=position, form=form, conflict=conflict)
 
 
-def _why_frozen(position: Position) -> str:
-    if position.state is PositionState.VOTING:
-        return "the vote on it is open."
-    if position.state is PositionState.NOT_AGREED:
-        return "it was not agreed; return it to drafting for another round first."
-    return "it has been agreed."
-
-
 @blueprint.get("/positions/<int:position_id>/history")
 def history(position_id: int) -> str:
     position = _position(position_id)
     latest = position.latest.number
     to_number = request.args.get("to", type=int) or latest
     from_number = request.args.get("from", type=int) or max(1, to_number - 1)
-    old = services.revision_numbered(position, from_number)
-    new = services.revision_numbered(position, to_number)
+    old = drafting.revision_numbered(position, from_number)
+    new = drafting.revision_numbered(position, to_number)
     if old is None or new is None:
         abort(404)
     return render_template(
@@ -556,11 +462,6 @@ def history(position_id: int) -> str:
     )
 
 
-# ----------------------------------------------------------------------------------------------
-# Comments and amendments
-# ----------------------------------------------------------------------------------------------
-
-
 @blueprint.post("/positions/<int:position_id>/comments")
 def comment(position_id: int) -> str | Response | tuple[str, int]:
     position = _position(position_id)
@@ -569,7 +470,7 @@ def comment(position_id: int) -> str | Response | tuple[str, int]:
     form = _comment_form(position, formdata=True)
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
-            services.add_comment(
+            drafting.add_comment(
                 _user(),
                 position,
                 body_markdown=form.comment_body.data,
@@ -590,7 +491,7 @@ def resolve_comment(position_id: int, comment_id: int) -> Response:
         abort(403)
     _confirmed()
     with refusal_shown_on() as refused:
-        services.resolve_comment(_user(), position, found, utcnow())
+        drafting.resolve_comment(_user(), position, found, utcnow())
     if not refused:
         flash("The comment has been marked as resolved.", "info")
     return redirect(url_for(".position", position_id=position.id, _anchor="comments"))
@@ -604,7 +505,7 @@ def propose_amendment(position_id: int) -> str | Response | tuple[str, int]:
     form = _amendment_form(position, formdata=True)
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
-            services.propose_amendment(
+            amending.propose_amendment(
                 _user(),
                 position,
                 paragraph_index=int(form.amendment_paragraph.data),
@@ -626,7 +527,7 @@ def accept_amendment(position_id: int, amendment_id: int) -> Response:
         abort(403)
     _confirmed()
     with refusal_shown_on() as refused:
-        revision = services.accept_amendment(_user(), position, amendment, utcnow())
+        revision = amending.accept_amendment(_user(), position, amendment, utcnow())
     if not refused:
         flash(f"The amendment has been accepted as revision {revision.number}.", "info")
     return redirect(url_for(".position", position_id=position.id, _anchor="amendments"))
@@ -643,7 +544,7 @@ def reject_amendment(position_id: int, amendment_id: int) -> str | Response | tu
     form.rejection_reason.id = f"rejection-reason-{amendment.id}"
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
-            services.reject_amendment(
+            amending.reject_amendment(
                 _user(), position, amendment, form.rejection_reason.data, utcnow()
             )
         if not refused:
@@ -669,7 +570,7 @@ def amendment_vote(position_id: int, amendment_id: int) -> str | Response:
     form = _vote_form()
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
-            vote = services.put_amendment_to_vote(
+            vote = workflow.put_amendment_to_vote(
                 _user(), position, amendment, form.settings(), utcnow()
             )
         if not refused:
@@ -679,15 +580,10 @@ def amendment_vote(position_id: int, amendment_id: int) -> str | Response:
         "positions/vote_form.html",
         position=position,
         amendment=amendment,
-        original=services.original_paragraph(amendment),
-        question=services.amendment_question(amendment),
+        original=amending.original_paragraph(amendment),
+        question=workflow.amendment_question(amendment),
         form=form,
     )
-
-
-# ----------------------------------------------------------------------------------------------
-# Workflow
-# ----------------------------------------------------------------------------------------------
 
 
 @blueprint.post("/positions/<int:position_id>/consultation")
@@ -699,7 +595,7 @@ def open_consultation(position_id: int) -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         assert form.ends_at is not None
         with refusal_shown_on(form) as refused:
-            services.open_consultation(_user(), position, form.ends_at, utcnow())
+            workflow.open_consultation(_user(), position, form.ends_at, utcnow())
         if not refused:
             flash("The consultation is open: members can comment and propose amendments.", "info")
             return redirect(url_for(".position", position_id=position.id))
@@ -714,7 +610,7 @@ def open_vote(position_id: int) -> str | Response:
     form = _vote_form()
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
-            vote = services.open_position_vote(_user(), position, form.settings(), utcnow())
+            vote = workflow.open_position_vote(_user(), position, form.settings(), utcnow())
         if not refused:
             flash(
                 f"The vote on revision {position.voted_revision_number} is open until "
@@ -732,7 +628,7 @@ def return_to_drafting(position_id: int) -> Response:
         abort(403)
     _confirmed()
     with refusal_shown_on() as refused:
-        services.return_to_drafting(_user(), position, utcnow())
+        workflow.return_to_drafting(_user(), position, utcnow())
     if not refused:
         flash("The position is back in drafting for another round.", "info")
     return redirect(url_for(".position", position_id=position.id))
@@ -749,7 +645,7 @@ def change_lead(position_id: int) -> str | Response | tuple[str, int]:
         if new_lead is None:
             abort(404)
         with refusal_shown_on(form) as refused:
-            services.reassign_lead(_user(), position, new_lead)
+            drafting.reassign_lead(_user(), position, new_lead)
         if not refused:
             flash(f"{new_lead.name} now leads this draft.", "info")
             return redirect(url_for(".position", position_id=position.id))

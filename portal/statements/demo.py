@@ -20,6 +20,8 @@ from portal.organisations.models import Area
 from portal.positions.models import Position, PositionState, Proposal, Revision, Tier
 from portal.statements import services
 from portal.statements.models import SignatoryChoice, Statement
+from portal.voting import casting as voting_casting
+from portal.voting import closing as voting_closing
 from portal.voting import services as voting
 from portal.voting.models import BallotSecrecy, Vote, VoteKind, VoteState
 
@@ -77,10 +79,12 @@ def _own_passed_vote(area: Area, officer: User, body: str, now: datetime) -> Vot
     )
     voting.open_vote(officer, vote, now - timedelta(days=3))
     for member in vote.electorate:
-        voting.cast_ballot(officer, vote, member.organisation, "for", now - timedelta(days=2))
+        voting_casting.cast_ballot(
+            officer, vote, member.organisation, "for", now - timedelta(days=2)
+        )
     vote.closes_at = now - timedelta(minutes=1)
     db.session.flush()
-    voting.close_vote(vote, now, officer)
+    voting_closing.close_vote(vote, now, officer)
     return vote
 
 

@@ -1,11 +1,13 @@
-"""A ballot is cast once per confirmation.
+"""Casting a ballot: the cast itself, its receipt code and the check of a receipt, and the
+confirmation that lets a ballot be cast once.
 
-Choosing an answer (a POST) issues a one-time token for the "Check your answer" page; the
-answer itself stays in the voter's signed session, so the table of tokens names neither a
-person nor an answer (nothing in it can link a person to a secret ballot). Casting (a POST
-carrying the token) uses the token up in the same transaction as the cast: an atomic
-``UPDATE ... WHERE NOT used`` lets exactly one request through, so a reload, the back button
-or a double submission of the same page casts nothing more and goes to the receipt page.
+A cast share-locks the vote's row, so no ballot can commit after the count. Choosing an answer
+(a POST) issues a one-time token for the "Check your answer" page; the answer itself stays in
+the voter's signed session, so the table of tokens names neither a person nor an answer
+(nothing in it can link a person to a secret ballot). Casting (a POST carrying the token) uses
+the token up in the same transaction as the cast: an atomic ``UPDATE ... WHERE NOT used`` lets
+exactly one request through, so a reload, the back button or a double submission of the same
+page casts nothing more and goes to the receipt page.
 """
 
 from __future__ import annotations
@@ -16,14 +18,179 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.models import User
-from portal.errors import DomainError
+from portal.audit.services import record
+from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
 from portal.mail import queue_email
 from portal.organisations.models import Organisation
-from portal.voting import services
-from portal.voting.models import Ballot, CastConfirmation, Vote
+from portal.voting.guards import check_accepting, lock_vote, member_for
+from portal.voting.models import (
+    Ballot,
+    BallotOrigin,
+    BallotSecrecy,
+    CastConfirmation,
+    Receipt,
+    ReceiptStanding,
+    Vote,
+    VoteState,
+)
+from portal.voting.permissions import casts_for
+from portal.voting.proxies import proxy_held_by
+
+
+def ballot_of(vote: Vote, organisation: Organisation, *, for_update: bool = False) -> Ballot | None:
+    """The organisation's ballot in ``vote``; with ``for_update``, row-locked and read afresh,
+    so two partners changing it at once each build on the other's version."""
+    query = sa.select(Ballot).where(
+        Ballot.vote_id == vote.id, Ballot.organisation_id == organisation.id
+    )
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return db.session.execute(query).scalar_one_or_none()
+
+
+RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 symbols: 5 bits each
+
+
+RECEIPT_LENGTH = 28  # 140 bits: guessing a code is hopeless even at millions of tries a second
+
+
+def new_receipt_code() -> str:
+    raw = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(RECEIPT_LENGTH))
+    return "-".join(raw[i : i + 4] for i in range(0, RECEIPT_LENGTH, 4))
+
+
+def receipt_hash(code: str) -> str:
+    """Hash of the code's letters and digits, so it matches however it was typed."""
+    normalised = "".join(character for character in code.upper() if character.isalnum())
+    return hashlib.sha256(normalised.encode()).hexdigest()
+
+
+def cast_ballot(
+    user: User, vote: Vote, organisation: Organisation, choice: str, now: datetime
+) -> tuple[Ballot, str]:
+    """Cast (or replace) ``organisation``'s ballot; return it and the voter's receipt code.
+
+    The vote's row is share-locked first, so a ballot can never commit after the count: the
+    close waits for casts in progress, and a cast that waited for a close sees it closed.
+    """
+    lock_vote(vote, shared=True)
+    check_accepting(vote, now)
+    member = member_for(vote, organisation)
+    if member is None:
+        raise NotPermitted(f"{organisation.name} is not in the electorate of this vote")
+    # A recusal ruled while this request ran is committed by now (it locks the vote row).
+    db.session.refresh(member, attribute_names=["recused"])
+    if member.recused:
+        raise NotPermitted(f"{organisation.name} has been recused from this vote")
+    proxy = None
+    if not casts_for(user, organisation):
+        proxy = proxy_held_by(user, vote, organisation)
+        if proxy is None:
+            raise NotPermitted(f"You cannot cast {organisation.name}'s ballot")
+        if proxy.instruction and choice != proxy.instruction:
+            raise DomainError(
+                f"{organisation.name} instructed its proxy to vote {proxy.instruction}"
+            )
+    if choice not in vote.options:
+        raise DomainError("Choose one of the options")
+    existing = ballot_of(vote, organisation, for_update=True)
+    if existing is not None and proxy is not None and existing.proxy_id is None:
+        raise Conflict(f"{organisation.name} has cast its own ballot, which overrides the proxy")
+    if existing is None:
+        ballot = Ballot(
+            vote_id=vote.id,
+            organisation_id=organisation.id,
+            choice=choice,
+            cast_by_id=user.id,
+            proxy_id=proxy.id if proxy else None,
+            cast_at=now,
+            origin=BallotOrigin.PROXY if proxy else BallotOrigin.ONLINE,
+        )
+        try:
+            with db.session.begin_nested():
+                db.session.add(ballot)
+        except IntegrityError as error:
+            raise Conflict(
+                f"Someone else cast {organisation.name}'s ballot at the same moment. "
+                "Check the ballot below and change it if you need to: the last one cast counts."
+            ) from error
+        action, summary = "ballot.cast", f"Ballot cast for {organisation.name}"
+    else:
+        ballot = existing
+        ballot.choice = choice
+        ballot.cast_by_id = user.id
+        ballot.proxy_id = proxy.id if proxy else None
+        ballot.cast_at = now
+        ballot.origin = BallotOrigin.PROXY if proxy else BallotOrigin.ONLINE
+        ballot.version += 1
+        action, summary = "ballot.changed", f"Ballot changed for {organisation.name}"
+    db.session.flush()
+    code = new_receipt_code()
+    secret = vote.secrecy is BallotSecrecy.SECRET
+    db.session.add(
+        Receipt(
+            vote_id=vote.id,
+            code_hash=receipt_hash(code),
+            ballot_id=ballot.id,
+            ballot_version=ballot.version,
+            # A secret ballot's receipt proves inclusion, never content.
+            choice=None if secret else choice,
+            issued_at=now,
+        )
+    )
+    # The audit log cannot be cleared at close, so in a secret ballot it never names the
+    # person who cast, nor which version of the organisation's ballot this was.
+    record(
+        action,
+        summary + (f" by its proxy {proxy.holder.name}" if proxy else ""),
+        actor=None if secret else user,
+        area=vote.area,
+        subject=vote,
+        details={"organisation": organisation.ods_code}
+        | ({} if secret else {"version": ballot.version}),
+    )
+    db.session.flush()
+    return ballot, code
+
+
+@dataclass(frozen=True)
+class ReceiptCheck:
+    """What a receipt shows. ``choice`` is None for a secret ballot: it proves inclusion only."""
+
+    vote: Vote
+    choice: str | None
+    counted: bool
+    superseded: bool
+    cancelled: bool
+
+
+def check_receipt(code: str) -> ReceiptCheck | None:
+    receipt = db.session.execute(
+        sa.select(Receipt).where(Receipt.code_hash == receipt_hash(code))
+    ).scalar_one_or_none()
+    if receipt is None:
+        return None
+    vote = receipt.vote
+    if receipt.standing is not None:  # a secret ballot that is over: its ballots are gone
+        return ReceiptCheck(
+            vote,
+            None,
+            counted=receipt.standing is ReceiptStanding.COUNTED,
+            superseded=receipt.standing is ReceiptStanding.REPLACED,
+            cancelled=receipt.standing is ReceiptStanding.CANCELLED,
+        )
+    ballot = receipt.ballot
+    assert ballot is not None  # the check constraint: no standing means a ballot
+    superseded = ballot.version != receipt.ballot_version
+    counted = vote.state is VoteState.CLOSED and not superseded
+    cancelled = vote.state is VoteState.CANCELLED
+    choice = None if vote.secrecy is BallotSecrecy.SECRET else receipt.choice
+    return ReceiptCheck(vote, choice, counted, superseded, cancelled)
+
 
 EXPIRED = "This page has expired: choose your answer again, then cast the ballot."
 
@@ -85,8 +252,8 @@ def confirm(
         .execution_options(synchronize_session=False)
     )
     if used.rowcount != 1:
-        return Confirmed(services.ballot_of(vote, organisation), None)
-    ballot, code = services.cast_ballot(user, vote, organisation, choice, now)
+        return Confirmed(ballot_of(vote, organisation), None)
+    ballot, code = cast_ballot(user, vote, organisation, choice, now)
     return Confirmed(ballot, code)
 
 

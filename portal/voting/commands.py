@@ -7,13 +7,13 @@ import click
 from portal.database import utcnow
 from portal.extensions import db
 from portal.mail import deliver_queued
-from portal.voting import services
+from portal.voting import closing, notices
 
 
 @click.command("close-due-votes")
 def close_due_votes_command() -> None:
     """Close every open vote whose closing time has passed, and count it (once)."""
-    closed = services.close_due_votes(utcnow())
+    closed = closing.close_due_votes(utcnow())
     db.session.commit()
     deliver_queued()
     for vote in closed:
@@ -24,7 +24,7 @@ def close_due_votes_command() -> None:
 @click.command("send-vote-reminders")
 def send_vote_reminders_command() -> None:
     """Remind those who have not voted, once, when a vote closes within 24 hours."""
-    sent = services.send_reminders(utcnow())
+    sent = notices.send_reminders(utcnow())
     db.session.commit()
     delivered = deliver_queued()
     click.echo(f"{sent} reminder(s) queued, {delivered} sent.")

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from portal.accounts.models import User
 from portal.extensions import db
 from portal.organisations.models import Area
-from portal.voting import services
+from portal.voting import closing, services
 from portal.voting.models import Ballot, BallotSecrecy, Vote, VoteKind
 
 CLOSED_VOTE_TEXT = """The ICB proposes to deliver enhanced access from one hub per PCN, open
@@ -91,7 +91,7 @@ def load_demo_votes(area: Area, officer: User, now: datetime) -> list[Vote]:
             )
     closed.closes_at = now - timedelta(days=1)
     db.session.flush()
-    services.close_vote(closed, now)
+    closing.close_vote(closed, now)
 
     secret = services.create_vote(
         officer,
@@ -123,7 +123,7 @@ def load_demo_votes(area: Area, officer: User, now: datetime) -> list[Vote]:
         )
     secret.closes_at = now - timedelta(hours=2)
     db.session.flush()
-    services.close_vote(secret, now)
+    closing.close_vote(secret, now)
 
     open_vote = services.create_vote(
         officer,

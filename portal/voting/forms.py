@@ -32,8 +32,9 @@ from wtforms.validators import InputRequired, Length, Optional
 from portal.form_filters import strip_whitespace
 from portal.templating import LONDON
 from portal.voting import rules as counting
+from portal.voting.closing import MAX_CANCELLATION_REASON
 from portal.voting.models import BallotSecrecy, ConflictRuling, InterestCategory, Vote, VoteKind
-from portal.voting.services import MAX_CANCELLATION_REASON, VoteDetails
+from portal.voting.services import VoteDetails
 
 KIND_LABELS = {
     "practice": "GP practices",

@@ -12,7 +12,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from portal.extensions import db
-from portal.voting import services
+from portal.voting import notices, services
 from portal.voting.models import ConflictDeclaration, ConflictRuling, Vote
 
 
@@ -25,7 +25,7 @@ class OpeningPreview:
 
 
 def preview(vote: Vote, now: datetime) -> OpeningPreview:
-    organisations = services._eligible_organisations(vote)
+    organisations = services.eligible_organisations(vote)
     recused = set(
         db.session.execute(
             sa.select(ConflictDeclaration.organisation_id).where(
@@ -38,6 +38,6 @@ def preview(vote: Vote, now: datetime) -> OpeningPreview:
     return OpeningPreview(
         organisations=len(voting),
         recused=len(recused & {o.id for o in organisations}),
-        people=len(services._casting_users(vote, voting)),
+        people=len(notices.casting_users(vote, voting)),
         opens_in_past=vote.opens_at < now,
     )

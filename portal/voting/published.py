@@ -12,6 +12,7 @@ from fractions import Fraction
 
 from portal.templating import LONDON
 from portal.voting import explain, wording
+from portal.voting.ballot_record import ballot_record_data
 from portal.voting.models import BallotSecrecy, Vote, VoteState
 from portal.voting.rules import (
     BallotRecord,
@@ -22,7 +23,6 @@ from portal.voting.rules import (
     parse_rules,
     tally,
 )
-from portal.voting.services import ballot_record_data
 
 
 def _secret_ballot_result(vote: Vote) -> tuple[BallotRecord, Result]:

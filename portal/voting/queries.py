@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from portal.accounts.models import User
 from portal.extensions import db
 from portal.organisations.models import Area, Organisation
-from portal.voting import services
+from portal.voting import casting, guards, reports
 from portal.voting.models import Proxy, Vote, VoteState
 from portal.voting.permissions import CASTING_ROLE, can_see_vote, can_see_votes, casts_for
 
@@ -57,7 +57,7 @@ def votes_awaiting(user: User, area: Area, now: datetime) -> list[AwaitingBallot
     ]
     awaiting = []
     for vote in open_votes(area, now):
-        shares = {row.member.organisation_id: row.share for row in services.weight_table(vote)}
+        shares = {row.member.organisation_id: row.share for row in reports.weight_table(vote)}
         candidates = [(organisation, False) for organisation in own]
         held = db.session.execute(
             sa.select(Proxy).where(
@@ -71,11 +71,11 @@ def votes_awaiting(user: User, area: Area, now: datetime) -> list[AwaitingBallot
         ]
         seen: set[int] = set()
         for organisation, as_proxy in candidates:
-            member = services.member_for(vote, organisation)
+            member = guards.member_for(vote, organisation)
             if member is None or member.recused or organisation.id in seen:
                 continue
             seen.add(organisation.id)
-            if services.ballot_of(vote, organisation) is not None:
+            if casting.ballot_of(vote, organisation) is not None:
                 continue
             awaiting.append(
                 AwaitingBallot(

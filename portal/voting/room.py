@@ -26,7 +26,7 @@ from portal.audit.services import record
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.organisations.models import Area
-from portal.voting import services
+from portal.voting import guards
 from portal.voting.models import Ballot, BallotOrigin, BallotSecrecy, Vote, VoteState
 
 SHOW_OF_HANDS_REFUSAL = (
@@ -106,8 +106,8 @@ def record_in_room(
     many ballots were recorded."""
     if vote.secrecy is BallotSecrecy.SECRET:
         raise DomainError(SHOW_OF_HANDS_REFUSAL)
-    services._lock(vote, shared=True)
-    services._check_accepting(vote, now)
+    guards.lock_vote(vote, shared=True)
+    guards.check_accepting(vote, now)
     if not choices:
         raise DomainError("Record at least one organisation's choice.")
     members = {member.organisation_id: member for member in vote.electorate}

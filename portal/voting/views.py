@@ -6,14 +6,12 @@ Nobody sees how a vote is going before it closes: pages say whether an organisat
 never what it chose, and officers see only how many have voted.
 
 A choice on its way to the "check your answer" page waits in the session, not in the address:
-addresses end up in access logs and browser history, and a secret ballot must not.
-"""
+addresses end up in access logs and browser history, and a secret ballot must not."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -40,7 +38,8 @@ from portal.http import refusal_shown_on
 from portal.organisations.models import Organisation, OrganisationKind
 from portal.templating import london_datetime
 from portal.voting import casting as casting_once
-from portal.voting import opening, services
+from portal.voting import closing, conflicts, guards, opening, reports, services
+from portal.voting import proxies as voting_proxies
 from portal.voting.forms import (
     KIND_LABELS,
     CancelVoteForm,
@@ -66,11 +65,9 @@ from portal.voting.models import (
     InterestCategory,
     Proxy,
     Vote,
-    VoteKind,
     VoteState,
 )
 from portal.voting.permissions import (
-    CASTING_ROLE,
     can_cancel_vote,
     can_download_record,
     can_manage_votes,
@@ -80,6 +77,22 @@ from portal.voting.permissions import (
     can_see_who_voted_how,
     casts_for,
 )
+from portal.voting.presenters import (
+    OUTCOMES,
+    STATES,
+    accepting_changes,
+    active_proxy,
+    casting_cards,
+    conflict_declarations,
+    conflict_organisations,
+    member_shares,
+    option_label,
+    own_organisations,
+    proxy_practices,
+    results_chart,
+    two_places,
+    why_blocked,
+)
 from portal.voting.published import how_decided_for, result_wording
 
 # Checking a receipt needs no account and no area; the app registers it from here.
@@ -88,22 +101,9 @@ from portal.voting.receipts import receipts_blueprint  # noqa: F401
 blueprint = Blueprint(
     "voting", __name__, url_prefix="/areas/<area_slug>/votes", template_folder="templates"
 )
-bind_area(blueprint)
 
-OUTCOMES = {
-    "passed": ("Passed", "green"),
-    "rejected": ("Rejected", "red"),
-    "inquorate": ("Inquorate", "orange"),
-    "elected": ("Elected", "green"),
-    "no_winner": ("No winner", "orange"),
-}
-STATES = {
-    VoteState.DRAFT: ("Draft", "grey"),
-    VoteState.OPEN: ("Open", "green"),
-    VoteState.CLOSED: ("Closed", "blue"),
-    VoteState.CANCELLED: ("Cancelled", "grey"),
-}
-CLOSED_MESSAGE = "This vote has closed: no more ballots can be cast or changed."
+
+bind_area(blueprint)
 
 
 @blueprint.before_request
@@ -125,18 +125,6 @@ def _helpers() -> dict[str, Any]:
     }
 
 
-def two_places(share: Fraction | None) -> str:
-    """A share of the whole as a percentage to 2 places, rounded half to even, exactly."""
-    if share is None:
-        return "None"
-    rounded = round(share * 100, 2)
-    return f"{Decimal(rounded.numerator) / Decimal(rounded.denominator):.2f}%"
-
-
-def option_label(vote: Vote, option: str) -> str:
-    return option.capitalize() if vote.kind is VoteKind.MOTION else option
-
-
 def _user() -> Any:
     return current_user._get_current_object()
 
@@ -146,39 +134,8 @@ def _vote(vote_id: int) -> Vote:
     vote = db.session.get(Vote, vote_id)
     if vote is None or vote.area_id != g.area.id or not can_see_vote(current_user, vote):
         abort(404)
-    services.close_if_due(vote, utcnow())
+    closing.close_if_due(vote, utcnow())
     return vote
-
-
-def _own_organisations() -> list[Organisation]:
-    """The organisations of this area the user belongs to, in any role."""
-    found = {
-        membership.organisation.id: membership.organisation
-        for membership in _user().memberships
-        if membership.organisation.area_id == g.area.id
-    }
-    return sorted(found.values(), key=lambda organisation: organisation.name)
-
-
-def _casting_organisations() -> list[Organisation]:
-    """The organisations of this area whose own ballot the user casts."""
-    return [
-        organisation
-        for organisation in _own_organisations()
-        if CASTING_ROLE.get(organisation.kind) and casts_for(current_user, organisation)
-    ]
-
-
-def _shares(vote: Vote) -> dict[int, Fraction | None]:
-    """Each member's share of the weight, by organisation id (empty before the vote opens)."""
-    if not vote.electorate:
-        return {}
-    return {row.member.organisation_id: row.share for row in services.weight_table(vote)}
-
-
-# ----------------------------------------------------------------------------------------------
-# The list of votes and the register of interests
-# ----------------------------------------------------------------------------------------------
 
 
 @blueprint.get("/")
@@ -190,14 +147,14 @@ def index() -> str:
         ).scalars()
     )
     for vote in votes:
-        services.close_if_due(vote, utcnow())
-    own = _own_organisations()
+        closing.close_if_due(vote, utcnow())
+    own = own_organisations()
     open_votes = [vote for vote in votes if vote.state is VoteState.OPEN]
     voted = {
         vote.id: [
-            (organisation, services.ballot_of(vote, organisation) is not None)
+            (organisation, casting_once.ballot_of(vote, organisation) is not None)
             for organisation in own
-            if services.member_for(vote, organisation) is not None
+            if guards.member_for(vote, organisation) is not None
         ]
         for vote in open_votes
     }
@@ -229,13 +186,13 @@ def index() -> str:
 @blueprint.route("/interests", methods=["GET", "POST"])
 @login_required
 def interests() -> str | Response:
-    own = _own_organisations()
+    own = own_organisations()
     form = InterestForm()
     form.organisation.choices = choice_list((str(org.id), org.name) for org in own)
     if form.validate_on_submit():
         organisation = next(org for org in own if str(org.id) == form.organisation.data)
         with refusal_shown_on(form) as refused:
-            services.declare_interest(
+            conflicts.declare_interest(
                 _user(), organisation, InterestCategory(form.category.data), form.description.data
             )
         if not refused:
@@ -252,11 +209,6 @@ def interests() -> str | Response:
         ).scalars()
     )
     return render_template("voting/interests.html", form=form, register=register)
-
-
-# ----------------------------------------------------------------------------------------------
-# Creating and changing a vote
-# ----------------------------------------------------------------------------------------------
 
 
 def _pcn_choices(vote: Vote | None) -> list[Any]:
@@ -325,114 +277,6 @@ def edit(vote_id: int) -> str | Response:
     return _save_vote(form, vote)
 
 
-# ----------------------------------------------------------------------------------------------
-# A vote's page and what members do on it
-# ----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CastingCard:
-    """An organisation whose ballot the user may cast, and where its ballot stands."""
-
-    organisation: Organisation
-    member: ElectorateMember
-    share: Fraction | None
-    has_voted: bool
-    proxy: Proxy | None
-    blocked: str | None
-
-
-def _blocked(
-    vote: Vote, member: ElectorateMember, ballot: Ballot | None, proxy: Proxy | None
-) -> str | None:
-    """Why a ballot cannot be cast now, if it cannot (the service says so again when cast)."""
-    now = utcnow()
-    if vote.state is VoteState.CLOSED or now >= vote.closes_at:
-        return CLOSED_MESSAGE
-    if vote.state is not VoteState.OPEN or now < vote.opens_at:
-        return f"Voting opens on {london_datetime(vote.opens_at)}."
-    if member.recused:
-        return f"{member.name} has been recused from this vote."
-    if proxy is not None and ballot is not None and ballot.proxy_id is None:
-        return f"{member.name} has cast its own ballot, which overrides the proxy."
-    return None
-
-
-def _casting_cards(vote: Vote, shares: dict[int, Fraction | None]) -> list[CastingCard]:
-    user = _user()
-    own = _casting_organisations()
-    cards = []
-    for organisation in own:
-        member = services.member_for(vote, organisation)
-        if member is None:
-            continue
-        ballot = services.ballot_of(vote, organisation)
-        cards.append(
-            CastingCard(
-                organisation,
-                member,
-                shares.get(organisation.id),
-                ballot is not None,
-                None,
-                _blocked(vote, member, ballot, None),
-            )
-        )
-    own_ids = {organisation.id for organisation in own}
-    held = db.session.execute(
-        sa.select(Proxy)
-        .where(
-            Proxy.vote_id == vote.id,
-            Proxy.holder_id.in_(own_ids),
-            Proxy.revoked_at.is_(None),
-        )
-        .order_by(Proxy.id)
-    ).scalars()
-    for candidate in held:
-        if candidate.grantor_id in own_ids:
-            continue
-        proxy = services.proxy_held_by(user, vote, candidate.grantor)
-        member = services.member_for(vote, candidate.grantor)
-        if proxy is None or member is None:
-            continue
-        ballot = services.ballot_of(vote, candidate.grantor)
-        cards.append(
-            CastingCard(
-                candidate.grantor,
-                member,
-                shares.get(candidate.grantor_id),
-                ballot is not None,
-                proxy,
-                _blocked(vote, member, ballot, proxy),
-            )
-        )
-    return cards
-
-
-def _active_proxy(vote: Vote, grantor: Organisation) -> Proxy | None:
-    return db.session.execute(
-        sa.select(Proxy).where(
-            Proxy.vote_id == vote.id, Proxy.grantor_id == grantor.id, Proxy.revoked_at.is_(None)
-        )
-    ).scalar_one_or_none()
-
-
-def _accepting_changes(vote: Vote) -> bool:
-    """Whether proxies and conflicts may still be named, declared or ruled on."""
-    return vote.state in (VoteState.DRAFT, VoteState.OPEN) and utcnow() < vote.closes_at
-
-
-def _proxy_practices(vote: Vote) -> list[Organisation]:
-    """The user's practices that may name a proxy in this vote."""
-    if not _accepting_changes(vote):
-        return []
-    return [
-        organisation
-        for organisation in _casting_organisations()
-        if organisation.kind is OrganisationKind.PRACTICE
-        and services.member_for(vote, organisation) is not None
-    ]
-
-
 def _proxy_form(vote: Vote, grantor: Organisation, formdata: bool = False) -> ProxyForm:
     form = ProxyForm(
         prefix=f"proxy-{grantor.ods_code}", formdata=request.form if formdata else None
@@ -454,22 +298,6 @@ def _proxy_form(vote: Vote, grantor: Organisation, formdata: bool = False) -> Pr
     return form
 
 
-def _conflict_organisations(vote: Vote) -> list[Organisation]:
-    """The user's organisations that vote (or will) in this vote, while conflicts may be
-    declared."""
-    if not _accepting_changes(vote):
-        return []
-    return [
-        organisation
-        for organisation in _casting_organisations()
-        if (
-            services.member_for(vote, organisation) is not None
-            if vote.electorate
-            else organisation.kind.value in vote.voting_kinds
-        )
-    ]
-
-
 def _conflict_form(vote: Vote, formdata: bool = False) -> ConflictForm:
     declared = set(
         db.session.execute(
@@ -480,19 +308,9 @@ def _conflict_form(vote: Vote, formdata: bool = False) -> ConflictForm:
     )
     form = ConflictForm(prefix="conflict", formdata=request.form if formdata else None)
     form.organisation.choices = choice_list(
-        (org.ods_code, org.name) for org in _conflict_organisations(vote) if org.id not in declared
+        (org.ods_code, org.name) for org in conflict_organisations(vote) if org.id not in declared
     )
     return form
-
-
-def _declarations(vote: Vote) -> list[ConflictDeclaration]:
-    return list(
-        db.session.execute(
-            sa.select(ConflictDeclaration)
-            .where(ConflictDeclaration.vote_id == vote.id)
-            .order_by(ConflictDeclaration.id)
-        ).scalars()
-    )
 
 
 def _ruling_form(declaration: ConflictDeclaration, formdata: bool = False) -> RulingForm:
@@ -514,21 +332,21 @@ def _render_vote(
 ) -> str:
     user = _user()
     manager = can_manage_votes(user, vote.area)
-    shares = _shares(vote)
+    shares = member_shares(vote)
     proxy_sections = []
-    for practice in _proxy_practices(vote):
-        active = _active_proxy(vote, practice)
+    for practice in proxy_practices(vote):
+        active = active_proxy(vote, practice)
         form = (proxy_forms or {}).get(practice.id) or _proxy_form(vote, practice)
         proxy_sections.append((practice, active, form))
-    declarations = _declarations(vote)
-    conflict_ids = {organisation.id for organisation in _conflict_organisations(vote)}
+    declarations = conflict_declarations(vote)
+    conflict_ids = {organisation.id for organisation in conflict_organisations(vote)}
     own_declarations = [d for d in declarations if d.organisation_id in conflict_ids]
     if conflict_form is None and conflict_ids:
         conflict_form = _conflict_form(vote)
     context: dict[str, Any] = {
         "vote": vote,
         "manager": manager,
-        "cards": _casting_cards(vote, shares) if vote.state is VoteState.OPEN else [],
+        "cards": casting_cards(vote, shares) if vote.state is VoteState.OPEN else [],
         "proxy_sections": proxy_sections,
         "own_declarations": own_declarations,
         "conflict_form": conflict_form
@@ -550,7 +368,7 @@ def _render_vote(
         else None,
     }
     if manager:
-        rulings_open = _accepting_changes(vote)
+        rulings_open = accepting_changes(vote)
         context["declarations"] = [
             (
                 declaration,
@@ -625,7 +443,7 @@ def cancel_vote(vote_id: int) -> str | Response:
     form = CancelVoteForm()
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
-            services.cancel_vote(_user(), vote, form.reason.data, utcnow())
+            closing.cancel_vote(_user(), vote, form.reason.data, utcnow())
         if not refused:
             flash("The vote has been cancelled. No ballot will be counted.", "info")
             return redirect(url_for(".vote", vote_id=vote.id))
@@ -656,7 +474,7 @@ def name_proxy(vote_id: int, ods_code: str) -> str | Response:
     if form.validate_on_submit():
         holder = _organisation_in_area(form.holder.data, OrganisationKind.PRACTICE)
         with refusal_shown_on(form) as refused:
-            services.name_proxy(
+            voting_proxies.name_proxy(
                 _user(), vote, grantor, holder, form.instruction.data or None, utcnow()
             )
         if not refused:
@@ -677,7 +495,7 @@ def revoke_proxy(vote_id: int, proxy_id: int) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     with refusal_shown_on() as refused:
-        services.revoke_proxy(_user(), proxy, utcnow())
+        voting_proxies.revoke_proxy(_user(), proxy, utcnow())
     if not refused:
         flash(f"The proxy has been revoked: {proxy.grantor.name} casts its own ballot.", "info")
     return redirect(url_for(".vote", vote_id=vote.id, _anchor="proxy"))
@@ -687,14 +505,14 @@ def revoke_proxy(vote_id: int, proxy_id: int) -> Response:
 @login_required
 def declare_conflict(vote_id: int) -> str | Response:
     vote = _vote(vote_id)
-    organisations = _conflict_organisations(vote)
+    organisations = conflict_organisations(vote)
     if not organisations:
         abort(403)
     form = _conflict_form(vote, formdata=True)
     if form.validate_on_submit():
         organisation = next(org for org in organisations if org.ods_code == form.organisation.data)
         with refusal_shown_on(form) as refused:
-            services.declare_conflict(
+            conflicts.declare_conflict(
                 _user(),
                 vote,
                 organisation,
@@ -724,18 +542,13 @@ def rule_on_conflict(vote_id: int, declaration_id: int) -> str | Response:
     form = _ruling_form(declaration, formdata=True)
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
-            services.rule_on_conflict(
+            conflicts.rule_on_conflict(
                 _user(), declaration, ConflictRuling(form.ruling.data), utcnow()
             )
         if not refused:
             flash(f"The ruling on {declaration.organisation.name}'s conflict is recorded.", "info")
             return redirect(url_for(".vote", vote_id=vote.id, _anchor="officer"))
     return _render_vote(vote, ruling_forms={declaration.id: form})
-
-
-# ----------------------------------------------------------------------------------------------
-# Casting a ballot: choose, check, confirm, receipt
-# ----------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -755,10 +568,10 @@ def _casting(vote: Vote, ods_code: str) -> Casting:
     organisation = member.organisation
     proxy = None
     if not casts_for(current_user, organisation):
-        proxy = services.proxy_held_by(_user(), vote, organisation)
+        proxy = voting_proxies.proxy_held_by(_user(), vote, organisation)
         if proxy is None:
             abort(403)
-    return Casting(organisation, member, proxy, _shares(vote).get(organisation.id))
+    return Casting(organisation, member, proxy, member_shares(vote).get(organisation.id))
 
 
 def _pending_key(vote: Vote, casting: Casting) -> str:
@@ -776,8 +589,8 @@ def _pending(vote: Vote, casting: Casting) -> dict[str, str] | None:
 
 
 def _refuse_if_not_accepting(vote: Vote, casting: Casting) -> Response | None:
-    ballot = services.ballot_of(vote, casting.organisation)
-    problem = _blocked(vote, casting.member, ballot, casting.proxy)
+    ballot = casting_once.ballot_of(vote, casting.organisation)
+    problem = why_blocked(vote, casting.member, ballot, casting.proxy)
     if problem is None:
         return None
     flash(problem, "error")
@@ -818,7 +631,7 @@ def cast(vote_id: int, ods_code: str) -> str | Response:
         vote=vote,
         casting=casting,
         form=form,
-        has_voted=services.ballot_of(vote, casting.organisation) is not None,
+        has_voted=casting_once.ballot_of(vote, casting.organisation) is not None,
     )
 
 
@@ -839,7 +652,7 @@ def check(vote_id: int, ods_code: str) -> str | Response:
         casting=casting,
         choice=pending["choice"],
         form=ConfirmCastForm(token=pending["token"]),
-        has_voted=services.ballot_of(vote, casting.organisation) is not None,
+        has_voted=casting_once.ballot_of(vote, casting.organisation) is not None,
     )
 
 
@@ -881,7 +694,7 @@ def receipt(vote_id: int, ods_code: str) -> str | Response:
     """The receipt of the ballot just cast; its code comes from the session, never the URL."""
     vote = _vote(vote_id)
     casting = _casting(vote, ods_code)
-    ballot = services.ballot_of(vote, casting.organisation)
+    ballot = casting_once.ballot_of(vote, casting.organisation)
     if ballot is None:
         return redirect(url_for(".vote", vote_id=vote_id))
     return render_template(
@@ -909,52 +722,6 @@ def email_receipt(vote_id: int, ods_code: str) -> Response:
         casting_once.email_receipt(_user(), code, url_for("receipts.receipt_check", _external=True))
         flash(f"The receipt code is on its way to {_user().email}.", "success")
     return redirect(url_for(".receipt", vote_id=vote_id, ods_code=ods_code))
-
-
-# ----------------------------------------------------------------------------------------------
-# Results and the ballot record
-# ----------------------------------------------------------------------------------------------
-
-CHART_WIDTH = 640
-CHART_LABEL_WIDTH = 180
-CHART_BAR_SPACE = 300
-CHART_ROW = 44
-CHART_BAR_HEIGHT = 28
-CHART_LABEL_LENGTH = 22
-
-
-def _chart(vote: Vote, result: dict[str, Any]) -> dict[str, Any]:
-    """A horizontal bar per option, its length the option's share of the whole weight."""
-    bars = []
-    for index, option in enumerate(vote.options):
-        total = result["totals"][option]
-        share = Decimal(total["weight_percent"])
-        width = (share / 100 * CHART_BAR_SPACE).quantize(Decimal("0.1"))
-        label = option_label(vote, option)
-        if len(label) > CHART_LABEL_LENGTH:
-            label = label[: CHART_LABEL_LENGTH - 1] + "…"
-        top = 8 + index * CHART_ROW
-        bars.append(
-            {
-                "label": label,
-                "full_label": option_label(vote, option),
-                "y": top,
-                "text_y": top + CHART_BAR_HEIGHT // 2 + 6,
-                "width": width,
-                "value_x": CHART_LABEL_WIDTH + width + 8,
-                "percent": total["weight_percent"],
-                "members": total["members"],
-                "winner": option == result.get("winner")
-                or (option == "for" and result.get("outcome") == "passed"),
-            }
-        )
-    return {
-        "width": CHART_WIDTH,
-        "height": 16 + len(bars) * CHART_ROW,
-        "label_width": CHART_LABEL_WIDTH,
-        "bar_height": CHART_BAR_HEIGHT,
-        "bars": bars,
-    }
 
 
 def _closed_vote(vote_id: int) -> Vote:
@@ -1001,16 +768,16 @@ def results(vote_id: int) -> str:
         result=result,
         outcome=OUTCOMES.get(result.get("outcome"), (result.get("outcome"), "grey")),
         quorum_set=any(quorum.get(part) is not None for part in ("members", "weight")),
-        breakdown=services.breakdown_by_kind(vote),
-        weights=services.weight_table(vote),
+        breakdown=reports.breakdown_by_kind(vote),
+        weights=reports.weight_table(vote),
         who_voted_how=who_voted_how,
-        declarations=_declarations(vote),
+        declarations=conflict_declarations(vote),
         proxies=[(proxy, proxy.id in used) for proxy in proxies],
         secret=vote.secrecy is BallotSecrecy.SECRET,
         published=vote.published,
         who_voted=sorted((m for m in vote.electorate if m.voted), key=lambda m: m.name),
         downloads=can_download_record(user, vote),
-        chart=_chart(vote, result),
+        chart=results_chart(vote, result),
         wording=result_wording(vote),
         how_decided=how_decided_for(vote),
     )
@@ -1042,7 +809,7 @@ def record_json(vote_id: int) -> Response:
 def ballots_csv(vote_id: int) -> Response:
     vote = _record_vote(vote_id)
     return Response(
-        services.ballots_csv(vote),
+        reports.ballots_csv(vote),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="vote-{vote.id}-ballots.csv"'},
     )

@@ -18,6 +18,8 @@ from playwright.sync_api import expect
 from portal.database import utcnow
 from portal.extensions import db
 from portal.statements.models import Statement
+from portal.voting import casting as voting_casting
+from portal.voting import closing as voting_closing
 from portal.voting import services as voting
 from portal.voting.models import BallotSecrecy, Receipt, Vote, VoteKind
 from tests.browser.pages import sign_in
@@ -104,11 +106,13 @@ def test_check_open_cast_once_on_a_phone_and_publish_a_true_statement(
 
     # The others vote through the services; the vote closes.
     for organisation, choice in ((hillside, "abstain"), (meadow, "against"), (castle, "for")):
-        voting.cast_ballot(setting.casters[organisation.id], vote, organisation, choice, utcnow())
+        voting_casting.cast_ballot(
+            setting.casters[organisation.id], vote, organisation, choice, utcnow()
+        )
     vote = db.session.get(Vote, vote.id)
     vote.opens_at = utcnow() - timedelta(days=2)
     vote.closes_at = utcnow() - timedelta(seconds=1)
-    voting.close_vote(vote, utcnow())
+    voting_closing.close_vote(vote, utcnow())
     db.session.commit()
     position = setting.agreed_position(vote, title="Enhanced access hubs: our position")
 

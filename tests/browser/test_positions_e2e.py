@@ -194,12 +194,12 @@ def test_a_proposal_is_answered_amended_and_put_to_the_vote(
 def test_the_other_drafting_pages_pass_axe_and_a_clash_of_edits_loses_nothing(
     open_page: Any, browser_log: Any, assert_accessible: Any
 ) -> None:
-    from portal.positions import services
+    from portal.positions import amendments, drafting
 
     setting = _setting()
     area, partner, colleague = setting["area"], setting["partner"], setting["colleague"]
     now = utcnow()
-    position = services.create_position(
+    position = drafting.create_position(
         partner,
         area,
         title="Phlebotomy: fund it properly",
@@ -208,14 +208,14 @@ def test_the_other_drafting_pages_pass_axe_and_a_clash_of_edits_loses_nothing(
         proposal=None,
         now=now,
     )
-    comment = services.add_comment(
+    comment = drafting.add_comment(
         colleague, position, body_markdown="Agreed.", paragraph_index=1, now=now
     )
-    services.add_comment(
+    drafting.add_comment(
         colleague, position, body_markdown="And **PCNs**?", paragraph_index=None, now=now
     )
-    services.resolve_comment(partner, position, comment, now)
-    rejected = services.propose_amendment(
+    drafting.resolve_comment(partner, position, comment, now)
+    rejected = amendments.propose_amendment(
         colleague,
         position,
         paragraph_index=0,
@@ -223,8 +223,8 @@ def test_the_other_drafting_pages_pass_axe_and_a_clash_of_edits_loses_nothing(
         reason="Shorter.",
         now=now,
     )
-    services.reject_amendment(partner, position, rejected, "The price matters.", now)
-    services.propose_amendment(
+    amendments.reject_amendment(partner, position, rejected, "The price matters.", now)
+    amendments.propose_amendment(
         colleague,
         position,
         paragraph_index=1,

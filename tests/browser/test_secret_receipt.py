@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from portal.database import utcnow
 from portal.extensions import db
-from portal.voting import services
+from portal.voting import casting
 from tests.browser.pages import sign_in
 from tests.browser.test_voting_e2e import _open_vote, _setting
 
@@ -19,7 +19,7 @@ def test_a_partner_sees_a_secret_ballot_counted_but_not_its_answer(
 ) -> None:
     setting = _setting()
     vote = _open_vote(setting, "Hubs", "Should practices host the hubs?", secret=True)
-    _, code = services.cast_ballot(
+    _, code = casting.cast_ballot(
         setting["partner"], vote, setting["practice"], "against", utcnow()
     )
     vote.opens_at = utcnow() - timedelta(days=2)

@@ -17,7 +17,7 @@ from portal.database import utcnow
 from portal.extensions import db
 from portal.organisations.models import OrganisationKind
 from portal.templating import LONDON, london_datetime
-from portal.voting import services
+from portal.voting import casting, closing, conflicts, services
 from portal.voting.models import (
     Ballot,
     BallotSecrecy,
@@ -255,13 +255,13 @@ def test_the_other_voting_pages_pass_axe(
 
     closed = services.create_vote(officer, area, details())
     services.open_vote(officer, closed, now)
-    _, code = services.cast_ballot(partner, closed, setting["practice"], "Dr Adams", now)
+    _, code = casting.cast_ballot(partner, closed, setting["practice"], "Dr Adams", now)
     closed.opens_at = now - timedelta(days=2)
     closed.closes_at = now - timedelta(seconds=1)
-    services.close_if_due(closed, now)
+    closing.close_if_due(closed, now)
     open_vote = services.create_vote(officer, area, details(title="Open one"))
     services.open_vote(officer, open_vote, now)
-    services.declare_conflict(
+    conflicts.declare_conflict(
         partner,
         open_vote,
         setting["practice"],

@@ -15,9 +15,11 @@ from portal.main.needs_you import FIRST_VISIT_NEWS, VISIT_GAP, visit_from
 from portal.needs import services as needs_services
 from portal.needs.models import NeedCategory, NeedChannel, NeedUrgency
 from portal.organisations.models import OrganisationKind
+from portal.positions import drafting as position_drafting
 from portal.positions import services as position_services
+from portal.positions import workflow as position_workflow
 from portal.positions.models import Tier
-from portal.voting import services as voting_services
+from portal.voting import casting as voting_casting
 from tests.factories import make_organisation, make_user
 from tests.home.helpers import Setting
 
@@ -53,7 +55,7 @@ def test_open_votes_come_closing_soonest_first_with_weight_and_a_button(client, 
 def test_a_cast_ballot_leaves_the_list(client, db, login):
     setting = Setting()
     vote = setting.open_vote("Enhanced access", timedelta(days=2))
-    voting_services.cast_ballot(setting.partner, vote, setting.practice, "for", utcnow())
+    voting_casting.cast_ballot(setting.partner, vote, setting.practice, "for", utcnow())
     db.session.commit()
     html = _page(client, setting.partner, login)
     assert "Enhanced access" not in html
@@ -84,7 +86,7 @@ def test_drafts_in_consultation_and_proposals_due_say_why(client, db, login):
         [],
         now,
     )
-    position = position_services.create_position(
+    position = position_drafting.create_position(
         setting.officer,
         setting.area,
         title="Our answer on hubs",
@@ -93,7 +95,7 @@ def test_drafts_in_consultation_and_proposals_due_say_why(client, db, login):
         proposal=proposal,
         now=now,
     )
-    position_services.open_consultation(setting.officer, position, now + timedelta(days=4), now)
+    position_workflow.open_consultation(setting.officer, position, now + timedelta(days=4), now)
     db.session.commit()
 
     html = _page(client, setting.partner, login)
@@ -102,7 +104,7 @@ def test_drafts_in_consultation_and_proposals_due_say_why(client, db, login):
     assert "you have not commented yet" in html
     assert "The ICB&#39;s primary care committee asks for a response by" in html
 
-    position_services.add_comment(
+    position_drafting.add_comment(
         setting.partner, position, body_markdown="Yes.", paragraph_index=None, now=utcnow()
     )
     db.session.commit()

@@ -6,6 +6,7 @@ from portal.database import utcnow
 from portal.extensions import db
 from portal.needs import services as needs_services
 from portal.needs.models import NeedCategory, NeedChannel, NeedUrgency
+from portal.positions import drafting as position_drafting
 from portal.positions import services as position_services
 from portal.positions.models import Tier
 from tests.statements.helpers import Setting
@@ -32,7 +33,7 @@ def _world() -> Setting:
         (Tier.GROUP, "Phlebotomy: group draft"),
         (Tier.LMC, "Phlebotomy: LMC only"),
     ):
-        position_services.create_position(
+        position_drafting.create_position(
             setting.officer,
             setting.area,
             title=title,

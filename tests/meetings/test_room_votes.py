@@ -14,6 +14,9 @@ from portal.extensions import db
 from portal.meetings import services as meetings
 from portal.meetings.models import MeetingMode
 from portal.organisations.models import OrganisationKind
+from portal.voting import ballot_record as voting_ballot_record
+from portal.voting import casting as voting_casting
+from portal.voting import closing as voting_closing
 from portal.voting import services as voting
 from portal.voting.models import Ballot, BallotOrigin, BallotSecrecy, VoteKind
 from tests.conftest import fetch_csrf_token
@@ -105,7 +108,7 @@ def test_the_chair_records_the_room_and_the_same_rules_count_it(client, login, d
         (yes, BallotOrigin.ROOM),
     ]
     room.vote.closes_at = utcnow() - timedelta(seconds=1)
-    voting.close_vote(room.vote, utcnow())
+    voting_closing.close_vote(room.vote, utcnow())
     db.session.commit()
     record = json.loads(room.vote.ballot_record)
     assert {entry["origin"] for entry in record["ballots"]} == {"room"}
@@ -121,7 +124,7 @@ def test_the_chair_records_the_room_and_the_same_rules_count_it(client, login, d
 def test_a_hybrid_vote_keeps_the_online_ballot_and_refuses_to_overwrite_it(client, login, db):
     room = Room()
     yes, no = room.vote.options[0], room.vote.options[1]
-    voting.cast_ballot(room.partners[1], room.vote, room.practices[1], no, utcnow())
+    voting_casting.cast_ballot(room.partners[1], room.vote, room.practices[1], no, utcnow())
     db.session.commit()
     login(room.chair)
     page = client.get(room.url).get_data(as_text=True)
@@ -181,9 +184,9 @@ def test_only_the_chair_records_and_only_a_vote_on_the_agenda(client, login, db)
 
 def test_an_online_ballot_carries_its_origin(db):
     room = Room()
-    voting.cast_ballot(
+    voting_casting.cast_ballot(
         room.partners[2], room.vote, room.practices[2], room.vote.options[0], utcnow()
     )
     db.session.commit()
-    entry = voting.ballot_record_data(room.vote)["ballots"][0]
+    entry = voting_ballot_record.ballot_record_data(room.vote)["ballots"][0]
     assert entry["origin"] == "online"

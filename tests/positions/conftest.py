@@ -21,7 +21,7 @@ from portal.audit.models import AuditEntry
 from portal.database import utcnow
 from portal.extensions import db
 from portal.organisations.models import Area, Organisation, OrganisationKind
-from portal.positions import services
+from portal.positions import drafting, services
 from portal.positions.models import (
     Amendment,
     Comment,
@@ -140,7 +140,7 @@ def draft(
     body: str = BODY,
     proposal: Proposal | None = None,
 ) -> Position:
-    position = services.create_position(
+    position = drafting.create_position(
         world.people[author],
         world.area,
         title=title,

@@ -8,7 +8,7 @@ from datetime import timedelta
 from portal.accounts.models import Role
 from portal.database import utcnow
 from portal.organisations.models import OrganisationKind
-from portal.positions import services
+from portal.positions import documents, services
 from portal.positions.demo import demo_pdf, load_demo_positions
 from portal.positions.models import AmendmentState, PositionState
 from portal.templating import LONDON
@@ -49,8 +49,8 @@ def test_load_demo_positions(db, upload_dir):
     assert proposal.response_deadline == (now + timedelta(days=6)).date()
     assert (proposal.response_deadline - now.astimezone(LONDON).date()).days in (5, 6)
     [document] = proposal.documents
-    assert document.media_type == services.PDF
-    assert services.document_path(document).read_bytes().startswith(b"%PDF-1.4")
+    assert document.media_type == documents.PDF
+    assert documents.document_path(document).read_bytes().startswith(b"%PDF-1.4")
     assert position.state is PositionState.CONSULTATION
     assert position.consultation_ends_at > now
     assert [r.number for r in position.revisions] == [1, 2]

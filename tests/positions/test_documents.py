@@ -13,6 +13,7 @@ import pytest
 
 from portal.database import utcnow
 from portal.extensions import db
+from portal.positions import documents as position_documents
 from portal.positions import services
 from portal.positions.models import ProposalDocument
 from tests.positions.conftest import (
@@ -33,18 +34,18 @@ from tests.positions.conftest import (
 @pytest.mark.parametrize(
     ("name", "content", "media_type", "stored_name"),
     [
-        ("ICB paper.pdf", pdf_bytes(), services.PDF, "ICB paper.pdf"),
-        ("Consultation.docx", docx_bytes(), services.DOCX, "Consultation.docx"),
-        ("Minutes.odt", odt_bytes(), services.ODT, "Minutes.odt"),
+        ("ICB paper.pdf", pdf_bytes(), position_documents.PDF, "ICB paper.pdf"),
+        ("Consultation.docx", docx_bytes(), position_documents.DOCX, "Consultation.docx"),
+        ("Minutes.odt", odt_bytes(), position_documents.ODT, "Minutes.odt"),
         # The content decides the type; the name is given the matching extension.
-        ("scan", pdf_bytes(), services.PDF, "scan.pdf"),
-        ("report.exe", docx_bytes(), services.DOCX, "report.exe.docx"),
-        ("../../etc/passwd", odt_bytes(), services.ODT, "passwd.odt"),
+        ("scan", pdf_bytes(), position_documents.PDF, "scan.pdf"),
+        ("report.exe", docx_bytes(), position_documents.DOCX, "report.exe.docx"),
+        ("../../etc/passwd", odt_bytes(), position_documents.ODT, "passwd.odt"),
     ],
     ids=["pdf", "docx", "odt", "no-extension", "wrong-extension", "path"],
 )
 def test_documents_are_recognised_by_content(db, name, content, media_type, stored_name):
-    checked = services.check_document(services.Upload(name, content))
+    checked = position_documents.check_document(position_documents.Upload(name, content))
     assert checked.media_type == media_type
     assert checked.filename == stored_name
 
@@ -63,12 +64,12 @@ def test_documents_are_recognised_by_content(db, name, content, media_type, stor
     ids=["exe", "html", "plain-zip", "ods-mimetype", "broken-zip", "empty", "pdf-not-first"],
 )
 def test_anything_else_is_refused_whatever_its_name(db, name, content):
-    with pytest.raises(services.DocumentRefused):
-        services.check_document(services.Upload(name, content))
+    with pytest.raises(position_documents.DocumentRefused):
+        position_documents.check_document(position_documents.Upload(name, content))
 
 
 def test_stored_under_a_random_key_outside_the_web_root_with_its_hash(app, world, upload_dir):
-    proposal = record_proposal(world, uploads=[services.Upload("paper.pdf", pdf_bytes())])
+    proposal = record_proposal(world, uploads=[position_documents.Upload("paper.pdf", pdf_bytes())])
     document = proposal.documents[0]
     path = upload_dir / document.storage_key
     assert path.read_bytes() == pdf_bytes()
@@ -83,17 +84,20 @@ def test_stored_under_a_random_key_outside_the_web_root_with_its_hash(app, world
 def test_without_a_setting_documents_go_under_instance_uploads(app, world):
     app.config["UPLOAD_DIR"] = None
     with app.test_request_context():
-        assert services.upload_directory() == Path(app.instance_path, "uploads")
+        assert position_documents.upload_directory() == Path(app.instance_path, "uploads")
 
 
 def test_one_bad_file_and_nothing_is_written(world, upload_dir):
     before = counts()
-    with pytest.raises(services.DocumentRefused, match="evil"):
+    with pytest.raises(position_documents.DocumentRefused, match="evil"):
         services.create_proposal(
             world.people["officer"],
             world.area,
             services.ProposalDetails("Title", None, "ICB", "", [], None),
-            [services.Upload("good.pdf", pdf_bytes()), services.Upload("evil.pdf", exe_bytes())],
+            [
+                position_documents.Upload("good.pdf", pdf_bytes()),
+                position_documents.Upload("evil.pdf", exe_bytes()),
+            ],
             utcnow(),
         )
     db.session.rollback()
@@ -106,12 +110,15 @@ def test_an_oversized_file_is_refused(app, world, upload_dir):
     try:
         proposal = record_proposal(world)
         big = pdf_bytes() + b"0" * 2000
-        with pytest.raises(services.DocumentRefused, match="larger than"):
-            services.attach_documents(
-                world.people["officer"], proposal, [services.Upload("big.pdf", big)], utcnow()
+        with pytest.raises(position_documents.DocumentRefused, match="larger than"):
+            position_documents.attach_documents(
+                world.people["officer"],
+                proposal,
+                [position_documents.Upload("big.pdf", big)],
+                utcnow(),
             )
         db.session.rollback()
-        upload = services.read_upload(io.BytesIO(big), "big.pdf")
+        upload = position_documents.read_upload(io.BytesIO(big), "big.pdf")
         assert len(upload.content) == 1025  # read stops one byte past the limit
     finally:
         app.config.pop("PROPOSAL_DOCUMENT_MAX_BYTES")
@@ -149,7 +156,11 @@ def test_an_officer_uploads_a_pdf_a_docx_and_an_odt_through_the_form(client, wor
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     documents = db.session.query(ProposalDocument).order_by(ProposalDocument.id).all()
-    assert [d.media_type for d in documents] == [services.PDF, services.DOCX, services.ODT]
+    assert [d.media_type for d in documents] == [
+        position_documents.PDF,
+        position_documents.DOCX,
+        position_documents.ODT,
+    ]
     assert len(stored_files(upload_dir)) == 3
 
 
@@ -219,7 +230,9 @@ def test_a_request_over_the_request_limit_gets_the_413_page(app, client, world, 
 
 
 def test_download_is_an_attachment_of_the_stored_type_never_sniffed(client, world):
-    proposal = record_proposal(world, uploads=[services.Upload("ICB paper.pdf", pdf_bytes())])
+    proposal = record_proposal(
+        world, uploads=[position_documents.Upload("ICB paper.pdf", pdf_bytes())]
+    )
     document = proposal.documents[0]
     sign_in(client, world.people["manager"])
     response = client.get(world.url(f"proposals/{proposal.id}/documents/{document.id}"))
@@ -234,7 +247,7 @@ def test_download_is_an_attachment_of_the_stored_type_never_sniffed(client, worl
 
 @pytest.mark.parametrize("who", ["reader", "outsider"])
 def test_only_members_of_the_group_download(client, world, who):
-    proposal = record_proposal(world, uploads=[services.Upload("paper.pdf", pdf_bytes())])
+    proposal = record_proposal(world, uploads=[position_documents.Upload("paper.pdf", pdf_bytes())])
     document = proposal.documents[0]
     sign_in(client, world.people[who])
     response = client.get(world.url(f"proposals/{proposal.id}/documents/{document.id}"))
@@ -242,7 +255,7 @@ def test_only_members_of_the_group_download(client, world, who):
 
 
 def test_signed_out_download_goes_to_sign_in(client, world):
-    proposal = record_proposal(world, uploads=[services.Upload("paper.pdf", pdf_bytes())])
+    proposal = record_proposal(world, uploads=[position_documents.Upload("paper.pdf", pdf_bytes())])
     response = client.get(
         world.url(f"proposals/{proposal.id}/documents/{proposal.documents[0].id}")
     )
@@ -251,7 +264,7 @@ def test_signed_out_download_goes_to_sign_in(client, world):
 
 
 def test_a_document_of_another_proposal_is_not_found(client, world):
-    first = record_proposal(world, uploads=[services.Upload("paper.pdf", pdf_bytes())])
+    first = record_proposal(world, uploads=[position_documents.Upload("paper.pdf", pdf_bytes())])
     second = record_proposal(world, title="Another")
     sign_in(client, world.people["partner"])
     url = world.url(f"proposals/{second.id}/documents/{first.documents[0].id}")

@@ -12,7 +12,7 @@ from portal.audit.models import AuditEntry
 from portal.database import utcnow
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
-from portal.positions import services
+from portal.positions import amendments, drafting, services
 from portal.positions.models import AmendmentState, Position, Revision, Tier
 from tests.positions.conftest import (
     BODY,
@@ -42,7 +42,7 @@ def _actions(position: Position) -> list[str]:
 
 
 def _save(world, who, position, base, body, title="Our response on PCN hubs"):
-    revision = services.save_revision(
+    revision = drafting.save_revision(
         world.people[who],
         position,
         base_number=base,
@@ -100,7 +100,7 @@ def test_saving_the_same_text_again_is_refused(world):
 def test_a_stale_edit_is_refused_with_the_other_revision(world):
     position = draft(world)
     _save(world, "officer", position, 1, BODY + "\n\nOfficer's paragraph.")
-    with pytest.raises(services.EditConflict) as refused:
+    with pytest.raises(drafting.EditConflict) as refused:
         _save(world, "partner", position, 1, BODY + "\n\nPartner's paragraph.")
     db.session.rollback()
     assert refused.value.base.number == 1
@@ -131,8 +131,8 @@ def test_a_race_for_the_same_number_is_caught_by_the_unique_constraint(world):
                 created_at=utcnow(),
             )
         )
-    with pytest.raises(services.EditConflict) as refused:
-        services.save_revision(
+    with pytest.raises(drafting.EditConflict) as refused:
+        drafting.save_revision(
             world.people["partner"],
             position,
             base_number=1,
@@ -223,10 +223,10 @@ def test_the_history_marks_the_changes_between_any_two_revisions(client, world):
 def test_script_in_a_draft_a_comment_an_amendment_or_a_proposal_is_inert(client, world):
     proposal = record_proposal(world, summary_markdown=XSS)
     position = draft(world, body=XSS, proposal=proposal)
-    services.add_comment(
+    drafting.add_comment(
         world.people["partner2"], position, body_markdown=XSS, paragraph_index=0, now=utcnow()
     )
-    services.propose_amendment(
+    amendments.propose_amendment(
         world.people["partner2"],
         position,
         paragraph_index=1,
@@ -292,7 +292,7 @@ def test_a_comment_on_a_paragraph_that_does_not_exist_is_refused(client, world):
 
 def test_the_lead_or_an_officer_resolves_comments_nobody_else(client, world):
     position = draft(world)
-    comment = services.add_comment(
+    comment = drafting.add_comment(
         world.people["partner2"], position, body_markdown="Hm.", paragraph_index=None, now=utcnow()
     )
     db.session.commit()
@@ -300,13 +300,13 @@ def test_the_lead_or_an_officer_resolves_comments_nobody_else(client, world):
     sign_in(client, world.people["partner2"])
     assert client.post(url, data={"csrf_token": csrf(client)}).status_code == 403
     with pytest.raises(NotPermitted):
-        services.resolve_comment(world.people["manager"], position, comment, utcnow())
+        drafting.resolve_comment(world.people["manager"], position, comment, utcnow())
     db.session.rollback()
-    services.resolve_comment(world.people["officer"], position, comment, utcnow())
+    drafting.resolve_comment(world.people["officer"], position, comment, utcnow())
     db.session.commit()
     assert comment.resolved_by_id == world.people["officer"].id
     with pytest.raises(Conflict):
-        services.resolve_comment(world.people["partner"], position, comment, utcnow())
+        drafting.resolve_comment(world.people["partner"], position, comment, utcnow())
 
 
 def test_a_post_without_its_csrf_token_is_refused(client, world):
@@ -325,7 +325,7 @@ def test_a_post_without_its_csrf_token_is_refused(client, world):
 
 
 def _propose(world, position, index=1, text="Practices may opt out at any time.", who="partner2"):
-    amendment = services.propose_amendment(
+    amendment = amendments.propose_amendment(
         world.people[who],
         position,
         paragraph_index=index,
@@ -392,14 +392,14 @@ def test_rejecting_needs_a_reason(client, world):
     assert amendment.state is AmendmentState.REJECTED
     assert amendment.decision_reason == "Says too little."
     with pytest.raises(DomainError):
-        services.reject_amendment(world.people["partner"], position, amendment, "", utcnow())
+        amendments.reject_amendment(world.people["partner"], position, amendment, "", utcnow())
 
 
 def test_an_amendment_applies_to_a_later_revision_when_its_paragraph_is_unchanged(world):
     position = draft(world)
     amendment = _propose(world, position, index=1)
     _save(world, "partner", position, 1, "A new opening.\n\n" + BODY)
-    services.accept_amendment(world.people["partner"], position, amendment, utcnow())
+    amendments.accept_amendment(world.people["partner"], position, amendment, utcnow())
     db.session.commit()
     assert position.latest.body_markdown.split("\n\n") == [
         "A new opening.",
@@ -414,7 +414,7 @@ def test_an_amendment_to_a_paragraph_that_has_since_changed_is_refused(world):
     amendment = _propose(world, position, index=1)
     _save(world, "partner", position, 1, BODY.replace("opt out", "decline"))
     with pytest.raises(Conflict, match="has changed since"):
-        services.accept_amendment(world.people["partner"], position, amendment, utcnow())
+        amendments.accept_amendment(world.people["partner"], position, amendment, utcnow())
     db.session.rollback()
 
 
@@ -423,7 +423,7 @@ def test_an_amendment_must_change_something_and_give_a_reason(world):
     with pytest.raises(DomainError, match="same as the paragraph"):
         _propose(world, position, index=2, text="Funding must follow the patients.")
     with pytest.raises(DomainError, match="reason"):
-        services.propose_amendment(
+        amendments.propose_amendment(
             world.people["partner2"],
             position,
             paragraph_index=0,
@@ -455,6 +455,6 @@ def test_an_officer_reassigns_the_lead(client, world):
 def test_nobody_leads_a_draft_they_cannot_read(world):
     position = draft(world, "officer", tier=Tier.LMC)
     with pytest.raises(DomainError, match="cannot read"):
-        services.reassign_lead(world.people["officer"], position, world.people["partner"])
-    leads = services.possible_leads(position)
+        drafting.reassign_lead(world.people["officer"], position, world.people["partner"])
+    leads = drafting.possible_leads(position)
     assert {user.name for user in leads} == {"Lou Officer", "Ada Admin"}

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from portal.audit.models import AuditEntry
 from portal.database import utcnow
 from portal.extensions import db
-from portal.positions import services
+from portal.positions import services, workflow
 from portal.positions.models import PositionState, Proposal
 from portal.templating import LONDON
 from tests.positions.conftest import counts, csrf, draft, pdf_bytes, record_proposal, sign_in
@@ -85,7 +85,7 @@ def test_the_list_is_by_deadline_with_days_left_and_the_response_state(client, w
     record_proposal(world, title="Today one", response_deadline=today)
     draft(world, proposal=soon)
     position = draft(world, "officer", proposal=later)
-    services.open_consultation(
+    workflow.open_consultation(
         world.people["officer"], position, utcnow() + timedelta(days=3), utcnow()
     )
     db.session.commit()

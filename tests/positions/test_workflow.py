@@ -13,9 +13,10 @@ from portal.audit.models import AuditEntry
 from portal.database import utcnow
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.positions import services
+from portal.positions import amendments, drafting, services, workflow
 from portal.positions.models import AmendmentState, Position, PositionState
-from portal.voting import services as voting
+from portal.voting import casting as voting_casting
+from portal.voting import closing as voting_closing
 from portal.voting.models import BallotSecrecy, Vote, VoteKind, VoteState
 from tests.positions.conftest import BODY, counts, csrf, draft, sign_in
 
@@ -28,11 +29,11 @@ def _settings(**changes):
         "rules": dict(services.DEFAULT_RULES),
     }
     values.update(changes)
-    return services.VoteSettings(**values)
+    return workflow.VoteSettings(**values)
 
 
 def _open_vote(world, position, who="officer"):
-    vote = services.open_position_vote(world.people[who], position, _settings(), utcnow())
+    vote = workflow.open_position_vote(world.people[who], position, _settings(), utcnow())
     db.session.commit()
     return vote
 
@@ -42,7 +43,7 @@ def _cast_and_close(world, vote, choices):
     for who, practice, choice in zip(
         ("partner", "partner2", "partner3"), world.practices, choices, strict=False
     ):
-        voting.cast_ballot(world.people[who], vote, practice, choice, utcnow())
+        voting_casting.cast_ballot(world.people[who], vote, practice, choice, utcnow())
     vote.opens_at = utcnow() - timedelta(days=3)
     vote.closes_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
@@ -90,20 +91,20 @@ def test_a_consultation_must_end_in_the_future_and_only_the_lead_opens_it(client
     url = world.url(f"positions/{position.id}/consultation")
     assert client.post(url, data=data).status_code == 403
     with pytest.raises(DomainError, match="future"):
-        services.open_consultation(
+        workflow.open_consultation(
             world.people["partner"], position, utcnow() - timedelta(hours=1), utcnow()
         )
 
 
 def test_after_the_consultation_closes_comments_and_amendments_are_refused(world):
     position = draft(world)
-    services.open_consultation(
+    workflow.open_consultation(
         world.people["partner"], position, utcnow() + timedelta(days=1), utcnow()
     )
     db.session.commit()
     later = utcnow() + timedelta(days=2)
     with pytest.raises(services.WorkflowError, match="consultation closed"):
-        services.add_comment(
+        drafting.add_comment(
             world.people["partner2"],
             position,
             body_markdown="Late",
@@ -111,7 +112,7 @@ def test_after_the_consultation_closes_comments_and_amendments_are_refused(world
             now=later,
         )
     with pytest.raises(services.WorkflowError, match="consultation closed"):
-        services.propose_amendment(
+        amendments.propose_amendment(
             world.people["partner2"],
             position,
             paragraph_index=0,
@@ -123,7 +124,7 @@ def test_after_the_consultation_closes_comments_and_amendments_are_refused(world
 
 def test_the_vote_waits_for_the_consultation_to_close(world):
     position = draft(world)
-    services.open_consultation(
+    workflow.open_consultation(
         world.people["officer"], position, utcnow() + timedelta(days=1), utcnow()
     )
     db.session.commit()
@@ -141,7 +142,7 @@ def test_the_vote_waits_for_the_consultation_to_close(world):
 
 def test_opening_the_vote_freezes_the_latest_revision(world):
     position = draft(world, "officer")
-    services.save_revision(
+    drafting.save_revision(
         world.people["officer"],
         position,
         base_number=1,
@@ -168,7 +169,7 @@ def test_opening_the_vote_freezes_the_latest_revision(world):
 
 def test_the_text_cannot_change_while_the_vote_is_open(client, world):
     position = draft(world, "officer")
-    amendment = services.propose_amendment(
+    amendment = amendments.propose_amendment(
         world.people["partner2"],
         position,
         paragraph_index=0,
@@ -176,11 +177,11 @@ def test_the_text_cannot_change_while_the_vote_is_open(client, world):
         reason="Why not",
         now=utcnow(),
     )
-    services.reject_amendment(world.people["officer"], position, amendment, "No", utcnow())
+    amendments.reject_amendment(world.people["officer"], position, amendment, "No", utcnow())
     db.session.commit()
     _open_vote(world, position)
     with pytest.raises(services.WorkflowError, match="while the vote on it is open"):
-        services.save_revision(
+        drafting.save_revision(
             world.people["officer"],
             position,
             base_number=1,
@@ -205,7 +206,7 @@ def test_the_text_cannot_change_while_the_vote_is_open(client, world):
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "the vote on it is open" in page
     with pytest.raises(services.WorkflowError):
-        services.add_comment(
+        drafting.add_comment(
             world.people["partner2"],
             position,
             body_markdown="Hm",
@@ -216,7 +217,7 @@ def test_the_text_cannot_change_while_the_vote_is_open(client, world):
 
 def test_open_amendments_must_be_decided_before_the_vote(world):
     position = draft(world, "officer")
-    services.propose_amendment(
+    amendments.propose_amendment(
         world.people["partner2"],
         position,
         paragraph_index=0,
@@ -240,7 +241,7 @@ def test_a_passed_vote_makes_the_position_agreed_when_its_page_is_viewed(client,
     assert position.state is PositionState.AGREED
     assert db.session.get(Vote, vote.id).state is VoteState.CLOSED
     assert _actions(position)[-1] == "position.agreed"
-    assert services.sync_with_vote(position) is False  # once only
+    assert workflow.sync_with_vote(position) is False  # once only
 
 
 def test_a_failed_vote_makes_it_not_agreed_and_it_can_go_round_again(client, world):
@@ -248,11 +249,11 @@ def test_a_failed_vote_makes_it_not_agreed_and_it_can_go_round_again(client, wor
     vote = _open_vote(world, position)
     _cast_and_close(world, vote, ["against", "against", "for"])
     position = db.session.get(Position, position.id)
-    assert services.sync_with_vote(position) is True
+    assert workflow.sync_with_vote(position) is True
     db.session.commit()
     assert position.state is PositionState.NOT_AGREED
     with pytest.raises(services.WorkflowError, match="return it to drafting first"):
-        services.save_revision(
+        drafting.save_revision(
             world.people["officer"],
             position,
             base_number=1,
@@ -268,7 +269,7 @@ def test_a_failed_vote_makes_it_not_agreed_and_it_can_go_round_again(client, wor
     assert response.status_code == 302
     position = db.session.get(Position, position.id)
     assert position.state is PositionState.DRAFTING
-    services.save_revision(
+    drafting.save_revision(
         world.people["officer"],
         position,
         base_number=1,
@@ -292,7 +293,7 @@ def test_an_inquorate_vote_is_not_agreed(world):
     position = draft(world, "officer")
     vote = _open_vote(world, position)
     _cast_and_close(world, vote, ["for"])  # 1 of 4 practices: below the quorum of half
-    services.sync_with_vote(db.session.get(Position, position.id))
+    workflow.sync_with_vote(db.session.get(Position, position.id))
     db.session.commit()
     assert db.session.get(Vote, vote.id).result["outcome"] == "inquorate"
     assert db.session.get(Position, position.id).state is PositionState.NOT_AGREED
@@ -377,7 +378,7 @@ def test_a_lead_who_is_a_partner_opens_the_vote_but_another_member_cannot(client
 
 
 def _amendment(world, position, text="Practices may opt out at any time."):
-    amendment = services.propose_amendment(
+    amendment = amendments.propose_amendment(
         world.people["partner2"],
         position,
         paragraph_index=1,
@@ -392,7 +393,7 @@ def _amendment(world, position, text="Practices may opt out at any time."):
 def test_an_amendment_put_to_the_vote_can_be_accepted_once_it_passes(world):
     position = draft(world, "officer")
     amendment = _amendment(world, position)
-    vote = services.put_amendment_to_vote(
+    vote = workflow.put_amendment_to_vote(
         world.people["officer"], position, amendment, _settings(), utcnow()
     )
     db.session.commit()
@@ -406,13 +407,13 @@ def test_an_amendment_put_to_the_vote_can_be_accepted_once_it_passes(world):
         "> The LMC supports hubs if practices may opt out of staffing them." in vote.body_markdown
     )
     with pytest.raises(services.WorkflowError, match="has not closed"):
-        services.accept_amendment(world.people["officer"], position, amendment, utcnow())
+        amendments.accept_amendment(world.people["officer"], position, amendment, utcnow())
     db.session.rollback()
     _cast_and_close(world, db.session.get(Vote, vote.id), ["for", "for", "for"])
     position = db.session.get(Position, position.id)
-    services.sync_with_vote(position)
+    workflow.sync_with_vote(position)
     db.session.commit()
-    revision = services.accept_amendment(world.people["officer"], position, amendment, utcnow())
+    revision = amendments.accept_amendment(world.people["officer"], position, amendment, utcnow())
     db.session.commit()
     assert revision.number == 2
     assert amendment.state is AmendmentState.ACCEPTED
@@ -422,21 +423,21 @@ def test_an_amendment_put_to_the_vote_can_be_accepted_once_it_passes(world):
 def test_an_amendment_whose_vote_failed_is_rejected_not_accepted(world):
     position = draft(world, "officer")
     amendment = _amendment(world, position)
-    vote = services.put_amendment_to_vote(
+    vote = workflow.put_amendment_to_vote(
         world.people["officer"], position, amendment, _settings(), utcnow()
     )
     db.session.commit()
     with pytest.raises(services.WorkflowError, match="still open"):
-        services.reject_amendment(world.people["officer"], position, amendment, "No", utcnow())
+        amendments.reject_amendment(world.people["officer"], position, amendment, "No", utcnow())
     db.session.rollback()
     _cast_and_close(world, db.session.get(Vote, vote.id), ["against", "against", "for"])
     position = db.session.get(Position, position.id)
-    services.sync_with_vote(position)
+    workflow.sync_with_vote(position)
     db.session.commit()
     with pytest.raises(services.WorkflowError, match="did not pass"):
-        services.accept_amendment(world.people["officer"], position, amendment, utcnow())
+        amendments.accept_amendment(world.people["officer"], position, amendment, utcnow())
     db.session.rollback()
-    services.reject_amendment(
+    amendments.reject_amendment(
         world.people["officer"], position, amendment, "The group voted against it", utcnow()
     )
     db.session.commit()
@@ -446,32 +447,36 @@ def test_an_amendment_whose_vote_failed_is_rejected_not_accepted(world):
 def test_a_cancelled_vote_leaves_the_position_not_agreed_and_ready_for_another_round(world):
     position = draft(world, "officer")
     vote = _open_vote(world, position)
-    voting.cancel_vote(world.people["officer"], vote, "The ICB withdrew the proposal", utcnow())
+    voting_closing.cancel_vote(
+        world.people["officer"], vote, "The ICB withdrew the proposal", utcnow()
+    )
     db.session.commit()
     position = db.session.get(Position, position.id)
-    assert services.sync_with_vote(position) is True
+    assert workflow.sync_with_vote(position) is True
     db.session.commit()
     assert position.state is PositionState.NOT_AGREED
     assert _actions(position)[-1] == "position.not_agreed"
-    services.return_to_drafting(world.people["officer"], position, utcnow())
+    workflow.return_to_drafting(world.people["officer"], position, utcnow())
     assert position.state is PositionState.DRAFTING
 
 
 def test_an_amendment_whose_vote_was_cancelled_is_rejected_not_accepted(client, world):
     position = draft(world, "officer")
     amendment = _amendment(world, position)
-    vote = services.put_amendment_to_vote(
+    vote = workflow.put_amendment_to_vote(
         world.people["officer"], position, amendment, _settings(), utcnow()
     )
-    voting.cancel_vote(world.people["officer"], vote, "Put to the vote by mistake", utcnow())
+    voting_closing.cancel_vote(
+        world.people["officer"], vote, "Put to the vote by mistake", utcnow()
+    )
     db.session.commit()
     sign_in(client, world.people["officer"])
     page = client.get(world.url(f"positions/{position.id}")).get_data(as_text=True)
     assert "Put to the vote: the vote was cancelled." in page
     with pytest.raises(services.WorkflowError, match="did not pass"):
-        services.accept_amendment(world.people["officer"], position, amendment, utcnow())
+        amendments.accept_amendment(world.people["officer"], position, amendment, utcnow())
     db.session.rollback()
-    services.reject_amendment(
+    amendments.reject_amendment(
         world.people["officer"], position, amendment, "Its vote was cancelled", utcnow()
     )
     db.session.commit()
@@ -481,7 +486,7 @@ def test_an_amendment_whose_vote_was_cancelled_is_rejected_not_accepted(client, 
 def test_a_long_amendment_question_fits_the_vote(world):
     position = draft(world, "officer")
     amendment = _amendment(world, position, text="Practices may opt out. " * 60)
-    question = services.amendment_question(amendment)
+    question = workflow.amendment_question(amendment)
     assert len(question) <= 500
     assert question.startswith("Should paragraph 2 be replaced by: \u201cPractices may opt out.")
     assert question.endswith("(in full below)?")

@@ -13,6 +13,8 @@ from portal.organisations.models import Organisation, OrganisationKind
 from portal.positions.models import Position, PositionState, Proposal, Revision, Tier
 from portal.statements import services
 from portal.statements.models import SignatoryChoice, Statement
+from portal.voting import casting as voting_casting
+from portal.voting import closing as voting_closing
 from portal.voting import services as voting
 from portal.voting.models import BallotSecrecy, Vote, VoteKind
 from tests.factories import make_area, make_organisation, make_user
@@ -121,10 +123,12 @@ class Setting:
         )
         voting.open_vote(self.officer, vote, now)
         for organisation, choice in choices.items():
-            voting.cast_ballot(self.casters[organisation.id], vote, organisation, choice, now)
+            voting_casting.cast_ballot(
+                self.casters[organisation.id], vote, organisation, choice, now
+            )
         vote.opens_at = now - timedelta(days=2)
         vote.closes_at = now - timedelta(seconds=1)
-        voting.close_vote(vote, utcnow())
+        voting_closing.close_vote(vote, utcnow())
         db.session.commit()
         return vote
 

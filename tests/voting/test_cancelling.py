@@ -13,7 +13,7 @@ from portal.audit.models import AuditEntry
 from portal.audit.services import verify_chain
 from portal.database import utcnow
 from portal.errors import Conflict, DomainError, NotPermitted
-from portal.voting import services
+from portal.voting import casting, closing, guards, proxies
 from portal.voting.models import (
     Ballot,
     BallotSecrecy,
@@ -35,8 +35,8 @@ def world(db) -> World:
 
 def test_cancelling_an_open_vote_records_why_and_counts_nothing(db, world):
     vote = world.vote(db)
-    services.cast_ballot(world.partner, vote, world.practice, "for", utcnow())
-    services.cancel_vote(world.officer, vote, f"  {REASON}  ", utcnow())
+    casting.cast_ballot(world.partner, vote, world.practice, "for", utcnow())
+    closing.cancel_vote(world.officer, vote, f"  {REASON}  ", utcnow())
     db.session.commit()
 
     assert vote.state is VoteState.CANCELLED
@@ -48,26 +48,26 @@ def test_cancelling_an_open_vote_records_why_and_counts_nothing(db, world):
     ).scalar_one()
     assert entry.details == {"reason": REASON, "was_open": True}
     assert verify_chain() is None
-    with pytest.raises(services.VotingClosed, match="cancelled"):
-        services.cast_ballot(world.second_partner, vote, world.second, "for", utcnow())
-    assert services.close_if_due(vote, utcnow()) is False
+    with pytest.raises(guards.VotingClosed, match="cancelled"):
+        casting.cast_ballot(world.second_partner, vote, world.second, "for", utcnow())
+    assert closing.close_if_due(vote, utcnow()) is False
 
 
 def test_a_close_arriving_after_the_cancel_counts_nothing(db, world):
     """A page loaded a moment before the cancel may still try to close the vote."""
     vote = world.vote(db)
-    services.cancel_vote(world.officer, vote, REASON, utcnow())
+    closing.cancel_vote(world.officer, vote, REASON, utcnow())
     close_by_moving_time(vote)
     db.session.commit()
-    services.close_vote(vote, utcnow())
+    closing.close_vote(vote, utcnow())
     assert vote.state is VoteState.CANCELLED
     assert vote.result is None
 
 
 def test_a_cancelled_secret_ballot_keeps_no_ballot_and_its_receipt_says_cancelled(db, world):
     vote = world.vote(db, secrecy=BallotSecrecy.SECRET)
-    _, code = services.cast_ballot(world.partner, vote, world.practice, "for", utcnow())
-    services.cancel_vote(world.officer, vote, REASON, utcnow())
+    _, code = casting.cast_ballot(world.partner, vote, world.practice, "for", utcnow())
+    closing.cancel_vote(world.officer, vote, REASON, utcnow())
     db.session.commit()
     assert db.session.execute(sa.select(Ballot)).scalars().all() == []
     receipt = db.session.execute(sa.select(Receipt)).scalar_one()
@@ -76,47 +76,47 @@ def test_a_cancelled_secret_ballot_keeps_no_ballot_and_its_receipt_says_cancelle
         None,
         None,
     )
-    found = services.check_receipt(code)
+    found = casting.check_receipt(code)
     assert found is not None
     assert (found.cancelled, found.counted, found.choice) == (True, False, None)
 
 
 def test_what_cannot_be_cancelled_is_refused_and_left_unchanged(db, world):
     closed = world.vote(db, state="closed")
-    with pytest.raises(services.VotingClosed, match="closed and is counted"):
-        services.cancel_vote(world.officer, closed, REASON, utcnow())
+    with pytest.raises(guards.VotingClosed, match="closed and is counted"):
+        closing.cancel_vote(world.officer, closed, REASON, utcnow())
     due = world.vote(db)
     close_by_moving_time(due)
     db.session.commit()
-    with pytest.raises(services.VotingClosed, match="closed and is counted"):
-        services.cancel_vote(world.officer, due, REASON, utcnow())
+    with pytest.raises(guards.VotingClosed, match="closed and is counted"):
+        closing.cancel_vote(world.officer, due, REASON, utcnow())
     vote = world.vote(db)
     with pytest.raises(NotPermitted):
-        services.cancel_vote(world.partner, vote, REASON, utcnow())
+        closing.cancel_vote(world.partner, vote, REASON, utcnow())
     with pytest.raises(DomainError, match="Give the reason"):
-        services.cancel_vote(world.officer, vote, "   ", utcnow())
+        closing.cancel_vote(world.officer, vote, "   ", utcnow())
     with pytest.raises(DomainError, match="2,000 characters"):
-        services.cancel_vote(world.officer, vote, "x" * 2001, utcnow())
+        closing.cancel_vote(world.officer, vote, "x" * 2001, utcnow())
     db.session.rollback()
     assert vote.state is VoteState.OPEN
-    services.cancel_vote(world.officer, vote, REASON, utcnow())
+    closing.cancel_vote(world.officer, vote, REASON, utcnow())
     with pytest.raises(Conflict, match="already been cancelled"):
-        services.cancel_vote(world.officer, vote, REASON, utcnow())
+        closing.cancel_vote(world.officer, vote, REASON, utcnow())
 
 
 def test_proxies_and_conflicts_of_a_cancelled_vote_say_so(db, world):
     vote = world.vote(db)
-    services.cancel_vote(world.officer, vote, REASON, utcnow())
-    with pytest.raises(services.VotingClosed, match="has been cancelled: proxies"):
-        services.name_proxy(world.partner, vote, world.practice, world.second, None, utcnow())
+    closing.cancel_vote(world.officer, vote, REASON, utcnow())
+    with pytest.raises(guards.VotingClosed, match="has been cancelled: proxies"):
+        proxies.name_proxy(world.partner, vote, world.practice, world.second, None, utcnow())
 
 
 def test_receipts_of_a_cancelled_vote_say_nothing_was_counted(app, db, world):
     vote = world.vote(db)
-    _ballot, code = services.cast_ballot(world.partner, vote, world.practice, "for", utcnow())
-    services.cancel_vote(world.officer, vote, REASON, utcnow())
+    _ballot, code = casting.cast_ballot(world.partner, vote, world.practice, "for", utcnow())
+    closing.cancel_vote(world.officer, vote, REASON, utcnow())
     db.session.commit()
-    check = services.check_receipt(code)
+    check = casting.check_receipt(code)
     assert check is not None
     assert not check.counted
     page = text(check_receipt(client_for(app, world.partner), code))

@@ -12,7 +12,7 @@ from portal.accounts.models import Role
 from portal.audit.models import AuditEntry
 from portal.database import utcnow
 from portal.errors import DomainError, NotPermitted
-from portal.voting import services as voting_services
+from portal.voting import casting as voting_casting
 from portal.voting.chase import CHASE_COOLDOWN, VoteChase, send_chase
 from portal.voting.models import BallotSecrecy
 from tests.conftest import fetch_csrf_token
@@ -30,7 +30,7 @@ def test_the_chase_list_shows_counts_and_who_has_not_voted_never_how(
 ) -> None:
     setting = Setting()
     vote = setting.open_vote("Enhanced access", timedelta(days=2), secrecy)
-    voting_services.cast_ballot(setting.other_partner, vote, setting.other, "against", utcnow())
+    voting_casting.cast_ballot(setting.other_partner, vote, setting.other, "against", utcnow())
     db.session.commit()
     login(setting.officer)
     html = client.get(_chase_url(setting, vote)).get_data(as_text=True)
@@ -59,7 +59,7 @@ def test_a_reminder_emails_those_not_voted_is_audited_and_waits_out_the_cooldown
     setting = Setting()
     vote = setting.open_vote("Enhanced access", timedelta(days=2))
     second_partner = make_user(setting.practice, Role.GP_PARTNER)
-    voting_services.cast_ballot(setting.other_partner, vote, setting.other, "for", utcnow())
+    voting_casting.cast_ballot(setting.other_partner, vote, setting.other, "for", utcnow())
     db.session.commit()
     login(setting.officer)
     token = fetch_csrf_token(client, _chase_url(setting, vote))
@@ -100,7 +100,7 @@ def test_the_cooldown_ends_and_a_vote_everyone_voted_in_needs_no_reminder(db) ->
         (setting.partner, setting.practice),
         (setting.other_partner, setting.other),
     ):
-        voting_services.cast_ballot(partner, vote, practice, "for", utcnow())
+        voting_casting.cast_ballot(partner, vote, practice, "for", utcnow())
     with pytest.raises(DomainError, match="Every organisation has voted"):
         send_chase(setting.officer, vote, now + 3 * CHASE_COOLDOWN)
 

@@ -17,7 +17,7 @@ from portal.accounts.models import Role, User
 from portal.database import utcnow
 from portal.extensions import db as database
 from portal.organisations.models import Organisation
-from portal.voting import casting, services
+from portal.voting import casting, conflicts
 from portal.voting.models import (
     Ballot,
     ConflictDeclaration,
@@ -39,7 +39,7 @@ def _cast(user_id: int, vote_id: int, organisation_id: int, choice: str):
 
     def work() -> int:
         session = database.session
-        ballot, _code = services.cast_ballot(
+        ballot, _code = casting.cast_ballot(
             session.get(User, user_id),
             session.get(Vote, vote_id),
             session.get(Organisation, organisation_id),
@@ -130,7 +130,7 @@ def test_two_partners_changing_a_ballot_at_once_each_make_a_version(app, db):
     vote = setting.open_vote(db)
     practice = setting.practices[0]
     first_partner, second_partner = setting.partners[0], make_user(practice, Role.GP_PARTNER)
-    services.cast_ballot(first_partner, vote, practice, "abstain", utcnow())
+    casting.cast_ballot(first_partner, vote, practice, "abstain", utcnow())
     ids = (vote.id, practice.id, first_partner.id, second_partner.id)
     db.session.commit()
 
@@ -152,7 +152,7 @@ def test_a_recusal_ruled_while_a_ballot_is_being_cast_removes_that_ballot(app, d
     setting = Area()
     vote = setting.open_vote(db)
     practice = setting.practices[3]
-    declaration = services.declare_conflict(
+    declaration = conflicts.declare_conflict(
         setting.partners[3],
         vote,
         practice,
@@ -166,7 +166,7 @@ def test_a_recusal_ruled_while_a_ballot_is_being_cast_removes_that_ballot(app, d
 
     def rule() -> None:
         session = database.session
-        services.rule_on_conflict(
+        conflicts.rule_on_conflict(
             session.get(User, officer_id),
             session.get(ConflictDeclaration, declaration_id),
             ConflictRuling.RECUSED,

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from portal.database import utcnow
-from portal.voting import services
+from portal.voting import casting, closing, proxies
 from portal.voting.models import BallotSecrecy, Receipt, ReceiptStanding, VoteKind
 from tests.voting.test_vote_services import MOTION_RULES, Area
 
@@ -60,11 +60,11 @@ def _secret_choice_vote(db, setting: Area):
     )
     # A proxy with an instruction is the grantor's choice in writing.
     grantor, holder = setting.practices[3], setting.practices[2]
-    services.name_proxy(setting.partners[3], vote, grantor, holder, "Plan Osprey", utcnow())
+    proxies.name_proxy(setting.partners[3], vote, grantor, holder, "Plan Osprey", utcnow())
     casts = [(0, 0, "Plan Kestrel"), (1, 1, "Plan Heron"), (1, 1, "Plan Kestrel")]
     casts += [(2, 2, "Plan Heron"), (2, 3, "Plan Osprey")]
     for partner, practice, choice in casts:
-        services.cast_ballot(
+        casting.cast_ballot(
             setting.partners[partner], vote, setting.practices[practice], choice, utcnow()
         )
     db.session.commit()
@@ -80,7 +80,7 @@ def test_no_table_links_anyone_to_a_choice_after_a_secret_ballot_closes(db, sett
     vote = _secret_choice_vote(db, setting)
     vote.opens_at = utcnow() - timedelta(days=2)
     vote.closes_at = utcnow() - timedelta(seconds=1)
-    services.close_vote(vote, utcnow())
+    closing.close_vote(vote, utcnow())
     db.session.commit()
 
     assert _choices_found(db) == []
@@ -101,7 +101,7 @@ def test_no_table_links_anyone_to_a_choice_after_a_secret_ballot_closes(db, sett
 
 def test_no_table_links_anyone_to_a_choice_after_a_secret_ballot_is_cancelled(db, setting):
     vote = _secret_choice_vote(db, setting)
-    services.cancel_vote(setting.officer, vote, "Withdrawn by the ICB", utcnow())
+    closing.cancel_vote(setting.officer, vote, "Withdrawn by the ICB", utcnow())
     db.session.commit()
     assert _choices_found(db) == []
     standings = {r.standing for r in db.session.execute(sa.select(Receipt)).scalars()}

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from portal.accounts.models import Role
 from portal.database import utcnow
 from portal.organisations.models import OrganisationKind
+from portal.voting import casting, closing, services
 from portal.voting import rules as counting
-from portal.voting import services
 from portal.voting.models import BallotSecrecy, VoteKind
 from tests.factories import make_area, make_organisation, make_user
 
@@ -80,11 +80,11 @@ def test_stored_result_equals_an_independent_recount(
     for practice, partner in zip(practices, partners, strict=True):
         choice = choices.draw(st.sampled_from([None, "for", "against", "abstain"]))
         if choice is not None:
-            services.cast_ballot(partner, vote, practice, choice, utcnow())
+            casting.cast_ballot(partner, vote, practice, choice, utcnow())
             cast[practice.ods_code] = choice
     vote.opens_at = now - timedelta(days=2)
     vote.closes_at = utcnow() - timedelta(seconds=1)
-    services.close_vote(vote, utcnow())
+    closing.close_vote(vote, utcnow())
     db.session.commit()
 
     independent = counting.recount(

@@ -18,8 +18,8 @@ from portal.accounts.models import Role
 from portal.database import utcnow
 from portal.organisations.models import OrganisationKind
 from portal.templating import LONDON
+from portal.voting import casting, closing, conflicts, proxies, services
 from portal.voting import rules as counting
-from portal.voting import services
 from portal.voting.models import (
     Ballot,
     BallotSecrecy,
@@ -123,9 +123,9 @@ class World:
         if state != "draft":
             services.open_vote(self.officer, vote, utcnow())
         if state == "closed":
-            services.cast_ballot(self.partner, vote, self.practice, "for", utcnow())
+            casting.cast_ballot(self.partner, vote, self.practice, "for", utcnow())
             close_by_moving_time(vote)
-            services.close_if_due(vote, utcnow())
+            closing.close_if_due(vote, utcnow())
         db.session.commit()
         return vote
 
@@ -243,7 +243,7 @@ def test_every_role_against_every_page_in_every_state(client, world, db, viewer)
         "cancelled_open": world.vote(db, "open", title="An open vote called off"),
     }
     for state in ("cancelled_draft", "cancelled_open"):
-        services.cancel_vote(world.officer, votes[state], "Withdrawn by the ICB", utcnow())
+        closing.cancel_vote(world.officer, votes[state], "Withdrawn by the ICB", utcnow())
     db.session.commit()
     if viewer != "anonymous":
         sign_in(client, world.users[viewer])
@@ -664,7 +664,7 @@ def test_confirming_after_a_recusal_gives_the_reason_and_writes_nothing(client, 
     vote = world.vote(db)
     sign_in(client, world.partner)
     url, form, _page = _checked(client, world, vote, "for")
-    declaration = services.declare_conflict(
+    declaration = conflicts.declare_conflict(
         world.partner,
         vote,
         world.practice,
@@ -672,7 +672,7 @@ def test_confirming_after_a_recusal_gives_the_reason_and_writes_nothing(client, 
         "A partner is a director of the hub provider",
         utcnow(),
     )
-    services.rule_on_conflict(world.officer, declaration, ConflictRuling.RECUSED, utcnow())
+    conflicts.rule_on_conflict(world.officer, declaration, ConflictRuling.RECUSED, utcnow())
     db.session.commit()
     response = client.post(url, data=form)
     assert response.status_code == 403
@@ -741,7 +741,7 @@ def test_an_unknown_receipt_code_is_a_clear_404(client, db):
 
 def test_a_receipt_code_in_the_query_string_is_not_looked_at(app, client, world, db):
     vote = world.vote(db)
-    _, code = services.cast_ballot(world.partner, vote, world.practice, "for", utcnow())
+    _, code = casting.cast_ballot(world.partner, vote, world.practice, "for", utcnow())
     db.session.commit()
     response = client.get("/receipts", query_string={"code": code})
     assert response.status_code == 200
@@ -750,7 +750,7 @@ def test_a_receipt_code_in_the_query_string_is_not_looked_at(app, client, world,
 
 def test_a_receipt_check_without_the_csrf_token_is_refused(client, world, db):
     vote = world.vote(db)
-    _, code = services.cast_ballot(world.partner, vote, world.practice, "for", utcnow())
+    _, code = casting.cast_ballot(world.partner, vote, world.practice, "for", utcnow())
     db.session.commit()
     response = client.post("/receipts", data={"code": code})
     assert response.status_code == 400
@@ -759,17 +759,17 @@ def test_a_receipt_check_without_the_csrf_token_is_refused(client, world, db):
 
 
 def test_receipt_codes_carry_at_least_128_bits(db):
-    code = services.new_receipt_code()
+    code = casting.new_receipt_code()
     symbols = code.replace("-", "")
-    assert set(symbols) <= set(services.RECEIPT_ALPHABET)
-    assert len(symbols) * math.log2(len(services.RECEIPT_ALPHABET)) >= 128
-    assert len({services.new_receipt_code() for _ in range(200)}) == 200
+    assert set(symbols) <= set(casting.RECEIPT_ALPHABET)
+    assert len(symbols) * math.log2(len(casting.RECEIPT_ALPHABET)) >= 128
+    assert len({casting.new_receipt_code() for _ in range(200)}) == 200
 
 
 def test_a_secret_ballot_receipt_never_shows_the_choice(app, client, world, db):
     vote = world.vote(db, secrecy=BallotSecrecy.SECRET)
-    _, first = services.cast_ballot(world.partner, vote, world.practice, "against", utcnow())
-    _, second = services.cast_ballot(world.partner, vote, world.practice, "for", utcnow())
+    _, first = casting.cast_ballot(world.partner, vote, world.practice, "against", utcnow())
+    _, second = casting.cast_ballot(world.partner, vote, world.practice, "for", utcnow())
     db.session.commit()
     waiting = text(check_receipt(client, second))
     assert "will be counted when the vote closes" in waiting
@@ -789,7 +789,7 @@ def test_a_secret_ballot_receipt_never_shows_the_choice(app, client, world, db):
 
 def test_a_receipt_of_a_vote_past_its_closing_time_reports_it_counted(app, client, world, db):
     vote = world.vote(db)
-    _, code = services.cast_ballot(world.partner, vote, world.practice, "for", utcnow())
+    _, code = casting.cast_ballot(world.partner, vote, world.practice, "for", utcnow())
     close_by_moving_time(vote)
     db.session.commit()
     response = check_receipt(client, code)
@@ -805,7 +805,7 @@ def test_the_list_shows_open_votes_with_who_has_voted_drafts_and_outcomes(app, w
     draft = world.vote(db, "draft", title="A draft vote")
     opened = world.vote(db, "open", title="An open vote")
     closed = world.vote(db, "closed", title="A closed vote")
-    services.cast_ballot(world.partner, opened, world.practice, "for", utcnow())
+    casting.cast_ballot(world.partner, opened, world.practice, "for", utcnow())
     db.session.commit()
 
     partner_page = text(client_for(app, world.partner).get(world.url("/")))
@@ -885,7 +885,7 @@ def test_a_proxy_form_with_no_holder_shows_the_error(app, world, db):
 
 def test_a_proxy_can_be_revoked(app, world, db):
     vote = world.vote(db)
-    proxy = services.name_proxy(world.partner, vote, world.practice, world.second, None, utcnow())
+    proxy = proxies.name_proxy(world.partner, vote, world.practice, world.second, None, utcnow())
     db.session.commit()
     partner = client_for(app, world.partner)
     page = text(partner.get(world.url(f"/{vote.id}")))
@@ -996,7 +996,7 @@ def test_a_ballot_cast_at_the_same_moment_elsewhere_shows_the_clear_message(
     def clash(*args: Any, **kwargs: Any) -> Any:
         raise Conflict(message)
 
-    monkeypatch.setattr(services, "cast_ballot", clash)
+    monkeypatch.setattr(casting, "cast_ballot", clash)
     response = client.post(url, data=form)
     assert "Someone else cast Riverside Surgery&#39;s ballot at the same moment." in flashed(
         client, response
@@ -1027,10 +1027,10 @@ def test_a_secret_ballot_withholds_the_figures_that_would_unmask_the_lmc(app, wo
     )
     services.open_vote(world.officer, vote, utcnow())
     for practice, partner in zip(practices, partners, strict=True):
-        services.cast_ballot(partner, vote, practice, "for", utcnow())
-    services.cast_ballot(world.officer, vote, world.lmc, "against", utcnow())
+        casting.cast_ballot(partner, vote, practice, "for", utcnow())
+    casting.cast_ballot(world.officer, vote, world.lmc, "against", utcnow())
     close_by_moving_time(vote)
-    services.close_if_due(vote, utcnow())
+    closing.close_if_due(vote, utcnow())
     db.session.commit()
     assert vote.published["level"] != "full"
     assert vote.published["by_kind"] is None
@@ -1057,16 +1057,18 @@ def test_the_last_eligible_member_cannot_be_recused(app, world, db):
         (world.third, world.third_partner),
     ]
     declarations = [
-        services.declare_conflict(
+        conflicts.declare_conflict(
             partner, vote, practice, InterestCategory.FINANCIAL, "Hub director", utcnow()
         )
         for practice, partner in pairs
     ]
     for declaration in declarations[:-1]:
-        services.rule_on_conflict(world.officer, declaration, ConflictRuling.RECUSED, utcnow())
+        conflicts.rule_on_conflict(world.officer, declaration, ConflictRuling.RECUSED, utcnow())
     db.session.commit()
     with pytest.raises(Conflict, match="would leave no vote"):
-        services.rule_on_conflict(world.officer, declarations[-1], ConflictRuling.RECUSED, utcnow())
+        conflicts.rule_on_conflict(
+            world.officer, declarations[-1], ConflictRuling.RECUSED, utcnow()
+        )
     db.session.rollback()
     officer = client_for(app, world.officer)
     page = officer.get(world.url(f"/{vote.id}"))

@@ -16,8 +16,8 @@ from portal.audit.services import verify_chain
 from portal.database import utcnow
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.organisations.models import OrganisationKind
+from portal.voting import casting, closing, conflicts, guards, proxies, reports, services
 from portal.voting import rules as counting
-from portal.voting import services
 from portal.voting.models import (
     Ballot,
     BallotSecrecy,
@@ -88,7 +88,7 @@ class Area:
 def _close_now(db, vote):
     vote.opens_at = utcnow() - timedelta(days=2)
     vote.closes_at = utcnow() - timedelta(seconds=1)
-    services.close_vote(vote, utcnow())
+    closing.close_vote(vote, utcnow())
     db.session.commit()
 
 
@@ -110,7 +110,7 @@ def test_opening_freezes_the_electorate_with_list_sizes_and_their_date(db, setti
 
 def test_text_and_rules_cannot_change_once_open(db, setting):
     vote = setting.open_vote(db)
-    with pytest.raises(services.VoteLocked):
+    with pytest.raises(guards.VoteLocked):
         services.update_vote(setting.officer, vote, setting.details(title="Changed"))
 
 
@@ -129,49 +129,49 @@ def test_only_managers_create_votes(db, setting):
 def test_cast_gives_a_receipt_and_a_later_cast_replaces_it(db, setting):
     vote = setting.open_vote(db)
     practice, partner = setting.practices[0], setting.partners[0]
-    ballot, first_code = services.cast_ballot(partner, vote, practice, "for", utcnow())
+    ballot, first_code = casting.cast_ballot(partner, vote, practice, "for", utcnow())
     db.session.commit()
-    check = services.check_receipt(first_code)
+    check = casting.check_receipt(first_code)
     assert (check.choice, check.counted, check.superseded) == ("for", False, False)
 
     second_partner = make_user(practice, Role.GP_PARTNER)
-    _, second_code = services.cast_ballot(second_partner, vote, practice, "against", utcnow())
+    _, second_code = casting.cast_ballot(second_partner, vote, practice, "against", utcnow())
     db.session.commit()
     ballots = db.session.execute(sa.select(Ballot).where(Ballot.vote_id == vote.id)).scalars().all()
     assert [(b.choice, b.version, b.cast_by_id) for b in ballots] == [
         ("against", 2, second_partner.id)
     ]
-    assert services.check_receipt(first_code).superseded
-    assert services.check_receipt(second_code).choice == "against"
-    assert services.check_receipt("NOPE-NOPE-NOPE-NOPE") is None
+    assert casting.check_receipt(first_code).superseded
+    assert casting.check_receipt(second_code).choice == "against"
+    assert casting.check_receipt("NOPE-NOPE-NOPE-NOPE") is None
     stored = db.session.execute(sa.select(Receipt.code_hash)).scalars().all()
     assert first_code not in stored
     assert hashlib.sha256(first_code.replace("-", "").encode()).hexdigest() in stored
-    assert services.check_receipt(first_code.lower().replace("-", " ")).choice == "for"
+    assert casting.check_receipt(first_code.lower().replace("-", " ")).choice == "for"
 
 
 def test_who_may_cast(db, setting):
     vote = setting.open_vote(db)
     with pytest.raises(NotPermitted, match="cannot cast"):
-        services.cast_ballot(setting.manager, vote, setting.practices[0], "for", utcnow())
+        casting.cast_ballot(setting.manager, vote, setting.practices[0], "for", utcnow())
     with pytest.raises(NotPermitted, match="cannot cast"):
-        services.cast_ballot(setting.partners[1], vote, setting.practices[0], "for", utcnow())
+        casting.cast_ballot(setting.partners[1], vote, setting.practices[0], "for", utcnow())
     with pytest.raises(NotPermitted, match="not in the electorate"):
-        services.cast_ballot(setting.officer, vote, setting.lmc, "for", utcnow())
+        casting.cast_ballot(setting.officer, vote, setting.lmc, "for", utcnow())
     with pytest.raises(DomainError, match="Choose one of the options"):
-        services.cast_ballot(setting.partners[0], vote, setting.practices[0], "maybe", utcnow())
+        casting.cast_ballot(setting.partners[0], vote, setting.practices[0], "maybe", utcnow())
     assert db.session.execute(sa.select(sa.func.count(Ballot.id))).scalar_one() == 0
 
 
 def test_no_ballot_before_opening_or_after_closing(db, setting):
     vote = setting.open_vote(db, opens_at=utcnow() + timedelta(hours=1))
-    with pytest.raises(services.VotingNotOpen):
-        services.cast_ballot(setting.partners[0], vote, setting.practices[0], "for", utcnow())
+    with pytest.raises(guards.VotingNotOpen):
+        casting.cast_ballot(setting.partners[0], vote, setting.practices[0], "for", utcnow())
     vote.opens_at = utcnow() - timedelta(days=2)
     vote.closes_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
-    with pytest.raises(services.VotingClosed):
-        services.cast_ballot(setting.partners[0], vote, setting.practices[0], "for", utcnow())
+    with pytest.raises(guards.VotingClosed):
+        casting.cast_ballot(setting.partners[0], vote, setting.practices[0], "for", utcnow())
     assert db.session.execute(sa.select(sa.func.count(Ballot.id))).scalar_one() == 0
 
 
@@ -187,7 +187,7 @@ def test_close_counts_once_with_the_rules_module_and_stores_the_hash(db, setting
     for practice, partner, choice in zip(
         setting.practices, setting.partners, ["for", "for", "against", "abstain"], strict=True
     ):
-        services.cast_ballot(partner, vote, practice, choice, utcnow())
+        casting.cast_ballot(partner, vote, practice, choice, utcnow())
     db.session.commit()
     _close_now(db, vote)
     assert vote.state is VoteState.CLOSED
@@ -199,17 +199,17 @@ def test_close_counts_once_with_the_rules_module_and_stores_the_hash(db, setting
 
     first = (vote.result, vote.ballot_record_sha256)
     vote.closes_at = utcnow() - timedelta(seconds=1)
-    services.close_vote(vote, utcnow())
+    closing.close_vote(vote, utcnow())
     assert (vote.result, vote.ballot_record_sha256) == first
-    with pytest.raises(services.VotingClosed):
-        services.cast_ballot(setting.partners[0], vote, setting.practices[0], "against", utcnow())
+    with pytest.raises(guards.VotingClosed):
+        casting.cast_ballot(setting.partners[0], vote, setting.practices[0], "against", utcnow())
 
 
 def test_secret_ballot_keeps_only_exact_totals_and_who_voted(db, setting):
     vote = setting.open_vote(
         db, secrecy=BallotSecrecy.SECRET, rules={**MOTION_RULES, "weighting": {"scheme": "equal"}}
     )
-    services.cast_ballot(setting.partners[0], vote, setting.practices[0], "for", utcnow())
+    casting.cast_ballot(setting.partners[0], vote, setting.practices[0], "for", utcnow())
     db.session.commit()
     _close_now(db, vote)
     assert db.session.execute(sa.select(Ballot)).scalars().all() == []
@@ -232,52 +232,52 @@ def test_weights_that_identify_voters_are_flagged_for_secret_ballots(setting, db
 def test_proxy_casts_for_its_grantor_and_the_grantor_overrides_it(db, setting):
     vote = setting.open_vote(db)
     grantor, holder = setting.practices[0], setting.practices[1]
-    proxy = services.name_proxy(setting.partners[0], vote, grantor, holder, "against", utcnow())
+    proxy = proxies.name_proxy(setting.partners[0], vote, grantor, holder, "against", utcnow())
     db.session.commit()
     with pytest.raises(DomainError, match="instructed"):
-        services.cast_ballot(setting.partners[1], vote, grantor, "for", utcnow())
-    ballot, _ = services.cast_ballot(setting.partners[1], vote, grantor, "against", utcnow())
+        casting.cast_ballot(setting.partners[1], vote, grantor, "for", utcnow())
+    ballot, _ = casting.cast_ballot(setting.partners[1], vote, grantor, "against", utcnow())
     db.session.commit()
     assert ballot.proxy_id == proxy.id
     with pytest.raises(Conflict, match="already cast"):
-        services.revoke_proxy(setting.partners[0], proxy, utcnow())
-    own, _ = services.cast_ballot(setting.partners[0], vote, grantor, "for", utcnow())
+        proxies.revoke_proxy(setting.partners[0], proxy, utcnow())
+    own, _ = casting.cast_ballot(setting.partners[0], vote, grantor, "for", utcnow())
     db.session.commit()
     assert (own.choice, own.proxy_id) == ("for", None)
     with pytest.raises(Conflict, match="overrides the proxy"):
-        services.cast_ballot(setting.partners[1], vote, grantor, "against", utcnow())
+        casting.cast_ballot(setting.partners[1], vote, grantor, "against", utcnow())
 
 
 def test_proxy_limits(db, setting):
     vote = setting.open_vote(db)
     holder = setting.practices[3]
-    services.name_proxy(setting.partners[0], vote, setting.practices[0], holder, None, utcnow())
-    services.name_proxy(setting.partners[1], vote, setting.practices[1], holder, None, utcnow())
+    proxies.name_proxy(setting.partners[0], vote, setting.practices[0], holder, None, utcnow())
+    proxies.name_proxy(setting.partners[1], vote, setting.practices[1], holder, None, utcnow())
     with pytest.raises(Conflict, match="holds 2 proxies"):
-        services.name_proxy(setting.partners[2], vote, setting.practices[2], holder, None, utcnow())
+        proxies.name_proxy(setting.partners[2], vote, setting.practices[2], holder, None, utcnow())
     with pytest.raises(Conflict, match="already has a proxy"):
-        services.name_proxy(
+        proxies.name_proxy(
             setting.partners[0], vote, setting.practices[0], setting.practices[2], None, utcnow()
         )
     with pytest.raises(NotPermitted):
-        services.name_proxy(setting.partners[3], vote, setting.practices[2], holder, None, utcnow())
+        proxies.name_proxy(setting.partners[3], vote, setting.practices[2], holder, None, utcnow())
 
 
 def test_revoked_proxy_can_no_longer_cast(db, setting):
     vote = setting.open_vote(db)
-    proxy = services.name_proxy(
+    proxy = proxies.name_proxy(
         setting.partners[0], vote, setting.practices[0], setting.practices[1], None, utcnow()
     )
-    services.revoke_proxy(setting.partners[0], proxy, utcnow())
+    proxies.revoke_proxy(setting.partners[0], proxy, utcnow())
     db.session.commit()
     with pytest.raises(NotPermitted):
-        services.cast_ballot(setting.partners[1], vote, setting.practices[0], "for", utcnow())
+        casting.cast_ballot(setting.partners[1], vote, setting.practices[0], "for", utcnow())
 
 
 def test_recusal_takes_the_organisation_and_its_ballot_out_of_the_count(db, setting):
     vote = setting.open_vote(db)
-    services.cast_ballot(setting.partners[3], vote, setting.practices[3], "for", utcnow())
-    declaration = services.declare_conflict(
+    casting.cast_ballot(setting.partners[3], vote, setting.practices[3], "for", utcnow())
+    declaration = conflicts.declare_conflict(
         setting.partners[3],
         vote,
         setting.practices[3],
@@ -285,12 +285,12 @@ def test_recusal_takes_the_organisation_and_its_ballot_out_of_the_count(db, sett
         "A partner owns the building the hub would use",
         utcnow(),
     )
-    services.rule_on_conflict(setting.officer, declaration, ConflictRuling.RECUSED, utcnow())
+    conflicts.rule_on_conflict(setting.officer, declaration, ConflictRuling.RECUSED, utcnow())
     db.session.commit()
     with pytest.raises(NotPermitted, match="recused"):
-        services.cast_ballot(setting.partners[3], vote, setting.practices[3], "for", utcnow())
-    services.cast_ballot(setting.partners[0], vote, setting.practices[0], "for", utcnow())
-    services.cast_ballot(setting.partners[1], vote, setting.practices[1], "against", utcnow())
+        casting.cast_ballot(setting.partners[3], vote, setting.practices[3], "for", utcnow())
+    casting.cast_ballot(setting.partners[0], vote, setting.practices[0], "for", utcnow())
+    casting.cast_ballot(setting.partners[1], vote, setting.practices[1], "against", utcnow())
     db.session.commit()
     _close_now(db, vote)
     # Without A10004: 4000, 6000, 10000 of 20000: for 20%, against 30%.
@@ -303,7 +303,7 @@ def test_recusal_takes_the_organisation_and_its_ballot_out_of_the_count(db, sett
 def test_only_managers_rule_and_only_members_declare(db, setting):
     vote = setting.open_vote(db)
     with pytest.raises(NotPermitted):
-        services.declare_conflict(
+        conflicts.declare_conflict(
             setting.partners[0],
             vote,
             setting.practices[1],
@@ -311,17 +311,17 @@ def test_only_managers_rule_and_only_members_declare(db, setting):
             "x",
             utcnow(),
         )
-    declaration = services.declare_conflict(
+    declaration = conflicts.declare_conflict(
         setting.partners[0], vote, setting.practices[0], InterestCategory.INDIRECT, "x", utcnow()
     )
     with pytest.raises(NotPermitted):
-        services.rule_on_conflict(
+        conflicts.rule_on_conflict(
             setting.partners[1], declaration, ConflictRuling.RECUSED, utcnow()
         )
 
 
 def test_interest_register_entry(db, setting):
-    interest = services.declare_interest(
+    interest = conflicts.declare_interest(
         setting.partners[0],
         setting.practices[0],
         InterestCategory.NON_FINANCIAL_PROFESSIONAL,
@@ -329,23 +329,23 @@ def test_interest_register_entry(db, setting):
     )
     assert interest.category.label == "Non-financial professional"
     with pytest.raises(NotPermitted):
-        services.declare_interest(
+        conflicts.declare_interest(
             setting.partners[0], setting.practices[1], InterestCategory.FINANCIAL, "x"
         )
 
 
 def test_every_step_is_in_the_audit_chain_without_any_choice(db, setting):
     vote = setting.open_vote(db)
-    proxy = services.name_proxy(
+    proxy = proxies.name_proxy(
         setting.partners[0], vote, setting.practices[0], setting.practices[1], None, utcnow()
     )
-    services.revoke_proxy(setting.partners[0], proxy, utcnow())
-    services.cast_ballot(setting.partners[0], vote, setting.practices[0], "for", utcnow())
-    services.cast_ballot(setting.partners[0], vote, setting.practices[0], "against", utcnow())
-    declaration = services.declare_conflict(
+    proxies.revoke_proxy(setting.partners[0], proxy, utcnow())
+    casting.cast_ballot(setting.partners[0], vote, setting.practices[0], "for", utcnow())
+    casting.cast_ballot(setting.partners[0], vote, setting.practices[0], "against", utcnow())
+    declaration = conflicts.declare_conflict(
         setting.partners[2], vote, setting.practices[2], InterestCategory.FINANCIAL, "x", utcnow()
     )
-    services.rule_on_conflict(setting.officer, declaration, ConflictRuling.RECUSED, utcnow())
+    conflicts.rule_on_conflict(setting.officer, declaration, ConflictRuling.RECUSED, utcnow())
     db.session.commit()
     _close_now(db, vote)
     entries = (
@@ -394,7 +394,7 @@ def test_cli_reminds_only_those_who_have_not_voted_and_only_once(app, db, settin
     from portal.voting.commands import send_vote_reminders_command
 
     vote = setting.open_vote(db, closes_at=utcnow() + timedelta(hours=20))
-    services.cast_ballot(setting.partners[0], vote, setting.practices[0], "for", utcnow())
+    casting.cast_ballot(setting.partners[0], vote, setting.practices[0], "for", utcnow())
     db.session.commit()
     mail.discard_queued()
     runner = app.test_cli_runner()
@@ -412,8 +412,8 @@ def test_cli_closes_due_votes(app, db, setting):
     from portal.voting.commands import close_due_votes_command
 
     vote = setting.open_vote(db)
-    services.cast_ballot(setting.partners[3], vote, setting.practices[3], "for", utcnow())
-    services.cast_ballot(setting.partners[2], vote, setting.practices[2], "against", utcnow())
+    casting.cast_ballot(setting.partners[3], vote, setting.practices[3], "for", utcnow())
+    casting.cast_ballot(setting.partners[2], vote, setting.practices[2], "against", utcnow())
     vote.opens_at = utcnow() - timedelta(days=2)
     vote.closes_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
@@ -435,10 +435,10 @@ def test_ballots_csv_never_carries_a_formula(db, setting):
         options=['=HYPERLINK("https://evil.example","x")', "Plain option"],
         rules=choice_rules,
     )
-    services.cast_ballot(setting.partners[0], vote, setting.practices[0], vote.options[0], utcnow())
+    casting.cast_ballot(setting.partners[0], vote, setting.practices[0], vote.options[0], utcnow())
     db.session.commit()
     _close_now(db, vote)
-    rows = services.ballots_csv(vote).splitlines()
+    rows = reports.ballots_csv(vote).splitlines()
     assert rows[0] == "voter,kind,choice,share_percent"
     assert rows[1].startswith("A10001,practice,\"'=HYPERLINK(")
 
@@ -447,8 +447,8 @@ def test_secret_ballot_audit_entries_never_name_who_cast(db, setting):
     vote = setting.open_vote(
         db, secrecy=BallotSecrecy.SECRET, rules={**MOTION_RULES, "weighting": {"scheme": "equal"}}
     )
-    services.cast_ballot(setting.partners[0], vote, setting.practices[0], "for", utcnow())
-    services.cast_ballot(setting.partners[0], vote, setting.practices[0], "against", utcnow())
+    casting.cast_ballot(setting.partners[0], vote, setting.practices[0], "for", utcnow())
+    casting.cast_ballot(setting.partners[0], vote, setting.practices[0], "against", utcnow())
     db.session.commit()
     _close_now(db, vote)
     casts = (
@@ -464,7 +464,7 @@ def test_secret_ballot_audit_entries_never_name_who_cast(db, setting):
         assert entry.details == {"organisation": "A10001"}
         assert setting.partners[0].email not in entry.summary
     open_vote = setting.open_vote(db)
-    services.cast_ballot(setting.partners[1], open_vote, setting.practices[1], "for", utcnow())
+    casting.cast_ballot(setting.partners[1], open_vote, setting.practices[1], "for", utcnow())
     db.session.commit()
     last = db.session.execute(
         sa.select(AuditEntry).order_by(AuditEntry.sequence.desc()).limit(1)

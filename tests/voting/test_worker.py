@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from portal.database import utcnow
-from portal.voting import services
+from portal.voting import casting, notices
 from portal.voting.models import Vote, VoteState
 from tests.voting.test_vote_services import setting  # noqa: F401  (the fixture)
 
 
 def _past_due(db, setting) -> Vote:  # noqa: F811
     vote = setting.open_vote(db)
-    services.cast_ballot(setting.partners[3], vote, setting.practices[3], "for", utcnow())
+    casting.cast_ballot(setting.partners[3], vote, setting.practices[3], "for", utcnow())
     vote.opens_at = utcnow() - timedelta(days=2)
     vote.closes_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
@@ -48,7 +48,7 @@ def test_a_failing_job_is_rolled_back_and_the_others_still_run(
     def broken_reminders(now):
         raise RuntimeError("reminders are broken")
 
-    monkeypatch.setattr(services, "send_reminders", broken_reminders)
+    monkeypatch.setattr(notices, "send_reminders", broken_reminders)
     result = app.test_cli_runner().invoke(args=["worker", "--once"])
 
     assert result.exit_code == 0, result.output

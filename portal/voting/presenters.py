@@ -1,0 +1,271 @@
+"""What the vote and results pages display, worked out for the person looking: the
+organisations whose ballot they cast and where each ballot stands, the proxies and conflicts
+they may still name or declare, each member's share, and the results chart.
+
+Nothing here writes, and nothing shows how a vote is going before it closes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+import sqlalchemy as sa
+from flask import g
+from flask_login import current_user
+
+from portal.database import utcnow
+from portal.extensions import db
+from portal.organisations.models import Organisation, OrganisationKind
+from portal.templating import london_datetime
+from portal.voting import casting, guards, proxies, reports
+from portal.voting.models import (
+    Ballot,
+    ConflictDeclaration,
+    ElectorateMember,
+    Proxy,
+    Vote,
+    VoteKind,
+    VoteState,
+)
+from portal.voting.permissions import CASTING_ROLE, casts_for
+
+OUTCOMES = {
+    "passed": ("Passed", "green"),
+    "rejected": ("Rejected", "red"),
+    "inquorate": ("Inquorate", "orange"),
+    "elected": ("Elected", "green"),
+    "no_winner": ("No winner", "orange"),
+}
+
+
+STATES = {
+    VoteState.DRAFT: ("Draft", "grey"),
+    VoteState.OPEN: ("Open", "green"),
+    VoteState.CLOSED: ("Closed", "blue"),
+    VoteState.CANCELLED: ("Cancelled", "grey"),
+}
+
+
+CLOSED_MESSAGE = "This vote has closed: no more ballots can be cast or changed."
+
+
+def two_places(share: Fraction | None) -> str:
+    """A share of the whole as a percentage to 2 places, rounded half to even, exactly."""
+    if share is None:
+        return "None"
+    rounded = round(share * 100, 2)
+    return f"{Decimal(rounded.numerator) / Decimal(rounded.denominator):.2f}%"
+
+
+def option_label(vote: Vote, option: str) -> str:
+    return option.capitalize() if vote.kind is VoteKind.MOTION else option
+
+
+def _user() -> Any:
+    return current_user._get_current_object()
+
+
+def own_organisations() -> list[Organisation]:
+    """The organisations of this area the user belongs to, in any role."""
+    found = {
+        membership.organisation.id: membership.organisation
+        for membership in _user().memberships
+        if membership.organisation.area_id == g.area.id
+    }
+    return sorted(found.values(), key=lambda organisation: organisation.name)
+
+
+def casting_organisations() -> list[Organisation]:
+    """The organisations of this area whose own ballot the user casts."""
+    return [
+        organisation
+        for organisation in own_organisations()
+        if CASTING_ROLE.get(organisation.kind) and casts_for(current_user, organisation)
+    ]
+
+
+def member_shares(vote: Vote) -> dict[int, Fraction | None]:
+    """Each member's share of the weight, by organisation id (empty before the vote opens)."""
+    if not vote.electorate:
+        return {}
+    return {row.member.organisation_id: row.share for row in reports.weight_table(vote)}
+
+
+@dataclass(frozen=True)
+class CastingCard:
+    """An organisation whose ballot the user may cast, and where its ballot stands."""
+
+    organisation: Organisation
+    member: ElectorateMember
+    share: Fraction | None
+    has_voted: bool
+    proxy: Proxy | None
+    blocked: str | None
+
+
+def why_blocked(
+    vote: Vote, member: ElectorateMember, ballot: Ballot | None, proxy: Proxy | None
+) -> str | None:
+    """Why a ballot cannot be cast now, if it cannot (the service says so again when cast)."""
+    now = utcnow()
+    if vote.state is VoteState.CLOSED or now >= vote.closes_at:
+        return CLOSED_MESSAGE
+    if vote.state is not VoteState.OPEN or now < vote.opens_at:
+        return f"Voting opens on {london_datetime(vote.opens_at)}."
+    if member.recused:
+        return f"{member.name} has been recused from this vote."
+    if proxy is not None and ballot is not None and ballot.proxy_id is None:
+        return f"{member.name} has cast its own ballot, which overrides the proxy."
+    return None
+
+
+def casting_cards(vote: Vote, shares: dict[int, Fraction | None]) -> list[CastingCard]:
+    user = _user()
+    own = casting_organisations()
+    cards = []
+    for organisation in own:
+        member = guards.member_for(vote, organisation)
+        if member is None:
+            continue
+        ballot = casting.ballot_of(vote, organisation)
+        cards.append(
+            CastingCard(
+                organisation,
+                member,
+                shares.get(organisation.id),
+                ballot is not None,
+                None,
+                why_blocked(vote, member, ballot, None),
+            )
+        )
+    own_ids = {organisation.id for organisation in own}
+    held = db.session.execute(
+        sa.select(Proxy)
+        .where(Proxy.vote_id == vote.id, Proxy.holder_id.in_(own_ids), Proxy.revoked_at.is_(None))
+        .order_by(Proxy.id)
+    ).scalars()
+    for candidate in held:
+        if candidate.grantor_id in own_ids:
+            continue
+        proxy = proxies.proxy_held_by(user, vote, candidate.grantor)
+        member = guards.member_for(vote, candidate.grantor)
+        if proxy is None or member is None:
+            continue
+        ballot = casting.ballot_of(vote, candidate.grantor)
+        cards.append(
+            CastingCard(
+                candidate.grantor,
+                member,
+                shares.get(candidate.grantor_id),
+                ballot is not None,
+                proxy,
+                why_blocked(vote, member, ballot, proxy),
+            )
+        )
+    return cards
+
+
+def active_proxy(vote: Vote, grantor: Organisation) -> Proxy | None:
+    return db.session.execute(
+        sa.select(Proxy).where(
+            Proxy.vote_id == vote.id, Proxy.grantor_id == grantor.id, Proxy.revoked_at.is_(None)
+        )
+    ).scalar_one_or_none()
+
+
+def accepting_changes(vote: Vote) -> bool:
+    """Whether proxies and conflicts may still be named, declared or ruled on."""
+    return vote.state in (VoteState.DRAFT, VoteState.OPEN) and utcnow() < vote.closes_at
+
+
+def proxy_practices(vote: Vote) -> list[Organisation]:
+    """The user's practices that may name a proxy in this vote."""
+    if not accepting_changes(vote):
+        return []
+    return [
+        organisation
+        for organisation in casting_organisations()
+        if organisation.kind is OrganisationKind.PRACTICE
+        and guards.member_for(vote, organisation) is not None
+    ]
+
+
+def conflict_organisations(vote: Vote) -> list[Organisation]:
+    """The user's organisations that vote (or will) in this vote, while conflicts may be
+    declared."""
+    if not accepting_changes(vote):
+        return []
+    return [
+        organisation
+        for organisation in casting_organisations()
+        if (
+            guards.member_for(vote, organisation) is not None
+            if vote.electorate
+            else organisation.kind.value in vote.voting_kinds
+        )
+    ]
+
+
+def conflict_declarations(vote: Vote) -> list[ConflictDeclaration]:
+    return list(
+        db.session.execute(
+            sa.select(ConflictDeclaration)
+            .where(ConflictDeclaration.vote_id == vote.id)
+            .order_by(ConflictDeclaration.id)
+        ).scalars()
+    )
+
+
+CHART_WIDTH = 640
+
+
+CHART_LABEL_WIDTH = 180
+
+
+CHART_BAR_SPACE = 300
+
+
+CHART_ROW = 44
+
+
+CHART_BAR_HEIGHT = 28
+
+
+CHART_LABEL_LENGTH = 22
+
+
+def results_chart(vote: Vote, result: dict[str, Any]) -> dict[str, Any]:
+    """A horizontal bar per option, its length the option's share of the whole weight."""
+    bars = []
+    for index, option in enumerate(vote.options):
+        total = result["totals"][option]
+        share = Decimal(total["weight_percent"])
+        width = (share / 100 * CHART_BAR_SPACE).quantize(Decimal("0.1"))
+        label = option_label(vote, option)
+        if len(label) > CHART_LABEL_LENGTH:
+            label = label[: CHART_LABEL_LENGTH - 1] + "…"
+        top = 8 + index * CHART_ROW
+        bars.append(
+            {
+                "label": label,
+                "full_label": option_label(vote, option),
+                "y": top,
+                "text_y": top + CHART_BAR_HEIGHT // 2 + 6,
+                "width": width,
+                "value_x": CHART_LABEL_WIDTH + width + 8,
+                "percent": total["weight_percent"],
+                "members": total["members"],
+                "winner": option == result.get("winner")
+                or (option == "for" and result.get("outcome") == "passed"),
+            }
+        )
+    return {
+        "width": CHART_WIDTH,
+        "height": 16 + len(bars) * CHART_ROW,
+        "label_width": CHART_LABEL_WIDTH,
+        "bar_height": CHART_BAR_HEIGHT,
+        "bars": bars,
+    }
