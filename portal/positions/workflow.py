@@ -75,8 +75,15 @@ def _undecided_amendments(position: Position) -> list[Amendment]:
 
 
 def _vote_details(
-    settings: VoteSettings, *, title: str, question: str, body: str, now: datetime
+    settings: VoteSettings,
+    position: Position,
+    *,
+    title: str,
+    question: str,
+    body: str,
+    now: datetime,
 ) -> voting.VoteDetails:
+    """The vote takes the draft's tier: only the draft's readers see it or its emails' text."""
     return voting.VoteDetails(
         title=title[:MAX_TITLE],
         question=question,
@@ -89,6 +96,7 @@ def _vote_details(
         opens_at=now,
         closes_at=settings.closes_at,
         rules=settings.rules,
+        tier=position.tier.value,
     )
 
 
@@ -119,6 +127,7 @@ def open_position_vote(
         position.area,
         _vote_details(
             settings,
+            position,
             title=revision.title,
             question=f"Should the group agree this position: {revision.title}?",
             body=revision.body_markdown,
@@ -183,6 +192,7 @@ def put_amendment_to_vote(
         position.area,
         _vote_details(
             settings,
+            position,
             title=f"Amendment to paragraph {number}: {position.title}",
             question=amendment_question(amendment),
             body=body,

@@ -340,7 +340,16 @@ class VoteForm(VoteRulesFields):
     block_federation = StringField(KIND_LABELS["federation"], filters=[strip_whitespace])
     block_lmc = StringField(KIND_LABELS["lmc"], filters=[strip_whitespace])
     choice_threshold = RadioField("What elects an option", choices=choice_list(CHOICE_THRESHOLDS))
-    keep_weights = BooleanField("I understand, keep these weights")
+    scrutineers = TextAreaField(
+        "Scrutineers (a secret ballot only)",
+        description=(
+            "The email addresses of the people who will hold the sealed full record, one per "
+            "line: members of this area. Each is emailed and sets a passphrase; the vote "
+            "cannot open until all have."
+        ),
+        validators=[Optional(), Length(max=2000)],
+    )
+    keep_weights = BooleanField("I understand, keep these rules")
     use_banded = SubmitField(f"Use bands of {SAFER_BAND:,} patients instead")
 
     BLOCK_FIELDS = ("block_practice", "block_pcn", "block_federation", "block_lmc")
@@ -494,6 +503,7 @@ def vote_data(vote: Vote) -> dict[str, Any]:
         "supermajority": _fraction_field_text(threshold.get("fraction", "2/3")),
         "tie": rules.get("tie") or "fails",
         "choice_threshold": "plurality" if is_motion else threshold.get("rule"),
+        "scrutineers": "\n".join(scrutineer.user.email for scrutineer in vote.scrutineers),
         **_date_parts("opens", vote.opens_at),
         **_date_parts("closes", vote.closes_at),
     }
