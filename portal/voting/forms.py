@@ -67,7 +67,10 @@ CHOICE_THRESHOLDS = [
 ]
 SECRECY_CHOICES = [
     ("open", "Open: members see how each organisation voted once the vote closes"),
-    ("secret", "Secret: the published record uses pseudonyms, never names"),
+    (
+        "secret",
+        "Secret: nobody can see how an organisation voted; only scrutineers hold the record",
+    ),
 ]
 TIE_CHOICES = [
     ("fails", "The motion fails"),
