@@ -172,9 +172,7 @@ def update_vote(actor: User, vote: Vote, details: VoteDetails) -> None:
     db.session.flush()
     record("vote.updated", f"Vote changed: {vote.title}", actor=actor, area=vote.area, subject=vote)
     if details.scrutineers is not None:
-        scrutiny.appoint(
-            actor, vote, details.scrutineers if vote.secrecy is BallotSecrecy.SECRET else []
-        )
+        scrutiny.appoint(actor, vote, details.scrutineers)
 
 
 def eligible_organisations(vote: Vote) -> list[Organisation]:
