@@ -652,7 +652,7 @@ def _parse_rules(value: object, vote_kind: str) -> Rules:
         cap=cap,
         quorum_members=quorum_members,
         quorum_weight=quorum_weight,
-        threshold=rule,
+        threshold=str(rule),  # one of the allowed rules, checked above
         threshold_fraction=threshold_fraction,
         tie=tie,
     )

@@ -45,19 +45,17 @@ def _check(vote: Vote, area: Area) -> ExposureWarning | None:
         return None  # the form refuses these rules on their own
     organisations = services.eligible_organisations(vote)
     sizes = services._list_sizes(area, organisations)
-    members = [
-        counting.Member(
-            organisation.ods_code,
-            organisation.kind.value,
-            list_size=sizes[organisation.id].registered,
-            weighted_list_size=(
-                None
-                if sizes[organisation.id].weighted is None
-                else Fraction(sizes[organisation.id].weighted)
-            ),
+    members = []
+    for organisation in organisations:
+        weighted = sizes[organisation.id].weighted
+        members.append(
+            counting.Member(
+                organisation.ods_code,
+                organisation.kind.value,
+                list_size=sizes[organisation.id].registered,
+                weighted_list_size=None if weighted is None else Fraction(weighted),
+            )
         )
-        for organisation in organisations
-    ]
     try:
         found = exposure.assess(members, rules)
     except counting.RecordError:

@@ -193,6 +193,8 @@ def test_the_scrutineer_page_sets_the_passphrase_and_opens_the_record(db, settin
     _cast(db, setting, vote, ["for", "against"])
     _close(db, vote)
 
+    vote_page = client.get(f"/areas/{setting.area.slug}/votes/{vote.id}")
+    assert "your scrutineer page" in vote_page.text
     page = client.get(base)
     assert vote.ballot_record_sha256 in page.text
     token = csrf_token_from(page.text)
