@@ -41,6 +41,8 @@ TOKEN_LINK = EndpointLimit(per_address="30/minute;300/hour", overall="300/minute
 # A code is checked by POST; showing the form is not counted.
 RECEIPT_CHECK = EndpointLimit(per_address="20/minute;200/hour", overall="600/minute")
 API = EndpointLimit(per_address="120/minute", overall="1200/minute", methods=None)
+# A scrutineer's passphrase: each try costs a 128 MiB scrypt derivation, and guesses are slow.
+PASSPHRASE = EndpointLimit(per_address="10/minute;60/hour", overall="60/minute")
 
 LIMITS: dict[str, EndpointLimit] = {
     "accounts.login": SIGN_IN,
@@ -48,6 +50,8 @@ LIMITS: dict[str, EndpointLimit] = {
     "accounts.reset_password": TOKEN_LINK,
     "accounts.accept_invitation": TOKEN_LINK,
     "receipts.receipt_check": RECEIPT_CHECK,
+    "scrutiny.set_passphrase": PASSPHRASE,
+    "scrutiny.open_record": PASSPHRASE,
 }
 # Every other form of these blueprints that takes a POST (a second-factor code, say) gets
 # ACCOUNT_FORM, so a new sign-in step is limited without being listed here.

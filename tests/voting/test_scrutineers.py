@@ -205,3 +205,10 @@ def test_the_scrutineer_page_sets_the_passphrase_and_opens_the_record(db, settin
     assert right.status_code == 200
     assert "attachment" in right.headers["Content-Disposition"]
     assert hashlib.sha256(right.data).hexdigest() == vote.ballot_record_sha256
+
+
+def test_passphrase_tries_are_rate_limited(app):
+    from portal.ratelimits import PASSPHRASE, limit_for
+
+    assert limit_for(app, "scrutiny.open_record") is PASSPHRASE
+    assert limit_for(app, "scrutiny.set_passphrase") is PASSPHRASE
