@@ -49,9 +49,6 @@ VOTING_KINDS = ("practice", "pcn", "federation", "lmc")
 MAXIMUM_OPTION_LENGTH = 100
 
 
-IDENTIFYING_SCHEMES = frozenset({"list_size", "weighted_list_size", "fixed"})
-
-
 @dataclass(frozen=True)
 class VoteDetails:
     """What an officer fills in to create or edit a vote."""
@@ -71,17 +68,6 @@ class VoteDetails:
     tier: str | None = None
     # A secret ballot's scrutineers; None leaves them as they are.
     scrutineers: list[User] | None = None
-
-
-def weights_identify_voters(details: VoteDetails) -> bool:
-    """A secret ballot whose weights are mostly unique would let its record reveal voters."""
-    if details.secrecy is not BallotSecrecy.SECRET:
-        return False
-    weighting = details.rules.get("weighting") or {}
-    scheme = weighting.get("scheme")
-    return scheme in IDENTIFYING_SCHEMES or (
-        scheme == "hybrid" and weighting.get("basis") in IDENTIFYING_SCHEMES
-    )
 
 
 def _check_details(details: VoteDetails) -> list[str]:
