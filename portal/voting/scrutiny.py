@@ -169,7 +169,9 @@ def keep_secret_record(vote: Vote, full_record: dict, attacked: secrecy.Ballot) 
     data = counting.secret_record(full_record, secrets.token_hex(16))
     raw = counting.canonical_json(data)
     vote.ballot_record_sha256 = hashlib.sha256(raw).hexdigest()
-    vote.ballot_record = None if secrecy.record_unmasked(attacked) else raw.decode()
+    by_kind_published = bool((vote.published or {}).get("by_kind"))
+    unmasked = secrecy.record_unmasked(attacked, by_kind_published=by_kind_published)
+    vote.ballot_record = None if unmasked else raw.decode()
     keyed = [scrutineer for scrutineer in vote.scrutineers if scrutineer.public_key is not None]
     if not keyed:
         return

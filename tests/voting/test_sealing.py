@@ -98,3 +98,30 @@ def test_what_the_outcome_forces_is_not_counted_as_unmasked() -> None:
     # would have rejected it), so the record gives nothing more away.
     electorate = [{"id": "A", "kind": "practice", "list_size": 1000}]
     assert secrecy.record_unmasked(_ballot(electorate, [("A", "for")])) == []
+
+
+def test_a_share_held_across_kinds_is_read_with_the_published_breakdown() -> None:
+    # No federation or PCN: blocks 1/2 and 1/8 scale up to 4/5 and 1/5; equal weights give
+    # four practices 1/5 each and the LMC 1/5 too. LMC for, P0 against, P1 for: the record's
+    # three ballots of 1/5 (for, against, for) could be anyone's among them, but with the
+    # per-kind counts beside it (the LMC: 1 for) the LMC's answer shows.
+    electorate = [{"id": f"P{i}", "kind": "practice"} for i in range(4)]
+    electorate.append({"id": "LMC", "kind": "lmc"})
+    data = {
+        "format": counting.FORMAT,
+        "vote": {"title": "T", "kind": "motion", "options": ["for", "against", "abstain"]},
+        "rules": {
+            "weighting": {"scheme": "equal"},
+            "blocks": {"practice": "1/2", "lmc": "1/8", "pcn": "1/4", "federation": "1/8"},
+            "threshold": {"rule": "simple_majority"},
+        },
+        "electorate": electorate,
+        "ballots": [
+            {"voter": "LMC", "choice": "for"},
+            {"voter": "P0", "choice": "against"},
+            {"voter": "P1", "choice": "for"},
+        ],
+    }
+    ballot = secrecy.ballot_from_record(data)
+    assert secrecy.record_unmasked(ballot) == []
+    assert "LMC" in secrecy.record_unmasked(ballot, by_kind_published=True)
