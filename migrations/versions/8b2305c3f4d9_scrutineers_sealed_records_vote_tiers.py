@@ -1,7 +1,7 @@
 """scrutineers, sealed secret-ballot records, votes take their draft's tier
 
 Revision ID: 8b2305c3f4d9
-Revises: 77d1b22f7cd6
+Revises: 5367fefa1149
 Create Date: 2026-12-01 13:22:06.866216
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "8b2305c3f4d9"
-down_revision = "77d1b22f7cd6"
+down_revision = "5367fefa1149"
 branch_labels = None
 depends_on = None
 

@@ -21,6 +21,7 @@ from portal.positions.drafting import (
 )
 from portal.positions.models import Amendment, AmendmentState, Position, Revision
 from portal.positions.services import MAX_BODY, MAX_COMMENT, WorkflowError
+from portal.voting import public as voting_public
 from portal.voting.models import Vote, VoteState
 
 log = logging.getLogger(__name__)
@@ -118,9 +119,7 @@ def amendment_vote_outcome(amendment: Amendment) -> str | None:
     vote = db.session.get(Vote, amendment.vote_id)
     if vote is not None and vote.state is VoteState.CANCELLED:
         return "cancelled"
-    if vote is None or vote.state is not VoteState.CLOSED:
-        return None
-    return str((vote.result or {}).get("outcome"))
+    return voting_public.outcome(vote)
 
 
 def accept_amendment(

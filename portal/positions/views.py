@@ -59,6 +59,7 @@ from portal.positions.presenters import (
 )
 from portal.statements import permissions as statement_permissions
 from portal.templating import london_datetime
+from portal.voting import public as voting_public
 
 blueprint = Blueprint(
     "positions", __name__, url_prefix="/areas/<area_slug>", template_folder="templates"
@@ -99,7 +100,8 @@ def _proposal(proposal_id: int) -> Proposal:
 
 
 def _position(position_id: int) -> Position:
-    """The draft, if this user may read it (else 404), up to date with its votes."""
+    """The draft, if this user may read it (else 404). It follows its vote through voting's
+    events, so loading it writes nothing."""
     position = db.session.get(Position, position_id)
     if (
         position is None
@@ -107,7 +109,6 @@ def _position(position_id: int) -> Position:
         or not permissions.can_read_position(current_user, position)
     ):
         abort(404)
-    workflow.sync_with_vote(position, utcnow())
     return position
 
 
@@ -258,8 +259,6 @@ def document(proposal_id: int, document_id: int) -> Response:
 @blueprint.get("/positions")
 def positions() -> str:
     readable = list(db.session.execute(services.readable_positions(_user(), g.area)).scalars())
-    for position in readable:
-        workflow.sync_with_vote(position, utcnow())
     readable.sort(key=lambda position: position.latest.created_at, reverse=True)
     return render_template(
         "positions/positions.html",
@@ -356,6 +355,7 @@ def _render_position(position: Position, status: int = 200, **given: Any) -> tup
             for a in amendments
         },
         "outcomes": {a.id: amending.amendment_vote_outcome(a) for a in amendments},
+        "vote_outcome": voting_public.outcome(position.vote),
         "can_lead": can_lead,
         "is_officer": permissions.is_officer(user, g.area),
         "can_edit": permissions.can_edit(user, position),

@@ -5,7 +5,6 @@ Votes are created and opened through ``portal.voting.services``, never by hand.
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,20 +14,17 @@ import sqlalchemy as sa
 
 from portal.accounts.models import User
 from portal.audit.services import record
-from portal.database import utcnow
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
 from portal.positions import permissions
 from portal.positions.amendments import check_amendment, original_paragraph
 from portal.positions.models import Amendment, AmendmentState, Position, PositionState
-from portal.positions.services import MAX_QUESTION, MAX_TITLE, WorkflowError, position_amendments
+from portal.positions.services import MAX_QUESTION, MAX_TITLE, WorkflowError
 from portal.templating import london_datetime
-from portal.voting import closing as voting_closing
 from portal.voting import rules as counting
 from portal.voting import services as voting
-from portal.voting.models import BallotSecrecy, Vote, VoteKind, VoteState
-
-log = logging.getLogger(__name__)
+from portal.voting.models import BallotSecrecy, Vote, VoteKind
+from portal.voting.signals import vote_cancelled, vote_closed
 
 
 @dataclass(frozen=True)
@@ -215,42 +211,21 @@ def put_amendment_to_vote(
     return vote
 
 
-def _close_if_due(vote: Vote, now: datetime) -> None:
-    try:
-        voting_closing.close_if_due(vote, now)
-    except counting.RecordError as error:  # left for officers, as the vote pages do
-        log.error("Vote %s cannot be counted: %s", vote.id, error)
+def _position_voted_on(vote: Vote) -> Position | None:
+    """The position whose vote this is, while it waits for the outcome."""
+    return db.session.execute(
+        sa.select(Position).where(
+            Position.vote_id == vote.id, Position.state == PositionState.VOTING
+        )
+    ).scalar_one_or_none()
 
 
-def sync_with_vote(position: Position, now: datetime | None = None) -> bool:
-    """Bring the position up to date with its votes; return whether its state changed.
-
-    Closes (and counts) any of its votes whose time has come. When the vote on the position
-    has closed, a passed motion makes the position agreed; any other outcome, or a cancelled
-    vote, makes it not agreed.
-    """
-    now = now or utcnow()
-    for amendment in position_amendments(position):
-        if amendment.state is AmendmentState.PUT_TO_VOTE and amendment.vote_id:
-            vote = db.session.get(Vote, amendment.vote_id)
-            if vote is not None:
-                _close_if_due(vote, now)
-    if position.state is not PositionState.VOTING or position.vote_id is None:
-        return False
-    vote = db.session.get(Vote, position.vote_id)
-    if vote is None:
-        return False
-    _close_if_due(vote, now)
-    if vote.state is VoteState.CLOSED:
-        outcome = str((vote.result or {}).get("outcome"))
-        position.state = PositionState.AGREED if outcome == "passed" else PositionState.NOT_AGREED
-    elif vote.state is VoteState.CANCELLED:
-        outcome = "cancelled"
-        position.state = PositionState.NOT_AGREED
-    else:
-        return False
+def _follow_outcome(position: Position, vote: Vote, outcome: str) -> None:
+    """A passed motion makes the position agreed; any other outcome, or a cancelled vote,
+    makes it not agreed."""
+    agreed = outcome == "passed"
+    position.state = PositionState.AGREED if agreed else PositionState.NOT_AGREED
     db.session.flush()
-    agreed = position.state is PositionState.AGREED
     record(
         "position.agreed" if agreed else "position.not_agreed",
         f"{position.title} {'agreed' if agreed else 'not agreed'} (vote outcome: {outcome})",
@@ -259,7 +234,22 @@ def sync_with_vote(position: Position, now: datetime | None = None) -> bool:
         subject=position,
         details={"vote_id": vote.id, "revision": position.voted_revision_number},
     )
-    return True
+
+
+# Voting tells positions, in the transaction that counts or cancels the vote, so a position
+# follows its vote however the vote was closed (the worker, cron) and no page view writes.
+@vote_closed.connect
+def follow_closed_vote(vote: Vote, *, result: counting.Result, **_: Any) -> None:
+    position = _position_voted_on(vote)
+    if position is not None:
+        _follow_outcome(position, vote, result.outcome)
+
+
+@vote_cancelled.connect
+def follow_cancelled_vote(vote: Vote, **_: Any) -> None:
+    position = _position_voted_on(vote)
+    if position is not None:
+        _follow_outcome(position, vote, "cancelled")
 
 
 def return_to_drafting(actor: User, position: Position, now: datetime) -> None:

@@ -14,7 +14,6 @@ pick the same number: the unique constraint refuses the second, which tries the 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -40,8 +39,10 @@ from portal.statements.models import (
 )
 from portal.statements.permissions import can_publish, can_respond, statement_tiers
 from portal.templating import LONDON
-from portal.voting.models import BallotSecrecy, ElectorateMember, Vote, VoteState
+from portal.voting import public as voting_public
+from portal.voting.models import BallotSecrecy, ElectorateMember, Vote
 from portal.voting.published import result_wording
+from portal.voting.rules import percent
 
 REFERENCE_PREFIX = "GPV"
 REFERENCE_PATTERN = re.compile(r"^GPV-(\d{4})-(\d{3,})$")
@@ -68,16 +69,8 @@ class NotPublishable(DomainError):
 # ----------------------------------------------------------------------------------------------
 
 
-def _record(vote: Vote) -> dict[str, Any]:
-    return json.loads(vote.ballot_record or "{}")
-
-
 def vote_passed(vote: Vote | None) -> bool:
-    return (
-        vote is not None
-        and vote.state is VoteState.CLOSED
-        and (vote.result or {}).get("outcome") == "passed"
-    )
+    return voting_public.passed(vote)
 
 
 def _in_signing_order(members: Sequence[ElectorateMember]) -> list[ElectorateMember]:
@@ -89,9 +82,7 @@ def supporters(vote: Vote) -> list[ElectorateMember]:
     if vote.secrecy is BallotSecrecy.SECRET:
         return []
     voted_for = {
-        ballot["voter"]
-        for ballot in _record(vote).get("ballots", [])
-        if ballot.get("choice") == "for"
+        voter for voter, choice in voting_public.ballots_by_voter(vote).items() if choice == "for"
     }
     return _in_signing_order(
         [m for m in vote.electorate if not m.recused and m.ods_code in voted_for]
@@ -131,13 +122,13 @@ class Preview:
 
 def turnout_warnings(vote: Vote) -> list[str]:
     """What the officer should know before speaking for the group on this vote."""
-    result = vote.result or {}
+    result = voting_public.result(vote)
     quorum = vote.rules.get("quorum") or {}
     warnings = []
-    eligible = int(result.get("eligible_members", 0))
-    turnout = result.get("turnout") or {}
-    members = int(turnout.get("members", 0))
-    weight = Decimal(str(turnout.get("weight_percent", "0")))
+    eligible = result.eligible_members if result else 0
+    members = result.turnout_members if result else 0
+    # As the result page rounds it, so the warning and the page agree.
+    weight = Decimal(percent(result.turnout_weight)) if result else Decimal(0)
     if 2 * members < eligible or weight < 50:
         warnings.append(
             f"Fewer than half voted: {members:,} of {eligible:,} organisations, holding "

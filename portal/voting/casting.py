@@ -166,9 +166,11 @@ class ReceiptCheck:
     counted: bool
     superseded: bool
     cancelled: bool
+    #: Voting has closed and the worker has not counted the ballots yet.
+    being_counted: bool = False
 
 
-def check_receipt(code: str) -> ReceiptCheck | None:
+def check_receipt(code: str, now: datetime) -> ReceiptCheck | None:
     receipt = db.session.execute(
         sa.select(Receipt).where(Receipt.code_hash == receipt_hash(code))
     ).scalar_one_or_none()
@@ -189,7 +191,8 @@ def check_receipt(code: str) -> ReceiptCheck | None:
     counted = vote.state is VoteState.CLOSED and not superseded
     cancelled = vote.state is VoteState.CANCELLED
     choice = None if vote.secrecy is BallotSecrecy.SECRET else receipt.choice
-    return ReceiptCheck(vote, choice, counted, superseded, cancelled)
+    being_counted = vote.state is VoteState.OPEN and now >= vote.closes_at and not superseded
+    return ReceiptCheck(vote, choice, counted, superseded, cancelled, being_counted)
 
 
 EXPIRED = "This page has expired: choose your answer again, then cast the ballot."

@@ -13,8 +13,9 @@ from portal.accounts.models import User
 from portal.audit.services import record
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
+from portal.notifications.kinds import Kind
 from portal.urls import external_url
-from portal.voting import mail_text, scrutiny, secrecy, unlinking
+from portal.voting import mail_text, scrutiny, secrecy, signals, unlinking
 from portal.voting import rules as counting
 from portal.voting.ballot_record import ballot_record_data, exact_totals
 from portal.voting.guards import VotingClosed, VotingNotOpen, lock_vote, london
@@ -67,12 +68,14 @@ def close_vote(vote: Vote, now: datetime, actor: User | None = None) -> None:
         subject=vote,
         details={"sha256": vote.ballot_record_sha256, "outcome": vote.result["outcome"]},
     )
+    signals.vote_closed.send(vote, result=exact)
     notify_electorate(
         vote,
         f"Result declared: {mail_text.named(vote)}",
         f"{_the_vote(vote)} has closed. Outcome: {vote.result['outcome']}.\n\n"
         f"See the result and the support behind it:\n"
         f"{external_url('voting.results', area_slug=vote.area.slug, vote_id=vote.id)}\n",
+        Kind.RESULTS,
     )
 
 
@@ -118,6 +121,7 @@ def cancel_vote(actor: User, vote: Vote, reason: str, now: datetime) -> None:
         subject=vote,
         details={"reason": reason, "was_open": was_open},
     )
+    signals.vote_cancelled.send(vote)
     if was_open:
         notify_electorate(
             vote,
@@ -125,17 +129,15 @@ def cancel_vote(actor: User, vote: Vote, reason: str, now: datetime) -> None:
             f"{_the_vote(vote)} has been cancelled. No ballot will be counted.\n\n"
             f"The reason given: {mail_text.text(vote, reason)}\n\n"
             f"{external_url('voting.vote', area_slug=vote.area.slug, vote_id=vote.id)}\n",
+            # Calling a vote off is its outcome: like a result, it cannot be turned off.
+            Kind.RESULTS,
         )
 
 
-def close_if_due(vote: Vote, now: datetime) -> bool:
-    if vote.state is VoteState.OPEN and now >= vote.closes_at:
-        close_vote(vote, now)
-        return True
-    return False
-
-
 def close_due_votes(now: datetime) -> list[Vote]:
+    """Count every vote whose closing time has come. The worker and ``flask close-due-votes``
+    are the only closers: a page view never counts a vote, it shows it "closed, being counted".
+    """
     due = list(
         db.session.execute(
             sa.select(Vote)

@@ -8,6 +8,7 @@ Nothing here writes, and nothing shows how a vote is going before it closes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -47,6 +48,18 @@ STATES = {
     VoteState.CLOSED: ("Closed", "blue"),
     VoteState.CANCELLED: ("Cancelled", "grey"),
 }
+
+# Past its closing time, a vote takes no more ballots; it has a result once the worker counts it.
+BEING_COUNTED = ("Closed, being counted", "blue")
+
+
+def being_counted(vote: Vote, now: datetime) -> bool:
+    return vote.state is VoteState.OPEN and now >= vote.closes_at
+
+
+def state_label(vote: Vote, now: datetime) -> tuple[str, str]:
+    """The vote's state as shown, with its tag colour."""
+    return BEING_COUNTED if being_counted(vote, now) else STATES[vote.state]
 
 
 CLOSED_MESSAGE = "This vote has closed: no more ballots can be cast or changed."

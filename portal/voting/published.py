@@ -7,59 +7,20 @@ result, and is the same on every surface that shows it.
 
 from __future__ import annotations
 
-import json
-from fractions import Fraction
-
 from portal.templating import LONDON
-from portal.voting import explain, wording
-from portal.voting.ballot_record import ballot_record_data
-from portal.voting.models import BallotSecrecy, Vote, VoteState
-from portal.voting.rules import (
-    BallotRecord,
-    OptionTotal,
-    RecordError,
-    Result,
-    parse_record,
-    parse_rules,
-    tally,
-)
-
-
-def _secret_ballot_result(vote: Vote) -> tuple[BallotRecord, Result]:
-    """A closed secret ballot keeps no ballots: its electorate and rules, and the exact totals
-    stored at close, are all the sentence is built from."""
-    record = parse_record(ballot_record_data(vote))
-    stored, exact = vote.result or {}, vote.exact_totals or {}
-    result = Result(
-        outcome=stored["outcome"],
-        winner=stored.get("winner"),
-        quorum_met=stored["quorum_met"],
-        eligible_members=stored["eligible_members"],
-        turnout_members=stored["turnout"]["members"],
-        turnout_weight=Fraction(exact["turnout_weight"]),
-        totals={
-            option: OptionTotal(total["members"], Fraction(exact["totals"][option]))
-            for option, total in stored["totals"].items()
-        },
-        shares={},
-    )
-    return record, result
+from portal.voting import explain, public, wording
+from portal.voting.models import BallotSecrecy, Vote
+from portal.voting.rules import RecordError, parse_rules
 
 
 def result_wording(vote: Vote) -> str | None:
     """The one-sentence result of a closed vote; None while it is not closed."""
-    if vote.state is not VoteState.CLOSED:
+    exact = public.result(vote)
+    if exact is None:
         return None
     decided_on = (vote.closed_at or vote.closes_at).astimezone(LONDON).date()
-    if vote.secrecy is BallotSecrecy.SECRET:
-        if not vote.exact_totals:
-            return None
-        record, result = _secret_ballot_result(vote)
-        return wording.result_sentence(record, result, decided_on, secret=True)
-    if not vote.ballot_record:
-        return None
-    record = parse_record(json.loads(vote.ballot_record))
-    return wording.result_sentence(record, tally(record), decided_on, secret=False)
+    secret = vote.secrecy is BallotSecrecy.SECRET
+    return wording.result_sentence(public.counted_record(vote), exact, decided_on, secret=secret)
 
 
 def how_decided_for(vote: Vote) -> list[tuple[str, str]]:

@@ -17,7 +17,7 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 
 from portal.database import utcnow
-from portal.voting import casting, closing
+from portal.voting import casting
 from portal.voting.forms import ReceiptCheckForm
 from portal.voting.models import VoteKind
 from portal.voting.permissions import in_tier_audience
@@ -34,9 +34,7 @@ def receipt_check() -> str | tuple[str, int]:
         status = 400 if form.errors else 200
         return render_template("voting/receipt_check.html", form=form, found=None), status
     code = form.code.data or ""
-    found = casting.check_receipt(code)
-    if found is not None and closing.close_if_due(found.vote, utcnow()):
-        found = casting.check_receipt(code)
+    found = casting.check_receipt(code, utcnow())
     if found is None or not in_tier_audience(current_user, found.vote):
         form.code.errors = [NOT_FOUND]
         return render_template("voting/receipt_check.html", form=form, found=None), 404

@@ -22,9 +22,10 @@ from portal.accounts.models import User
 from portal.audit.services import record
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
+from portal.notifications.kinds import Kind
 from portal.organisations.models import Area, Organisation, OrganisationKind, PcnMembership
 from portal.urls import external_url
-from portal.voting import mail_text, scrutiny
+from portal.voting import mail_text, scrutiny, signals
 from portal.voting import rules as counting
 from portal.voting.ballot_record import ballot_record_data
 from portal.voting.conflicts import declarations
@@ -305,6 +306,7 @@ def open_vote(actor: User, vote: Vote, now: datetime, *, authorised: bool = Fals
         subject=vote,
         details={"electorate": len(organisations), "recused": len(recused)},
     )
+    signals.vote_opened.send(vote)
     notify_electorate(
         vote,
         f"Vote open: {mail_text.named(vote)}",
@@ -312,4 +314,5 @@ def open_vote(actor: User, vote: Vote, now: datetime, *, authorised: bool = Fals
         f"{mail_text.text(vote, vote.question)}\n\n"
         f"It closes on {london(vote.closes_at)}. Cast your organisation's ballot here:\n"
         f"{external_url('voting.vote', area_slug=vote.area.slug, vote_id=vote.id)}\n",
+        Kind.VOTES_OPENED,
     )

@@ -1,7 +1,9 @@
 """Weighted votes: the list, a vote's page, casting with a receipt, results and downloads.
 
-Views are thin: load the vote (404 when the user may not see it), close it if its time has come,
-authorise (403 for what the user may see but not do), validate the form and call one service.
+Views are thin: load the vote (404 when the user may not see it), authorise (403 for what the
+user may see but not do), validate the form and call one service. A page view never closes a
+vote: the worker does, and until it has counted a vote past its closing time, the pages show it
+"closed, being counted".
 Nobody sees how a vote is going before it closes: pages say whether an organisation has voted,
 never what it chose, and officers see only how many have voted.
 
@@ -89,9 +91,9 @@ from portal.voting.permissions import (
 )
 from portal.voting.presenters import (
     OUTCOMES,
-    STATES,
     accepting_changes,
     active_proxy,
+    being_counted,
     casting_cards,
     conflict_declarations,
     conflict_organisations,
@@ -100,6 +102,7 @@ from portal.voting.presenters import (
     own_organisations,
     proxy_practices,
     results_chart,
+    state_label,
     two_places,
     why_blocked,
 )
@@ -129,7 +132,7 @@ def _helpers() -> dict[str, Any]:
         "percent": two_places,
         "option_label": option_label,
         "outcomes": OUTCOMES,
-        "states": STATES,
+        "vote_state": lambda vote: state_label(vote, utcnow()),
         "kind_labels": KIND_LABELS,
         "kind_label": lambda kind: OrganisationKind(kind).label,
     }
@@ -140,11 +143,11 @@ def _user() -> Any:
 
 
 def _vote(vote_id: int) -> Vote:
-    """The vote, if this user may see it (else 404), closed and counted if its time has come."""
+    """The vote, if this user may see it (else 404). Only the worker closes votes: one past its
+    closing time and not yet counted is shown "closed, being counted"."""
     vote = db.session.get(Vote, vote_id)
     if vote is None or vote.area_id != g.area.id or not can_see_vote(current_user, vote):
         abort(404)
-    closing.close_if_due(vote, utcnow())
     return vote
 
 
@@ -156,12 +159,13 @@ def index() -> str:
             sa.select(Vote).where(Vote.area_id == g.area.id).order_by(Vote.closes_at)
         ).scalars()
     )
-    for vote in votes:
-        closing.close_if_due(vote, utcnow())
     # A vote on a draft is listed only to its tier's audience, as its page is shown.
     votes = [vote for vote in votes if can_see_vote(current_user, vote)]
     own = own_organisations()
-    open_votes = [vote for vote in votes if vote.state is VoteState.OPEN]
+    now = utcnow()
+    open_votes = [
+        vote for vote in votes if vote.state is VoteState.OPEN and not being_counted(vote, now)
+    ]
     voted = {
         vote.id: [
             (organisation, casting_once.ballot_of(vote, organisation) is not None)
@@ -182,6 +186,7 @@ def index() -> str:
         voted=voted,
         drafts=[vote for vote in votes if vote.state is VoteState.DRAFT] if manager else [],
         closed=closed,
+        counting=[vote for vote in votes if being_counted(vote, now)],
         cancelled=sorted(
             (
                 vote
@@ -362,6 +367,7 @@ def _render_vote(
     context: dict[str, Any] = {
         "vote": vote,
         "manager": manager,
+        "being_counted": being_counted(vote, utcnow()),
         "cards": casting_cards(vote, shares) if vote.state is VoteState.OPEN else [],
         "proxy_sections": proxy_sections,
         "own_declarations": own_declarations,

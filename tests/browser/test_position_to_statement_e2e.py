@@ -7,8 +7,8 @@ officer publishes it as a statement with its reference and provenance; an ICS re
 reads it with the amended paragraph, and gets it through the Atom feed and as a PDF letter.
 
 Only two things happen outside the browser: the factories build the area and its people, and
-the vote's closing time is moved into the past in the database (a vote closes lazily, on the
-first page view after its closing time).
+the vote's closing time is moved into the past in the database, and the vote is counted as the
+worker counts it (a page view never closes a vote).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from portal.organisations.models import OrganisationKind
 from portal.positions.models import Position, PositionState, Tier
 from portal.statements.models import Statement
 from portal.templating import LONDON
+from portal.voting import closing as vote_closing
 from portal.voting.models import Vote, VoteState
 from tests.browser.pages import sign_in
 from tests.factories import make_area, make_organisation, make_user
@@ -233,7 +234,8 @@ def test_a_position_is_drafted_amended_voted_published_and_read_by_the_ics(
     assert len(set(codes)) == 3
 
     # 7. The closing time passes (moved back in the database: opens_at too, as the vote's
-    # CHECK constraint wants closes_at > opens_at); the next view closes and counts it.
+    # CHECK constraint wants closes_at > opens_at); the page says it is being counted until the
+    # worker counts it, and the position follows the vote's outcome as it is counted.
     db.session.commit()  # end the test's transaction: read what the live server committed
     vote = db.session.execute(sa.select(Vote)).scalar_one()
     assert vote.state is VoteState.OPEN
@@ -243,6 +245,10 @@ def test_a_position_is_drafted_amended_voted_published_and_read_by_the_ics(
     vote.closes_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
 
+    officer.goto(position_url)
+    expect(officer.locator("#being-counted")).to_be_visible()
+    vote_closing.close_due_votes(utcnow())  # what the worker does
+    db.session.commit()
     officer.goto(position_url)
     expect(officer.locator("#state")).to_have_text("Agreed")
     expect(officer.locator("#stage")).to_contain_text(

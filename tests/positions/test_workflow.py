@@ -1,6 +1,6 @@
 """The workflow: drafting -> consultation -> voting on the frozen revision -> agreed or not
-agreed (synced lazily from the vote) -> drafting again; amendments put to the vote; every step
-audited."""
+agreed (when the worker counts the vote, through voting's events) -> drafting again; amendments
+put to the vote; every step audited."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from portal.errors import DomainError
 from portal.extensions import db
 from portal.positions import amendments, drafting, services, workflow
 from portal.positions.models import AmendmentState, Position, PositionState
+from portal.statements import services as statement_services
 from portal.voting import casting as voting_casting
 from portal.voting import closing as voting_closing
 from portal.voting.models import BallotSecrecy, Vote, VoteKind, VoteState
@@ -38,7 +39,7 @@ def _open_vote(world, position, who="officer"):
     return vote
 
 
-def _cast_and_close(world, vote, choices):
+def _cast_and_run_out(world, vote, choices):
     """Partners of practices 1 to 3 cast the given choices; then the vote's time runs out."""
     for who, practice, choice in zip(
         ("partner", "partner2", "partner3"), world.practices, choices, strict=False
@@ -47,6 +48,18 @@ def _cast_and_close(world, vote, choices):
     vote.opens_at = utcnow() - timedelta(days=3)
     vote.closes_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
+
+
+def _count_due_votes():
+    """What the worker (or ``flask close-due-votes`` from cron) does: count the due votes."""
+    closed = voting_closing.close_due_votes(utcnow())
+    db.session.commit()
+    return closed
+
+
+def _cast_and_close(world, vote, choices):
+    _cast_and_run_out(world, vote, choices)
+    _count_due_votes()
 
 
 def _actions(position):
@@ -230,18 +243,42 @@ def test_open_amendments_must_be_decided_before_the_vote(world):
         _open_vote(world, position)
 
 
-def test_a_passed_vote_makes_the_position_agreed_when_its_page_is_viewed(client, world):
+def test_a_passed_vote_makes_the_position_agreed_when_the_worker_counts_it(client, world):
     position = draft(world, "officer")
     vote = _open_vote(world, position)
-    _cast_and_close(world, vote, ["for", "for", "against"])
+    _cast_and_run_out(world, vote, ["for", "for", "against"])
     sign_in(client, world.people["manager"])
+    # Until the worker counts it, the page says so and changes nothing.
     page = client.get(world.url(f"positions/{position.id}")).get_data(as_text=True)
-    assert "Agreed: the group" in page
+    assert 'id="being-counted"' in page
+    assert db.session.get(Position, position.id).state is PositionState.VOTING
+    assert db.session.get(Vote, vote.id).state is VoteState.OPEN
+    assert _count_due_votes() == [vote]
     position = db.session.get(Position, position.id)
     assert position.state is PositionState.AGREED
     assert db.session.get(Vote, vote.id).state is VoteState.CLOSED
     assert _actions(position)[-1] == "position.agreed"
-    assert workflow.sync_with_vote(position) is False  # once only
+    page = client.get(world.url(f"positions/{position.id}")).get_data(as_text=True)
+    assert "Agreed: the group" in page
+    assert _count_due_votes() == []  # counted once, agreed once
+    assert _actions(position).count("position.agreed") == 1
+
+
+def test_a_vote_closed_from_cron_makes_the_position_publishable_without_a_page_view(client, world):
+    position = draft(world, "officer")
+    vote = _open_vote(world, position)
+    _cast_and_run_out(world, vote, ["for", "for", "for"])
+    officer = world.people["officer"]
+    assert statement_services.publishable_positions(officer) == []
+    result = client.application.test_cli_runner().invoke(args=["close-due-votes"])
+    assert result.exit_code == 0, result.output
+    assert f"Closed vote {vote.id}" in result.output
+    db.session.expire_all()
+    assert db.session.get(Position, position.id).state is PositionState.AGREED
+    assert [p.id for p in statement_services.publishable_positions(officer)] == [position.id]
+    sign_in(client, officer)
+    page = client.get("/statements/publish").get_data(as_text=True)
+    assert position.title in page
 
 
 def test_a_failed_vote_makes_it_not_agreed_and_it_can_go_round_again(client, world):
@@ -249,8 +286,6 @@ def test_a_failed_vote_makes_it_not_agreed_and_it_can_go_round_again(client, wor
     vote = _open_vote(world, position)
     _cast_and_close(world, vote, ["against", "against", "for"])
     position = db.session.get(Position, position.id)
-    assert workflow.sync_with_vote(position) is True
-    db.session.commit()
     assert position.state is PositionState.NOT_AGREED
     with pytest.raises(services.WorkflowError, match="return it to drafting first"):
         drafting.save_revision(
@@ -293,8 +328,6 @@ def test_an_inquorate_vote_is_not_agreed(world):
     position = draft(world, "officer")
     vote = _open_vote(world, position)
     _cast_and_close(world, vote, ["for"])  # 1 of 4 practices: below the quorum of half
-    workflow.sync_with_vote(db.session.get(Position, position.id))
-    db.session.commit()
     assert db.session.get(Vote, vote.id).result["outcome"] == "inquorate"
     assert db.session.get(Position, position.id).state is PositionState.NOT_AGREED
 
@@ -411,8 +444,6 @@ def test_an_amendment_put_to_the_vote_can_be_accepted_once_it_passes(world):
     db.session.rollback()
     _cast_and_close(world, db.session.get(Vote, vote.id), ["for", "for", "for"])
     position = db.session.get(Position, position.id)
-    workflow.sync_with_vote(position)
-    db.session.commit()
     revision = amendments.accept_amendment(world.people["officer"], position, amendment, utcnow())
     db.session.commit()
     assert revision.number == 2
@@ -432,8 +463,6 @@ def test_an_amendment_whose_vote_failed_is_rejected_not_accepted(world):
     db.session.rollback()
     _cast_and_close(world, db.session.get(Vote, vote.id), ["against", "against", "for"])
     position = db.session.get(Position, position.id)
-    workflow.sync_with_vote(position)
-    db.session.commit()
     with pytest.raises(services.WorkflowError, match="did not pass"):
         amendments.accept_amendment(world.people["officer"], position, amendment, utcnow())
     db.session.rollback()
@@ -452,8 +481,6 @@ def test_a_cancelled_vote_leaves_the_position_not_agreed_and_ready_for_another_r
     )
     db.session.commit()
     position = db.session.get(Position, position.id)
-    assert workflow.sync_with_vote(position) is True
-    db.session.commit()
     assert position.state is PositionState.NOT_AGREED
     assert _actions(position)[-1] == "position.not_agreed"
     workflow.return_to_drafting(world.people["officer"], position, utcnow())

@@ -50,7 +50,9 @@ def test_cancelling_an_open_vote_records_why_and_counts_nothing(db, world):
     assert verify_chain() is None
     with pytest.raises(guards.VotingClosed, match="cancelled"):
         casting.cast_ballot(world.second_partner, vote, world.second, "for", utcnow())
-    assert closing.close_if_due(vote, utcnow()) is False
+    close_by_moving_time(vote)
+    closing.close_vote(vote, utcnow())
+    assert (vote.state, vote.result) == (VoteState.CANCELLED, None)
 
 
 def test_a_close_arriving_after_the_cancel_counts_nothing(db, world):
@@ -76,7 +78,7 @@ def test_a_cancelled_secret_ballot_keeps_no_ballot_and_its_receipt_says_cancelle
         None,
         None,
     )
-    found = casting.check_receipt(code)
+    found = casting.check_receipt(code, utcnow())
     assert found is not None
     assert (found.cancelled, found.counted, found.choice) == (True, False, None)
 
@@ -116,7 +118,7 @@ def test_receipts_of_a_cancelled_vote_say_nothing_was_counted(app, db, world):
     _ballot, code = casting.cast_ballot(world.partner, vote, world.practice, "for", utcnow())
     closing.cancel_vote(world.officer, vote, REASON, utcnow())
     db.session.commit()
-    check = casting.check_receipt(code)
+    check = casting.check_receipt(code, utcnow())
     assert check is not None
     assert not check.counted
     page = text(check_receipt(client_for(app, world.partner), code))

@@ -125,7 +125,7 @@ class World:
         if state == "closed":
             casting.cast_ballot(self.partner, vote, self.practice, "for", utcnow())
             close_by_moving_time(vote)
-            closing.close_if_due(vote, utcnow())
+            closing.close_vote(vote, utcnow())
         db.session.commit()
         return vote
 
@@ -134,6 +134,12 @@ def close_by_moving_time(vote: Vote) -> None:
     """Move the vote's closing time into the past (the CHECK wants opening before closing)."""
     vote.opens_at = utcnow() - timedelta(days=2)
     vote.closes_at = utcnow() - timedelta(seconds=1)
+
+
+def count_due_votes(db: Any) -> None:
+    """What the worker does each round: count every vote whose closing time has come."""
+    closing.close_due_votes(utcnow())
+    db.session.commit()
 
 
 @pytest.fixture
@@ -567,10 +573,18 @@ def test_create_open_cast_change_close_and_see_the_result(app, world, db):
 
     close_by_moving_time(vote)
     db.session.commit()
+    # A page view counts nothing: until the worker has counted it, the vote is being counted.
     page = text(partner.get(world.url(f"/{vote.id}")))
     db.session.refresh(vote)
-    assert vote.state is VoteState.CLOSED
+    assert vote.state is VoteState.OPEN
+    assert "Closed, being counted" in page
+    assert "See the result" not in page
+    assert partner.get(world.url(f"/{vote.id}/results")).status_code == 404
+    assert "Closed, being counted" in text(check_receipt(anonymous, second_code))
+    count_due_votes(db)
+    page = text(partner.get(world.url(f"/{vote.id}")))
     assert "See the result" in page
+    assert "being counted" not in page
 
     results = partner.get(world.url(f"/{vote.id}/results"))
     assert results.status_code == 200
@@ -698,7 +712,7 @@ def test_casting_after_the_close_says_so_and_writes_nothing(client, world, db):
     )
     assert db.session.execute(sa.select(sa.func.count(Ballot.id))).scalar_one() == 0
     db.session.refresh(vote)
-    assert vote.state is VoteState.CLOSED
+    assert vote.state is VoteState.OPEN  # refused, and left for the worker to count
     # The cast page says the same instead of offering the form.
     response = client.get(world.url(f"/{vote.id}/cast/M80001"))
     assert "This vote has closed" in flashed(client, response)
@@ -793,23 +807,33 @@ def test_a_secret_ballot_receipt_never_shows_the_choice(app, client, world, db):
     assert "Replaced by a later ballot" in text(check_receipt(client, first))
     close_by_moving_time(vote)
     db.session.commit()
+    being_counted = text(check_receipt(client, second))
+    assert "Closed, being counted" in being_counted
+    count_due_votes(db)
     counted = text(check_receipt(client, second))
     replaced = text(check_receipt(client, first))
     assert "Counted in the final tally" in counted
     assert "Replaced by a later ballot from your organisation" in replaced
-    for page in (waiting, counted, replaced):
+    for page in (waiting, being_counted, counted, replaced):
         receipt = page[page.index('id="receipt"') :]
         assert ">For<" not in receipt
         assert ">Against<" not in receipt
 
 
-def test_a_receipt_of_a_vote_past_its_closing_time_reports_it_counted(app, client, world, db):
+def test_a_receipt_of_a_vote_past_its_closing_time_is_being_counted_until_the_worker_counts(
+    app, client, world, db
+):
     vote = world.vote(db)
     _, code = casting.cast_ballot(world.partner, vote, world.practice, "for", utcnow())
     close_by_moving_time(vote)
     db.session.commit()
-    response = check_receipt(client, code)
-    assert "Counted in the final tally" in text(response)
+    page = text(check_receipt(client, code))
+    assert "Closed, being counted" in page
+    assert "Counted in the final tally" not in page
+    db.session.refresh(vote)
+    assert vote.state is VoteState.OPEN
+    count_due_votes(db)
+    assert "Counted in the final tally" in text(check_receipt(client, code))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -873,7 +897,7 @@ def test_a_practice_names_a_proxy_who_casts_its_ballot(app, world, db):
     assert "has cast its own ballot, which overrides the proxy" in page
 
     close_by_moving_time(vote)
-    db.session.commit()
+    count_due_votes(db)
     results = text(partner.get(world.url(f"/{vote.id}/results")))
     assert 'id="proxies"' in results
     assert "Hillside Practice" in results
@@ -1046,7 +1070,7 @@ def test_a_secret_ballot_withholds_the_figures_that_would_unmask_the_lmc(app, wo
         casting.cast_ballot(partner, vote, practice, "for", utcnow())
     casting.cast_ballot(world.officer, vote, world.lmc, "against", utcnow())
     close_by_moving_time(vote)
-    closing.close_if_due(vote, utcnow())
+    closing.close_vote(vote, utcnow())
     db.session.commit()
     assert vote.published["level"] != "full"
     assert vote.published["by_kind"] is None

@@ -131,7 +131,7 @@ def test_cast_gives_a_receipt_and_a_later_cast_replaces_it(db, setting):
     practice, partner = setting.practices[0], setting.partners[0]
     ballot, first_code = casting.cast_ballot(partner, vote, practice, "for", utcnow())
     db.session.commit()
-    check = casting.check_receipt(first_code)
+    check = casting.check_receipt(first_code, utcnow())
     assert (check.choice, check.counted, check.superseded) == ("for", False, False)
 
     second_partner = make_user(practice, Role.GP_PARTNER)
@@ -141,13 +141,13 @@ def test_cast_gives_a_receipt_and_a_later_cast_replaces_it(db, setting):
     assert [(b.choice, b.version, b.cast_by_id) for b in ballots] == [
         ("against", 2, second_partner.id)
     ]
-    assert casting.check_receipt(first_code).superseded
-    assert casting.check_receipt(second_code).choice == "against"
-    assert casting.check_receipt("NOPE-NOPE-NOPE-NOPE") is None
+    assert casting.check_receipt(first_code, utcnow()).superseded
+    assert casting.check_receipt(second_code, utcnow()).choice == "against"
+    assert casting.check_receipt("NOPE-NOPE-NOPE-NOPE", utcnow()) is None
     stored = db.session.execute(sa.select(Receipt.code_hash)).scalars().all()
     assert first_code not in stored
     assert hashlib.sha256(first_code.replace("-", "").encode()).hexdigest() in stored
-    assert casting.check_receipt(first_code.lower().replace("-", " ")).choice == "for"
+    assert casting.check_receipt(first_code.lower().replace("-", " "), utcnow()).choice == "for"
 
 
 def test_who_may_cast(db, setting):
