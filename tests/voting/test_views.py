@@ -744,7 +744,7 @@ def test_a_secret_ballot_whose_record_would_unmask_keeps_none_to_download(app, w
     casting.cast_ballot(world.partner, vote, world.practice, "for", utcnow())
     casting.cast_ballot(world.second_partner, vote, world.second, "against", utcnow())
     close_by_moving_time(vote)
-    closing.close_if_due(vote, utcnow())
+    closing.close_vote(vote, utcnow())
     db.session.commit()
     assert vote.ballot_record is None
     for user in (world.partner, world.officer):
