@@ -55,7 +55,7 @@ def main() -> None:
     from portal.demo.loader import load_demo_area
     from portal.extensions import db
     from portal.organisations.models import Organisation, OrganisationKind
-    from portal.templating import LONDON
+    from portal.times import LONDON
 
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'bench.sqlite3'}"

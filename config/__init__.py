@@ -107,6 +107,8 @@ class Defaults:
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536
     ARGON2_PARALLELISM = 4
+    # scrypt cost of a scrutineer's passphrase key (2**17 with r = 8: 128 MiB, OWASP's figure).
+    SCRUTINY_SCRYPT_COST = 2**17
     STRICT_TRANSPORT_SECURITY = True
     # One JSON object a log line, with the request's id (see portal/logs.py).
     LOG_JSON = True
@@ -146,6 +148,7 @@ class Testing(Defaults):
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 8
     ARGON2_PARALLELISM = 1
+    SCRUTINY_SCRYPT_COST = 2**10
 
 
 class Production(Defaults):

@@ -150,6 +150,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.statements.views import blueprint as statements
     from portal.trust.views import blueprint as trust
     from portal.voting.chase_views import blueprint as voting_chase
+    from portal.voting.scrutiny_views import blueprint as scrutiny
     from portal.voting.setup_views import blueprint as vote_setup
     from portal.voting.views import blueprint as voting
     from portal.voting.views import receipts_blueprint as receipts
@@ -164,6 +165,7 @@ def _register_blueprints(app: Flask) -> None:
         needs,
         voting,
         voting_chase,
+        scrutiny,
         search,
         receipts,
         positions,

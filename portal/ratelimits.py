@@ -60,6 +60,8 @@ API = EndpointLimit(per_address="120/minute", overall="1200/minute", methods=Non
 # Choosing and confirming a ballot: a whole area behind one NHS network address can vote in
 # its last minutes; a script hammering the form cannot.
 CAST = EndpointLimit(per_address="300/minute", overall="6000/minute", fail_open=True)
+# A scrutineer's passphrase: each try costs a 128 MiB scrypt derivation, and guesses are slow.
+PASSPHRASE = EndpointLimit(per_address="10/minute;60/hour", overall="60/minute")
 
 LIMITS: dict[str, EndpointLimit] = {
     "accounts.login": SIGN_IN,
@@ -69,6 +71,8 @@ LIMITS: dict[str, EndpointLimit] = {
     "receipts.receipt_check": RECEIPT_CHECK,
     "voting.cast": CAST,
     "voting.confirm": CAST,
+    "scrutiny.set_passphrase": PASSPHRASE,
+    "scrutiny.open_record": PASSPHRASE,
 }
 # Every other form of these blueprints that takes a POST (a second-factor code, say) gets
 # ACCOUNT_FORM, so a new sign-in step is limited without being listed here.

@@ -92,6 +92,7 @@ def _undecided_amendments(position: Position) -> list[Amendment]:
 
 def _vote_details(
     settings: VoteSettings,
+    position: Position,
     *,
     title: str,
     question: str,
@@ -99,6 +100,7 @@ def _vote_details(
     now: datetime,
     proposal_id: int | None,
 ) -> voting.VoteDetails:
+    """The vote takes the draft's tier: only the draft's readers see it or its emails' text."""
     return voting.VoteDetails(
         title=title[:MAX_TITLE],
         question=question,
@@ -112,6 +114,7 @@ def _vote_details(
         closes_at=settings.closes_at,
         rules=settings.rules,
         proposal_id=proposal_id,
+        tier=position.tier.value,
     )
 
 
@@ -142,6 +145,7 @@ def open_position_vote(
         position.area,
         _vote_details(
             settings,
+            position,
             title=revision.title,
             question=f"Should the group agree this position: {revision.title}?",
             body=revision.body_markdown,
@@ -207,6 +211,7 @@ def put_amendment_to_vote(
         position.area,
         _vote_details(
             settings,
+            position,
             title=f"Amendment to paragraph {number}: {position.title}",
             question=amendment_question(amendment),
             body=body,

@@ -25,6 +25,7 @@ from portal.names import display_name
 from portal.organisations.models import Organisation
 from portal.timewords import clock, moment_in_words
 from portal.urls import external_url
+from portal.voting import mail_text
 from portal.voting.models import Ballot, ElectorateMember, Vote, VoteState
 from portal.voting.permissions import CASTING_ROLE, can_manage_votes
 
@@ -166,9 +167,10 @@ def send_chase(actor: User, vote: Vote, now: datetime) -> VoteChase:
     for email, names in sorted(organisations_of.items()):
         queue_email(
             email,
-            f"Reminder: {vote.title} {closing}",
+            f"Reminder: {mail_text.named(vote)} {closing}",
             f"Dear {people[email].name},\n\n{' and '.join(names)} "
-            f"{'has' if len(names) == 1 else 'have'} not voted yet on:\n\n{vote.question}\n\n"
+            f"{'has' if len(names) == 1 else 'have'} not voted yet on:\n\n"
+            f"{mail_text.text(vote, vote.question)}\n\n"
             f"Voting {closing} (London time). Cast the ballot here:\n{link}\n",
             kind=Kind.REMINDERS,
             area=vote.area,

@@ -15,8 +15,8 @@ from portal.email_kinds import Kind
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
 from portal.urls import external_url
+from portal.voting import mail_text, scrutiny, secrecy, signals, unlinking
 from portal.voting import rules as counting
-from portal.voting import secrecy, signals, unlinking
 from portal.voting.ballot_record import ballot_record_data, exact_totals
 from portal.voting.guards import VotingClosed, VotingNotOpen, lock_vote, london
 from portal.voting.models import BallotSecrecy, Vote, VoteState
@@ -47,12 +47,14 @@ def close_vote(vote: Vote, now: datetime, actor: User | None = None) -> None:
     unlinking.mark_who_voted(vote)
     if secret:
         # Published only what unmasks nobody; the decision above was taken on exact fractions.
-        attacked = secrecy.ballot_from_record(ballot_record_data(vote))
+        full = ballot_record_data(vote)
+        attacked = secrecy.ballot_from_record(full)
         vote.published = secrecy.published_figures(attacked, secrecy.publish(attacked))
-        # The record links each share to a choice, and shares identify members: a secret
-        # ballot keeps only its exact totals and who voted (see portal.voting.unlinking).
-        vote.ballot_record = None
-        vote.ballot_record_sha256 = None
+        # The full record (@2) goes sealed to the scrutineers, its salted fingerprint is
+        # published, and it is kept in the clear only if nobody can be picked out in it.
+        scrutiny.keep_secret_record(vote, full, attacked)
+        # Shares identify members: a secret ballot keeps no ballot, only its exact totals and
+        # who voted (see portal.voting.unlinking).
         unlinking.forget_choices(vote, cancelled=False)
     else:
         vote.ballot_record = counting.canonical_json(data).decode()
@@ -69,8 +71,8 @@ def close_vote(vote: Vote, now: datetime, actor: User | None = None) -> None:
     signals.vote_closed.send(vote, result=exact)
     notify_electorate(
         vote,
-        f"Result declared: {vote.title}",
-        f'The vote "{vote.title}" has closed. Outcome: {vote.result["outcome"]}.\n\n'
+        f"Result declared: {mail_text.named(vote)}",
+        f"{_the_vote(vote)} has closed. Outcome: {vote.result['outcome']}.\n\n"
         f"See the result and the support behind it:\n"
         f"{external_url('voting.results', area_slug=vote.area.slug, vote_id=vote.id)}\n",
         Kind.RESULTS,
@@ -78,6 +80,10 @@ def close_vote(vote: Vote, now: datetime, actor: User | None = None) -> None:
 
 
 MAX_CANCELLATION_REASON = 2000
+
+
+def _the_vote(vote: Vote) -> str:
+    return f'The vote "{vote.title}"' if mail_text.shows_text(vote) else "A vote you are part of"
 
 
 def cancel_vote(actor: User, vote: Vote, reason: str, now: datetime) -> None:
@@ -119,9 +125,9 @@ def cancel_vote(actor: User, vote: Vote, reason: str, now: datetime) -> None:
     if was_open:
         notify_electorate(
             vote,
-            f"Vote cancelled: {vote.title}",
-            f'The vote "{vote.title}" has been cancelled. No ballot will be counted.\n\n'
-            f"The reason given: {reason}\n\n"
+            f"Vote cancelled: {mail_text.named(vote)}",
+            f"{_the_vote(vote)} has been cancelled. No ballot will be counted.\n\n"
+            f"The reason given: {mail_text.text(vote, reason)}\n\n"
             f"{external_url('voting.vote', area_slug=vote.area.slug, vote_id=vote.id)}\n",
             # Calling a vote off is its outcome: like a result, it cannot be turned off.
             Kind.RESULTS,

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from portal.accounts.models import User
 from portal.extensions import db
 from portal.organisations.models import Area
-from portal.voting import closing, services
+from portal.voting import closing, scrutiny, services
 from portal.voting.models import Ballot, BallotSecrecy, Vote, VoteKind
 
 CLOSED_VOTE_TEXT = """The ICB proposes to deliver enhanced access from one hub per PCN, open
@@ -37,6 +37,7 @@ SECRET_BALLOTS = (
     ("practice", 2, "for"),
     ("practice", 3, "for"),
 )
+DEMO_SCRUTINEER_PASSPHRASE = "demo scrutineer passphrase"  # noqa: S105  (the demo's, in the README)
 SECRET_RULES = {
     "weighting": {"scheme": "list_size"},
     "blocks": {"practice": "1/2", "pcn": "1/4", "federation": "1/8", "lmc": "1/8"},
@@ -109,6 +110,11 @@ def load_demo_votes(area: Area, officer: User, now: datetime) -> list[Vote]:
             closes_at=now + timedelta(days=1),
             rules=SECRET_RULES,
         ),
+    )
+    # Its full record is sealed to a scrutineer, so the demo shows who may open it, and how.
+    scrutiny.appoint(officer, secret, [officer])
+    scrutiny.set_passphrase(
+        officer, secret, DEMO_SCRUTINEER_PASSPHRASE, DEMO_SCRUTINEER_PASSPHRASE, now
     )
     services.open_vote(officer, secret, now - timedelta(days=10))
     for kind, position, choice in SECRET_BALLOTS:

@@ -18,6 +18,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
+    PasswordField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -66,7 +67,10 @@ CHOICE_THRESHOLDS = [
 ]
 SECRECY_CHOICES = [
     ("open", "Open: members see how each organisation voted once the vote closes"),
-    ("secret", "Secret: the published record uses pseudonyms, never names"),
+    (
+        "secret",
+        "Secret: nobody can see how an organisation voted; only scrutineers hold the record",
+    ),
 ]
 TIE_CHOICES = [
     ("fails", "The motion fails"),
@@ -345,7 +349,16 @@ class VoteForm(VoteRulesFields):
     block_federation = StringField(KIND_LABELS["federation"], filters=[strip_whitespace])
     block_lmc = StringField(KIND_LABELS["lmc"], filters=[strip_whitespace])
     choice_threshold = RadioField("What elects an option", choices=choice_list(CHOICE_THRESHOLDS))
-    keep_weights = BooleanField("I understand, keep these weights")
+    scrutineers = TextAreaField(
+        "Scrutineers (a secret ballot only)",
+        description=(
+            "The email addresses of the people who will hold the sealed full record, one per "
+            "line: members of this area. Each is emailed and sets a passphrase; the vote "
+            "cannot open until all have."
+        ),
+        validators=[Optional(), Length(max=2000)],
+    )
+    keep_weights = BooleanField("I understand, keep these rules")
     use_banded = SubmitField(f"Use bands of {SAFER_BAND:,} patients instead")
 
     BLOCK_FIELDS = ("block_practice", "block_pcn", "block_federation", "block_lmc")
@@ -521,6 +534,7 @@ def vote_data(vote: Vote) -> dict[str, Any]:
         "supermajority": _fraction_field_text(threshold.get("fraction", "2/3")),
         "tie": rules.get("tie") or "fails",
         "choice_threshold": "plurality" if is_motion else threshold.get("rule"),
+        "scrutineers": "\n".join(scrutineer.user.email for scrutineer in vote.scrutineers),
         **_date_parts("opens", vote.opens_at),
         **_date_parts("closes", vote.closes_at),
     }
@@ -625,4 +639,24 @@ class ReceiptCheckForm(FlaskForm):
             Length(max=64, message="A receipt code is 28 letters and numbers: check it"),
         ],
         filters=[strip_whitespace],
+    )
+
+
+class ScrutineerPassphraseForm(FlaskForm):
+    """A scrutineer's passphrase: it unlocks their key to the sealed record, and is never kept."""
+
+    passphrase = PasswordField(
+        "Passphrase",
+        validators=[InputRequired("Enter a passphrase"), Length(max=200)],
+    )
+    confirmation = PasswordField(
+        "Passphrase again",
+        validators=[InputRequired("Enter the passphrase again"), Length(max=200)],
+    )
+
+
+class ScrutineerOpenForm(FlaskForm):
+    passphrase = PasswordField(
+        "Your scrutineer passphrase",
+        validators=[InputRequired("Enter your passphrase"), Length(max=200)],
     )

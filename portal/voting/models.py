@@ -106,6 +106,13 @@ class Vote(ChainHeadStamped, db.Model):
     exact_totals: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
     # A secret ballot's figures as published: only what unmasks nobody (portal.voting.secrecy).
     published: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
+    # A secret ballot's full record (@2), readable only by its scrutineers (portal.voting.
+    # scrutiny); ``ballot_record`` holds it in the clear only when the attacker finds nothing.
+    sealed_record: Mapped[bytes | None] = mapped_column(sa.LargeBinary())
+    # A vote on a draft or amendment takes the draft's tier (``portal.positions.models.Tier``
+    # values): only that tier's audience sees it, and its email carries no title unless it is
+    # "public". None for a vote that is not on a draft.
+    tier: Mapped[str | None] = mapped_column(sa.String(12))
     # Secret per vote: turns organisation codes into pseudonyms in a secret ballot's record.
     pseudonym_key: Mapped[str] = mapped_column(sa.String(64))
     reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -124,6 +131,9 @@ class Vote(ChainHeadStamped, db.Model):
     cancelled_by: Mapped[User | None] = relationship(foreign_keys=[cancelled_by_id])
     electorate: Mapped[list[ElectorateMember]] = relationship(
         back_populates="vote", order_by="ElectorateMember.id", cascade="all, delete-orphan"
+    )
+    scrutineers: Mapped[list[Scrutineer]] = relationship(
+        back_populates="vote", order_by="Scrutineer.id", cascade="all, delete-orphan"
     )
 
     __table_args__ = (
@@ -164,6 +174,34 @@ class ElectorateMember(db.Model):
         sa.UniqueConstraint("vote_id", "organisation_id"),
         sa.CheckConstraint("kind IN ('practice', 'pcn', 'federation', 'lmc')", name="kind_votes"),
     )
+
+
+class Scrutineer(db.Model):
+    """A person named to hold a secret ballot's full record, as independent scrutineers hold
+    the marked register in a union ballot.
+
+    The keys are those of ``portal.voting.sealing``: the public key and the private key
+    encrypted under the scrutineer's passphrase (never the passphrase), and, once the vote has
+    closed, the record's data key wrapped for this scrutineer.
+    """
+
+    __tablename__ = "scrutineers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vote_id: Mapped[int] = mapped_column(sa.ForeignKey("votes.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    appointed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    passphrase_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    public_key: Mapped[bytes | None] = mapped_column(sa.LargeBinary())
+    sealed_private_key: Mapped[bytes | None] = mapped_column(sa.LargeBinary())
+    key_salt: Mapped[bytes | None] = mapped_column(sa.LargeBinary())
+    key_cost: Mapped[int | None]
+    wrapped_key: Mapped[bytes | None] = mapped_column(sa.LargeBinary())
+
+    vote: Mapped[Vote] = relationship(back_populates="scrutineers")
+    user: Mapped[User] = relationship()
+
+    __table_args__ = (sa.UniqueConstraint("vote_id", "user_id"),)
 
 
 class Ballot(db.Model):

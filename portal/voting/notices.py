@@ -14,6 +14,7 @@ from portal.email_kinds import Kind
 from portal.extensions import db
 from portal.mail import queue_email
 from portal.urls import external_url
+from portal.voting import mail_text
 from portal.voting.guards import london
 from portal.voting.models import Ballot, Vote, VoteState
 from portal.voting.permissions import CASTING_ROLE
@@ -69,9 +70,10 @@ def send_reminders(now: datetime) -> int:
         for email, user in sorted(casting_users(vote, waiting).items()):
             queue_email(
                 email,
-                f"Reminder: {vote.title} closes on {london(vote.closes_at)}",
+                f"Reminder: {mail_text.named(vote)} closes on {london(vote.closes_at)}",
                 f"Dear {user.name},\n\nYour organisation has not yet voted on:\n\n"
-                f"{vote.question}\n\nCast its ballot before {london(vote.closes_at)}:\n"
+                f"{mail_text.text(vote, vote.question)}\n\n"
+                f"Cast its ballot before {london(vote.closes_at)}:\n"
                 f"{external_url('voting.vote', area_slug=vote.area.slug, vote_id=vote.id)}\n",
                 kind=Kind.REMINDERS,
                 area=vote.area,

@@ -57,6 +57,8 @@ def votes_awaiting(user: User, area: Area, now: datetime) -> list[AwaitingBallot
     ]
     awaiting = []
     for vote in open_votes(area, now):
+        if not can_see_vote(user, vote):
+            continue  # a vote on a draft of a tier the person may not read
         shares = {row.member.organisation_id: row.share for row in reports.weight_table(vote)}
         candidates = [(organisation, False) for organisation in own]
         held = db.session.execute(

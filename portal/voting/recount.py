@@ -5,6 +5,12 @@ Usage::
     python -m portal.voting.recount FILE     # FILE is a ballot record (JSON)
     python -m portal.voting.recount -        # read the ballot record from standard input
 
+Both formats are read: an open ballot's ``gp-collective-voice/ballot-record@1`` (each ballot
+names its voter) and a secret ballot's ``gp-collective-voice/ballot-record@2`` (each ballot
+carries only its caster's share). For @2 the recount also checks that the ballots' shares can
+be drawn from the electorate's, no share used more often than members hold it, and that each
+member's stated share is the one the rules give it.
+
 On success the result JSON (see ``portal.voting.rules``) is printed to standard output and the
 exit status is 0. The count is the same code the portal uses for its own results.
 

@@ -77,11 +77,18 @@ def breakdown_by_kind(vote: Vote) -> list[KindBreakdown]:
 
 
 def ballots_csv(vote: Vote) -> str:
-    """One row per ballot of the stored record, with each voter's share of the weight."""
+    """One row per ballot of the stored record, with each voter's share of the weight; a
+    secret ballot's record (@2) names no voter, so its rows are a share and a choice."""
     data = json.loads(vote.ballot_record or "{}")
     shares = (vote.result or {}).get("shares", {})
     out = io.StringIO()
     writer = csv.writer(out)
+    if data.get("format") == counting.SECRET_FORMAT:
+        writer.writerow(["share_percent", "choice"])
+        for ballot in data.get("ballots", []):
+            share = counting.to_fraction(ballot["share"], "share")
+            writer.writerow([counting.percent(share), spreadsheet_safe(ballot["choice"])])
+        return out.getvalue()
     writer.writerow(["voter", "kind", "choice", "share_percent"])
     kinds = {entry["id"]: entry["kind"] for entry in data.get("electorate", [])}
     for ballot in data.get("ballots", []):

@@ -150,10 +150,48 @@ exactly 6 decimal places, rounded half to even from the exact fraction: "0.71234
 0.712345 %. Printed percentages may not add up to exactly 100 because of that rounding; the
 decisions were taken on the exact fractions.
 
+The secret-ballot record
+========================
+A secret ballot's record has its own format, ``gp-collective-voice/ballot-record@2``. A ballot
+names no voter, only the share of the member who cast it::
+
+    {"format": "gp-collective-voice/ballot-record@2",
+     "vote": {...}, "rules": {...},                         (exactly as in @1)
+     "electorate": [{"id", "kind", "list_size", "weighted_list_size", "weight", "recused",
+                     "share"}, ...],
+     "ballots": [{"share": "p/q", "choice": "..."}, ...],
+     "salt": "<hexadecimal digits>"}
+
+Everything in the sections above holds for it too, except what this section changes.
+
+1. Each electorate entry gives its member's ``share`` of the whole as a number (the portal
+   writes ``"p/q"`` in lowest terms), null or left out for a recused member. It must equal the
+   share the rules give that member (Weights, above), or the record is refused naming the
+   member: the shares in a record are there to be read, and the rules decide them.
+2. A ballot is ``{"share", "choice"}``: the share of the member who cast it, and its choice.
+   Ballots are sorted by share, smallest first (compared as fractions), then by choice, so the
+   order of the record says nothing about the order of voting; a record out of that order is
+   refused.
+3. The ballots' shares must be drawn from the electorate's: for every share, the number of
+   ballots carrying it is at most the number of eligible members who hold it (each member has
+   at most one ballot). A ballot with a share that no eligible member holds, or a share used
+   more often than members hold it, is refused, naming the share and both numbers.
+4. The count is the same as for @1, from the ballots' shares: W(x) is the sum of the shares of
+   the ballots that chose x, N(x) their number; turnout is the number of ballots and the sum of
+   their shares. The result has the same form; ``shares`` lists every eligible member by id.
+5. ``salt`` is at least 32 hexadecimal digits (128 bits), drawn at random for each vote. An
+   unsalted hash of a sorted record could be found by trying every possible record; with the
+   salt, the published SHA-256 proves which record was counted without giving it away.
+
+A share that only one member holds identifies that member's ballot, so the portal gives the
+full @2 record only to the vote's scrutineers, and to members only when nobody can be told
+apart in it (``portal.voting.secrecy``).
+
 The hash
 ========
 When the portal stores a ballot record it hashes (SHA-256) ``canonical_json(record)``: the JSON
-with keys sorted, no whitespace, non-ASCII characters as UTF-8.
+with keys sorted, no whitespace, non-ASCII characters as UTF-8. For an @2 record the salt is
+part of what is hashed.
 """
 
 from __future__ import annotations
@@ -173,6 +211,7 @@ __all__ = [
     "FORMAT",
     "KINDS",
     "SCHEMES",
+    "SECRET_FORMAT",
     "Ballot",
     "BallotRecord",
     "Member",
@@ -180,6 +219,8 @@ __all__ = [
     "RecordError",
     "Result",
     "Rules",
+    "SecretBallot",
+    "SecretBallotRecord",
     "ShareVector",
     "Vote",
     "Weighting",
@@ -187,16 +228,22 @@ __all__ = [
     "compute_shares",
     "parse_record",
     "parse_rules",
+    "parse_secret_record",
     "percent",
     "record_digest",
     "recount",
     "result_to_json",
+    "secret_ballot_entries",
+    "secret_record",
     "share_vector",
     "tally",
+    "tally_secret",
     "to_fraction",
 ]
 
 FORMAT = "gp-collective-voice/ballot-record@1"
+SECRET_FORMAT = "gp-collective-voice/ballot-record@2"  # noqa: S105  (a format name)
+SALT_HEX_DIGITS = 32  # 128 bits at least
 KINDS = ("practice", "pcn", "federation", "lmc")
 BASIS_SCHEMES = ("equal", "list_size", "weighted_list_size", "banded", "fixed")
 SCHEMES = (*BASIS_SCHEMES, "hybrid")
@@ -279,6 +326,23 @@ class BallotRecord:
     rules: Rules
     electorate: tuple[Member, ...]
     ballots: tuple[Ballot, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SecretBallot:
+    """A secret ballot as its record keeps it: the caster's share, never the caster."""
+
+    share: Fraction
+    choice: str
+
+
+@dataclass(frozen=True)
+class SecretBallotRecord:
+    vote: Vote
+    rules: Rules
+    electorate: tuple[Member, ...]
+    ballots: tuple[SecretBallot, ...]
+    salt: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -588,7 +652,7 @@ def _parse_rules(value: object, vote_kind: str) -> Rules:
         cap=cap,
         quorum_members=quorum_members,
         quorum_weight=quorum_weight,
-        threshold=rule,
+        threshold=str(rule),  # one of the allowed rules, checked above
         threshold_fraction=threshold_fraction,
         tie=tie,
     )
@@ -913,14 +977,26 @@ def tally(record: BallotRecord) -> Result:
     counted = _check_ballots(record.electorate, record.ballots, vote)
     shares = vector.numerators
     denominator = vector.denominator
-    eligible = len(shares)
 
     weights = [0] * len(vote.options)
     counts = [0] * len(vote.options)
     for i, j in counted:
         weights[j] += shares[i]
         counts[j] += 1
-    turnout_members = len(counted)
+    return _decide(vote, rules, weights, counts, denominator, vector)
+
+
+def _decide(
+    vote: Vote,
+    rules: Rules,
+    weights: Sequence[int],
+    counts: Sequence[int],
+    denominator: int,
+    vector: ShareVector,
+) -> Result:
+    """The result from each option's weight (numerators over ``denominator``) and count."""
+    eligible = len(vector.numerators)
+    turnout_members = sum(counts)
     turnout_weight = sum(weights)
 
     quorum_met = True
@@ -1029,8 +1105,176 @@ def result_to_json(result: Result) -> dict[str, Any]:
 
 
 def recount(data: Mapping[str, Any]) -> dict[str, Any]:
-    """Check, count and report a ballot record: what ``python -m portal.voting.recount`` prints."""
+    """Check, count and report a ballot record (@1 or @2): what ``python -m
+    portal.voting.recount`` prints."""
+    data = _object(data, "record")
+    if data.get("format") == SECRET_FORMAT:
+        return result_to_json(tally_secret(parse_secret_record(data)))
+    if data.get("format") != FORMAT:
+        raise RecordError(
+            f"format: expected {FORMAT!r} or {SECRET_FORMAT!r}, got {_describe(data.get('format'))}"
+        )
     return result_to_json(tally(parse_record(data)))
+
+
+# --------------------------------------------------------------------------------------------
+# The secret-ballot record (@2)
+# --------------------------------------------------------------------------------------------
+
+_SALT_RE = re.compile(r"[0-9a-fA-F]+")
+
+
+def _share_text(share: Fraction) -> str:
+    return f"{share.numerator}/{share.denominator}"
+
+
+def secret_ballot_entries(ballots: Iterable[tuple[Fraction, str]]) -> list[dict[str, str]]:
+    """(share, choice) pairs as an @2 record's ballots: sorted, shares as "p/q"."""
+    return [{"share": _share_text(share), "choice": choice} for share, choice in sorted(ballots)]
+
+
+def secret_record(data: Mapping[str, Any], salt: str) -> dict[str, Any]:
+    """The @2 record of a checked @1 record: each ballot's voter replaced by the voter's share,
+    the ballots sorted, the electorate sorted by id with each member's share, and ``salt``."""
+    parsed = parse_record(data)
+    shares = compute_shares(parsed.electorate, parsed.rules)
+    electorate = []
+    for entry in sorted(data["electorate"], key=lambda item: item["id"]):
+        share = shares.get(entry["id"])
+        electorate.append({**entry, "share": None if share is None else _share_text(share)})
+    return {
+        "format": SECRET_FORMAT,
+        "vote": data["vote"],
+        "rules": data["rules"],
+        "electorate": electorate,
+        "ballots": secret_ballot_entries(
+            (shares[ballot.voter], ballot.choice) for ballot in parsed.ballots
+        ),
+        "salt": salt,
+    }
+
+
+def parse_secret_record(data: Mapping[str, Any]) -> SecretBallotRecord:
+    """Check an @2 record (as loaded from JSON) and convert it; raise RecordError if refused."""
+    data = _object(data, "record")
+    if data.get("format") != SECRET_FORMAT:
+        raise RecordError(
+            f"format: expected {SECRET_FORMAT!r}, got {_describe(data.get('format'))}"
+        )
+    salt = data.get("salt")
+    if (
+        not isinstance(salt, str)
+        or not SALT_HEX_DIGITS <= len(salt) <= _MAX_DIGITS
+        or not _SALT_RE.fullmatch(salt)
+    ):
+        raise RecordError(
+            f"salt: must be {SALT_HEX_DIGITS} or more hexadecimal digits (128 bits), "
+            f"got {_describe(salt) if not isinstance(salt, str) else repr(salt[:40])}"
+        )
+    vote = _parse_vote(data.get("vote"))
+    rules = _parse_rules(data.get("rules"), vote.kind)
+    entries = _list(data.get("electorate"), "electorate")
+    electorate = _parse_electorate(entries)
+    eligible = [m for m in electorate if not m.recused]
+    if not eligible:
+        raise RecordError("electorate: no eligible members (it is empty or everyone is recused)")
+    _check_cap_feasible(rules.cap, len(eligible))
+    _check_weighting_inputs(eligible, rules)
+    shares = compute_shares(electorate, rules)
+    for member, entry in zip(electorate, entries, strict=True):
+        where = f"electorate member {member.id!r}"
+        stated = entry.get("share")
+        if member.recused:
+            if stated is not None:
+                raise RecordError(f"{where}: is recused, so it holds no share")
+            continue
+        if stated is None:
+            raise RecordError(f"{where}: share is missing")
+        value = to_fraction(stated, f"{where}: share")
+        if value != shares[member.id]:
+            raise RecordError(
+                f"{where}: share {_fmt(value)} is not the share the rules give it "
+                f"({_fmt(shares[member.id])})"
+            )
+    ballots = _parse_secret_ballots(data.get("ballots"), vote)
+    _check_drawn(ballots, shares)
+    return SecretBallotRecord(
+        vote=vote, rules=rules, electorate=electorate, ballots=ballots, salt=salt
+    )
+
+
+def _parse_secret_ballots(value: object, vote: Vote) -> tuple[SecretBallot, ...]:
+    entries = _list(value, "ballots")
+    ballots: list[SecretBallot] = []
+    previous: tuple[Fraction, str] | None = None
+    for number, item in enumerate(entries, 1):
+        entry = _object(item, f"ballot {number}")
+        if "voter" in entry:
+            raise RecordError(
+                f"ballot {number}: names a voter, which a secret ballot's record never holds"
+            )
+        if entry.get("share") is None:
+            raise RecordError(f"ballot {number}: share is missing")
+        share = to_fraction(entry["share"], f"ballot {number}: share")
+        choice = entry.get("choice")
+        if not isinstance(choice, str) or choice not in vote.options:
+            raise RecordError(
+                f"ballot {number}: choice {_describe(choice)} is not among the options "
+                f"{', '.join(repr(o) for o in vote.options)}"
+            )
+        key = (share, choice)
+        if previous is not None and key < previous:
+            raise RecordError(
+                f"ballot {number}: out of order (ballots are sorted by share, smallest first, "
+                "then by choice)"
+            )
+        previous = key
+        ballots.append(SecretBallot(share, choice))
+    return tuple(ballots)
+
+
+def _check_drawn(ballots: Sequence[SecretBallot], shares: Mapping[str, Fraction]) -> None:
+    """Refuse ballots whose shares cannot all come from different eligible members."""
+    held: dict[Fraction, int] = {}
+    for share in shares.values():
+        held[share] = held.get(share, 0) + 1
+    used: dict[Fraction, int] = {}
+    for ballot in ballots:
+        used[ballot.share] = used.get(ballot.share, 0) + 1
+    for share in sorted(used):
+        holders = held.get(share, 0)
+        if used[share] > holders:
+            ballots_word = "ballot carries" if used[share] == 1 else "ballots carry"
+            if holders == 0:
+                held_by = "no eligible member holds it"
+            else:
+                held_by = f"only {holders} eligible member{'s' if holders > 1 else ''} hold"
+                held_by += "s it" if holders == 1 else " it"
+            raise RecordError(
+                f"ballots: {used[share]} {ballots_word} the share {_fmt(share)}, but {held_by}"
+            )
+
+
+def tally_secret(record: SecretBallotRecord) -> Result:
+    """Count a checked @2 record exactly, from its ballots' shares."""
+    vote, rules = record.vote, record.rules
+    allowed = MOTION_RULES if vote.kind == "motion" else CHOICE_RULES
+    if rules.threshold not in allowed:
+        raise RecordError(
+            f"rules.threshold.rule: {rules.threshold!r} is not a rule for a {vote.kind} vote"
+        )
+    vector = share_vector(record.electorate, rules)
+    _check_drawn(record.ballots, vector.as_dict())
+    denominator = vector.denominator
+    position = {option: j for j, option in enumerate(vote.options)}
+    weights = [0] * len(vote.options)
+    counts = [0] * len(vote.options)
+    for ballot in record.ballots:
+        j = position[ballot.choice]
+        # Every ballot's share is some member's, so it is a whole number over the denominator.
+        weights[j] += ballot.share.numerator * (denominator // ballot.share.denominator)
+        counts[j] += 1
+    return _decide(vote, rules, weights, counts, denominator, vector)
 
 
 def canonical_json(data: Any) -> bytes:

@@ -216,6 +216,62 @@ def publish(ballot: Ballot) -> Level:
     return LEVELS[-1]
 
 
+def record_unmasked(ballot: Ballot, *, by_kind_published: bool = False) -> list[str]:
+    """Ids of the voters whose choice the secret-ballot record (``@2``) gives away, read with
+    what is published beside it.
+
+    The record pairs each ballot's share with its choice, and who voted is public, so the
+    assignments that fit it are exactly those that give the voters holding each share the
+    choices of the ballots carrying that share. Every published figure but the per-kind
+    breakdown can be worked out from the record; when that breakdown is published too, and a
+    share is held by organisations of more than one kind, the two together are checked by
+    trying every assignment (10 voters or fewer), otherwise every voter counts as unmasked.
+    A voter is unmasked when only one choice fits, unless the outcome and who voted force it.
+    """
+    by_share: dict[Fraction, list[str]] = {}
+    kinds_of_share: dict[Fraction, set[str]] = {}
+    for voter in ballot.voters:
+        by_share.setdefault(voter.share, []).append(ballot.choices[voter.id])
+        kinds_of_share.setdefault(voter.share, set()).add(voter.kind)
+    mixed = by_kind_published and any(len(kinds) > 1 for kinds in kinds_of_share.values())
+    if not mixed:
+        shown = [set(by_share[voter.share]) for voter in ballot.voters]
+    elif len(ballot.voters) <= BRUTE_FORCE_LIMIT:
+        shown = _possible_with_record_and_kinds(ballot, by_share)
+    else:
+        shown = [{ballot.choices[voter.id]} for voter in ballot.voters]
+    if all(len(choices) > 1 for choices in shown):
+        return []
+    baseline = _possible(ballot, None)
+    return [
+        voter.id
+        for voter, seen, known in zip(ballot.voters, shown, baseline, strict=True)
+        if len(seen) == 1 and len(known) > 1
+    ]
+
+
+def _possible_with_record_and_kinds(
+    ballot: Ballot, by_share: dict[Fraction, list[str]]
+) -> list[set[str]]:
+    """For each voter, the choices it makes in some assignment that fits both the record
+    (the choices of each share's ballots) and the per-kind counts."""
+    wanted_record = {share: sorted(choices) for share, choices in by_share.items()}
+    wanted_kinds = _figures(ballot, LEVELS[0], ballot.choices)[0]
+    possible: list[set[str]] = [set() for _ in ballot.voters]
+    for assignment in itertools.product(ballot.options, repeat=len(ballot.voters)):
+        record: dict[Fraction, list[str]] = {}
+        for voter, choice in zip(ballot.voters, assignment, strict=True):
+            record.setdefault(voter.share, []).append(choice)
+        if {share: sorted(choices) for share, choices in record.items()} != wanted_record:
+            continue
+        choices = {voter.id: c for voter, c in zip(ballot.voters, assignment, strict=True)}
+        if _figures(ballot, LEVELS[0], choices)[0] != wanted_kinds:
+            continue
+        for i, choice in enumerate(assignment):
+            possible[i].add(choice)
+    return possible
+
+
 def published_figures(ballot: Ballot, level: Level) -> dict:
     """What the results page, downloads and notices may show at ``level`` (JSON-ready)."""
     weights, counts, den = _true_totals(ballot)
@@ -230,7 +286,7 @@ def published_figures(ballot: Ballot, level: Level) -> dict:
             "members": counts[j] if level.counts else None,
             "weight_percent": shown,
         }
-    by_kind = None
+    by_kind: dict[str, dict[str, int]] | None = None
     if level.by_kind:
         by_kind = {}
         for voter in ballot.voters:

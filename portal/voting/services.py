@@ -25,8 +25,8 @@ from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
 from portal.organisations.models import Area, Organisation, OrganisationKind, PcnMembership
 from portal.urls import external_url
+from portal.voting import mail_text, scrutiny, signals
 from portal.voting import rules as counting
-from portal.voting import signals
 from portal.voting.ballot_record import ballot_record_data
 from portal.voting.conflicts import declarations
 from portal.voting.guards import VoteLocked, london
@@ -39,7 +39,7 @@ from portal.voting.models import (
     VoteState,
 )
 from portal.voting.notices import notify_electorate
-from portal.voting.permissions import can_manage_votes
+from portal.voting.permissions import can_manage_votes, tier_admits_kinds
 
 MOTION_OPTIONS = ["for", "against", "abstain"]
 
@@ -48,9 +48,6 @@ VOTING_KINDS = ("practice", "pcn", "federation", "lmc")
 
 
 MAXIMUM_OPTION_LENGTH = 100
-
-
-IDENTIFYING_SCHEMES = frozenset({"list_size", "weighted_list_size", "fixed"})
 
 
 @dataclass(frozen=True)
@@ -72,17 +69,10 @@ class VoteDetails:
     proposal_id: int | None = None
     # An explicit electorate (organisation ids), for a caller that decides who votes.
     organisation_ids: list[int] | None = None
-
-
-def weights_identify_voters(details: VoteDetails) -> bool:
-    """A secret ballot whose weights are mostly unique would let its record reveal voters."""
-    if details.secrecy is not BallotSecrecy.SECRET:
-        return False
-    weighting = details.rules.get("weighting") or {}
-    scheme = weighting.get("scheme")
-    return scheme in IDENTIFYING_SCHEMES or (
-        scheme == "hybrid" and weighting.get("basis") in IDENTIFYING_SCHEMES
-    )
+    # The tier of the draft the vote is on (``portal.positions.models.Tier`` value), if any.
+    tier: str | None = None
+    # A secret ballot's scrutineers; None leaves them as they are.
+    scrutineers: list[User] | None = None
 
 
 def _check_details(details: VoteDetails) -> list[str]:
@@ -112,6 +102,14 @@ def _check_details(details: VoteDetails) -> list[str]:
     return options
 
 
+def _check_tier(tier: str | None, voting_kinds: list[str]) -> None:
+    if not tier_admits_kinds(tier, voting_kinds):
+        raise DomainError(
+            "The draft is for LMC officers only, so only the LMC can vote on it: the other "
+            "organisations' voters could not read what they are voting on"
+        )
+
+
 def create_vote(actor: User, area: Area, details: VoteDetails, *, authorised: bool = False) -> Vote:
     """Create a draft vote. ``authorised`` is for a caller that has already decided, by its
     own rule, that ``actor`` may run this vote (a position's drafting lead putting it to the
@@ -119,8 +117,10 @@ def create_vote(actor: User, area: Area, details: VoteDetails, *, authorised: bo
     if not (authorised or can_manage_votes(actor, area)):
         raise NotPermitted("Only LMC officers and area administrators can create votes")
     options = _check_details(details)
+    _check_tier(details.tier, details.voting_kinds)
     vote = Vote(
         area_id=area.id,
+        tier=details.tier,
         title=details.title.strip(),
         question=details.question.strip(),
         body_markdown=details.body_markdown,
@@ -141,6 +141,8 @@ def create_vote(actor: User, area: Area, details: VoteDetails, *, authorised: bo
     db.session.add(vote)
     db.session.flush()
     record("vote.created", f"Vote created: {vote.title}", actor=actor, area=area, subject=vote)
+    if details.scrutineers:
+        scrutiny.appoint(actor, vote, details.scrutineers)
     return vote
 
 
@@ -150,6 +152,7 @@ def update_vote(actor: User, vote: Vote, details: VoteDetails) -> None:
     if vote.state is not VoteState.DRAFT:
         raise VoteLocked("The rules and text cannot change once the vote has opened")
     options = _check_details(details)
+    _check_tier(vote.tier, details.voting_kinds)
     vote.title = details.title.strip()
     vote.question = details.question.strip()
     vote.body_markdown = details.body_markdown
@@ -164,6 +167,8 @@ def update_vote(actor: User, vote: Vote, details: VoteDetails) -> None:
     vote.closes_at = details.closes_at
     db.session.flush()
     record("vote.updated", f"Vote changed: {vote.title}", actor=actor, area=vote.area, subject=vote)
+    if details.scrutineers is not None:
+        scrutiny.appoint(actor, vote, details.scrutineers)
 
 
 def eligible_organisations(vote: Vote) -> list[Organisation]:
@@ -273,6 +278,7 @@ def open_vote(actor: User, vote: Vote, now: datetime, *, authorised: bool = Fals
         raise Conflict("This vote has already been opened")
     if now >= vote.closes_at:
         raise DomainError("The closing time has passed: change it before opening the vote")
+    scrutiny.check_ready_to_open(vote)
     organisations = eligible_organisations(vote)
     if not organisations:
         raise DomainError("No organisation of the chosen kinds is in this area")
@@ -315,8 +321,9 @@ def open_vote(actor: User, vote: Vote, now: datetime, *, authorised: bool = Fals
     signals.vote_opened.send(vote)
     notify_electorate(
         vote,
-        f"Vote open: {vote.title}",
-        f"A vote is open in GP Collective Voice for {vote.area.name}.\n\n{vote.question}\n\n"
+        f"Vote open: {mail_text.named(vote)}",
+        f"A vote is open in GP Collective Voice for {vote.area.name}.\n\n"
+        f"{mail_text.text(vote, vote.question)}\n\n"
         f"It closes on {london(vote.closes_at)}. Cast your organisation's ballot here:\n"
         f"{external_url('voting.vote', area_slug=vote.area.slug, vote_id=vote.id)}\n",
         Kind.VOTES_OPENED,

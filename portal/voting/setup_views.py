@@ -23,7 +23,7 @@ from portal.http import refusal_shown_on
 from portal.organisations.area_context import bind_area
 from portal.organisations.models import Organisation, OrganisationKind
 from portal.times import london_datetime
-from portal.voting import explain, services, setup
+from portal.voting import explain, services, setup, setup_check
 from portal.voting import rules as counting
 from portal.voting.forms import KIND_LABELS, new_vote_data
 from portal.voting.permissions import can_manage_votes, can_see_votes
@@ -182,7 +182,9 @@ def check() -> str | Response:
         rules = counting.parse_rules(details.rules, details.kind.value)
     except counting.RecordError as error:
         rules, problem = None, f"The rules do not fit together: {error}"
-    identifying = services.weights_identify_voters(details)
+    # Whose ballot the record or the figures would likely expose under these rules, if anyone's.
+    exposure = setup_check.for_details(g.area, details)
+    identifying = exposure is not None
     acknowledgement_missing = False
     check_form = CheckForm()
     if request.method == "POST" and check_form.validate_on_submit() and problem is None:
@@ -221,6 +223,7 @@ def check() -> str | Response:
         problem=problem,
         warnings=setup.timing_warnings(details.opens_at, details.closes_at, utcnow()),
         identifying=identifying,
+        exposure=exposure,
         acknowledgement_missing=acknowledgement_missing,
         pages=setup.PAGES,
         proposal_words=next(

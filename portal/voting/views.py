@@ -12,6 +12,7 @@ addresses end up in access logs and browser history, and a secret ballot must no
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from fractions import Fraction
@@ -41,7 +42,16 @@ from portal.organisations.area_context import bind_area
 from portal.organisations.models import Organisation, OrganisationKind
 from portal.times import london_datetime
 from portal.voting import casting as casting_once
-from portal.voting import closing, conflicts, guards, opening, reports, services
+from portal.voting import (
+    closing,
+    conflicts,
+    guards,
+    opening,
+    reports,
+    scrutiny,
+    services,
+    setup_check,
+)
 from portal.voting import proxies as voting_proxies
 from portal.voting.forms import (
     KIND_LABELS,
@@ -152,6 +162,8 @@ def index() -> str:
             sa.select(Vote).where(Vote.area_id == g.area.id).order_by(Vote.closes_at)
         ).scalars()
     )
+    # A vote on a draft is listed only to its tier's audience, as its page is shown.
+    votes = [vote for vote in votes if can_see_vote(current_user, vote)]
     own = own_organisations()
     now = utcnow()
     open_votes = [
@@ -238,15 +250,19 @@ def _pcn_choices(vote: Vote | None) -> list[Any]:
 
 
 def _save_vote(form: VoteForm, vote: Vote | None) -> str | Response:
-    warning = False
+    warning = None
     if form.validate_on_submit():
         if form.use_banded.data:
             form.switch_to_banded()
         details = form.details()
-        if services.weights_identify_voters(details) and not form.keep_weights.data:
-            warning = True
-        else:
+        if not (form.keep_weights.data or form.use_banded.data):
+            warning = setup_check.for_details(g.area, details)
+        if warning is None:
             with refusal_shown_on(form) as refused:
+                details = dataclasses.replace(
+                    details,
+                    scrutineers=scrutiny.find_scrutineers(g.area, form.scrutineers.data or ""),
+                )
                 if vote is None:
                     vote = services.create_vote(_user(), g.area, details)
                     message = "The vote has been saved as a draft. Open it when it is ready."
@@ -255,7 +271,7 @@ def _save_vote(form: VoteForm, vote: Vote | None) -> str | Response:
                     message = "The draft has been saved."
             if not refused:
                 if form.use_banded.data:
-                    message += " Weights are in bands of patients, which hide who voted."
+                    message += " Weights are in bands of patients, so more practices share one."
                 flash(message, "info")
                 return redirect(url_for(".vote", vote_id=vote.id))
     return render_template("voting/edit.html", form=form, vote=vote, warning=warning)
@@ -421,6 +437,7 @@ def open_check(vote_id: int) -> str | Response:
         vote=vote,
         opening=opening.preview(vote, utcnow()),
         how_decided=how_decided_for(vote),
+        exposure=setup_check.for_vote(vote),
         form=ConfirmForm(),
     )
 

@@ -1064,7 +1064,7 @@ def test_unknown_scheme_rule_and_tie_are_refused() -> None:
 
 def test_format_and_structure_are_checked() -> None:
     data = record(equal_members(2))
-    data["format"] = "gp-collective-voice/ballot-record@2"
+    data["format"] = "gp-collective-voice/ballot-record@9"
     refused(data, "format")
     refused(record(equal_members(2), kind="referendum"), "vote.kind")
     refused(record([]), "electorate", "no eligible members")

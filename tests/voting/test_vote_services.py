@@ -220,13 +220,24 @@ def test_secret_ballot_keeps_only_exact_totals_and_who_voted(db, setting):
     assert voted == {"A10001": True, "A10002": False, "A10003": False, "A10004": False}
 
 
-def test_weights_that_identify_voters_are_flagged_for_secret_ballots(setting, db):
-    assert services.weights_identify_voters(setting.details(secrecy=BallotSecrecy.SECRET))
-    banded = {**MOTION_RULES, "weighting": {"scheme": "banded", "band": 1000}}
-    assert not services.weights_identify_voters(
-        setting.details(secrecy=BallotSecrecy.SECRET, rules=banded)
+def test_the_set_up_warning_names_whose_ballot_the_rules_expose(setting, db):
+    from portal.voting import setup_check
+
+    # List sizes 4,000, 6,000, 10,000 and 20,000: each practice holds a weight of its own.
+    warning = setup_check.for_details(setting.area, setting.details(secrecy=BallotSecrecy.SECRET))
+    assert warning is not None
+    assert [item.ods_code for item in warning.exposed] == ["A10001", "A10002", "A10003", "A10004"]
+    safer = {option.label: option.still_exposed for option in warning.safer}
+    # Bands of 1,000: 4, 6, 10 and 20 bands, still one each; equal weights hide everyone.
+    assert safer == {"Weights in bands of 1,000 patients": 4, "Equal weights": 0}
+    equal = {**MOTION_RULES, "weighting": {"scheme": "equal"}}
+    assert (
+        setup_check.for_details(
+            setting.area, setting.details(secrecy=BallotSecrecy.SECRET, rules=equal)
+        )
+        is None
     )
-    assert not services.weights_identify_voters(setting.details())
+    assert setup_check.for_details(setting.area, setting.details()) is None  # an open ballot
 
 
 def test_proxy_casts_for_its_grantor_and_the_grantor_overrides_it(db, setting):
