@@ -34,10 +34,6 @@ def can_see_vote(user: Any, vote: Vote) -> bool:
     return can_see_votes(user, vote.area)
 
 
-def can_edit_vote(user: Any, vote: Vote) -> bool:
-    return vote.state is VoteState.DRAFT and can_manage_votes(user, vote.area)
-
-
 def can_cancel_vote(user: Any, vote: Vote) -> bool:
     return vote.state in (VoteState.DRAFT, VoteState.OPEN) and can_manage_votes(user, vote.area)
 
