@@ -43,6 +43,7 @@ from portal.positions.models import (
     Position,
     Proposal,
     ProposalDocument,
+    Revision,
     Tier,
 )
 from portal.positions.presenters import (
@@ -166,20 +167,8 @@ def new_proposal() -> str | Response:
     form = forms.ProposalForm()
     if form.validate_on_submit():
         try:
-            proposal = services.create_proposal(
-                _user(),
-                g.area,
-                services.ProposalDetails(
-                    title=form.title.data,
-                    ics_reference=form.ics_reference.data,
-                    owning_body=form.owning_body.data,
-                    summary_markdown=form.summary_markdown.data or "",
-                    source_links=form.links,
-                    response_deadline=form.deadline,
-                ),
-                _uploads(form.documents.name),
-                utcnow(),
-            )
+            uploads = _uploads(form.documents.name)
+            proposal = services.create_proposal(_user(), g.area, form.details(), uploads, utcnow())
         except documents.DocumentRefused as error:
             abandon_changes()
             form.documents.errors = [*form.documents.errors, error.message]
@@ -238,6 +227,11 @@ def document(proposal_id: int, document_id: int) -> Response:
     stored = db.session.get(ProposalDocument, document_id)
     if stored is None or stored.proposal_id != proposal.id:
         abort(404)
+    return _download(stored)
+
+
+def _download(stored: ProposalDocument) -> Response:
+    """The stored file as an attachment that the browser never renders, caches or sniffs."""
     path = documents.document_path(stored)
     if not path.is_file():
         abort(404)
@@ -278,11 +272,7 @@ def _proposal_choices() -> list[SelectChoice]:
     ]
 
 
-@blueprint.route("/positions/new", methods=["GET", "POST"])
-def new_position() -> str | Response:
-    if not permissions.can_create_position(current_user, g.area):
-        abort(403)
-    tiers = permissions.tiers_for_new_position(current_user, g.area)
+def _position_form(tiers: list[Tier]) -> forms.PositionForm:
     if request.method == "POST":
         form = forms.PositionForm()
     else:
@@ -290,8 +280,15 @@ def new_position() -> str | Response:
         form = forms.PositionForm(data={"tier": Tier.GROUP.value, "proposal": answering})
     form.tier.choices = [SelectChoice(tier.value, tier.label) for tier in tiers]
     form.proposal.choices = _proposal_choices()
+    return form
+
+
+@blueprint.route("/positions/new", methods=["GET", "POST"])
+def new_position() -> str | Response:
+    if not permissions.can_create_position(current_user, g.area):
+        abort(403)
+    form = _position_form(permissions.tiers_for_new_position(current_user, g.area))
     if form.validate_on_submit():
-        answers = _proposal(int(form.proposal.data)) if form.proposal.data else None
         with refusal_shown_on(form) as refused:
             position = drafting.create_position(
                 _user(),
@@ -299,15 +296,14 @@ def new_position() -> str | Response:
                 title=form.title.data,
                 body_markdown=form.body_markdown.data,
                 tier=Tier(form.tier.data),
-                proposal=answers,
+                proposal=_proposal(int(form.proposal.data)) if form.proposal.data else None,
                 now=utcnow(),
             )
         if not refused:
             flash("The draft has been saved as revision 1. You lead it.", "info")
             return redirect(url_for(".position", position_id=position.id))
-    return render_template(
-        "positions/position_new.html", form=form, tier_hints={t.value: TIER_HINTS[t] for t in tiers}
-    )
+    hints = {choice.value: TIER_HINTS[Tier(choice.value)] for choice in form.tier.choices}
+    return render_template("positions/position_new.html", form=form, tier_hints=hints)
 
 
 def _comment_form(position: Position, formdata: bool = False) -> forms.CommentForm:
@@ -402,44 +398,57 @@ def edit(position_id: int) -> str | Response:
     if position.state not in permissions.OPEN_FOR_CHANGES:
         flash("The text cannot change now: " + why_frozen(position), "error")
         return redirect(url_for(".position", position_id=position.id))
-    latest = position.latest
-    if request.method == "POST":
-        form = forms.EditForm()
-    else:
-        form = forms.EditForm(
-            data={
-                "title": latest.title,
-                "body_markdown": latest.body_markdown,
-                "base_revision": str(latest.number),
-            }
-        )
+    form = _edit_form(position)
     conflict = None
     if form.validate_on_submit():
-        base_number = form.base_number()
-        if base_number is None:
-            abort(400)
-        try:
-            revision = drafting.save_revision(
-                _user(),
-                position,
-                base_number=base_number,
-                title=form.title.data,
-                body_markdown=form.body_markdown.data,
-                now=utcnow(),
-            )
-        except drafting.EditConflict as error:
-            abandon_changes()
-            conflict = edit_conflict_view(error)
-            form.form_errors.append(error.message)
-            # The next save starts from what the user has now been shown.
-            form.base_revision.data = str(error.latest.number)
-        except DomainError as error:
-            abandon_changes()
-            form.form_errors.append(error.message)
-        else:
+        revision, conflict = _save_revision(position, form)
+        if revision is not None:
             flash(f"Saved as revision {revision.number}.", "info")
             return redirect(url_for(".position", position_id=position.id))
     return render_template("positions/edit.html", position=position, form=form, conflict=conflict)
+
+
+def _edit_form(position: Position) -> forms.EditForm:
+    if request.method == "POST":
+        return forms.EditForm()
+    latest = position.latest
+    return forms.EditForm(
+        data={
+            "title": latest.title,
+            "body_markdown": latest.body_markdown,
+            "base_revision": str(latest.number),
+        }
+    )
+
+
+def _save_revision(
+    position: Position, form: forms.EditForm
+) -> tuple[Revision | None, dict[str, Any] | None]:
+    """The new revision; or None, with the clash of edits to show when someone else saved
+    first (the form's errors say what went wrong)."""
+    base_number = form.base_number()
+    if base_number is None:
+        abort(400)
+    try:
+        revision = drafting.save_revision(
+            _user(),
+            position,
+            base_number=base_number,
+            title=form.title.data,
+            body_markdown=form.body_markdown.data,
+            now=utcnow(),
+        )
+    except drafting.EditConflict as error:
+        abandon_changes()
+        form.form_errors.append(error.message)
+        # The next save starts from what the user has now been shown.
+        form.base_revision.data = str(error.latest.number)
+        return None, edit_conflict_view(error)
+    except DomainError as error:
+        abandon_changes()
+        form.form_errors.append(error.message)
+        return None, None
+    return revision, None
 
 
 @blueprint.get("/positions/<int:position_id>/history")
@@ -576,6 +585,12 @@ def amendment_vote(position_id: int, amendment_id: int) -> str | Response:
         if not refused:
             flash(f"The amendment has been put to the vote: {vote.title}.", "info")
             return redirect(url_for(".position", position_id=position.id, _anchor="amendments"))
+    return _render_amendment_vote(position, amendment, form)
+
+
+def _render_amendment_vote(
+    position: Position, amendment: Amendment, form: forms.VoteRulesForm
+) -> str:
     return render_template(
         "positions/vote_form.html",
         position=position,
