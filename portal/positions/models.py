@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -15,6 +16,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.database import UTCDateTime, enum_column, utcnow
 from portal.extensions import db
 from portal.organisations.models import Area
+
+if TYPE_CHECKING:
+    # Type checkers cannot follow db.Model, made at run time from this typed declarative base.
+    from portal.database import Base as Model
+else:
+    Model = db.Model
 
 
 class Tier(enum.Enum):
@@ -51,7 +58,7 @@ class AmendmentState(enum.Enum):
     PUT_TO_VOTE = "put_to_vote"
 
 
-class Proposal(db.Model):
+class Proposal(Model):
     """Something the ICS has proposed, which the group responds to."""
 
     __tablename__ = "proposals"
@@ -78,7 +85,7 @@ class Proposal(db.Model):
     __table_args__ = (sa.Index("ix_proposals_area_id_deadline", "area_id", "response_deadline"),)
 
 
-class ProposalDocument(db.Model):
+class ProposalDocument(Model):
     """An attached PDF, DOCX or ODT, stored outside the web root under ``storage_key``."""
 
     __tablename__ = "proposal_documents"
@@ -108,7 +115,7 @@ class ProposalDocument(db.Model):
     )
 
 
-class Position(db.Model):
+class Position(Model):
     """A draft position of the group, answering a proposal or standing alone."""
 
     __tablename__ = "positions"
@@ -155,7 +162,7 @@ class Position(db.Model):
         return self.latest.title
 
 
-class Revision(db.Model):
+class Revision(Model):
     """One saved version of a position; ``number`` counts from 1 within the position."""
 
     __tablename__ = "revisions"
@@ -177,7 +184,7 @@ class Revision(db.Model):
     )
 
 
-class Comment(db.Model):
+class Comment(Model):
     """A member's comment on a revision, on the whole or on one paragraph (counted from 0)."""
 
     __tablename__ = "comments"
@@ -208,7 +215,7 @@ class Comment(db.Model):
     )
 
 
-class Amendment(db.Model):
+class Amendment(Model):
     """Replacement text for one paragraph of a revision, with the proposer's reason."""
 
     __tablename__ = "amendments"

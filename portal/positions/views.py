@@ -13,7 +13,6 @@ from typing import Any
 import sqlalchemy as sa
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     g,
@@ -24,6 +23,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from portal.accounts.forms import ConfirmForm
@@ -345,7 +345,7 @@ def _render_position(position: Position, status: int = 200, **given: Any) -> tup
         "amendments": amendments,
         "needs_behind": needs_services.needs_behind(user, position),
         "can_publish": statement_permissions.can_publish(user, position.area),
-        "statement": statement_of(position),
+        "statement": statement_of(position, user),
         "amendment_changes": {
             a.id: diff.compare_words(amending.original_paragraph(a), a.replacement_markdown)
             for a in amendments

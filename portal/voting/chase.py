@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -27,10 +28,17 @@ from portal.urls import external_url
 from portal.voting.models import Ballot, ElectorateMember, Vote, VoteState
 from portal.voting.permissions import CASTING_ROLE, can_manage_votes
 
+if TYPE_CHECKING:
+    # Type checkers cannot follow db.Model, made at run time from this typed declarative base.
+    from portal.database import Base as Model
+else:
+    Model = db.Model
+
+
 CHASE_COOLDOWN = timedelta(hours=1)
 
 
-class VoteChase(db.Model):
+class VoteChase(Model):
     """A reminder an officer sent to the organisations that had not voted yet."""
 
     __tablename__ = "vote_chases"

@@ -348,6 +348,7 @@ def interest_register(organisations: list[Organisation]) -> list[Interest]:
 def results_page(vote: Vote, user: Any) -> dict[str, Any]:
     """Everything the results page of a counted vote shows this user."""
     result = vote.result or {}
+    outcome = public.outcome(vote) or ""
     by_code = {member.ods_code: member for member in vote.electorate}
     who_voted_how = []
     if can_see_who_voted_how(user, vote):
@@ -370,7 +371,7 @@ def results_page(vote: Vote, user: Any) -> dict[str, Any]:
     return {
         "vote": vote,
         "result": result,
-        "outcome": OUTCOMES.get(result.get("outcome"), (result.get("outcome"), "grey")),
+        "outcome": OUTCOMES.get(outcome, (outcome, "grey")),
         "quorum_set": any(quorum.get(part) is not None for part in ("members", "weight")),
         "breakdown": reports.breakdown_by_kind(vote),
         "weights": reports.weight_table(vote),

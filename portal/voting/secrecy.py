@@ -230,7 +230,7 @@ def published_figures(ballot: Ballot, level: Level) -> dict:
             "members": counts[j] if level.counts else None,
             "weight_percent": shown,
         }
-    by_kind = None
+    by_kind: dict[str, dict[str, int]] | None = None
     if level.by_kind:
         by_kind = {}
         for voter in ballot.voters:

@@ -19,7 +19,6 @@ from typing import Any
 import sqlalchemy as sa
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     g,
@@ -30,6 +29,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
 
 from portal.accounts.forms import ConfirmForm
 from portal.area_context import bind_area
@@ -679,20 +679,21 @@ def results(vote_id: int) -> str:
     return render_template("voting/results.html", **results_page(_closed_vote(vote_id), _user()))
 
 
-def _record_vote(vote_id: int) -> Vote:
+def _ballot_record(vote_id: int) -> tuple[Vote, str]:
+    """The counted vote and its stored record, if this user may download it (else 404)."""
     vote = _closed_vote(vote_id)
     if not can_download_record(current_user, vote) or vote.ballot_record is None:
         abort(404)
-    return vote
+    return vote, vote.ballot_record
 
 
 @blueprint.get("/<int:vote_id>/record.json")
 @login_required
 def record_json(vote_id: int) -> Response:
     """The stored ballot record, byte for byte, so its SHA-256 is the one on the results page."""
-    vote = _record_vote(vote_id)
+    vote, record = _ballot_record(vote_id)
     return Response(
-        vote.ballot_record.encode(),
+        record.encode(),
         mimetype="application/json",
         headers={
             "Content-Disposition": f'attachment; filename="vote-{vote.id}-ballot-record.json"'
@@ -703,7 +704,7 @@ def record_json(vote_id: int) -> Response:
 @blueprint.get("/<int:vote_id>/ballots.csv")
 @login_required
 def ballots_csv(vote_id: int) -> Response:
-    vote = _record_vote(vote_id)
+    vote, _ = _ballot_record(vote_id)
     return Response(
         reports.ballots_csv(vote),
         mimetype="text/csv",
