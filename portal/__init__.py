@@ -131,6 +131,8 @@ def _register_blueprints(app: Flask) -> None:
     from portal.meetings.views import blueprint as meetings
     from portal.meetings.views import feeds_blueprint as calendar_feeds
     from portal.needs.views import blueprint as needs
+    from portal.notifications.views import blueprint as notifications
+    from portal.notifications.views import outbox_blueprint as outbox
     from portal.organisations.views import blueprint as organisations
     from portal.positions.views import blueprint as positions
     from portal.statements.api import blueprint as statements_api
@@ -159,5 +161,7 @@ def _register_blueprints(app: Flask) -> None:
         trust,
         meetings,
         calendar_feeds,
+        notifications,
+        outbox,
     ):
         app.register_blueprint(blueprint)

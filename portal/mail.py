@@ -8,30 +8,79 @@ command sends its own after its commit (``deliver_queued``). The worker (``deliv
 by ``flask --app wsgi worker``) sends everything else and retries what failed. With
 ``PORTAL_SMTP_HOST`` set messages go through SMTP; without it they are written as ``.eml``
 files to the outbox folder for a developer to read.
+
+Each email is queued with a kind (``portal.notifications.kinds.Kind``); the recipient's
+preference for that kind decides here whether it is written to the outbox, held for their
+digest, or dropped, so no domain needs to know about preferences. Every email goes as plain
+text (the canonical wording, as the service wrote it) with an HTML alternative in the NHS.UK
+style rendered from the same text, and each ends with a link to the recipient's preferences.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import ssl
 from collections.abc import Iterable
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
+from typing import cast
 
 import sqlalchemy as sa
-from flask import Response, current_app, g
+from flask import Response, current_app, g, render_template
 
 from portal.database import utcnow
 from portal.extensions import db
+from portal.notifications import services as notifications
+from portal.notifications.kinds import Frequency, Kind
+from portal.organisations.models import Area
 from portal.outbox import REQUEST_GRACE, OutboxMessage, OutboxState, due_messages
 
 log = logging.getLogger(__name__)
 MESSAGE_ID_DOMAIN = "gp-collective-voice.invalid"
+LINK = re.compile(r"https?://[^\s<>\"]+")
 
 
-def queue_email(to: str, subject: str, body: str) -> None:
+def queue_email(
+    to: str,
+    subject: str,
+    body: str,
+    *,
+    kind: Kind = Kind.PERSONAL,
+    area: Area | None = None,
+) -> None:
+    """Queue an email of ``kind`` as its recipient wants that kind: at once, in a digest, or not.
+
+    ``area`` is the area whose administrators see the message in their outbox page; by
+    default the area of the page that caused it (none for a scheduled job that names none).
+    A digest links to an email it holds by the last link in its ``body``.
+    """
+    shown_in = area if area is not None else g.get("area")
+    area_id = shown_in.id if shown_in is not None else None
+    user, frequency = notifications.delivery_for(to, kind)
+    if frequency is Frequency.OFF:
+        return
+    if user is not None and frequency is not Frequency.IMMEDIATE:
+        links = LINK.findall(body)
+        notifications.hold_for_digest(
+            user,
+            kind,
+            frequency,
+            subject,
+            links[-1] if links else None,
+            area_id,
+            utcnow(),
+        )
+        return
+    write_message(to, subject, body, kind=kind, area_id=area_id, user_id=user.id if user else None)
+
+
+def write_message(
+    to: str, subject: str, body: str, *, kind: Kind, area_id: int | None, user_id: int | None
+) -> OutboxMessage:
+    """Write one message to the outbox, to go at once whatever anyone's preferences."""
     now = utcnow()
     sends_itself = current_app.config["MAIL_DELIVERY"] == "request"
     message = OutboxMessage(
@@ -39,11 +88,15 @@ def queue_email(to: str, subject: str, body: str) -> None:
         recipient=to,
         subject=subject,
         body=body,
+        kind=kind.value,
+        area_id=area_id,
+        user_id=user_id,
         created_at=now,
         next_attempt_at=now + REQUEST_GRACE if sends_itself else now,
     )
     db.session.add(message)
     g.setdefault("queued_email", []).append(message)
+    return message
 
 
 def discard_queued() -> None:
@@ -65,8 +118,63 @@ def as_email(message: OutboxMessage) -> EmailMessage:
     email["Subject"] = message.subject
     email["Date"] = format_datetime(message.created_at)
     email["Message-ID"] = message.message_id
-    email.set_content(message.body)
+    footer, link = _footer(message)
+    if message.user_id is not None and _kind_of(message).choosable:
+        # Mail programs offer this as their own "unsubscribe"; it opens the same page.
+        email["List-Unsubscribe"] = f"<{link}>"
+    text = message.body.rstrip("\n")
+    email.set_content(f"{text}\n\n--\n{footer}\n{link}\n")
+    email.add_alternative(
+        render_template(
+            "email/message.html",
+            subject=message.subject,
+            paragraphs=[_segments(paragraph) for paragraph in re.split(r"\n\s*\n", text)],
+            footer=footer,
+            link=link,
+        ),
+        subtype="html",
+    )
     return email
+
+
+def _kind_of(message: OutboxMessage) -> Kind:
+    try:
+        return Kind(message.kind)
+    except ValueError:
+        # A kind this version does not know (written by a newer one) goes as one nobody chose.
+        return Kind.PERSONAL
+
+
+def _footer(message: OutboxMessage) -> tuple[str, str]:
+    """The sentence at the foot of an email and the preferences link it ends with."""
+    kind = _kind_of(message)
+    link = notifications.preferences_link(message.user_id, kind)
+    if message.user_id is None:
+        return "Once you have an account, choose which emails you get here:", link
+    if kind is Kind.DIGEST:
+        return "You chose to get these in a digest. Change how you get each kind of email:", link
+    if not kind.choosable:
+        return "This email cannot be turned off. Choose how you get other emails:", link
+    if Frequency.OFF in kind.choices:
+        return f"{kind.label}: to get these in a digest, or stop them:", link
+    return f"{kind.label}: to get these in a digest instead:", link
+
+
+def _segments(paragraph: str) -> list[list[tuple[str, bool]]]:
+    """A paragraph's lines, each as pieces of text and links, for the HTML template to escape."""
+    lines = []
+    for line in paragraph.strip("\n").split("\n"):
+        pieces: list[tuple[str, bool]] = []
+        position = 0
+        for match in LINK.finditer(line):
+            if match.start() > position:
+                pieces.append((line[position : match.start()], False))
+            pieces.append((match.group(0), True))
+            position = match.end()
+        if position < len(line):
+            pieces.append((line[position:], False))
+        lines.append(pieces)
+    return lines
 
 
 def _write_to_outbox_folder(email: EmailMessage, message: OutboxMessage) -> None:
@@ -134,8 +242,8 @@ def deliver_after_response(response: Response) -> None:
     if not messages or current_app.config["MAIL_DELIVERY"] != "request":
         return
     # The identity, unlike the expired attribute, is known without asking the database again.
-    ids = [sa.inspect(message).identity[0] for message in messages]
-    app = current_app._get_current_object()
+    ids = [cast(tuple[int], sa.inspect(message).identity)[0] for message in messages]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
 
     def send() -> None:
         with app.app_context():

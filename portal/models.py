@@ -5,6 +5,7 @@ from portal.audit.models import AuditEntry
 from portal.elections import models as elections_models
 from portal.meetings import models as meetings_models
 from portal.needs import models as needs_models
+from portal.notifications import models as notifications_models
 from portal.organisations.models import Area, ListSizeRecord, Organisation, PcnMembership
 from portal.outbox import OutboxMessage
 from portal.positions import models as positions_models
@@ -27,6 +28,7 @@ __all__ = [
     "elections_models",
     "meetings_models",
     "needs_models",
+    "notifications_models",
     "positions_models",
     "statements_models",
     "trust_models",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -44,6 +45,7 @@ class OutboxMessage(Base):
             "(state = 'sent') = (sent_at IS NOT NULL)", name="sent_exactly_when_sent_at"
         ),
         sa.Index("ix_outbox_messages_due", "state", "next_attempt_at"),
+        sa.Index("ix_outbox_messages_area", "area_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -59,6 +61,18 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_error: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    # The kind of email (``portal.notifications.kinds.Kind``), which chose whether it went at
+    # once, and which preferences its footer links to.
+    kind: Mapped[str] = mapped_column(sa.String(32), default="personal", server_default="personal")
+    # The area whose administrators see it in their outbox page; none for email that belongs
+    # to no one area (a password reset), which no area administrator sees.
+    area_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("areas.id", ondelete="SET NULL"), nullable=True
+    )
+    # The member it was sent to, when the address is a member's, for the preferences link.
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
 
     def mark_sent(self, now: datetime) -> None:
         self.state = OutboxState.SENT
@@ -77,7 +91,9 @@ class OutboxMessage(Base):
         self.next_attempt_at = now + wait
 
 
-def due_messages(session: sa.orm.Session, now: datetime, limit: int) -> list[OutboxMessage]:
+def due_messages(
+    session: sa.orm.Session | sa.orm.scoped_session[Any], now: datetime, limit: int
+) -> list[OutboxMessage]:
     """Waiting messages whose time has come, oldest first, locked against other workers."""
     query = (
         sa.select(OutboxMessage)

@@ -152,6 +152,7 @@ def navigation() -> list[dict[str, Any]]:
     if organisation_permissions.can_administer_area(current_user, area):
         items.append({"text": "Members", "href": url_for("admin.members", area_slug=area.slug)})
         items.append({"text": "Audit log", "href": url_for("audit.log", area_slug=area.slug)})
+        items.append({"text": "Outbox", "href": url_for("outbox.outbox", area_slug=area.slug)})
     return items
 
 

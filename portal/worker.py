@@ -45,6 +45,13 @@ def _advance_elections(now: datetime) -> str | None:
     return f"{len(done)} election step(s) done" if done else None
 
 
+def _send_digests(now: datetime) -> str | None:
+    from portal.notifications.services import send_due_digests
+
+    sent = send_due_digests(now)
+    return f"{sent} digest(s) queued" if sent else None
+
+
 def _send_email(now: datetime) -> str | None:
     from portal.mail import deliver_due
 
@@ -56,18 +63,22 @@ JOBS: tuple[tuple[str, Callable[[datetime], str | None]], ...] = (
     ("close due votes", _close_due_votes),
     ("remind voters", _remind_voters),
     ("close nominations and count elections", _advance_elections),
+    ("send digests", _send_digests),
     ("send email", _send_email),
 )
 
 
-def run_round() -> list[str]:
-    """Run each job once, committing after each; return what they reported."""
+def run_round(now: datetime | None = None) -> list[str]:
+    """Run each job once, committing after each; return what they reported.
+
+    ``now`` fixes the time every job sees (a test travelling in time); by default each job
+    reads the clock as it starts."""
     from portal.mail import deliver_queued
 
     reports = []
     for name, job in JOBS:
         try:
-            report = job(utcnow())
+            report = job(now or utcnow())
             db.session.commit()
             deliver_queued()
         except Exception:

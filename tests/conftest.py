@@ -14,6 +14,7 @@ import secrets
 import socket
 import threading
 from collections.abc import Iterator
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -253,6 +254,18 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+class ReceivedEmail(EmailMessage):
+    """A received email whose ``get_content()`` is its plain-text part, the canonical wording
+    (the HTML alternative is rendered from it); ``get_body(("html",))`` reads the other."""
+
+    def get_content(self, *args: Any, **kwargs: Any) -> Any:
+        if self.is_multipart():
+            plain = self.get_body(("plain",))
+            assert plain is not None, "a multipart email without a plain-text part"
+            return plain.get_content(*args, **kwargs)
+        return super().get_content(*args, **kwargs)
+
+
 class RecordingHandler:
     def __init__(self) -> None:
         self.messages: list[Any] = []
@@ -262,7 +275,7 @@ class RecordingHandler:
         from email import message_from_bytes
         from email.policy import default
 
-        message = message_from_bytes(envelope.content, policy=default)
+        message = message_from_bytes(envelope.content, _class=ReceivedEmail, policy=default)
         self.messages.append(message)
         self.received.set()
         return "250 Message accepted for delivery"

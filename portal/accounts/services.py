@@ -34,6 +34,7 @@ from portal.database import utcnow
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
 from portal.mail import queue_email
+from portal.notifications.kinds import Kind
 from portal.organisations.models import Area, Organisation
 from portal.organisations.permissions import can_administer_area
 from portal.urls import external_url
@@ -268,6 +269,8 @@ def invite(
         f"Use this link to set your password and join. It works once and expires on "
         f"{invitation.expires_at:%d %B %Y at %H:%M} UTC:\n\n{link}\n\n"
         "If you were not expecting this, you can ignore this email.\n",
+        kind=Kind.SECURITY,
+        area=area,
     )
     return invitation
 
@@ -367,6 +370,7 @@ def request_password_reset(email: str, now: datetime) -> None:
         f"Use this link within {lifetime.seconds // 60} minutes; it works once:\n\n"
         f"{external_url('accounts.reset_password', token=token)}\n\n"
         "If it was not you, ignore this email: your password has not changed.\n",
+        kind=Kind.SECURITY,
     )
 
 

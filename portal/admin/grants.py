@@ -14,6 +14,7 @@ from portal.accounts.models import Membership, Role, User
 from portal.accounts.services import area_memberships
 from portal.accounts.signals import role_granted
 from portal.mail import queue_email
+from portal.notifications.kinds import Kind
 from portal.urls import external_url
 from portal.voting.permissions import CASTING_ROLE
 
@@ -55,6 +56,8 @@ def tell_of_casting_grant(membership: Membership, *, granted_by: User | None, **
             "If this is not expected, tell your LMC at once: the grant is in the area's "
             "audit log.\n\n"
             f"{page}\n",
+            kind=Kind.SECURITY,
+            area=organisation.area,
         )
 
 

@@ -33,6 +33,7 @@ from portal.elections.permissions import CASTING_ROLE, can_manage_elections
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
 from portal.mail import queue_email
+from portal.notifications.kinds import Kind
 from portal.organisations.models import Area, Organisation, OrganisationKind, PcnMembership
 
 MAX_STATEMENT_WORDS = 300
@@ -327,7 +328,7 @@ def accept(actor: User, nomination: Nomination, statement: str, now: datetime) -
     )
 
 
-def _notify_electors(election: Election, subject: str, body: str) -> None:
+def _notify_electors(election: Election, subject: str, body: str, kind: Kind) -> None:
     addresses: set[str] = set()
     for elector in election.electors:
         if elector.user is not None:
@@ -344,7 +345,7 @@ def _notify_electors(election: Election, subject: str, body: str) -> None:
                 ).scalars()
             )
     for address in sorted(addresses):
-        queue_email(address, subject, body)
+        queue_email(address, subject, body, kind=kind, area=election.area)
 
 
 def _decide_candidacy(election: Election, now: datetime) -> str:
@@ -384,7 +385,12 @@ def close_nominations(election: Election, now: datetime, actor: User | None = No
         area=election.area,
         subject=election,
     )
-    _notify_electors(election, f"Nominations closed: {election.title}", summary.capitalize())
+    _notify_electors(
+        election,
+        f"Nominations closed: {election.title}",
+        summary.capitalize(),
+        Kind.VOTES_OPENED,
+    )
     signals.nominations_closed.send(election, actor=actor)
 
 
@@ -471,7 +477,10 @@ def withdraw(actor: User, nomination: Nomination, reason: str, now: datetime) ->
                 subject=election,
             )
             _notify_electors(
-                election, f"Candidate withdrawn: {election.title}", summary.capitalize()
+                election,
+                f"Candidate withdrawn: {election.title}",
+                summary.capitalize(),
+                Kind.VOTES_OPENED,
             )
             signals.nominations_closed.send(election, actor=actor)
 
@@ -643,6 +652,7 @@ def count_election(election: Election, now: datetime, actor: User | None = None)
         f"Result: {election.title}",
         f"Elected: {', '.join(report['elected']) or 'nobody'}. The count sheet is on the "
         "election's results page.",
+        Kind.RESULTS,
     )
 
 

@@ -24,6 +24,7 @@ from portal.database import utcnow
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
 from portal.mail import queue_email
+from portal.notifications.kinds import Kind
 from portal.organisations.models import Area, Organisation, OrganisationKind
 from portal.organisations.permissions import GROUP_ROLES
 from portal.organisations.queries import group_members
@@ -120,6 +121,8 @@ def open_round(actor: User, area: Area, title: str) -> TrustRound:
             f"Dear {person.name},\n\nA new trust pulse round is open for {area.name}. It takes "
             "a minute, and nobody can see what you answer, only that you have answered.\n\n"
             f"{link}\n",
+            kind=Kind.TRUST,
+            area=area,
         )
     record(
         "trust.round_opened",
@@ -197,6 +200,8 @@ def send_reminders(now: datetime) -> int:
                 "Trust pulse: a reminder",
                 f"Dear {person.name},\n\nThe trust pulse round for {trust_round.area.name} is "
                 f"still open, and you have not answered yet. It takes a minute.\n\n{link}\n",
+                kind=Kind.REMINDERS,
+                area=trust_round.area,
             )
             sent += 1
         trust_round.reminder_sent_at = now

@@ -22,6 +22,7 @@ from portal.errors import Conflict, NotPermitted
 from portal.extensions import db
 from portal.mail import queue_email
 from portal.names import display_name
+from portal.notifications.kinds import Kind
 from portal.organisations.models import Organisation
 from portal.timewords import clock, moment_in_words
 from portal.urls import external_url
@@ -177,6 +178,8 @@ def send_chase(actor: User, vote: Vote, now: datetime) -> VoteChase:
             f"Dear {people[email].name},\n\n{' and '.join(names)} "
             f"{'has' if len(names) == 1 else 'have'} not voted yet on:\n\n{vote.question}\n\n"
             f"Voting {closing} (London time). Cast the ballot here:\n{link}\n",
+            kind=Kind.REMINDERS,
+            area=vote.area,
         )
     emailed = organisations_of.keys()
     chase = VoteChase(

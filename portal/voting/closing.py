@@ -13,6 +13,7 @@ from portal.accounts.models import User
 from portal.audit.services import record
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
+from portal.notifications.kinds import Kind
 from portal.urls import external_url
 from portal.voting import rules as counting
 from portal.voting import secrecy, signals, unlinking
@@ -72,6 +73,7 @@ def close_vote(vote: Vote, now: datetime, actor: User | None = None) -> None:
         f'The vote "{vote.title}" has closed. Outcome: {vote.result["outcome"]}.\n\n'
         f"See the result and the support behind it:\n"
         f"{external_url('voting.results', area_slug=vote.area.slug, vote_id=vote.id)}\n",
+        Kind.RESULTS,
     )
 
 
@@ -121,6 +123,8 @@ def cancel_vote(actor: User, vote: Vote, reason: str, now: datetime) -> None:
             f'The vote "{vote.title}" has been cancelled. No ballot will be counted.\n\n'
             f"The reason given: {reason}\n\n"
             f"{external_url('voting.vote', area_slug=vote.area.slug, vote_id=vote.id)}\n",
+            # Calling a vote off is its outcome: like a result, it cannot be turned off.
+            Kind.RESULTS,
         )
 
 

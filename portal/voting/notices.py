@@ -12,6 +12,7 @@ from portal.accounts.models import Membership, User
 from portal.audit.services import record
 from portal.extensions import db
 from portal.mail import queue_email
+from portal.notifications.kinds import Kind
 from portal.urls import external_url
 from portal.voting.guards import london
 from portal.voting.models import Ballot, Vote, VoteState
@@ -35,10 +36,12 @@ def casting_users(vote: Vote, organisation_ids: set[int]) -> dict[str, User]:
     return users
 
 
-def notify_electorate(vote: Vote, subject: str, body: str) -> None:
+def notify_electorate(vote: Vote, subject: str, body: str, kind: Kind) -> None:
+    """Email everyone who may cast a ballot for the electorate; ``kind`` lets each choose
+    how they get it (a result can be held for a digest, never turned off)."""
     eligible = {member.organisation_id for member in vote.electorate if not member.recused}
     for email, user in sorted(casting_users(vote, eligible).items()):
-        queue_email(email, subject, f"Dear {user.name},\n\n{body}")
+        queue_email(email, subject, f"Dear {user.name},\n\n{body}", kind=kind, area=vote.area)
 
 
 def send_reminders(now: datetime) -> int:
@@ -70,6 +73,8 @@ def send_reminders(now: datetime) -> int:
                 f"Dear {user.name},\n\nYour organisation has not yet voted on:\n\n"
                 f"{vote.question}\n\nCast its ballot before {london(vote.closes_at)}:\n"
                 f"{external_url('voting.vote', area_slug=vote.area.slug, vote_id=vote.id)}\n",
+                kind=Kind.REMINDERS,
+                area=vote.area,
             )
             sent += 1
         vote.reminder_sent_at = now

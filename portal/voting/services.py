@@ -22,6 +22,7 @@ from portal.accounts.models import User
 from portal.audit.services import record
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
+from portal.notifications.kinds import Kind
 from portal.organisations.models import Area, Organisation, OrganisationKind, PcnMembership
 from portal.urls import external_url
 from portal.voting import rules as counting
@@ -306,4 +307,5 @@ def open_vote(actor: User, vote: Vote, now: datetime, *, authorised: bool = Fals
         f"A vote is open in GP Collective Voice for {vote.area.name}.\n\n{vote.question}\n\n"
         f"It closes on {london(vote.closes_at)}. Cast your organisation's ballot here:\n"
         f"{external_url('voting.vote', area_slug=vote.area.slug, vote_id=vote.id)}\n",
+        Kind.VOTES_OPENED,
     )
