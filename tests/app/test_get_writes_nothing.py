@@ -32,6 +32,8 @@ from portal.extensions import db as database
 from portal.meetings import services as meeting_services
 from portal.meetings.models import AgendaItem, Meeting, MeetingSeries
 from portal.needs.models import Need
+from portal.notifications.kinds import Kind
+from portal.notifications.services import preferences_token
 from portal.organisations.models import Area, Organisation, OrganisationKind
 from portal.positions import amendments, workflow
 from portal.positions import services as position_services
@@ -166,6 +168,8 @@ def _arguments(now: Any) -> dict[str, dict[str, str]]:
         "accounts.accept_invitation": {"token": invitation_token},
         "accounts.reset_password": {"token": reset_token},
         "calendar.feed": {"token": feed_token},
+        # The link at the foot of every email: it shows the choices, only a POST changes them.
+        "notifications.from_email": {"token": preferences_token(partner.id, Kind.DIGEST)},
     }
 
 
@@ -184,8 +188,10 @@ def _path(rule: Rule, arguments: dict[str, dict[str, str]]) -> str:
             path += text
         elif isinstance(rule._converters[text], AnyConverter):
             path += next(iter(rule._converters[text].items))
-        else:
+        elif text in values:
             path += values[text]
+        else:
+            raise LookupError(f"give the walk a real {text} for {rule.endpoint} (see _arguments)")
     return path.split("|", 1)[-1]
 
 
@@ -262,6 +268,7 @@ def test_the_walk_sees_pages_not_refusals(app, client, demo):
     assert client.get(_path(rules["voting.cast"], demo)).status_code == 200
     assert client.get(_path(rules["voting.results"], demo)).status_code == 200
     assert client.get(_path(rules["accounts.reset_password"], demo)).status_code == 200
+    assert client.get(_path(rules["notifications.from_email"], demo)).status_code == 200
 
 
 def test_the_guard_sees_a_write(app, db):
