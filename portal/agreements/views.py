@@ -15,7 +15,6 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from portal.accounts.models import User
 from portal.agreements import forms, permissions, services
 from portal.agreements.models import (
     Agreement,
@@ -27,7 +26,7 @@ from portal.agreements.models import (
 )
 from portal.database import utcnow
 from portal.extensions import db
-from portal.http import refusal_shown_on
+from portal.http import acting_user, refusal_shown_on
 from portal.names import display_name
 from portal.navigation import add_link
 from portal.organisations.area_context import bind_area
@@ -50,10 +49,6 @@ add_link(
 def _require_reader() -> None:
     if not permissions.can_see_agreements(current_user, g.area):
         abort(404)
-
-
-def _user() -> User:
-    return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
 
 
 def _today() -> date:
@@ -146,7 +141,7 @@ def new() -> ResponseReturnValue:
         )
         with refusal_shown_on(form) as refused:
             agreement = services.create_agreement(
-                _user(), g.area, lead, terms, form.procedure.data or "", utcnow()
+                acting_user(), g.area, lead, terms, form.procedure.data or "", utcnow()
             )
         if not refused:
             flash(f"{agreement.title} has been set up.", "info")
@@ -225,7 +220,7 @@ def sign_up(agreement_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
             services.sign_up(
-                _user(),
+                acting_user(),
                 found,
                 practice,
                 checked_version=form.version(),
@@ -249,7 +244,7 @@ def notice(agreement_id: int) -> ResponseReturnValue:
     if request.method == "POST" and form.validate_on_submit():
         with refusal_shown_on(form) as refused:
             noticed = services.give_notice(
-                _user(), found, practice, form.reason.data or "", today=today, now=utcnow()
+                acting_user(), found, practice, form.reason.data or "", today=today, now=utcnow()
             )
         if not refused:
             assert noticed.leaves_on is not None
@@ -306,7 +301,7 @@ def new_version(agreement_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
             version = services.propose_version(
-                _user(), found, form.body.data or "", form.change_summary.data or "", utcnow()
+                acting_user(), found, form.body.data or "", form.change_summary.data or "", utcnow()
             )
         if not refused:
             flash(
@@ -329,7 +324,7 @@ def put_to_vote(agreement_id: int, number: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
             vote = services.put_to_vote(
-                _user(), version, form.closes_at(), today=_today(), now=utcnow()
+                acting_user(), version, form.closes_at(), today=_today(), now=utcnow()
             )
         if not refused:
             flash(f"Version {number} has been put to the practices signed up.", "info")
@@ -351,7 +346,7 @@ def new_report(agreement_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
             services.post_report(
-                _user(),
+                acting_user(),
                 found,
                 RagStatus(form.status.data),
                 form.working.data or "",

@@ -28,7 +28,7 @@ from wtforms.fields.choices import SelectChoice
 from portal.accounts.models import Membership, User
 from portal.database import utcnow
 from portal.extensions import db
-from portal.http import refusal_shown_on
+from portal.http import acting_user, refusal_shown_on
 from portal.mandates import forms, permissions, services
 from portal.mandates.models import Mandate, MandateState, Ratification
 from portal.navigation import add_link
@@ -80,10 +80,6 @@ def mandate_for_vote(vote: Vote) -> dict[str, Any] | None:
 @blueprint.context_processor
 def _helpers() -> dict[str, Any]:
     return {"state_tags": STATE_TAGS, "Ratification": Ratification, "MandateState": MandateState}
-
-
-def _user() -> User:
-    return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
 
 
 def _today() -> Any:
@@ -181,7 +177,7 @@ def record_commitment(mandate_id: int) -> str | Response:
             needs_ratification=bool(form.needs_ratification.data),
         )
         with refusal_shown_on(form) as refused:
-            services.record_commitment(_user(), found, details, utcnow())
+            services.record_commitment(acting_user(), found, details, utcnow())
         if not refused:
             flash("Commitment recorded. Members have been told.", "success")
             return redirect(_mandate_url(found))
@@ -197,7 +193,7 @@ def suspend(mandate_id: int) -> str | Response:
     form = forms.ReasonForm()
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
-            services.suspend(_user(), found, form.reason.data or "", utcnow())
+            services.suspend(acting_user(), found, form.reason.data or "", utcnow())
         if not refused:
             flash("Mandate suspended. Members have been told.", "success")
             return redirect(_mandate_url(found))
@@ -220,7 +216,9 @@ def revoke(mandate_id: int) -> str | Response:
     form = forms.ReasonForm()
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
-            vote = services.propose_revocation(_user(), found, form.reason.data or "", utcnow())
+            vote = services.propose_revocation(
+                acting_user(), found, form.reason.data or "", utcnow()
+            )
         if not refused:
             flash(
                 "A draft motion to revoke the mandate has been made for the same electorate. "
@@ -284,7 +282,7 @@ def attach(vote_id: int) -> str | Response:
             holders=chosen,
         )
         with refusal_shown_on(form) as refused:
-            created = services.attach(_user(), vote, terms)
+            created = services.attach(acting_user(), vote, terms)
         if not refused:
             flash("Mandate attached. It comes into force only if the motion passes.", "success")
             return redirect(_mandate_url(created))

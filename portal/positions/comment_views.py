@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from portal.accounts.forms import ConfirmForm
 from portal.database import utcnow
 from portal.extensions import db
-from portal.http import refusal_shown_on
+from portal.http import acting_user, refusal_shown_on
 from portal.organisations.area_context import bind_area
 from portal.organisations.permissions import is_group_member
 from portal.positions import comment_changes, permissions
@@ -82,7 +82,7 @@ def edit(position_id: int, comment_id: int) -> str | Response:
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
             comment_changes.edit_comment(
-                current_user._get_current_object(),  # type: ignore[attr-defined]
+                acting_user(),
                 position,
                 comment,
                 form.comment_body.data or "",
@@ -113,7 +113,7 @@ def delete(position_id: int, comment_id: int) -> str | Response:
         now = utcnow()
         with refusal_shown_on(form) as refused:
             comment_changes.delete_comment(
-                current_user._get_current_object(),  # type: ignore[attr-defined]
+                acting_user(),
                 position,
                 comment,
                 now,

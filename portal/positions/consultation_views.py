@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 from portal.accounts.forms import ConfirmForm
 from portal.database import utcnow
 from portal.extensions import db
-from portal.http import refusal_shown_on
+from portal.http import acting_user, refusal_shown_on
 from portal.organisations.area_context import bind_area
 from portal.organisations.permissions import is_group_member
 from portal.positions import consultation, permissions
@@ -41,10 +41,6 @@ bind_area(blueprint)
 def _require_group_member() -> None:
     if not is_group_member(current_user, g.area):
         abort(404)
-
-
-def _user() -> Any:
-    return current_user._get_current_object()  # type: ignore[attr-defined]
 
 
 def _led(position_id: int) -> Position:
@@ -91,7 +87,7 @@ def change_end(position_id: int) -> str | Response:
         warning = consultation.deadline_warning(position, form.ends_at)
         if warning is None or request.form.get("accept_late") == form.ends_at.isoformat():
             with refusal_shown_on(form) as refused:
-                consultation.change_end(_user(), position, form.ends_at, utcnow())
+                consultation.change_end(acting_user(), position, form.ends_at, utcnow())
             if not refused:
                 flash(
                     f"The consultation now closes on {london_datetime(form.ends_at)}. "
@@ -143,7 +139,7 @@ def close_early(position_id: int) -> str | Response:
     if request.method == "POST" and ConfirmForm().validate_on_submit():
         now = utcnow()
         with refusal_shown_on() as refused:
-            consultation.end_early(_user(), position, now)
+            consultation.end_early(acting_user(), position, now)
         if not refused:
             flash(
                 f"The consultation closed at {london_datetime(now)}. Members have been emailed; "
@@ -172,7 +168,7 @@ def back_to_drafting(position_id: int) -> str | Response:
         return refused_now
     if request.method == "POST" and ConfirmForm().validate_on_submit():
         with refusal_shown_on() as refused:
-            consultation.back_to_drafting(_user(), position, utcnow())
+            consultation.back_to_drafting(acting_user(), position, utcnow())
         if not refused:
             flash("The draft is back in drafting. The comments made so far are kept.", "info")
         return _page(position)

@@ -17,7 +17,7 @@ from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaF
 from wtforms.validators import InputRequired, Length, Optional
 
 from portal.form_filters import strip_whitespace
-from portal.positions import workflow
+from portal.positions import services, workflow
 from portal.times import LONDON
 from portal.voting.forms import (
     DEFAULT_RULE_ANSWERS,
@@ -132,6 +132,16 @@ class ProposalForm(FlaskForm):
                 _error(self.source_links, "Enter each link as a web address starting https://")
                 break
         return valid and not any(field.errors for field in self)
+
+    def details(self) -> services.ProposalDetails:
+        return services.ProposalDetails(
+            title=self.title.data or "",
+            ics_reference=self.ics_reference.data,
+            owning_body=self.owning_body.data or "",
+            summary_markdown=self.summary_markdown.data or "",
+            source_links=self.links,
+            response_deadline=self.deadline,
+        )
 
 
 class DocumentForm(FlaskForm):

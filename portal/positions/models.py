@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.database import UTCDateTime, enum_column, utcnow
-from portal.extensions import db
+from portal.extensions import Model
 from portal.organisations.models import Area
 from portal.tiers import Tier
 
@@ -34,7 +34,7 @@ class AmendmentState(enum.Enum):
     PUT_TO_VOTE = "put_to_vote"
 
 
-class Proposal(db.Model):
+class Proposal(Model):
     """Something the ICS has proposed, which the group responds to."""
 
     __tablename__ = "proposals"
@@ -61,7 +61,7 @@ class Proposal(db.Model):
     __table_args__ = (sa.Index("ix_proposals_area_id_deadline", "area_id", "response_deadline"),)
 
 
-class ProposalDocument(db.Model):
+class ProposalDocument(Model):
     """An attached PDF, DOCX or ODT, its bytes in ``content`` (never in a local folder)."""
 
     __tablename__ = "proposal_documents"
@@ -93,7 +93,7 @@ class ProposalDocument(db.Model):
     )
 
 
-class Position(db.Model):
+class Position(Model):
     """A draft position of the group, answering a proposal or standing alone."""
 
     __tablename__ = "positions"
@@ -142,7 +142,7 @@ class Position(db.Model):
         return self.latest.title
 
 
-class Revision(db.Model):
+class Revision(Model):
     """One saved version of a position; ``number`` counts from 1 within the position."""
 
     __tablename__ = "revisions"
@@ -164,7 +164,7 @@ class Revision(db.Model):
     )
 
 
-class Comment(db.Model):
+class Comment(Model):
     """A member's comment on a revision, on the whole or on one paragraph (counted from 0)."""
 
     __tablename__ = "comments"
@@ -211,7 +211,7 @@ class CommentChangeKind(enum.Enum):
     DELETED = "deleted"
 
 
-class CommentChange(db.Model):
+class CommentChange(Model):
     """A comment's text before its author changed or deleted it, for the officers."""
 
     __tablename__ = "comment_changes"
@@ -230,7 +230,7 @@ class CommentChange(db.Model):
     comment: Mapped[Comment] = relationship(back_populates="changes")
 
 
-class Amendment(db.Model):
+class Amendment(Model):
     """Replacement text for one paragraph of a revision, with the proposer's reason."""
 
     __tablename__ = "amendments"

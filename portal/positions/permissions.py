@@ -16,7 +16,6 @@ from portal.organisations.permissions import is_group_member, is_officer
 from portal.positions.models import (
     Amendment,
     AmendmentState,
-    Comment,
     Position,
     PositionState,
     Tier,
@@ -49,10 +48,6 @@ def can_add_documents(user: Any, area: Area) -> bool:
 def can_read_position(user: Any, position: Position) -> bool:
     """A draft's page, history, comments and amendments: its tier as an unpublished draft."""
     return can_read(user, position.area, position.tier, published=False)
-
-
-def can_see_positions(user: Any, area: Area) -> bool:
-    return is_group_member(user, area)
 
 
 def can_create_position(user: Any, area: Area) -> bool:
@@ -91,10 +86,6 @@ def can_comment(user: Any, position: Position) -> bool:
 
 def can_propose_amendment(user: Any, position: Position) -> bool:
     return can_participate(user, position) and position.state in OPEN_FOR_CHANGES
-
-
-def can_resolve_comment(user: Any, comment: Comment, position: Position) -> bool:
-    return comment.resolved_at is None and can_lead(user, position)
 
 
 def can_decide_amendment(user: Any, amendment: Amendment, position: Position) -> bool:

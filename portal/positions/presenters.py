@@ -9,7 +9,6 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from portal.accounts.models import User
@@ -80,10 +79,6 @@ def london_today() -> date:
     return utcnow().astimezone(LONDON).date()
 
 
-def _user() -> User:
-    return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
-
-
 def paragraph_choices(position: Position, *, whole: bool) -> list[SelectChoice]:
     choices = [SelectChoice("", "The whole draft")] if whole else []
     for index, paragraph in enumerate(markdown_paragraphs(position.latest.body_markdown)):
@@ -93,7 +88,7 @@ def paragraph_choices(position: Position, *, whole: bool) -> list[SelectChoice]:
     return choices
 
 
-def statement_of(position: Position) -> Statement | None:
+def statement_of(position: Position, reader: User) -> Statement | None:
     """The statement the position became, if the reader may read it."""
     statement = db.session.execute(
         sa.select(Statement)
@@ -101,7 +96,7 @@ def statement_of(position: Position) -> Statement | None:
         .order_by(Statement.published_at.desc())
         .limit(1)
     ).scalar_one_or_none()
-    if statement is None or not statement_permissions.can_read_statement(_user(), statement):
+    if statement is None or not statement_permissions.can_read_statement(reader, statement):
         return None
     return statement
 

@@ -119,7 +119,7 @@ _PROGRESS = [
 ]
 
 
-def readable_positions(user: Any, area: Area) -> sa.Select[tuple[Position]]:
+def readable_positions(user: Any, area: Area) -> sa.Select[Position]:
     """Every draft of the area the user may read: the one query lists start from."""
     tiers = readable_tiers(user, area, published=False)
     return sa.select(Position).where(Position.area_id == area.id, Position.tier.in_(tiers))

@@ -14,7 +14,6 @@ from typing import Any
 import sqlalchemy as sa
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     g,
@@ -25,6 +24,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from portal.accounts.forms import ConfirmForm
@@ -32,7 +32,7 @@ from portal.accounts.models import User
 from portal.database import utcnow
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.http import abandon_changes, refusal_shown_on
+from portal.http import abandon_changes, acting_user, refusal_shown_on
 from portal.markdown import markdown_paragraphs
 from portal.navigation import add_link
 from portal.needs import services as needs_services
@@ -55,6 +55,7 @@ from portal.positions.models import (
     Position,
     Proposal,
     ProposalDocument,
+    Revision,
     Tier,
 )
 from portal.positions.presenters import (
@@ -114,10 +115,6 @@ def _helpers() -> dict[str, Any]:
     }
 
 
-def _user() -> User:
-    return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
-
-
 def _proposal(proposal_id: int) -> Proposal:
     proposal = db.session.get(Proposal, proposal_id)
     if proposal is None or proposal.area_id != g.area.id:
@@ -172,7 +169,9 @@ def proposals() -> str:
     )
     return render_template(
         "positions/proposals.html",
-        proposals=[(proposal, services.response_state(_user(), proposal)) for proposal in rows],
+        proposals=[
+            (proposal, services.response_state(acting_user(), proposal)) for proposal in rows
+        ],
         can_create=permissions.can_create_proposal(current_user, g.area),
     )
 
@@ -192,19 +191,9 @@ def new_proposal() -> str | Response:
     form = forms.ProposalForm()
     if form.validate_on_submit():
         try:
+            uploads = _uploads(form.documents.name)
             proposal = services.create_proposal(
-                _user(),
-                g.area,
-                services.ProposalDetails(
-                    title=form.title.data,
-                    ics_reference=form.ics_reference.data,
-                    owning_body=form.owning_body.data,
-                    summary_markdown=form.summary_markdown.data or "",
-                    source_links=form.links,
-                    response_deadline=form.deadline,
-                ),
-                _uploads(form.documents.name),
-                utcnow(),
+                acting_user(), g.area, form.details(), uploads, utcnow()
             )
         except documents.DocumentRefused as error:
             abandon_changes()
@@ -229,7 +218,7 @@ def _render_proposal(proposal: Proposal, document_form: Any = None) -> str:
         "positions/proposal.html",
         proposal=proposal,
         positions=readable,
-        state=services.response_state(_user(), proposal),
+        state=services.response_state(acting_user(), proposal),
         document_form=document_form or (forms.DocumentForm() if can_add else None),
         can_draft=permissions.can_create_position(current_user, g.area),
     )
@@ -248,7 +237,9 @@ def add_documents(proposal_id: int) -> str | Response:
     form = forms.DocumentForm()
     if form.validate_on_submit():
         try:
-            documents.attach_documents(_user(), proposal, _uploads(form.attachments.name), utcnow())
+            documents.attach_documents(
+                acting_user(), proposal, _uploads(form.attachments.name), utcnow()
+            )
         except DomainError as error:
             abandon_changes()
             form.attachments.errors = [*form.attachments.errors, error.message]
@@ -264,6 +255,11 @@ def document(proposal_id: int, document_id: int) -> Response:
     stored = db.session.get(ProposalDocument, document_id)
     if stored is None or stored.proposal_id != proposal.id:
         abort(404)
+    return _download(stored)
+
+
+def _download(stored: ProposalDocument) -> Response:
+    """The stored file as an attachment that the browser never renders, caches or sniffs."""
     content = documents.document_content(stored)
     if content is None:
         abort(404)
@@ -284,7 +280,9 @@ def document(proposal_id: int, document_id: int) -> Response:
 
 @blueprint.get("/positions")
 def positions() -> str:
-    readable = list(db.session.execute(services.readable_positions(_user(), g.area)).scalars())
+    readable = list(
+        db.session.execute(services.readable_positions(acting_user(), g.area)).scalars()
+    )
     readable.sort(key=lambda position: position.latest.created_at, reverse=True)
     return render_template(
         "positions/positions.html",
@@ -304,11 +302,7 @@ def _proposal_choices() -> list[SelectChoice]:
     ]
 
 
-@blueprint.route("/positions/new", methods=["GET", "POST"])
-def new_position() -> str | Response:
-    if not permissions.can_create_position(current_user, g.area):
-        abort(403)
-    tiers = permissions.tiers_for_new_position(current_user, g.area)
+def _position_form(tiers: list[Tier]) -> forms.PositionForm:
     if request.method == "POST":
         form = forms.PositionForm()
     else:
@@ -316,24 +310,30 @@ def new_position() -> str | Response:
         form = forms.PositionForm(data={"tier": Tier.GROUP.value, "proposal": answering})
     form.tier.choices = [SelectChoice(tier.value, tier.label) for tier in tiers]
     form.proposal.choices = _proposal_choices()
+    return form
+
+
+@blueprint.route("/positions/new", methods=["GET", "POST"])
+def new_position() -> str | Response:
+    if not permissions.can_create_position(current_user, g.area):
+        abort(403)
+    form = _position_form(permissions.tiers_for_new_position(current_user, g.area))
     if form.validate_on_submit():
-        answers = _proposal(int(form.proposal.data)) if form.proposal.data else None
         with refusal_shown_on(form) as refused:
             position = drafting.create_position(
-                _user(),
+                acting_user(),
                 g.area,
                 title=form.title.data,
                 body_markdown=form.body_markdown.data,
                 tier=Tier(form.tier.data),
-                proposal=answers,
+                proposal=_proposal(int(form.proposal.data)) if form.proposal.data else None,
                 now=utcnow(),
             )
         if not refused:
             flash("The draft has been saved as revision 1. You lead it.", "info")
             return redirect(url_for(".position", position_id=position.id))
-    return render_template(
-        "positions/position_new.html", form=form, tier_hints={t.value: TIER_HINTS[t] for t in tiers}
-    )
+    hints = {choice.value: TIER_HINTS[Tier(choice.value)] for choice in form.tier.choices}
+    return render_template("positions/position_new.html", form=form, tier_hints=hints)
 
 
 def _comment_form(position: Position, formdata: bool = False) -> forms.CommentForm:
@@ -366,7 +366,7 @@ def _lead_form(position: Position, formdata: bool = False) -> forms.LeadForm:
 
 
 def _render_position(position: Position, status: int = 200, **given: Any) -> tuple[str, int]:
-    user = _user()
+    user = acting_user()
     can_lead = permissions.can_lead(user, position)
     amendments = services.position_amendments(position)
     comments = services.position_comments(position)
@@ -379,7 +379,7 @@ def _render_position(position: Position, status: int = 200, **given: Any) -> tup
         "amendments": amendments,
         "needs_behind": needs_services.needs_behind(user, position),
         "can_publish": statement_permissions.can_publish(user, position.area),
-        "statement": statement_of(position),
+        "statement": statement_of(position, user),
         "amendment_changes": {
             a.id: diff.compare_words(amending.original_paragraph(a), a.replacement_markdown)
             for a in amendments
@@ -437,44 +437,57 @@ def edit(position_id: int) -> str | Response:
     if position.state not in permissions.OPEN_FOR_CHANGES:
         flash("The text cannot change now: " + why_frozen(position), "error")
         return redirect(url_for(".position", position_id=position.id))
-    latest = position.latest
-    if request.method == "POST":
-        form = forms.EditForm()
-    else:
-        form = forms.EditForm(
-            data={
-                "title": latest.title,
-                "body_markdown": latest.body_markdown,
-                "base_revision": str(latest.number),
-            }
-        )
+    form = _edit_form(position)
     conflict = None
     if form.validate_on_submit():
-        base_number = form.base_number()
-        if base_number is None:
-            abort(400)
-        try:
-            revision = drafting.save_revision(
-                _user(),
-                position,
-                base_number=base_number,
-                title=form.title.data,
-                body_markdown=form.body_markdown.data,
-                now=utcnow(),
-            )
-        except drafting.EditConflict as error:
-            abandon_changes()
-            conflict = edit_conflict_view(error)
-            form.form_errors.append(error.message)
-            # The next save starts from what the user has now been shown.
-            form.base_revision.data = str(error.latest.number)
-        except DomainError as error:
-            abandon_changes()
-            form.form_errors.append(error.message)
-        else:
+        revision, conflict = _save_revision(position, form)
+        if revision is not None:
             flash(f"Saved as revision {revision.number}.", "info")
             return redirect(url_for(".position", position_id=position.id))
     return render_template("positions/edit.html", position=position, form=form, conflict=conflict)
+
+
+def _edit_form(position: Position) -> forms.EditForm:
+    if request.method == "POST":
+        return forms.EditForm()
+    latest = position.latest
+    return forms.EditForm(
+        data={
+            "title": latest.title,
+            "body_markdown": latest.body_markdown,
+            "base_revision": str(latest.number),
+        }
+    )
+
+
+def _save_revision(
+    position: Position, form: forms.EditForm
+) -> tuple[Revision | None, dict[str, Any] | None]:
+    """The new revision; or None, with the clash of edits to show when someone else saved
+    first (the form's errors say what went wrong)."""
+    base_number = form.base_number()
+    if base_number is None:
+        abort(400)
+    try:
+        revision = drafting.save_revision(
+            acting_user(),
+            position,
+            base_number=base_number,
+            title=form.title.data,
+            body_markdown=form.body_markdown.data,
+            now=utcnow(),
+        )
+    except drafting.EditConflict as error:
+        abandon_changes()
+        form.form_errors.append(error.message)
+        # The next save starts from what the user has now been shown.
+        form.base_revision.data = str(error.latest.number)
+        return None, edit_conflict_view(error)
+    except DomainError as error:
+        abandon_changes()
+        form.form_errors.append(error.message)
+        return None, None
+    return revision, None
 
 
 @blueprint.get("/positions/<int:position_id>/history")
@@ -506,7 +519,7 @@ def comment(position_id: int) -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
             drafting.add_comment(
-                _user(),
+                acting_user(),
                 position,
                 body_markdown=form.comment_body.data,
                 paragraph_index=form.paragraph_index(),
@@ -526,7 +539,7 @@ def resolve_comment(position_id: int, comment_id: int) -> Response:
         abort(403)
     _confirmed()
     with refusal_shown_on() as refused:
-        drafting.resolve_comment(_user(), position, found, utcnow())
+        drafting.resolve_comment(acting_user(), position, found, utcnow())
     if not refused:
         flash("The comment has been marked as resolved.", "info")
     return redirect(url_for(".position", position_id=position.id, _anchor="comments"))
@@ -541,7 +554,7 @@ def propose_amendment(position_id: int) -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
             amending.propose_amendment(
-                _user(),
+                acting_user(),
                 position,
                 paragraph_index=int(form.amendment_paragraph.data),
                 replacement_markdown=form.replacement.data,
@@ -562,7 +575,7 @@ def accept_amendment(position_id: int, amendment_id: int) -> Response:
         abort(403)
     _confirmed()
     with refusal_shown_on() as refused:
-        revision = amending.accept_amendment(_user(), position, amendment, utcnow())
+        revision = amending.accept_amendment(acting_user(), position, amendment, utcnow())
     if not refused:
         flash(f"The amendment has been accepted as revision {revision.number}.", "info")
     return redirect(url_for(".position", position_id=position.id, _anchor="amendments"))
@@ -580,7 +593,7 @@ def reject_amendment(position_id: int, amendment_id: int) -> str | Response | tu
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
             amending.reject_amendment(
-                _user(), position, amendment, form.rejection_reason.data, utcnow()
+                acting_user(), position, amendment, form.rejection_reason.data, utcnow()
             )
         if not refused:
             flash("The amendment has been rejected.", "info")
@@ -613,7 +626,7 @@ def amendment_vote(position_id: int, amendment_id: int) -> str | Response:
             return checking
         with refusal_shown_on(form) as refused:
             vote = workflow.put_amendment_to_vote(
-                _user(), position, amendment, form.settings(), utcnow()
+                acting_user(), position, amendment, form.settings(), utcnow()
             )
         if not refused:
             flash(
@@ -622,6 +635,12 @@ def amendment_vote(position_id: int, amendment_id: int) -> str | Response:
                 "info",
             )
             return redirect(url_for(".position", position_id=position.id, _anchor="amendments"))
+    return _render_amendment_vote(position, amendment, form)
+
+
+def _render_amendment_vote(
+    position: Position, amendment: Amendment, form: forms.VoteRulesForm
+) -> str:
     return render_template(
         "positions/vote_form.html",
         position=position,
@@ -655,7 +674,7 @@ def open_consultation(position_id: int) -> str | Response | tuple[str, int]:
                 opening=True,
             )
         with refusal_shown_on(form) as refused:
-            workflow.open_consultation(_user(), position, form.ends_at, utcnow())
+            workflow.open_consultation(acting_user(), position, form.ends_at, utcnow())
         if not refused:
             flash(
                 "The consultation is open: members can comment and propose amendments until "
@@ -681,7 +700,7 @@ def open_vote(position_id: int) -> str | Response:
         if checking is not None:
             return checking
         with refusal_shown_on(form) as refused:
-            vote = workflow.open_position_vote(_user(), position, form.settings(), utcnow())
+            vote = workflow.open_position_vote(acting_user(), position, form.settings(), utcnow())
         if not refused:
             flash(
                 f"The vote on revision {position.voted_revision_number} opened at "
@@ -743,7 +762,7 @@ def return_to_drafting(position_id: int) -> Response:
         abort(403)
     _confirmed()
     with refusal_shown_on() as refused:
-        workflow.return_to_drafting(_user(), position, utcnow())
+        workflow.return_to_drafting(acting_user(), position, utcnow())
     if not refused:
         flash("The position is back in drafting for another round.", "info")
     return redirect(url_for(".position", position_id=position.id))
@@ -760,7 +779,7 @@ def change_lead(position_id: int) -> str | Response | tuple[str, int]:
         if new_lead is None:
             abort(404)
         with refusal_shown_on(form) as refused:
-            drafting.reassign_lead(_user(), position, new_lead)
+            drafting.reassign_lead(acting_user(), position, new_lead)
         if not refused:
             flash(f"{new_lead.name} now leads this draft.", "info")
             return redirect(url_for(".position", position_id=position.id))

@@ -64,8 +64,8 @@ def ballot_record_data(
     ]
     if pseudonymise:
         # Sorted, so the order of the record says nothing about the order of voting.
-        electorate.sort(key=lambda entry: entry["id"])
-        ballot_entries.sort(key=lambda entry: entry["voter"])
+        electorate.sort(key=lambda entry: str(entry["id"]))
+        ballot_entries.sort(key=lambda entry: str(entry["voter"]))
     return {
         "format": counting.FORMAT,
         "vote": {"title": vote.title, "kind": vote.kind.value, "options": list(vote.options)},

@@ -16,6 +16,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -248,11 +249,15 @@ def confirm(
     confirmation = _find(vote, organisation, token)
     if confirmation is None or (not confirmation.used and choice not in vote.options):
         raise DomainError(EXPIRED)
-    used = db.session.execute(
-        sa.update(CastConfirmation)
-        .where(CastConfirmation.id == confirmation.id, CastConfirmation.used.is_(False))
-        .values(used=True)
-        .execution_options(synchronize_session=False)
+    # An UPDATE's result is a cursor result, which has the row count.
+    used = cast(
+        "sa.CursorResult[Any]",
+        db.session.execute(
+            sa.update(CastConfirmation)
+            .where(CastConfirmation.id == confirmation.id, CastConfirmation.used.is_(False))
+            .values(used=True)
+            .execution_options(synchronize_session=False)
+        ),
     )
     if used.rowcount != 1:
         return Confirmed(ballot_of(vote, organisation), None)

@@ -19,7 +19,7 @@ from portal.audit.services import record
 from portal.database import UTCDateTime, utcnow
 from portal.email_kinds import Kind
 from portal.errors import Conflict, NotPermitted
-from portal.extensions import db
+from portal.extensions import Model, db
 from portal.mail import queue_email
 from portal.names import display_name
 from portal.organisations.models import Organisation
@@ -32,7 +32,7 @@ from portal.voting.permissions import CASTING_ROLE, can_manage_votes
 CHASE_COOLDOWN = timedelta(hours=1)
 
 
-class VoteChase(db.Model):
+class VoteChase(Model):
     """A reminder an officer sent to the organisations that had not voted yet."""
 
     __tablename__ = "vote_chases"

@@ -7,7 +7,7 @@ import click
 from portal.database import utcnow
 from portal.extensions import db
 from portal.mail import deliver_queued
-from portal.voting import closing, notices
+from portal.voting import closing, notices, public
 
 
 @click.command("close-due-votes")
@@ -17,7 +17,7 @@ def close_due_votes_command() -> None:
     db.session.commit()
     deliver_queued()
     for vote in closed:
-        click.echo(f"Closed vote {vote.id} ({vote.title}): {vote.result['outcome']}")
+        click.echo(f"Closed vote {vote.id} ({vote.title}): {public.outcome(vote)}")
     click.echo(f"{len(closed)} vote(s) closed.")
 
 

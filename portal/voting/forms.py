@@ -103,6 +103,13 @@ def fraction_text(value: Fraction) -> str:
     return f"{value.numerator}/{value.denominator}"
 
 
+def _validated_fraction(text: str | None) -> Fraction:
+    """A fraction the form's validation has already accepted."""
+    value = typed_fraction(text)
+    assert value is not None, "validate() refuses a fraction it cannot read"
+    return value
+
+
 def typed_fraction(text: str | None) -> Fraction | None:
     """A percentage or fraction as typed (``12.5``, ``2/3``, ``50%``), or None if it is not one."""
     text = (text or "").strip().removesuffix("%").strip()
@@ -272,7 +279,7 @@ class VoteRulesFields(FlaskForm):
     def _motion_threshold(self) -> dict[str, Any]:
         threshold: dict[str, Any] = {"rule": self.motion_threshold.data}
         if self.motion_threshold.data == "supermajority":
-            threshold["fraction"] = fraction_text(typed_fraction(self.supermajority.data))
+            threshold["fraction"] = fraction_text(_validated_fraction(self.supermajority.data))
         return threshold
 
 
@@ -415,7 +422,9 @@ class VoteForm(VoteRulesFields):
     def rules(self) -> dict[str, Any]:
         """The ``rules`` object of the ballot record, from the validated form."""
         blocks = {
-            name.removeprefix("block_"): fraction_text(typed_fraction(getattr(self, name).data))
+            name.removeprefix("block_"): fraction_text(
+                _validated_fraction(getattr(self, name).data)
+            )
             for name in self.BLOCK_FIELDS
             if getattr(self, name).data
         }

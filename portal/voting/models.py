@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.audit.models import ChainHeadStamped
 from portal.database import UTCDateTime, enum_column, utcnow
-from portal.extensions import db
+from portal.extensions import Model
 from portal.organisations.models import Area, Organisation
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ class ConflictRuling(enum.Enum):
     RECUSED = "recused"
 
 
-class Vote(ChainHeadStamped, db.Model):
+class Vote(ChainHeadStamped, Model):
     __tablename__ = "votes"
     # The audit chain's head as it stood at this action is kept and shown (portal/audit).
     audit_head_actions = frozenset({"vote.closed"})
@@ -145,7 +145,7 @@ class Vote(ChainHeadStamped, db.Model):
     )
 
 
-class ElectorateMember(db.Model):
+class ElectorateMember(Model):
     """One organisation's place in a vote, with its list sizes frozen at opening."""
 
     __tablename__ = "electorate_members"
@@ -176,7 +176,7 @@ class ElectorateMember(db.Model):
     )
 
 
-class Scrutineer(db.Model):
+class Scrutineer(Model):
     """A person named to hold a secret ballot's full record, as independent scrutineers hold
     the marked register in a union ballot.
 
@@ -204,7 +204,7 @@ class Scrutineer(db.Model):
     __table_args__ = (sa.UniqueConstraint("vote_id", "user_id"),)
 
 
-class Ballot(db.Model):
+class Ballot(Model):
     """The one counted ballot of an organisation in a vote; a later cast replaces it."""
 
     __tablename__ = "ballots"
@@ -251,7 +251,7 @@ def new_receipt_id() -> str:
     return secrets.token_hex(16)
 
 
-class Receipt(db.Model):
+class Receipt(Model):
     """What a receipt code proves: this organisation's ballot was cast (as this choice, in an
     open ballot). Only the SHA-256 of the code is stored. A receipt whose ballot was later
     replaced says so.
@@ -285,7 +285,7 @@ class Receipt(db.Model):
     ballot: Mapped[Ballot | None] = relationship()
 
 
-class Proxy(db.Model):
+class Proxy(Model):
     """A practice names another practice to cast its ballot in one vote."""
 
     __tablename__ = "proxies"
@@ -317,7 +317,7 @@ class Proxy(db.Model):
     )
 
 
-class Interest(db.Model):
+class Interest(Model):
     """An entry in an organisation's register of declared interests."""
 
     __tablename__ = "interests"
@@ -340,7 +340,7 @@ class Interest(db.Model):
     declared_by = relationship("User")
 
 
-class ConflictDeclaration(db.Model):
+class ConflictDeclaration(Model):
     """An organisation's declared conflict in one vote, and the officer's ruling on it."""
 
     __tablename__ = "conflict_declarations"
@@ -368,7 +368,7 @@ class ConflictDeclaration(db.Model):
     __table_args__ = (sa.UniqueConstraint("vote_id", "organisation_id"),)
 
 
-class CastConfirmation(db.Model):
+class CastConfirmation(Model):
     """A one-time token for one "Cast ballot" button: issued when the voter chooses an answer,
     used up by the cast it confirms, so a second submission of the same page casts nothing.
 

@@ -51,10 +51,6 @@ def tier_admits_kinds(tier: str | None, voting_kinds: list[str]) -> bool:
     return set(voting_kinds) <= {OrganisationKind.LMC.value}
 
 
-def can_edit_vote(user: Any, vote: Vote) -> bool:
-    return vote.state is VoteState.DRAFT and can_manage_votes(user, vote.area)
-
-
 def can_cancel_vote(user: Any, vote: Vote) -> bool:
     return vote.state in (VoteState.DRAFT, VoteState.OPEN) and can_manage_votes(user, vote.area)
 

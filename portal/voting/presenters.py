@@ -20,19 +20,30 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.database import utcnow
 from portal.extensions import db
-from portal.organisations.models import Organisation, OrganisationKind
+from portal.http import acting_user
+from portal.organisations.models import Area, Organisation, OrganisationKind
 from portal.times import london_datetime
-from portal.voting import casting, guards, proxies, reports
+from portal.voting import casting, guards, proxies, public, reports
 from portal.voting.models import (
     Ballot,
+    BallotSecrecy,
     ConflictDeclaration,
     ElectorateMember,
+    Interest,
     Proxy,
     Vote,
     VoteKind,
     VoteState,
 )
-from portal.voting.permissions import CASTING_ROLE, casts_for
+from portal.voting.permissions import (
+    CASTING_ROLE,
+    can_download_record,
+    can_manage_votes,
+    can_see_vote,
+    can_see_who_voted_how,
+    casts_for,
+)
+from portal.voting.published import how_decided_for, result_wording
 
 OUTCOMES = {
     "passed": ("Passed", "green"),
@@ -78,15 +89,11 @@ def option_label(vote: Vote, option: str) -> str:
     return option.capitalize() if vote.kind is VoteKind.MOTION else option
 
 
-def _user() -> Any:
-    return current_user._get_current_object()
-
-
 def own_organisations() -> list[Organisation]:
     """The organisations of this area the user belongs to, in any role."""
     found = {
         membership.organisation.id: membership.organisation
-        for membership in _user().memberships
+        for membership in acting_user().memberships
         if membership.organisation.area_id == g.area.id
     }
     return sorted(found.values(), key=lambda organisation: organisation.name)
@@ -137,7 +144,7 @@ def why_blocked(
 
 
 def casting_cards(vote: Vote, shares: dict[int, Fraction | None]) -> list[CastingCard]:
-    user = _user()
+    user = acting_user()
     own = casting_organisations()
     cards = []
     for organisation in own:
@@ -293,3 +300,107 @@ def proposal_choices(area: Any) -> list[Any]:
         SelectChoice(str(p.id), p.title + (f" ({p.ics_reference})" if p.ics_reference else ""))
         for p in proposals
     ]
+
+
+def vote_list(user: Any, area: Area, now: datetime) -> dict[str, Any]:
+    """The votes page: votes taking ballots (with whether each of the user's organisations has
+    voted), those being counted, counted, cancelled, and for managers the drafts."""
+    votes = list(
+        db.session.execute(
+            sa.select(Vote).where(Vote.area_id == area.id).order_by(Vote.closes_at)
+        ).scalars()
+    )
+    # A vote on a draft is listed only to its tier's audience, as its page is shown.
+    votes = [vote for vote in votes if can_see_vote(user, vote)]
+    own = own_organisations()
+    open_votes = [v for v in votes if v.state is VoteState.OPEN and not being_counted(v, now)]
+    manager = can_manage_votes(user, area)
+    return {
+        "open_votes": open_votes,
+        "voted": {
+            vote.id: [
+                (organisation, casting.ballot_of(vote, organisation) is not None)
+                for organisation in own
+                if guards.member_for(vote, organisation) is not None
+            ]
+            for vote in open_votes
+        },
+        "drafts": [vote for vote in votes if vote.state is VoteState.DRAFT] if manager else [],
+        "counting": [vote for vote in votes if being_counted(vote, now)],
+        "closed": sorted(
+            (vote for vote in votes if vote.state is VoteState.CLOSED),
+            key=lambda vote: vote.closed_at or vote.closes_at,
+            reverse=True,
+        ),
+        "cancelled": sorted(
+            (v for v in votes if v.state is VoteState.CANCELLED and can_see_vote(user, v)),
+            key=lambda vote: vote.cancelled_at or vote.closes_at,
+            reverse=True,
+        ),
+        "manager": manager,
+    }
+
+
+def interest_register(organisations: list[Organisation]) -> list[Interest]:
+    """The standing interests of these organisations, newest first."""
+    return list(
+        db.session.execute(
+            sa.select(Interest)
+            .where(
+                Interest.organisation_id.in_([org.id for org in organisations]),
+                Interest.withdrawn_at.is_(None),
+            )
+            .order_by(Interest.declared_at.desc(), Interest.id.desc())
+        ).scalars()
+    )
+
+
+def results_page(vote: Vote, user: Any) -> dict[str, Any]:
+    """Everything the results page of a counted vote shows this user."""
+    result = vote.result or {}
+    outcome = public.outcome(vote) or ""
+    by_code = {member.ods_code: member for member in vote.electorate}
+    who_voted_how = []
+    if can_see_who_voted_how(user, vote):
+        who_voted_how = sorted(
+            (
+                (by_code[voter], choice)
+                for voter, choice in public.ballots_by_voter(vote).items()
+                if voter in by_code
+            ),
+            key=lambda row: row[0].name,
+        )
+    used = set(
+        db.session.execute(
+            sa.select(Ballot.proxy_id).where(
+                Ballot.vote_id == vote.id, Ballot.proxy_id.is_not(None)
+            )
+        ).scalars()
+    )
+    quorum = vote.rules.get("quorum") or {}
+    return {
+        "vote": vote,
+        "result": result,
+        "outcome": OUTCOMES.get(outcome, (outcome, "grey")),
+        "quorum_set": any(quorum.get(part) is not None for part in ("members", "weight")),
+        "breakdown": reports.breakdown_by_kind(vote),
+        "weights": reports.weight_table(vote),
+        "who_voted_how": who_voted_how,
+        "declarations": conflict_declarations(vote),
+        "proxies": [(proxy, proxy.id in used) for proxy in _proxies(vote)],
+        "secret": vote.secrecy is BallotSecrecy.SECRET,
+        "published": vote.published,
+        "who_voted": sorted((m for m in vote.electorate if m.voted), key=lambda m: m.name),
+        "downloads": can_download_record(user, vote),
+        "chart": results_chart(vote, result),
+        "wording": result_wording(vote),
+        "how_decided": how_decided_for(vote),
+    }
+
+
+def _proxies(vote: Vote) -> list[Proxy]:
+    return list(
+        db.session.execute(
+            sa.select(Proxy).where(Proxy.vote_id == vote.id).order_by(Proxy.id)
+        ).scalars()
+    )

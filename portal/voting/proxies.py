@@ -94,7 +94,7 @@ def name_proxy(
 
 
 def revoke_proxy(user: User, proxy: Proxy, now: datetime) -> None:
-    vote = db.session.get(Vote, proxy.vote_id)
+    vote = db.session.get_one(Vote, proxy.vote_id)
     if not casts_for(user, proxy.grantor):
         raise NotPermitted(f"Only a GP partner of {proxy.grantor.name} can revoke its proxy")
     if proxy.revoked_at is not None:

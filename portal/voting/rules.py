@@ -627,7 +627,7 @@ def _parse_rules(value: object, vote_kind: str) -> Rules:
     threshold = _object(rules.get("threshold"), "rules.threshold")
     rule = threshold.get("rule")
     allowed = MOTION_RULES if vote_kind == "motion" else CHOICE_RULES
-    if rule not in allowed:
+    if not isinstance(rule, str) or rule not in allowed:
         known = rule in MOTION_RULES or rule in CHOICE_RULES
         reason = f"is not a rule for a {vote_kind} vote" if known else "is not a known rule"
         raise RecordError(

@@ -19,7 +19,7 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.database import utcnow
 from portal.extensions import db
-from portal.http import refusal_shown_on
+from portal.http import acting_user, refusal_shown_on
 from portal.organisations.area_context import bind_area
 from portal.organisations.models import Organisation, OrganisationKind
 from portal.times import london_datetime
@@ -192,7 +192,7 @@ def check() -> str | Response:
             acknowledgement_missing = True
         else:
             with refusal_shown_on(check_form) as refused:
-                vote = services.create_vote(current_user._get_current_object(), g.area, details)  # type: ignore[attr-defined]
+                vote = services.create_vote(acting_user(), g.area, details)
             if not refused:
                 session.pop(_key(), None)
                 flash(

@@ -13,7 +13,6 @@ addresses end up in access logs and browser history, and a secret ballot must no
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -21,7 +20,6 @@ from typing import Any
 import sqlalchemy as sa
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     g,
@@ -32,11 +30,12 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
 
 from portal.accounts.forms import ConfirmForm
 from portal.database import utcnow
 from portal.extensions import db
-from portal.http import refusal_shown_on
+from portal.http import acting_user, refusal_shown_on
 from portal.navigation import add_link
 from portal.organisations.area_context import bind_area
 from portal.organisations.models import Organisation, OrganisationKind
@@ -45,7 +44,6 @@ from portal.voting import casting as casting_once
 from portal.voting import (
     closing,
     conflicts,
-    guards,
     opening,
     reports,
     scrutiny,
@@ -70,11 +68,9 @@ from portal.voting.forms import (
 )
 from portal.voting.models import (
     Ballot,
-    BallotSecrecy,
     ConflictDeclaration,
     ConflictRuling,
     ElectorateMember,
-    Interest,
     InterestCategory,
     Proxy,
     Vote,
@@ -87,7 +83,6 @@ from portal.voting.permissions import (
     can_see_results,
     can_see_vote,
     can_see_votes,
-    can_see_who_voted_how,
     casts_for,
 )
 from portal.voting.presenters import (
@@ -98,17 +93,19 @@ from portal.voting.presenters import (
     casting_cards,
     conflict_declarations,
     conflict_organisations,
+    interest_register,
     member_shares,
     option_label,
     own_organisations,
     proposal_choices,
     proxy_practices,
-    results_chart,
+    results_page,
     state_label,
     two_places,
+    vote_list,
     why_blocked,
 )
-from portal.voting.published import how_decided_for, result_wording
+from portal.voting.published import how_decided_for
 
 # Checking a receipt needs no account and no area; the app registers it from here.
 from portal.voting.receipts import receipts_blueprint  # noqa: F401
@@ -120,6 +117,8 @@ blueprint = Blueprint(
 
 bind_area(blueprint)
 add_link(blueprint, "Votes", "voting.index", order=30, visible=can_see_votes)
+
+CONFLICT_DECLARED = "The conflict of {name} has been declared. An officer will rule on it."
 
 
 @blueprint.before_request
@@ -141,10 +140,6 @@ def _helpers() -> dict[str, Any]:
     }
 
 
-def _user() -> Any:
-    return current_user._get_current_object()
-
-
 def _vote(vote_id: int) -> Vote:
     """The vote, if this user may see it (else 404). Only the worker closes votes: one past its
     closing time and not yet counted is shown "closed, being counted"."""
@@ -157,50 +152,7 @@ def _vote(vote_id: int) -> Vote:
 @blueprint.get("/")
 @login_required
 def index() -> str:
-    votes = list(
-        db.session.execute(
-            sa.select(Vote).where(Vote.area_id == g.area.id).order_by(Vote.closes_at)
-        ).scalars()
-    )
-    # A vote on a draft is listed only to its tier's audience, as its page is shown.
-    votes = [vote for vote in votes if can_see_vote(current_user, vote)]
-    own = own_organisations()
-    now = utcnow()
-    open_votes = [
-        vote for vote in votes if vote.state is VoteState.OPEN and not being_counted(vote, now)
-    ]
-    voted = {
-        vote.id: [
-            (organisation, casting_once.ballot_of(vote, organisation) is not None)
-            for organisation in own
-            if guards.member_for(vote, organisation) is not None
-        ]
-        for vote in open_votes
-    }
-    closed = sorted(
-        (vote for vote in votes if vote.state is VoteState.CLOSED),
-        key=lambda vote: vote.closed_at or vote.closes_at,
-        reverse=True,
-    )
-    manager = can_manage_votes(current_user, g.area)
-    return render_template(
-        "voting/index.html",
-        open_votes=open_votes,
-        voted=voted,
-        drafts=[vote for vote in votes if vote.state is VoteState.DRAFT] if manager else [],
-        closed=closed,
-        counting=[vote for vote in votes if being_counted(vote, now)],
-        cancelled=sorted(
-            (
-                vote
-                for vote in votes
-                if vote.state is VoteState.CANCELLED and can_see_vote(current_user, vote)
-            ),
-            key=lambda vote: vote.cancelled_at or vote.closes_at,
-            reverse=True,
-        ),
-        manager=manager,
-    )
+    return render_template("voting/index.html", **vote_list(acting_user(), g.area, utcnow()))
 
 
 @blueprint.route("/interests", methods=["GET", "POST"])
@@ -213,22 +165,15 @@ def interests() -> str | Response:
         organisation = next(org for org in own if str(org.id) == form.organisation.data)
         with refusal_shown_on(form) as refused:
             conflicts.declare_interest(
-                _user(), organisation, InterestCategory(form.category.data), form.description.data
+                acting_user(),
+                organisation,
+                InterestCategory(form.category.data),
+                form.description.data,
             )
         if not refused:
             flash(f"The interest of {organisation.name} has been added to the register.", "info")
             return redirect(url_for(".interests"))
-    register = list(
-        db.session.execute(
-            sa.select(Interest)
-            .where(
-                Interest.organisation_id.in_([org.id for org in own]),
-                Interest.withdrawn_at.is_(None),
-            )
-            .order_by(Interest.declared_at.desc(), Interest.id.desc())
-        ).scalars()
-    )
-    return render_template("voting/interests.html", form=form, register=register)
+    return render_template("voting/interests.html", form=form, register=interest_register(own))
 
 
 def _pcn_choices(vote: Vote | None) -> list[Any]:
@@ -264,10 +209,10 @@ def _save_vote(form: VoteForm, vote: Vote | None) -> str | Response:
                     scrutineers=scrutiny.find_scrutineers(g.area, form.scrutineers.data or ""),
                 )
                 if vote is None:
-                    vote = services.create_vote(_user(), g.area, details)
+                    vote = services.create_vote(acting_user(), g.area, details)
                     message = "The vote has been saved as a draft. Open it when it is ready."
                 else:
-                    services.update_vote(_user(), vote, details)
+                    services.update_vote(acting_user(), vote, details)
                     message = "The draft has been saved."
             if not refused:
                 if form.use_banded.data:
@@ -356,7 +301,7 @@ def _render_vote(
     ruling_forms: dict[int, RulingForm] | None = None,
     cancel_form: CancelVoteForm | None = None,
 ) -> str:
-    user = _user()
+    user = acting_user()
     manager = can_manage_votes(user, vote.area)
     shares = member_shares(vote)
     proxy_sections = []
@@ -451,7 +396,7 @@ def open_vote(vote_id: int) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     with refusal_shown_on() as refused:
-        services.open_vote(_user(), vote, utcnow())
+        services.open_vote(acting_user(), vote, utcnow())
     if not refused:
         flash(
             f"The vote opened at {london_datetime(vote.opened_at)} to "
@@ -471,7 +416,7 @@ def cancel_vote(vote_id: int) -> str | Response:
     form = CancelVoteForm()
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
-            closing.cancel_vote(_user(), vote, form.reason.data, utcnow())
+            closing.cancel_vote(acting_user(), vote, form.reason.data, utcnow())
         if not refused:
             flash("The vote has been cancelled. No ballot will be counted.", "info")
             return redirect(url_for(".vote", vote_id=vote.id))
@@ -503,7 +448,7 @@ def name_proxy(vote_id: int, ods_code: str) -> str | Response:
         holder = _organisation_in_area(form.holder.data, OrganisationKind.PRACTICE)
         with refusal_shown_on(form) as refused:
             voting_proxies.name_proxy(
-                _user(), vote, grantor, holder, form.instruction.data or None, utcnow()
+                acting_user(), vote, grantor, holder, form.instruction.data or None, utcnow()
             )
         if not refused:
             flash(f"{holder.name} can now cast {grantor.name}'s ballot in this vote.", "info")
@@ -523,7 +468,7 @@ def revoke_proxy(vote_id: int, proxy_id: int) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     with refusal_shown_on() as refused:
-        voting_proxies.revoke_proxy(_user(), proxy, utcnow())
+        voting_proxies.revoke_proxy(acting_user(), proxy, utcnow())
     if not refused:
         flash(f"The proxy has been revoked: {proxy.grantor.name} casts its own ballot.", "info")
     return redirect(url_for(".vote", vote_id=vote.id, _anchor="proxy"))
@@ -539,21 +484,13 @@ def declare_conflict(vote_id: int) -> str | Response:
     form = _conflict_form(vote, formdata=True)
     if form.validate_on_submit():
         organisation = next(org for org in organisations if org.ods_code == form.organisation.data)
+        category, description = InterestCategory(form.category.data), form.description.data
         with refusal_shown_on(form) as refused:
             conflicts.declare_conflict(
-                _user(),
-                vote,
-                organisation,
-                InterestCategory(form.category.data),
-                form.description.data,
-                utcnow(),
+                acting_user(), vote, organisation, category, description, utcnow()
             )
         if not refused:
-            flash(
-                f"The conflict of {organisation.name} has been declared. "
-                "An officer will rule on it.",
-                "info",
-            )
+            flash(CONFLICT_DECLARED.format(name=organisation.name), "info")
             return redirect(url_for(".vote", vote_id=vote.id, _anchor="conflicts"))
     return _render_vote(vote, conflict_form=form)
 
@@ -571,7 +508,7 @@ def rule_on_conflict(vote_id: int, declaration_id: int) -> str | Response:
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
             conflicts.rule_on_conflict(
-                _user(), declaration, ConflictRuling(form.ruling.data), utcnow()
+                acting_user(), declaration, ConflictRuling(form.ruling.data), utcnow()
             )
         if not refused:
             flash(f"The ruling on {declaration.organisation.name}'s conflict is recorded.", "info")
@@ -596,7 +533,7 @@ def _casting(vote: Vote, ods_code: str) -> Casting:
     organisation = member.organisation
     proxy = None
     if not casts_for(current_user, organisation):
-        proxy = voting_proxies.proxy_held_by(_user(), vote, organisation)
+        proxy = voting_proxies.proxy_held_by(acting_user(), vote, organisation)
         if proxy is None:
             abort(403)
     return Casting(organisation, member, proxy, member_shares(vote).get(organisation.id))
@@ -616,13 +553,22 @@ def _pending(vote: Vote, casting: Casting) -> dict[str, str] | None:
     return pending
 
 
-def _refuse_if_not_accepting(vote: Vote, casting: Casting) -> Response | None:
+def _accepting_casting(vote_id: int, ods_code: str) -> tuple[Vote, Casting]:
+    """The vote and the ballot the user may cast in it, while it takes ballots; otherwise
+    back to the vote's page, saying why."""
+    vote = _vote(vote_id)
+    casting = _casting(vote, ods_code)
     ballot = casting_once.ballot_of(vote, casting.organisation)
     problem = why_blocked(vote, casting.member, ballot, casting.proxy)
-    if problem is None:
-        return None
-    flash(problem, "error")
-    return redirect(url_for(".vote", vote_id=vote.id))
+    if problem is not None:
+        flash(problem, "error")
+        abort(redirect(url_for(".vote", vote_id=vote.id)))
+    return vote, casting
+
+
+def _render_casting(template: str, vote: Vote, casting: Casting, **context: Any) -> str:
+    has_voted = casting_once.ballot_of(vote, casting.organisation) is not None
+    return render_template(template, vote=vote, casting=casting, has_voted=has_voted, **context)
 
 
 def _choices(vote: Vote, casting: Casting) -> list[tuple[str, str]]:
@@ -636,56 +582,49 @@ def _choices(vote: Vote, casting: Casting) -> list[tuple[str, str]]:
 @blueprint.route("/<int:vote_id>/cast/<ods_code>", methods=["GET", "POST"])
 @login_required
 def cast(vote_id: int, ods_code: str) -> str | Response:
-    vote = _vote(vote_id)
-    casting = _casting(vote, ods_code)
-    refused = _refuse_if_not_accepting(vote, casting)
-    if refused:
-        return refused
+    vote, casting = _accepting_casting(vote_id, ods_code)
     form = CastForm()
     form.choice.choices = choice_list(_choices(vote, casting))
-    key = _pending_key(vote, casting)
     if form.validate_on_submit():
         with refusal_shown_on(form) as refusal:
             token = casting_once.issue(vote, casting.organisation, form.choice.data)
-            session[key] = {"token": token, "choice": form.choice.data}
+            session[_pending_key(vote, casting)] = {"token": token, "choice": form.choice.data}
         if not refusal:
             return redirect(url_for(".check", vote_id=vote.id, ods_code=ods_code))
-    if request.method == "GET":
-        pending = _pending(vote, casting)
-        if pending is not None:
-            form.choice.data = pending["choice"]
-    return render_template(
-        "voting/cast.html",
-        vote=vote,
-        casting=casting,
-        form=form,
-        has_voted=casting_once.ballot_of(vote, casting.organisation) is not None,
-    )
+    elif request.method == "GET" and (pending := _pending(vote, casting)) is not None:
+        form.choice.data = pending["choice"]
+    return _render_casting("voting/cast.html", vote, casting, form=form)
 
 
 @blueprint.get("/<int:vote_id>/cast/<ods_code>/check")
 @login_required
 def check(vote_id: int, ods_code: str) -> str | Response:
-    vote = _vote(vote_id)
-    casting = _casting(vote, ods_code)
-    refused = _refuse_if_not_accepting(vote, casting)
-    if refused:
-        return refused
+    vote, casting = _accepting_casting(vote_id, ods_code)
     pending = _pending(vote, casting)
     if pending is None:
         return redirect(url_for(".cast", vote_id=vote.id, ods_code=ods_code))
-    return render_template(
-        "voting/check.html",
-        vote=vote,
-        casting=casting,
-        choice=pending["choice"],
-        form=ConfirmCastForm(token=pending["token"]),
-        has_voted=casting_once.ballot_of(vote, casting.organisation) is not None,
-    )
+    form = ConfirmCastForm(token=pending["token"])
+    return _render_casting("voting/check.html", vote, casting, choice=pending["choice"], form=form)
+
+
+def _pending_choice(vote: Vote, casting: Casting, token: str) -> str:
+    """The answer this confirmation page was for; empty once it has left the session."""
+    pending = session.get(_pending_key(vote, casting))
+    if not isinstance(pending, dict) or pending.get("token") != token:
+        return ""
+    return str(pending.get("choice", ""))
 
 
 def _receipt_key(vote: Vote, casting: Casting) -> str:
     return f"receipt-{vote.id}-{casting.member.ods_code}"
+
+
+def _keep_receipt(vote: Vote, casting: Casting, code: str | None) -> None:
+    """The answer is cast: it leaves the session, and the new receipt code (None when this
+    confirmation had already cast) waits there for the receipt page."""
+    session.pop(_pending_key(vote, casting), None)
+    if code is not None:
+        session[_receipt_key(vote, casting)] = code
 
 
 @blueprint.post("/<int:vote_id>/cast/<ods_code>/confirm")
@@ -699,20 +638,15 @@ def confirm(vote_id: int, ods_code: str) -> Response:
     if not form.validate_on_submit():
         abort(400)
     token = form.token.data or ""
-    pending = session.get(_pending_key(vote, casting))
-    choice = pending.get("choice", "") if isinstance(pending, dict) else ""
-    if not isinstance(pending, dict) or pending.get("token") != token:
-        choice = ""  # this page's answer is no longer in the session
+    choice = _pending_choice(vote, casting, token)
     confirmed = None
     with refusal_shown_on() as refused:
         confirmed = casting_once.confirm(
-            _user(), vote, casting.organisation, token, choice, utcnow()
+            acting_user(), vote, casting.organisation, token, choice, utcnow()
         )
     if refused or confirmed is None:
         return redirect(url_for(".vote", vote_id=vote_id))
-    session.pop(_pending_key(vote, casting), None)
-    if confirmed.code is not None:
-        session[_receipt_key(vote, casting)] = confirmed.code
+    _keep_receipt(vote, casting, confirmed.code)
     return redirect(url_for(".receipt", vote_id=vote.id, ods_code=ods_code))
 
 
@@ -747,8 +681,10 @@ def email_receipt(vote_id: int, ods_code: str) -> Response:
     if code is None:
         flash("There is no receipt code to send: it is kept only where the ballot was cast.")
     else:
-        casting_once.email_receipt(_user(), code, url_for("receipts.receipt_check", _external=True))
-        flash(f"The receipt code is on its way to {_user().email}.", "success")
+        casting_once.email_receipt(
+            acting_user(), code, url_for("receipts.receipt_check", _external=True)
+        )
+        flash(f"The receipt code is on its way to {acting_user().email}.", "success")
     return redirect(url_for(".receipt", vote_id=vote_id, ods_code=ods_code))
 
 
@@ -762,69 +698,26 @@ def _closed_vote(vote_id: int) -> Vote:
 @blueprint.get("/<int:vote_id>/results")
 @login_required
 def results(vote_id: int) -> str:
-    vote = _closed_vote(vote_id)
-    user = _user()
-    result = vote.result or {}
-    record = json.loads(vote.ballot_record or "{}")
-    by_code = {member.ods_code: member for member in vote.electorate}
-    who_voted_how = []
-    if can_see_who_voted_how(user, vote):
-        who_voted_how = sorted(
-            (
-                (by_code[entry["voter"]], entry["choice"])
-                for entry in record.get("ballots", [])
-                if entry["voter"] in by_code
-            ),
-            key=lambda row: row[0].name,
-        )
-    proxies = list(
-        db.session.execute(
-            sa.select(Proxy).where(Proxy.vote_id == vote.id).order_by(Proxy.id)
-        ).scalars()
-    )
-    used = set(
-        db.session.execute(
-            sa.select(Ballot.proxy_id).where(
-                Ballot.vote_id == vote.id, Ballot.proxy_id.is_not(None)
-            )
-        ).scalars()
-    )
-    quorum = vote.rules.get("quorum") or {}
     return render_template(
-        "voting/results.html",
-        vote=vote,
-        result=result,
-        outcome=OUTCOMES.get(result.get("outcome"), (result.get("outcome"), "grey")),
-        quorum_set=any(quorum.get(part) is not None for part in ("members", "weight")),
-        breakdown=reports.breakdown_by_kind(vote),
-        weights=reports.weight_table(vote),
-        who_voted_how=who_voted_how,
-        declarations=conflict_declarations(vote),
-        proxies=[(proxy, proxy.id in used) for proxy in proxies],
-        secret=vote.secrecy is BallotSecrecy.SECRET,
-        published=vote.published,
-        who_voted=sorted((m for m in vote.electorate if m.voted), key=lambda m: m.name),
-        downloads=can_download_record(user, vote),
-        chart=results_chart(vote, result),
-        wording=result_wording(vote),
-        how_decided=how_decided_for(vote),
+        "voting/results.html", **results_page(_closed_vote(vote_id), acting_user())
     )
 
 
-def _record_vote(vote_id: int) -> Vote:
+def _ballot_record(vote_id: int) -> tuple[Vote, str]:
+    """The counted vote and its stored record, if this user may download it (else 404)."""
     vote = _closed_vote(vote_id)
     if not can_download_record(current_user, vote) or vote.ballot_record is None:
         abort(404)
-    return vote
+    return vote, vote.ballot_record
 
 
 @blueprint.get("/<int:vote_id>/record.json")
 @login_required
 def record_json(vote_id: int) -> Response:
     """The stored ballot record, byte for byte, so its SHA-256 is the one on the results page."""
-    vote = _record_vote(vote_id)
+    vote, record = _ballot_record(vote_id)
     return Response(
-        vote.ballot_record.encode(),
+        record.encode(),
         mimetype="application/json",
         headers={
             "Content-Disposition": f'attachment; filename="vote-{vote.id}-ballot-record.json"'
@@ -835,7 +728,7 @@ def record_json(vote_id: int) -> Response:
 @blueprint.get("/<int:vote_id>/ballots.csv")
 @login_required
 def ballots_csv(vote_id: int) -> Response:
-    vote = _record_vote(vote_id)
+    vote, _ = _ballot_record(vote_id)
     return Response(
         reports.ballots_csv(vote),
         mimetype="text/csv",
