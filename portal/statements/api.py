@@ -16,7 +16,7 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from portal.markdown import render_markdown
-from portal.statements import services
+from portal.statements import caching, services
 from portal.statements.feed import rfc3339
 from portal.statements.forms import FilterError, filter_args, filters_from_args
 from portal.statements.models import Statement
@@ -25,6 +25,7 @@ from portal.statements.permissions import can_read_statement
 from portal.urls import external_url
 
 blueprint = Blueprint("statements_api", __name__, url_prefix="/api/v1")
+blueprint.record_once(lambda state: caching.init_app(state.app))
 
 DEFAULT_PER_PAGE = 20
 PROBLEM = "application/problem+json"
@@ -114,6 +115,7 @@ def _whole(name: str, default: int, low: int, high: int | None = None) -> int:
 
 
 @blueprint.get("/statements")
+@caching.cached("api-list", personal_html=False)
 def statements() -> Response:
     try:
         filters = filters_from_args(request.args)
@@ -150,6 +152,7 @@ def statements() -> Response:
 
 
 @blueprint.get("/statements/<reference>")
+@caching.cached("api-item", personal_html=False)
 def statement(reference: str) -> Response:
     found = services.find(reference, current_user)
     if found is None:

@@ -35,7 +35,7 @@ from portal.http import refusal_shown_on
 from portal.organisations.models import Organisation
 from portal.organisations.permissions import OFFICER_ROLES, can_view_area, roles_in_area
 from portal.positions.models import Position, Tier
-from portal.statements import endorsements, pdf, services
+from portal.statements import caching, endorsements, pdf, services
 from portal.statements import feed as atom
 from portal.statements.forms import (
     SIGNATORY_CHOICES,
@@ -64,6 +64,7 @@ from portal.voting.permissions import can_see_results, casts_for
 from portal.voting.published import how_decided_for, result_wording
 
 blueprint = Blueprint("statements", __name__, template_folder="templates")
+blueprint.record_once(lambda state: caching.init_app(state.app))
 
 PER_PAGE = 20
 STATE_TAGS = {
@@ -144,6 +145,7 @@ def _pagination(result: services.Page, args: dict[str, str]) -> dict[str, Any] |
 
 
 @blueprint.get("/statements")
+@caching.cached("index", personal_html=True)
 def index() -> str:
     problem = None
     try:
@@ -216,13 +218,17 @@ def _letter_context(statement: Statement) -> dict[str, Any]:
 
 
 @blueprint.get("/statements/<reference>")
+@caching.cached("page", personal_html=True)
 def statement(reference: str) -> str:
     found = _statement(reference)
+    may_sign_for = endorsements.signable_for(current_user, found)
     return render_template(
         "statements/statement.html",
         **_letter_context(found),
-        may_sign_for=endorsements.signable_for(current_user, found),
-        sign_form=EndorseForm(),
+        may_sign_for=may_sign_for,
+        # A form starts a session for its CSRF token: only for someone who can sign, so a
+        # visitor's page writes nothing of theirs and can be shared (portal/statements/caching).
+        sign_form=EndorseForm() if may_sign_for else None,
         may_end=can_end(current_user, found) and found.state is StatementState.PUBLISHED,
         may_respond=can_respond(current_user, found)
         and found.state is not StatementState.WITHDRAWN,
@@ -242,6 +248,7 @@ def statement_pdf(reference: str) -> Response:
 
 
 @blueprint.get("/statements.atom")
+@caching.cached("atom", personal_html=False)
 def feed() -> Response:
     try:
         filters = filters_from_args(request.args)
