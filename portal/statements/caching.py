@@ -212,8 +212,7 @@ def _after_rollback(session: Session, _previous: Any) -> None:
 # ----------------------------------------------------------------------------------------------
 
 
-def fingerprint() -> tuple[list[Any], datetime | None]:
-    """Numbers that every change to a published statement moves, and the latest change."""
+def _fingerprint_query() -> sa.Select[Any]:
     columns = (
         sa.func.count(Statement.id),
         sa.func.max(Statement.id),
@@ -227,7 +226,16 @@ def fingerprint() -> tuple[list[Any], datetime | None]:
         sa.func.max(IcsResponse.created_at),
     )
     # One round trip: each aggregate a scalar subquery over its own table.
-    row = db.session.execute(sa.select(*(sa.select(c).scalar_subquery() for c in columns))).one()
+    return sa.select(*(sa.select(column).scalar_subquery() for column in columns))
+
+
+# Built once: building the expression cost as much as running it.
+FINGERPRINT = _fingerprint_query()
+
+
+def fingerprint() -> tuple[list[Any], datetime | None]:
+    """Numbers that every change to a published statement moves, and the latest change."""
+    row = db.session.execute(FINGERPRINT).one()
     moments = [moment for moment in (row[2], row[4], row[9]) if moment is not None]
     return [str(value) for value in row], max(moments, default=None)
 
