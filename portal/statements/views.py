@@ -25,6 +25,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
+from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
 
 from portal.accounts.models import Role
@@ -254,9 +255,10 @@ def feed() -> Response:
         filters = filters_from_args(request.args)
     except FilterError as error:
         abort(400, description=str(error))
-    statements = list(
-        db.session.execute(services.search(current_user, filters).limit(atom.MAX_ENTRIES)).scalars()
+    query = services.search(current_user, filters).options(
+        selectinload(Statement.area), selectinload(Statement.responses)
     )
+    statements = list(db.session.execute(query.limit(atom.MAX_ENTRIES)).scalars())
     return Response(
         atom.build_feed(statements, self_url=request.url, area_slug=filters.area_slug),
         mimetype="application/atom+xml",
