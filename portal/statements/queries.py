@@ -57,7 +57,7 @@ def latest_public(per_area: int) -> list[AreaStatements]:
         .where(Statement.id.in_(in_force.with_only_columns(Statement.id).order_by(None)))
         .group_by(Statement.area_id)
     )
-    totals: dict[int, int] = dict(counted.tuples().all())
+    totals: dict[int, int] = dict(counted.all())
     return [
         AreaStatements(area, by_area[area.id], totals.get(area.id, 0))
         for area in areas
