@@ -7,10 +7,10 @@ a response is identified, without rendering anything, by:
 - the statements' *fingerprint*: one aggregate query over the statements, their signatories
   and the ICS's responses (how many, the newest ids, how many ended and when), which every
   publish, supersede, withdraw, endorsement and response moves, whichever worker made it;
-- a *generation* bumped by the ORM whenever a statement, signatory, endorsement, response or
-  area is flushed and again after the commit (Redis ``INCR`` when ``PORTAL_REDIS_URL`` is set,
-  so every worker sees it; a counter in the process otherwise), which also catches what the
-  fingerprint cannot see, such as an area renamed;
+- a *generation* bumped by the ORM whenever a statement, signatory, endorsement, response,
+  area or proposal is flushed, and again after the commit (Redis ``INCR`` when
+  ``PORTAL_REDIS_URL`` is set, so every worker sees it; a counter in the process otherwise),
+  which also catches what the fingerprint cannot see, such as an area renamed;
 - the reader's *audience*: for every area where they hold a role, the tiers they may read
   there (``portal.positions.tiers``); everyone else reads only public statements;
 - the exact URL asked for (host, path and query) and the *app version* (a digest of the
@@ -51,6 +51,7 @@ from sqlalchemy.orm import Session
 from portal.extensions import db
 from portal.http import csp_nonce
 from portal.organisations.models import Area
+from portal.positions.models import Proposal
 from portal.statements.models import (
     IcsResponse,
     Statement,
@@ -69,7 +70,9 @@ ENTRY_PREFIX = "portal:statements:response:"
 ENTRY_SECONDS = 24 * 3600
 MEMORY_ENTRIES = 512
 NONCE_PLACEHOLDER = b"\x00csp-nonce\x00"
-WATCHED = (Statement, StatementSignatory, StatementEndorsement, IcsResponse, Area)
+# Everything a statement's responses show: the statement and what hangs off it, and the
+# area's name and the proposal's title and reference, which can be edited after publication.
+WATCHED = (Statement, StatementSignatory, StatementEndorsement, IcsResponse, Area, Proposal)
 PUBLIC_AUDIENCE = "public"
 
 P = ParamSpec("P")

@@ -217,3 +217,14 @@ def test_workers_share_the_cache_through_redis(redis_app, redis_url, setting):
     third = redis_app.test_client().get(url, headers={"If-None-Match": first.headers["ETag"]})
     assert third.status_code == 200
     assert third.get_json()["status"] == "withdrawn"
+
+
+def test_an_area_renamed_changes_the_etag(client, setting):
+    statement = setting.statement(tier=Tier.PUBLIC)
+    url = f"/api/v1/statements/{statement.reference}"
+    tag = client.get(url).headers["ETag"]
+    setting.area.name = "Staffordshire North"
+    database.session.commit()
+    seen = client.get(url, headers={"If-None-Match": tag})
+    assert seen.status_code == 200
+    assert seen.get_json()["area"]["name"] == "Staffordshire North"
