@@ -8,7 +8,7 @@ FLASK := PORTAL_ENV=development $(VENV)/bin/flask --app wsgi
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install assets browser run test test-sqlite test-postgresql lint format typecheck coverage bench lock
+.PHONY: install assets browser run test test-sqlite test-postgresql lint format typecheck coverage bench bench-tools lock
 
 # Every package, pip itself included, comes from the lock with its hashes; pip refuses anything
 # else. requirements.lock is the same for production (no test tools). After editing
@@ -71,7 +71,14 @@ test-postgresql: install browser
 
 test: lint test-sqlite test-postgresql
 
-bench: install
+# The HTTP benchmarks drive the servers with Debian's wrk.
+bench-tools:
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk; \
+	  else echo "Install wrk first: sudo apt-get install wrk" >&2; exit 1; fi; }
+
+bench: install bench-tools
+	$(PY) bench/bench_statements.py
 	$(PY) bench/bench_tally.py
 	$(PY) bench/bench_recount.py
 	$(PY) bench/bench_import_england.py

@@ -72,12 +72,13 @@ def create_app(config: str | dict[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
 
-    from portal import commands, http, logs, ratelimits
+    from portal import commands, http, logs, ratelimits, static_files
 
     logs.init_app(app)
     http.init_app(app)
     ratelimits.init_app(app)
     commands.init_app(app)
+    static_files.init_app(app)
     return app
 
 

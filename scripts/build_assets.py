@@ -2,6 +2,8 @@
 
 Run after ``npm ci``: ``python scripts/build_assets.py``. The result,
 ``portal/static/vendor/nhsuk/``, is not committed. Running it again gives the same folder.
+Then every stylesheet and script gets its fingerprinted name and compressed copies
+(``portal/static_files.py``), none of them committed either.
 """
 
 from __future__ import annotations
@@ -80,6 +82,11 @@ def main() -> int:
         return 1
     for path in copied:
         print(f"copied {path.relative_to(REPO_ROOT)}")
+    sys.path.insert(0, str(REPO_ROOT))
+    from portal.static_files import build
+
+    names = build(REPO_ROOT / "portal" / "static")
+    print(f"fingerprinted and compressed {len(names)} stylesheets and scripts")
     return 0
 
 

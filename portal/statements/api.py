@@ -13,10 +13,11 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
 from portal.markdown import render_markdown
-from portal.statements import election_results, services
+from portal.statements import caching, election_results, services
 from portal.statements.feed import rfc3339
 from portal.statements.forms import FilterError, filter_args, filters_from_args
 from portal.statements.models import Statement
@@ -25,6 +26,7 @@ from portal.statements.permissions import can_read_statement
 from portal.urls import external_url
 
 blueprint = Blueprint("statements_api", __name__, url_prefix="/api/v1")
+blueprint.record_once(lambda state: caching.init_app(state.app))
 
 DEFAULT_PER_PAGE = 20
 PROBLEM = "application/problem+json"
@@ -148,6 +150,7 @@ def _whole(name: str, default: int, low: int, high: int | None = None) -> int:
 
 
 @blueprint.get("/statements")
+@caching.cached("api-list", personal_html=False)
 def statements() -> Response:
     try:
         filters = filters_from_args(request.args)
@@ -155,7 +158,15 @@ def statements() -> Response:
         abort(400, description=str(error))
     page = _whole("page", 1, 1)
     per_page = _whole("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
-    result = services.paginate(services.search(current_user, filters), page, per_page)
+    # Everything statement_json reads, loaded once for the page rather than per statement.
+    query = services.search(current_user, filters).options(
+        selectinload(Statement.area),
+        selectinload(Statement.superseded_by),
+        selectinload(Statement.proposal),
+        selectinload(Statement.signatories),
+        selectinload(Statement.responses),
+    )
+    result = services.paginate(query, page, per_page)
     args = filter_args(filters)
 
     def page_url(number: int) -> str:
@@ -184,6 +195,7 @@ def statements() -> Response:
 
 
 @blueprint.get("/statements/<reference>")
+@caching.cached("api-item", personal_html=False)
 def statement(reference: str) -> Response:
     found = services.find(reference, current_user)
     if found is None:

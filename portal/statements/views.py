@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
@@ -32,7 +33,7 @@ from portal.organisations.permissions import (
     roles_in_area,
 )
 from portal.positions.models import Position
-from portal.statements import election_results, endorsements, pdf, services
+from portal.statements import caching, election_results, endorsements, pdf, services
 from portal.statements import feed as atom
 from portal.statements.forms import (
     SIGNATORY_CHOICES,
@@ -63,6 +64,7 @@ from portal.voting.published import how_decided_for, result_wording
 
 blueprint = Blueprint("statements", __name__, template_folder="templates")
 add_link(blueprint, "Statements", "statements.index", order=50, in_area=False)
+blueprint.record_once(lambda state: caching.init_app(state.app))
 
 PER_PAGE = 20
 STATE_TAGS = {
@@ -145,6 +147,7 @@ def _pagination(result: services.Page, args: dict[str, Any]) -> dict[str, Any] |
 
 
 @blueprint.get("/statements")
+@caching.cached("index", personal_html=True)
 def index() -> str:
     problem = None
     try:
@@ -227,13 +230,17 @@ def _election_url(statement: Statement) -> str | None:
 
 
 @blueprint.get("/statements/<reference>")
+@caching.cached("page", personal_html=True)
 def statement(reference: str) -> str:
     found = _statement(reference)
+    may_sign_for = endorsements.signable_for(current_user, found)
     return render_template(
         "statements/statement.html",
         **_letter_context(found),
-        may_sign_for=endorsements.signable_for(current_user, found),
-        sign_form=EndorseForm(),
+        may_sign_for=may_sign_for,
+        # A form starts a session for its CSRF token: only for someone who can sign, so a
+        # visitor's page writes nothing of theirs and can be shared (portal/statements/caching).
+        sign_form=EndorseForm() if may_sign_for else None,
         may_end=can_end(current_user, found) and found.state is StatementState.PUBLISHED,
         may_respond=can_respond(current_user, found)
         and found.state is not StatementState.WITHDRAWN,
@@ -253,14 +260,16 @@ def statement_pdf(reference: str) -> Response:
 
 
 @blueprint.get("/statements.atom")
+@caching.cached("atom", personal_html=False)
 def feed() -> Response:
     try:
         filters = filters_from_args(request.args)
     except FilterError as error:
         abort(400, description=str(error))
-    statements = list(
-        db.session.execute(services.search(current_user, filters).limit(atom.MAX_ENTRIES)).scalars()
+    query = services.search(current_user, filters).options(
+        selectinload(Statement.area), selectinload(Statement.responses)
     )
+    statements = list(db.session.execute(query.limit(atom.MAX_ENTRIES)).scalars())
     return Response(
         atom.build_feed(statements, self_url=request.url, area_slug=filters.area_slug),
         mimetype="application/atom+xml",

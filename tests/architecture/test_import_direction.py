@@ -37,6 +37,7 @@ CORE = (
     "portal.queue",
     "portal.ratelimits",
     "portal.spreadsheets",
+    "portal.static_files",
     "portal.templating",
     "portal.times",
     "portal.timewords",

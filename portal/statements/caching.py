@@ -1,0 +1,347 @@
+"""Whole responses of published statements, kept per audience, with strong ETags.
+
+A published statement changes only when it is superseded or withdrawn, signed by a later
+endorser or answered by the ICS; a list, the feed and the API change when one is published. So
+a response is identified, without rendering anything, by:
+
+- the statements' *fingerprint*: one aggregate query over the statements, their signatories
+  and the ICS's responses (how many, the newest ids, how many ended and when), which every
+  publish, supersede, withdraw, endorsement and response moves, whichever worker made it;
+- a *generation* bumped by the ORM whenever a statement, signatory, endorsement, response,
+  area or proposal is flushed, and again after the commit (Redis ``INCR`` when
+  ``PORTAL_REDIS_URL`` is set, so every worker sees it; a counter in the process otherwise),
+  which also catches what the fingerprint cannot see, such as an area renamed;
+- the reader's *audience*: for every area where they hold a role, the tiers they may read
+  there (``portal.positions.tiers``); everyone else reads only public statements;
+- the exact URL asked for (host, path and query) and the *app version* (a digest of the
+  portal's files as deployed, so a new release never serves an old page).
+
+The ETag is an HMAC of those under the portal's secret key, so it cannot be computed from
+outside. A 304 is answered only when this audience's response is held under that very ETag,
+so a reader is never told "not modified" about a response made for another audience, nor about
+one they could not read (what they may not read is a 404, never stored). ``If-Modified-Since``
+is ignored on purpose: a date alone does not say for which audience a copy was made.
+
+Only what is the same for everyone of an audience is stored: HTML pages only for readers who
+are not signed in and have no message waiting (a signed-in page carries their name, their
+navigation and a CSRF token), the feed and the API for everyone. The CSP nonce in a stored page
+is replaced by the request's own each time it is served.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+from pathlib import Path
+from typing import Any, ParamSpec
+
+import sqlalchemy as sa
+from flask import Flask, Response, current_app, g, has_app_context, request, session
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from portal.extensions import db
+from portal.http import csp_nonce
+from portal.organisations.models import Area
+from portal.positions.models import Proposal
+from portal.statements.models import (
+    IcsResponse,
+    Statement,
+    StatementEndorsement,
+    StatementSignatory,
+)
+from portal.statements.permissions import statement_tiers
+
+log = logging.getLogger(__name__)
+
+EXTENSION = "statement_cache"
+GENERATION_KEY = "portal:statements:generation"
+ENTRY_PREFIX = "portal:statements:response:"
+# Entries are never wrong (their key names everything they depend on), only unused once the
+# statements change: a day bounds what old keys hold in Redis, the count what a process holds.
+ENTRY_SECONDS = 24 * 3600
+MEMORY_ENTRIES = 512
+NONCE_PLACEHOLDER = b"\x00csp-nonce\x00"
+# Everything a statement's responses show: the statement and what hangs off it, and the
+# area's name and the proposal's title and reference, which can be edited after publication.
+WATCHED = (Statement, StatementSignatory, StatementEndorsement, IcsResponse, Area, Proposal)
+PUBLIC_AUDIENCE = "public"
+
+P = ParamSpec("P")
+
+
+class _MemoryStore:
+    """The cache inside one process, for ``make run`` and tests without Redis."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[str, bytes] = OrderedDict()
+        self._generation = 0
+
+    def generation(self) -> str:
+        return str(self._generation)
+
+    def bump(self) -> None:
+        with self._lock:
+            self._generation += 1
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def put(self, key: str, value: bytes) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > MEMORY_ENTRIES:
+                self._entries.popitem(last=False)
+
+
+class _RedisStore:
+    """The cache every worker shares. Redis being away costs speed, never a page."""
+
+    def __init__(self, url: str) -> None:
+        import redis
+
+        self._redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self._errors = redis.exceptions.RedisError
+
+    def generation(self) -> str | None:
+        try:
+            value = self._redis.get(GENERATION_KEY)
+        except self._errors:
+            log.warning("statement cache: Redis unreachable, serving without the cache")
+            return None
+        return value.decode() if isinstance(value, bytes) else "0"
+
+    def bump(self) -> None:
+        try:
+            self._redis.incr(GENERATION_KEY)
+        except self._errors:
+            # Redis away means nothing is served from it either; the fingerprint still moves.
+            log.warning("statement cache: could not move the generation on")
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            value = self._redis.get(ENTRY_PREFIX + key)
+        except self._errors:
+            return None
+        return value if isinstance(value, bytes) else None
+
+    def put(self, key: str, value: bytes) -> None:
+        try:
+            self._redis.set(ENTRY_PREFIX + key, value, ex=ENTRY_SECONDS)
+        except self._errors:
+            log.warning("statement cache: could not store a response")
+
+
+Store = _MemoryStore | _RedisStore
+
+
+def _app_version(app: Flask) -> str:
+    """A digest of every file of the portal as deployed: names, sizes and times."""
+    digest = hashlib.sha256()
+    root = Path(app.root_path)
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            stat = path.stat()
+            digest.update(f"{path.relative_to(root)}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def init_app(app: Flask) -> None:
+    """Called when the pages' or the API's blueprint is registered, whichever comes first."""
+    if EXTENSION in app.extensions:
+        return
+    url = app.config.get("REDIS_URL")
+    store: Store = _RedisStore(url) if url else _MemoryStore()
+    app.extensions[EXTENSION] = {"store": store, "version": _app_version(app)}
+
+
+def _store() -> Store | None:
+    state = current_app.extensions.get(EXTENSION)
+    return state["store"] if state else None
+
+
+# ----------------------------------------------------------------------------------------------
+# Invalidation: the ORM tells us when anything a statement's response shows was written
+# ----------------------------------------------------------------------------------------------
+
+_CHANGED = "statements_changed"
+
+
+def _bump() -> None:
+    if has_app_context():
+        store = _store()
+        if store is not None:
+            store.bump()
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session: Session, _context: Any) -> None:
+    touched = (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(instance, WATCHED) for instance in touched):
+        # Now, so no worker stores the old response under a generation it takes for new,
+        # and again after the commit, so none keeps one rendered while this was uncommitted.
+        session.info[_CHANGED] = True
+        _bump()
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if session.info.pop(_CHANGED, False):
+        _bump()
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, _previous: Any) -> None:
+    if session.info.pop(_CHANGED, False):
+        _bump()
+
+
+# ----------------------------------------------------------------------------------------------
+# What identifies a response
+# ----------------------------------------------------------------------------------------------
+
+
+def _fingerprint_query() -> sa.Select[Any]:
+    columns = (
+        sa.func.count(Statement.id),
+        sa.func.max(Statement.id),
+        sa.func.max(Statement.published_at),
+        sa.func.count(Statement.ended_at),
+        sa.func.max(Statement.ended_at),
+        sa.func.count(StatementSignatory.id),
+        sa.func.max(StatementSignatory.id),
+        sa.func.count(IcsResponse.id),
+        sa.func.max(IcsResponse.id),
+        sa.func.max(IcsResponse.created_at),
+    )
+    # One round trip: each aggregate a scalar subquery over its own table.
+    return sa.select(*(sa.select(column).scalar_subquery() for column in columns))
+
+
+# Built once: building the expression cost as much as running it.
+FINGERPRINT = _fingerprint_query()
+
+
+def fingerprint() -> tuple[list[Any], datetime | None]:
+    """Numbers that every change to a published statement moves, and the latest change."""
+    row = db.session.execute(FINGERPRINT).one()
+    moments = [moment for moment in (row[2], row[4], row[9]) if moment is not None]
+    return [str(value) for value in row], max(moments, default=None)
+
+
+def audience(*, personal_html: bool) -> str | None:
+    """Who this response is for, or None when it must not be stored at all."""
+    if not current_user.is_authenticated:
+        # A message waiting to be shown (a flash) belongs to this visitor alone.
+        return PUBLIC_AUDIENCE if "_flashes" not in session else None
+    if personal_html:
+        return None
+    areas = {membership.organisation.area for membership in current_user.memberships}
+    tiers = {
+        area.id: sorted(tier.value for tier in statement_tiers(current_user, area))
+        for area in areas
+    }
+    return json.dumps(sorted(tiers.items()))
+
+
+def _key(kind: str, reader: str, generation: str, prints: list[Any]) -> str:
+    version = current_app.extensions[EXTENSION]["version"]
+    material = json.dumps([kind, version, generation, reader, request.url, prints])
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, material.encode(), hashlib.sha256).hexdigest()[:40]
+
+
+# ----------------------------------------------------------------------------------------------
+# Serving
+# ----------------------------------------------------------------------------------------------
+
+# Headers a stored response keeps; the rest (security headers, the CSP) are made afresh.
+KEPT_HEADERS = ("Content-Type", "Link", "Content-Disposition")
+
+
+def _pack(response: Response, last_modified: datetime | None) -> bytes:
+    body = response.get_data()
+    nonce = g.get("csp_nonce")
+    if nonce:
+        body = body.replace(nonce.encode(), NONCE_PLACEHOLDER)
+    meta = {
+        "headers": {
+            name: response.headers[name] for name in KEPT_HEADERS if name in response.headers
+        },
+        "last_modified": last_modified.isoformat() if last_modified else None,
+    }
+    return json.dumps(meta).encode() + b"\n" + body
+
+
+def _unpack(stored: bytes) -> tuple[dict[str, Any], bytes]:
+    meta, _, body = stored.partition(b"\n")
+    return json.loads(meta), body
+
+
+def _finish(response: Response, etag: str, meta: dict[str, Any], reader: str) -> Response:
+    response.set_etag(etag)
+    if meta.get("last_modified"):
+        response.last_modified = datetime.fromisoformat(meta["last_modified"])
+    response.headers["Vary"] = "Cookie"
+    # Kept by the browser but asked about every time: the ETag makes asking cheap.
+    privacy = "public" if reader == PUBLIC_AUDIENCE else "private"
+    response.headers["Cache-Control"] = f"{privacy}, no-cache"
+    return response
+
+
+def cached(kind: str, *, personal_html: bool) -> Callable[[Callable[P, Any]], Callable[P, Any]]:
+    """Serve a published-statement view from the cache of its audience, with ETag and 304.
+
+    ``personal_html``: the view renders a page with the signed-in reader's own header and
+    forms, so it is stored only for readers who are not signed in.
+    """
+
+    def decorate(view: Callable[P, Any]) -> Callable[P, Any]:
+        @wraps(view)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
+            store = _store()
+            reader = audience(personal_html=personal_html) if store is not None else None
+            generation = store.generation() if store is not None and reader else None
+            if store is None or reader is None or generation is None:
+                return view(*args, **kwargs)
+            prints, last_modified = fingerprint()
+            key = _key(kind, reader, generation, prints)
+            stored = store.get(key)
+            if stored is not None:
+                meta, body = _unpack(stored)
+                if request.if_none_match.contains(key):
+                    return _finish(Response(status=304), key, meta, reader)
+                response = Response(
+                    body.replace(NONCE_PLACEHOLDER, csp_nonce().encode()),
+                    headers=meta["headers"],
+                )
+                return _finish(response, key, meta, reader)
+            response = current_app.make_response(view(*args, **kwargs))
+            if response.status_code != 200 or response.direct_passthrough:
+                return response
+            # A page that wrote to the visitor's session may hold what is theirs (a CSRF
+            # token). A signed-in reader's session moves on every request (its last-seen
+            # time) without the feed or the API showing any of it.
+            if personal_html and session.modified:
+                return response
+            packed = _pack(response, last_modified)
+            store.put(key, packed)
+            return _finish(response, key, _unpack(packed)[0], reader)
+
+        return wrapper
+
+    return decorate
