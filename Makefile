@@ -1,5 +1,5 @@
 # Two commands for a newcomer: `make run` (install, migrate, load the demo area, serve on
-# http://127.0.0.1:5000) and `make test` (the whole suite on SQLite, then on PostgreSQL).
+# http://127.0.0.1:5000) and `make test` (ruff, mypy, then the whole suite on SQLite and on PostgreSQL).
 
 PYTHON ?= python3
 VENV := .venv
@@ -69,7 +69,7 @@ test-sqlite: install browser
 test-postgresql: install browser
 	PORTAL_TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest
 
-test: lint test-sqlite test-postgresql
+test: lint typecheck test-sqlite test-postgresql
 
 # The HTTP benchmarks drive the servers with Debian's wrk.
 bench-tools:

@@ -190,7 +190,7 @@ def _headers_survive_the_store(app: Flask, limiter: Limiter) -> None:
 
         def without_headers(response: Response, handler: Any = handler) -> Response:
             try:
-                return handler(response)  # type: ignore[no-any-return]
+                return handler(response)
             except RedisError as error:
                 log.warning(
                     "rate limit store unavailable (%s): response sent without its "

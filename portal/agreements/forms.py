@@ -156,7 +156,7 @@ class VoteForm(FlaskForm):
     )
 
     def closes_at(self) -> datetime:
-        day: date = self.closes_on.data  # type: ignore[assignment]
+        day: date = self.closes_on.data
         return datetime.combine(day, VOTE_CLOSES_AT, LONDON)
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import User
 from portal.database import UTCDateTime, enum_column, utcnow
-from portal.extensions import db
+from portal.extensions import Model
 from portal.organisations.models import Area, Organisation
 
 
@@ -98,7 +98,7 @@ class RagStatus(enum.Enum):
         return {"red": "red", "amber": "orange", "green": "green"}[self.value]
 
 
-class Agreement(db.Model):
+class Agreement(Model):
     __tablename__ = "agreements"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -165,7 +165,7 @@ class Agreement(db.Model):
         return adopted[-1] if adopted else None
 
 
-class ProcedureVersion(db.Model):
+class ProcedureVersion(Model):
     __tablename__ = "agreement_versions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -203,7 +203,7 @@ class ProcedureVersion(db.Model):
     )
 
 
-class Signatory(db.Model):
+class Signatory(Model):
     """A practice signed up from ``joined_on``; after notice it is out from ``leaves_on``."""
 
     __tablename__ = "agreement_signatories"
@@ -250,7 +250,7 @@ class Signatory(db.Model):
         return self.joined_on <= day and (self.leaves_on is None or day < self.leaves_on)
 
 
-class OversightReport(db.Model):
+class OversightReport(Model):
     __tablename__ = "agreement_reports"
 
     id: Mapped[int] = mapped_column(primary_key=True)

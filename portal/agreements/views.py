@@ -131,7 +131,7 @@ def new() -> ResponseReturnValue:
             oversight=form.oversight.data or "",
             report_frequency=ReportFrequency(form.report_frequency.data),
             review_on=form.review_on.data,
-            starts_on=form.starts_on.data,  # type: ignore[arg-type]
+            starts_on=form.starts_on.data,
             minimum_term_months=form.minimum_term_months.data or 0,
             notice_period_months=form.notice_period_months.data or 0,
             cost_sharing=CostSharing(form.cost_sharing.data),

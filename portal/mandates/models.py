@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Role, User
 from portal.database import UTCDateTime, enum_column, utcnow
-from portal.extensions import db
+from portal.extensions import Model
 from portal.organisations.models import Area, Organisation
 from portal.positions.models import Proposal
 from portal.tiers import Tier
@@ -82,7 +82,7 @@ class Ratification(enum.Enum):
 _GRANTED = "state IN ('in_force', 'suspended', 'ended', 'revoked', 'superseded')"
 
 
-class Mandate(db.Model):
+class Mandate(Model):
     __tablename__ = "mandates"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -191,7 +191,7 @@ class Mandate(db.Model):
         return next((h for h in self.holders if h.user_id == getattr(user, "id", None)), None)
 
 
-class MandateHolder(db.Model):
+class MandateHolder(Model):
     """A named person holding the mandate in one of their roles in the area."""
 
     __tablename__ = "mandate_holders"
@@ -219,7 +219,7 @@ class MandateHolder(db.Model):
         return f"{self.user.name}, {self.role.label}, {self.organisation.name}"
 
 
-class Commitment(db.Model):
+class Commitment(Model):
     """A commitment a holder made under the mandate, as they reported it."""
 
     __tablename__ = "mandate_commitments"
@@ -265,7 +265,7 @@ class RevocationOutcome(enum.Enum):
     CANCELLED = "cancelled"
 
 
-class Revocation(db.Model):
+class Revocation(Model):
     """A motion put to the mandate's electorate to revoke it; passing it revokes."""
 
     __tablename__ = "mandate_revocations"

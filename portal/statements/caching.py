@@ -160,7 +160,7 @@ def _app_version(app: Flask) -> str:
     return digest.hexdigest()[:16]
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Any) -> None:
     """Called when the pages' or the API's blueprint is registered, whichever comes first."""
     if EXTENSION in app.extensions:
         return

@@ -49,7 +49,7 @@ from portal.statements.forms import (
     filter_args,
     filters_from_args,
 )
-from portal.statements.models import SignatoryChoice, Statement, StatementSignatory, StatementState
+from portal.statements.models import SignatoryChoice, Statement, StatementState
 from portal.statements.permissions import (
     can_end,
     can_publish,
@@ -180,7 +180,8 @@ def _api_url() -> str | None:
         return None
 
 
-def _grouped(signatories: Sequence[StatementSignatory]) -> list[tuple[str, list[Any]]]:
+def _grouped(signatories: Sequence[Any]) -> list[tuple[str, list[Any]]]:
+    """Signatories (or, before publishing, the electorate members who would sign) by kind."""
     groups: dict[str, list[Any]] = {}
     for signatory in signatories:
         groups.setdefault(signatory.kind, []).append(signatory)
