@@ -1,5 +1,6 @@
 # Two commands for a newcomer: `make run` (install, migrate, load the demo area, serve on
-# http://127.0.0.1:5000) and `make test` (ruff, mypy, then the whole suite on SQLite and on PostgreSQL).
+# http://127.0.0.1:5000) and `make test` (ruff, mypy, then the whole suite on SQLite and on
+# PostgreSQL).
 
 PYTHON ?= python3
 VENV := .venv
