@@ -21,6 +21,7 @@ from portal.agreements.models import Agreement
 from portal.database import utcnow
 from portal.extensions import db
 from portal.markdown import render_markdown
+from portal.statements.api import problem
 from portal.statements.feed import rfc3339
 from portal.statements.openapi import register_part
 from portal.times import LONDON
@@ -33,23 +34,9 @@ blueprint.record_once(
         state.app, lambda: copy.deepcopy(agreements_openapi.PATHS), agreements_openapi.SCHEMAS
     )
 )
-PROBLEM = "application/problem+json"
 
 
-@blueprint.errorhandler(HTTPException)
-def _problem(error: HTTPException) -> Response:
-    code = error.code or 500
-    response = jsonify(
-        {
-            "type": "about:blank",
-            "title": error.name,
-            "status": code,
-            "detail": error.description or error.name,
-        }
-    )
-    response.status_code = code
-    response.mimetype = PROBLEM
-    return response
+blueprint.register_error_handler(HTTPException, problem)
 
 
 def _day() -> date:

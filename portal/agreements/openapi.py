@@ -12,16 +12,9 @@ from portal.agreements.models import (
     VersionState,
     VoteWeighting,
 )
+from portal.statements.openapi import PROBLEM, json_content, nullable, schema_ref
 
 MAX_PER_PAGE = 100
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"anyOf": [schema, {"type": "null"}]}
 
 
 def _enum(enum_class: Any) -> dict[str, Any]:
@@ -81,7 +74,7 @@ SCHEMAS: dict[str, Any] = {
             "id": {"type": "integer", "minimum": 1},
             "url": {**URI, "description": "The agreement's page."},
             "title": {"type": "string", "minLength": 1, "maxLength": 200},
-            "area": _ref("Area"),
+            "area": schema_ref("Area"),
             "lead": {**ORGANISATION, "description": "The lead organisation."},
             "starts_on": DATE,
             "minimum_term_months": {"type": "integer", "minimum": 0},
@@ -99,13 +92,13 @@ SCHEMAS: dict[str, Any] = {
             "who_does_what_markdown": {"type": "string"},
             "oversight": {"type": "string", "description": "Who reports to whom."},
             "report_frequency": _enum(ReportFrequency),
-            "review_on": _nullable(DATE),
-            "procedure": {**_ref("ProcedureVersion"), "description": "The version in force."},
-            "versions": {"type": "array", "items": _ref("ProcedureVersionSummary")},
+            "review_on": nullable(DATE),
+            "procedure": {**schema_ref("ProcedureVersion"), "description": "The version in force."},
+            "versions": {"type": "array", "items": schema_ref("ProcedureVersionSummary")},
             "on": {**DATE, "description": "The day the practices are listed for."},
-            "practices": {"type": "array", "items": _ref("AgreementPractice")},
+            "practices": {"type": "array", "items": schema_ref("AgreementPractice")},
             "patients_covered": {"type": "integer", "minimum": 0},
-            "latest_report": _nullable(_ref("OversightReport")),
+            "latest_report": nullable(schema_ref("OversightReport")),
         },
     },
     "AgreementList": {
@@ -113,7 +106,7 @@ SCHEMAS: dict[str, Any] = {
         "additionalProperties": False,
         "required": ["items", "total"],
         "properties": {
-            "items": {"type": "array", "items": _ref("Agreement")},
+            "items": {"type": "array", "items": schema_ref("Agreement")},
             "total": {"type": "integer", "minimum": 0},
         },
     },
@@ -136,7 +129,7 @@ SCHEMAS: dict[str, Any] = {
             "number": {"type": "integer", "minimum": 1},
             "state": _enum(VersionState),
             "created_at": DATE_TIME,
-            "adopted_at": _nullable(DATE_TIME),
+            "adopted_at": nullable(DATE_TIME),
         },
     },
     "AgreementPractice": {
@@ -154,7 +147,7 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "name": {"type": "string"},
             "ods_code": {"type": "string"},
-            "pcn": _nullable(
+            "pcn": nullable(
                 {
                     "type": "object",
                     "additionalProperties": False,
@@ -169,7 +162,7 @@ SCHEMAS: dict[str, Any] = {
                 "description": "Its share of the cost, to one decimal place.",
             },
             "joined_on": DATE,
-            "leaves_on": {**_nullable(DATE), "description": "The first day it is out."},
+            "leaves_on": {**nullable(DATE), "description": "The first day it is out."},
         },
     },
     "OversightReport": {
@@ -181,11 +174,6 @@ SCHEMAS: dict[str, Any] = {
 }
 
 
-def _json(schema: str, description: str, media_type: str = "application/json") -> dict[str, Any]:
-    return {"description": description, "content": {media_type: {"schema": _ref(schema)}}}
-
-
-PROBLEM = "application/problem+json"
 ON_PARAMETER = {
     "name": "on",
     "in": "query",
@@ -211,8 +199,8 @@ PATHS: dict[str, Any] = {
                 ON_PARAMETER,
             ],
             "responses": {
-                "200": _json("AgreementList", "The agreements."),
-                "400": _json("Error", "A query parameter is not valid.", PROBLEM),
+                "200": json_content("AgreementList", "The agreements."),
+                "400": json_content("Error", "A query parameter is not valid.", PROBLEM),
             },
         }
     },
@@ -230,9 +218,9 @@ PATHS: dict[str, Any] = {
                 ON_PARAMETER,
             ],
             "responses": {
-                "200": _json("Agreement", "The agreement."),
-                "400": _json("Error", "A query parameter is not valid.", PROBLEM),
-                "404": _json("Error", "No such agreement, or not one you may see.", PROBLEM),
+                "200": json_content("Agreement", "The agreement."),
+                "400": json_content("Error", "A query parameter is not valid.", PROBLEM),
+                "404": json_content("Error", "No such agreement, or not one you may see.", PROBLEM),
             },
         }
     },

@@ -18,6 +18,7 @@ from portal.mandates import openapi as mandates_openapi
 from portal.mandates import services
 from portal.mandates.models import Mandate, MandateState
 from portal.mandates.openapi import MAX_PER_PAGE
+from portal.statements.api import problem
 from portal.statements.feed import rfc3339
 from portal.statements.openapi import register_part
 from portal.urls import external_url
@@ -29,24 +30,10 @@ blueprint.record_once(
 )
 
 DEFAULT_PER_PAGE = 20
-PROBLEM = "application/problem+json"
 STATES = frozenset(state.value for state in MandateState)
 
 
-@blueprint.errorhandler(HTTPException)
-def _problem(error: HTTPException) -> Response:
-    code = error.code or 500
-    response = jsonify(
-        {
-            "type": "about:blank",
-            "title": error.name,
-            "status": code,
-            "detail": error.description or error.name,
-        }
-    )
-    response.status_code = code
-    response.mimetype = PROBLEM
-    return response
+blueprint.register_error_handler(HTTPException, problem)
 
 
 def _json(data: Any) -> Response:

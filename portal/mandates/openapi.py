@@ -6,16 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from portal.mandates.models import MANDATE_TIERS, MandateState, Ratification
+from portal.statements.openapi import PROBLEM, json_content, nullable, query_parameter, schema_ref
 
 MAX_PER_PAGE = 100
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"anyOf": [schema, {"type": "null"}]}
 
 
 TEXT = {"type": "string", "minLength": 1}
@@ -34,14 +27,14 @@ MANDATE_FIELDS = {
         "enum": [tier.value for tier in MANDATE_TIERS],
         "description": "Who may read it: the group, ICS readers too, or anyone.",
     },
-    "area": _ref("Area"),
-    "proposal": _nullable(_ref("Proposal")),
-    "holders": {"type": "array", "minItems": 1, "items": _ref("MandateHolder")},
+    "area": schema_ref("Area"),
+    "proposal": nullable(schema_ref("Proposal")),
+    "holders": {"type": "array", "minItems": 1, "items": schema_ref("MandateHolder")},
     "may_agree": TEXT,
     "may_not_agree": TEXT,
     "come_back_when": {**TEXT, "description": "When the holders must come back to members."},
     "ends_on": {**DATE, "description": "The last day it is in force (London)."},
-    "granted_at": _nullable({"type": "string", "format": "date-time"}),
+    "granted_at": nullable({"type": "string", "format": "date-time"}),
     "provenance": {
         "type": "string",
         "description": "The granting motion and its result in one sentence, as every "
@@ -56,7 +49,7 @@ MANDATE_FIELDS = {
         "type": ["integer", "null"],
         "description": "The replacing mandate, when it is one you may read.",
     },
-    "commitments": {"type": "array", "items": _ref("Commitment")},
+    "commitments": {"type": "array", "items": schema_ref("Commitment")},
 }
 
 SCHEMAS: dict[str, Any] = {
@@ -100,7 +93,7 @@ SCHEMAS: dict[str, Any] = {
         "additionalProperties": False,
         "required": ["items", "page", "per_page", "total", "pages"],
         "properties": {
-            "items": {"type": "array", "items": _ref("Mandate"), "maxItems": MAX_PER_PAGE},
+            "items": {"type": "array", "items": schema_ref("Mandate"), "maxItems": MAX_PER_PAGE},
             "page": {"type": "integer", "minimum": 1},
             "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
             "total": {"type": "integer", "minimum": 0},
@@ -110,23 +103,6 @@ SCHEMAS: dict[str, Any] = {
 }
 
 
-def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "description": description,
-        "schema": schema,
-    }
-
-
-def _json(schema: str, description: str, media_type: str = "application/json") -> dict[str, Any]:
-    return {"description": description, "content": {media_type: {"schema": _ref(schema)}}}
-
-
-PROBLEM = "application/problem+json"
-
-
 def paths() -> dict[str, Any]:
     return {
         "/mandates": {
@@ -134,22 +110,26 @@ def paths() -> dict[str, Any]:
                 "operationId": "listMandates",
                 "summary": "Granted mandates you may read, newest first",
                 "parameters": [
-                    _query("area", "Only mandates of this area (its slug).", {"type": "string"}),
-                    _query(
+                    query_parameter(
+                        "area", "Only mandates of this area (its slug).", {"type": "string"}
+                    ),
+                    query_parameter(
                         "state",
                         "Only mandates in this state today.",
                         {"enum": [state.value for state in MandateState]},
                     ),
-                    _query("page", "Page number.", {"type": "integer", "minimum": 1, "default": 1}),
-                    _query(
+                    query_parameter(
+                        "page", "Page number.", {"type": "integer", "minimum": 1, "default": 1}
+                    ),
+                    query_parameter(
                         "per_page",
                         "Mandates per page.",
                         {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 20},
                     ),
                 ],
                 "responses": {
-                    "200": _json("MandateList", "A page of mandates."),
-                    "400": _json("Error", "A query parameter is not valid.", PROBLEM),
+                    "200": json_content("MandateList", "A page of mandates."),
+                    "400": json_content("Error", "A query parameter is not valid.", PROBLEM),
                 },
             }
         },
@@ -166,8 +146,10 @@ def paths() -> dict[str, Any]:
                     }
                 ],
                 "responses": {
-                    "200": _json("Mandate", "The mandate."),
-                    "404": _json("Error", "No such mandate, or not one you may read.", PROBLEM),
+                    "200": json_content("Mandate", "The mandate."),
+                    "404": json_content(
+                        "Error", "No such mandate, or not one you may read.", PROBLEM
+                    ),
                 },
             }
         },

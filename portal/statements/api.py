@@ -33,7 +33,8 @@ PROBLEM = "application/problem+json"
 
 
 @blueprint.errorhandler(HTTPException)
-def _problem(error: HTTPException) -> Response:
+def problem(error: HTTPException) -> Response:
+    """An HTTP error as RFC 9457 problem details; every API blueprint answers errors so."""
     code = error.code or 500
     response = jsonify(
         {

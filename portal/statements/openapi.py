@@ -35,11 +35,11 @@ def _part_schemas() -> dict[str, Any]:
     return {name: schema for _, schemas in _parts() for name, schema in schemas.items()}
 
 
-def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+def nullable(schema: dict[str, Any]) -> dict[str, Any]:
     return {"anyOf": [schema, {"type": "null"}]}
 
 
-def _ref(name: str) -> dict[str, str]:
+def schema_ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
@@ -91,9 +91,9 @@ SCHEMAS: dict[str, Any] = {
                 "enum": ["public", "ics", "group", "lmc"],
                 "description": "Who may read it: anyone, ICS readers, the group, LMC officers.",
             },
-            "area": _ref("Area"),
+            "area": schema_ref("Area"),
             "published_at": DATE_TIME,
-            "ended_at": _nullable(DATE_TIME),
+            "ended_at": nullable(DATE_TIME),
             "end_reason": {
                 "type": ["string", "null"],
                 "description": "Why it was withdrawn, or what replaced it.",
@@ -103,14 +103,14 @@ SCHEMAS: dict[str, Any] = {
                 "pattern": REFERENCE_PATTERN,
                 "description": "The replacing statement, when it is one you may read.",
             },
-            "proposal": _nullable(_ref("Proposal")),
+            "proposal": nullable(schema_ref("Proposal")),
             "source": {
                 "enum": [source.value for source in StatementSource],
                 "description": "What it publishes: a position the group agreed in a vote "
                 "(position), or an election's result (election).",
             },
             "election": {
-                **_nullable(_ref("ElectionResult")),
+                **nullable(schema_ref("ElectionResult")),
                 "description": "The election's result, for a statement of one; else null.",
             },
             "signatories_choice": {
@@ -121,7 +121,7 @@ SCHEMAS: dict[str, Any] = {
                 "for a secret ballot). Never an organisation that did not vote for it. Null "
                 "for an election's result, which is declared, not signed.",
             },
-            "signatories": {"type": "array", "items": _ref("Signatory")},
+            "signatories": {"type": "array", "items": schema_ref("Signatory")},
             "body_markdown": {"type": "string"},
             "body_html": {
                 "type": "string",
@@ -135,7 +135,7 @@ SCHEMAS: dict[str, Any] = {
                 "election: who was elected to how many seats, the method, the quota and the "
                 "turnout.",
             },
-            "responses": {"type": "array", "items": _ref("IcsResponse")},
+            "responses": {"type": "array", "items": schema_ref("IcsResponse")},
         },
     },
     "StatementList": {
@@ -154,7 +154,7 @@ SCHEMAS: dict[str, Any] = {
             "prev",
         ],
         "properties": {
-            "items": {"type": "array", "items": _ref("Statement"), "maxItems": MAX_PER_PAGE},
+            "items": {"type": "array", "items": schema_ref("Statement"), "maxItems": MAX_PER_PAGE},
             "page": {"type": "integer", "minimum": 1},
             "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
             "total": {"type": "integer", "minimum": 0},
@@ -162,8 +162,8 @@ SCHEMAS: dict[str, Any] = {
             "self": URI,
             "first": URI,
             "last": URI,
-            "next": {**_nullable(URI), "description": "The next page, or null on the last."},
-            "prev": {**_nullable(URI), "description": "The previous page, or null on the first."},
+            "next": {**nullable(URI), "description": "The next page, or null on the last."},
+            "prev": {**nullable(URI), "description": "The previous page, or null on the first."},
         },
     },
     "Error": {
@@ -255,16 +255,16 @@ SCHEMAS: dict[str, Any] = {
                 "description": "The Droop quota (Meek: at the last stage); null if unopposed.",
             },
             "valid_votes": {"type": ["integer", "null"], "minimum": 0},
-            "turnout": _ref("ElectionTurnout"),
+            "turnout": schema_ref("ElectionTurnout"),
             "seed": {
                 "type": ["string", "null"],
                 "description": "The seed of any lot the count drew, so anyone can recount.",
             },
             "count_sheet_url": {
-                **_nullable(URI),
+                **nullable(URI),
                 "description": "The count sheet on the statement page; null if unopposed.",
             },
-            "stages": {"type": "array", "items": _ref("CountStage")},
+            "stages": {"type": "array", "items": schema_ref("CountStage")},
         },
     },
     "ElectionTurnout": {
@@ -320,7 +320,7 @@ SCHEMAS: dict[str, Any] = {
 }
 
 
-def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+def query_parameter(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {
         "name": name,
         "in": "query",
@@ -330,8 +330,10 @@ def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any
     }
 
 
-def _json(schema: str, description: str, media_type: str = "application/json") -> dict[str, Any]:
-    return {"description": description, "content": {media_type: {"schema": _ref(schema)}}}
+def json_content(
+    schema: str, description: str, media_type: str = "application/json"
+) -> dict[str, Any]:
+    return {"description": description, "content": {media_type: {"schema": schema_ref(schema)}}}
 
 
 PROBLEM = "application/problem+json"
@@ -344,30 +346,36 @@ def _paths() -> dict[str, Any]:
                 "operationId": "listStatements",
                 "summary": "Statements you may read, newest first, a page at a time",
                 "parameters": [
-                    _query("q", "Words in the title or body (any case).", {"type": "string"}),
-                    _query(
+                    query_parameter(
+                        "q", "Words in the title or body (any case).", {"type": "string"}
+                    ),
+                    query_parameter(
                         "proposal",
                         "Only statements answering this proposal (its number).",
                         {"type": "integer", "minimum": 1},
                     ),
-                    _query(
+                    query_parameter(
                         "from",
                         "Published on or after this day (London time).",
                         {"type": "string", "format": "date"},
                     ),
-                    _query(
+                    query_parameter(
                         "to",
                         "Published on or before this day (London time).",
                         {"type": "string", "format": "date"},
                     ),
-                    _query(
+                    query_parameter(
                         "status",
                         "Only statements in this state.",
                         {"enum": ["published", "superseded", "withdrawn"]},
                     ),
-                    _query("area", "Only statements of this area (its slug).", {"type": "string"}),
-                    _query("page", "Page number.", {"type": "integer", "minimum": 1, "default": 1}),
-                    _query(
+                    query_parameter(
+                        "area", "Only statements of this area (its slug).", {"type": "string"}
+                    ),
+                    query_parameter(
+                        "page", "Page number.", {"type": "integer", "minimum": 1, "default": 1}
+                    ),
+                    query_parameter(
                         "per_page",
                         "Statements per page.",
                         {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 20},
@@ -375,7 +383,7 @@ def _paths() -> dict[str, Any]:
                 ],
                 "responses": {
                     "200": {
-                        **_json("StatementList", "A page of statements."),
+                        **json_content("StatementList", "A page of statements."),
                         "headers": {
                             "Link": {
                                 "description": 'Links to other pages (RFC 8288): rel="next", '
@@ -384,7 +392,7 @@ def _paths() -> dict[str, Any]:
                             }
                         },
                     },
-                    "400": _json("Error", "A query parameter is not valid.", PROBLEM),
+                    "400": json_content("Error", "A query parameter is not valid.", PROBLEM),
                 },
             }
         },
@@ -401,8 +409,10 @@ def _paths() -> dict[str, Any]:
                     }
                 ],
                 "responses": {
-                    "200": _json("Statement", "The statement."),
-                    "404": _json("Error", "No such statement, or not one you may read.", PROBLEM),
+                    "200": json_content("Statement", "The statement."),
+                    "404": json_content(
+                        "Error", "No such statement, or not one you may read.", PROBLEM
+                    ),
                 },
             }
         },
