@@ -217,6 +217,12 @@ def axe_check(page: Any) -> list[dict[str, Any]]:
     """
     if id(page.context) in scriptless_contexts:
         raise AssertionError("axe needs JavaScript: check this page in a context that has it")
+    # Check the page as a person sees it once it has settled: the header's script tucks links
+    # that do not fit under "More" after load, and colours change through a CSS transition.
+    page.wait_for_load_state("load")
+    page.wait_for_function(
+        "() => document.getAnimations().every(animation => animation.playState !== 'running')"
+    )
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.evaluate(_axe_source())
     return page.evaluate(
