@@ -173,8 +173,8 @@ def test_area_admin_invites_a_partner_who_joins_through_the_emailed_link(
     assert (
         message["Subject"] == "You are invited to GP Collective Voice for North Staffordshire ICB"
     )
-    link = INVITATION_LINK.search(message.get_content())
-    assert link, message.get_content()
+    link = INVITATION_LINK.search(message.get_body(("plain",)).get_content())
+    assert link, message.get_body(("plain",)).get_content()
     invitation_path = urlsplit(link.group(0)).path
 
     # The invitee has never signed in: a fresh context with no cookies.

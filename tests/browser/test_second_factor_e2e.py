@@ -106,5 +106,5 @@ def _invitation_path(app: Any, email: str) -> str:
     for path in sorted(Path(app.config["OUTBOX_DIR"]).glob("*.eml"), reverse=True):
         message = message_from_bytes(path.read_bytes(), policy=default)
         if message["To"] == email:
-            return INVITATION_LINK.search(message.get_content()).group(0)
+            return INVITATION_LINK.search(message.get_body(("plain",)).get_content()).group(0)
     raise AssertionError(f"no invitation to {email} in the outbox")
