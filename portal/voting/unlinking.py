@@ -84,7 +84,8 @@ def remove_ballot_links(vote: Vote, now: datetime, retention_days: int) -> Links
     """At the end of the retention period: remove what still ties a choice to an organisation.
 
     An open ballot kept, until now, its ballot rows, the choice on each receipt and the stored
-    ballot record (voter codes beside choices); a secret one lost those at close. Both keep the
+    ballot record (voter codes beside choices); a secret one lost those at close, and now
+    loses the full record sealed to its scrutineers. Both keep the
     result, the exact totals, who voted and the record's published SHA-256, so the figures
     already published can still be checked against the audit chain, which gains an entry
     for the removal and is never rewritten. Flushes, never commits.
@@ -106,6 +107,12 @@ def remove_ballot_links(vote: Vote, now: datetime, retention_days: int) -> Links
         .execution_options(synchronize_session=False)
     )
     vote.ballot_record = None
+    # A secret ballot's scrutineers held the only full record, sealed to them: it goes with
+    # the data key wrapped for each, so nobody can open it any more; its hash stays published.
+    sealed = vote.sealed_record is not None
+    vote.sealed_record = None
+    for scrutineer in vote.scrutineers:
+        scrutineer.wrapped_key = None
     vote.records_removed_at = now
     db.session.flush()
     record(
@@ -118,6 +125,7 @@ def remove_ballot_links(vote: Vote, now: datetime, retention_days: int) -> Links
             "retention_days": retention_days,
             "ballots_removed": ballots,
             "receipts_unlinked": linked,
+            "sealed_record_removed": sealed,
             # The published hash stays on the vote and here, so it can still be quoted.
             "ballot_record_sha256": vote.ballot_record_sha256,
         },

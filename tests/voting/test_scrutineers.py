@@ -17,6 +17,7 @@ from portal.audit.models import AuditEntry
 from portal.database import utcnow
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.outbox import OutboxMessage
+from portal.retention import run_retention
 from portal.voting import casting, closing, scrutiny, services
 from portal.voting import rules as counting
 from portal.voting.models import BallotSecrecy
@@ -133,6 +134,26 @@ def test_the_record_is_sealed_and_only_the_scrutineer_opens_it(db, setting):
     ).scalar_one()
     assert opened.details["sha256"] == vote.ballot_record_sha256
     assert "against" not in json.dumps(opened.details)
+
+
+def test_a_year_after_close_the_sealed_record_is_removed_and_its_hash_stays(db, setting):
+    vote = _closed_secret_vote(db, setting, ["for", "against", "for", "abstain"])
+    published = vote.ballot_record_sha256
+    vote.closed_at = utcnow() - timedelta(days=366)
+    db.session.commit()
+
+    run_retention(utcnow())
+    db.session.commit()
+
+    assert vote.sealed_record is None
+    assert all(scrutineer.wrapped_key is None for scrutineer in vote.scrutineers)
+    assert vote.ballot_record_sha256 == published
+    removed = db.session.execute(
+        sa.select(AuditEntry).where(AuditEntry.action == "vote.ballot_links_removed")
+    ).scalar_one()
+    assert removed.details["sealed_record_removed"] is True
+    with pytest.raises(DomainError):
+        scrutiny.open_record(setting.scrutineer, vote, PASSPHRASE)
 
 
 def test_the_passphrase_cannot_change_once_the_record_is_sealed(db, setting):
