@@ -22,6 +22,7 @@ request: if Redis does not answer, that is logged and the sweep sends the email.
 from __future__ import annotations
 
 import logging
+import signal
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -149,16 +150,23 @@ def run_worker(burst: bool = False) -> None:
     from rq import SimpleWorker
 
     redis = connection(timeout=5)
-    while True:
-        try:
-            worker = SimpleWorker([queue(redis)], connection=redis)
-            worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
-        except RedisError as error:
-            log.warning("queue unavailable (%s): the worker waits for it", error)
-            time.sleep(1)
-            continue
-        # A burst ran what was waiting; otherwise the worker was asked to stop (SIGTERM).
-        return
+    # RQ takes over SIGINT and SIGTERM for its warm shutdown and leaves them so; a burst run
+    # inside a longer process (`flask worker --once`, the tests) gives them back when done.
+    handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while True:
+            try:
+                worker = SimpleWorker([queue(redis)], connection=redis)
+                worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
+            except RedisError as error:
+                log.warning("queue unavailable (%s): the worker waits for it", error)
+                time.sleep(1)
+                continue
+            # A burst ran what was waiting; otherwise the worker was asked to stop (SIGTERM).
+            return
+    finally:
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
 
 
 def _in_job(function: Any, *args: Any) -> Any:

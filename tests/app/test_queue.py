@@ -5,6 +5,7 @@ schedulers run; with Redis gone nothing fails and the outbox sweep still sends."
 from __future__ import annotations
 
 import logging
+import signal
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -151,3 +152,15 @@ def test_the_embedded_default_needs_no_redis(app: Flask, db: Any) -> None:
     assert result.exit_code == 2
     assert "without Redis, `flask worker` runs the rounds" in result.output
     assert QUEUE_NAME == "portal"
+
+
+def test_a_burst_worker_gives_back_the_process_signal_handlers(
+    app: Flask, db: Any, on_redis: Redis
+) -> None:
+    # RQ installs its own SIGINT and SIGTERM handlers; left behind, a later Ctrl-C (or a
+    # SIGTERM to the web process) would raise RQ's StopRequested in unrelated code.
+    before = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+
+    run_worker(burst=True)
+
+    assert {number: signal.getsignal(number) for number in before} == before
