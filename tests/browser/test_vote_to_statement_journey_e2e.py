@@ -96,6 +96,8 @@ def test_set_up_open_cast_once_on_a_phone_and_publish_a_true_statement(
     officer.get_by_role("button", name="Continue with these times").click()
 
     officer.wait_for_url(re.compile(r"/set-up/secrecy$"), wait_until="load")
+    expect(officer.get_by_label("Scrutineers (a secret ballot only)")).to_be_visible()
+    assert_accessible(officer)
     officer.get_by_label(
         "Open: members see how each organisation voted once the vote closes"
     ).check()
