@@ -83,7 +83,7 @@ PAGES: tuple[Page, ...] = (
             "closes_time",
         ),
     ),
-    Page("secrecy", "How secret the ballot is", ("secrecy",)),
+    Page("secrecy", "How secret the ballot is", ("secrecy", "scrutineers")),
 )
 PAGE_BY_SLUG = {page.slug: page for page in PAGES}
 

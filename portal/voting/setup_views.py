@@ -8,6 +8,7 @@ as a draft. Opening it is a separate step with its own check page.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,12 +19,13 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from portal.database import utcnow
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.http import acting_user, refusal_shown_on
 from portal.organisations.area_context import bind_area
 from portal.organisations.models import Organisation, OrganisationKind
 from portal.times import london_datetime
-from portal.voting import explain, services, setup, setup_check
+from portal.voting import explain, scrutiny, services, setup, setup_check
 from portal.voting import rules as counting
 from portal.voting.forms import KIND_LABELS, new_vote_data
 from portal.voting.permissions import can_manage_votes, can_see_votes
@@ -134,6 +136,8 @@ def step(slug: str) -> str | Response:
         abort(400)
     merged = {**answers, **setup.answers_from(request.form, page)}
     errors = setup.page_errors(merged, page, _voting_organisations(merged), choices, proposals)
+    if page.slug == "secrecy" and "scrutineers" not in errors:
+        errors.update(_scrutineer_errors(merged))
     form = setup.filled_form(merged, choices, proposals)
     for field in form:
         field.errors = list(errors.get(field.name, []))
@@ -159,6 +163,20 @@ def step(slug: str) -> str | Response:
 
 class CheckForm(FlaskForm):
     """The CSRF token, and the acknowledgement a secret ballot with identifying weights needs."""
+
+
+def _scrutineer_errors(answers: dict[str, Any]) -> dict[str, list[str]]:
+    """The scrutineers named, refused on their own page rather than at the end."""
+    named = (answers.get("scrutineers") or "").strip()
+    if not named:
+        return {}
+    if answers.get("secrecy") != "secret":
+        return {"scrutineers": ["Only a secret ballot has scrutineers: leave this empty"]}
+    try:
+        scrutiny.find_scrutineers(g.area, named)
+    except DomainError as error:
+        return {"scrutineers": [str(error)]}
+    return {}
 
 
 @blueprint.route("/check", methods=["GET", "POST"])
@@ -192,6 +210,8 @@ def check() -> str | Response:
             acknowledgement_missing = True
         else:
             with refusal_shown_on(check_form) as refused:
+                named = scrutiny.find_scrutineers(g.area, form.scrutineers.data or "")
+                details = dataclasses.replace(details, scrutineers=named)
                 vote = services.create_vote(acting_user(), g.area, details)
             if not refused:
                 session.pop(_key(), None)

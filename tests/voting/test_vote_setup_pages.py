@@ -235,3 +235,48 @@ def test_warnings_for_the_times() -> None:
     assert setup.timing_warnings(now + timedelta(hours=1), now + timedelta(days=3), now) == []
     (short,) = setup.timing_warnings(now + timedelta(hours=1), now + timedelta(hours=40), now)
     assert "less than 48 hours" in short
+
+
+def test_the_secrecy_page_names_the_scrutineers_and_the_vote_appoints_them(
+    app, world: World, db
+) -> None:
+    officer = client_for(app, world.officer)
+    officer.get(f"{BASE}/")
+    _post(officer, "about", {"title": "Hubs", "question": "Hubs?", "kind": "motion"})
+    _post(officer, "who", {**WHO, "scheme": "equal"})
+    _post(officer, "decided", {"motion_threshold": "simple_majority", "tie": "fails"})
+    now = utcnow()
+    _post(
+        officer,
+        "when",
+        {
+            **_moment("opens", now + timedelta(hours=1)),
+            **_moment("closes", now + timedelta(days=7)),
+        },
+    )
+    page = text(officer.get(f"{BASE}/secrecy"))
+    assert 'name="scrutineers"' in page
+
+    # Nobody by that address, and scrutineers for an open ballot: refused on this page.
+    unknown = _post(officer, "secrecy", {"secrecy": "secret", "scrutineers": "nobody@x.test"})
+    assert unknown.status_code == 200
+    assert "nobody here has the email address nobody@x.test" in text(unknown)
+    named = f"{world.second_partner.email}\n{world.third_partner.email}"
+    open_ballot = _post(officer, "secrecy", {"secrecy": "open", "scrutineers": named})
+    assert open_ballot.status_code == 200
+    assert "Only a secret ballot has scrutineers" in text(open_ballot)
+    assert "/set-up/check" not in open_ballot.headers.get("Location", "")
+
+    moved_on = _post(officer, "secrecy", {"secrecy": "secret", "scrutineers": named})
+    assert moved_on.headers["Location"].endswith("/set-up/check")
+    check = text(officer.get(f"{BASE}/check"))
+    assert world.second_partner.email in check
+    assert world.third_partner.email in check
+    saved = officer.post(
+        f"{BASE}/check", data={"csrf_token": csrf_token_from(check), "keep_weights": "yes"}
+    )
+    assert saved.status_code == 302
+    vote = db.session.execute(sa.select(Vote)).scalar_one()
+    assert sorted(s.user_id for s in vote.scrutineers) == sorted(
+        [world.second_partner.id, world.third_partner.id]
+    )
