@@ -1,9 +1,9 @@
-"""Issue 17's "done when", in Chromium, for what is built: an officer checks a vote (how it is
-decided, how many are emailed) and opens it; a partner casts on a 390 px phone and reloads the
-receipt page without casting again; once it closes the officer publishes the statement through
-its check page, signed by exactly the organisations that voted for, its wording giving for,
-against, abstained and turnout. (The vote is set up through the services: the question pages
-of point 5 are not built.)"""
+"""In Chromium, from a vote set up through the services (the whole journey from the question
+pages is tests/browser/test_vote_to_statement_journey_e2e.py): an officer checks a vote (how
+it is decided, how many are emailed) and opens it; a partner casts on a 390 px phone and
+reloads the receipt page without casting again; once it closes the officer publishes the
+statement through its check page, signed by exactly the organisations that voted for, its
+wording giving for, against, abstained and turnout."""
 
 from __future__ import annotations
 
