@@ -37,6 +37,7 @@ from portal.email_kinds import Kind
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
 from portal.mail import queue_email
+from portal.names import display_name
 from portal.organisations.models import Area, Organisation
 from portal.organisations.permissions import can_administer_area
 from portal.urls import external_url
@@ -229,7 +230,9 @@ def invite(
         membership.organisation_id == organisation.id and membership.role == role
         for membership in existing_user.memberships
     ):
-        raise Conflict(f"{email} is already a {role.label.lower()} of {organisation.name}")
+        raise Conflict(
+            f"{email} is already a {role.label.lower()} of {display_name(organisation.name)}"
+        )
     for pending in db.session.execute(
         sa.select(Invitation).where(
             Invitation.email == email,
@@ -268,7 +271,7 @@ def invite(
         f"You are invited to GP Collective Voice for {area.name}",
         f"Dear {invitation.name},\n\n"
         f"{actor.name} has invited you to join GP Collective Voice for {area.name} "
-        f"as {role.label} of {organisation.name}.\n\n"
+        f"as {role.label} of {display_name(organisation.name)}.\n\n"
         f"Use this link to set your password and join. It works once and expires on "
         f"{invitation.expires_at:%d %B %Y at %H:%M} UTC:\n\n{link}\n\n"
         "If you were not expecting this, you can ignore this email.\n",
@@ -424,7 +427,9 @@ def add_membership(actor: User, user: User, organisation: Organisation, role: Ro
     if user.id == actor.id:
         raise DomainError(SELF_GRANT_REFUSED)
     _check_role_fits(role, organisation)
-    duplicate = Conflict(f"{user.name} is already a {role.label.lower()} of {organisation.name}")
+    duplicate = Conflict(
+        f"{user.name} is already a {role.label.lower()} of {display_name(organisation.name)}"
+    )
     if any(m.organisation_id == organisation.id and m.role == role for m in user.memberships):
         raise duplicate
     membership = Membership(user_id=user.id, organisation_id=organisation.id, role=role)

@@ -21,6 +21,7 @@ from portal.accounts.reauthentication import mark_confirmed
 from portal.database import utcnow
 from portal.extensions import db
 from portal.http import acting_user, after_response, refusal_shown_on
+from portal.names import display_name
 from portal.urls import local_path
 
 blueprint = Blueprint("accounts", __name__, url_prefix="/accounts", template_folder="templates")
@@ -184,9 +185,12 @@ def accept_invitation(token: str) -> str | tuple[str, int] | Response:
             )
         if not refused:
             if has_account:
-                flash(f"You have joined {invitation.organisation.name}. Sign in to continue.")
+                flash(
+                    f"You have joined {display_name(invitation.organisation.name)}. "
+                    "Sign in to continue."
+                )
                 return redirect(url_for("accounts.login"))
-            welcome = f"Welcome. You have joined {invitation.organisation.name}."
+            welcome = f"Welcome. You have joined {display_name(invitation.organisation.name)}."
             return _complete_sign_in(user, None, welcome)
     return render_template(
         "accounts/accept_invitation.html", form=form, invitation=invitation, has_account=has_account

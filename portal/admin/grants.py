@@ -15,6 +15,7 @@ from portal.accounts.services import area_memberships
 from portal.accounts.signals import role_granted
 from portal.email_kinds import Kind
 from portal.mail import queue_email
+from portal.names import display_name
 from portal.urls import external_url
 from portal.voting.permissions import CASTING_ROLE
 
@@ -48,11 +49,11 @@ def tell_of_casting_grant(membership: Membership, *, granted_by: User | None, **
     for person in people_to_tell(membership):
         queue_email(
             person.email,
-            f"{grantee.name} can now cast {organisation.name}'s ballot",
+            f"{grantee.name} can now cast {display_name(organisation.name)}'s ballot",
             f"Dear {person.name},\n\n"
             f"{grantee.name} ({grantee.email}) is now {membership.role.label} of "
-            f"{organisation.name}, granted by {by}. From now on they can cast "
-            f"{organisation.name}'s ballot in the group's votes.\n\n"
+            f"{display_name(organisation.name)}, granted by {by}. From now on they can cast "
+            f"{display_name(organisation.name)}'s ballot in the group's votes.\n\n"
             "If this is not expected, tell your LMC at once: the grant is in the area's "
             "audit log.\n\n"
             f"{page}\n",

@@ -20,6 +20,7 @@ from portal.admin.forms import OrganisationForm
 from portal.database import utcnow
 from portal.extensions import db
 from portal.http import acting_user, refusal_shown_on
+from portal.names import display_name
 from portal.navigation import add_link
 from portal.organisations.area_context import bind_area
 from portal.organisations.models import Organisation, OrganisationKind
@@ -55,7 +56,7 @@ def _organisation_choices() -> list[SelectChoice]:
     ).scalars()
     ranked = sorted(organisations, key=lambda org: (order[org.kind], org.name))
     return [SelectChoice("", "Choose an organisation")] + [
-        SelectChoice(str(org.id), f"{org.name} ({org.kind.label}, {org.ods_code})")
+        SelectChoice(str(org.id), f"{display_name(org.name)} ({org.kind.label}, {org.ods_code})")
         for org in ranked
     ]
 
@@ -138,7 +139,10 @@ def member(user_id: int) -> str | Response:
         with refusal_shown_on(form) as refused:
             account_services.add_membership(acting_user(), user, organisation, Role(form.role.data))
         if not refused:
-            flash(f"{user.name} is now {Role(form.role.data).label} of {organisation.name}.")
+            flash(
+                f"{user.name} is now {Role(form.role.data).label} of "
+                f"{display_name(organisation.name)}."
+            )
             return redirect(url_for("admin.member", user_id=user.id))
     memberships = [m for m in user.memberships if m.organisation.area_id == g.area.id]
     return render_template(
@@ -191,7 +195,7 @@ def organisations() -> str | Response:
                 postcode=form.postcode.data,
             )
         if not refused:
-            flash(f"{organisation.name} has been added.", "info")
+            flash(f"{display_name(organisation.name)} has been added.", "info")
             return redirect(url_for("admin.organisations"))
     hand_made = db.session.execute(
         sa.select(Organisation)

@@ -34,6 +34,7 @@ from portal.email_kinds import Kind
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
 from portal.mail import queue_email
+from portal.names import display_name
 from portal.organisations.models import Area, Organisation, OrganisationKind, PcnMembership
 
 MAX_STATEMENT_WORDS = 300
@@ -80,7 +81,8 @@ def _organisation_weight(organisation: Organisation, details: ElectionDetails) -
     size = organisation.list_size
     if size is None:
         raise DomainError(
-            f"{organisation.name} has no list size, so it cannot be weighted by list size"
+            f"{display_name(organisation.name)} has no list size, "
+            "so it cannot be weighted by list size"
         )
     if details.weighting == "band":
         return max(1, math.ceil(size / (details.band or 1)))

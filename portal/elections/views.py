@@ -45,6 +45,7 @@ from portal.errors import DomainError
 from portal.extensions import db
 from portal.http import acting_user, refusal_shown_on
 from portal.markdown import render_markdown
+from portal.names import display_name
 from portal.navigation import add_link
 from portal.organisations.area_context import bind_area
 from portal.organisations.models import Organisation, OrganisationKind
@@ -128,7 +129,7 @@ def new() -> str | Response:
         abort(403)
     form = ElectionForm()
     form.pcn_codes.choices = choice_list(
-        (pcn.ods_code, f"{pcn.name} ({pcn.ods_code})")
+        (pcn.ods_code, f"{display_name(pcn.name)} ({pcn.ods_code})")
         for pcn in db.session.execute(
             sa.select(Organisation)
             .where(Organisation.area_id == g.area.id, Organisation.kind == OrganisationKind.PCN)

@@ -20,10 +20,10 @@ from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
 from portal.database import utcnow
+from portal.figures import percent
 from portal.main.needs_you import agendas, visit_from
 from portal.retention import RetentionPeriods
 from portal.statements.queries import latest_public, public_statements_of
-from portal.voting.presenters import two_places
 
 blueprint = Blueprint("main", __name__, template_folder="templates")
 
@@ -52,7 +52,7 @@ def home() -> str | Response:
         areas=areas,
         agendas=agendas(current_user, areas, now, visit.since),
         visit=visit,
-        share_text=two_places,
+        share_text=percent,
     )
 
 

@@ -31,6 +31,7 @@ from portal.extensions import db
 from portal.http import acting_user, refusal_shown_on
 from portal.mandates import forms, permissions, services
 from portal.mandates.models import Mandate, MandateState, Ratification
+from portal.names import display_name
 from portal.navigation import add_link
 from portal.organisations.area_context import bind_area
 from portal.organisations.models import Area
@@ -240,7 +241,7 @@ def revoke(mandate_id: int) -> str | Response:
 def _holder_choices(form: forms.AttachForm) -> dict[str, Membership]:
     memberships = {str(m.id): m for m in services.holder_choices(g.area)}
     form.holders.choices = [
-        SelectChoice(key, f"{m.user.name}, {m.role.label}, {m.organisation.name}")
+        SelectChoice(key, f"{m.user.name}, {m.role.label}, {display_name(m.organisation.name)}")
         for key, m in memberships.items()
     ]
     return memberships

@@ -24,6 +24,7 @@ from portal.http import acting_user, refusal_shown_on
 from portal.meetings import calendar, forms, permissions, services
 from portal.meetings.models import ActionItem, Meeting, MeetingSeries
 from portal.meetings.references import BadReference, parse_reference
+from portal.names import display_name
 from portal.navigation import add_link
 from portal.organisations.area_context import bind_area
 from portal.organisations.models import Area
@@ -446,7 +447,9 @@ def _room_form(sheet: room.RoomSheet, formdata: bool) -> FlaskForm:
     ]
     for row in sheet.rows:
         if row.may_be_recorded:
-            field = RadioField(row.name, choices=choices, default=row.room_choice or NOT_RECORDED)
+            field = RadioField(
+                display_name(row.name), choices=choices, default=row.room_choice or NOT_RECORDED
+            )
             setattr(RoomForm, f"org_{row.organisation_id}", field)
     return RoomForm() if formdata else RoomForm(formdata=None)
 

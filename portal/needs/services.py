@@ -21,6 +21,7 @@ from portal.audit.services import record
 from portal.database import insert_or_conflict, utcnow
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
+from portal.names import display_name
 from portal.needs import permissions
 from portal.needs.models import (
     CLOSED_STATUSES,
@@ -80,7 +81,7 @@ def _required_text(value: str, what: str, maximum: int) -> str:
 def _require_channel_organisation(organisation: Organisation, channel: NeedChannel) -> None:
     if organisation.kind is not channel.organisation_kind:
         raise DomainError(
-            f"{organisation.name} is a {organisation.kind.label.lower()}: "
+            f"{display_name(organisation.name)} is a {organisation.kind.label.lower()}: "
             f"{channel.label.lower()} are for a {channel.organisation_kind.label.lower()} only"
         )
 
@@ -99,7 +100,7 @@ def raise_need(
     """Raise a need in ``channel`` for ``organisation``, which ``actor`` must speak for."""
     _require_channel_organisation(organisation, channel)
     if not permissions.may_speak_for(actor, organisation, channel):
-        raise NotPermitted(f"You cannot raise needs for {organisation.name}")
+        raise NotPermitted(f"You cannot raise needs for {display_name(organisation.name)}")
     if category not in channel.categories:
         raise DomainError(f"Choose one of the categories of {channel.label.lower()}")
     if lmc_only and channel is not NeedChannel.PRACTICE:
@@ -148,15 +149,17 @@ def support(actor: User, need: Need, organisation: Organisation) -> NeedSupport:
         raise NotPermitted("A need only the LMC can see takes no support from other practices")
     _require_channel_organisation(organisation, need.channel)
     if not permissions.may_speak_for(actor, organisation, need.channel):
-        raise NotPermitted(f"You cannot support needs for {organisation.name}")
+        raise NotPermitted(f"You cannot support needs for {display_name(organisation.name)}")
     if organisation.id == need.organisation_id:
-        raise Conflict(f"{organisation.name} raised this need: it is already counted")
+        raise Conflict(f"{display_name(organisation.name)} raised this need: it is already counted")
     if not need.is_open:
         raise _closed_error(need)
     supported = NeedSupport(
         need_id=need.id, organisation_id=organisation.id, user_id=actor.id, created_at=utcnow()
     )
-    insert_or_conflict(db.session, supported, f"{organisation.name} already supports this need")
+    insert_or_conflict(
+        db.session, supported, f"{display_name(organisation.name)} already supports this need"
+    )
     db.session.expire(need, ["supports"])
     record(
         "need.supported",
@@ -172,7 +175,7 @@ def support(actor: User, need: Need, organisation: Organisation) -> NeedSupport:
 def withdraw_support(actor: User, need: Need, organisation: Organisation) -> None:
     _lock(need)
     if not permissions.may_speak_for(actor, organisation, need.channel):
-        raise NotPermitted(f"You cannot withdraw support for {organisation.name}")
+        raise NotPermitted(f"You cannot withdraw support for {display_name(organisation.name)}")
     if not need.is_open:
         raise _closed_error(need)
     existing = db.session.scalar(
@@ -181,7 +184,7 @@ def withdraw_support(actor: User, need: Need, organisation: Organisation) -> Non
         )
     )
     if existing is None:
-        raise Conflict(f"{organisation.name} does not support this need")
+        raise Conflict(f"{display_name(organisation.name)} does not support this need")
     db.session.delete(existing)
     db.session.flush()
     db.session.expire(need, ["supports"])
@@ -198,7 +201,7 @@ def withdraw_support(actor: User, need: Need, organisation: Organisation) -> Non
 def comment(actor: User, need: Need, organisation: Organisation, body_markdown: str) -> NeedComment:
     _lock(need)
     if not permissions.can_comment(actor, need, organisation):
-        raise NotPermitted(f"You cannot comment for {organisation.name} on this need")
+        raise NotPermitted(f"You cannot comment for {display_name(organisation.name)} on this need")
     if not need.is_open:
         raise _closed_error(need)
     added = NeedComment(
@@ -367,17 +370,22 @@ def merge(actor: User, duplicate: Need, kept: Need) -> Need:
 def authorise_pcn_member(actor: User, pcn: Organisation, member: User) -> PcnNeedAuthorisation:
     """A PCN's clinical director lets a member of one of its practices speak for the PCN."""
     if not permissions.can_manage_pcn_authorisations(actor, pcn):
-        raise NotPermitted(f"Only a clinical director of {pcn.name} can authorise members")
+        raise NotPermitted(
+            f"Only a clinical director of {display_name(pcn.name)} can authorise members"
+        )
     if pcn.id in permissions.led_pcn_ids(member, pcn.area):
-        raise Conflict(f"{member.name} is already a clinical director of {pcn.name}")
+        raise Conflict(f"{member.name} is already a clinical director of {display_name(pcn.name)}")
     if member.id not in {person.id for person in eligible_pcn_members(pcn)}:
         raise DomainError(
-            f"{member.name} is not a GP partner or practice manager of a practice in {pcn.name}"
+            f"{member.name} is not a GP partner or practice manager of a practice in "
+            f"{display_name(pcn.name)}"
         )
     authorisation = PcnNeedAuthorisation(
         pcn_id=pcn.id, user_id=member.id, granted_by_id=actor.id, created_at=utcnow()
     )
-    insert_or_conflict(db.session, authorisation, f"{member.name} can already speak for {pcn.name}")
+    insert_or_conflict(
+        db.session, authorisation, f"{member.name} can already speak for {display_name(pcn.name)}"
+    )
     record(
         "need.pcn_member_authorised",
         f"{member.name} may speak for {pcn.name} in PCN needs",
@@ -392,7 +400,9 @@ def authorise_pcn_member(actor: User, pcn: Organisation, member: User) -> PcnNee
 def revoke_pcn_authorisation(actor: User, authorisation: PcnNeedAuthorisation) -> None:
     pcn = authorisation.pcn
     if not permissions.can_manage_pcn_authorisations(actor, pcn):
-        raise NotPermitted(f"Only a clinical director of {pcn.name} can revoke authorisations")
+        raise NotPermitted(
+            f"Only a clinical director of {display_name(pcn.name)} can revoke authorisations"
+        )
     if authorisation.revoked_at is not None:
         raise Conflict("This authorisation has already been revoked")
     authorisation.revoked_at = utcnow()

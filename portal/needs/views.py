@@ -22,6 +22,7 @@ from portal.accounts.forms import ConfirmForm
 from portal.database import utcnow
 from portal.extensions import db
 from portal.http import acting_user, refusal_shown_on
+from portal.names import display_name
 from portal.navigation import add_link
 from portal.needs import forms, permissions, services
 from portal.needs.models import (
@@ -91,7 +92,7 @@ def _enum_argument(
 
 def _organisation_choices(organisations: list[Organisation]) -> list[SelectChoice]:
     choices = [
-        SelectChoice(str(org.id), f"{org.name} ({org.kind.label}, {org.ods_code})")
+        SelectChoice(str(org.id), f"{display_name(org.name)} ({org.kind.label}, {org.ods_code})")
         for org in organisations
     ]
     if len(choices) > 1:
@@ -186,7 +187,7 @@ def raise_need(channel_name: str) -> str | Response:
                 lmc_only=bool(getattr(form, "lmc_only", None) and form.lmc_only.data),
             )
         if not refused:
-            flash(f"Need {need.id} raised for {need.organisation.name}.", "success")
+            flash(f"Need {need.id} raised for {display_name(need.organisation.name)}.", "success")
             return redirect(url_for("needs.detail", need_id=need.id))
     return render_template("needs/raise.html", form=form, channel=channel)
 
@@ -318,7 +319,7 @@ def support(need_id: int, organisation_id: int) -> Response:
     with refusal_shown_on() as refused:
         services.support(acting_user(), need, organisation)
     if not refused:
-        flash(f"{organisation.name} now supports this need.", "success")
+        flash(f"{display_name(organisation.name)} now supports this need.", "success")
     return redirect(url_for("needs.detail", need_id=need.id))
 
 
@@ -333,7 +334,7 @@ def withdraw_support(need_id: int, organisation_id: int) -> Response:
     with refusal_shown_on() as refused:
         services.withdraw_support(acting_user(), need, organisation)
     if not refused:
-        flash(f"{organisation.name} no longer supports this need.", "success")
+        flash(f"{display_name(organisation.name)} no longer supports this need.", "success")
     return redirect(url_for("needs.detail", need_id=need.id))
 
 
@@ -410,7 +411,9 @@ def merge(need_id: int) -> str | Response:
     candidates = services.merge_candidates(current_user, duplicate)
     form = forms.MergeForm()
     form.kept.choices = [SelectChoice("", "Choose the need to keep")] + [
-        SelectChoice(str(need.id), f"Need {need.id}: {need.title} ({need.organisation.name})")
+        SelectChoice(
+            str(need.id), f"Need {need.id}: {need.title} ({display_name(need.organisation.name)})"
+        )
         for need in candidates
     ]
     if form.validate_on_submit():
@@ -453,7 +456,10 @@ def authorisations(ods_code: str) -> str | Response:
         with refusal_shown_on(form) as refused:
             services.authorise_pcn_member(acting_user(), pcn, member)
         if not refused:
-            flash(f"{member.name} can now raise and support PCN needs for {pcn.name}.", "success")
+            flash(
+                f"{member.name} can now raise and support PCN needs for {display_name(pcn.name)}.",
+                "success",
+            )
             return redirect(url_for("needs.authorisations", ods_code=pcn.ods_code))
     return render_template(
         "needs/authorisations.html", pcn=pcn, authorisations=live, form=form, candidates=candidates
@@ -471,5 +477,8 @@ def revoke_authorisation(authorisation_id: int) -> Response:
     with refusal_shown_on() as refused:
         services.revoke_pcn_authorisation(acting_user(), authorisation)
     if not refused:
-        flash(f"{authorisation.user.name} can no longer speak for {pcn.name}.", "success")
+        flash(
+            f"{authorisation.user.name} can no longer speak for {display_name(pcn.name)}.",
+            "success",
+        )
     return redirect(url_for("needs.authorisations", ods_code=pcn.ods_code))

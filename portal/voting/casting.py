@@ -26,6 +26,7 @@ from portal.audit.services import record
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
 from portal.mail import queue_email
+from portal.names import display_name
 from portal.organisations.models import Organisation
 from portal.voting.guards import check_accepting, lock_vote, member_for
 from portal.voting.models import (
@@ -82,7 +83,9 @@ def cast_ballot(
     check_accepting(vote, now)
     member = member_for(vote, organisation)
     if member is None:
-        raise NotPermitted(f"{organisation.name} is not in the electorate of this vote")
+        raise NotPermitted(
+            f"{display_name(organisation.name)} is not in the electorate of this vote"
+        )
     # A recusal ruled while this request ran is committed by now (it locks the vote row).
     db.session.refresh(member, attribute_names=["recused"])
     if member.recused:

@@ -14,6 +14,7 @@ from portal.accounts.models import User
 from portal.audit.services import record
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
+from portal.names import display_name
 from portal.organisations.models import Organisation
 from portal.voting.casting import ballot_of
 from portal.voting.guards import lock_vote, member_for, refuse_once_over
@@ -31,7 +32,7 @@ def declare_interest(
     user: User, organisation: Organisation, category: InterestCategory, description: str
 ) -> Interest:
     if not any(m.organisation_id == organisation.id for m in user.memberships):
-        raise NotPermitted(f"You are not a member of {organisation.name}")
+        raise NotPermitted(f"You are not a member of {display_name(organisation.name)}")
     if not description.strip():
         raise DomainError("Describe the interest")
     interest = Interest(
@@ -72,7 +73,7 @@ def declare_conflict(
 ) -> ConflictDeclaration:
     refuse_once_over(vote, now, "conflicts can no longer be declared")
     if CASTING_ROLE.get(organisation.kind) is None or not casts_for(user, organisation):
-        raise NotPermitted(f"You cannot declare a conflict for {organisation.name}")
+        raise NotPermitted(f"You cannot declare a conflict for {display_name(organisation.name)}")
     if not description.strip():
         raise DomainError("Describe the conflict")
     declaration = ConflictDeclaration(
@@ -88,7 +89,7 @@ def declare_conflict(
             db.session.add(declaration)
     except IntegrityError as error:
         raise Conflict(
-            f"{organisation.name} has already declared a conflict in this vote"
+            f"{display_name(organisation.name)} has already declared a conflict in this vote"
         ) from error
     record(
         "conflict.declared",

@@ -21,6 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from portal.database import utcnow
 from portal.extensions import db
 from portal.http import acting_user
+from portal.names import display_name
 from portal.organisations.models import Area, Organisation, OrganisationKind
 from portal.times import london_datetime
 from portal.voting import casting, guards, proxies, public, reports
@@ -137,9 +138,9 @@ def why_blocked(
     if vote.state is not VoteState.OPEN or now < vote.opens_at:
         return f"Voting opens on {london_datetime(vote.opens_at)}."
     if member.recused:
-        return f"{member.name} has been recused from this vote."
+        return f"{display_name(member.name)} has been recused from this vote."
     if proxy is not None and ballot is not None and ballot.proxy_id is None:
-        return f"{member.name} has cast its own ballot, which overrides the proxy."
+        return f"{display_name(member.name)} has cast its own ballot, which overrides the proxy."
     return None
 
 

@@ -13,6 +13,7 @@ from portal.accounts.models import User
 from portal.audit.services import record
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
+from portal.names import display_name
 from portal.organisations.models import Organisation, OrganisationKind
 from portal.voting.guards import member_for, refuse_once_over
 from portal.voting.models import Ballot, Proxy, Vote, VoteState
@@ -50,7 +51,7 @@ def name_proxy(
     ):
         raise DomainError("A proxy is one practice voting for another practice")
     if not casts_for(user, grantor):
-        raise NotPermitted(f"Only a GP partner of {grantor.name} can name its proxy")
+        raise NotPermitted(f"Only a GP partner of {display_name(grantor.name)} can name its proxy")
     if holder.id == grantor.id or holder.area_id != vote.area_id:
         raise DomainError("Choose another practice of this area as the proxy")
     if instruction is not None and instruction not in vote.options:
@@ -58,16 +59,22 @@ def name_proxy(
     if vote.state is VoteState.OPEN:
         holder_member = member_for(vote, holder)
         if holder_member is None or holder_member.recused:
-            raise DomainError(f"{holder.name} does not vote in this vote, so cannot be a proxy")
+            raise DomainError(
+                f"{display_name(holder.name)} does not vote in this vote, so cannot be a proxy"
+            )
     if _active_proxy(vote, grantor) is not None:
-        raise Conflict(f"{grantor.name} already has a proxy for this vote: revoke it first")
+        raise Conflict(
+            f"{display_name(grantor.name)} already has a proxy for this vote: revoke it first"
+        )
     held = db.session.execute(
         sa.select(sa.func.count(Proxy.id)).where(
             Proxy.vote_id == vote.id, Proxy.holder_id == holder.id, Proxy.revoked_at.is_(None)
         )
     ).scalar_one()
     if held >= vote.area.max_proxies_per_holder:
-        raise Conflict(f"{holder.name} already holds {held} proxies, the most this area allows")
+        raise Conflict(
+            f"{display_name(holder.name)} already holds {held} proxies, the most this area allows"
+        )
     proxy = Proxy(
         vote_id=vote.id,
         grantor_id=grantor.id,
@@ -80,7 +87,7 @@ def name_proxy(
         with db.session.begin_nested():
             db.session.add(proxy)
     except IntegrityError as error:
-        raise Conflict(f"{grantor.name} already has a proxy for this vote") from error
+        raise Conflict(f"{display_name(grantor.name)} already has a proxy for this vote") from error
     record(
         "proxy.named",
         f"{grantor.name} named {holder.name} as its proxy"
@@ -96,7 +103,9 @@ def name_proxy(
 def revoke_proxy(user: User, proxy: Proxy, now: datetime) -> None:
     vote = db.session.get_one(Vote, proxy.vote_id)
     if not casts_for(user, proxy.grantor):
-        raise NotPermitted(f"Only a GP partner of {proxy.grantor.name} can revoke its proxy")
+        raise NotPermitted(
+            f"Only a GP partner of {display_name(proxy.grantor.name)} can revoke its proxy"
+        )
     if proxy.revoked_at is not None:
         raise Conflict("This proxy has already been revoked")
     refuse_once_over(vote, now, "its proxies stand as they were")

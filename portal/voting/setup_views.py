@@ -22,6 +22,7 @@ from portal.database import utcnow
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.http import acting_user, refusal_shown_on
+from portal.names import display_name
 from portal.organisations.area_context import bind_area
 from portal.organisations.models import Organisation, OrganisationKind
 from portal.times import london_datetime
@@ -74,7 +75,9 @@ def _pcn_choices() -> list[SelectChoice]:
         )
         .order_by(Organisation.name)
     ).scalars()
-    return [SelectChoice(pcn.ods_code, f"{pcn.name} ({pcn.ods_code})") for pcn in pcns]
+    return [
+        SelectChoice(pcn.ods_code, f"{display_name(pcn.name)} ({pcn.ods_code})") for pcn in pcns
+    ]
 
 
 def _voting_organisations(answers: dict[str, Any]) -> int:

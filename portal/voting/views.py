@@ -36,6 +36,7 @@ from portal.accounts.forms import ConfirmForm
 from portal.database import utcnow
 from portal.extensions import db
 from portal.http import acting_user, refusal_shown_on
+from portal.names import display_name
 from portal.navigation import add_link
 from portal.organisations.area_context import bind_area
 from portal.organisations.models import Organisation, OrganisationKind
@@ -160,7 +161,7 @@ def index() -> str:
 def interests() -> str | Response:
     own = own_organisations()
     form = InterestForm()
-    form.organisation.choices = choice_list((str(org.id), org.name) for org in own)
+    form.organisation.choices = choice_list((str(org.id), display_name(org.name)) for org in own)
     if form.validate_on_submit():
         organisation = next(org for org in own if str(org.id) == form.organisation.data)
         with refusal_shown_on(form) as refused:
@@ -186,7 +187,7 @@ def _pcn_choices(vote: Vote | None) -> list[Any]:
         )
         .order_by(Organisation.name)
     ).scalars()
-    choices = [(pcn.ods_code, f"{pcn.name} ({pcn.ods_code})") for pcn in pcns]
+    choices = [(pcn.ods_code, f"{display_name(pcn.name)} ({pcn.ods_code})") for pcn in pcns]
     known = {code for code, _ in choices}
     # A network chosen for a draft that has since closed stays visible, so it can be unticked.
     chosen = (vote.pcn_codes if vote else None) or []
@@ -255,7 +256,7 @@ def _proxy_form(vote: Vote, grantor: Organisation, formdata: bool = False) -> Pr
     form.holder.choices = choice_list(
         [("", "Choose a practice")]
         + [
-            (member.ods_code, member.name)
+            (member.ods_code, display_name(member.name))
             for member in sorted(vote.electorate, key=lambda member: member.name)
             if member.kind == OrganisationKind.PRACTICE.value
             and member.organisation_id != grantor.id
@@ -279,7 +280,9 @@ def _conflict_form(vote: Vote, formdata: bool = False) -> ConflictForm:
     )
     form = ConflictForm(prefix="conflict", formdata=request.form if formdata else None)
     form.organisation.choices = choice_list(
-        (org.ods_code, org.name) for org in conflict_organisations(vote) if org.id not in declared
+        (org.ods_code, display_name(org.name))
+        for org in conflict_organisations(vote)
+        if org.id not in declared
     )
     return form
 

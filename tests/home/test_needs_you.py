@@ -45,7 +45,7 @@ def test_open_votes_come_closing_soonest_first_with_weight_and_a_button(client, 
     html = _page(client, setting.partner, login)
     assert html.index("Sooner vote") < html.index("Later vote")
     assert "Horsefair Practice has not voted yet" in html
-    assert "Its share of the weight: 25.00%" in html
+    assert "Its share of the weight: 25.0 %" in html
     assert "Voting closes today at" in html or "Voting closes tomorrow at" in html
     assert f"/votes/{sooner.id}/cast/A10001" in html
     assert f"/votes/{later.id}/cast/A10001" in html
