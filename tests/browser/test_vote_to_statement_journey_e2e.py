@@ -20,9 +20,9 @@ from portal.extensions import db
 from portal.statements.models import Statement
 from portal.voting import casting as voting_casting
 from portal.voting import closing as voting_closing
-from portal.voting.models import Receipt, Vote
+from portal.voting.models import Vote
 from tests.browser.pages import sign_in
-from tests.browser.test_honest_statement_e2e import PHONE
+from tests.browser.test_honest_statement_e2e import PHONE, _receipts
 from tests.browser.test_vote_setup_e2e import _fill_moment
 from tests.statements.helpers import Setting
 
@@ -33,11 +33,6 @@ WORDING = (
     "2 organisations for (60.0 % of the weight), 1 against (25.0 %), 1 abstained (15.0 %); "
     "4 of 4 voted (100.0 % of the weight)"
 )
-
-
-def _receipts() -> int:
-    db.session.commit()  # read what the live server committed
-    return db.session.execute(sa.select(sa.func.count(Receipt.id))).scalar_one()
 
 
 def test_set_up_open_cast_once_on_a_phone_and_publish_a_true_statement(
