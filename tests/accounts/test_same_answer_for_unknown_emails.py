@@ -25,6 +25,7 @@ from tests.conftest import CSRF_FIELD
 from tests.factories import make_area, make_organisation, make_user
 
 TRIES = 15
+SIGN_IN_MEASUREMENTS = 3
 RESET_TRIES = 20
 RESET_MEASUREMENTS = 3
 BURST = 5
@@ -123,12 +124,29 @@ def test_sign_in_answers_a_known_and_an_unknown_email_alike(served, db, producti
     user = make_user(practice, Role.GP_PARTNER, email=KNOWN)
     user.password_hash = hash_password("the real password of this person")
     db.session.commit()
-    times: dict[str, list[float]] = {KNOWN: [], UNKNOWN: []}
     pages: dict[str, set[str]] = {KNOWN: set(), UNKNOWN: set()}
     browser = Browser(served)
     browser.request("GET", "/accounts/login")  # warm up: the dummy hash is made once
-    for _ in range(TRIES):
-        for email in (KNOWN, UNKNOWN):
+    # A busy machine (the suite shares two cores) can slow a whole stretch of tries, so the
+    # measurement is taken afresh up to three times; a real difference (skipping the hash for
+    # an unknown address saves the whole argon2 cost on every try) fails all three.
+    for _measurement in range(SIGN_IN_MEASUREMENTS):
+        times = _measure_sign_ins(browser, db, pages)
+        if _medians_close(times):
+            break
+    assert pages[KNOWN] == pages[UNKNOWN]
+    assert len(pages[KNOWN]) == 1
+    assert "Enter a correct email address and password" in pages[KNOWN].pop()
+    _assert_close(times)
+    # The hashing really was production's: a wrong guess is not cheap.
+    assert statistics.median(times[KNOWN]) > 0.02
+
+
+def _measure_sign_ins(browser, db, pages) -> dict[str, list[float]]:
+    times: dict[str, list[float]] = {KNOWN: [], UNKNOWN: []}
+    for round_number in range(TRIES):
+        # Each goes first in every other round, so neither always follows the other.
+        for email in (KNOWN, UNKNOWN) if round_number % 2 else (UNKNOWN, KNOWN):
             _forget_failures(db)
             status, page, elapsed = browser.post_form(
                 "/accounts/login", {"email": email, "password": "a wrong password guess"}
@@ -136,12 +154,7 @@ def test_sign_in_answers_a_known_and_an_unknown_email_alike(served, db, producti
             assert status == 200
             times[email].append(elapsed)
             pages[email].add(_comparable(page, email))
-    assert pages[KNOWN] == pages[UNKNOWN]
-    assert len(pages[KNOWN]) == 1
-    assert "Enter a correct email address and password" in pages[KNOWN].pop()
-    _assert_close(times)
-    # The hashing really was production's: a wrong guess is not cheap.
-    assert statistics.median(times[KNOWN]) > 0.02
+    return times
 
 
 def test_reset_answers_a_known_and_an_unknown_email_alike(served, db, smtp_server):
