@@ -226,7 +226,8 @@ def test_an_election_from_nominations_to_result(client, login, world, db) -> Non
     assert "No scrutineer was named" in results
     assert client.get(f"{page}/ballots.blt").status_code == 404
     sign_out(client)
-    assert election.ballots_blt is None and election.sealed_ballots_blt is None
+    assert election.ballots_blt is None
+    assert election.sealed_ballots_blt is None
     kept = db.session.execute(sa.select(ElectionBallot)).scalars().all()
     assert [(b.elector_id, b.ranking, b.weight) for b in kept] == [(None, [], 1)] * 4
     login(world.cat)
