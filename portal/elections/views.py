@@ -189,7 +189,6 @@ def _render_election(election: Election, **forms: Any) -> str:
         NominationState=NominationState,
         may_withdraw={n.id for n in election.candidates if services.may_withdraw(user, n, now)},
         scrutineer=scrutiny.scrutineer_for(user, election),
-        waits_for_scrutineers=services.waits_for_scrutineers(election),
     )
 
 
