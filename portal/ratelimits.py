@@ -73,6 +73,8 @@ LIMITS: dict[str, EndpointLimit] = {
     "voting.confirm": CAST,
     "scrutiny.set_passphrase": PASSPHRASE,
     "scrutiny.open_record": PASSPHRASE,
+    "elections.set_scrutineer_passphrase": PASSPHRASE,
+    "elections.open_ballots": PASSPHRASE,
 }
 # Every other form of these blueprints that takes a POST (a second-factor code, say) gets
 # ACCOUNT_FORM, so a new sign-in step is limited without being listed here.

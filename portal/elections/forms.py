@@ -37,6 +37,7 @@ from portal.markdown import MARKDOWN_HINT
 from portal.organisations.models import OrganisationKind
 from portal.statements.forms import TIER_CHOICES
 from portal.times import LONDON
+from portal.voting.scrutiny import MAX_SCRUTINEERS
 
 MOMENT_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -61,6 +62,20 @@ def _moment(label: str) -> DateTimeLocalField:
 
 def london_to_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=LONDON).astimezone(UTC)
+
+
+def _scrutineers_field() -> TextAreaField:
+    return TextAreaField(
+        "Scrutineers (a secret election only)",
+        description=(
+            f"The email addresses of up to {MAX_SCRUTINEERS} people who will hold the sealed "
+            "ballots file, one per line: members of this area. Each is emailed and sets a "
+            "passphrase; voting cannot begin until all have. With no scrutineer, the portal "
+            "keeps no ballots file for a secret election, only its fingerprint."
+        ),
+        filters=[strip_whitespace],
+        validators=[Optional(), Length(max=2000)],
+    )
 
 
 class ElectionForm(FlaskForm):
@@ -142,6 +157,7 @@ class ElectionForm(FlaskForm):
         ),
         default="secret",
     )
+    scrutineers = _scrutineers_field()
     nominations_close = _moment("Nominations close")
     voting_opens = _moment("Voting opens")
     voting_closes = _moment("Voting closes")
@@ -173,7 +189,14 @@ class ElectionForm(FlaskForm):
             nominations_close_at=london_to_utc(self.nominations_close.data),
             voting_opens_at=london_to_utc(self.voting_opens.data),
             voting_closes_at=london_to_utc(self.voting_closes.data),
+            scrutineers=self.scrutineers.data or "",
         )
+
+
+class ScrutineersForm(FlaskForm):
+    """An officer names (or renames) a secret election's scrutineers while nominations last."""
+
+    scrutineers = _scrutineers_field()
 
 
 class NominateForm(FlaskForm):

@@ -77,11 +77,14 @@ class Election(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     nominations_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     counted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # The count's seed for any lot, its JSON report (portal.elections.count) and the BLT
-    # file of the ballots it counted; set once, at the count.
+    # The count's seed for any lot, its JSON report (portal.elections.count), the SHA-256 of
+    # the BLT file it counted, and that file: in the clear for an open ballot, only sealed to
+    # the scrutineers for a secret one (portal.elections.scrutiny); set once, at the count.
     count_seed: Mapped[str | None] = mapped_column(sa.String(64))
     result: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
     ballots_blt: Mapped[str | None] = mapped_column(sa.Text())
+    ballots_blt_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    sealed_ballots_blt: Mapped[bytes | None] = mapped_column(sa.LargeBinary())
 
     area: Mapped[Area] = relationship()
     electors: Mapped[list[Elector]] = relationship(
@@ -89,6 +92,9 @@ class Election(Model):
     )
     nominations: Mapped[list[Nomination]] = relationship(
         back_populates="election", order_by="Nomination.id", cascade="all, delete-orphan"
+    )
+    scrutineers: Mapped[list[ElectionScrutineer]] = relationship(
+        back_populates="election", order_by="ElectionScrutineer.id", cascade="all, delete-orphan"
     )
 
     __table_args__ = (
@@ -126,6 +132,33 @@ class Election(Model):
         return sorted(
             self.candidates + self.withdrawn, key=lambda n: (n.candidate.name.casefold(), n.id)
         )
+
+
+class ElectionScrutineer(Model):
+    """A person named to hold a secret election's BLT file, sealed to their key at the count.
+
+    The keys are those of ``portal.voting.sealing``, as for a vote's scrutineer: the public
+    key and the private key encrypted under the passphrase (never the passphrase), and, once
+    the election is counted, the file's data key wrapped for this scrutineer.
+    """
+
+    __tablename__ = "election_scrutineers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    election_id: Mapped[int] = mapped_column(sa.ForeignKey("elections.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    appointed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    passphrase_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    public_key: Mapped[bytes | None] = mapped_column(sa.LargeBinary())
+    sealed_private_key: Mapped[bytes | None] = mapped_column(sa.LargeBinary())
+    key_salt: Mapped[bytes | None] = mapped_column(sa.LargeBinary())
+    key_cost: Mapped[int | None]
+    wrapped_key: Mapped[bytes | None] = mapped_column(sa.LargeBinary())
+
+    election: Mapped[Election] = relationship(back_populates="scrutineers")
+    user: Mapped[User] = relationship()
+
+    __table_args__ = (sa.UniqueConstraint("election_id", "user_id"),)
 
 
 class Elector(Model):
@@ -208,8 +241,9 @@ class Nomination(Model):
 class ElectionBallot(Model):
     """An elector's ranking of candidates (nomination ids, first preference first).
 
-    ``elector_id`` is cleared when a secret election is counted: no link from a ranking to
-    whoever cast it survives the count.
+    When a secret election is counted its ballots are emptied (``elector_id`` cleared, the
+    ranking and weight dropped, the time of casting set to the count's): only ``version``
+    stays, so that a receipt can still say whether a later ballot replaced it.
     """
 
     __tablename__ = "election_ballots"
@@ -231,7 +265,9 @@ class ElectionBallot(Model):
 
 
 class ElectionReceipt(Model):
-    """What a receipt code proves: a ballot ranked these candidates. Only a hash is kept."""
+    """What a receipt code proves: a ballot ranked these candidates. Only a hash of the code
+    is kept; in a secret election the ranking is kept only sealed under the code itself
+    (``sealed_ranking``), so nobody without the code can read it."""
 
     __tablename__ = "election_receipts"
 
@@ -240,7 +276,8 @@ class ElectionReceipt(Model):
     ballot_id: Mapped[int] = mapped_column(sa.ForeignKey("election_ballots.id", ondelete="CASCADE"))
     ballot_version: Mapped[int]
     code_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    ranking_names: Mapped[list[str]] = mapped_column(sa.JSON())
+    ranking_names: Mapped[list[str] | None] = mapped_column(sa.JSON(none_as_null=True))
+    sealed_ranking: Mapped[bytes | None] = mapped_column(sa.LargeBinary())
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     election: Mapped[Election] = relationship()
@@ -248,4 +285,7 @@ class ElectionReceipt(Model):
 
     __table_args__ = (
         sa.Index("ix_election_receipts_ballot_version", "ballot_id", "ballot_version", unique=True),
+        sa.CheckConstraint(
+            "(ranking_names IS NULL) <> (sealed_ranking IS NULL)", name="ranking_clear_or_sealed"
+        ),
     )

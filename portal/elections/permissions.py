@@ -3,7 +3,8 @@
 Elections are the leadership group's business (the ``group`` tier): ICS readers and people
 outside the area see none of them (404). Officers (LMC officers and area admins) set them up,
 close nominations and start the count. Only an elector, or someone who casts an elector
-organisation's ballot, may nominate, second and vote.
+organisation's ballot, may nominate, second and vote. A secret election's named scrutineers
+(any active members of the area) alone open its sealed ballots file.
 """
 
 from __future__ import annotations
@@ -38,8 +39,12 @@ def can_see_results(user: Any, election: Election) -> bool:
 
 
 def can_download_ballots(user: Any, election: Election) -> bool:
-    """The BLT file of a counted election: every member for an open ballot; for a secret one,
-    only the officers, who act as its scrutineers (the portal has no separate scrutineer role)."""
-    if election.state is not ElectionState.COUNTED or not can_see_elections(user, election.area):
-        return False
-    return not election.secret or can_manage_elections(user, election.area)
+    """The BLT file of a counted open election, for every member who sees its result. A secret
+    election's file is not downloaded here by anyone, officers included: it is kept only
+    sealed, and only its scrutineers open it, each with their passphrase, on their own page
+    (``portal.elections.scrutiny``)."""
+    return (
+        not election.secret
+        and election.state is ElectionState.COUNTED
+        and can_see_results(user, election)
+    )

@@ -2,6 +2,18 @@
 
 Services take domain objects, the acting user and plain data; they flush but never commit,
 write the audit entry and queue email (sent after the request's commit).
+
+What a secret election keeps after its count. The BLT file of its ballots is sealed to its
+scrutineers (``portal.elections.scrutiny``) and only its SHA-256 is kept beside the result;
+with no scrutineer, only the SHA-256. The ballots themselves are emptied: no elector, no
+ranking, weight 1, the count's time as the time cast, so neither a weight (in an election
+of organisations weighted by list size, a practice's own) nor the moment of casting (beside
+each elector's ``voted_at``, kept for turnout) links a ranking to whoever cast it. Each
+ballot keeps only its ``version``, which is what lets a receipt still say whether a later
+ballot replaced it. A receipt keeps its ranking only sealed under the receipt code
+(``portal.elections.receipt_sealing``), from the moment it is issued, so a voter checking a
+code sees exactly what they saw before the count, and nobody without the code sees anything.
+An open election keeps its BLT file in the clear and its ballots as cast.
 """
 
 from __future__ import annotations
@@ -17,7 +29,7 @@ import sqlalchemy as sa
 from portal.accounts.models import Membership, Role, User
 from portal.audit.services import record
 from portal.elections import count as stv
-from portal.elections import signals
+from portal.elections import receipt_sealing, scrutiny, signals
 from portal.elections.models import (
     CountingMethod,
     Election,
@@ -36,6 +48,7 @@ from portal.extensions import db
 from portal.mail import queue_email
 from portal.names import display_name
 from portal.organisations.models import Area, Organisation, OrganisationKind, PcnMembership
+from portal.voting.scrutiny import find_scrutineers
 
 MAX_STATEMENT_WORDS = 300
 MAX_REASON_LENGTH = 500
@@ -57,6 +70,8 @@ class ElectionDetails:
     nominations_close_at: datetime
     voting_opens_at: datetime
     voting_closes_at: datetime
+    # A secret election's scrutineers: email addresses, any separator (none: no scrutineer).
+    scrutineers: str = ""
 
 
 def _practices_in_pcns(area: Area, pcn_codes: list[str]) -> set[int] | None:
@@ -152,6 +167,7 @@ def create_election(actor: User, area: Area, details: ElectionDetails, now: date
     electors = _electorate(area, details)
     if not electors:
         raise DomainError("Nobody is in this electorate: choose other roles, kinds or PCNs")
+    scrutineers = find_scrutineers(area, details.scrutineers)
     election = Election(
         area=area,
         title=details.title,
@@ -177,6 +193,8 @@ def create_election(actor: User, area: Area, details: ElectionDetails, now: date
         subject=election,
         details={"method": details.method.value, "secret": details.secret},
     )
+    if scrutineers:
+        scrutiny.appoint(actor, election, scrutineers)
     return election
 
 
@@ -371,6 +389,16 @@ def _decide_candidacy(election: Election, now: datetime) -> str:
     return f"{len(candidates)} candidates for {election.seats} seat(s): a ballot is held"
 
 
+def waits_for_scrutineers(election: Election) -> bool:
+    """A secret election that would hold a ballot, but one of whose scrutineers has not set a
+    passphrase: its ballots file could not be sealed to them, so voting cannot begin."""
+    return (
+        election.secret
+        and len(election.candidates) > election.seats
+        and bool(scrutiny.missing_passphrases(election))
+    )
+
+
 def close_nominations(election: Election, now: datetime, actor: User | None = None) -> None:
     """At the close of nominations: a ballot, elected unopposed, or no candidates."""
     _lock(election)
@@ -378,6 +406,8 @@ def close_nominations(election: Election, now: datetime, actor: User | None = No
         raise Conflict("Nominations for this election have already closed")
     if now < election.nominations_close_at:
         raise DomainError("Nominations are still open")
+    if waits_for_scrutineers(election):
+        scrutiny.check_ready_for_voting(election)
     election.nominations_closed_at = now
     summary = _decide_candidacy(election, now)
     db.session.flush()
@@ -497,9 +527,12 @@ def new_receipt_code() -> str:
     return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
 
 
+def _normalised(code: str) -> str:
+    return "".join(character for character in code.upper() if character.isalnum())
+
+
 def receipt_hash(code: str) -> str:
-    normalised = "".join(character for character in code.upper() if character.isalnum())
-    return hashlib.sha256(b"election:" + normalised.encode()).hexdigest()
+    return hashlib.sha256(b"election:" + _normalised(code).encode()).hexdigest()
 
 
 def voting_open(election: Election, now: datetime) -> bool:
@@ -539,6 +572,7 @@ def cast(
     elector.voted_at = now
     db.session.flush()
     names = {n.id: n.candidate.name for n in election.candidates}
+    ranked = [names[n] for n in ranking]
     code = new_receipt_code()
     db.session.add(
         ElectionReceipt(
@@ -546,7 +580,12 @@ def cast(
             ballot_id=ballot.id,
             ballot_version=ballot.version,
             code_hash=receipt_hash(code),
-            ranking_names=[names[n] for n in ranking],
+            ranking_names=None if election.secret else ranked,
+            sealed_ranking=receipt_sealing.seal_ranking(
+                election.id, _normalised(code), ranked, list(names.values())
+            )
+            if election.secret
+            else None,
             issued_at=now,
         )
     )
@@ -578,9 +617,14 @@ def check_receipt(election: Election, code: str) -> ReceiptCheck | None:
     ).scalar_one_or_none()
     if receipt is None:
         return None
-    return ReceiptCheck(
-        election, receipt.ranking_names, receipt.ballot_version != receipt.ballot.version
-    )
+    ranking_names = receipt.ranking_names
+    if receipt.sealed_ranking is not None:
+        ranking_names = receipt_sealing.open_ranking(
+            election.id, _normalised(code), receipt.sealed_ranking
+        )
+    if ranking_names is None:
+        return None
+    return ReceiptCheck(election, ranking_names, receipt.ballot_version != receipt.ballot.version)
 
 
 # --- the count -------------------------------------------------------------------------------
@@ -590,9 +634,15 @@ def _quoted(text: str) -> str:
     return '"' + text.replace('"', "'") + '"'
 
 
-def ballots_blt(election: Election, ballots: list[ElectionBallot]) -> str:
+def _blt_title(election: Election) -> str:
+    return election.title.replace('"', "'")
+
+
+def ballots_blt(election: Election, ballots: list[ElectionBallot], salt: str | None = None) -> str:
     """The ballots as a standard BLT file: everyone who stood in ballot-paper order, and on the
-    second line, as councils' files do, the withdrawn as negative numbers."""
+    second line, as councils' files do, the withdrawn as negative numbers. A ``salt`` goes in
+    the title line, where every BLT reader takes it as text (see ``portal.elections.scrutiny``
+    for why a secret election's file has one)."""
     candidates = election.blt_candidates
     number = {n.id: index + 1 for index, n in enumerate(candidates)}
     lines = [f"{len(candidates)} {election.seats}"]
@@ -603,12 +653,14 @@ def ballots_blt(election: Election, ballots: list[ElectionBallot]) -> str:
         lines.append(f"{ballot.weight} {preferences} 0")
     lines.append("0")
     lines += [_quoted(n.candidate.name) for n in candidates]
-    lines.append(_quoted(election.title))
+    title = _blt_title(election)
+    lines.append(_quoted(title if salt is None else f"{title} (fingerprint salt {salt})"))
     return "\n".join(lines) + "\n"
 
 
 def count_election(election: Election, now: datetime, actor: User | None = None) -> None:
-    """Count once, after voting closes; keep the report, the seed and the BLT of the ballots."""
+    """Count once, after voting closes; keep the report, the seed and the BLT of the ballots
+    (for a secret election, sealed to its scrutineers: see the module docstring)."""
     _lock(election)
     if election.state is not ElectionState.VOTING:
         raise Conflict("This election is not waiting to be counted")
@@ -619,10 +671,11 @@ def count_election(election: Election, now: datetime, actor: User | None = None)
             sa.select(ElectionBallot).where(ElectionBallot.election_id == election.id)
         ).scalars()
     )
-    blt = ballots_blt(election, ballots)
+    blt = ballots_blt(election, ballots, secrets.token_hex(16) if election.secret else None)
     seed = secrets.token_hex(16)
     result = stv.count(stv.parse_blt(blt), election.method.value, seed)
     report = result.to_json()
+    report["title"] = _blt_title(election)  # without a secret file's salt
     candidates = election.blt_candidates
     report["elected_nominations"] = [candidates[index].id for index in result.elected]
     report["withdrawn"] = [n.candidate.name for n in election.withdrawn]
@@ -634,12 +687,18 @@ def count_election(election: Election, now: datetime, actor: User | None = None)
     }
     election.result = report
     election.count_seed = seed
-    election.ballots_blt = blt
     election.counted_at = now
     election.state = ElectionState.COUNTED
     if election.secret:
+        scrutiny.seal_ballots(election, blt.encode())
         for ballot in ballots:
             ballot.elector_id = None
+            ballot.ranking = []
+            ballot.weight = 1
+            ballot.cast_at = now
+    else:
+        election.ballots_blt = blt
+        election.ballots_blt_sha256 = hashlib.sha256(blt.encode()).hexdigest()
     db.session.flush()
     record(
         "election.counted",
@@ -647,7 +706,7 @@ def count_election(election: Election, now: datetime, actor: User | None = None)
         actor=actor,
         area=election.area,
         subject=election,
-        details={"seed": seed, "blt_sha256": hashlib.sha256(blt.encode()).hexdigest()},
+        details={"seed": seed, "blt_sha256": election.ballots_blt_sha256},
     )
     signals.election_counted.send(election, actor=actor)
     _notify_electors(
@@ -677,6 +736,8 @@ def close_due(now: datetime) -> list[tuple[Election, str]]:
     ).scalars()
     for election in list(due):
         if election.state is ElectionState.NOMINATIONS:
+            if waits_for_scrutineers(election):
+                continue  # the election's page tells its officers who has yet to act
             close_nominations(election, now)
             done.append((election, f"nominations closed: {election.state.value}"))
         if election.state is ElectionState.VOTING and election.voting_closes_at <= now:

@@ -5,6 +5,10 @@ the user may see but not do), validate the form and call one service. No GET cha
 anything: nominations close and counts run from ``flask --app wsgi close-due-elections`` or
 an officer's POST once the time has passed. A ranking on its way to the check page waits in
 the session, not in the address.
+
+A secret election's scrutineer pages (``/scrutiny``) answer only its named scrutineers (404
+for anyone else, officers included: naming scrutineers gives an officer no way into the
+ballots). Opening the sealed ballots file is a POST, because it is audited.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.accounts.forms import ConfirmForm
 from portal.database import utcnow
-from portal.elections import publishing, services
+from portal.elections import publishing, scrutiny, services
 from portal.elections.charts import count_chart
 from portal.elections.forms import (
     AcceptForm,
@@ -28,13 +32,21 @@ from portal.elections.forms import (
     NominateForm,
     PublishResultForm,
     ReceiptForm,
+    ScrutineersForm,
     SecondForm,
     WithdrawForm,
     ballot_form,
     choice_list,
     read_ranking,
 )
-from portal.elections.models import Election, ElectionState, Elector, Nomination, NominationState
+from portal.elections.models import (
+    Election,
+    ElectionScrutineer,
+    ElectionState,
+    Elector,
+    Nomination,
+    NominationState,
+)
 from portal.elections.permissions import (
     can_download_ballots,
     can_manage_elections,
@@ -53,6 +65,8 @@ from portal.positions.models import Tier
 from portal.statements import election_results
 from portal.statements.queries import readable_statement_of_election
 from portal.times import london_datetime
+from portal.voting.forms import ScrutineerOpenForm, ScrutineerPassphraseForm
+from portal.voting.scrutiny import find_scrutineers
 
 blueprint = Blueprint(
     "elections", __name__, url_prefix="/areas/<area_slug>/elections", template_folder="templates"
@@ -174,6 +188,7 @@ def _render_election(election: Election, **forms: Any) -> str:
         confirm_form=ConfirmForm(formdata=None),
         NominationState=NominationState,
         may_withdraw={n.id for n in election.candidates if services.may_withdraw(user, n, now)},
+        scrutineer=scrutiny.scrutineer_for(user, election),
     )
 
 
@@ -288,6 +303,32 @@ def withdraw(election_id: int, nomination_id: int) -> str | Response:
         form=form,
         by_self=by_self,
         allowed=services.may_withdraw(user, nomination, utcnow()),
+    )
+
+
+@blueprint.route("/<int:election_id>/scrutineers", methods=["GET", "POST"])
+@login_required
+def scrutineers(election_id: int) -> str | Response:
+    """An officer names a secret election's scrutineers, or others, while nominations last."""
+    election = _election(election_id)
+    if not can_manage_elections(current_user, election.area):
+        abort(403)
+    form = ScrutineersForm()
+    if request.method == "GET":
+        form.scrutineers.data = "\n".join(s.user.email for s in election.scrutineers)
+    if form.validate_on_submit():
+        with refusal_shown_on(form) as refused:
+            scrutiny.appoint(
+                acting_user(), election, find_scrutineers(g.area, form.scrutineers.data or "")
+            )
+        if not refused:
+            flash("The scrutineers are saved. Each new one has been emailed.", "info")
+            return redirect(url_for(".election", election_id=election.id, _anchor="scrutiny"))
+    return render_template(
+        "elections/scrutineers.html",
+        election=election,
+        form=form,
+        open_to_change=election.secret and election.state is ElectionState.NOMINATIONS,
     )
 
 
@@ -463,6 +504,8 @@ def results(election_id: int) -> str:
         result=result,
         chart=count_chart(result) if election.state is ElectionState.COUNTED else None,
         can_download=can_download_ballots(current_user, election),
+        scrutineer_link=scrutiny.scrutineer_for(current_user, election) is not None
+        and election.sealed_ballots_blt is not None,
         statement=readable_statement_of_election(election.id, current_user),
         publish_form=(
             PublishResultForm(formdata=None)
@@ -513,6 +556,82 @@ def publish_result(election_id: int) -> str | Response:
             return redirect(url_for("statements.statement", reference=statement.reference))
     return render_template(
         "elections/publish_result.html", election=election, form=form, problem=None
+    )
+
+
+def _own_scrutineer(election: Election) -> ElectionScrutineer:
+    scrutineer = scrutiny.scrutineer_for(current_user, election)
+    if scrutineer is None:
+        abort(404)
+    return scrutineer
+
+
+def _render_scrutineer(
+    election: Election,
+    scrutineer: ElectionScrutineer,
+    passphrase_form: ScrutineerPassphraseForm | None = None,
+    open_form: ScrutineerOpenForm | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    return render_template(
+        "elections/scrutineer.html",
+        election=election,
+        scrutineer=scrutineer,
+        before_count=election.state in (ElectionState.NOMINATIONS, ElectionState.VOTING),
+        passphrase_form=passphrase_form or ScrutineerPassphraseForm(formdata=None),
+        open_form=open_form or ScrutineerOpenForm(formdata=None),
+    ), status
+
+
+@blueprint.get("/<int:election_id>/scrutiny")
+@login_required
+def scrutineer(election_id: int) -> tuple[str, int]:
+    election = _election(election_id)
+    return _render_scrutineer(election, _own_scrutineer(election))
+
+
+@blueprint.post("/<int:election_id>/scrutiny/passphrase")
+@login_required
+def set_scrutineer_passphrase(election_id: int) -> tuple[str, int] | Response:
+    election = _election(election_id)
+    member = _own_scrutineer(election)
+    form = ScrutineerPassphraseForm()
+    if not form.validate_on_submit():
+        return _render_scrutineer(election, member, passphrase_form=form, status=400)
+    with refusal_shown_on(form) as refused:
+        scrutiny.set_passphrase(
+            acting_user(),
+            election,
+            form.passphrase.data or "",
+            form.confirmation.data or "",
+            utcnow(),
+        )
+    if refused:
+        return _render_scrutineer(election, member, passphrase_form=form, status=400)
+    flash("Your passphrase is set. Keep it safe: nobody can recover it for you.", "info")
+    return redirect(url_for(".scrutineer", election_id=election.id))
+
+
+@blueprint.post("/<int:election_id>/scrutiny/ballots")
+@login_required
+def open_ballots(election_id: int) -> tuple[str, int] | Response:
+    election = _election(election_id)
+    member = _own_scrutineer(election)
+    form = ScrutineerOpenForm()
+    if not form.validate_on_submit():
+        return _render_scrutineer(election, member, open_form=form, status=400)
+    raw = b""
+    with refusal_shown_on(form) as refused:
+        raw = scrutiny.open_ballots(acting_user(), election, form.passphrase.data or "")
+    if refused:
+        return _render_scrutineer(election, member, open_form=form, status=400)
+    return Response(
+        raw,
+        mimetype="text/plain",
+        headers={
+            "Content-Disposition": f'attachment; filename="election-{election.id}-ballots.blt"',
+            "Cache-Control": "no-store",
+        },
     )
 
 

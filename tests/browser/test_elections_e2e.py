@@ -175,13 +175,17 @@ def test_an_election_from_nominations_to_result_with_a_voter_without_javascript(
     expect(chart).to_be_visible()
     expect(officer.locator("#count-sheet-table")).to_contain_text("Non-transferable")
     assert_accessible(officer)
-    expect(officer.get_by_role("link", name="Download the ballots (BLT file)")).to_be_visible()
+    # A secret election with no scrutineer: nobody downloads its ballots file, officers
+    # included; everyone sees the fingerprint of the file counted.
+    expect(officer.locator("#sha256")).to_have_text(election.ballots_blt_sha256)
+    expect(officer.get_by_role("link", name="Download the ballots (BLT file)")).to_have_count(0)
 
     # Cat, without JavaScript, sees the result and checks her receipt.
     cat.goto(election_url + "/results")
     expect(cat.locator("#elected li")).to_have_text(elected)
     expect(cat.locator("#figures")).to_contain_text("4 of 4 electors voted")
     expect(cat.get_by_role("link", name="Download the ballots (BLT file)")).to_have_count(0)
+    expect(cat.locator("#sha256")).to_have_text(election.ballots_blt_sha256)
     cat.goto(election_url + "/receipt")
     cat.get_by_label("Receipt code").fill(cat_code)
     cat.get_by_role("button", name="Check").click()

@@ -11,7 +11,6 @@ import sqlalchemy as sa
 
 from portal.accounts.models import Role
 from portal.database import utcnow
-from portal.elections.count import parse_blt
 from portal.elections.models import (
     Election,
     ElectionBallot,
@@ -221,16 +220,16 @@ def test_an_election_from_nominations_to_result(client, login, world, db) -> Non
     assert "Count sheet" in results
     assert "<svg" in results
     assert "4 of 4 electors voted" in results
-    blt = client.get(f"{page}/ballots.blt")
-    assert blt.status_code == 200
-    assert parse_blt(blt.get_data(as_text=True)).candidates == (
-        "Bob Brown",
-        "Cat Clark",
-        "Dan Dale",
-    )
+    # A secret election with no scrutineer: nobody downloads its ballots file, officers
+    # included; only its fingerprint is kept, and no ballot keeps a ranking or its voter.
+    assert election.ballots_blt_sha256 in results
+    assert "No scrutineer was named" in results
+    assert client.get(f"{page}/ballots.blt").status_code == 404
     sign_out(client)
-    # A secret election: the ballots file is for officers only, and no ranking names its voter.
-    assert db.session.execute(sa.select(ElectionBallot.elector_id)).scalars().all() == [None] * 4
+    assert election.ballots_blt is None
+    assert election.sealed_ballots_blt is None
+    kept = db.session.execute(sa.select(ElectionBallot)).scalars().all()
+    assert [(b.elector_id, b.ranking, b.weight) for b in kept] == [(None, [], 1)] * 4
     login(world.cat)
     assert client.get(f"{page}/results").status_code == 200
     assert client.get(f"{page}/ballots.blt").status_code == 404

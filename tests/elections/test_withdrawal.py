@@ -33,8 +33,8 @@ def world(db) -> World:
     return World()
 
 
-def three_standing(client, login, world: World, seats: int = 2):
-    election = set_up(client, login, world, seats=seats)
+def three_standing(client, login, world: World, seats: int = 2, **extra):
+    election = set_up(client, login, world, seats=seats, **extra)
     nominate(client, login, election, world.ann, world.cat, world.bob)
     nominate(client, login, election, world.dan, world.ann, world.cat)
     nominate(client, login, election, world.bob, world.ann, world.dan)
@@ -105,7 +105,8 @@ def test_others_may_not_withdraw_a_candidate(client, login, world, db) -> None:
 
 
 def test_the_withdrawn_are_marked_in_the_blt_file_and_the_count(client, login, world, db):
-    election, by_name = three_standing(client, login, world, seats=1)
+    # An open election, whose ballots file is kept in the clear for members to download.
+    election, by_name = three_standing(client, login, world, seats=1, secrecy="open")
     services.withdraw(world.bob, by_name["Bob Brown"], "Ill health", utcnow())
     move_to(db, election, "voting")
     services.close_nominations(election, utcnow())
