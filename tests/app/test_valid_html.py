@@ -1,7 +1,7 @@
 """Every kind of page is valid HTML: one page of each GET route in Flask's URL map (the walk of
 tests/app/page_walk.py), asked by a visitor and by each role of the demo area, has no error in
 the Nu HTML Checker. Every HTML answer is checked, a refusal's page (403, 404) as much as a
-page that renders; an answer that is not HTML (CSV, JSON, PDF, a feed, a redirect) is not.
+page that renders; an answer that is not HTML (CSV, JSON, PDF, a feed, an image) is not.
 
 All the pages are written to one temporary directory and checked in one run of the checker
 (starting Java costs seconds); a page that several people get byte for byte is written once.
@@ -93,3 +93,15 @@ def test_every_page_is_valid_html(app, db, tmp_path, monkeypatch):
             f"  {str(message.get('extract', '')).strip()}"
         )
     assert failures == [], f"{len(failures)} errors:\n" + "\n".join(failures)
+
+
+def test_the_checker_sees_an_invalid_page(tmp_path):
+    """The guard can fail: the error reported on /statements before it was fixed is found."""
+    page = tmp_path / "invalid.html"
+    page.write_text(
+        '<!doctype html><html lang="en"><title>Statements</title>'
+        '<table><tr role="row"><td>GPV-2026-001</td></tr></table></html>'
+    )
+    errors = _errors(_checker(), [page])
+    assert [Path(str(error["url"]).removeprefix("file:")) for error in errors] == [page]
+    assert "role" in str(errors[0]["message"])
