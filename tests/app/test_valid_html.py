@@ -80,7 +80,7 @@ def test_every_page_is_valid_html(app, db, tmp_path, monkeypatch):
             asked.setdefault(seen[digest], []).append(
                 f"{path} as {person} ({response.status_code})"
             )
-    # Every role sees most pages: the walk is not a walk of refusals.
+    # The walk renders pages, not only refusals: hundreds of distinct ones (860 in the demo).
     assert len(seen) > 300, len(seen)
 
     failures = []
