@@ -77,7 +77,8 @@ PENCE = Decimal("0.01")
 PRACTICE = OrganisationKind.PRACTICE
 PCN = OrganisationKind.PCN
 # The import reads and writes through the tables, not the ORM: all of England is some 27,000
-# rows, and building and flushing an object for each costs more than the database does.
+# rows, and the ORM's bulk statements and result rows handle each one again in Python, which
+# cost more than the database does.
 ORGANISATIONS = cast(sa.Table, Organisation.__table__)
 MEMBERSHIPS = cast(sa.Table, PcnMembership.__table__)
 LIST_SIZE_RECORDS = cast(sa.Table, ListSizeRecord.__table__)
