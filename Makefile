@@ -26,8 +26,10 @@ lock:
 	$(PIP_COMPILE) -o requirements.lock requirements.txt
 	$(PIP_COMPILE) -o requirements-dev.lock requirements-dev.txt
 
+# --ignore-scripts: vnu-jar's install script would download a Java runtime from GitHub when
+# none is installed yet; the tests use Debian's (see browser). No other package has one.
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm ci --no-audit --no-fund --ignore-scripts
 	touch $@
 
 assets: $(VENV)/.installed node_modules/.installed
@@ -36,11 +38,12 @@ assets: $(VENV)/.installed node_modules/.installed
 install: $(VENV)/.installed assets
 
 # Browser tests drive Debian's Chromium (Playwright cannot download its own browser here);
-# the PDF tests read statements back with poppler's pdftotext.
+# the PDF tests read statements back with poppler's pdftotext; the HTML checker (npm's
+# vnu-jar) runs on Debian's Java.
 browser:
-	@test -x $(CHROMIUM) -a -x /usr/bin/pdftotext || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium poppler-utils; \
-	  else echo "Install Chromium and poppler first: sudo apt-get install chromium poppler-utils" >&2; exit 1; fi; }
+	@test -x $(CHROMIUM) -a -x /usr/bin/pdftotext -a -x /usr/bin/java || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium poppler-utils default-jre-headless; \
+	  else echo "Install Chromium, poppler and Java first: sudo apt-get install chromium poppler-utils default-jre-headless" >&2; exit 1; fi; }
 
 # The web server and the worker (closing votes, reminders, email) together, from the Procfile.
 run: install

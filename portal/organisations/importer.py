@@ -1,9 +1,10 @@
 """Importing the NHS files into an area: practices, PCNs, list sizes and dated PCN membership.
 
 ``import_nhs`` reads and checks every file first; any fault raises before a single row is
-written. It then brings the area in line with the files in a handful of bulk statements (all
-of England is 6,171 practices and 1,298 PCNs) and flushes; the caller commits (the CLI command
-commits once) or rolls back on any exception.
+written. It then reads what the area holds in five queries (for all 42 ICBs' areas at once with
+``import_all_icbs``), compares in Python, and writes only what changed in a handful of bulk
+statements through the tables (all of England is 6,171 practices and 1,298 PCNs), and flushes;
+the caller commits (the CLI command commits once) or rolls back on any exception.
 
 The rules, with ``D`` the extract date of the mapping file:
 
@@ -33,12 +34,12 @@ The rules, with ``D`` the extract date of the mapping file:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, cast
 
 import sqlalchemy as sa
 
@@ -75,6 +76,12 @@ SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
 PENCE = Decimal("0.01")
 PRACTICE = OrganisationKind.PRACTICE
 PCN = OrganisationKind.PCN
+# The import reads and writes through the tables, not the ORM: all of England is some 27,000
+# rows, and the ORM's bulk statements and result rows handle each one again in Python, which
+# cost more than the database does.
+ORGANISATIONS = cast(sa.Table, Organisation.__table__)
+MEMBERSHIPS = cast(sa.Table, PcnMembership.__table__)
+LIST_SIZE_RECORDS = cast(sa.Table, ListSizeRecord.__table__)
 
 
 class NhsImportError(DomainError):
@@ -82,6 +89,32 @@ class NhsImportError(DomainError):
 
 
 # --- the import -------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Figures:
+    """The list sizes of the totals and payments files by practice code, read once per run."""
+
+    totals: ListSizeFile
+    payments: PaymentsFile | None
+    sizes: dict[str, int]
+    weighted: dict[str, Decimal]
+
+    @classmethod
+    def of(cls, totals: ListSizeFile, payments: PaymentsFile | None) -> _Figures:
+        return cls(
+            totals=totals,
+            payments=payments,
+            sizes={row.practice_code: row.patients for row in totals.rows},
+            weighted=(
+                {
+                    row.practice_code: row.weighted_patients.quantize(PENCE, ROUND_HALF_UP)
+                    for row in payments.rows
+                }
+                if payments is not None
+                else {}
+            ),
+        )
 
 
 @dataclass(slots=True)
@@ -135,9 +168,19 @@ def import_nhs(
     payments = (
         read_payments(payments_path, as_of=payments_as_of) if payments_path is not None else None
     )
-    return _import_into_area(
-        slug, mapping, mapping.rows, totals, payments, icb, sub_icb, area_name, actor
+    db.session.flush()
+    # FOR UPDATE (PostgreSQL): two imports into one area run one after the other.
+    area = db.session.execute(
+        sa.select(Area).where(Area.slug == slug).with_for_update()
+    ).scalar_one_or_none()
+    figures = _Figures.of(totals, payments)
+    holdings = _holdings([area.id], figures) if area is not None else {}
+    report = _import_into_area(
+        slug, area, holdings, mapping, mapping.rows, figures, icb, sub_icb, area_name, actor
     )
+    # Bulk statements bypass the identity map: let loaded objects read the new state.
+    db.session.expire_all()
+    return report
 
 
 def import_all_icbs(
@@ -164,25 +207,35 @@ def import_all_icbs(
     by_icb: dict[str, list[MappingRow]] = {}
     for row in mapping.rows:
         by_icb.setdefault(row.icb_code, []).append(row)
+    db.session.flush()
+    # FOR UPDATE (PostgreSQL): two imports into one area run one after the other.
     existing = {
-        area.icb_code: area.slug
+        area.icb_code: area
         for area in db.session.execute(
             sa.select(Area)
             .where(Area.icb_code.in_(sorted(by_icb)), Area.sub_icb_code.is_(None))
             .order_by(Area.id.desc())  # the oldest such area wins
+            .with_for_update()
         ).scalars()
     }
     taken = set(db.session.execute(sa.select(Area.slug)).scalars())
+    figures = _Figures.of(totals, payments)
+    # What every existing area holds, read at once: each area's import touches only its own.
+    holdings = _holdings([area.id for area in existing.values()], figures) if existing else {}
     reports = []
     for code in sorted(by_icb):
         rows = by_icb[code]
-        slug = existing.get(code)
-        if slug is None:
+        area = existing.get(code)
+        if area is None:
             slug = _free_slug(icb_slug(rows[0].icb_name, code), taken)
             taken.add(slug)
+        else:
+            slug = area.slug
         reports.append(
-            _import_into_area(slug, mapping, rows, totals, payments, code, None, None, actor)
+            _import_into_area(slug, area, holdings, mapping, rows, figures, code, None, None, actor)
         )
+    # Bulk statements bypass the identity map: let loaded objects read the new state.
+    db.session.expire_all()
     return reports
 
 
@@ -205,10 +258,11 @@ def _free_slug(slug: str, taken: set[str]) -> str:
 
 def _import_into_area(
     slug: str,
+    area: Area | None,
+    holdings: dict[int, _Holdings],
     mapping: MappingFile,
     candidates: Sequence[MappingRow],
-    totals: ListSizeFile,
-    payments: PaymentsFile | None,
+    figures: _Figures,
     icb: str | None,
     sub_icb: str | None,
     area_name: str | None,
@@ -216,15 +270,12 @@ def _import_into_area(
 ) -> ImportReport:
     """The writing half of an import into one area, from files already read and checked.
 
-    ``candidates`` are the mapping rows that may belong to the area (all of them, or one ICB's
-    when the caller has grouped them already); the area's scope narrows them further.
+    ``area`` is the area of that slug, already locked, or None to create it; ``holdings`` what
+    the existing areas held before the import (``_holdings``). ``candidates`` are the mapping
+    rows that may belong to the area (all of them, or one ICB's when the caller has grouped them
+    already); the area's scope narrows them further.
     """
     session = db.session
-    session.flush()
-    # FOR UPDATE (PostgreSQL): two imports into one area run one after the other.
-    area = session.execute(
-        sa.select(Area).where(Area.slug == slug).with_for_update()
-    ).scalar_one_or_none()
     if area is not None:
         icb, sub_icb = _scope_of_existing_area(area, icb, sub_icb)
     rows = [
@@ -236,6 +287,7 @@ def _import_into_area(
     if not rows:
         raise NhsImportError(f"{mapping.file_name} has no practice in {scope}")
 
+    totals, payments = figures.totals, figures.payments
     report = ImportReport(
         area_slug=slug,
         area_name="",
@@ -250,8 +302,10 @@ def _import_into_area(
     if area is None:
         area = _create_area(slug, area_name, icb, sub_icb, rows)
         report.area_created = True
+        held = _Holdings()
     else:
-        _check_not_older(area, mapping)
+        held = holdings.get(area.id) or _Holdings()
+        _check_not_older(area, held, mapping)
         if area_name is not None and area_name != area.name:
             area.name = area_name
             report.area_updated = True
@@ -261,7 +315,7 @@ def _import_into_area(
         session.flush()
     report.area_name = area.name
 
-    _Import(area, report, mapping, rows, totals, payments).run()
+    _Import(area, held, report, mapping, rows, figures).run()
 
     if report.changed:
         record(
@@ -273,8 +327,6 @@ def _import_into_area(
             details=report.audit_details(),
         )
     session.flush()
-    # Bulk statements bypass the identity map: let loaded objects read the new state.
-    session.expire_all()
     return report
 
 
@@ -346,50 +398,130 @@ def _create_area(
     return area
 
 
-def _check_not_older(area: Area, mapping: MappingFile) -> None:
-    latest = db.session.execute(
-        sa.select(sa.func.max(PcnMembership.valid_from), sa.func.max(PcnMembership.valid_to))
-        .join(Organisation, PcnMembership.practice_id == Organisation.id)
-        .where(Organisation.area_id == area.id)
-    ).one()
-    closed = db.session.execute(
-        sa.select(sa.func.max(Organisation.closed_on)).where(Organisation.area_id == area.id)
-    ).scalar_one()
-    known = [value for value in (*latest, closed) if value is not None]
-    if known and mapping.extract_date < max(known):
+def _check_not_older(area: Area, held: _Holdings, mapping: MappingFile) -> None:
+    if held.latest is not None and mapping.extract_date < held.latest:
         raise NhsImportError(
             f"{mapping.file_name} is an extract of {mapping.extract_date.isoformat()}, older than "
-            f"what area {area.slug} already holds ({max(known).isoformat()})"
+            f"what area {area.slug} already holds ({held.latest.isoformat()})"
         )
 
 
+class _OpenMembership(NamedTuple):
+    id: int
+    practice_id: int
+    pcn_id: int
+    valid_from: date
+
+
+@dataclass(slots=True)
+class _Holdings:
+    """What one area holds before the import, as far as the import needs to know."""
+
+    # Its practices and PCNs.
+    organisations: list[_Existing] = field(default_factory=list)
+    open_memberships: list[_OpenMembership] = field(default_factory=list)
+    # Its list size records of the files' dates: (organisation_id, measure, as_of).
+    records: set[tuple[int, ListSizeMeasure, date]] = field(default_factory=set)
+    # The latest date it holds: a membership's valid_from or valid_to, an organisation's
+    # closed_on (any organisation of the area, any membership of its practices).
+    latest: date | None = None
+
+
+def _holdings(area_ids: list[int], figures: _Figures) -> dict[int, _Holdings]:
+    """What the areas hold, in five queries however many areas there are."""
+    session = db.session
+    held = {area_id: _Holdings() for area_id in area_ids}
+    o, m, r = ORGANISATIONS.c, MEMBERSHIPS.c, LIST_SIZE_RECORDS.c
+    in_areas = o.area_id.in_(area_ids)
+
+    def later(area_id: int, *values: date | None) -> None:
+        holding = held[area_id]
+        for value in values:
+            if value is not None and (holding.latest is None or value > holding.latest):
+                holding.latest = value
+
+    for area_id, closed_on in session.execute(
+        sa.select(o.area_id, sa.func.max(o.closed_on)).where(in_areas).group_by(o.area_id)
+    ):
+        later(area_id, closed_on)
+    # Each practice's latest dates first: joined the other way round, SQLite would scan every
+    # membership once for each organisation (no index leads from a practice to its history).
+    per_practice = (
+        sa.select(
+            m.practice_id,
+            sa.func.max(m.valid_from).label("valid_from"),
+            sa.func.max(m.valid_to).label("valid_to"),
+        )
+        .where(m.practice_id.in_(sa.select(o.id).where(in_areas)))
+        .group_by(m.practice_id)
+        .subquery()
+    )
+    for area_id, valid_from, valid_to in session.execute(
+        sa.select(
+            o.area_id,
+            sa.func.max(per_practice.c.valid_from),
+            sa.func.max(per_practice.c.valid_to),
+        )
+        .join(per_practice, per_practice.c.practice_id == o.id)
+        .group_by(o.area_id)
+    ):
+        later(area_id, valid_from, valid_to)
+    for row in session.execute(
+        sa.select(
+            o.area_id,
+            o.id,
+            o.kind,
+            o.ods_code,
+            o.name,
+            o.postcode,
+            o.list_size,
+            o.list_size_date,
+            o.weighted_list_size,
+            o.weighted_list_size_date,
+            o.closed_on,
+        ).where(in_areas, o.kind.in_([PRACTICE, PCN]))
+    ):
+        held[row[0]].organisations.append(_Existing(*row[1:]))
+    for area_id, *membership in session.execute(
+        sa.select(o.area_id, m.id, m.practice_id, m.pcn_id, m.valid_from)
+        .join(ORGANISATIONS, m.practice_id == o.id)
+        .where(in_areas, m.valid_to.is_(None))
+    ):
+        held[area_id].open_memberships.append(_OpenMembership(*membership))
+    dates = [figures.totals.extract_date]
+    if figures.payments is not None:
+        dates.append(figures.payments.as_of)
+    for area_id, organisation_id, measure, as_of in session.execute(
+        sa.select(o.area_id, r.organisation_id, r.measure, r.as_of)
+        .join(ORGANISATIONS, r.organisation_id == o.id)
+        .where(in_areas, r.as_of.in_(sorted(set(dates))))
+    ):
+        held[area_id].records.add((organisation_id, measure, as_of))
+    return held
+
+
 class _Import:
-    """The writing half of ``import_nhs``: a few reads, then bulk inserts and updates."""
+    """The writing half of ``import_nhs``: from what the area holds (``_Holdings``), compared in
+    Python, bulk inserts and updates of only what changed."""
 
     def __init__(
         self,
         area: Area,
+        held: _Holdings,
         report: ImportReport,
         mapping: MappingFile,
         rows: list[MappingRow],
-        totals: ListSizeFile,
-        payments: PaymentsFile | None,
+        figures: _Figures,
     ) -> None:
         self.area = area
+        self.held = held
         self.report = report
         self.day = mapping.extract_date
         self.rows = rows
-        self.totals = totals
-        self.payments = payments
-        self.sizes = {row.practice_code: row.patients for row in totals.rows}
-        self.weighted = (
-            {
-                row.practice_code: row.weighted_patients.quantize(PENCE, ROUND_HALF_UP)
-                for row in payments.rows
-            }
-            if payments is not None
-            else {}
-        )
+        self.totals = figures.totals
+        self.payments = figures.payments
+        self.sizes = figures.sizes
+        self.weighted = figures.weighted
         self.existing: dict[tuple[OrganisationKind, str], _Existing] = {}
         self.ids: dict[tuple[OrganisationKind, str], int] = {}
         self.updates: dict[int, dict[str, Any]] = {}
@@ -425,23 +557,7 @@ class _Import:
     # -- organisations --
 
     def _load_organisations(self) -> None:
-        o = Organisation
-        result = db.session.execute(
-            sa.select(
-                o.id,
-                o.kind,
-                o.ods_code.label("code"),
-                o.name,
-                o.postcode,
-                o.list_size,
-                o.list_size_date,
-                o.weighted_list_size,
-                o.weighted_list_size_date,
-                o.closed_on,
-            ).where(o.area_id == self.area.id, o.kind.in_([PRACTICE, PCN]))
-        )
-        for row in result:
-            existing = _Existing(**row._asdict())
+        for existing in self.held.organisations:
             self.existing[(existing.kind, existing.code)] = existing
             self.ids[(existing.kind, existing.code)] = existing.id
 
@@ -552,33 +668,22 @@ class _Import:
             session.execute(sa.update(Organisation), list(self.updates.values()))
             self.report.organisations_updated = len(self.updates)
         if self.new:
-            session.execute(sa.insert(Organisation), self.new)
-            codes = [values["ods_code"] for values in self.new]
-            for chunk in _chunks(codes, 1000):
-                for row in session.execute(
-                    sa.select(Organisation.id, Organisation.kind, Organisation.ods_code).where(
-                        Organisation.area_id == self.area.id, Organisation.ods_code.in_(chunk)
-                    )
-                ):
-                    self.ids[(row.kind, row.ods_code)] = row.id
+            session.execute(sa.insert(ORGANISATIONS), self.new)
+            # Read back the new ids (RETURNING over thousands of rows costs the driver more).
+            o = ORGANISATIONS.c
+            for row in session.execute(
+                sa.select(o.id, o.kind, o.ods_code).where(
+                    o.area_id == self.area.id, o.kind.in_([PRACTICE, PCN])
+                )
+            ):
+                self.ids[(row.kind, row.ods_code)] = row.id
 
     # -- memberships --
 
     def _memberships(self) -> None:
         session = db.session
-        open_rows = {
-            row.practice_id: row
-            for row in session.execute(
-                sa.select(
-                    PcnMembership.id,
-                    PcnMembership.practice_id,
-                    PcnMembership.pcn_id,
-                    PcnMembership.valid_from,
-                )
-                .join(Organisation, PcnMembership.practice_id == Organisation.id)
-                .where(Organisation.area_id == self.area.id, PcnMembership.valid_to.is_(None))
-            )
-        }
+        m = MEMBERSHIPS.c
+        open_rows = {row.practice_id: row for row in self.held.open_memberships}
         pcn_codes = {pcn_id: code for (kind, code), pcn_id in self.ids.items() if kind is PCN}
         new_codes = {ref.code for ref in self.report.new_practices}
         reopened = {ref.code for ref in self.report.reopened_practices}
@@ -587,7 +692,9 @@ class _Import:
         opens: list[dict[str, Any]] = []
 
         def close(membership: Any) -> None:
-            closes.append({"id": membership.id, "valid_to": max(day_before, membership.valid_from)})
+            closes.append(
+                {"closed_id": membership.id, "closed_on": max(day_before, membership.valid_from)}
+            )
 
         for row in self.rows:
             practice_id = self.ids[(PRACTICE, row.practice_code)]
@@ -622,9 +729,14 @@ class _Import:
             if practice_id in closed_ids:
                 close(current)
         if closes:
-            session.execute(sa.update(PcnMembership), closes)
+            session.execute(
+                sa.update(MEMBERSHIPS)
+                .where(m.id == sa.bindparam("closed_id"))
+                .values(valid_to=sa.bindparam("closed_on")),
+                closes,
+            )
         if opens:
-            session.execute(sa.insert(PcnMembership), opens)
+            session.execute(sa.insert(MEMBERSHIPS), opens)
         self.report.memberships_closed = len(closes)
         self.report.memberships_opened = len(opens)
 
@@ -657,19 +769,7 @@ class _Import:
                     },
                 )
             )
-        have = {
-            (row.organisation_id, row.measure, row.as_of)
-            for row in session.execute(
-                sa.select(
-                    ListSizeRecord.organisation_id, ListSizeRecord.measure, ListSizeRecord.as_of
-                )
-                .join(Organisation, ListSizeRecord.organisation_id == Organisation.id)
-                .where(
-                    Organisation.area_id == self.area.id,
-                    ListSizeRecord.as_of.in_(sorted({as_of for _, as_of, _, _ in wanted})),
-                )
-            )
-        }
+        have = self.held.records
         new: list[dict[str, Any]] = []
         for measure, as_of, source, values in wanted:
             added = 0
@@ -692,14 +792,9 @@ class _Import:
             else:
                 self.report.weighted_records_added = added
         if new:
-            session.execute(sa.insert(ListSizeRecord), new)
+            session.execute(sa.insert(LIST_SIZE_RECORDS), new)
 
 
 def _is_current(held: date | None, incoming: date) -> bool:
     """A figure becomes current unless the organisation already has a later one."""
     return held is None or incoming >= held
-
-
-def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

@@ -122,7 +122,7 @@ def test_a_practice_need_is_raised_supported_and_triaged(
 
     # The practice that raised it sees the decision and who made it.
     raiser.reload(wait_until="load")
-    expect(raiser.locator("#status")).to_contain_text("In negotiation")
+    expect(raiser.locator("#need-status")).to_contain_text("In negotiation")
     expect(raiser.locator("#status-history")).to_contain_text("Olu Officer")
 
     browser_log.assert_clean()

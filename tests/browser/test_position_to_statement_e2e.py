@@ -165,7 +165,7 @@ def test_a_position_is_drafted_amended_voted_published_and_read_by_the_ics(
     drafter.get_by_role("button", name="Save the draft").click()
     drafter.wait_for_url(re.compile(r"/positions/\d+$"), wait_until="load")
     expect(drafter.get_by_role("status")).to_contain_text("revision 1. You lead it.")
-    expect(drafter.locator("#lead")).to_have_text("Priya Partner")
+    expect(drafter.locator("#drafting-lead")).to_have_text("Priya Partner")
     expect(drafter.locator("#tier")).to_have_text("Group and ICS readers")
     expect(drafter.locator("#answers")).to_contain_text(PROPOSAL_TITLE)
     expect(drafter.locator("#paragraphs section")).to_have_count(3)

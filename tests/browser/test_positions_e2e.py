@@ -131,7 +131,7 @@ def test_a_proposal_is_answered_amended_and_put_to_the_vote(
     partner.get_by_role("button", name="Save the draft").click()
     partner.wait_for_url(re.compile(r"/positions/\d+$"), wait_until="load")
     expect(partner.get_by_role("status")).to_contain_text("revision 1. You lead it.")
-    expect(partner.locator("#lead")).to_have_text("Priya Partner")
+    expect(partner.locator("#drafting-lead")).to_have_text("Priya Partner")
     expect(partner.locator("#paragraph-3")).to_contain_text("stay open until practices")
     assert_accessible(partner)
     position_url = partner.url
