@@ -1,4 +1,12 @@
-"""Factories that build real rows through the models (and commit them), for tests."""
+"""Factories that build real rows through the models (and commit them), for tests.
+
+``make_world`` is the one place a suite's world is built: an area with the organisations
+(``Org``: practices with their list sizes and PCN, PCNs, the federation, the LMC, the ICS) and
+people (``Person``: a role in one of them, more memberships, another name) the suite lists, in
+the order listed, and any other areas (for the outsider who must be refused). Each suite keeps
+its layout as data beside its tests (``tests/voting/helpers.py``'s ``VOTES_WORLD``) and a thin
+fixture hands it over; ``tests/architecture/test_one_world.py`` keeps it so.
+"""
 
 from __future__ import annotations
 
@@ -179,9 +187,10 @@ class World:
     """The one test world: an area, the organisations and people a suite names, and any other
     areas (for the person who must be refused because they belong elsewhere).
 
+    ``rows`` holds what a suite made in the world before its tests begin (needs already raised).
     Everything is reached by the name the suite gave it, as an attribute (``world.officer``,
-    ``world.hill``, ``world.practices``) or by key (``world["officer"]``, ``world.people[Role.
-    GP_PARTNER]``). ``url`` is the area's address with the suite's own section.
+    ``world.hill``, ``world.practices``) or by key (``world["officer"]``,
+    ``world.people[Role.GP_PARTNER]``). ``url`` is the area's address with the suite's section.
     """
 
     area: Area
@@ -190,6 +199,7 @@ class World:
     organisations: dict[str, Organisation] = field(default_factory=dict)
     people: dict[Hashable, User] = field(default_factory=dict)
     groups: dict[str, list[Any]] = field(default_factory=dict)
+    rows: dict[str, Any] = field(default_factory=dict)
 
     def url(self, rest: str = "") -> str:
         return f"/areas/{self.area.slug}/{self.section}{rest}"
@@ -204,7 +214,7 @@ class World:
     def __getitem__(self, key: Hashable) -> Any:
         if key == "area":
             return self.area
-        for table in ("areas", "organisations", "people", "groups"):
+        for table in ("areas", "organisations", "people", "groups", "rows"):
             found = self.__dict__.get(table, {})
             if key in found:
                 return found[key]
