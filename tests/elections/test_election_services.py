@@ -16,13 +16,7 @@ from portal.elections.models import CountingMethod, ElectionState, ElectorateKin
 from portal.errors import DomainError, NotPermitted
 from portal.extensions import db
 from portal.organisations.models import OrganisationKind
-from tests.factories import (
-    Org,
-    Person,
-    World,
-    lmc,
-    make_world,
-)
+from tests.factories import Org, Person, World, lmc, make_world
 
 
 def details(**changes) -> services.ElectionDetails:

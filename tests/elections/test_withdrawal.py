@@ -18,13 +18,7 @@ from portal.elections.models import ElectionState, NominationState
 from portal.errors import DomainError, NotPermitted
 from portal.extensions import db as database
 from tests.conftest import csrf_token_from
-from tests.elections.test_election_pages import (
-    move_to,
-    nominate,
-    post,
-    set_up,
-    sign_out,
-)
+from tests.elections.test_election_pages import move_to, nominate, post, set_up, sign_out
 from tests.factories import World
 
 

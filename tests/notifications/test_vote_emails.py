@@ -16,10 +16,7 @@ from portal.notifications.services import next_digest_time
 from portal.outbox import OutboxMessage
 from portal.worker import run_round
 from tests.factories import World, make_world
-from tests.voting.helpers import (
-    WEIGHTED_WORLD,
-    open_weighted_vote,
-)
+from tests.voting.helpers import WEIGHTED_WORLD, open_weighted_vote
 
 
 @pytest.fixture

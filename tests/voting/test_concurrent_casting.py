@@ -29,10 +29,7 @@ from portal.voting.models import (
 from tests.concurrency import postgresql_only, race
 from tests.conftest import csrf_token_from, fetch_csrf_token
 from tests.factories import DEFAULT_PASSWORD, make_user, make_world
-from tests.voting.helpers import (
-    WEIGHTED_WORLD,
-    open_weighted_vote,
-)
+from tests.voting.helpers import WEIGHTED_WORLD, open_weighted_vote
 
 pytestmark = postgresql_only
 

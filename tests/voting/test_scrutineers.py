@@ -23,11 +23,7 @@ from portal.voting import rules as counting
 from portal.voting.models import BallotSecrecy
 from tests.conftest import csrf_token_from
 from tests.factories import Person, World, make_world
-from tests.voting.helpers import (
-    MOTION_RULES,
-    WEIGHTED_WORLD,
-    weighted_vote_details,
-)
+from tests.voting.helpers import MOTION_RULES, WEIGHTED_WORLD, weighted_vote_details
 
 PASSPHRASE = "a long enough scrutineer passphrase"
 

@@ -14,11 +14,7 @@ from portal.database import utcnow
 from portal.voting import casting, closing, proxies
 from portal.voting.models import BallotSecrecy, Receipt, ReceiptStanding, VoteKind
 from tests.factories import World, make_world
-from tests.voting.helpers import (
-    MOTION_RULES,
-    WEIGHTED_WORLD,
-    open_weighted_vote,
-)
+from tests.voting.helpers import MOTION_RULES, WEIGHTED_WORLD, open_weighted_vote
 
 # Labels found nowhere else, so finding one in a row means that row records a choice.
 OPTIONS = ["Plan Kestrel", "Plan Heron", "Plan Osprey"]

@@ -36,12 +36,7 @@ from portal.voting.models import (
 )
 from tests.conftest import csrf_token_from, fetch_csrf_token, sign_in_with_form
 from tests.factories import World, make_area, make_organisation, make_user
-from tests.voting.helpers import (
-    EQUAL_MOTION,
-    close_by_moving_time,
-    equal_vote_details,
-    make_vote,
-)
+from tests.voting.helpers import EQUAL_MOTION, close_by_moving_time, equal_vote_details, make_vote
 
 RECEIPT_CODE = re.compile(r'id="receipt-code">([A-Z0-9-]+)<')
 

@@ -29,11 +29,7 @@ from portal.voting.models import (
     VoteState,
 )
 from tests.factories import make_organisation, make_user
-from tests.voting.helpers import (
-    MOTION_RULES,
-    open_weighted_vote,
-    weighted_vote_details,
-)
+from tests.voting.helpers import MOTION_RULES, open_weighted_vote, weighted_vote_details
 
 
 def _close_now(db, vote):
