@@ -24,10 +24,7 @@ from portal.voting import casting
 from portal.voting.models import Vote, VoteState
 from tests.conftest import fetch_csrf_token, free_port
 from tests.factories import make_area, make_organisation, make_user, make_world
-from tests.voting.helpers import (
-    WEIGHTED_WORLD,
-    open_weighted_vote,
-)
+from tests.voting.helpers import WEIGHTED_WORLD, open_weighted_vote
 
 
 @pytest.fixture

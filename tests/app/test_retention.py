@@ -33,11 +33,7 @@ from portal.voting.models import (
 )
 from portal.worker import run_round
 from tests.factories import World, make_user, make_world
-from tests.voting.helpers import (
-    MOTION_RULES,
-    WEIGHTED_WORLD,
-    open_weighted_vote,
-)
+from tests.voting.helpers import MOTION_RULES, WEIGHTED_WORLD, open_weighted_vote
 from tests.voting.test_secret_ballot_keeps_no_link import OPTIONS, _choices_found
 
 YEAR = timedelta(days=365)
