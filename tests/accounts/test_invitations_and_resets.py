@@ -12,18 +12,27 @@ from portal.audit.models import AuditEntry
 from portal.database import utcnow
 from portal.organisations.models import OrganisationKind
 from tests.conftest import fetch_csrf_token, sign_in_with_form
-from tests.factories import DEFAULT_PASSWORD, make_area, make_organisation, make_user
+from tests.factories import (
+    DEFAULT_PASSWORD,
+    Org,
+    Person,
+    lmc,
+    make_area,
+    make_organisation,
+    make_user,
+    make_world,
+)
 
 LINK = re.compile(r"http://[^\s]+/accounts/(?:invitations|password-reset)/[A-Za-z0-9_-]+")
 NEW_PASSWORD = "plenty of unrelated words here"
 
 
-def _area_with_admin():
-    area = make_area()
-    lmc = make_organisation(area, OrganisationKind.LMC, ods_code="LMC1", name="Test LMC")
-    practice = make_organisation(area, name="Riverside Surgery")
-    admin = make_user(lmc, Role.AREA_ADMIN, email="admin@example.nhs.uk", name="Ada Admin")
-    return area, practice, admin
+def _an_admin_and_a_practice():
+    world = make_world(
+        [lmc(ods_code="LMC1", name="Test LMC"), Org("practice", name="Riverside Surgery")],
+        [Person("admin", "lmc", Role.AREA_ADMIN, email="admin@example.nhs.uk", name="Ada Admin")],
+    )
+    return world.area, world.practice, world.admin
 
 
 def _invite(client, area, practice, email="new.partner@example.nhs.uk", role="gp_partner"):
@@ -49,7 +58,7 @@ def _link_from(message) -> str:
 def test_invitation_email_goes_through_smtp_and_the_link_works_once(
     client, db, login, smtp_server, app
 ):
-    area, practice, admin = _area_with_admin()
+    area, practice, admin = _an_admin_and_a_practice()
     login(admin)
     response = _invite(client, area, practice)
     assert response.status_code == 302
@@ -91,7 +100,7 @@ def test_invitation_email_goes_through_smtp_and_the_link_works_once(
 
 
 def test_expired_invitation_is_refused(client, db, login, smtp_server, app):
-    area, practice, admin = _area_with_admin()
+    area, practice, admin = _an_admin_and_a_practice()
     login(admin)
     _invite(client, area, practice)
     assert smtp_server.received.wait(5)
@@ -105,7 +114,7 @@ def test_expired_invitation_is_refused(client, db, login, smtp_server, app):
 
 
 def test_weak_or_mismatched_password_creates_nothing(client, db, login, smtp_server, app):
-    area, practice, admin = _area_with_admin()
+    area, practice, admin = _an_admin_and_a_practice()
     login(admin)
     _invite(client, area, practice)
     assert smtp_server.received.wait(5)
@@ -131,7 +140,7 @@ def test_weak_or_mismatched_password_creates_nothing(client, db, login, smtp_ser
 
 
 def test_role_must_fit_the_organisation(client, db, login, smtp_server):
-    area, practice, admin = _area_with_admin()
+    area, practice, admin = _an_admin_and_a_practice()
     login(admin)
     response = _invite(client, area, practice, role="pcn_clinical_director")
     assert response.status_code == 200
@@ -141,7 +150,7 @@ def test_role_must_fit_the_organisation(client, db, login, smtp_server):
 
 
 def test_invitation_to_an_organisation_of_another_area_is_refused(client, db, login, smtp_server):
-    area, _, admin = _area_with_admin()
+    area, _, admin = _an_admin_and_a_practice()
     other_area = make_area(slug="other", name="Other ICB")
     foreign_practice = make_organisation(other_area)
     login(admin)
@@ -154,7 +163,7 @@ def test_invitation_to_an_organisation_of_another_area_is_refused(client, db, lo
 def test_existing_user_accepts_a_second_role_without_changing_password(
     client, db, login, smtp_server, app
 ):
-    area, practice, admin = _area_with_admin()
+    area, practice, admin = _an_admin_and_a_practice()
     pcn = make_organisation(area, OrganisationKind.PCN, name="North PCN")
     partner = make_user(practice, Role.GP_PARTNER, email="dual@example.nhs.uk")
     login(admin)
@@ -232,7 +241,7 @@ def test_reset_for_unknown_email_says_the_same_and_sends_nothing(client, db, smt
 
 def test_email_is_not_sent_when_the_request_fails(client, db, login, smtp_server, app):
     """A message queued by a request that then fails must never leave: mail follows commit."""
-    area, practice, admin = _area_with_admin()
+    area, practice, admin = _an_admin_and_a_practice()
     login(admin)
     make_user(practice, Role.GP_PARTNER, email="taken@example.nhs.uk")
     response = _invite(client, area, practice, email="taken@example.nhs.uk")
@@ -246,7 +255,7 @@ def test_without_smtp_host_mail_lands_in_the_outbox(client, db, login, app):
 
     outbox = Path(app.config["OUTBOX_DIR"])
     before = set(outbox.glob("*.eml"))
-    area, practice, admin = _area_with_admin()
+    area, practice, admin = _an_admin_and_a_practice()
     login(admin)
     _invite(client, area, practice)
     new_files = set(outbox.glob("*.eml")) - before

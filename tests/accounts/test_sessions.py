@@ -11,22 +11,21 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from portal.accounts.models import Role, UserSession
-from portal.organisations.models import OrganisationKind
 from tests.conftest import fetch_csrf_token, sign_in_with_form
-from tests.factories import make_area, make_organisation, make_user
+from tests.factories import Org, Person, lmc, make_world
 
 COOKIE = "gpcv_session"
 
 
 @pytest.fixture
 def people(db):
-    area = make_area()
-    practice = make_organisation(area)
-    lmc = make_organisation(area, OrganisationKind.LMC)
-    return {
-        "partner": make_user(practice, Role.GP_PARTNER),
-        "officer": make_user(lmc, Role.LMC_OFFICER),
-    }
+    return make_world(
+        [Org("practice"), lmc()],
+        [
+            Person("partner", "practice", Role.GP_PARTNER),
+            Person("officer", "lmc", Role.LMC_OFFICER),
+        ],
+    )
 
 
 def _signed_in(app, user):

@@ -11,7 +11,14 @@ import pytest
 from portal.accounts.models import Role
 from portal.organisations.models import OrganisationKind
 from tests.conftest import fetch_csrf_token
-from tests.factories import make_area, make_organisation, make_user
+from tests.factories import (
+    Org,
+    Person,
+    lmc,
+    make_organisation,
+    make_world,
+    pcn,
+)
 
 ROLE_HOMES = {
     Role.GP_PARTNER: OrganisationKind.PRACTICE,
@@ -29,17 +36,25 @@ VIEWERS = [*ROLE_HOMES, "other_area_admin", "anonymous"]
 
 @pytest.fixture
 def area_with_everyone(db):
-    area = make_area(slug="staffs", name="Staffordshire Test ICB")
-    pcn = make_organisation(area, OrganisationKind.PCN, ods_code="U90001")
-    make_organisation(area, ods_code="M80001", pcn=pcn)
-    organisations = {kind: make_organisation(area, kind) for kind in set(ROLE_HOMES.values())}
-    organisations[OrganisationKind.PCN] = pcn
-    users = {role: make_user(organisations[kind], role) for role, kind in ROLE_HOMES.items()}
-    other_area = make_area(slug="elsewhere", name="Elsewhere ICB")
-    users["other_area_admin"] = make_user(
-        make_organisation(other_area, OrganisationKind.LMC), Role.AREA_ADMIN
+    # One organisation of each kind a role lives in (a second PCN among them); the PCN the
+    # practice belongs to is the one its clinical director sits in.
+    homes = {kind: kind.name for kind in set(ROLE_HOMES.values())} | {OrganisationKind.PCN: "pcn"}
+    world = make_world(
+        [
+            pcn("pcn", ods_code="U90001"),
+            Org("M80001", ods_code="M80001", pcn="pcn"),
+            *(Org(kind.name, kind) for kind in set(ROLE_HOMES.values())),
+        ],
+        [Person(role, homes[kind], role) for role, kind in ROLE_HOMES.items()],
+        slug="staffs",
+        name="Staffordshire Test ICB",
     )
-    return area, users
+    world.add_area("elsewhere", "elsewhere", "Elsewhere ICB")
+    world.add(
+        [lmc("elsewhere_lmc", area="elsewhere")],
+        [Person("other_area_admin", "elsewhere_lmc", Role.AREA_ADMIN)],
+    )
+    return world.area, world.people
 
 
 def _expected(viewer, page) -> int:

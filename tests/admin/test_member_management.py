@@ -8,20 +8,22 @@ from portal.accounts.models import Membership, Role
 from portal.audit.models import AuditEntry
 from portal.organisations.models import Organisation, OrganisationKind
 from tests.conftest import fetch_csrf_token
-from tests.factories import make_area, make_organisation, make_user
+from tests.factories import Org, Person, lmc, make_world
 
 
-def _setup():
-    area = make_area()
-    lmc = make_organisation(area, OrganisationKind.LMC, ods_code="LMC1")
-    practice = make_organisation(area, name="Hill Surgery")
-    admin = make_user(lmc, Role.AREA_ADMIN)
-    partner = make_user(practice, Role.GP_PARTNER, name="Pat Partner")
-    return area, lmc, practice, admin, partner
+def _an_admin_and_a_partner():
+    world = make_world(
+        [lmc(ods_code="LMC1"), Org("practice", name="Hill Surgery")],
+        [
+            Person("admin", "lmc", Role.AREA_ADMIN),
+            Person("partner", "practice", Role.GP_PARTNER, name="Pat Partner"),
+        ],
+    )
+    return world.area, world.lmc, world.practice, world.admin, world.partner
 
 
 def test_admin_adds_and_removes_a_role(client, db, login):
-    area, lmc, practice, admin, partner = _setup()
+    area, lmc, practice, admin, partner = _an_admin_and_a_partner()
     login(admin)
     url = f"/areas/{area.slug}/admin/members/{partner.id}"
     response = client.post(
@@ -70,7 +72,7 @@ def test_admin_adds_and_removes_a_role(client, db, login):
 
 
 def test_last_area_admin_cannot_be_removed(client, db, login):
-    area, lmc, practice, admin, partner = _setup()
+    area, lmc, practice, admin, partner = _an_admin_and_a_partner()
     login(admin)
     membership = db.session.execute(
         sa.select(Membership).where(Membership.user_id == admin.id)
@@ -86,7 +88,7 @@ def test_last_area_admin_cannot_be_removed(client, db, login):
 
 
 def test_deactivated_member_is_signed_out_and_cannot_sign_in(client, db, login, app):
-    area, lmc, practice, admin, partner = _setup()
+    area, lmc, practice, admin, partner = _an_admin_and_a_partner()
     partner_browser = app.test_client()
     partner_browser.post(
         "/accounts/login",
@@ -105,7 +107,7 @@ def test_deactivated_member_is_signed_out_and_cannot_sign_in(client, db, login, 
 
 
 def test_button_posts_without_csrf_change_nothing(client, db, login):
-    area, lmc, practice, admin, partner = _setup()
+    area, lmc, practice, admin, partner = _an_admin_and_a_partner()
     login(admin)
     response = client.post(f"/areas/{area.slug}/admin/members/{partner.id}/deactivate")
     assert response.status_code == 400
@@ -114,7 +116,7 @@ def test_button_posts_without_csrf_change_nothing(client, db, login):
 
 
 def test_admin_adds_a_federation_and_duplicates_are_refused(client, db, login):
-    area, lmc, practice, admin, partner = _setup()
+    area, lmc, practice, admin, partner = _an_admin_and_a_partner()
     login(admin)
     url = f"/areas/{area.slug}/admin/organisations"
     data = {

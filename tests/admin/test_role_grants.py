@@ -12,27 +12,28 @@ from portal.accounts.models import Invitation, Membership, Role, User
 from portal.accounts.tokens import new_token
 from portal.audit.models import AuditEntry
 from portal.database import utcnow
-from portal.organisations.models import OrganisationKind
 from tests.conftest import fetch_csrf_token
-from tests.factories import make_area, make_organisation, make_user
+from tests.factories import Org, Person, lmc, make_world
 
 SELF_GRANT = "You cannot give yourself a role"
 
 
-class Practice:
-    """An area whose admin sits in the LMC, with an officer, a practice and a stranger."""
-
-    def __init__(self) -> None:
-        self.area = make_area()
-        self.lmc = make_organisation(self.area, OrganisationKind.LMC, ods_code="LMC1")
-        self.admin = make_user(self.lmc, Role.AREA_ADMIN, email="ada.admin@example.nhs.uk")
-        self.officer = make_user(self.lmc, Role.LMC_OFFICER, email="olive.officer@example.nhs.uk")
-        self.practice = make_organisation(self.area, ods_code="A10001", name="Hill Surgery")
-        self.partner = make_user(self.practice, Role.GP_PARTNER, email="pat@example.nhs.uk")
-        self.manager = make_user(self.practice, Role.PRACTICE_MANAGER, email="mo@example.nhs.uk")
-        other = make_organisation(self.area, ods_code="A10002", name="Dale Surgery")
-        self.stranger = make_user(other, Role.GP_PARTNER, email="stranger@example.nhs.uk")
-        self.newcomer = make_user(other, Role.PRACTICE_MANAGER, email="nina@example.nhs.uk")
+# An area whose admin sits in the LMC, with an officer, a practice and a stranger.
+ADMIN_WORLD = {
+    "organisations": [
+        lmc(ods_code="LMC1"),
+        Org("practice", ods_code="A10001", name="Hill Surgery"),
+        Org("other", ods_code="A10002", name="Dale Surgery"),
+    ],
+    "people": [
+        Person("admin", "lmc", Role.AREA_ADMIN, email="ada.admin@example.nhs.uk"),
+        Person("officer", "lmc", Role.LMC_OFFICER, email="olive.officer@example.nhs.uk"),
+        Person("partner", "practice", Role.GP_PARTNER, email="pat@example.nhs.uk"),
+        Person("manager", "practice", Role.PRACTICE_MANAGER, email="mo@example.nhs.uk"),
+        Person("stranger", "other", Role.GP_PARTNER, email="stranger@example.nhs.uk"),
+        Person("newcomer", "other", Role.PRACTICE_MANAGER, email="nina@example.nhs.uk"),
+    ],
+}
 
 
 def _grant(client, area, user, organisation, role: str):
@@ -63,7 +64,7 @@ def _memberships(db, user) -> set[tuple[int, Role]]:
 
 
 def test_an_admin_cannot_grant_themselves_a_role(client, db, login):
-    setting = Practice()
+    setting = make_world(**ADMIN_WORLD)
     login(setting.admin)
     before = _memberships(db, setting.admin)
     response = _grant(client, setting.area, setting.admin, setting.practice, "gp_partner")
@@ -77,7 +78,7 @@ def test_an_admin_cannot_grant_themselves_a_role(client, db, login):
 
 
 def test_an_admin_cannot_invite_themselves(client, db, login):
-    setting = Practice()
+    setting = make_world(**ADMIN_WORLD)
     login(setting.admin)
     url = f"/areas/{setting.area.slug}/admin/members/invite"
     response = client.post(
@@ -97,7 +98,7 @@ def test_an_admin_cannot_invite_themselves(client, db, login):
 
 def test_an_invitation_one_sent_to_oneself_cannot_be_accepted(app, client, db):
     """An admin who invited an address that is now their own still cannot take the role."""
-    setting = Practice()
+    setting = make_world(**ADMIN_WORLD)
     token, hashed = new_token()
     db.session.add(
         Invitation(
@@ -122,7 +123,7 @@ def test_an_invitation_one_sent_to_oneself_cannot_be_accepted(app, client, db):
 def test_a_casting_grant_is_emailed_to_the_practice_and_the_lmc_officers(
     client, db, login, smtp_server
 ):
-    setting = Practice()
+    setting = make_world(**ADMIN_WORLD)
     login(setting.admin)
     response = _grant(client, setting.area, setting.newcomer, setting.practice, "gp_partner")
     assert response.status_code == 302
@@ -146,7 +147,7 @@ def test_a_casting_grant_is_emailed_to_the_practice_and_the_lmc_officers(
 
 
 def test_a_role_that_cannot_cast_is_not_broadcast(client, db, login, smtp_server):
-    setting = Practice()
+    setting = make_world(**ADMIN_WORLD)
     login(setting.admin)
     response = _grant(client, setting.area, setting.stranger, setting.practice, "practice_manager")
     assert response.status_code == 302
@@ -154,7 +155,7 @@ def test_a_role_that_cannot_cast_is_not_broadcast(client, db, login, smtp_server
 
 
 def test_a_refused_grant_tells_nobody(client, db, login, smtp_server):
-    setting = Practice()
+    setting = make_world(**ADMIN_WORLD)
     login(setting.admin)
     response = _grant(client, setting.area, setting.partner, setting.practice, "gp_partner")
     assert response.status_code == 200
@@ -165,7 +166,7 @@ def test_a_refused_grant_tells_nobody(client, db, login, smtp_server):
 def test_an_accepted_invitation_to_a_casting_role_is_told_with_who_invited(
     app, client, db, login, smtp_server
 ):
-    setting = Practice()
+    setting = make_world(**ADMIN_WORLD)
     login(setting.admin)
     url = f"/areas/{setting.area.slug}/admin/members/invite"
     client.post(
@@ -208,7 +209,7 @@ def test_an_accepted_invitation_to_a_casting_role_is_told_with_who_invited(
 
 
 def test_a_removal_is_audited_with_who_removed_it(client, db, login):
-    setting = Practice()
+    setting = make_world(**ADMIN_WORLD)
     login(setting.admin)
     membership = db.session.execute(
         sa.select(Membership).where(Membership.user_id == setting.manager.id)

@@ -4,7 +4,6 @@ salaried GP and a practice manager, an ICS reader, and a partner from another ar
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -23,10 +22,10 @@ from portal.agreements.models import (
 from portal.audit.models import AuditEntry
 from portal.database import utcnow
 from portal.extensions import db
-from portal.organisations.models import Area, Organisation, OrganisationKind
+from portal.organisations.models import Organisation
 from portal.outbox import OutboxMessage
 from portal.times import LONDON
-from tests.factories import make_area, make_organisation, make_user
+from tests.factories import Org, Person, World, federation, ics, lmc, make_world, pcn
 
 PROCEDURE = """Every incoming document is read by a hub workflow coder within one working day.
 
@@ -35,65 +34,39 @@ Abnormal results go to the practice's duty doctor the same day.
 Codes are added by the hub's coding protocol, not the practice's own."""
 
 
-@dataclass
-class World:
-    area: Area
-    pcn_a: Organisation
-    pcn_b: Organisation
-    hill: Organisation
-    vale: Organisation
-    brook: Organisation
-    moor: Organisation
-    federation: Organisation
-    officer: User
-    director: User
-    hill_partner: User
-    hill_partner_2: User
-    vale_partner: User
-    brook_partner: User
-    salaried: User
-    manager: User
-    ics_reader: User
-    outsider: User
-
-    def url(self, rest: str = "") -> str:
-        return f"/areas/{self.area.slug}/agreements/{rest}"
+AGREEMENTS_WORLD = {
+    "organisations": [
+        pcn("pcn_a", name="Alpha PCN", ods_code="U10001"),
+        pcn("pcn_b", name="Beta PCN", ods_code="U10002"),
+        Org("hill", pcn="pcn_a", name="Hill Surgery", list_size=6000),
+        Org("vale", pcn="pcn_a", name="Vale Practice", list_size=3000),
+        Org("brook", pcn="pcn_b", name="Brook Medical Centre", list_size=1000),
+        Org("moor", pcn="pcn_b", name="Moor Lane Surgery", list_size=2000),
+        federation(name="The Federation"),
+        lmc(name="The LMC"),
+        ics(name="The ICB"),
+        Org("far", area="elsewhere", name="Far Away Surgery"),
+    ],
+    "people": [
+        Person("officer", "lmc", Role.LMC_OFFICER, name="Olive Officer"),
+        Person("director", "federation", Role.FEDERATION_DIRECTOR, name="Fran Director"),
+        Person("hill_partner", "hill", Role.GP_PARTNER, name="Dr Hana Hill"),
+        Person("hill_partner_2", "hill", Role.GP_PARTNER, name="Dr Hugo Hill"),
+        Person("vale_partner", "vale", Role.GP_PARTNER, name="Dr Val Vale"),
+        Person("brook_partner", "brook", Role.GP_PARTNER, name="Dr Bo Brook"),
+        Person("salaried", "hill", Role.SALARIED_GP),
+        Person("manager", "hill", Role.PRACTICE_MANAGER),
+        Person("ics_reader", "ics", Role.ICS_READER),
+        Person("outsider", "far", Role.GP_PARTNER),
+    ],
+    "other_areas": [("elsewhere", "elsewhere", "Elsewhere ICB")],
+    "section": "agreements/",
+}
 
 
 @pytest.fixture
 def world(db) -> World:
-    area = make_area()
-    pcn_a = make_organisation(area, OrganisationKind.PCN, name="Alpha PCN", ods_code="U10001")
-    pcn_b = make_organisation(area, OrganisationKind.PCN, name="Beta PCN", ods_code="U10002")
-    hill = make_organisation(area, pcn=pcn_a, name="Hill Surgery", list_size=6000)
-    vale = make_organisation(area, pcn=pcn_a, name="Vale Practice", list_size=3000)
-    brook = make_organisation(area, pcn=pcn_b, name="Brook Medical Centre", list_size=1000)
-    moor = make_organisation(area, pcn=pcn_b, name="Moor Lane Surgery", list_size=2000)
-    federation = make_organisation(area, OrganisationKind.FEDERATION, name="The Federation")
-    lmc = make_organisation(area, OrganisationKind.LMC, name="The LMC")
-    ics = make_organisation(area, OrganisationKind.ICS, name="The ICB")
-    elsewhere = make_area(slug="elsewhere", name="Elsewhere ICB")
-    far = make_organisation(elsewhere, name="Far Away Surgery")
-    return World(
-        area=area,
-        pcn_a=pcn_a,
-        pcn_b=pcn_b,
-        hill=hill,
-        vale=vale,
-        brook=brook,
-        moor=moor,
-        federation=federation,
-        officer=make_user(lmc, Role.LMC_OFFICER, name="Olive Officer"),
-        director=make_user(federation, Role.FEDERATION_DIRECTOR, name="Fran Director"),
-        hill_partner=make_user(hill, Role.GP_PARTNER, name="Dr Hana Hill"),
-        hill_partner_2=make_user(hill, Role.GP_PARTNER, name="Dr Hugo Hill"),
-        vale_partner=make_user(vale, Role.GP_PARTNER, name="Dr Val Vale"),
-        brook_partner=make_user(brook, Role.GP_PARTNER, name="Dr Bo Brook"),
-        salaried=make_user(hill, Role.SALARIED_GP),
-        manager=make_user(hill, Role.PRACTICE_MANAGER),
-        ics_reader=make_user(ics, Role.ICS_READER),
-        outsider=make_user(far, Role.GP_PARTNER),
-    )
+    return make_world(**AGREEMENTS_WORLD)
 
 
 def sign_out(client: Any) -> None:

@@ -7,8 +7,7 @@ import re
 import pytest
 
 from portal.accounts.models import Role
-from portal.organisations.models import OrganisationKind
-from tests.factories import make_area, make_organisation, make_user
+from tests.factories import Org, Person, federation, ics, lmc, make_world, pcn
 
 LINK = re.compile(r'class="nhsuk-header__navigation-link" href="([^"]*)"[^>]*>([^<]*)</a>')
 
@@ -22,22 +21,21 @@ NO_NEEDS = [*GROUP, *GROUP_AFTER_NEEDS]
 
 @pytest.fixture
 def people(db):
-    area = make_area(slug="north-staffs")
-    pcn = make_organisation(area, OrganisationKind.PCN)
-    practice = make_organisation(area, pcn=pcn)
-    lmc = make_organisation(area, OrganisationKind.LMC)
-    federation = make_organisation(area, OrganisationKind.FEDERATION)
-    ics = make_organisation(area, OrganisationKind.ICS)
-    return {
-        Role.GP_PARTNER: make_user(practice, Role.GP_PARTNER),
-        Role.SALARIED_GP: make_user(practice, Role.SALARIED_GP),
-        Role.PRACTICE_MANAGER: make_user(practice, Role.PRACTICE_MANAGER),
-        Role.PCN_CLINICAL_DIRECTOR: make_user(pcn, Role.PCN_CLINICAL_DIRECTOR),
-        Role.FEDERATION_DIRECTOR: make_user(federation, Role.FEDERATION_DIRECTOR),
-        Role.LMC_OFFICER: make_user(lmc, Role.LMC_OFFICER),
-        Role.AREA_ADMIN: make_user(lmc, Role.AREA_ADMIN),
-        Role.ICS_READER: make_user(ics, Role.ICS_READER),
+    homes = {
+        Role.GP_PARTNER: "practice",
+        Role.SALARIED_GP: "practice",
+        Role.PRACTICE_MANAGER: "practice",
+        Role.PCN_CLINICAL_DIRECTOR: "pcn",
+        Role.FEDERATION_DIRECTOR: "federation",
+        Role.LMC_OFFICER: "lmc",
+        Role.AREA_ADMIN: "lmc",
+        Role.ICS_READER: "ics",
     }
+    return make_world(
+        [pcn("pcn"), Org("practice", pcn="pcn"), lmc(), federation(), ics()],
+        [Person(role, home, role) for role, home in homes.items()],
+        slug="north-staffs",
+    )
 
 
 def header_links(client) -> list[tuple[str, str]]:

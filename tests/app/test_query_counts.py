@@ -12,14 +12,15 @@ import pytest
 from portal.extensions import db as database
 from portal.positions.models import Tier
 from portal.statements import caching
-from tests.statements.helpers import Setting
+from tests.factories import World, make_world
+from tests.statements.helpers import STATEMENTS_WORLD, publish_statement
 from tests.statements.test_caching import counted_queries
 
 # What each page may issue at most, on SQLite and PostgreSQL alike.
 LIMIT = 25
 
 
-def _public_urls(setting: Setting, reference: str) -> list[str]:
+def _public_urls(setting: World, reference: str) -> list[str]:
     return [
         "/",
         "/accounts/login",
@@ -47,16 +48,18 @@ def _counts(app, client, urls: list[str]) -> dict[str, int]:
 
 @pytest.mark.usefixtures("db")
 def test_public_pages_issue_a_fixed_number_of_queries(app, client):
-    first = Setting()
-    reference = first.statement(tier=Tier.PUBLIC).reference
+    first = make_world(**STATEMENTS_WORLD)
+    reference = publish_statement(first, tier=Tier.PUBLIC).reference
     urls = _public_urls(first, reference)
     small = _counts(app, client, urls)
 
     # A second area, with more practices' signatures and more statements of every tier.
-    second = Setting(slug="south-staffs", name="South Staffordshire")
+    second = make_world(
+        **{**STATEMENTS_WORLD, "slug": "south-staffs", "name": "South Staffordshire"}
+    )
     for tier in (Tier.PUBLIC, Tier.PUBLIC, Tier.ICS, Tier.GROUP):
-        second.statement(tier=tier, title=f"{tier.value} position")
-    first.statement(tier=Tier.PUBLIC, title="A later position")
+        publish_statement(second, tier=tier, title=f"{tier.value} position")
+    publish_statement(first, tier=Tier.PUBLIC, title="A later position")
     database.session.commit()
     large = _counts(app, client, urls)
 

@@ -23,8 +23,8 @@ from portal.queue import QUEUE_NAME, ROUND_JOB_ID, enqueue_round, queue, run_wor
 from portal.voting import casting
 from portal.voting.models import Vote, VoteState
 from tests.conftest import fetch_csrf_token, free_port
-from tests.factories import make_area, make_organisation, make_user
-from tests.voting.test_vote_services import Area
+from tests.factories import make_area, make_organisation, make_user, make_world
+from tests.voting.helpers import WEIGHTED_WORLD, open_weighted_vote
 
 
 @pytest.fixture
@@ -93,8 +93,8 @@ def test_a_job_for_mail_already_sent_sends_nothing_again(
 def test_one_round_is_enqueued_per_interval_and_the_worker_runs_it(
     app: Flask, db: Any, on_redis: Redis, smtp_server: Any
 ) -> None:
-    setting = Area()
-    vote = setting.open_vote(db)
+    setting = make_world(**WEIGHTED_WORLD)
+    vote = open_weighted_vote(setting, db)
     casting.cast_ballot(setting.partners[3], vote, setting.practices[3], "for", utcnow())
     vote.opens_at = utcnow() - timedelta(days=2)
     vote.closes_at = utcnow() - timedelta(seconds=1)

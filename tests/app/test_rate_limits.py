@@ -179,10 +179,14 @@ def test_without_redis_casting_fails_open_and_says_so(app, app_with_redis_down, 
     from portal.database import utcnow
     from portal.voting.models import Ballot
     from tests.conftest import sign_in_with_form
-    from tests.voting.test_vote_services import Area
+    from tests.factories import make_world
+    from tests.voting.helpers import (
+        WEIGHTED_WORLD,
+        open_weighted_vote,
+    )
 
-    setting = Area()
-    vote = setting.open_vote(db)
+    setting = make_world(**WEIGHTED_WORLD)
+    vote = open_weighted_vote(setting, db)
     # Signed in while Redis was up (the suite's app has no limits), cast while it is down:
     # both apps share the database and the secret key, so the session holds in either.
     signed_in = app.test_client()

@@ -32,16 +32,16 @@ from portal.voting.models import (
     VoteKind,
 )
 from portal.worker import run_round
-from tests.factories import make_user
+from tests.factories import World, make_user, make_world
+from tests.voting.helpers import MOTION_RULES, WEIGHTED_WORLD, open_weighted_vote
 from tests.voting.test_secret_ballot_keeps_no_link import OPTIONS, _choices_found
-from tests.voting.test_vote_services import MOTION_RULES, Area
 
 YEAR = timedelta(days=365)
 
 
 @pytest.fixture
-def setting(db: Any) -> Area:
-    return Area()
+def setting(db: Any) -> World:
+    return make_world(**WEIGHTED_WORLD)
 
 
 @pytest.fixture
@@ -57,10 +57,12 @@ def expired() -> Iterator[list[Vote]]:
     ballot_links_expired.disconnect(receiver)
 
 
-def closed_choice_vote(db: Any, setting: Area, ended_ago: timedelta, **changes: Any) -> Vote:
+def closed_choice_vote(db: Any, setting: World, ended_ago: timedelta, **changes: Any) -> Vote:
     """A choice vote with a change of mind and a proxy instruction, closed ``ended_ago``."""
     rules = {**MOTION_RULES, "threshold": {"rule": "plurality"}}
-    vote = setting.open_vote(db, kind=VoteKind.CHOICE, options=OPTIONS, rules=rules, **changes)
+    vote = open_weighted_vote(
+        setting, db, kind=VoteKind.CHOICE, options=OPTIONS, rules=rules, **changes
+    )
     grantor, holder = setting.practices[3], setting.practices[2]
     proxies.name_proxy(setting.partners[3], vote, grantor, holder, "Plan Osprey", utcnow())
     for partner, practice, choice in [(0, 0, "Plan Kestrel"), (1, 1, "Plan Heron")]:
@@ -87,7 +89,7 @@ def audit_actions(db: Any) -> list[str]:
 
 
 def test_an_open_ballot_a_year_after_close_keeps_no_link_to_any_choice(
-    db: Any, setting: Area, expired: list[Vote]
+    db: Any, setting: World, expired: list[Vote]
 ) -> None:
     vote = closed_choice_vote(db, setting, YEAR + timedelta(minutes=1))
     published_sha256 = vote.ballot_record_sha256
@@ -126,7 +128,7 @@ def test_an_open_ballot_a_year_after_close_keeps_no_link_to_any_choice(
 
 
 def test_a_vote_inside_its_period_is_left_alone_and_a_second_run_does_nothing(
-    db: Any, setting: Area, expired: list[Vote]
+    db: Any, setting: World, expired: list[Vote]
 ) -> None:
     recent = closed_choice_vote(db, setting, YEAR - timedelta(minutes=1))
     now = utcnow()
@@ -144,7 +146,7 @@ def test_a_vote_inside_its_period_is_left_alone_and_a_second_run_does_nothing(
     assert len(expired) == 1
 
 
-def test_the_period_is_a_setting(app: Flask, db: Any, setting: Area) -> None:
+def test_the_period_is_a_setting(app: Flask, db: Any, setting: World) -> None:
     vote = closed_choice_vote(db, setting, timedelta(days=31))
     assert run_retention(utcnow()).votes == 0
     db.session.commit()
@@ -163,9 +165,9 @@ def test_the_period_is_a_setting(app: Flask, db: Any, setting: Area) -> None:
 
 
 def test_a_cancelled_open_ballot_is_unlinked_a_year_after_it_was_called_off(
-    db: Any, setting: Area
+    db: Any, setting: World
 ) -> None:
-    vote = setting.open_vote(db)
+    vote = open_weighted_vote(setting, db)
     casting.cast_ballot(setting.partners[0], vote, setting.practices[0], "for", utcnow())
     closing.cancel_vote(setting.officer, vote, "Withdrawn by the ICB", utcnow())
     vote.cancelled_at = utcnow() - YEAR - timedelta(minutes=1)
@@ -182,7 +184,7 @@ def test_a_cancelled_open_ballot_is_unlinked_a_year_after_it_was_called_off(
 
 
 def test_a_secret_ballot_is_recorded_as_done_and_other_records_are_told(
-    db: Any, setting: Area, expired: list[Vote]
+    db: Any, setting: World, expired: list[Vote]
 ) -> None:
     vote = closed_choice_vote(
         db, setting, YEAR + timedelta(minutes=1), secrecy=BallotSecrecy.SECRET
@@ -198,7 +200,7 @@ def test_a_secret_ballot_is_recorded_as_done_and_other_records_are_told(
 
 
 def test_the_results_page_still_shows_the_result_and_the_hash(
-    client: FlaskClient, db: Any, setting: Area, login: Any
+    client: FlaskClient, db: Any, setting: World, login: Any
 ) -> None:
     vote = closed_choice_vote(db, setting, YEAR + timedelta(minutes=1))
     sha256 = vote.ballot_record_sha256
@@ -223,13 +225,13 @@ def test_the_results_page_still_shows_the_result_and_the_hash(
 # --- members who left ---------------------------------------------------------------------
 
 
-def deactivate(setting: Area, user: User, ago: timedelta) -> None:
+def deactivate(setting: World, user: User, ago: timedelta) -> None:
     admin = make_user(setting.lmc, Role.AREA_ADMIN)
     account_services.set_user_active(admin, user, setting.area, active=False)
     user.deactivated_at = utcnow() - ago
 
 
-def test_a_former_member_is_anonymised_after_the_period(db: Any, setting: Area) -> None:
+def test_a_former_member_is_anonymised_after_the_period(db: Any, setting: World) -> None:
     leaver = setting.manager
     email = leaver.email
     queue_email(email, "Welcome", "Hello")
@@ -267,7 +269,7 @@ def test_a_former_member_is_anonymised_after_the_period(db: Any, setting: Area) 
     assert run_retention(utcnow()).former_members == 0
 
 
-def test_a_recent_leaver_and_a_reactivated_member_are_kept(db: Any, setting: Area) -> None:
+def test_a_recent_leaver_and_a_reactivated_member_are_kept(db: Any, setting: World) -> None:
     recent = setting.partners[0]
     deactivate(setting, recent, timedelta(days=89))
     returned = setting.partners[1]

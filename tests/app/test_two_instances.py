@@ -24,10 +24,10 @@ from portal.positions.models import ProposalDocument
 from portal.voting.models import Ballot, Vote
 from tests.concurrency import postgresql_only
 from tests.conftest import free_port
-from tests.factories import DEFAULT_PASSWORD, fresh_totp_code
+from tests.factories import DEFAULT_PASSWORD, World, fresh_totp_code, make_world
 from tests.instances import Browser, Gunicorn, portal_environment
-from tests.positions.conftest import build_world, pdf_bytes
-from tests.voting.test_vote_services import Area
+from tests.positions.conftest import POSITIONS_WORLD, pdf_bytes
+from tests.voting.helpers import WEIGHTED_WORLD, open_weighted_vote
 
 pytestmark = [pytest.mark.slow, postgresql_only]
 
@@ -61,15 +61,15 @@ def instances(
 
 
 @pytest.fixture
-def setting(db: Any) -> Area:
-    return Area()
+def setting(db: Any) -> World:
+    return make_world(**WEIGHTED_WORLD)
 
 
 def test_two_instances_are_one_portal(
-    instances: tuple[Gunicorn, Gunicorn], setting: Area, db: Any, tmp_path: Path
+    instances: tuple[Gunicorn, Gunicorn], setting: World, db: Any, tmp_path: Path
 ) -> None:
     a, b = instances
-    vote = setting.open_vote(db)
+    vote = open_weighted_vote(setting, db)
     partner = setting.partners[0]
     area = setting.area.slug
     db.session.commit()
@@ -127,7 +127,7 @@ def test_two_instances_are_one_portal(
     assert answers == {200: RESET_REQUESTS_PER_MINUTE, 429: 4}
 
     # A document uploaded through one instance is served, byte for byte, by both.
-    world = build_world()
+    world = make_world(**POSITIONS_WORLD)
     officer_email = world.people["officer"].email
     officer = Browser()
     signed_in = officer.sign_in(

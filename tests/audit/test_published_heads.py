@@ -6,7 +6,8 @@ import sqlalchemy as sa
 
 from portal.audit.models import AuditEntry
 from portal.audit.services import verify_chain
-from tests.statements.helpers import Setting
+from tests.factories import make_world
+from tests.statements.helpers import STATEMENTS_WORLD, publish_statement
 
 
 def _entry(db, action: str) -> AuditEntry:
@@ -14,8 +15,8 @@ def _entry(db, action: str) -> AuditEntry:
 
 
 def test_closing_a_vote_and_publishing_its_statement_stamp_and_show_the_head(client, db, login):
-    setting = Setting()
-    statement = setting.statement()
+    setting = make_world(**STATEMENTS_WORLD)
+    statement = publish_statement(setting)
     vote = statement.vote
     closed, published = _entry(db, "vote.closed"), _entry(db, "statement.published")
     assert (vote.audit_head_entries, vote.audit_head_hash) == (closed.sequence, closed.entry_hash)
@@ -36,7 +37,7 @@ def test_closing_a_vote_and_publishing_its_statement_stamp_and_show_the_head(cli
 
 
 def test_cutting_the_log_back_before_a_publication_is_caught_from_the_statement(db):
-    statement = Setting().statement()
+    statement = publish_statement(make_world(**STATEMENTS_WORLD))
     assert verify_chain() is None
     db.session.execute(
         sa.text("DELETE FROM audit_entries WHERE sequence >= :n"),

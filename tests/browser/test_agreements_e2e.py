@@ -16,28 +16,40 @@ from portal.agreements import services
 from portal.agreements.models import Signatory
 from portal.database import utcnow
 from portal.extensions import db
-from portal.organisations.models import OrganisationKind
 from tests.agreements.conftest import PROCEDURE, terms, today
 from tests.browser.pages import follow_menu_link, sign_in
-from tests.factories import make_area, make_organisation, make_user
+from tests.factories import Org, Person, federation, make_world, pcn
 
 pytestmark = pytest.mark.browser
 
 
-def _world() -> dict[str, Any]:
-    area = make_area(slug="mid-staffs", name="Mid Staffordshire ICB")
-    pcn = make_organisation(area, OrganisationKind.PCN, ods_code="U11111", name="Trent PCN")
-    riverside = make_organisation(area, ods_code="M81001", name="Riverside Surgery", pcn=pcn)
-    hillside = make_organisation(area, ods_code="M81002", name="Hillside Practice", pcn=pcn)
-    federation = make_organisation(area, OrganisationKind.FEDERATION, name="Trent Federation")
-    director = make_user(federation, Role.FEDERATION_DIRECTOR, email="fed@example.nhs.uk")
-    partner = make_user(riverside, Role.GP_PARTNER, email="pat@example.nhs.uk", name="Pat Page")
-    make_user(riverside, Role.GP_PARTNER, email="ria@example.nhs.uk", name="Ria River")
-    hill_partner = make_user(hillside, Role.GP_PARTNER, email="hal@example.nhs.uk")
+def _an_agreement_to_sign() -> dict[str, Any]:
+    world = make_world(
+        [
+            pcn("pcn", ods_code="U11111", name="Trent PCN"),
+            Org("riverside", ods_code="M81001", name="Riverside Surgery", pcn="pcn"),
+            Org("hillside", ods_code="M81002", name="Hillside Practice", pcn="pcn"),
+            federation(name="Trent Federation"),
+        ],
+        [
+            Person("director", "federation", Role.FEDERATION_DIRECTOR, email="fed@example.nhs.uk"),
+            Person(
+                "partner", "riverside", Role.GP_PARTNER, email="pat@example.nhs.uk", name="Pat Page"
+            ),
+            Person(
+                "ria", "riverside", Role.GP_PARTNER, email="ria@example.nhs.uk", name="Ria River"
+            ),
+            Person("hill_partner", "hillside", Role.GP_PARTNER, email="hal@example.nhs.uk"),
+        ],
+        slug="mid-staffs",
+        name="Mid Staffordshire ICB",
+    )
+    area, director = world.area, world.director
+    partner, hill_partner = world.partner, world.hill_partner
     agreement = services.create_agreement(
         director,
         area,
-        federation,
+        world.federation,
         terms(starts_on=today() - timedelta(days=30)),
         PROCEDURE,
         utcnow(),
@@ -49,7 +61,7 @@ def _world() -> dict[str, Any]:
 def test_a_partner_signs_the_practice_up_and_later_gives_notice(
     open_page, browser_log, assert_accessible
 ):
-    world = _world()
+    world = _an_agreement_to_sign()
     page = open_page()
     sign_in(page, "pat@example.nhs.uk")
     page.goto("/areas/mid-staffs/")
@@ -89,7 +101,7 @@ def test_a_partner_signs_the_practice_up_and_later_gives_notice(
 
 
 def test_signing_up_works_without_javascript(open_page, browser_log):
-    world = _world()
+    world = _an_agreement_to_sign()
     page = open_page(java_script_enabled=False)
     sign_in(page, "hal@example.nhs.uk")
     page.goto(f"/areas/mid-staffs/agreements/{world['agreement'].id}")

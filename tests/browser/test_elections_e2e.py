@@ -18,29 +18,32 @@ from portal.database import utcnow
 from portal.elections import services
 from portal.elections.models import Election, ElectionState
 from portal.extensions import db
-from portal.organisations.models import OrganisationKind
 from portal.times import LONDON
 from tests.browser.pages import sign_in
-from tests.factories import make_area, make_organisation, make_user
+from tests.factories import Org, Person, World, lmc, make_world
 
 pytestmark = pytest.mark.browser
 
 RECEIPT = re.compile(r"^[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$")
 
 
-def _setting() -> dict[str, Any]:
-    area = make_area(slug="north-staffs", name="North Staffordshire ICB")
-    riverside = make_organisation(area, ods_code="M83001", name="Riverside Surgery")
-    hillside = make_organisation(area, ods_code="M83002", name="Hillside Practice")
-    lmc = make_organisation(area, OrganisationKind.LMC, ods_code="LMC01", name="North Staffs LMC")
-    return {
-        "area": area,
-        "officer": make_user(lmc, Role.LMC_OFFICER, name="Olive Officer"),
-        "ann": make_user(riverside, Role.GP_PARTNER, name="Ann Adams"),
-        "bob": make_user(riverside, Role.SALARIED_GP, name="Bob Brown"),
-        "cat": make_user(hillside, Role.GP_PARTNER, name="Cat Clark"),
-        "dan": make_user(hillside, Role.SALARIED_GP, name="Dan Dale"),
-    }
+def _setting() -> World:
+    return make_world(
+        [
+            Org("riverside", ods_code="M83001", name="Riverside Surgery"),
+            Org("hillside", ods_code="M83002", name="Hillside Practice"),
+            lmc(ods_code="LMC01", name="North Staffs LMC"),
+        ],
+        [
+            Person("officer", "lmc", Role.LMC_OFFICER, name="Olive Officer"),
+            Person("ann", "riverside", Role.GP_PARTNER, name="Ann Adams"),
+            Person("bob", "riverside", Role.SALARIED_GP, name="Bob Brown"),
+            Person("cat", "hillside", Role.GP_PARTNER, name="Cat Clark"),
+            Person("dan", "hillside", Role.SALARIED_GP, name="Dan Dale"),
+        ],
+        slug="north-staffs",
+        name="North Staffordshire ICB",
+    )
 
 
 def _london(moment: Any) -> str:

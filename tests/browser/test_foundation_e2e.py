@@ -20,7 +20,15 @@ from portal.accounts.models import Role
 from portal.extensions import db as database
 from portal.organisations.models import OrganisationKind
 from tests.browser.pages import fill_sign_in, follow_menu_link, sign_in
-from tests.factories import make_area, make_organisation, make_user
+from tests.factories import (
+    Org,
+    Person,
+    World,
+    make_organisation,
+    make_user,
+    make_world,
+    pcn,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -31,27 +39,37 @@ PHONE_WIDTH = 375
 SIGN_IN_URL = re.compile(r"/accounts/login(\?.*)?$")
 
 
-def _area_with_practices() -> dict[str, Any]:
-    area = make_area(slug="north-staffs", name="North Staffordshire ICB")
-    pcn = make_organisation(
-        area, OrganisationKind.PCN, ods_code="U12345", name="North Stoke Primary Care Network"
-    )
-    riverside = make_organisation(
-        area,
-        ods_code="M83001",
-        name="Riverside Surgery",
-        list_size=12345,
-        weighted_list_size=Decimal("13210.50"),
-        pcn=pcn,
+def _two_practices_and_a_partner() -> World:
+    world = make_world(
+        [
+            pcn("pcn", ods_code="U12345", name="North Stoke Primary Care Network"),
+            Org(
+                "practice",
+                ods_code="M83001",
+                name="Riverside Surgery",
+                list_size=12345,
+                weighted_list_size=Decimal("13210.50"),
+                pcn="pcn",
+            ),
+        ],
+        slug="north-staffs",
+        name="North Staffordshire ICB",
     )
     # The importer records the date of each weighted list size; the factory does not.
-    riverside.weighted_list_size_date = date(2025, 4, 1)
+    world.practice.weighted_list_size_date = date(2025, 4, 1)
     database.session.commit()
-    make_organisation(area, ods_code="M83002", name="Hillside Medical Practice", list_size=6789)
-    partner = make_user(
-        riverside, Role.GP_PARTNER, email="priya.partner@example.nhs.uk", name="Priya Partner"
+    return world.add(
+        [Org("hillside", ods_code="M83002", name="Hillside Medical Practice", list_size=6789)],
+        [
+            Person(
+                "partner",
+                "practice",
+                Role.GP_PARTNER,
+                email="priya.partner@example.nhs.uk",
+                name="Priya Partner",
+            )
+        ],
     )
-    return {"area": area, "practice": riverside, "partner": partner}
 
 
 HOME_URL = re.compile(r"^http://[^/]+/$")
@@ -68,7 +86,7 @@ def _practice_row(page: Page, name: str) -> Any:
 def test_gp_partner_signs_in_sees_the_area_and_its_practices_and_signs_out(
     page: Page, browser_log: Any, assert_accessible: Any
 ) -> None:
-    data = _area_with_practices()
+    data = _two_practices_and_a_partner()
     area, practice, partner = data["area"], data["practice"], data["partner"]
 
     page.goto("/", wait_until="load")
@@ -141,7 +159,7 @@ def test_area_admin_invites_a_partner_who_joins_through_the_emailed_link(
 ) -> None:
     # The invitation must go to the outbox folder, not to an SMTP server set in the environment.
     monkeypatch.setitem(app.config, "SMTP_HOST", None)
-    data = _area_with_practices()
+    data = _two_practices_and_a_partner()
     area, practice = data["area"], data["practice"]
     lmc = make_organisation(
         area, OrganisationKind.LMC, ods_code="LMC01", name="North Staffordshire LMC"
@@ -206,7 +224,7 @@ def test_area_admin_invites_a_partner_who_joins_through_the_emailed_link(
 
 
 def test_sign_in_and_practices_work_without_javascript(open_page: Any, browser_log: Any) -> None:
-    data = _area_with_practices()
+    data = _two_practices_and_a_partner()
     area, practice = data["area"], data["practice"]
     page = open_page(java_script_enabled=False)
 
@@ -233,7 +251,7 @@ def test_sign_in_and_practices_work_without_javascript(open_page: Any, browser_l
 
 
 def test_practices_page_fits_a_phone_screen(open_page: Any, browser_log: Any) -> None:
-    data = _area_with_practices()
+    data = _two_practices_and_a_partner()
     area = data["area"]
     page = open_page(viewport={"width": PHONE_WIDTH, "height": 812})
 

@@ -23,7 +23,8 @@ from portal.voting import closing as voting_closing
 from portal.voting import services as voting
 from portal.voting.models import BallotSecrecy, Receipt, Vote, VoteKind
 from tests.browser.pages import sign_in
-from tests.statements.helpers import RULES, Setting
+from tests.factories import make_world
+from tests.statements.helpers import RULES, STATEMENTS_WORLD, agree_position, casters_of
 
 pytestmark = pytest.mark.browser
 
@@ -43,7 +44,7 @@ def _receipts() -> int:
 def test_check_open_cast_once_on_a_phone_and_publish_a_true_statement(
     open_page: Any, browser_log: Any, assert_accessible: Any
 ) -> None:
-    setting = Setting()
+    setting = make_world(**STATEMENTS_WORLD)
     riverside, hillside, meadow, castle = setting.practices
     now = utcnow()
     vote = voting.create_vote(
@@ -107,14 +108,14 @@ def test_check_open_cast_once_on_a_phone_and_publish_a_true_statement(
     # The others vote through the services; the vote closes.
     for organisation, choice in ((hillside, "abstain"), (meadow, "against"), (castle, "for")):
         voting_casting.cast_ballot(
-            setting.casters[organisation.id], vote, organisation, choice, utcnow()
+            casters_of(setting)[organisation.id], vote, organisation, choice, utcnow()
         )
     vote = db.session.get(Vote, vote.id)
     vote.opens_at = utcnow() - timedelta(days=2)
     vote.closes_at = utcnow() - timedelta(seconds=1)
     voting_closing.close_vote(vote, utcnow())
     db.session.commit()
-    position = setting.agreed_position(vote, title="Enhanced access hubs: our position")
+    position = agree_position(setting, vote, title="Enhanced access hubs: our position")
 
     # The officer publishes through the check page: exactly those that voted for sign.
     officer.goto(f"/statements/publish/{position.id}")

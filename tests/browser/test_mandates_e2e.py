@@ -20,7 +20,9 @@ from portal.mandates.models import Mandate, MandateState
 from portal.voting import casting
 from portal.voting.models import Vote
 from tests.browser.pages import follow_menu_link, sign_in
-from tests.mandates.helpers import MandateSetting
+from tests.factories import make_world
+from tests.mandates.helpers import draft_motion
+from tests.statements.helpers import STATEMENTS_WORLD, casters_of
 
 pytestmark = pytest.mark.browser
 
@@ -28,8 +30,8 @@ pytestmark = pytest.mark.browser
 def test_officer_grants_a_mandate_by_a_vote_holder_reports_ics_reader_finds_it(
     open_page: Any, browser_log: Any, assert_accessible: Any
 ) -> None:
-    setting = MandateSetting()
-    vote = setting.draft_motion(title="Mandate for enhanced access")
+    setting = make_world(**STATEMENTS_WORLD)
+    vote = draft_motion(setting, title="Mandate for enhanced access")
     ends_on = services.london_day(utcnow()) + timedelta(days=90)
 
     officer = open_page()
@@ -70,7 +72,7 @@ def test_officer_grants_a_mandate_by_a_vote_holder_reports_ics_reader_finds_it(
     vote = db.session.get(Vote, vote.id)
     now = utcnow()
     for practice, choice in zip(setting.practices, ("for", "for", "against", "for"), strict=True):
-        casting.cast_ballot(setting.casters[practice.id], vote, practice, choice, now)
+        casting.cast_ballot(casters_of(setting)[practice.id], vote, practice, choice, now)
     vote.closes_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
     worker.run_round()

@@ -10,43 +10,63 @@ import pytest
 from playwright.sync_api import expect
 
 from portal.accounts.models import Role
-from portal.organisations.models import OrganisationKind
 from tests.browser.pages import sign_in
-from tests.factories import make_area, make_organisation, make_user
+from tests.factories import (
+    Org,
+    Person,
+    World,
+    lmc,
+    make_world,
+    pcn,
+)
 
 pytestmark = pytest.mark.browser
 
 NEED_URL = re.compile(r"/areas/mid-staffs/needs/(\d+)$")
 
 
-def _area() -> dict[str, Any]:
-    area = make_area(slug="mid-staffs", name="Mid Staffordshire ICB")
-    pcn = make_organisation(area, OrganisationKind.PCN, ods_code="U11111", name="Trent PCN")
-    riverside = make_organisation(
-        area, ods_code="M81001", name="Riverside Surgery", list_size=12000, pcn=pcn
+def _needs_people() -> World:
+    return make_world(
+        [
+            pcn("pcn", ods_code="U11111", name="Trent PCN"),
+            Org(
+                "riverside", ods_code="M81001", name="Riverside Surgery", list_size=12000, pcn="pcn"
+            ),
+            Org("hillside", ods_code="M81002", name="Hillside Practice", list_size=5500, pcn="pcn"),
+            lmc(ods_code="LMC01", name="Mid Staffs LMC"),
+        ],
+        [
+            Person(
+                "raiser",
+                "riverside",
+                Role.GP_PARTNER,
+                email="rita.raiser@example.nhs.uk",
+                name="Rita Raiser",
+            ),
+            Person(
+                "supporter",
+                "hillside",
+                Role.PRACTICE_MANAGER,
+                email="sam.support@example.nhs.uk",
+                name="Sam Support",
+            ),
+            Person(
+                "officer",
+                "lmc",
+                Role.LMC_OFFICER,
+                email="olu.officer@example.nhs.uk",
+                name="Olu Officer",
+            ),
+        ],
+        slug="mid-staffs",
+        name="Mid Staffordshire ICB",
     )
-    hillside = make_organisation(
-        area, ods_code="M81002", name="Hillside Practice", list_size=5500, pcn=pcn
-    )
-    lmc = make_organisation(area, OrganisationKind.LMC, ods_code="LMC01", name="Mid Staffs LMC")
-    return {
-        "area": area,
-        "raiser": make_user(
-            riverside, Role.GP_PARTNER, email="rita.raiser@example.nhs.uk", name="Rita Raiser"
-        ),
-        "supporter": make_user(
-            hillside, Role.PRACTICE_MANAGER, email="sam.support@example.nhs.uk", name="Sam Support"
-        ),
-        "officer": make_user(
-            lmc, Role.LMC_OFFICER, email="olu.officer@example.nhs.uk", name="Olu Officer"
-        ),
-    }
 
 
 def test_a_practice_need_is_raised_supported_and_triaged(
     open_page: Any, browser_log: Any, assert_accessible: Any
 ) -> None:
-    people = _area()
+    people = _needs_people()
 
     # A GP partner of Riverside raises a need for the practice.
     raiser = open_page()

@@ -28,7 +28,6 @@ from playwright.sync_api import Page, expect
 from portal.accounts.models import Role
 from portal.database import utcnow
 from portal.extensions import db
-from portal.organisations.models import OrganisationKind
 from portal.positions.models import Position, PositionState
 from portal.statements.models import Statement
 from portal.tiers import Tier
@@ -36,7 +35,7 @@ from portal.times import LONDON
 from portal.voting import closing as vote_closing
 from portal.voting.models import Vote, VoteState
 from tests.browser.pages import sign_in
-from tests.factories import make_area, make_organisation, make_user
+from tests.factories import Org, Person, World, ics, lmc, make_world, pcn
 
 pytestmark = pytest.mark.browser
 
@@ -61,27 +60,29 @@ RECEIPT = re.compile(r"^[A-Z2-9]{4}(-[A-Z2-9]{4}){6}$")
 STATEMENT_URL = re.compile(r"/statements/(GPV-\d{4}-\d{3})$")
 
 
-def _setting() -> dict[str, Any]:
-    area = make_area(slug="north-staffs", name="North Staffordshire ICB")
-    lmc = make_organisation(area, OrganisationKind.LMC, ods_code="LMC01", name="North Staffs LMC")
-    ics = make_organisation(area, OrganisationKind.ICS, ods_code="QNC", name="Staffordshire ICB")
-    pcn = make_organisation(area, OrganisationKind.PCN, ods_code="U12345", name="North Stoke PCN")
-    practices = [
-        make_organisation(area, ods_code=code, name=name, list_size=size, pcn=pcn)
-        for code, name, size in PRACTICES
-    ]
-    partners = [
-        make_user(practice, Role.GP_PARTNER, name=name)
-        for practice, name in zip(
-            practices, ("Priya Partner", "Hugo Hillside", "Cara Castle", "Mo Meadow"), strict=True
-        )
-    ]
-    return {
-        "area": area,
-        "officer": make_user(lmc, Role.LMC_OFFICER, name="Olive Officer"),
-        "reader": make_user(ics, Role.ICS_READER, name="Ivy Reader"),
-        "partners": partners,
-    }
+def _setting() -> World:
+    partners = ("Priya Partner", "Hugo Hillside", "Cara Castle", "Mo Meadow")
+    return make_world(
+        [
+            lmc(ods_code="LMC01", name="North Staffs LMC"),
+            ics(ods_code="QNC", name="Staffordshire ICB"),
+            pcn("pcn", ods_code="U12345", name="North Stoke PCN"),
+            *(
+                Org(code, ods_code=code, name=name, list_size=size, pcn="pcn")
+                for code, name, size in PRACTICES
+            ),
+        ],
+        [
+            *(
+                Person(code, code, Role.GP_PARTNER, name=name, group="partners")
+                for (code, *_), name in zip(PRACTICES, partners, strict=True)
+            ),
+            Person("officer", "lmc", Role.LMC_OFFICER, name="Olive Officer"),
+            Person("reader", "ics", Role.ICS_READER, name="Ivy Reader"),
+        ],
+        slug="north-staffs",
+        name="North Staffordshire ICB",
+    )
 
 
 def _cast_for(

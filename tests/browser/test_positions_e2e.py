@@ -21,7 +21,6 @@ from playwright.sync_api import expect
 from portal.accounts.models import Role
 from portal.database import utcnow
 from portal.extensions import db
-from portal.organisations.models import OrganisationKind
 from portal.positions.models import (
     Amendment,
     AmendmentState,
@@ -33,7 +32,7 @@ from portal.tiers import Tier
 from portal.times import LONDON
 from portal.voting.models import Vote, VoteState
 from tests.browser.pages import sign_in
-from tests.factories import make_area, make_organisation, make_user
+from tests.factories import Org, Person, World, lmc, make_world, pcn
 from tests.positions.conftest import pdf_bytes
 
 pytestmark = pytest.mark.browser
@@ -54,25 +53,29 @@ def upload_dir(app: Any, tmp_path: Any) -> Any:
     app.config["UPLOAD_DIR"] = previous
 
 
-def _setting() -> dict[str, Any]:
-    area = make_area(slug="north-staffs", name="North Staffordshire ICB")
-    pcn = make_organisation(area, OrganisationKind.PCN, ods_code="U12345", name="North Stoke PCN")
-    practices = [
-        make_organisation(area, ods_code=code, name=name, list_size=size, pcn=pcn)
-        for code, name, size in (
-            ("M83001", "Riverside Surgery", 12000),
-            ("M83002", "Hillside Practice", 6000),
-            ("M83003", "Castle Street Surgery", 9000),
-            ("M83004", "Meadow Surgery", 7000),
-        )
-    ]
-    lmc = make_organisation(area, OrganisationKind.LMC, ods_code="LMC01", name="North Staffs LMC")
-    return {
-        "area": area,
-        "officer": make_user(lmc, Role.LMC_OFFICER, name="Olive Officer"),
-        "partner": make_user(practices[0], Role.GP_PARTNER, name="Priya Partner"),
-        "colleague": make_user(practices[1], Role.GP_PARTNER, name="Hugo Hillside"),
-    }
+def _setting() -> World:
+    return make_world(
+        [
+            pcn("pcn", ods_code="U12345", name="North Stoke PCN"),
+            *(
+                Org(code, ods_code=code, name=name, list_size=size, pcn="pcn")
+                for code, name, size in (
+                    ("M83001", "Riverside Surgery", 12000),
+                    ("M83002", "Hillside Practice", 6000),
+                    ("M83003", "Castle Street Surgery", 9000),
+                    ("M83004", "Meadow Surgery", 7000),
+                )
+            ),
+            lmc(ods_code="LMC01", name="North Staffs LMC"),
+        ],
+        [
+            Person("officer", "lmc", Role.LMC_OFFICER, name="Olive Officer"),
+            Person("partner", "M83001", Role.GP_PARTNER, name="Priya Partner"),
+            Person("colleague", "M83002", Role.GP_PARTNER, name="Hugo Hillside"),
+        ],
+        slug="north-staffs",
+        name="North Staffordshire ICB",
+    )
 
 
 def test_a_proposal_is_answered_amended_and_put_to_the_vote(

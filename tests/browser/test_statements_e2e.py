@@ -20,7 +20,8 @@ from portal.positions.models import PositionState
 from portal.statements.models import Statement
 from portal.tiers import Tier
 from tests.browser.pages import sign_in
-from tests.statements.helpers import Setting
+from tests.factories import make_world
+from tests.statements.helpers import STATEMENTS_WORLD, add_proposal, agree_position, decided_vote
 
 pytestmark = pytest.mark.browser
 
@@ -30,11 +31,15 @@ REFERENCE = re.compile(r"/statements/(GPV-\d{4}-\d{3})$")
 def test_officer_publishes_and_an_ics_reader_reads_it_everywhere(
     open_page: Any, browser_log: Any, assert_accessible: Any
 ) -> None:
-    setting = Setting()
-    vote = setting.closed_vote()
-    proposal = setting.proposal("Enhanced access from one hub per PCN")
-    position = setting.agreed_position(
-        vote, title="Enhanced access hubs: our position", tier=Tier.GROUP, proposal=proposal
+    setting = make_world(**STATEMENTS_WORLD)
+    vote = decided_vote(setting)
+    proposal = add_proposal(setting, "Enhanced access from one hub per PCN")
+    position = agree_position(
+        setting,
+        vote,
+        title="Enhanced access hubs: our position",
+        tier=Tier.GROUP,
+        proposal=proposal,
     )
 
     # The officer publishes without JavaScript: every step is a plain form.

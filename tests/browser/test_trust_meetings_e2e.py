@@ -16,27 +16,47 @@ from portal.database import utcnow
 from portal.extensions import db
 from portal.meetings import services as meetings
 from portal.meetings.models import MeetingMode
-from portal.organisations.models import OrganisationKind
 from portal.trust import services as trust
 from portal.trust.models import TrustTarget
 from portal.voting import services as voting
 from portal.voting.models import Ballot, BallotOrigin, BallotSecrecy, VoteKind
 from tests.browser.pages import AREA_HOME, follow_menu_link, sign_in
-from tests.factories import make_area, make_organisation, make_user
+from tests.factories import Org, Person, lmc, make_world, pcn
 
 pytestmark = pytest.mark.browser
 
 
-def _world() -> dict[str, Any]:
-    area = make_area(slug="mid-staffs", name="Mid Staffordshire ICB")
-    pcn = make_organisation(area, OrganisationKind.PCN, ods_code="U11111", name="Trent PCN")
-    riverside = make_organisation(area, ods_code="M81001", name="Riverside Surgery", pcn=pcn)
-    hillside = make_organisation(area, ods_code="M81002", name="Hillside Practice", pcn=pcn)
-    lmc = make_organisation(area, OrganisationKind.LMC, ods_code="LMC01", name="Mid Staffs LMC")
-    officer = make_user(lmc, Role.LMC_OFFICER, email="olu@example.nhs.uk", name="Olu Officer")
-    partner = make_user(riverside, Role.GP_PARTNER, email="pat@example.nhs.uk", name="Pat Page")
-    chair = make_user(hillside, Role.GP_PARTNER, email="cara@example.nhs.uk", name="Cara Chair")
-    others = [make_user(riverside, Role.GP_PARTNER) for _ in range(4)]
+def _a_round_a_vote_and_a_meeting() -> dict[str, Any]:
+    world = make_world(
+        [
+            pcn("pcn", ods_code="U11111", name="Trent PCN"),
+            Org("riverside", ods_code="M81001", name="Riverside Surgery", pcn="pcn"),
+            Org("hillside", ods_code="M81002", name="Hillside Practice", pcn="pcn"),
+            lmc(ods_code="LMC01", name="Mid Staffs LMC"),
+        ],
+        [
+            Person(
+                "officer", "lmc", Role.LMC_OFFICER, email="olu@example.nhs.uk", name="Olu Officer"
+            ),
+            Person(
+                "partner", "riverside", Role.GP_PARTNER, email="pat@example.nhs.uk", name="Pat Page"
+            ),
+            Person(
+                "chair", "hillside", Role.GP_PARTNER, email="cara@example.nhs.uk", name="Cara Chair"
+            ),
+            *(Person(f"other_{n}", "riverside", Role.GP_PARTNER, group="others") for n in range(4)),
+        ],
+        slug="mid-staffs",
+        name="Mid Staffordshire ICB",
+    )
+    area, riverside, officer, partner, chair = (
+        world.area,
+        world.riverside,
+        world.officer,
+        world.partner,
+        world.chair,
+    )
+    others = world.others
     trust_round = trust.open_round(officer, area, "December 2026")
     for person in others:
         trust.answer(person, trust_round, dict.fromkeys(TrustTarget, 6), "More face to face")
@@ -92,7 +112,7 @@ def _world() -> dict[str, Any]:
 def test_a_round_is_answered_closed_and_answered_back_and_a_meeting_is_run(
     open_page: Any, browser_log: Any, assert_accessible: Any
 ) -> None:
-    world = _world()
+    world = _a_round_a_vote_and_a_meeting()
     round_url = f"/areas/mid-staffs/trust/rounds/{world['round'].id}"
 
     # A partner answers the round: a score for most targets, one skipped, and a comment.

@@ -24,7 +24,8 @@ from portal.voting.models import Vote
 from tests.browser.pages import sign_in
 from tests.browser.test_honest_statement_e2e import PHONE, _receipts
 from tests.browser.test_vote_setup_e2e import _fill_moment
-from tests.statements.helpers import Setting
+from tests.factories import make_world
+from tests.statements.helpers import STATEMENTS_WORLD, agree_position, casters_of
 
 pytestmark = pytest.mark.browser
 
@@ -38,7 +39,7 @@ WORDING = (
 def test_set_up_open_cast_once_on_a_phone_and_publish_a_true_statement(
     open_page: Any, browser_log: Any, assert_accessible: Any
 ) -> None:
-    setting = Setting()
+    setting = make_world(**STATEMENTS_WORLD)
     riverside, hillside, meadow, castle = setting.practices
     officer = open_page()
     sign_in(officer, setting.officer.email)
@@ -135,13 +136,13 @@ def test_set_up_open_cast_once_on_a_phone_and_publish_a_true_statement(
     assert vote is not None
     for organisation, choice in ((hillside, "abstain"), (meadow, "against"), (castle, "for")):
         voting_casting.cast_ballot(
-            setting.casters[organisation.id], vote, organisation, choice, utcnow()
+            casters_of(setting)[organisation.id], vote, organisation, choice, utcnow()
         )
     vote.closes_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
     assert [v.id for v in voting_closing.close_due_votes(utcnow())] == [vote_id]
     db.session.commit()
-    position = setting.agreed_position(vote, title="Enhanced access hubs: our position")
+    position = agree_position(setting, vote, title="Enhanced access hubs: our position")
 
     # The officer publishes through the check page: exactly those that voted for sign.
     officer.goto(f"/statements/publish/{position.id}")

@@ -15,7 +15,6 @@ from playwright.sync_api import Page, expect
 from portal.accounts.models import Role
 from portal.database import utcnow
 from portal.extensions import db
-from portal.organisations.models import OrganisationKind
 from portal.times import LONDON, london_datetime
 from portal.voting import casting, closing, conflicts, services
 from portal.voting.models import (
@@ -28,30 +27,33 @@ from portal.voting.models import (
     VoteState,
 )
 from tests.browser.pages import sign_in
-from tests.factories import make_area, make_organisation, make_user
+from tests.factories import Org, Person, World, lmc, make_world, pcn
 
 pytestmark = pytest.mark.browser
 
 RECEIPT = re.compile(r"^[A-Z2-9]{4}(-[A-Z2-9]{4}){6}$")
 
 
-def _setting() -> dict[str, Any]:
-    area = make_area(slug="north-staffs", name="North Staffordshire ICB")
-    pcn = make_organisation(area, OrganisationKind.PCN, ods_code="U12345", name="North Stoke PCN")
-    riverside = make_organisation(
-        area, ods_code="M83001", name="Riverside Surgery", list_size=12000, pcn=pcn
+def _setting() -> World:
+    return make_world(
+        [
+            pcn("pcn", ods_code="U12345", name="North Stoke PCN"),
+            Org(
+                "practice", ods_code="M83001", name="Riverside Surgery", list_size=12000, pcn="pcn"
+            ),
+            Org("hillside", ods_code="M83002", name="Hillside Practice", list_size=6000, pcn="pcn"),
+            lmc(ods_code="LMC01", name="North Staffs LMC"),
+        ],
+        [
+            Person("officer", "lmc", Role.LMC_OFFICER, name="Olive Officer"),
+            Person("partner", "practice", Role.GP_PARTNER, name="Priya Partner"),
+        ],
+        slug="north-staffs",
+        name="North Staffordshire ICB",
     )
-    make_organisation(area, ods_code="M83002", name="Hillside Practice", list_size=6000, pcn=pcn)
-    lmc = make_organisation(area, OrganisationKind.LMC, ods_code="LMC01", name="North Staffs LMC")
-    return {
-        "area": area,
-        "practice": riverside,
-        "officer": make_user(lmc, Role.LMC_OFFICER, name="Olive Officer"),
-        "partner": make_user(riverside, Role.GP_PARTNER, name="Priya Partner"),
-    }
 
 
-def _open_vote(setting: dict[str, Any], title: str, question: str, secret: bool = False) -> Vote:
+def _open_vote(setting: World, title: str, question: str, secret: bool = False) -> Vote:
     """An equal-weight motion of the setting's practices, open for a day from an hour ago."""
     vote = services.create_vote(
         setting["officer"],

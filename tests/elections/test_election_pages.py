@@ -6,10 +6,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 
-from portal.accounts.models import Role
 from portal.database import utcnow
 from portal.elections.models import (
     Election,
@@ -17,38 +15,11 @@ from portal.elections.models import (
     ElectionState,
     Nomination,
 )
-from portal.organisations.models import OrganisationKind
 from portal.times import LONDON
 from tests.conftest import csrf_token_from
-from tests.factories import make_area, make_organisation, make_user
+from tests.factories import World
 
 RECEIPT_CODE = re.compile(r'id="receipt-code">([A-Z0-9-]+)<')
-
-
-class World:
-    def __init__(self) -> None:
-        self.area = make_area(slug="staffs", name="Staffordshire Test ICB")
-        self.pcn = make_organisation(self.area, OrganisationKind.PCN, ods_code="U90001")
-        self.riverside = make_organisation(
-            self.area, ods_code="M80001", name="Riverside Surgery", pcn=self.pcn
-        )
-        self.hillside = make_organisation(self.area, ods_code="M80002", name="Hillside Practice")
-        self.lmc = make_organisation(self.area, OrganisationKind.LMC, name="Test LMC")
-        self.ics = make_organisation(self.area, OrganisationKind.ICS, name="Test ICS readers")
-        self.officer = make_user(self.lmc, Role.LMC_OFFICER, name="Olive Officer")
-        self.ann = make_user(self.riverside, Role.GP_PARTNER, name="Ann Adams")
-        self.bob = make_user(self.riverside, Role.SALARIED_GP, name="Bob Brown")
-        self.cat = make_user(self.hillside, Role.GP_PARTNER, name="Cat Clark")
-        self.dan = make_user(self.hillside, Role.SALARIED_GP, name="Dan Dale")
-        self.manager = make_user(self.hillside, Role.PRACTICE_MANAGER, name="Pat Manager")
-        self.reader = make_user(self.ics, Role.ICS_READER, name="Ian Reader")
-        other = make_area(slug="elsewhere", name="Elsewhere ICB")
-        self.stranger = make_user(make_organisation(other), Role.GP_PARTNER, name="Sam Stranger")
-
-
-@pytest.fixture
-def world(db) -> World:
-    return World()
 
 
 def post(client, url: str, data: dict | None = None, page: str | None = None):

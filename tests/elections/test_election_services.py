@@ -16,7 +16,7 @@ from portal.elections.models import CountingMethod, ElectionState, ElectorateKin
 from portal.errors import DomainError, NotPermitted
 from portal.extensions import db
 from portal.organisations.models import OrganisationKind
-from tests.factories import make_area, make_organisation, make_user
+from tests.factories import Org, Person, World, lmc, make_world
 
 
 def details(**changes) -> services.ElectionDetails:
@@ -41,21 +41,21 @@ def details(**changes) -> services.ElectionDetails:
 
 
 @pytest.fixture
-def setting(db):
-    area = make_area()
-    big = make_organisation(area, name="Big Practice", list_size=12001)  # 3 bands
-    small = make_organisation(area, name="Small Practice", list_size=4000)  # 1 band
-    lmc = make_organisation(area, OrganisationKind.LMC)
-    return {
-        "area": area,
-        "big": big,
-        "small": small,
-        "officer": make_user(lmc, Role.LMC_OFFICER),
-        "big_gp": make_user(big, Role.GP_PARTNER, name="Beth Big"),
-        "small_gp": make_user(small, Role.GP_PARTNER, name="Sid Small"),
-        "salaried": make_user(big, Role.SALARIED_GP, name="Sal Aried"),
-        "manager": make_user(small, Role.PRACTICE_MANAGER, name="Mo Manager"),
-    }
+def setting(db) -> World:
+    return make_world(
+        [
+            Org("big", name="Big Practice", list_size=12001),  # 3 bands
+            Org("small", name="Small Practice", list_size=4000),  # 1 band
+            lmc(),
+        ],
+        [
+            Person("officer", "lmc", Role.LMC_OFFICER),
+            Person("big_gp", "big", Role.GP_PARTNER, name="Beth Big"),
+            Person("small_gp", "small", Role.GP_PARTNER, name="Sid Small"),
+            Person("salaried", "big", Role.SALARIED_GP, name="Sal Aried"),
+            Person("manager", "small", Role.PRACTICE_MANAGER, name="Mo Manager"),
+        ],
+    )
 
 
 def test_organisations_vote_with_whole_number_weights_and_the_quota_counts_votes(setting) -> None:

@@ -18,19 +18,8 @@ from portal.elections.models import ElectionState, NominationState
 from portal.errors import DomainError, NotPermitted
 from portal.extensions import db as database
 from tests.conftest import csrf_token_from
-from tests.elections.test_election_pages import (
-    World,
-    move_to,
-    nominate,
-    post,
-    set_up,
-    sign_out,
-)
-
-
-@pytest.fixture
-def world(db) -> World:
-    return World()
+from tests.elections.test_election_pages import move_to, nominate, post, set_up, sign_out
+from tests.factories import World
 
 
 def three_standing(client, login, world: World, seats: int = 2, **extra):

@@ -7,17 +7,20 @@ from datetime import timedelta
 
 from portal.database import utcnow
 from portal.tiers import Tier
-from tests.statements.helpers import Setting
+from tests.factories import make_world
+from tests.statements.helpers import STATEMENTS_WORLD, publish_statement
 
 
 def test_the_front_door_shows_each_areas_latest_public_statements_only(client, db) -> None:
-    north = Setting()
-    south = Setting(slug="south-staffs", name="South Staffordshire")
+    north = make_world(**STATEMENTS_WORLD)
+    south = make_world(
+        **{**STATEMENTS_WORLD, "slug": "south-staffs", "name": "South Staffordshire"}
+    )
     now = utcnow()
     for days, title in enumerate(["First", "Second", "Third", "Fourth"]):
-        north.statement(title=f"North {title}", now=now - timedelta(days=10 - days))
-    north.statement(title="North group only", tier=Tier.GROUP)
-    south.statement(title="South hubs")
+        publish_statement(north, title=f"North {title}", now=now - timedelta(days=10 - days))
+    publish_statement(north, title="North group only", tier=Tier.GROUP)
+    publish_statement(south, title="South hubs")
 
     html = client.get("/").get_data(as_text=True)
     assert "North Staffordshire" in html
@@ -36,9 +39,9 @@ def test_the_front_door_shows_each_areas_latest_public_statements_only(client, d
 
 
 def test_an_areas_public_page_lists_its_public_statements(client, db) -> None:
-    north = Setting()
-    north.statement(title="North hubs")
-    north.statement(title="North group only", tier=Tier.GROUP)
+    north = make_world(**STATEMENTS_WORLD)
+    publish_statement(north, title="North hubs")
+    publish_statement(north, title="North group only", tier=Tier.GROUP)
     page = client.get("/public/areas/north-staffs")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -49,8 +52,8 @@ def test_an_areas_public_page_lists_its_public_statements(client, db) -> None:
 
 
 def test_an_area_without_public_statements_answers_404(client, db) -> None:
-    north = Setting()
-    north.statement(title="North group only", tier=Tier.GROUP)
+    north = make_world(**STATEMENTS_WORLD)
+    publish_statement(north, title="North group only", tier=Tier.GROUP)
     assert client.get("/public/areas/north-staffs").status_code == 404
     assert client.get("/public/areas/nowhere").status_code == 404
     assert "No area has published a public statement yet" in client.get("/").get_data(as_text=True)

@@ -20,8 +20,8 @@ from portal.positions import services as position_services
 from portal.positions import workflow as position_workflow
 from portal.tiers import Tier
 from portal.voting import casting as voting_casting
-from tests.factories import make_organisation, make_user
-from tests.home.helpers import Setting
+from tests.factories import make_organisation, make_user, make_world
+from tests.home.helpers import HOME_WORLD, open_vote_closing_in
 
 
 def _page(client, user, login) -> str:
@@ -32,16 +32,16 @@ def _page(client, user, login) -> str:
 
 
 def test_nothing_to_do_is_said_plainly_and_the_overview_is_one_click_away(client, db, login):
-    setting = Setting()
+    setting = make_world(**HOME_WORLD)
     html = _page(client, setting.partner, login)
     assert "Nothing needs you in Test Area ICB right now" in html
     assert f'href="/areas/{setting.area.slug}/"' in html
 
 
 def test_open_votes_come_closing_soonest_first_with_weight_and_a_button(client, db, login):
-    setting = Setting()
-    later = setting.open_vote("Later vote", timedelta(days=5))
-    sooner = setting.open_vote("Sooner vote", timedelta(hours=3))
+    setting = make_world(**HOME_WORLD)
+    later = open_vote_closing_in(setting, "Later vote", timedelta(days=5))
+    sooner = open_vote_closing_in(setting, "Sooner vote", timedelta(hours=3))
     html = _page(client, setting.partner, login)
     assert html.index("Sooner vote") < html.index("Later vote")
     assert "Horsefair Practice has not voted yet" in html
@@ -53,8 +53,8 @@ def test_open_votes_come_closing_soonest_first_with_weight_and_a_button(client, 
 
 
 def test_a_cast_ballot_leaves_the_list(client, db, login):
-    setting = Setting()
-    vote = setting.open_vote("Enhanced access", timedelta(days=2))
+    setting = make_world(**HOME_WORLD)
+    vote = open_vote_closing_in(setting, "Enhanced access", timedelta(days=2))
     voting_casting.cast_ballot(setting.partner, vote, setting.practice, "for", utcnow())
     db.session.commit()
     html = _page(client, setting.partner, login)
@@ -63,14 +63,14 @@ def test_a_cast_ballot_leaves_the_list(client, db, login):
 
 
 def test_a_practice_manager_who_cannot_cast_is_not_asked_to(client, db, login):
-    setting = Setting()
-    setting.open_vote("Enhanced access", timedelta(days=2))
+    setting = make_world(**HOME_WORLD)
+    open_vote_closing_in(setting, "Enhanced access", timedelta(days=2))
     manager = make_user(setting.practice, Role.PRACTICE_MANAGER)
     assert "Enhanced access" not in _page(client, manager, login)
 
 
 def test_drafts_in_consultation_and_proposals_due_say_why(client, db, login):
-    setting = Setting()
+    setting = make_world(**HOME_WORLD)
     now = utcnow()
     proposal = position_services.create_proposal(
         setting.officer,
@@ -112,7 +112,7 @@ def test_drafts_in_consultation_and_proposals_due_say_why(client, db, login):
 
 
 def test_needs_news_since_the_last_visit_comes_from_the_session(client, db, login):
-    setting = Setting()
+    setting = make_world(**HOME_WORLD)
     need = needs_services.raise_need(
         setting.partner,
         setting.practice,
@@ -169,8 +169,8 @@ def test_visit_rules() -> None:
 
 
 def test_an_ics_reader_sees_no_group_business(client, db, login):
-    setting = Setting()
-    setting.open_vote("Enhanced access", timedelta(days=2))
+    setting = make_world(**HOME_WORLD)
+    open_vote_closing_in(setting, "Enhanced access", timedelta(days=2))
     ics = make_organisation(setting.area, OrganisationKind.ICS, ods_code="ICS1")
     reader = make_user(ics, Role.ICS_READER)
     html = _page(client, reader, login)

@@ -9,11 +9,17 @@ from portal.needs.models import NeedCategory, NeedChannel, NeedUrgency
 from portal.positions import drafting as position_drafting
 from portal.positions import services as position_services
 from portal.tiers import Tier
-from tests.statements.helpers import Setting
+from tests.factories import World, make_world
+from tests.statements.helpers import (
+    STATEMENTS_WORLD,
+    decided_vote,
+    other_area_member,
+    publish_statement,
+)
 
 
-def _world() -> Setting:
-    setting = Setting()
+def _phlebotomy_in_every_kind() -> World:
+    setting = make_world(**STATEMENTS_WORLD)
     now = utcnow()
     position_services.create_proposal(
         setting.officer,
@@ -52,17 +58,17 @@ def _world() -> Setting:
         urgency=NeedUrgency.SOON,
     )
     db.session.commit()
-    setting.closed_vote(title="Phlebotomy funding vote")
-    setting.statement(title="Phlebotomy: the public statement", tier=Tier.PUBLIC)
+    decided_vote(setting, title="Phlebotomy funding vote")
+    publish_statement(setting, title="Phlebotomy: the public statement", tier=Tier.PUBLIC)
     return setting
 
 
-def _search(client, setting: Setting, text: str):
+def _search(client, setting: World, text: str):
     return client.get(f"/areas/{setting.area.slug}/search/", query_string={"q": text})
 
 
 def test_a_partner_finds_every_kind_grouped_but_not_the_lmc_only_draft(client, db, login):
-    setting = _world()
+    setting = _phlebotomy_in_every_kind()
     login(setting.partners[1])
     html = _search(client, setting, "phlebotomy").get_data(as_text=True)
     order = [
@@ -82,13 +88,13 @@ def test_a_partner_finds_every_kind_grouped_but_not_the_lmc_only_draft(client, d
 
 
 def test_an_officer_also_finds_the_lmc_draft(client, db, login):
-    setting = _world()
+    setting = _phlebotomy_in_every_kind()
     login(setting.officer)
     assert "Phlebotomy: LMC only" in _search(client, setting, "PHLEBOTOMY").get_data(as_text=True)
 
 
 def test_an_ics_reader_finds_only_statements(client, db, login):
-    setting = _world()
+    setting = _phlebotomy_in_every_kind()
     login(setting.ics_reader)
     html = _search(client, setting, "phlebotomy").get_data(as_text=True)
     assert "Phlebotomy: the public statement" in html
@@ -97,7 +103,7 @@ def test_an_ics_reader_finds_only_statements(client, db, login):
 
 
 def test_bad_searches_say_why_and_nothing_found_says_so(client, db, login):
-    setting = _world()
+    setting = _phlebotomy_in_every_kind()
     login(setting.partners[0])
     empty = _search(client, setting, "   ")
     assert empty.status_code == 200
@@ -112,6 +118,6 @@ def test_bad_searches_say_why_and_nothing_found_says_so(client, db, login):
 
 
 def test_someone_outside_the_area_gets_404(client, db, login):
-    setting = _world()
-    login(setting.other_area_member)
+    setting = _phlebotomy_in_every_kind()
+    login(other_area_member(setting))
     assert _search(client, setting, "phlebotomy").status_code == 404

@@ -1,5 +1,5 @@
-"""An area (the statements tests' one: every role, four practices in a PCN) with motions that
-grant mandates, decided through the voting services."""
+"""Motions that grant mandates, decided through the voting services, in the statements tests'
+world (``STATEMENTS_WORLD``: every role, four practices in a PCN)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,12 @@ from portal.extensions import db
 from portal.mandates import services
 from portal.mandates.models import Mandate
 from portal.organisations.models import Organisation
-from portal.positions.models import Proposal, Tier
+from portal.positions.models import Tier
 from portal.voting import casting, closing
 from portal.voting import services as voting
 from portal.voting.models import BallotSecrecy, Vote, VoteKind
-from tests.statements.helpers import RULES, Setting
+from tests.factories import World
+from tests.statements.helpers import RULES, casters_of
 
 MAY_AGREE = "A model of evening and weekend hubs, one per PCN, from April."
 MAY_NOT_AGREE = "Any change to core hours, or a hub paid below the national rate."
@@ -32,73 +33,73 @@ def membership(user: User, organisation: Organisation | None = None) -> Membersh
     )
 
 
-class MandateSetting(Setting):
-    """The statements tests' area, with helpers to grant mandates through motions."""
+def draft_motion(world: World, title: str = "Mandate for enhanced access", **changes: Any) -> Vote:
+    now = utcnow()
+    details = {
+        "title": title,
+        "question": "Should the holders be mandated to agree enhanced access?",
+        "body_markdown": "",
+        "kind": VoteKind.MOTION,
+        "secrecy": BallotSecrecy.OPEN,
+        "options": [],
+        "voting_kinds": ["practice"],
+        "pcn_codes": None,
+        "opens_at": now - timedelta(minutes=5),
+        "closes_at": now + timedelta(days=3),
+        "rules": dict(RULES),
+        **changes,
+    }
+    vote = voting.create_vote(world.officer, world.area, voting.VoteDetails(**details))
+    db.session.commit()
+    return vote
 
-    def draft_motion(self, title: str = "Mandate for enhanced access", **changes: Any) -> Vote:
-        now = utcnow()
-        details = {
-            "title": title,
-            "question": "Should the holders be mandated to agree enhanced access?",
-            "body_markdown": "",
-            "kind": VoteKind.MOTION,
-            "secrecy": BallotSecrecy.OPEN,
-            "options": [],
-            "voting_kinds": ["practice"],
-            "pcn_codes": None,
-            "opens_at": now - timedelta(minutes=5),
-            "closes_at": now + timedelta(days=3),
-            "rules": dict(RULES),
-            **changes,
-        }
-        vote = voting.create_vote(self.officer, self.area, voting.VoteDetails(**details))
-        db.session.commit()
-        return vote
 
-    def terms(self, **changes: Any) -> services.Terms:
-        values: dict[str, Any] = {
-            "title": "The enhanced access model with the ICB",
-            "proposal": None,
-            "may_agree": MAY_AGREE,
-            "may_not_agree": MAY_NOT_AGREE,
-            "come_back_when": COME_BACK,
-            "ends_on": services.london_day(utcnow()) + timedelta(days=90),
-            "tier": Tier.ICS,
-            "holders": [membership(self.officer), membership(self.pcn_director)],
-            **changes,
-        }
-        return services.Terms(**values)
+def mandate_terms(world: World, **changes: Any) -> services.Terms:
+    values: dict[str, Any] = {
+        "title": "The enhanced access model with the ICB",
+        "proposal": None,
+        "may_agree": MAY_AGREE,
+        "may_not_agree": MAY_NOT_AGREE,
+        "come_back_when": COME_BACK,
+        "ends_on": services.london_day(utcnow()) + timedelta(days=90),
+        "tier": Tier.ICS,
+        "holders": [membership(world.officer), membership(world.pcn_director)],
+        **changes,
+    }
+    return services.Terms(**values)
 
-    def proposed(self, vote: Vote | None = None, **changes: Any) -> Mandate:
-        mandate = services.attach(self.officer, vote or self.draft_motion(), self.terms(**changes))
-        db.session.commit()
-        return mandate
 
-    def decide(self, vote: Vote, choices: dict[Organisation, str] | None = None) -> None:
-        """Open ``vote``, cast ``choices`` (three of four practices for by default), close it."""
-        if choices is None:
-            choices = dict(zip(self.practices, ("for", "for", "against", "for"), strict=True))
-        now = utcnow()
-        # As an officer opening a drafted motion now, rather than when it was set to open.
-        vote.opens_at = now - timedelta(minutes=5)
-        voting.open_vote(self.officer, vote, now)
-        for organisation, choice in choices.items():
-            casting.cast_ballot(self.casters[organisation.id], vote, organisation, choice, now)
-        vote.opens_at = now - timedelta(days=4)
-        vote.closes_at = now - timedelta(seconds=1)
-        # The worker's own close: voting counts it and sends vote_closed.
-        closing.close_due_votes(utcnow())
-        db.session.commit()
+def propose_mandate(world: World, vote: Vote | None = None, **changes: Any) -> Mandate:
+    mandate = services.attach(
+        world.officer, vote or draft_motion(world), mandate_terms(world, **changes)
+    )
+    db.session.commit()
+    return mandate
 
-    def granted(self, **changes: Any) -> Mandate:
-        vote = self.draft_motion(title=changes.pop("motion_title", "Mandate for enhanced access"))
-        mandate = self.proposed(vote, **changes)
-        self.decide(vote)
-        db.session.refresh(mandate)
-        return mandate
 
-    def proposal(self, title: str = "Enhanced access from PCN hubs") -> Proposal:
-        return super().proposal(title)
+def decide_motion(world: World, vote: Vote, choices: dict[Organisation, str] | None = None) -> None:
+    """Open ``vote``, cast ``choices`` (three of four practices for by default), close it."""
+    if choices is None:
+        choices = dict(zip(world.practices, ("for", "for", "against", "for"), strict=True))
+    now = utcnow()
+    # As an officer opening a drafted motion now, rather than when it was set to open.
+    vote.opens_at = now - timedelta(minutes=5)
+    voting.open_vote(world.officer, vote, now)
+    for organisation, choice in choices.items():
+        casting.cast_ballot(casters_of(world)[organisation.id], vote, organisation, choice, now)
+    vote.opens_at = now - timedelta(days=4)
+    vote.closes_at = now - timedelta(seconds=1)
+    # The worker's own close: voting counts it and sends vote_closed.
+    closing.close_due_votes(utcnow())
+    db.session.commit()
+
+
+def grant_mandate(world: World, **changes: Any) -> Mandate:
+    vote = draft_motion(world, title=changes.pop("motion_title", "Mandate for enhanced access"))
+    mandate = propose_mandate(world, vote, **changes)
+    decide_motion(world, vote)
+    db.session.refresh(mandate)
+    return mandate
 
 
 def cancel(actor: User, vote: Vote, reason: str) -> None:

@@ -10,6 +10,8 @@ from portal.mandates import services
 from portal.positions.models import Tier
 from portal.voting.models import Vote
 from portal.voting.published import result_wording
+from tests.mandates.helpers import grant_mandate
+from tests.statements.helpers import add_proposal
 from tests.statements.test_api import check, openapi  # noqa: F401  (the fixture)
 
 
@@ -21,8 +23,8 @@ def test_the_document_describes_mandates(openapi):  # noqa: F811
 
 
 def test_a_mandate(client, setting, openapi):  # noqa: F811
-    proposal = setting.proposal()
-    mandate = setting.granted(tier=Tier.PUBLIC, proposal=proposal)
+    proposal = add_proposal(setting)
+    mandate = grant_mandate(setting, tier=Tier.PUBLIC, proposal=proposal)
     services.record_commitment(
         setting.pcn_director,
         mandate,
@@ -50,8 +52,8 @@ def test_a_mandate(client, setting, openapi):  # noqa: F811
 
 
 def test_the_list_and_its_filters(client, setting, openapi):  # noqa: F811
-    first = setting.granted(tier=Tier.PUBLIC, title="Hubs", motion_title="One")
-    second = setting.granted(tier=Tier.PUBLIC, title="Visiting", motion_title="Two")
+    first = grant_mandate(setting, tier=Tier.PUBLIC, title="Hubs", motion_title="One")
+    second = grant_mandate(setting, tier=Tier.PUBLIC, title="Visiting", motion_title="Two")
     services.suspend(setting.officer, second, "Conflict of interest", utcnow())
     db.session.commit()
     body = check(openapi, client.get("/api/v1/mandates"), "/mandates")
@@ -65,7 +67,7 @@ def test_the_list_and_its_filters(client, setting, openapi):  # noqa: F811
 
 
 def test_an_ended_mandate_reads_as_ended(client, setting, openapi):  # noqa: F811
-    mandate = setting.granted(tier=Tier.PUBLIC)
+    mandate = grant_mandate(setting, tier=Tier.PUBLIC)
     mandate.ends_on = services.london_day(utcnow()) - timedelta(days=1)
     db.session.commit()
     body = check(openapi, client.get(f"/api/v1/mandates/{mandate.id}"), "/mandates/{id}")
@@ -76,7 +78,7 @@ def test_bad_queries_and_unknown_mandates_are_problems(client, setting, openapi)
     for query in ("state=lapsed", "page=0", "per_page=101", "page=x"):
         response = check(openapi, client.get(f"/api/v1/mandates?{query}"), "/mandates")
         assert response["status"] == 400
-    hidden = setting.granted(tier=Tier.GROUP)
+    hidden = grant_mandate(setting, tier=Tier.GROUP)
     for mandate_id in (hidden.id, 999999):
         body = check(openapi, client.get(f"/api/v1/mandates/{mandate_id}"), "/mandates/{id}")
         assert body["status"] == 404

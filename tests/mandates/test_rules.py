@@ -26,13 +26,18 @@ from portal.outbox import OutboxMessage
 from portal.voting import services as voting
 from portal.voting.models import Vote, VoteKind, VoteState
 from portal.voting.published import result_wording
-from tests.factories import make_area, make_organisation, make_user
+from tests.factories import World, make_area, make_organisation, make_user
 from tests.mandates.helpers import (
-    MandateSetting,
     cancel,
     count,
+    decide_motion,
+    draft_motion,
+    grant_mandate,
+    mandate_terms,
     membership,
+    propose_mandate,
 )
+from tests.statements.helpers import add_proposal, casters_of
 
 AGAINST = ("against", "against", "for", "against")
 
@@ -69,16 +74,16 @@ def _refused_and_nothing_written(call, message: str) -> None:
 # --- Granted by a vote ----------------------------------------------------------------------
 
 
-def test_a_mandate_comes_into_force_only_when_its_motion_passes(setting: MandateSetting):
-    vote = setting.draft_motion()
-    mandate = setting.proposed(vote)
+def test_a_mandate_comes_into_force_only_when_its_motion_passes(setting: World):
+    vote = draft_motion(setting)
+    mandate = propose_mandate(setting, vote)
     assert mandate.state is MandateState.PROPOSED
     assert mandate.provenance is None
     assert [h.user for h in mandate.holders] == [setting.officer, setting.pcn_director]
     assert "mandate.attached" in _actions()
     assert count(OutboxMessage) == 0
 
-    setting.decide(vote)
+    decide_motion(setting, vote)
     db.session.refresh(mandate)
     assert mandate.state is MandateState.IN_FORCE
     assert mandate.granted_at is not None
@@ -97,19 +102,19 @@ def test_a_mandate_comes_into_force_only_when_its_motion_passes(setting: Mandate
     assert all(f"/mandates/{mandate.id}" in m.body for m in messages)
 
 
-def test_a_motion_that_fails_grants_nothing(setting: MandateSetting):
-    vote = setting.draft_motion()
-    mandate = setting.proposed(vote)
-    setting.decide(vote, dict(zip(setting.practices, AGAINST, strict=True)))
+def test_a_motion_that_fails_grants_nothing(setting: World):
+    vote = draft_motion(setting)
+    mandate = propose_mandate(setting, vote)
+    decide_motion(setting, vote, dict(zip(setting.practices, AGAINST, strict=True)))
     db.session.refresh(mandate)
     assert mandate.state is MandateState.NOT_GRANTED
     assert mandate.not_granted_reason == "The motion did not pass."
     assert services.register(setting.officer) == []
 
 
-def test_a_motion_called_off_grants_nothing(setting: MandateSetting):
-    vote = setting.draft_motion()
-    mandate = setting.proposed(vote)
+def test_a_motion_called_off_grants_nothing(setting: World):
+    vote = draft_motion(setting)
+    mandate = propose_mandate(setting, vote)
     cancel(setting.officer, vote, "Wrong wording")
     db.session.commit()
     db.session.refresh(mandate)
@@ -117,30 +122,30 @@ def test_a_motion_called_off_grants_nothing(setting: MandateSetting):
     assert mandate.not_granted_reason == "The motion was called off."
 
 
-def test_an_end_date_before_the_vote_closes_is_refused(setting: MandateSetting):
-    vote = setting.draft_motion()
+def test_an_end_date_before_the_vote_closes_is_refused(setting: World):
+    vote = draft_motion(setting)
     closes_on = services.london_day(vote.closes_at)
     _refused_and_nothing_written(
-        lambda: services.attach(setting.officer, vote, setting.terms(ends_on=closes_on)),
+        lambda: services.attach(setting.officer, vote, mandate_terms(setting, ends_on=closes_on)),
         "The end date must be after the vote closes on",
     )
 
 
-def test_a_holder_who_is_not_a_member_of_the_area_is_refused(setting: MandateSetting):
-    vote = setting.draft_motion()
+def test_a_holder_who_is_not_a_member_of_the_area_is_refused(setting: World):
+    vote = draft_motion(setting)
     elsewhere = make_area(slug="elsewhere", name="Elsewhere")
     practice = make_organisation(elsewhere, OrganisationKind.PRACTICE, ods_code="Z99999")
     outsider = make_user(practice, Role.GP_PARTNER, name="Dr Outsider")
-    terms = setting.terms(holders=[membership(setting.officer), membership(outsider)])
+    terms = mandate_terms(setting, holders=[membership(setting.officer), membership(outsider)])
     _refused_and_nothing_written(
         lambda: services.attach(setting.officer, vote, terms),
         "Dr Outsider is not a member of this area's leadership group",
     )
 
 
-def test_an_ics_reader_cannot_hold_a_mandate(setting: MandateSetting):
-    vote = setting.draft_motion()
-    terms = setting.terms(holders=[membership(setting.ics_reader)])
+def test_an_ics_reader_cannot_hold_a_mandate(setting: World):
+    vote = draft_motion(setting)
+    terms = mandate_terms(setting, holders=[membership(setting.ics_reader)])
     _refused_and_nothing_written(
         lambda: services.attach(setting.officer, vote, terms), "is not a member"
     )
@@ -155,44 +160,44 @@ def test_an_ics_reader_cannot_hold_a_mandate(setting: MandateSetting):
         ({"come_back_when": "x" * 4001}, "4,000 characters or fewer"),
     ],
 )
-def test_terms_are_checked(setting: MandateSetting, change, message):
-    vote = setting.draft_motion()
+def test_terms_are_checked(setting: World, change, message):
+    vote = draft_motion(setting)
     _refused_and_nothing_written(
-        lambda: services.attach(setting.officer, vote, setting.terms(**change)), message
+        lambda: services.attach(setting.officer, vote, mandate_terms(setting, **change)), message
     )
 
 
-def test_only_a_draft_motion_takes_a_mandate_and_only_one(setting: MandateSetting):
-    choice = setting.draft_motion(kind=VoteKind.CHOICE, options=["Hub A", "Hub B"])
+def test_only_a_draft_motion_takes_a_mandate_and_only_one(setting: World):
+    choice = draft_motion(setting, kind=VoteKind.CHOICE, options=["Hub A", "Hub B"])
     _refused_and_nothing_written(
-        lambda: services.attach(setting.officer, choice, setting.terms()),
+        lambda: services.attach(setting.officer, choice, mandate_terms(setting)),
         "attached to a motion while it is still a draft",
     )
-    vote = setting.draft_motion()
-    setting.proposed(vote)
+    vote = draft_motion(setting)
+    propose_mandate(setting, vote)
     with pytest.raises(Conflict):
-        services.attach(setting.officer, vote, setting.terms())
+        services.attach(setting.officer, vote, mandate_terms(setting))
     db.session.rollback()
-    opened = setting.draft_motion(title="Already open")
+    opened = draft_motion(setting, title="Already open")
     voting.open_vote(setting.officer, opened, utcnow())
     db.session.commit()
     _refused_and_nothing_written(
-        lambda: services.attach(setting.officer, opened, setting.terms()), "still a draft"
+        lambda: services.attach(setting.officer, opened, mandate_terms(setting)), "still a draft"
     )
 
 
-def test_only_officers_attach_mandates(setting: MandateSetting):
-    vote = setting.draft_motion()
+def test_only_officers_attach_mandates(setting: World):
+    vote = draft_motion(setting)
     with pytest.raises(NotPermitted):
-        services.attach(setting.partners[0], vote, setting.terms())
+        services.attach(setting.partners[0], vote, mandate_terms(setting))
 
 
-def test_a_later_mandate_on_the_same_subject_supersedes(setting: MandateSetting):
-    proposal = setting.proposal()
-    first = setting.granted(proposal=proposal, motion_title="First mandate")
-    other_subject = setting.granted(title="Winter visiting service", motion_title="Other")
-    second = setting.granted(
-        proposal=proposal, title="Enhanced access, revised", motion_title="Second mandate"
+def test_a_later_mandate_on_the_same_subject_supersedes(setting: World):
+    proposal = add_proposal(setting)
+    first = grant_mandate(setting, proposal=proposal, motion_title="First mandate")
+    other_subject = grant_mandate(setting, title="Winter visiting service", motion_title="Other")
+    second = grant_mandate(
+        setting, proposal=proposal, title="Enhanced access, revised", motion_title="Second mandate"
     )
     db.session.refresh(first)
     db.session.refresh(other_subject)
@@ -206,8 +211,8 @@ def test_a_later_mandate_on_the_same_subject_supersedes(setting: MandateSetting)
 # --- Use reported ---------------------------------------------------------------------------
 
 
-def test_a_holder_records_a_commitment_and_members_are_told(setting: MandateSetting):
-    mandate = setting.granted()
+def test_a_holder_records_a_commitment_and_members_are_told(setting: World):
+    mandate = grant_mandate(setting)
     before = count(OutboxMessage)
     commitment = services.record_commitment(setting.pcn_director, mandate, _commitment(), utcnow())
     db.session.commit()
@@ -217,14 +222,14 @@ def test_a_holder_records_a_commitment_and_members_are_told(setting: MandateSett
     assert _actions()[-1] == "mandate.commitment_recorded"
 
 
-def test_only_a_holder_records_a_commitment(setting: MandateSetting):
-    mandate = setting.granted()
+def test_only_a_holder_records_a_commitment(setting: World):
+    mandate = grant_mandate(setting)
     with pytest.raises(NotPermitted):
         services.record_commitment(setting.partners[0], mandate, _commitment(), utcnow())
 
 
-def test_a_commitment_after_the_mandate_ended_is_refused(setting: MandateSetting):
-    mandate = setting.granted(ends_on=_today() + timedelta(days=10))
+def test_a_commitment_after_the_mandate_ended_is_refused(setting: World):
+    mandate = grant_mandate(setting, ends_on=_today() + timedelta(days=10))
     later = utcnow() + timedelta(days=12)
     _refused_and_nothing_written(
         lambda: services.record_commitment(
@@ -245,15 +250,15 @@ def test_a_commitment_after_the_mandate_ended_is_refused(setting: MandateSetting
     ],
 )
 def test_a_commitment_dated_outside_the_mandate_is_refused(setting, made_on, message):
-    mandate = setting.granted()
+    mandate = grant_mandate(setting)
     details = _commitment(made_on=_today() + timedelta(days=made_on))
     _refused_and_nothing_written(
         lambda: services.record_commitment(setting.officer, mandate, details, utcnow()), message
     )
 
 
-def test_a_commitment_beyond_the_bounds_drafts_a_ratifying_motion(setting: MandateSetting):
-    mandate = setting.granted()
+def test_a_commitment_beyond_the_bounds_drafts_a_ratifying_motion(setting: World):
+    mandate = grant_mandate(setting)
     grant = db.session.get(Vote, mandate.grant_vote_id)
     commitment = services.record_commitment(
         setting.officer, mandate, _commitment(needs_ratification=True), utcnow()
@@ -270,19 +275,20 @@ def test_a_commitment_beyond_the_bounds_drafts_a_ratifying_motion(setting: Manda
     assert motion.secrecy is grant.secrecy
     assert commitment.what_agreed in motion.body_markdown
 
-    setting.decide(motion)
+    decide_motion(setting, motion)
     db.session.refresh(commitment)
     assert commitment.ratification is Ratification.RATIFIED
     assert commitment.ratification_provenance.startswith(motion.title)
 
 
-def test_a_ratifying_motion_that_fails_leaves_it_not_ratified(setting: MandateSetting):
-    mandate = setting.granted()
+def test_a_ratifying_motion_that_fails_leaves_it_not_ratified(setting: World):
+    mandate = grant_mandate(setting)
     commitment = services.record_commitment(
         setting.officer, mandate, _commitment(needs_ratification=True), utcnow()
     )
     db.session.commit()
-    setting.decide(
+    decide_motion(
+        setting,
         db.session.get(Vote, commitment.ratification_vote_id),
         dict(zip(setting.practices, AGAINST, strict=True)),
     )
@@ -293,8 +299,8 @@ def test_a_ratifying_motion_that_fails_leaves_it_not_ratified(setting: MandateSe
 # --- Ending ---------------------------------------------------------------------------------
 
 
-def test_an_lmc_officer_suspends_at_once_with_a_reason(setting: MandateSetting):
-    mandate = setting.granted()
+def test_an_lmc_officer_suspends_at_once_with_a_reason(setting: World):
+    mandate = grant_mandate(setting)
     with pytest.raises(NotPermitted):
         services.suspend(setting.admin, mandate, "Conflict of interest", utcnow())
     _refused_and_nothing_written(
@@ -314,8 +320,8 @@ def test_an_lmc_officer_suspends_at_once_with_a_reason(setting: MandateSetting):
     )
 
 
-def test_revocation_by_a_vote_of_the_same_electorate(setting: MandateSetting):
-    mandate = setting.granted()
+def test_revocation_by_a_vote_of_the_same_electorate(setting: World):
+    mandate = grant_mandate(setting)
     motion = services.propose_revocation(setting.officer, mandate, "The ICB withdrew", utcnow())
     db.session.commit()
     grant = db.session.get(Vote, mandate.grant_vote_id)
@@ -326,7 +332,7 @@ def test_revocation_by_a_vote_of_the_same_electorate(setting: MandateSetting):
     db.session.rollback()
     assert mandate.state is MandateState.IN_FORCE
 
-    setting.decide(motion)
+    decide_motion(setting, motion)
     db.session.refresh(mandate)
     assert mandate.state is MandateState.REVOKED
     assert mandate.revoke_vote_id == motion.id
@@ -334,22 +340,22 @@ def test_revocation_by_a_vote_of_the_same_electorate(setting: MandateSetting):
     assert mandate.revocations[0].outcome is RevocationOutcome.PASSED
 
 
-def test_a_failed_revocation_leaves_the_mandate_in_force(setting: MandateSetting):
-    mandate = setting.granted()
+def test_a_failed_revocation_leaves_the_mandate_in_force(setting: World):
+    mandate = grant_mandate(setting)
     motion = services.propose_revocation(setting.officer, mandate, "The ICB withdrew", utcnow())
     db.session.commit()
-    setting.decide(motion, dict(zip(setting.practices, AGAINST, strict=True)))
+    decide_motion(setting, motion, dict(zip(setting.practices, AGAINST, strict=True)))
     db.session.refresh(mandate)
     assert mandate.state is MandateState.IN_FORCE
     assert mandate.revocations[0].outcome is RevocationOutcome.NOT_PASSED
 
 
 def test_a_mandate_ends_on_its_date_read_without_writing_then_the_worker_writes_it(
-    app, setting: MandateSetting
+    app, setting: World
 ):
     from portal import worker
 
-    mandate = setting.granted(ends_on=_today() + timedelta(days=10))
+    mandate = grant_mandate(setting, ends_on=_today() + timedelta(days=10))
     assert mandate.state_on(mandate.ends_on) is MandateState.IN_FORCE
     assert mandate.state_on(mandate.ends_on + timedelta(days=1)) is MandateState.ENDED
     # Past its date: every page reads it as ended, though nothing has been written yet.
@@ -365,8 +371,8 @@ def test_a_mandate_ends_on_its_date_read_without_writing_then_the_worker_writes_
     assert "mandate.ended" in _actions()
 
 
-def test_the_schema_refuses_a_granted_state_without_its_provenance(setting: MandateSetting):
-    mandate = setting.proposed()
+def test_the_schema_refuses_a_granted_state_without_its_provenance(setting: World):
+    mandate = propose_mandate(setting)
     with pytest.raises(IntegrityError, match="granted_with_provenance"):
         db.session.execute(
             sa.update(Mandate).where(Mandate.id == mandate.id).values(state=MandateState.IN_FORCE)
@@ -380,19 +386,19 @@ def test_the_schema_refuses_a_granted_state_without_its_provenance(setting: Mand
 
 
 def test_a_mandate_whose_date_passed_before_the_vote_closed_is_not_granted(setting):
-    vote = setting.draft_motion()
-    mandate = setting.proposed(vote)
+    vote = draft_motion(setting)
+    mandate = propose_mandate(setting, vote)
     # An officer moved the motion's closing time after the mandate was attached.
     mandate.ends_on = _today() - timedelta(days=1)
     db.session.commit()
-    setting.decide(vote)
+    decide_motion(setting, vote)
     db.session.refresh(mandate)
     assert mandate.state is MandateState.NOT_GRANTED
     assert mandate.not_granted_reason == "Its end date had passed when the motion was decided."
 
 
-def test_motions_called_off_revoke_and_ratify_nothing(setting: MandateSetting):
-    mandate = setting.granted()
+def test_motions_called_off_revoke_and_ratify_nothing(setting: World):
+    mandate = grant_mandate(setting)
     revocation = services.propose_revocation(setting.officer, mandate, "ICB withdrew", utcnow())
     commitment = services.record_commitment(
         setting.officer, mandate, _commitment(needs_ratification=True), utcnow()
@@ -410,16 +416,16 @@ def test_motions_called_off_revoke_and_ratify_nothing(setting: MandateSetting):
     services.propose_revocation(setting.officer, mandate, "The ICB withdrew again", utcnow())
 
 
-def test_the_worker_counting_the_motion_is_what_grants_it(setting: MandateSetting):
+def test_the_worker_counting_the_motion_is_what_grants_it(setting: World):
     from portal import worker
     from portal.voting import casting
 
-    vote = setting.draft_motion()
-    mandate = setting.proposed(vote)
+    vote = draft_motion(setting)
+    mandate = propose_mandate(setting, vote)
     now = utcnow()
     voting.open_vote(setting.officer, vote, now)
     for practice in setting.practices:
-        casting.cast_ballot(setting.casters[practice.id], vote, practice, "for", now)
+        casting.cast_ballot(casters_of(setting)[practice.id], vote, practice, "for", now)
     vote.closes_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
     assert mandate.state is MandateState.PROPOSED  # nothing moves until voting counts it

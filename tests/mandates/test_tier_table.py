@@ -12,7 +12,9 @@ import pytest
 
 from portal.accounts.models import Role
 from portal.positions.models import Tier
-from tests.mandates.helpers import MandateSetting
+from tests.factories import make_world
+from tests.mandates.helpers import grant_mandate, propose_mandate
+from tests.statements.helpers import STATEMENTS_WORLD, reader_in
 
 G, ICS, P = Tier.GROUP, Tier.ICS, Tier.PUBLIC
 READABLE = {
@@ -34,15 +36,18 @@ PROPOSED_WORD = "Elephant"
 
 @pytest.mark.parametrize("reader", list(READABLE), ids=lambda r: getattr(r, "value", r))
 def test_tier_table(client, login, db, reader):
-    setting = MandateSetting()
+    setting = make_world(**STATEMENTS_WORLD)
     mandates = {
-        tier: setting.granted(
-            tier=tier, title=f"{TITLE_WORDS[tier]} model", motion_title=f"{tier.value} motion"
+        tier: grant_mandate(
+            setting,
+            tier=tier,
+            title=f"{TITLE_WORDS[tier]} model",
+            motion_title=f"{tier.value} motion",
         )
         for tier in TITLE_WORDS
     }
-    proposed = setting.proposed(title=f"{PROPOSED_WORD} model", tier=Tier.PUBLIC)
-    user = setting.reader(reader)
+    proposed = propose_mandate(setting, title=f"{PROPOSED_WORD} model", tier=Tier.PUBLIC)
+    user = reader_in(setting, reader)
     if user is not None:
         login(user)
     readable = {mandates[tier].id for tier in READABLE[reader]}
@@ -72,7 +77,7 @@ def test_tier_table(client, login, db, reader):
 
 
 def test_a_holder_page_for_someone_holding_nothing_you_may_read_is_404(client, db):
-    setting = MandateSetting()
-    setting.granted(tier=Tier.GROUP)
+    setting = make_world(**STATEMENTS_WORLD)
+    grant_mandate(setting, tier=Tier.GROUP)
     assert client.get(f"/mandates/holders/{setting.pcn_director.id}").status_code == 404
     assert client.get(f"/mandates/holders/{setting.partners[0].id}").status_code == 404

@@ -20,7 +20,7 @@ from portal.positions.models import Tier
 from portal.voting import services as voting
 from portal.voting.models import Vote, VoteState
 from tests.conftest import csrf_token_from, sign_in_with_form
-from tests.mandates.helpers import count
+from tests.mandates.helpers import count, draft_motion, grant_mandate, propose_mandate
 
 SLUG = "north-staffs"
 
@@ -58,7 +58,7 @@ def _attach_form(setting: Any, **changes: Any) -> dict[str, Any]:
 
 
 def test_an_officer_attaches_a_mandate_from_the_draft_motions_page(app, setting):
-    vote = setting.draft_motion()
+    vote = draft_motion(setting)
     officer = _as(app, setting.officer)
     page = officer.get(f"/areas/{SLUG}/votes/{vote.id}").get_data(as_text=True)
     link = re.search(r'id="mandate-link" href="([^"]+)">Attach a mandate<', page)
@@ -89,7 +89,7 @@ def test_an_officer_attaches_a_mandate_from_the_draft_motions_page(app, setting)
     ],
 )
 def test_bad_terms_are_refused_with_a_message_and_nothing_written(app, setting, change, message):
-    vote = setting.draft_motion()
+    vote = draft_motion(setting)
     officer = _as(app, setting.officer)
     before = _written()
     response = _post(
@@ -102,7 +102,7 @@ def test_bad_terms_are_refused_with_a_message_and_nothing_written(app, setting, 
 
 
 def test_who_may_attach(app, setting):
-    vote = setting.draft_motion()
+    vote = draft_motion(setting)
     url = f"/areas/{SLUG}/mandates/attach/{vote.id}"
     # A draft motion is the officers' alone: others do not learn it exists.
     assert _as(app, setting.partners[0]).get(url).status_code == 404
@@ -111,7 +111,7 @@ def test_who_may_attach(app, setting):
 
 
 def test_a_holder_records_a_commitment_through_the_form(app, setting):
-    mandate = setting.granted()
+    mandate = grant_mandate(setting)
     url = f"/mandates/{mandate.id}/commitments/new"
     assert _as(app, setting.partners[0]).get(url).status_code == 403
     holder = _as(app, setting.pcn_director)
@@ -140,7 +140,7 @@ def test_a_holder_records_a_commitment_through_the_form(app, setting):
 
 
 def test_a_commitment_after_the_end_is_refused_on_the_form(app, setting):
-    mandate = setting.granted()
+    mandate = grant_mandate(setting)
     holder = _as(app, setting.pcn_director)
     url = f"/mandates/{mandate.id}/commitments/new"
     token = csrf_token_from(holder.get(url).get_data(as_text=True))
@@ -163,7 +163,7 @@ def test_a_commitment_after_the_end_is_refused_on_the_form(app, setting):
 
 
 def test_an_lmc_officer_suspends_through_the_form(app, setting):
-    mandate = setting.granted()
+    mandate = grant_mandate(setting)
     url = f"/mandates/{mandate.id}/suspend"
     assert _as(app, setting.admin).get(url).status_code == 403
     assert _as(app, setting.pcn_director).get(url).status_code == 403
@@ -177,7 +177,7 @@ def test_an_lmc_officer_suspends_through_the_form(app, setting):
 
 
 def test_an_officer_proposes_revocation_and_is_taken_to_the_draft_motion(app, setting):
-    mandate = setting.granted()
+    mandate = grant_mandate(setting)
     response = _post(
         _as(app, setting.admin), f"/mandates/{mandate.id}/revoke", {"reason": "ICB withdrew"}
     )
@@ -189,7 +189,7 @@ def test_an_officer_proposes_revocation_and_is_taken_to_the_draft_motion(app, se
 
 
 def test_a_get_never_writes_even_for_a_mandate_past_its_date(app, setting):
-    mandate = setting.granted()
+    mandate = grant_mandate(setting)
     mandate.ends_on = services.london_day(utcnow()) - timedelta(days=1)
     db.session.commit()
     before = _written()
@@ -212,8 +212,8 @@ def test_a_get_never_writes_even_for_a_mandate_past_its_date(app, setting):
 
 
 def test_members_read_the_mandate_of_a_motion_once_it_opens(app, setting):
-    vote = setting.draft_motion()
-    mandate = setting.proposed(vote)
+    vote = draft_motion(setting)
+    mandate = propose_mandate(setting, vote)
     partner = _as(app, setting.partners[0])
     assert partner.get(f"/mandates/{mandate.id}").status_code == 404
     voting.open_vote(setting.officer, vote, utcnow())

@@ -3,52 +3,38 @@ partner), two more partners, and an ICS reader."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from portal.accounts.models import Role, User
+from portal.accounts.models import Role
 from portal.extensions import db
 from portal.meetings import services
 from portal.meetings.models import Meeting, MeetingMode, MeetingSeries
-from portal.organisations.models import Area, Organisation, OrganisationKind
-from tests.factories import make_area, make_organisation, make_user
+from tests.factories import Org, Person, World, ics, lmc, make_world, pcn
 
-
-@dataclass
-class World:
-    area: Area
-    practice_1: Organisation
-    practice_2: Organisation
-    officer: User
-    chair: User
-    partner: User
-    other_partner: User
-    ics_reader: User
-
-    def url(self, rest: str = "") -> str:
-        return f"/areas/{self.area.slug}/meetings/{rest}"
+MEETINGS_WORLD = {
+    "organisations": [
+        pcn("pcn", name="Alpha PCN"),
+        Org("practice_1", pcn="pcn", name="Hill Surgery"),
+        Org("practice_2", pcn="pcn", name="Vale Practice"),
+        lmc(name="The LMC"),
+        ics(name="The ICB"),
+    ],
+    "people": [
+        Person("officer", "lmc", Role.LMC_OFFICER, name="Olive Officer"),
+        Person("chair", "practice_1", Role.GP_PARTNER, name="Dr Carol Chair"),
+        Person("partner", "practice_2", Role.GP_PARTNER, name="Dr Pat Partner"),
+        Person("other_partner", "practice_2", Role.GP_PARTNER, name="Dr Otto Other"),
+        Person("ics_reader", "ics", Role.ICS_READER),
+    ],
+    "section": "meetings/",
+}
 
 
 @pytest.fixture
 def world(db) -> World:
-    area = make_area()
-    pcn = make_organisation(area, OrganisationKind.PCN, name="Alpha PCN")
-    practice_1 = make_organisation(area, pcn=pcn, name="Hill Surgery")
-    practice_2 = make_organisation(area, pcn=pcn, name="Vale Practice")
-    lmc = make_organisation(area, OrganisationKind.LMC, name="The LMC")
-    ics = make_organisation(area, OrganisationKind.ICS, name="The ICB")
-    return World(
-        area=area,
-        practice_1=practice_1,
-        practice_2=practice_2,
-        officer=make_user(lmc, Role.LMC_OFFICER, name="Olive Officer"),
-        chair=make_user(practice_1, Role.GP_PARTNER, name="Dr Carol Chair"),
-        partner=make_user(practice_2, Role.GP_PARTNER, name="Dr Pat Partner"),
-        other_partner=make_user(practice_2, Role.GP_PARTNER, name="Dr Otto Other"),
-        ics_reader=make_user(ics, Role.ICS_READER),
-    )
+    return make_world(**MEETINGS_WORLD)
 
 
 def make_series(world: World) -> MeetingSeries:

@@ -13,14 +13,13 @@ from portal.database import utcnow
 from portal.extensions import db
 from portal.meetings import services as meetings
 from portal.meetings.models import MeetingMode
-from portal.organisations.models import OrganisationKind
 from portal.voting import ballot_record as voting_ballot_record
 from portal.voting import casting as voting_casting
 from portal.voting import closing as voting_closing
 from portal.voting import services as voting
 from portal.voting.models import Ballot, BallotOrigin, BallotSecrecy, VoteKind
 from tests.conftest import fetch_csrf_token
-from tests.factories import make_area, make_organisation, make_user
+from tests.factories import Org, Person, lmc, make_world, pcn
 
 RULES = {
     "weighting": {"scheme": "list_size"},
@@ -36,16 +35,31 @@ class Room:
     """Four practices in one PCN; practices 0 to 2 are at the meeting, 3 is not."""
 
     def __init__(self, secrecy: BallotSecrecy = BallotSecrecy.OPEN) -> None:
-        self.area = make_area()
-        self.lmc = make_organisation(self.area, OrganisationKind.LMC, ods_code="LMC1")
-        self.officer = make_user(self.lmc, Role.LMC_OFFICER)
-        pcn = make_organisation(self.area, OrganisationKind.PCN, ods_code="U10001")
-        sizes = (4000, 6000, 10000, 20000)
-        self.practices = [
-            make_organisation(self.area, ods_code=f"A1000{i}", list_size=size, pcn=pcn)
-            for i, size in enumerate(sizes)
-        ]
-        self.partners = [make_user(p, Role.GP_PARTNER) for p in self.practices]
+        world = make_world(
+            [
+                lmc(ods_code="LMC1"),
+                pcn("pcn", ods_code="U10001"),
+                *(
+                    Org(
+                        f"A1000{i}",
+                        ods_code=f"A1000{i}",
+                        list_size=size,
+                        pcn="pcn",
+                        group="practices",
+                    )
+                    for i, size in enumerate((4000, 6000, 10000, 20000))
+                ),
+            ],
+            [
+                Person("officer", "lmc", Role.LMC_OFFICER),
+                *(
+                    Person(f"partner_{i}", f"A1000{i}", Role.GP_PARTNER, group="partners")
+                    for i in range(4)
+                ),
+            ],
+        )
+        self.area, self.lmc, self.officer = world.area, world.lmc, world.officer
+        self.practices, self.partners = world.practices, world.partners
         self.chair = self.partners[0]
         now = utcnow()
         details = voting.VoteDetails(

@@ -4,7 +4,6 @@ an open practice need, an "LMC only" practice need, and a PCN need."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -24,26 +23,18 @@ from portal.needs.models import (
     NeedUrgency,
     PcnNeedAuthorisation,
 )
-from portal.organisations.models import Area, Organisation, OrganisationKind
-from tests.factories import add_membership, make_area, make_organisation, make_user
-
-
-@dataclass
-class World:
-    area: Area
-    pcn_a: Organisation
-    pcn_b: Organisation
-    practice_1: Organisation
-    practice_2: Organisation
-    practice_3: Organisation
-    lmc: Organisation
-    people: dict[str, User]
-    open_need: Need
-    lmc_only_need: Need
-    pcn_need: Need
-
-    def url(self, rest: str = "") -> str:
-        return f"/areas/{self.area.slug}/needs/{rest}"
+from portal.organisations.models import Organisation
+from tests.factories import (
+    Org,
+    Person,
+    World,
+    add_membership,
+    federation,
+    ics,
+    lmc,
+    make_world,
+    pcn,
+)
 
 
 def raise_practice_need(user: User, practice: Organisation, **overrides: Any) -> Need:
@@ -86,42 +77,51 @@ def row_counts() -> dict[str, int]:
     return counts
 
 
+NEEDS_WORLD = {
+    "slug": "staffs",
+    "name": "Staffordshire Test ICB",
+    "organisations": [
+        pcn("pcn_a", ods_code="U90001", name="Alpha PCN"),
+        pcn("pcn_b", ods_code="U90002", name="Bravo PCN"),
+        Org(
+            "practice_1", ods_code="M80001", name="Riverside Surgery", list_size=10000, pcn="pcn_a"
+        ),
+        Org("practice_2", ods_code="M80002", name="Hillside Practice", list_size=6000, pcn="pcn_a"),
+        Org("practice_3", ods_code="M80003", name="Meadow Surgery", list_size=4000, pcn="pcn_b"),
+        federation(name="The Federation"),
+        lmc(name="The LMC"),
+        ics(name="The ICB"),
+        lmc("elsewhere_lmc", area="elsewhere"),
+    ],
+    "people": [
+        Person("practice_member", "practice_1", Role.GP_PARTNER, name="Pat Partner"),
+        Person("other_practice_member", "practice_2", Role.PRACTICE_MANAGER, name="Mo Manager"),
+        Person("pcn_clinical_director", "pcn_b", Role.PCN_CLINICAL_DIRECTOR, name="Cleo CD"),
+        Person("federation_director", "federation", Role.FEDERATION_DIRECTOR, name="Fred Fed"),
+        Person("lmc_officer", "lmc", Role.LMC_OFFICER, name="Lou Officer"),
+        Person("ics_reader", "ics", Role.ICS_READER, name="Ivy Reader"),
+        Person("area_admin", "lmc", Role.AREA_ADMIN, name="Ada Admin"),
+        Person("outsider", "elsewhere_lmc", Role.LMC_OFFICER, name="Otto Outsider"),
+        Person(
+            "dual",
+            "practice_2",
+            Role.GP_PARTNER,
+            name="Dana Dual",
+            also=(("pcn_a", Role.PCN_CLINICAL_DIRECTOR),),
+        ),
+    ],
+    "other_areas": [("elsewhere", "elsewhere", "Elsewhere ICB")],
+    "section": "needs/",
+}
+
+
 @pytest.fixture
 def world(db) -> World:
-    area = make_area(slug="staffs", name="Staffordshire Test ICB")
-    pcn_a = make_organisation(area, OrganisationKind.PCN, ods_code="U90001", name="Alpha PCN")
-    pcn_b = make_organisation(area, OrganisationKind.PCN, ods_code="U90002", name="Bravo PCN")
-    practice_1 = make_organisation(
-        area, ods_code="M80001", name="Riverside Surgery", list_size=10000, pcn=pcn_a
-    )
-    practice_2 = make_organisation(
-        area, ods_code="M80002", name="Hillside Practice", list_size=6000, pcn=pcn_a
-    )
-    practice_3 = make_organisation(
-        area, ods_code="M80003", name="Meadow Surgery", list_size=4000, pcn=pcn_b
-    )
-    federation = make_organisation(area, OrganisationKind.FEDERATION, name="The Federation")
-    lmc = make_organisation(area, OrganisationKind.LMC, name="The LMC")
-    ics = make_organisation(area, OrganisationKind.ICS, name="The ICB")
-    elsewhere = make_area(slug="elsewhere", name="Elsewhere ICB")
-    elsewhere_lmc = make_organisation(elsewhere, OrganisationKind.LMC)
-
-    people = {
-        "practice_member": make_user(practice_1, Role.GP_PARTNER, name="Pat Partner"),
-        "other_practice_member": make_user(practice_2, Role.PRACTICE_MANAGER, name="Mo Manager"),
-        "pcn_clinical_director": make_user(pcn_b, Role.PCN_CLINICAL_DIRECTOR, name="Cleo CD"),
-        "federation_director": make_user(federation, Role.FEDERATION_DIRECTOR, name="Fred Fed"),
-        "lmc_officer": make_user(lmc, Role.LMC_OFFICER, name="Lou Officer"),
-        "ics_reader": make_user(ics, Role.ICS_READER, name="Ivy Reader"),
-        "area_admin": make_user(lmc, Role.AREA_ADMIN, name="Ada Admin"),
-        "outsider": make_user(elsewhere_lmc, Role.LMC_OFFICER, name="Otto Outsider"),
-        "dual": make_user(practice_2, Role.GP_PARTNER, name="Dana Dual"),
-    }
-    add_membership(people["dual"], pcn_a, Role.PCN_CLINICAL_DIRECTOR)
+    world = make_world(**NEEDS_WORLD)
     # The outsider also holds every channel role, but in another area.
-    other_practice = make_organisation(elsewhere, ods_code="M99999")
-    add_membership(people["outsider"], other_practice, Role.GP_PARTNER)
-
+    world.add([Org("other_practice", area="elsewhere", ods_code="M99999")])
+    add_membership(world.outsider, world.other_practice, Role.GP_PARTNER)
+    people, practice_1, pcn_b = world.people, world.practice_1, world.pcn_b
     open_need = raise_practice_need(
         people["practice_member"],
         practice_1,
@@ -142,16 +142,5 @@ def world(db) -> World:
         title="Charlie PCN need",
         description_markdown="Parking at the hub site for ARRS staff.",
     )
-    return World(
-        area=area,
-        pcn_a=pcn_a,
-        pcn_b=pcn_b,
-        practice_1=practice_1,
-        practice_2=practice_2,
-        practice_3=practice_3,
-        lmc=lmc,
-        people=people,
-        open_need=open_need,
-        lmc_only_need=lmc_only_need,
-        pcn_need=pcn_need,
-    )
+    world.rows.update(open_need=open_need, lmc_only_need=lmc_only_need, pcn_need=pcn_need)
+    return world

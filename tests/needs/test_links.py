@@ -11,22 +11,29 @@ from portal.audit.models import AuditEntry
 from portal.errors import DomainError, NotPermitted
 from portal.needs import services
 from portal.needs.models import Need, NeedCategory, NeedChannel, NeedUrgency
-from portal.organisations.models import OrganisationKind
 from portal.positions.models import Position, Proposal, Revision
 from portal.tiers import Tier
 from tests.conftest import fetch_csrf_token
-from tests.factories import make_area, make_organisation, make_user
+from tests.factories import Org, Person, lmc, make_area, make_world
 
 
 @pytest.fixture
 def scene(db):
-    area = make_area()
-    lmc = make_organisation(area, OrganisationKind.LMC)
-    officer = make_user(lmc, Role.LMC_OFFICER)
-    practice = make_organisation(area)
-    other_practice = make_organisation(area)
-    partner = make_user(practice, Role.GP_PARTNER)
-    other_partner = make_user(other_practice, Role.GP_PARTNER)
+    world = make_world(
+        [lmc(), Org("practice"), Org("other_practice")],
+        [
+            Person("officer", "lmc", Role.LMC_OFFICER),
+            Person("partner", "practice", Role.GP_PARTNER),
+            Person("other_partner", "other_practice", Role.GP_PARTNER),
+        ],
+    )
+    area, officer, partner, other_partner = (
+        world.area,
+        world.officer,
+        world.partner,
+        world.other_partner,
+    )
+    practice = world.practice
     proposal = Proposal(area_id=area.id, title="Estates strategy", owning_body="ICB")
     position = Position(area_id=area.id, tier=Tier.GROUP, lead_id=officer.id)
     position.revisions.append(Revision(number=1, title="Our estates view", body_markdown="Text"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from portal.database import utcnow
@@ -14,7 +15,13 @@ from portal.notifications.models import DigestItem
 from portal.notifications.services import next_digest_time
 from portal.outbox import OutboxMessage
 from portal.worker import run_round
-from tests.voting.test_vote_services import setting  # noqa: F401  (the fixture)
+from tests.factories import World, make_world
+from tests.voting.helpers import WEIGHTED_WORLD, open_weighted_vote
+
+
+@pytest.fixture
+def setting(db) -> World:
+    return make_world(**WEIGHTED_WORLD)
 
 
 def _outbox(db, subject_start: str) -> dict[str, OutboxMessage]:
@@ -27,13 +34,13 @@ def _outbox(db, subject_start: str) -> dict[str, OutboxMessage]:
     }
 
 
-def test_a_vote_emails_each_partner_as_they_chose(app, db, setting, smtp_server):  # noqa: F811
+def test_a_vote_emails_each_partner_as_they_chose(app, db, setting, smtp_server):
     quiet, digest_reader, *others = setting.partners
     services.set_preferences(quiet, quiet, {Kind.VOTES_OPENED: Frequency.OFF})
     services.set_preferences(digest_reader, digest_reader, {Kind.RESULTS: Frequency.DAILY})
     db.session.commit()
 
-    vote = setting.open_vote(db)
+    vote = open_weighted_vote(setting, db)
 
     opened = _outbox(db, "Vote open:")
     assert quiet.email not in opened

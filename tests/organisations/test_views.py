@@ -17,14 +17,22 @@ from flask.testing import FlaskClient
 from portal.accounts.models import Role
 from portal.extensions import db as database
 from portal.organisations.models import (
-    Area,
     ListSizeMeasure,
     ListSizeRecord,
-    Organisation,
     OrganisationKind,
     PcnMembership,
 )
-from tests.factories import make_area, make_organisation, make_user
+from tests.factories import (
+    Org,
+    World,
+    federation,
+    ics,
+    lmc,
+    make_organisation,
+    make_user,
+    make_world,
+    pcn,
+)
 
 NORTH = "/areas/north"
 PAGES = [
@@ -115,54 +123,38 @@ def page(client: FlaskClient, url: str) -> Page:
     return Page(html, parser.tables, parser.ids)
 
 
-@dataclass
-class Areas:
-    north: Area
-    south: Area
-    alpha: Organisation
-    beta: Organisation
-    hill: Organisation
-    vale: Organisation
-    brook: Organisation
-    closed: Organisation
-    lone: Organisation
-    lmc: Organisation
-    federation: Organisation
-    ics: Organisation
-    southern: Organisation
-
-
 @pytest.fixture
-def areas(db: Any) -> Areas:
+def areas(db: Any) -> World:
     """North: two PCNs, four open practices (28,000 patients), one closed; South: one practice."""
-    north = make_area("north", "North ICB")
-    alpha = make_organisation(north, OrganisationKind.PCN, ods_code="U00001", name="Alpha PCN")
-    beta = make_organisation(north, OrganisationKind.PCN, ods_code="U00002", name="Beta PCN")
-    hill = make_organisation(
-        north,
-        ods_code="M00001",
-        name="Hill Surgery",
-        list_size=8000,
-        weighted_list_size=Decimal("8500.50"),
-        pcn=alpha,
+    areas = make_world(
+        [
+            pcn("alpha", ods_code="U00001", name="Alpha PCN"),
+            pcn("beta", ods_code="U00002", name="Beta PCN"),
+            Org(
+                "hill",
+                ods_code="M00001",
+                name="Hill Surgery",
+                list_size=8000,
+                weighted_list_size=Decimal("8500.50"),
+                pcn="alpha",
+            ),
+            Org("vale", ods_code="M00002", name="Vale Practice", list_size=12000, pcn="alpha"),
+            Org(
+                "brook", ods_code="M00003", name="Brook Medical Centre", list_size=5000, pcn="beta"
+            ),
+            Org("closed", ods_code="M00004", name="Closed Surgery", list_size=4000, pcn="beta"),
+            Org("lone", ods_code="M00005", name="Lone Practice", list_size=3000),
+            lmc(ods_code="X00001", name="North LMC"),
+            federation(ods_code="X00002", name="North GP Federation"),
+            ics(ods_code="QXX", name="North ICS"),
+        ],
+        slug="north",
+        name="North ICB",
+        area_key="north",
     )
+    hill, beta = areas.hill, areas.beta
     hill.weighted_list_size_date = date(2025, 1, 1)
-    vale = make_organisation(
-        north, ods_code="M00002", name="Vale Practice", list_size=12000, pcn=alpha
-    )
-    brook = make_organisation(
-        north, ods_code="M00003", name="Brook Medical Centre", list_size=5000, pcn=beta
-    )
-    closed = make_organisation(
-        north, ods_code="M00004", name="Closed Surgery", list_size=4000, pcn=beta
-    )
-    closed.closed_on = date(2025, 3, 31)
-    lone = make_organisation(north, ods_code="M00005", name="Lone Practice", list_size=3000)
-    lmc = make_organisation(north, OrganisationKind.LMC, ods_code="X00001", name="North LMC")
-    federation = make_organisation(
-        north, OrganisationKind.FEDERATION, ods_code="X00002", name="North GP Federation"
-    )
-    ics = make_organisation(north, OrganisationKind.ICS, ods_code="QXX", name="North ICS")
+    areas.closed.closed_on = date(2025, 3, 31)
     # Hill Surgery was in Beta PCN before it moved to Alpha PCN.
     database.session.add(
         PcnMembership(
@@ -183,19 +175,26 @@ def areas(db: Any) -> Areas:
                 source=f"Patients registered at a GP practice, {as_of:%B %Y}",
             )
         )
-    south = make_area("south", "South ICB")
-    south_pcn = make_organisation(south, OrganisationKind.PCN, ods_code="U90001", name="South PCN")
-    southern = make_organisation(
-        south, ods_code="M90001", name="Southern Surgery", list_size=9999, pcn=south_pcn
+    areas.add_area("south", "south", "South ICB")
+    areas.add(
+        [
+            pcn("south_pcn", area="south", ods_code="U90001", name="South PCN"),
+            Org(
+                "southern",
+                area="south",
+                ods_code="M90001",
+                name="Southern Surgery",
+                list_size=9999,
+                pcn="south_pcn",
+            ),
+        ]
     )
     database.session.commit()
-    return Areas(
-        north, south, alpha, beta, hill, vale, brook, closed, lone, lmc, federation, ics, southern
-    )
+    return areas
 
 
 @pytest.fixture
-def member(areas: Areas, login: Any) -> Any:
+def member(areas: World, login: Any) -> Any:
     user = make_user(areas.hill, Role.GP_PARTNER, name="Dr Hill")
     login(user)
     return user
@@ -205,7 +204,7 @@ def member(areas: Areas, login: Any) -> Any:
 
 
 def test_area_home_shows_counts_totals_and_the_users_roles(
-    client: FlaskClient, areas: Areas, member: Any
+    client: FlaskClient, areas: World, member: Any
 ) -> None:
     overview = page(client, f"{NORTH}/")
 
@@ -222,7 +221,7 @@ def test_area_home_shows_counts_totals_and_the_users_roles(
 
 
 def test_area_home_lists_every_role_the_user_holds_in_the_area_only(
-    client: FlaskClient, areas: Areas, login: Any
+    client: FlaskClient, areas: World, login: Any
 ) -> None:
     from tests.factories import add_membership
 
@@ -242,7 +241,7 @@ def test_area_home_lists_every_role_the_user_holds_in_the_area_only(
 
 
 def test_practices_lists_open_practices_with_current_pcn_and_list_sizes(
-    client: FlaskClient, areas: Areas, member: Any
+    client: FlaskClient, areas: World, member: Any
 ) -> None:
     practices = page(client, f"{NORTH}/practices")
 
@@ -264,7 +263,7 @@ def test_practices_lists_open_practices_with_current_pcn_and_list_sizes(
 
 
 def test_practices_states_each_snapshot_date_with_its_number_of_practices(
-    client: FlaskClient, areas: Areas, member: Any
+    client: FlaskClient, areas: World, member: Any
 ) -> None:
     areas.lone.list_size_date = date(2025, 1, 1)
     database.session.commit()
@@ -293,7 +292,7 @@ def test_practices_states_each_snapshot_date_with_its_number_of_practices(
     ],
 )
 def test_practices_search_and_pcn_filter(
-    client: FlaskClient, areas: Areas, member: Any, query: str, expected_codes: list[str]
+    client: FlaskClient, areas: World, member: Any, query: str, expected_codes: list[str]
 ) -> None:
     practices = page(client, f"{NORTH}/practices?{query}")
 
@@ -303,7 +302,7 @@ def test_practices_search_and_pcn_filter(
 
 
 def test_practices_search_form_keeps_its_values_and_works_without_javascript(
-    client: FlaskClient, areas: Areas, member: Any
+    client: FlaskClient, areas: World, member: Any
 ) -> None:
     practices = page(client, f"{NORTH}/practices?q=vale&pcn=U00001&sort=list-size-desc")
 
@@ -326,7 +325,7 @@ def test_practices_search_form_keeps_its_values_and_works_without_javascript(
 )
 def test_practices_sort_by_name_or_list_size(
     client: FlaskClient,
-    areas: Areas,
+    areas: World,
     member: Any,
     sort: str,
     expected_codes: list[str],
@@ -340,7 +339,7 @@ def test_practices_sort_by_name_or_list_size(
 
 
 def test_practices_sort_links_keep_the_search(
-    client: FlaskClient, areas: Areas, member: Any
+    client: FlaskClient, areas: World, member: Any
 ) -> None:
     practices = page(client, f"{NORTH}/practices?q=e&pcn=U00001")
 
@@ -349,7 +348,7 @@ def test_practices_sort_links_keep_the_search(
 
 
 def test_practice_without_list_size_sorts_last(
-    client: FlaskClient, areas: Areas, member: Any
+    client: FlaskClient, areas: World, member: Any
 ) -> None:
     areas.lone.list_size = None
     database.session.commit()
@@ -376,7 +375,7 @@ def counting_queries() -> Iterator[list[str]]:
 
 
 def test_practices_page_queries_do_not_grow_with_the_number_of_practices(
-    client: FlaskClient, areas: Areas, member: Any
+    client: FlaskClient, areas: World, member: Any
 ) -> None:
     with counting_queries() as few:
         page(client, f"{NORTH}/practices")
@@ -393,7 +392,7 @@ def test_practices_page_queries_do_not_grow_with_the_number_of_practices(
 
 
 def test_pcns_lists_open_pcns_with_current_open_practices_and_patients(
-    client: FlaskClient, areas: Areas, member: Any
+    client: FlaskClient, areas: World, member: Any
 ) -> None:
     empty = make_organisation(areas.north, OrganisationKind.PCN, ods_code="U00003", name="Cobalt")
     closed_pcn = make_organisation(areas.north, OrganisationKind.PCN, name="Gone PCN")
@@ -418,7 +417,7 @@ def test_pcns_lists_open_pcns_with_current_open_practices_and_patients(
 
 
 def test_practice_page_shows_details_pcn_history_and_list_size_history(
-    client: FlaskClient, areas: Areas, member: Any
+    client: FlaskClient, areas: World, member: Any
 ) -> None:
     practice = page(client, f"{NORTH}/organisations/M00001")
 
@@ -451,13 +450,13 @@ def test_practice_page_shows_details_pcn_history_and_list_size_history(
 
 
 def test_practice_page_accepts_a_lower_case_code(
-    client: FlaskClient, areas: Areas, member: Any
+    client: FlaskClient, areas: World, member: Any
 ) -> None:
     assert page(client, f"{NORTH}/organisations/m00001").text("current-pcn").startswith("Alpha")
 
 
 def test_closed_practice_says_when_it_closed(
-    client: FlaskClient, areas: Areas, member: Any
+    client: FlaskClient, areas: World, member: Any
 ) -> None:
     practice = page(client, f"{NORTH}/organisations/M00004")
 
@@ -465,7 +464,7 @@ def test_closed_practice_says_when_it_closed(
     assert practice.text("status") == "Closed on 31 March 2025"
 
 
-def test_practice_without_pcn_or_history(client: FlaskClient, areas: Areas, member: Any) -> None:
+def test_practice_without_pcn_or_history(client: FlaskClient, areas: World, member: Any) -> None:
     practice = page(client, f"{NORTH}/organisations/M00005")
 
     assert practice.text("current-pcn") == "Not in a PCN"
@@ -474,7 +473,7 @@ def test_practice_without_pcn_or_history(client: FlaskClient, areas: Areas, memb
 
 
 def test_pcn_page_lists_member_practices_with_total(
-    client: FlaskClient, areas: Areas, member: Any
+    client: FlaskClient, areas: World, member: Any
 ) -> None:
     pcn = page(client, f"{NORTH}/organisations/U00001")
 
@@ -489,7 +488,7 @@ def test_pcn_page_lists_member_practices_with_total(
 
 
 def test_pcn_page_leaves_out_closed_and_former_members(
-    client: FlaskClient, areas: Areas, member: Any
+    client: FlaskClient, areas: World, member: Any
 ) -> None:
     pcn = page(client, f"{NORTH}/organisations/U00002")
 
@@ -500,7 +499,7 @@ def test_pcn_page_leaves_out_closed_and_former_members(
 
 
 def test_other_kinds_of_organisation_have_a_page(
-    client: FlaskClient, areas: Areas, member: Any
+    client: FlaskClient, areas: World, member: Any
 ) -> None:
     lmc = page(client, f"{NORTH}/organisations/X00001")
 
@@ -520,13 +519,13 @@ def test_other_kinds_of_organisation_have_a_page(
     ],
 )
 def test_unknown_area_or_organisation_is_not_found(
-    client: FlaskClient, areas: Areas, member: Any, url: str
+    client: FlaskClient, areas: World, member: Any, url: str
 ) -> None:
     assert client.get(url).status_code == 404
 
 
 def test_member_of_another_area_gets_not_found_without_the_areas_name(
-    client: FlaskClient, areas: Areas, login: Any
+    client: FlaskClient, areas: World, login: Any
 ) -> None:
     login(make_user(areas.southern, Role.GP_PARTNER))
 
@@ -539,7 +538,7 @@ def test_member_of_another_area_gets_not_found_without_the_areas_name(
 
 
 @pytest.mark.parametrize("url", [*PAGES, "/areas/nowhere/"])
-def test_anonymous_user_is_sent_to_sign_in(client: FlaskClient, areas: Areas, url: str) -> None:
+def test_anonymous_user_is_sent_to_sign_in(client: FlaskClient, areas: World, url: str) -> None:
     response = client.get(url)
 
     assert response.status_code == 302
@@ -549,7 +548,7 @@ def test_anonymous_user_is_sent_to_sign_in(client: FlaskClient, areas: Areas, ur
 # Escaping
 
 
-def test_practice_names_are_escaped(client: FlaskClient, areas: Areas, member: Any) -> None:
+def test_practice_names_are_escaped(client: FlaskClient, areas: World, member: Any) -> None:
     areas.vale.name = '<script>alert("x")</script> & Sons'
     database.session.commit()
 
@@ -563,7 +562,7 @@ def test_practice_names_are_escaped(client: FlaskClient, areas: Areas, member: A
         assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; Sons" in html
 
 
-def test_search_text_is_escaped(client: FlaskClient, areas: Areas, member: Any) -> None:
+def test_search_text_is_escaped(client: FlaskClient, areas: World, member: Any) -> None:
     html = client.get(f'{NORTH}/practices?q="><script>x</script>').get_data(as_text=True)
 
     assert "<script>x</script>" not in html
@@ -593,7 +592,7 @@ EXPECTED_STATUS = {
 @pytest.mark.parametrize("who", WHO)
 @pytest.mark.parametrize("url", PAGES)
 def test_who_may_see_each_page(
-    client: FlaskClient, areas: Areas, login: Any, who: str, url: str
+    client: FlaskClient, areas: World, login: Any, who: str, url: str
 ) -> None:
     if who == "other_area_member":
         login(make_user(areas.southern, Role.PRACTICE_MANAGER))
@@ -605,7 +604,7 @@ def test_who_may_see_each_page(
 
 
 def test_user_without_any_membership_sees_nothing(
-    client: FlaskClient, areas: Areas, login: Any
+    client: FlaskClient, areas: World, login: Any
 ) -> None:
     login(make_user())
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,6 @@ from portal.accounts.models import Role, User
 from portal.audit.models import AuditEntry
 from portal.database import utcnow
 from portal.extensions import db
-from portal.organisations.models import Area, Organisation, OrganisationKind
 from portal.positions import drafting, services
 from portal.positions.models import (
     Amendment,
@@ -32,7 +30,7 @@ from portal.positions.models import (
 )
 from portal.tiers import Tier
 from tests.conftest import fetch_csrf_token, sign_in_with_form
-from tests.factories import make_area, make_organisation, make_user
+from tests.factories import Org, Person, World, federation, ics, lmc, make_world, pcn
 
 BODY = (
     "The ICB proposes one enhanced access hub per PCN.\n\n"
@@ -41,53 +39,44 @@ BODY = (
 )
 
 
-@dataclass
-class World:
-    area: Area
-    lmc: Organisation
-    pcn: Organisation
-    practices: list[Organisation]
-    people: dict[str, User]
-
-    def url(self, rest: str = "") -> str:
-        return f"/areas/{self.area.slug}/{rest}"
-
-
-def build_world() -> World:
-    area = make_area(slug="staffs", name="Staffordshire Test ICB")
-    pcn = make_organisation(area, OrganisationKind.PCN, ods_code="U90001", name="Alpha PCN")
-    practices = [
-        make_organisation(area, ods_code=code, name=name, list_size=size, pcn=pcn)
-        for code, name, size in (
-            ("M80001", "Riverside Surgery", 10000),
-            ("M80002", "Hillside Practice", 6000),
-            ("M80003", "Meadow Surgery", 4000),
-            ("M80004", "Brook Surgery", 8000),
-        )
-    ]
-    federation = make_organisation(area, OrganisationKind.FEDERATION, name="The Federation")
-    lmc = make_organisation(area, OrganisationKind.LMC, ods_code="LMC01", name="The LMC")
-    ics = make_organisation(area, OrganisationKind.ICS, name="The ICB")
-    elsewhere = make_area(slug="elsewhere", name="Elsewhere ICB")
-    elsewhere_lmc = make_organisation(elsewhere, OrganisationKind.LMC)
-    people = {
-        "officer": make_user(lmc, Role.LMC_OFFICER, name="Lou Officer"),
-        "admin": make_user(lmc, Role.AREA_ADMIN, name="Ada Admin"),
-        "partner": make_user(practices[0], Role.GP_PARTNER, name="Pat Partner"),
-        "partner2": make_user(practices[1], Role.GP_PARTNER, name="Hal Hillside"),
-        "partner3": make_user(practices[2], Role.GP_PARTNER, name="Mia Meadow"),
-        "manager": make_user(practices[0], Role.PRACTICE_MANAGER, name="Mo Manager"),
-        "director": make_user(pcn, Role.PCN_CLINICAL_DIRECTOR, name="Cleo Director"),
-        "federation": make_user(federation, Role.FEDERATION_DIRECTOR, name="Fred Fed"),
-        "reader": make_user(ics, Role.ICS_READER, name="Ivy Reader"),
-        "outsider": make_user(elsewhere_lmc, Role.LMC_OFFICER, name="Otto Outsider"),
-    }
-    return World(area=area, lmc=lmc, pcn=pcn, practices=practices, people=people)
+POSITIONS_WORLD = {
+    "slug": "staffs",
+    "name": "Staffordshire Test ICB",
+    "organisations": [
+        pcn("pcn", ods_code="U90001", name="Alpha PCN"),
+        *(
+            Org(code, ods_code=code, name=name, list_size=size, pcn="pcn", group="practices")
+            for code, name, size in (
+                ("M80001", "Riverside Surgery", 10000),
+                ("M80002", "Hillside Practice", 6000),
+                ("M80003", "Meadow Surgery", 4000),
+                ("M80004", "Brook Surgery", 8000),
+            )
+        ),
+        federation(name="The Federation"),
+        lmc(ods_code="LMC01", name="The LMC"),
+        ics(name="The ICB"),
+        lmc("elsewhere_lmc", area="elsewhere"),
+    ],
+    "people": [
+        Person("officer", "lmc", Role.LMC_OFFICER, name="Lou Officer"),
+        Person("admin", "lmc", Role.AREA_ADMIN, name="Ada Admin"),
+        Person("partner", "M80001", Role.GP_PARTNER, name="Pat Partner"),
+        Person("partner2", "M80002", Role.GP_PARTNER, name="Hal Hillside"),
+        Person("partner3", "M80003", Role.GP_PARTNER, name="Mia Meadow"),
+        Person("manager", "M80001", Role.PRACTICE_MANAGER, name="Mo Manager"),
+        Person("director", "pcn", Role.PCN_CLINICAL_DIRECTOR, name="Cleo Director"),
+        Person("federation", "federation", Role.FEDERATION_DIRECTOR, name="Fred Fed"),
+        Person("reader", "ics", Role.ICS_READER, name="Ivy Reader"),
+        Person("outsider", "elsewhere_lmc", Role.LMC_OFFICER, name="Otto Outsider"),
+    ],
+    "other_areas": [("elsewhere", "elsewhere", "Elsewhere ICB")],
+}
 
 
 @pytest.fixture
 def world(db: Any) -> World:
-    return build_world()
+    return make_world(**POSITIONS_WORLD)
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from portal.tiers import Tier
-from tests.positions.conftest import build_world, draft, record_proposal, sign_in
+from tests.factories import make_world
+from tests.positions.conftest import POSITIONS_WORLD, draft, record_proposal, sign_in
 
 ROLES = ["officer", "admin", "partner", "manager", "director", "federation", "reader", "outsider"]
 GROUP = {"officer", "admin", "partner", "manager", "director", "federation"}
@@ -29,7 +30,7 @@ def table(app):
     from tests.conftest import _empty_all_tables
 
     with app.app_context():
-        world = build_world()
+        world = make_world(**POSITIONS_WORLD)
         proposal = record_proposal(world)
         drafts = {
             tier: draft(world, "officer", tier=tier, title=f"{tier.value} draft", proposal=proposal)

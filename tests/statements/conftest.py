@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.statements.helpers import Setting
+from tests.factories import World, make_world
+from tests.statements.helpers import STATEMENTS_WORLD
 
 
 @pytest.fixture
-def setting(db) -> Setting:
-    return Setting()
+def setting(db) -> World:
+    return make_world(**STATEMENTS_WORLD)

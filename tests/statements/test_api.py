@@ -15,6 +15,7 @@ from portal.statements import services
 from portal.statements.models import SignatoryChoice
 from portal.statements.openapi import document
 from portal.tiers import Tier
+from tests.statements.helpers import add_proposal, decided_vote, publish_statement
 
 DOCUMENT_URI = "urn:gp-collective-voice:statements-openapi"
 LINK = re.compile(r'<([^>]+)>; rel="(\w+)"')
@@ -66,10 +67,10 @@ def test_the_document_describes_itself(client, openapi):
 
 
 def test_a_statement(client, db, setting, openapi):
-    vote = setting.closed_vote()
-    proposal = setting.proposal()
-    statement = setting.statement(
-        vote, signatories=SignatoryChoice.VOTED_FOR, proposal=proposal, tier=Tier.PUBLIC
+    vote = decided_vote(setting)
+    proposal = add_proposal(setting)
+    statement = publish_statement(
+        setting, vote, signatories=SignatoryChoice.VOTED_FOR, proposal=proposal, tier=Tier.PUBLIC
     )
     services.record_response(setting.ics_reader, statement, "We *agreed*.", datetime.now(UTC))
     db.session.commit()
@@ -97,7 +98,7 @@ def test_a_statement(client, db, setting, openapi):
 
 
 def test_unknown_and_unreadable_statements_are_404_problems(client, db, setting, openapi):
-    hidden = setting.statement(tier=Tier.ICS)
+    hidden = publish_statement(setting, tier=Tier.ICS)
     for reference in (hidden.reference, "GPV-2026-999", "nonsense"):
         response = client.get(f"/api/v1/statements/{reference}")
         assert response.status_code == 404
@@ -108,9 +109,11 @@ def test_unknown_and_unreadable_statements_are_404_problems(client, db, setting,
 
 
 def test_pages_follow_next_links_to_the_end(client, db, setting, openapi):
-    vote = setting.closed_vote()
+    vote = decided_vote(setting)
     statements = [
-        setting.statement(vote, now=datetime(2026, 1, day, tzinfo=UTC), title=f"Number {day}")
+        publish_statement(
+            setting, vote, now=datetime(2026, 1, day, tzinfo=UTC), title=f"Number {day}"
+        )
         for day in range(1, 6)
     ]
     newest_first = [s.reference for s in reversed(statements)]
@@ -143,7 +146,7 @@ def test_pages_follow_next_links_to_the_end(client, db, setting, openapi):
 
 
 def test_per_page_goes_up_to_100(client, db, setting, openapi):
-    setting.statement()
+    publish_statement(setting)
     body = check(openapi, client.get("/api/v1/statements?per_page=100"), "/statements")
     assert body["per_page"] == 100
     empty = check(openapi, client.get("/api/v1/statements"), "/statements")
@@ -173,13 +176,21 @@ def test_bad_parameters_are_400_problems(client, db, openapi, query):
 
 
 def test_filters(client, db, setting, openapi):
-    vote = setting.closed_vote()
-    proposal = setting.proposal()
-    march = setting.statement(
-        vote, now=datetime(2026, 3, 3, 9, tzinfo=UTC), title="Hubs in March", proposal=proposal
+    vote = decided_vote(setting)
+    proposal = add_proposal(setting)
+    march = publish_statement(
+        setting,
+        vote,
+        now=datetime(2026, 3, 3, 9, tzinfo=UTC),
+        title="Hubs in March",
+        proposal=proposal,
     )
-    june = setting.statement(
-        vote, now=datetime(2026, 6, 3, 9, tzinfo=UTC), title="Estates", body="New premises."
+    june = publish_statement(
+        setting,
+        vote,
+        now=datetime(2026, 6, 3, 9, tzinfo=UTC),
+        title="Estates",
+        body="New premises.",
     )
     services.withdraw(setting.officer, june, "Superseded by events", datetime.now(UTC))
     db.session.commit()
@@ -202,9 +213,9 @@ def test_filters(client, db, setting, openapi):
 
 
 def test_a_successor_is_named_only_to_those_who_may_read_it(client, login, db, setting, openapi):
-    vote = setting.closed_vote()
-    old = setting.statement(vote, tier=Tier.PUBLIC, now=datetime(2026, 3, 3, tzinfo=UTC))
-    new = setting.statement(vote, tier=Tier.GROUP, now=datetime(2026, 4, 3, tzinfo=UTC))
+    vote = decided_vote(setting)
+    old = publish_statement(setting, vote, tier=Tier.PUBLIC, now=datetime(2026, 3, 3, tzinfo=UTC))
+    new = publish_statement(setting, vote, tier=Tier.GROUP, now=datetime(2026, 4, 3, tzinfo=UTC))
     services.supersede(setting.officer, old, new, "Updated", datetime(2026, 4, 4, tzinfo=UTC))
     db.session.commit()
     anonymous = check(
@@ -219,7 +230,7 @@ def test_a_successor_is_named_only_to_those_who_may_read_it(client, login, db, s
 
 
 def test_the_api_changes_nothing(client, db, setting):
-    statement = setting.statement()
+    statement = publish_statement(setting)
     for method in ("post", "put", "patch", "delete"):
         response = getattr(client, method)(f"/api/v1/statements/{statement.reference}")
         assert response.status_code == 405

@@ -18,6 +18,7 @@ from portal.extensions import db as database
 from portal.positions.models import Tier
 from portal.statements import caching, endorsements, services
 from tests.conftest import IsolatedClient, sign_in_with_form
+from tests.statements.helpers import publish_statement
 
 NONCE = re.compile(r'nonce="([^"]+)"')
 
@@ -51,7 +52,7 @@ def counted_queries() -> Iterator[list[str]]:
 
 
 def test_a_statement_answers_its_own_etag_with_304(client, setting):
-    statement = setting.statement(tier=Tier.PUBLIC)
+    statement = publish_statement(setting, tier=Tier.PUBLIC)
     for url in _surfaces(statement.reference):
         first = client.get(url)
         assert first.status_code == 200, url
@@ -78,8 +79,8 @@ def test_a_statement_answers_its_own_etag_with_304(client, setting):
 
 
 def test_a_304_is_never_served_across_audiences(app, client, login, setting):
-    public = setting.statement(tier=Tier.PUBLIC, title="Dormouse position")
-    ics = setting.statement(tier=Tier.ICS, title="Cormorant position")
+    public = publish_statement(setting, tier=Tier.PUBLIC, title="Dormouse position")
+    ics = publish_statement(setting, tier=Tier.ICS, title="Cormorant position")
     anonymous_tags = {url: client.get(url).headers["ETag"] for url in _surfaces(public.reference)}
 
     reader = app.test_client()
@@ -117,7 +118,7 @@ def test_a_304_is_never_served_across_audiences(app, client, login, setting):
 
 
 def test_a_withdraw_changes_the_etag(client, setting):
-    statement = setting.statement(tier=Tier.PUBLIC)
+    statement = publish_statement(setting, tier=Tier.PUBLIC)
     tags = {url: client.get(url).headers["ETag"] for url in _surfaces(statement.reference)}
     services.withdraw(setting.officer, statement, "The ICB dropped the plan.", utcnow())
     database.session.commit()
@@ -130,19 +131,19 @@ def test_a_withdraw_changes_the_etag(client, setting):
 
 @pytest.mark.parametrize("change", ["publish", "supersede", "endorse", "respond"])
 def test_every_change_a_reader_sees_changes_the_etag(client, setting, change):
-    statement = setting.statement(tier=Tier.PUBLIC)
+    statement = publish_statement(setting, tier=Tier.PUBLIC)
     url = f"/api/v1/statements/{statement.reference}"
     listing = "/api/v1/statements"
     tags = {url: client.get(url).headers["ETag"], listing: client.get(listing).headers["ETag"]}
     now = utcnow()
     if change == "publish":
-        setting.statement(tier=Tier.PUBLIC, title="A later position")
+        publish_statement(setting, tier=Tier.PUBLIC, title="A later position")
     elif change == "supersede":
-        later = setting.statement(tier=Tier.LMC, title="Its replacement")
+        later = publish_statement(setting, tier=Tier.LMC, title="Its replacement")
         services.supersede(setting.officer, statement, later, "", now)
     elif change == "endorse":
-        statement = setting.statement(
-            tier=Tier.PUBLIC, signatories=services.SignatoryChoice.ENDORSERS
+        statement = publish_statement(
+            setting, tier=Tier.PUBLIC, signatories=services.SignatoryChoice.ENDORSERS
         )
         url = f"/api/v1/statements/{statement.reference}"
         tags = {url: client.get(url).headers["ETag"], listing: client.get(listing).headers["ETag"]}
@@ -155,7 +156,7 @@ def test_every_change_a_reader_sees_changes_the_etag(client, setting, change):
 
 
 def test_a_held_response_costs_one_query(client, setting):
-    statement = setting.statement(tier=Tier.PUBLIC)
+    statement = publish_statement(setting, tier=Tier.PUBLIC)
     for url in _surfaces(statement.reference):
         with counted_queries() as first:
             tag = client.get(url).headers["ETag"]
@@ -170,7 +171,7 @@ def test_a_held_response_costs_one_query(client, setting):
 
 
 def test_a_waiting_message_is_never_stored(client, setting):
-    statement = setting.statement(tier=Tier.PUBLIC)
+    statement = publish_statement(setting, tier=Tier.PUBLIC)
     with client.session_transaction() as session:
         session["_flashes"] = [("success", "Only for this visitor")]
     page = client.get(f"/statements/{statement.reference}")
@@ -198,7 +199,7 @@ def redis_app(app, db, redis_url, tmp_path):
 
 
 def test_workers_share_the_cache_through_redis(redis_app, redis_url, setting):
-    statement = setting.statement(tier=Tier.PUBLIC)
+    statement = publish_statement(setting, tier=Tier.PUBLIC)
     store = redis.Redis.from_url(redis_url)
     url = f"/api/v1/statements/{statement.reference}"
     first = redis_app.test_client().get(url)
@@ -220,7 +221,7 @@ def test_workers_share_the_cache_through_redis(redis_app, redis_url, setting):
 
 
 def test_an_area_renamed_changes_the_etag(client, setting):
-    statement = setting.statement(tier=Tier.PUBLIC)
+    statement = publish_statement(setting, tier=Tier.PUBLIC)
     url = f"/api/v1/statements/{statement.reference}"
     tag = client.get(url).headers["ETag"]
     setting.area.name = "Staffordshire North"

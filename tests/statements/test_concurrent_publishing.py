@@ -18,6 +18,7 @@ from portal.statements import services
 from portal.statements.models import SignatoryChoice, Statement
 from portal.tiers import Tier
 from tests.concurrency import postgresql_only, race
+from tests.statements.helpers import agree_position, decided_vote
 
 pytestmark = postgresql_only
 
@@ -43,9 +44,9 @@ def _race(app, officer_id: int, first_id: int, second_id: int) -> dict[str, obje
 
 
 def test_two_statements_published_at_once_get_consecutive_references(app, db, setting):
-    vote = setting.closed_vote()
-    first = setting.agreed_position(vote, title="First")
-    second = setting.agreed_position(vote, title="Second")
+    vote = decided_vote(setting)
+    first = agree_position(setting, vote, title="First")
+    second = agree_position(setting, vote, title="Second")
     ids = (setting.officer.id, first.id, second.id)
     db.session.commit()
     outcome = _race(app, *ids)
@@ -61,7 +62,7 @@ def test_two_statements_published_at_once_get_consecutive_references(app, db, se
 
 
 def test_one_position_published_twice_at_once_makes_one_statement(app, db, setting):
-    position = setting.agreed_position(setting.closed_vote())
+    position = agree_position(setting, decided_vote(setting))
     ids = (setting.officer.id, position.id, position.id)
     db.session.commit()
     outcome = _race(app, *ids)

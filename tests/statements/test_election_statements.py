@@ -27,7 +27,8 @@ from portal.statements import election_results, endorsements
 from portal.statements.election_results import ElectionResult, wording
 from portal.statements.models import Statement, StatementSource
 from tests.conftest import csrf_token_from
-from tests.statements.helpers import Setting
+from tests.factories import World
+from tests.statements.helpers import other_area_member, publish_statement, reader_in
 from tests.statements.test_api import check
 from tests.statements.test_pdf import pages_text
 from tests.statements.test_tier_table import READABLE
@@ -115,7 +116,7 @@ def test_a_name_is_never_read_as_markdown() -> None:
 # --- an election run through the services -----------------------------------------------------
 
 
-def run_election(setting: Setting, *, seats: int = 1, secret: bool = True) -> Election:
+def run_election(setting: World, *, seats: int = 1, secret: bool = True) -> Election:
     """The four practices' GP partners elect ``seats`` of three candidates (three of them)."""
     now = utcnow()
     election = elections.create_election(
@@ -161,7 +162,7 @@ def run_election(setting: Setting, *, seats: int = 1, secret: bool = True) -> El
     return election
 
 
-def unopposed_election(setting: Setting) -> Election:
+def unopposed_election(setting: World) -> Election:
     """Ann alone stands for two seats: elected unopposed, and a seat left empty."""
     now = utcnow()
     election = elections.create_election(
@@ -197,7 +198,7 @@ def unopposed_election(setting: Setting) -> Election:
     return election
 
 
-def publish(setting: Setting, election: Election, tier: Tier = Tier.PUBLIC) -> Statement:
+def publish(setting: World, election: Election, tier: Tier = Tier.PUBLIC) -> Statement:
     statement = election_results.publish_election_result(
         setting.officer,
         election.area,
@@ -340,7 +341,7 @@ def test_the_api_gives_the_result_as_its_document_describes(client, setting) -> 
 def test_who_reads_an_election_s_statement(client, login, setting, reader) -> None:
     election = run_election(setting)
     statement = publish(setting, election, Tier.GROUP)
-    user = setting.reader(reader)
+    user = reader_in(setting, reader)
     if user is not None:
         login(user)
     readable = Tier.GROUP in READABLE[reader]
@@ -362,7 +363,7 @@ def test_only_an_officer_publishes(client, login, setting) -> None:
         )
     with pytest.raises(NotPermitted):
         election_results.publish_election_result(
-            setting.other_area_member, election.area, result, Tier.PUBLIC, utcnow()
+            other_area_member(setting), election.area, result, Tier.PUBLIC, utcnow()
         )
     login(setting.partners[0])
     page = client.get(results_url(election)).get_data(as_text=True)
@@ -413,7 +414,7 @@ def test_an_election_s_statement_must_name_its_election_and_keep_its_result(
 @pytest.mark.parametrize("change", ["source", "election"])
 def test_a_statement_cannot_have_two_sources(setting, change) -> None:
     election = run_election(setting)
-    position_statement = setting.statement()
+    position_statement = publish_statement(setting)
     values = (
         {"source": StatementSource.ELECTION.value}
         if change == "source"

@@ -12,12 +12,12 @@ from portal.statements import endorsements, services
 from portal.statements.models import SignatoryChoice, StatementEndorsement
 from portal.voting.models import BallotSecrecy
 from tests.conftest import csrf_token_from
-from tests.statements.helpers import RULES
+from tests.statements.helpers import RULES, decided_vote, publish_statement
 
 
 def test_in_a_secret_ballot_any_organisation_that_could_vote_may_sign(db, setting):
-    vote = setting.closed_vote(secrecy=BallotSecrecy.SECRET, rules=dict(RULES))
-    statement = setting.statement(vote, signatories=SignatoryChoice.ENDORSERS)
+    vote = decided_vote(setting, secrecy=BallotSecrecy.SECRET, rules=dict(RULES))
+    statement = publish_statement(setting, vote, signatories=SignatoryChoice.ENDORSERS)
     meadow = setting.practices[2]  # voted against, in secret: nobody can know
     partner = setting.partners[2]
     assert endorsements.signable_for(partner, statement) == [meadow]
@@ -37,9 +37,9 @@ def test_in_a_secret_ballot_any_organisation_that_could_vote_may_sign(db, settin
 
 
 def test_in_an_open_ballot_only_an_organisation_that_voted_for_may_sign(db, setting):
-    vote = setting.closed_vote()
+    vote = decided_vote(setting)
     riverside, _hillside, meadow, _castle = setting.practices
-    statement = setting.statement(vote, signatories=SignatoryChoice.ENDORSERS)
+    statement = publish_statement(setting, vote, signatories=SignatoryChoice.ENDORSERS)
     with pytest.raises(DomainError, match="did not vote for this statement"):
         endorsements.endorse(setting.partners[2], statement, meadow, utcnow())
     db.session.rollback()
@@ -49,8 +49,8 @@ def test_in_an_open_ballot_only_an_organisation_that_voted_for_may_sign(db, sett
 
 
 def test_only_the_person_who_votes_for_an_organisation_signs_for_it(db, setting):
-    vote = setting.closed_vote(secrecy=BallotSecrecy.SECRET, rules=dict(RULES))
-    statement = setting.statement(vote, signatories=SignatoryChoice.ENDORSERS)
+    vote = decided_vote(setting, secrecy=BallotSecrecy.SECRET, rules=dict(RULES))
+    statement = publish_statement(setting, vote, signatories=SignatoryChoice.ENDORSERS)
     riverside = setting.practices[0]
     for someone in (setting.manager, setting.partners[1], setting.officer, setting.ics_reader):
         assert riverside not in endorsements.signable_for(someone, statement)
@@ -60,8 +60,8 @@ def test_only_the_person_who_votes_for_an_organisation_signs_for_it(db, setting)
 
 
 def test_a_withdrawn_statement_cannot_be_signed(db, setting):
-    vote = setting.closed_vote(secrecy=BallotSecrecy.SECRET, rules=dict(RULES))
-    statement = setting.statement(vote, signatories=SignatoryChoice.ENDORSERS)
+    vote = decided_vote(setting, secrecy=BallotSecrecy.SECRET, rules=dict(RULES))
+    statement = publish_statement(setting, vote, signatories=SignatoryChoice.ENDORSERS)
     services.withdraw(setting.officer, statement, "Overtaken", utcnow())
     db.session.commit()
     with pytest.raises(DomainError, match="no longer in force"):
@@ -69,8 +69,8 @@ def test_a_withdrawn_statement_cannot_be_signed(db, setting):
 
 
 def test_a_partner_signs_through_the_statement_page(client, login, db, setting):
-    vote = setting.closed_vote(secrecy=BallotSecrecy.SECRET, rules=dict(RULES))
-    statement = setting.statement(vote, signatories=SignatoryChoice.ENDORSERS)
+    vote = decided_vote(setting, secrecy=BallotSecrecy.SECRET, rules=dict(RULES))
+    statement = publish_statement(setting, vote, signatories=SignatoryChoice.ENDORSERS)
     riverside = setting.practices[0]
     login(setting.partners[0])
     url = f"/statements/{statement.reference}"

@@ -11,6 +11,8 @@ import feedparser
 from portal.database import utcnow
 from portal.statements import services
 from portal.tiers import Tier
+from tests.factories import make_world
+from tests.statements.helpers import STATEMENTS_WORLD, add_proposal, decided_vote, publish_statement
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -27,12 +29,14 @@ def _feed(client, url: str = "/statements.atom"):
 
 
 def test_entries_match_the_statements(client, db, setting):
-    vote = setting.closed_vote()
-    proposal = setting.proposal()
-    first = setting.statement(
-        vote, now=datetime(2026, 3, 3, 10, tzinfo=UTC), title="First", proposal=proposal
+    vote = decided_vote(setting)
+    proposal = add_proposal(setting)
+    first = publish_statement(
+        setting, vote, now=datetime(2026, 3, 3, 10, tzinfo=UTC), title="First", proposal=proposal
     )
-    second = setting.statement(vote, now=datetime(2026, 4, 1, 9, tzinfo=UTC), title="Second")
+    second = publish_statement(
+        setting, vote, now=datetime(2026, 4, 1, 9, tzinfo=UTC), title="Second"
+    )
     _raw, feed = _feed(client)
     assert feed.feed.title.startswith("Statements of GP leadership groups")
     assert feed.feed.id.startswith("tag:localhost,2026:statements")
@@ -60,8 +64,8 @@ def test_entries_match_the_statements(client, db, setting):
 
 
 def test_the_feed_has_what_rfc_4287_requires(client, db, setting):
-    setting.statement()
-    setting.statement()
+    publish_statement(setting)
+    publish_statement(setting)
     raw, _feed_parsed = _feed(client)
     root = ET.fromstring(raw)  # noqa: S314  (the portal's own feed)
     assert root.tag == f"{ATOM}feed"
@@ -93,7 +97,7 @@ def test_the_feed_has_what_rfc_4287_requires(client, db, setting):
 
 
 def test_an_entry_keeps_its_id_and_says_when_it_ended(client, db, setting):
-    statement = setting.statement(now=datetime(2026, 3, 3, tzinfo=UTC))
+    statement = publish_statement(setting, now=datetime(2026, 3, 3, tzinfo=UTC))
     _raw, before = _feed(client)
     services.withdraw(
         setting.officer, statement, "Overtaken by events", datetime(2026, 5, 1, tzinfo=UTC)
@@ -107,7 +111,7 @@ def test_an_entry_keeps_its_id_and_says_when_it_ended(client, db, setting):
 
 
 def test_the_configured_address_mints_the_ids(app, client, db, setting):
-    statement = setting.statement(now=datetime(2026, 3, 3, tzinfo=UTC))
+    statement = publish_statement(setting, now=datetime(2026, 3, 3, tzinfo=UTC))
     previous = app.config["EXTERNAL_URL"]
     app.config["EXTERNAL_URL"] = "https://voice.example.org"
     try:
@@ -121,7 +125,7 @@ def test_the_configured_address_mints_the_ids(app, client, db, setting):
 def test_hostile_text_is_escaped(client, db, setting):
     title = 'Hubs <b>& "quotes"</b> ]]> \x0b end'
     body = "<script>alert(1)</script>\n\n[x](javascript:alert(2)) & <b>bold</b> \x0c ok"
-    setting.statement(title=title, body=body)
+    publish_statement(setting, title=title, body=body)
     raw, feed = _feed(client)
     assert b"<script>" not in raw
     assert b"<b>" not in raw
@@ -137,8 +141,8 @@ def test_hostile_text_is_escaped(client, db, setting):
 def test_signed_in_readers_get_their_tiers_and_feed_readers_the_public_ones(
     client, login, db, setting
 ):
-    public = setting.statement(tier=Tier.PUBLIC)
-    ics = setting.statement(tier=Tier.ICS)
+    public = publish_statement(setting, tier=Tier.PUBLIC)
+    ics = publish_statement(setting, tier=Tier.ICS)
     _raw, anonymous = _feed(client)
     assert [e.id.rsplit("/", 1)[1] for e in anonymous.entries] == [public.reference]
     login(setting.ics_reader)
@@ -147,11 +151,10 @@ def test_signed_in_readers_get_their_tiers_and_feed_readers_the_public_ones(
 
 
 def test_the_feed_can_be_filtered_to_one_area(client, db, setting):
-    from tests.statements.helpers import Setting
 
-    ours = setting.statement()
-    elsewhere = Setting(slug="elsewhere", name="Elsewhere")
-    theirs = elsewhere.statement(now=utcnow())
+    ours = publish_statement(setting)
+    elsewhere = make_world(**{**STATEMENTS_WORLD, "slug": "elsewhere", "name": "Elsewhere"})
+    theirs = publish_statement(elsewhere, now=utcnow())
     _raw, everything = _feed(client)
     assert {e.id.rsplit("/", 1)[1] for e in everything.entries} == {
         ours.reference,

@@ -23,6 +23,7 @@ from portal.database import utcnow
 from portal.statements import pdf
 from portal.statements.services import record_response, withdraw
 from portal.tiers import Tier
+from tests.statements.helpers import publish_statement
 
 PDFTOTEXT = shutil.which("pdftotext")
 # The data may itself end in a carriage return, so only the final line feed is left out.
@@ -79,7 +80,7 @@ def test_the_letter_has_the_statement_and_its_reference_on_every_page(client, db
         "out of staffing them, and that the funding follows the registered list." * 2
         for n in range(1, 40)
     )
-    statement = setting.statement(title="Enhanced access hubs", body=long_body)
+    statement = publish_statement(setting, title="Enhanced access hubs", body=long_body)
     record_response(setting.ics_reader, statement, "We accepted both conditions.", utcnow())
     db.session.commit()
     data = _pdf(client, statement)
@@ -101,7 +102,7 @@ def test_the_letter_has_the_statement_and_its_reference_on_every_page(client, db
 
 
 def test_a_withdrawn_statement_says_so_in_its_letter(client, db, setting):
-    statement = setting.statement()
+    statement = publish_statement(setting)
     withdraw(setting.officer, statement, "The ICB withdrew its proposal", utcnow())
     db.session.commit()
     pages = pages_text(_pdf(client, statement))
@@ -126,7 +127,7 @@ After."""
 
 
 def test_hostile_markdown_comes_out_inert_in_the_letter(client, db, setting):
-    statement = setting.statement(body=HOSTILE_MARKDOWN)
+    statement = publish_statement(setting, body=HOSTILE_MARKDOWN)
     data = _pdf(client, statement)
     everything = inflated(data)
     for fragment in (b"javascript:", b"data:text/html", b"alert(", b"/JavaScript", b"/JS "):
@@ -208,7 +209,7 @@ def test_rendering_fetches_no_url_and_no_local_file(app, listening_server, tmp_p
 
 
 def test_an_unknown_or_unreadable_statement_has_no_pdf(client, db, setting):
-    statement = setting.statement(tier=Tier.LMC)
+    statement = publish_statement(setting, tier=Tier.LMC)
     assert client.get(f"/statements/{statement.reference}.pdf").status_code == 404
     assert client.get("/statements/GPV-2026-999.pdf").status_code == 404
     assert client.get("/statements/..%2Fetc%2Fpasswd.pdf").status_code == 404
@@ -235,7 +236,7 @@ def test_the_letter_is_a_tagged_citable_pdf(client, db, setting):
 
     import pypdf
 
-    statement = setting.statement(title="Enhanced access hubs")
+    statement = publish_statement(setting, title="Enhanced access hubs")
     reader = pypdf.PdfReader(io.BytesIO(_pdf(client, statement)))
     root = reader.trailer["/Root"]
     # Tagged (PDF/UA): marked content, a structure tree with headings, lists and a table.

@@ -17,7 +17,16 @@ from portal.statements.models import SignatoryChoice, Statement, StatementState
 from portal.tiers import Tier
 from portal.times import long_date
 from portal.voting.models import BallotSecrecy
-from tests.statements.helpers import RULES, Setting
+from tests.factories import make_world
+from tests.statements.helpers import (
+    RULES,
+    STATEMENTS_WORLD,
+    add_proposal,
+    agree_position,
+    decided_vote,
+    other_area_member,
+    publish_statement,
+)
 
 
 def _actions(db) -> list[str]:
@@ -31,9 +40,9 @@ def _actions(db) -> list[str]:
 
 
 def test_publishing_copies_the_agreed_revision_and_marks_the_position(db, setting):
-    vote = setting.closed_vote()
-    proposal = setting.proposal()
-    position = setting.agreed_position(vote, title="Our position", proposal=proposal)
+    vote = decided_vote(setting)
+    proposal = add_proposal(setting)
+    position = agree_position(setting, vote, title="Our position", proposal=proposal)
     now = datetime(2026, 3, 3, 12, 0, tzinfo=UTC)
     statement = services.publish(
         setting.officer, position, Tier.ICS, SignatoryChoice.VOTED_FOR, now
@@ -63,7 +72,8 @@ def test_the_provenance_is_the_full_result_wording_of_the_stored_vote(db, settin
     # Practices of 4,000, 6,000 and 20,000 patients and the PCN voted for, the practice of
     # 10,000 against; the LMC did not vote. List-size weights capped at a quarter.
     practices = setting.practices
-    vote = setting.closed_vote(
+    vote = decided_vote(
+        setting,
         {
             practices[0]: "for",
             practices[1]: "for",
@@ -74,7 +84,7 @@ def test_the_provenance_is_the_full_result_wording_of_the_stored_vote(db, settin
         voting_kinds=("practice", "pcn", "lmc"),
         rules={**RULES, "cap": "1/4"},
     )
-    position = setting.agreed_position(vote)
+    position = agree_position(setting, vote)
     statement = services.publish(
         setting.officer, position, Tier.PUBLIC, SignatoryChoice.VOTED_FOR, utcnow()
     )
@@ -89,13 +99,13 @@ def test_the_provenance_is_the_full_result_wording_of_the_stored_vote(db, settin
 
 
 def test_references_count_up_within_the_year_and_start_again_in_the_next(db, setting):
-    vote = setting.closed_vote()
+    vote = decided_vote(setting)
     march = datetime(2026, 3, 3, 12, tzinfo=UTC)
-    first = setting.statement(vote, now=march)
-    second = setting.statement(vote, now=march + timedelta(days=1))
+    first = publish_statement(setting, vote, now=march)
+    second = publish_statement(setting, vote, now=march + timedelta(days=1))
     # 31 December 2026 at 23:30 UTC is still 2026 in London (GMT).
-    third = setting.statement(vote, now=datetime(2026, 12, 31, 23, 30, tzinfo=UTC))
-    next_year = setting.statement(vote, now=datetime(2027, 1, 1, 0, 30, tzinfo=UTC))
+    third = publish_statement(setting, vote, now=datetime(2026, 12, 31, 23, 30, tzinfo=UTC))
+    next_year = publish_statement(setting, vote, now=datetime(2027, 1, 1, 0, 30, tzinfo=UTC))
     assert [s.reference for s in (first, second, third, next_year)] == [
         "GPV-2026-001",
         "GPV-2026-002",
@@ -105,9 +115,9 @@ def test_references_count_up_within_the_year_and_start_again_in_the_next(db, set
 
 
 def test_a_reference_taken_at_the_same_moment_is_retried(db, setting, monkeypatch):
-    vote = setting.closed_vote()
-    setting.statement(vote, now=datetime(2026, 5, 1, tzinfo=UTC))
-    position = setting.agreed_position(vote)
+    vote = decided_vote(setting)
+    publish_statement(setting, vote, now=datetime(2026, 5, 1, tzinfo=UTC))
+    position = agree_position(setting, vote)
     real = services.next_reference
     stale = iter(["GPV-2026-001", "GPV-2026-001"])  # what a concurrent publisher also chose
 
@@ -128,9 +138,9 @@ def test_a_reference_taken_at_the_same_moment_is_retried(db, setting, monkeypatc
 
 
 def test_a_reference_that_keeps_clashing_is_a_conflict(db, setting, monkeypatch):
-    vote = setting.closed_vote()
-    setting.statement(vote, now=datetime(2026, 5, 1, tzinfo=UTC))
-    position = setting.agreed_position(vote)
+    vote = decided_vote(setting)
+    publish_statement(setting, vote, now=datetime(2026, 5, 1, tzinfo=UTC))
+    position = agree_position(setting, vote)
     monkeypatch.setattr(services, "next_reference", lambda year: "GPV-2026-001")
     with pytest.raises(Conflict, match="same moment"):
         services.publish(
@@ -150,7 +160,7 @@ def test_a_reference_that_keeps_clashing_is_a_conflict(db, setting, monkeypatch)
     ],
 )
 def test_only_an_agreed_position_is_published(db, setting, state):
-    position = setting.agreed_position(setting.closed_vote(), state=state)
+    position = agree_position(setting, decided_vote(setting), state=state)
     with pytest.raises(services.NotPublishable, match="Only an agreed position"):
         services.publish(
             setting.officer, position, Tier.PUBLIC, SignatoryChoice.VOTED_FOR, utcnow()
@@ -158,7 +168,7 @@ def test_only_an_agreed_position_is_published(db, setting, state):
 
 
 def test_a_published_position_is_not_published_twice(db, setting):
-    position = setting.agreed_position(setting.closed_vote())
+    position = agree_position(setting, decided_vote(setting))
     services.publish(setting.officer, position, Tier.PUBLIC, SignatoryChoice.VOTED_FOR, utcnow())
     db.session.commit()
     with pytest.raises(Conflict, match="already been published"):
@@ -170,11 +180,17 @@ def test_a_published_position_is_not_published_twice(db, setting):
 def test_a_position_whose_vote_did_not_pass_is_not_published(db, setting):
     practices = setting.practices
     # Against: 10,000 + 20,000 of 40,000 patients' weight; rejected.
-    vote = setting.closed_vote(
-        {practices[0]: "for", practices[1]: "for", practices[2]: "against", practices[3]: "against"}
+    vote = decided_vote(
+        setting,
+        {
+            practices[0]: "for",
+            practices[1]: "for",
+            practices[2]: "against",
+            practices[3]: "against",
+        },
     )
     assert vote.result["outcome"] == "rejected"
-    position = setting.agreed_position(vote)
+    position = agree_position(setting, vote)
     with pytest.raises(services.NotPublishable, match="vote passed"):
         services.publish(
             setting.officer, position, Tier.PUBLIC, SignatoryChoice.VOTED_FOR, utcnow()
@@ -188,15 +204,15 @@ def test_only_officers_and_administrators_publish(db, setting, who):
         "manager": setting.manager,
         "pcn_director": setting.pcn_director,
         "ics_reader": setting.ics_reader,
-        "other": setting.other_area_member,
+        "other": other_area_member(setting),
     }[who]
-    position = setting.agreed_position(setting.closed_vote())
+    position = agree_position(setting, decided_vote(setting))
     with pytest.raises(NotPermitted):
         services.publish(actor, position, Tier.PUBLIC, SignatoryChoice.VOTED_FOR, utcnow())
 
 
 def test_an_area_administrator_publishes(db, setting):
-    position = setting.agreed_position(setting.closed_vote())
+    position = agree_position(setting, decided_vote(setting))
     statement = services.publish(
         setting.admin, position, Tier.LMC, SignatoryChoice.VOTED_FOR, utcnow()
     )
@@ -204,8 +220,8 @@ def test_an_area_administrator_publishes(db, setting):
 
 
 def test_a_secret_ballot_is_signed_only_by_later_endorsers(db, setting):
-    vote = setting.closed_vote(secrecy=BallotSecrecy.SECRET, rules=dict(RULES))
-    position = setting.agreed_position(vote)
+    vote = decided_vote(setting, secrecy=BallotSecrecy.SECRET, rules=dict(RULES))
+    position = agree_position(setting, vote)
     for choice in (SignatoryChoice.VOTED_FOR, SignatoryChoice.CHOSEN):
         with pytest.raises(DomainError, match="no organisation may be shown to have voted"):
             services.publish(setting.officer, position, Tier.PUBLIC, choice, utcnow())
@@ -222,9 +238,9 @@ def test_a_secret_ballot_is_signed_only_by_later_endorsers(db, setting):
 
 
 def test_superseding_points_the_old_statement_at_the_new(db, setting):
-    vote = setting.closed_vote()
-    old = setting.statement(vote, now=datetime(2026, 3, 3, tzinfo=UTC))
-    new = setting.statement(vote, now=datetime(2026, 6, 3, tzinfo=UTC))
+    vote = decided_vote(setting)
+    old = publish_statement(setting, vote, now=datetime(2026, 3, 3, tzinfo=UTC))
+    new = publish_statement(setting, vote, now=datetime(2026, 6, 3, tzinfo=UTC))
     later = datetime(2026, 6, 4, tzinfo=UTC)
     services.supersede(setting.officer, old, new, "", later)
     db.session.commit()
@@ -238,9 +254,9 @@ def test_superseding_points_the_old_statement_at_the_new(db, setting):
 
 
 def test_only_a_later_statement_of_the_same_area_supersedes(db, setting):
-    vote = setting.closed_vote()
-    old = setting.statement(vote, now=datetime(2026, 3, 3, tzinfo=UTC))
-    new = setting.statement(vote, now=datetime(2026, 6, 3, tzinfo=UTC))
+    vote = decided_vote(setting)
+    old = publish_statement(setting, vote, now=datetime(2026, 3, 3, tzinfo=UTC))
+    new = publish_statement(setting, vote, now=datetime(2026, 6, 3, tzinfo=UTC))
     with pytest.raises(DomainError, match="published later"):
         services.supersede(setting.officer, new, old, "", utcnow())
     with pytest.raises(DomainError, match="published later"):
@@ -250,8 +266,8 @@ def test_only_a_later_statement_of_the_same_area_supersedes(db, setting):
         services.supersede(setting.officer, old, new, "", utcnow())
     db.session.rollback()
 
-    elsewhere = Setting(slug="elsewhere", name="Elsewhere")
-    theirs = elsewhere.statement(now=datetime(2026, 9, 1, tzinfo=UTC))
+    elsewhere = make_world(**{**STATEMENTS_WORLD, "slug": "elsewhere", "name": "Elsewhere"})
+    theirs = publish_statement(elsewhere, now=datetime(2026, 9, 1, tzinfo=UTC))
     with pytest.raises(DomainError, match="same area"):
         services.supersede(setting.officer, old, theirs, "", utcnow())
     with pytest.raises(NotPermitted):
@@ -259,7 +275,7 @@ def test_only_a_later_statement_of_the_same_area_supersedes(db, setting):
 
 
 def test_withdrawing_needs_a_reason_and_keeps_the_statement(db, setting):
-    statement = setting.statement()
+    statement = publish_statement(setting)
     with pytest.raises(DomainError, match="reason"):
         services.withdraw(setting.officer, statement, "   ", utcnow())
     with pytest.raises(NotPermitted):
@@ -275,7 +291,7 @@ def test_withdrawing_needs_a_reason_and_keeps_the_statement(db, setting):
 
 
 def test_the_ics_responds_and_an_officer_may_on_its_behalf(db, setting):
-    statement = setting.statement(tier=Tier.ICS)
+    statement = publish_statement(setting, tier=Tier.ICS)
     services.record_response(
         setting.ics_reader, statement, "We accepted both conditions.", utcnow()
     )
@@ -293,13 +309,13 @@ def test_the_ics_responds_and_an_officer_may_on_its_behalf(db, setting):
 
 
 def test_an_ics_reader_cannot_respond_to_what_they_cannot_read(db, setting):
-    statement = setting.statement(tier=Tier.GROUP)
+    statement = publish_statement(setting, tier=Tier.GROUP)
     with pytest.raises(NotPermitted):
         services.record_response(setting.ics_reader, statement, "Hello", utcnow())
 
 
 def test_nothing_answers_a_withdrawn_statement(db, setting):
-    statement = setting.statement()
+    statement = publish_statement(setting)
     services.withdraw(setting.officer, statement, "Overtaken by events", utcnow())
     with pytest.raises(Conflict, match="withdrawn"):
         services.record_response(setting.ics_reader, statement, "Noted", utcnow())

@@ -15,7 +15,8 @@ import pytest
 from portal.accounts.models import Role
 from portal.statements import pdf
 from portal.tiers import Tier
-from tests.statements.helpers import Setting
+from tests.factories import make_world
+from tests.statements.helpers import STATEMENTS_WORLD, decided_vote, publish_statement, reader_in
 
 L, G, ICS, P = Tier.LMC, Tier.GROUP, Tier.ICS, Tier.PUBLIC
 READABLE = {
@@ -46,15 +47,15 @@ def no_pdf_rendering(monkeypatch):
 
 @pytest.mark.parametrize("reader", list(READABLE), ids=lambda r: getattr(r, "value", r))
 def test_tier_table(client, login, db, reader, no_pdf_rendering):
-    setting = Setting()
-    vote = setting.closed_vote()
+    setting = make_world(**STATEMENTS_WORLD)
+    vote = decided_vote(setting)
     statements = {
-        tier: setting.statement(
-            vote, tier=tier, title=f"{TITLE_WORDS[tier]} position", body="Enhanced hubs."
+        tier: publish_statement(
+            setting, vote, tier=tier, title=f"{TITLE_WORDS[tier]} position", body="Enhanced hubs."
         )
         for tier in Tier
     }
-    user = setting.reader(reader)
+    user = reader_in(setting, reader)
     if user is not None:
         login(user)
     readable = {statements[tier].reference for tier in READABLE[reader]}

@@ -15,7 +15,14 @@ from portal.statements.models import IcsResponse, Statement, StatementState
 from portal.tiers import Tier
 from portal.voting.models import BallotSecrecy
 from tests.conftest import csrf_token_from
-from tests.statements.helpers import RULES
+from tests.statements.helpers import (
+    RULES,
+    add_proposal,
+    agree_position,
+    decided_vote,
+    other_area_member,
+    publish_statement,
+)
 
 
 def _post(client, url: str, data: dict[str, str]):
@@ -28,8 +35,8 @@ def _text(response) -> str:
 
 
 def test_an_officer_publishes_an_agreed_position_through_a_check_page(client, login, db, setting):
-    vote = setting.closed_vote()
-    position = setting.agreed_position(vote, title="Hubs: our position", tier=Tier.GROUP)
+    vote = decided_vote(setting)
+    position = agree_position(setting, vote, title="Hubs: our position", tier=Tier.GROUP)
     login(setting.officer)
     listing = _text(client.get("/statements/publish"))
     assert f"/statements/publish/{position.id}" in listing
@@ -73,8 +80,8 @@ def test_an_officer_publishes_an_agreed_position_through_a_check_page(client, lo
 
 
 def test_a_chosen_list_must_be_of_organisations_that_voted_for(client, login, db, setting):
-    vote = setting.closed_vote()
-    position = setting.agreed_position(vote)
+    vote = decided_vote(setting)
+    position = agree_position(setting, vote)
     riverside, _hillside, meadow, _castle = setting.practices
     login(setting.officer)
     url = f"/statements/publish/{position.id}"
@@ -101,8 +108,8 @@ def test_a_chosen_list_must_be_of_organisations_that_voted_for(client, login, db
 def test_the_check_page_warns_of_low_turnout_and_no_quorum(client, login, db, setting):
     riverside = setting.practices[0]
     rules = {**RULES, "quorum": None}
-    vote = setting.closed_vote({riverside: "for"}, rules=rules)
-    position = setting.agreed_position(vote)
+    vote = decided_vote(setting, {riverside: "for"}, rules=rules)
+    position = agree_position(setting, vote)
     login(setting.officer)
     check = _text(
         _post(
@@ -116,8 +123,8 @@ def test_the_check_page_warns_of_low_turnout_and_no_quorum(client, login, db, se
 
 
 def test_a_secret_ballot_is_signed_only_by_later_endorsers(client, login, db, setting):
-    vote = setting.closed_vote(secrecy=BallotSecrecy.SECRET, rules=dict(RULES))
-    position = setting.agreed_position(vote)
+    vote = decided_vote(setting, secrecy=BallotSecrecy.SECRET, rules=dict(RULES))
+    position = agree_position(setting, vote)
     login(setting.officer)
     url = f"/statements/publish/{position.id}"
     page = _text(client.get(url))
@@ -137,7 +144,7 @@ def test_a_secret_ballot_is_signed_only_by_later_endorsers(client, login, db, se
 
 
 def test_a_position_not_agreed_cannot_be_published(client, login, db, setting):
-    position = setting.agreed_position(setting.closed_vote(), state=PositionState.VOTING)
+    position = agree_position(setting, decided_vote(setting), state=PositionState.VOTING)
     login(setting.officer)
     page = _text(client.get(f"/statements/publish/{position.id}"))
     assert "Only an agreed position can be published: this one is voting" in page
@@ -151,11 +158,11 @@ def test_a_position_not_agreed_cannot_be_published(client, login, db, setting):
 
 @pytest.mark.parametrize("who", ["partner", "ics_reader", "other"])
 def test_publishing_is_hidden_from_everyone_else(client, login, db, setting, who):
-    position = setting.agreed_position(setting.closed_vote())
+    position = agree_position(setting, decided_vote(setting))
     user = {
         "partner": setting.partners[0],
         "ics_reader": setting.ics_reader,
-        "other": setting.other_area_member,
+        "other": other_area_member(setting),
     }[who]
     login(user)
     assert client.get(f"/statements/publish/{position.id}").status_code == 404
@@ -164,16 +171,20 @@ def test_publishing_is_hidden_from_everyone_else(client, login, db, setting, who
 
 
 def test_publishing_needs_a_signed_in_officer(client, db, setting):
-    position = setting.agreed_position(setting.closed_vote())
+    position = agree_position(setting, decided_vote(setting))
     response = client.get(f"/statements/publish/{position.id}")
     assert response.status_code == 302
     assert "/accounts/login" in response.headers["Location"]
 
 
 def test_an_officer_marks_a_statement_replaced(client, login, db, setting):
-    vote = setting.closed_vote()
-    old = setting.statement(vote, now=datetime(2026, 3, 3, tzinfo=UTC), title="Old position")
-    new = setting.statement(vote, now=datetime(2026, 6, 3, tzinfo=UTC), title="New position")
+    vote = decided_vote(setting)
+    old = publish_statement(
+        setting, vote, now=datetime(2026, 3, 3, tzinfo=UTC), title="Old position"
+    )
+    new = publish_statement(
+        setting, vote, now=datetime(2026, 6, 3, tzinfo=UTC), title="New position"
+    )
     login(setting.officer)
     url = f"/statements/{old.reference}/supersede"
     page = _text(client.get(url))
@@ -192,10 +203,10 @@ def test_an_officer_marks_a_statement_replaced(client, login, db, setting):
 
 
 def test_a_successor_above_the_readers_tier_is_not_named(client, login, db, setting):
-    vote = setting.closed_vote()
-    old = setting.statement(vote, tier=Tier.PUBLIC, now=datetime(2026, 3, 3, tzinfo=UTC))
-    new = setting.statement(
-        vote, tier=Tier.LMC, now=datetime(2026, 6, 3, tzinfo=UTC), title="Secret plan"
+    vote = decided_vote(setting)
+    old = publish_statement(setting, vote, tier=Tier.PUBLIC, now=datetime(2026, 3, 3, tzinfo=UTC))
+    new = publish_statement(
+        setting, vote, tier=Tier.LMC, now=datetime(2026, 6, 3, tzinfo=UTC), title="Secret plan"
     )
     services.supersede(setting.officer, old, new, "", datetime(2026, 6, 4, tzinfo=UTC))
     db.session.commit()
@@ -213,7 +224,7 @@ def test_a_successor_above_the_readers_tier_is_not_named(client, login, db, sett
 
 
 def test_an_officer_withdraws_a_statement_with_a_reason(client, login, db, setting):
-    statement = setting.statement()
+    statement = publish_statement(setting)
     login(setting.officer)
     url = f"/statements/{statement.reference}/withdraw"
     empty = _post(client, url, {"reason": "  "})
@@ -229,7 +240,7 @@ def test_an_officer_withdraws_a_statement_with_a_reason(client, login, db, setti
 
 @pytest.mark.parametrize("step", ["supersede", "withdraw"])
 def test_only_officers_end_statements(client, login, db, setting, step):
-    statement = setting.statement()
+    statement = publish_statement(setting)
     login(setting.partners[0])
     url = f"/statements/{statement.reference}/{step}"
     assert client.get(url).status_code == 403
@@ -239,7 +250,7 @@ def test_only_officers_end_statements(client, login, db, setting, step):
 
 
 def test_the_ics_records_its_response(client, login, db, setting):
-    statement = setting.statement(tier=Tier.ICS)
+    statement = publish_statement(setting, tier=Tier.ICS)
     login(setting.ics_reader)
     page = _text(client.get(f"/statements/{statement.reference}"))
     assert "The ICS has not recorded a response yet." in page
@@ -254,7 +265,7 @@ def test_the_ics_records_its_response(client, login, db, setting):
 
 
 def test_an_officer_records_a_response_on_the_ics_behalf(client, login, db, setting):
-    statement = setting.statement()
+    statement = publish_statement(setting)
     login(setting.officer)
     url = f"/statements/{statement.reference}/respond"
     assert "on the ICS's behalf" in _text(client.get(url))
@@ -262,7 +273,7 @@ def test_an_officer_records_a_response_on_the_ics_behalf(client, login, db, sett
 
 
 def test_members_who_are_not_the_ics_cannot_respond(client, login, db, setting):
-    statement = setting.statement()
+    statement = publish_statement(setting)
     login(setting.partners[0])
     assert client.get(f"/statements/{statement.reference}/respond").status_code == 403
     assert "Record the ICS" not in _text(client.get(f"/statements/{statement.reference}"))
@@ -279,7 +290,7 @@ HOSTILE = """Fine words.
 
 
 def test_hostile_markdown_is_inert_everywhere_it_is_shown(client, login, db, setting):
-    statement = setting.statement(body=HOSTILE, title="<script>alert('t')</script>")
+    statement = publish_statement(setting, body=HOSTILE, title="<script>alert('t')</script>")
     services.record_response(setting.ics_reader, statement, HOSTILE, datetime.now(UTC))
     db.session.commit()
     page = _text(client.get(f"/statements/{statement.reference}"))
@@ -301,7 +312,7 @@ def test_hostile_markdown_is_inert_everywhere_it_is_shown(client, login, db, set
 
 
 def test_a_published_statement_cannot_be_edited(app, client, login, db, setting):
-    statement = setting.statement()
+    statement = publish_statement(setting)
     login(setting.officer)
     for suffix in ("/edit", "/update", ""):
         for method in ("put", "patch", "delete"):
@@ -314,13 +325,13 @@ def test_a_published_statement_cannot_be_edited(app, client, login, db, setting)
 
 
 def test_the_index_searches_and_filters(client, db, setting):
-    vote = setting.closed_vote()
-    proposal = setting.proposal()
-    march = setting.statement(
-        vote, now=datetime(2026, 3, 3, tzinfo=UTC), title="Hubs", proposal=proposal
+    vote = decided_vote(setting)
+    proposal = add_proposal(setting)
+    march = publish_statement(
+        setting, vote, now=datetime(2026, 3, 3, tzinfo=UTC), title="Hubs", proposal=proposal
     )
-    june = setting.statement(
-        vote, now=datetime(2026, 6, 3, tzinfo=UTC), title="Estates", body="New premises."
+    june = publish_statement(
+        setting, vote, now=datetime(2026, 6, 3, tzinfo=UTC), title="Estates", body="New premises."
     )
 
     def shown(query: str) -> set[str]:
@@ -348,9 +359,9 @@ def test_the_index_has_pages(client, db, setting, monkeypatch):
     from portal.statements import views
 
     monkeypatch.setattr(views, "PER_PAGE", 2)
-    vote = setting.closed_vote()
+    vote = decided_vote(setting)
     for day in range(1, 6):
-        setting.statement(vote, now=datetime(2026, 1, day, tzinfo=UTC))
+        publish_statement(setting, vote, now=datetime(2026, 1, day, tzinfo=UTC))
     first = _text(client.get("/statements"))
     assert "Page 1 of 3." in first
     assert 'href="/statements?page=2"' in first
@@ -360,7 +371,7 @@ def test_the_index_has_pages(client, db, setting, monkeypatch):
 
 
 def test_the_area_is_named_in_the_header_only_to_its_members(client, login, db, setting):
-    statement = setting.statement()
+    statement = publish_statement(setting)
     anonymous = _text(client.get(f"/statements/{statement.reference}"))
     assert 'class="portal-area-name"' not in anonymous
     assert "The GP leadership group of North Staffordshire" in anonymous
@@ -370,7 +381,7 @@ def test_the_area_is_named_in_the_header_only_to_its_members(client, login, db, 
 
 
 def test_an_unreadable_statement_is_not_found_and_names_no_area(client, db, setting):
-    statement = setting.statement(tier=Tier.GROUP, title="Internal matter")
+    statement = publish_statement(setting, tier=Tier.GROUP, title="Internal matter")
     response = client.get(f"/statements/{statement.reference}")
     assert response.status_code == 404
     assert "North Staffordshire" not in _text(response)
@@ -378,8 +389,8 @@ def test_an_unreadable_statement_is_not_found_and_names_no_area(client, db, sett
 
 
 def test_the_results_page_and_the_statement_give_the_same_sentence(client, login, db, setting):
-    vote = setting.closed_vote()
-    statement = setting.statement(vote)
+    vote = decided_vote(setting)
+    statement = publish_statement(setting, vote)
     login(setting.partners[0])
     results = _text(client.get(f"/areas/north-staffs/votes/{vote.id}/results"))
     wording = re.search(r'id="result-wording">([^<]*)</p>', results)
@@ -389,8 +400,8 @@ def test_the_results_page_and_the_statement_give_the_same_sentence(client, login
 
 
 def test_how_the_vote_is_decided_is_shown_wherever_the_vote_is(client, login, db, setting):
-    vote = setting.closed_vote()
-    statement = setting.statement(vote)
+    vote = decided_vote(setting)
+    statement = publish_statement(setting, vote)
     login(setting.partners[0])
     pages = [
         f"/areas/north-staffs/votes/{vote.id}",

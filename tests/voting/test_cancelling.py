@@ -23,18 +23,14 @@ from portal.voting.models import (
     VoteState,
 )
 from tests.conftest import csrf_token_from
-from tests.voting.test_views import World, check_receipt, client_for, close_by_moving_time, text
+from tests.voting.helpers import close_by_moving_time, make_vote
+from tests.voting.test_views import check_receipt, client_for, text
 
 REASON = "The ICB withdrew the proposal on 20 November; a new one is expected in January."
 
 
-@pytest.fixture
-def world(db) -> World:
-    return World()
-
-
 def test_cancelling_an_open_vote_records_why_and_counts_nothing(db, world):
-    vote = world.vote(db)
+    vote = make_vote(world, db)
     casting.cast_ballot(world.partner, vote, world.practice, "for", utcnow())
     closing.cancel_vote(world.officer, vote, f"  {REASON}  ", utcnow())
     db.session.commit()
@@ -57,7 +53,7 @@ def test_cancelling_an_open_vote_records_why_and_counts_nothing(db, world):
 
 def test_a_close_arriving_after_the_cancel_counts_nothing(db, world):
     """A page loaded a moment before the cancel may still try to close the vote."""
-    vote = world.vote(db)
+    vote = make_vote(world, db)
     closing.cancel_vote(world.officer, vote, REASON, utcnow())
     close_by_moving_time(vote)
     db.session.commit()
@@ -67,7 +63,7 @@ def test_a_close_arriving_after_the_cancel_counts_nothing(db, world):
 
 
 def test_a_cancelled_secret_ballot_keeps_no_ballot_and_its_receipt_says_cancelled(db, world):
-    vote = world.vote(db, secrecy=BallotSecrecy.SECRET)
+    vote = make_vote(world, db, secrecy=BallotSecrecy.SECRET)
     _, code = casting.cast_ballot(world.partner, vote, world.practice, "for", utcnow())
     closing.cancel_vote(world.officer, vote, REASON, utcnow())
     db.session.commit()
@@ -84,15 +80,15 @@ def test_a_cancelled_secret_ballot_keeps_no_ballot_and_its_receipt_says_cancelle
 
 
 def test_what_cannot_be_cancelled_is_refused_and_left_unchanged(db, world):
-    closed = world.vote(db, state="closed")
+    closed = make_vote(world, db, state="closed")
     with pytest.raises(guards.VotingClosed, match="closed and is counted"):
         closing.cancel_vote(world.officer, closed, REASON, utcnow())
-    due = world.vote(db)
+    due = make_vote(world, db)
     close_by_moving_time(due)
     db.session.commit()
     with pytest.raises(guards.VotingClosed, match="closed and is counted"):
         closing.cancel_vote(world.officer, due, REASON, utcnow())
-    vote = world.vote(db)
+    vote = make_vote(world, db)
     with pytest.raises(NotPermitted):
         closing.cancel_vote(world.partner, vote, REASON, utcnow())
     with pytest.raises(DomainError, match="Give the reason"):
@@ -107,14 +103,14 @@ def test_what_cannot_be_cancelled_is_refused_and_left_unchanged(db, world):
 
 
 def test_proxies_and_conflicts_of_a_cancelled_vote_say_so(db, world):
-    vote = world.vote(db)
+    vote = make_vote(world, db)
     closing.cancel_vote(world.officer, vote, REASON, utcnow())
     with pytest.raises(guards.VotingClosed, match="has been cancelled: proxies"):
         proxies.name_proxy(world.partner, vote, world.practice, world.second, None, utcnow())
 
 
 def test_receipts_of_a_cancelled_vote_say_nothing_was_counted(app, db, world):
-    vote = world.vote(db)
+    vote = make_vote(world, db)
     _ballot, code = casting.cast_ballot(world.partner, vote, world.practice, "for", utcnow())
     closing.cancel_vote(world.officer, vote, REASON, utcnow())
     db.session.commit()
@@ -137,7 +133,7 @@ def _cancel(client, world, vote, reason: str):
 def test_an_officer_cancels_from_the_vote_page_and_voters_are_emailed_why(
     app, db, world, smtp_server
 ):
-    vote = world.vote(db)
+    vote = make_vote(world, db)
     officer = client_for(app, world.officer)
     assert "Cancel this vote" in text(officer.get(world.url(f"/{vote.id}")))
 
@@ -162,7 +158,7 @@ def test_an_officer_cancels_from_the_vote_page_and_voters_are_emailed_why(
 
 
 def test_a_bad_cancel_request_changes_nothing(app, db, world):
-    vote = world.vote(db)
+    vote = make_vote(world, db)
     officer = client_for(app, world.officer)
     blank = _cancel(officer, world, vote, "   ")
     assert blank.status_code == 200
@@ -182,7 +178,7 @@ def test_a_bad_cancel_request_changes_nothing(app, db, world):
 
 
 def test_a_cancelled_draft_stays_with_the_officers(app, db, world, smtp_server):
-    vote = world.vote(db, state="draft")
+    vote = make_vote(world, db, state="draft")
     response = _cancel(client_for(app, world.officer), world, vote, REASON)
     assert response.status_code == 302
     assert not [m for m in smtp_server.messages if "Vote cancelled" in m["Subject"]]
@@ -192,9 +188,9 @@ def test_a_cancelled_draft_stays_with_the_officers(app, db, world, smtp_server):
 
 
 def test_other_people_cannot_see_or_cancel_a_vote_of_another_area(app, db, world):
-    vote = world.vote(db)
-    outsider = client_for(app, world.users["other_area"])
+    vote = make_vote(world, db)
+    outsider = client_for(app, world.people["other_area"])
     assert outsider.get(world.url(f"/{vote.id}")).status_code == 404
-    assert client_for(app, world.users[Role.ICS_READER]).get(
+    assert client_for(app, world.people[Role.ICS_READER]).get(
         world.url(f"/{vote.id}")
     ).status_code in (403, 404)

@@ -16,11 +16,11 @@ from portal.voting import casting as voting_casting
 from portal.voting.chase import CHASE_COOLDOWN, VoteChase, send_chase
 from portal.voting.models import BallotSecrecy
 from tests.conftest import fetch_csrf_token
-from tests.factories import make_user
-from tests.home.helpers import Setting
+from tests.factories import World, make_user, make_world
+from tests.home.helpers import HOME_WORLD, open_vote_closing_in
 
 
-def _chase_url(setting: Setting, vote) -> str:
+def _chase_url(setting: World, vote) -> str:
     return f"/areas/{setting.area.slug}/votes/{vote.id}/chase"
 
 
@@ -28,8 +28,8 @@ def _chase_url(setting: Setting, vote) -> str:
 def test_the_chase_list_shows_counts_and_who_has_not_voted_never_how(
     client, db, login, secrecy
 ) -> None:
-    setting = Setting()
-    vote = setting.open_vote("Enhanced access", timedelta(days=2), secrecy)
+    setting = make_world(**HOME_WORLD)
+    vote = open_vote_closing_in(setting, "Enhanced access", timedelta(days=2), secrecy)
     voting_casting.cast_ballot(setting.other_partner, vote, setting.other, "against", utcnow())
     db.session.commit()
     login(setting.officer)
@@ -44,8 +44,8 @@ def test_the_chase_list_shows_counts_and_who_has_not_voted_never_how(
 
 
 def test_only_officers_see_the_chase_list(client, db, login) -> None:
-    setting = Setting()
-    vote = setting.open_vote("Enhanced access", timedelta(days=2))
+    setting = make_world(**HOME_WORLD)
+    vote = open_vote_closing_in(setting, "Enhanced access", timedelta(days=2))
     login(setting.partner)
     assert client.get(_chase_url(setting, vote)).status_code == 404
     token = fetch_csrf_token(client, f"/areas/{setting.area.slug}/")
@@ -56,8 +56,8 @@ def test_only_officers_see_the_chase_list(client, db, login) -> None:
 def test_a_reminder_emails_those_not_voted_is_audited_and_waits_out_the_cooldown(
     app, client, db, login, smtp_server
 ) -> None:
-    setting = Setting()
-    vote = setting.open_vote("Enhanced access", timedelta(days=2))
+    setting = make_world(**HOME_WORLD)
+    vote = open_vote_closing_in(setting, "Enhanced access", timedelta(days=2))
     second_partner = make_user(setting.practice, Role.GP_PARTNER)
     voting_casting.cast_ballot(setting.other_partner, vote, setting.other, "for", utcnow())
     db.session.commit()
@@ -89,8 +89,8 @@ def test_a_reminder_emails_those_not_voted_is_audited_and_waits_out_the_cooldown
 
 
 def test_the_cooldown_ends_and_a_vote_everyone_voted_in_needs_no_reminder(db) -> None:
-    setting = Setting()
-    vote = setting.open_vote("Enhanced access", timedelta(days=2))
+    setting = make_world(**HOME_WORLD)
+    vote = open_vote_closing_in(setting, "Enhanced access", timedelta(days=2))
     now = utcnow()
     send_chase(setting.officer, vote, now)
     with pytest.raises(DomainError, match="next can be sent"):
@@ -106,8 +106,8 @@ def test_the_cooldown_ends_and_a_vote_everyone_voted_in_needs_no_reminder(db) ->
 
 
 def test_no_reminder_once_the_vote_has_closed(db) -> None:
-    setting = Setting()
-    vote = setting.open_vote("Enhanced access", timedelta(hours=2))
+    setting = make_world(**HOME_WORLD)
+    vote = open_vote_closing_in(setting, "Enhanced access", timedelta(hours=2))
     with pytest.raises(DomainError, match="while the vote is open"):
         send_chase(setting.officer, vote, vote.closes_at)
     with pytest.raises(NotPermitted):

@@ -28,8 +28,8 @@ from portal.voting.models import (
 )
 from tests.concurrency import postgresql_only, race
 from tests.conftest import csrf_token_from, fetch_csrf_token
-from tests.factories import DEFAULT_PASSWORD, make_user
-from tests.voting.test_vote_services import Area
+from tests.factories import DEFAULT_PASSWORD, make_user, make_world
+from tests.voting.helpers import WEIGHTED_WORLD, open_weighted_vote
 
 pytestmark = postgresql_only
 
@@ -52,8 +52,8 @@ def _cast(user_id: int, vote_id: int, organisation_id: int, choice: str):
 
 
 def test_two_partners_casting_at_once_leave_one_ballot_and_a_clear_message(app, db):
-    setting = Area()
-    vote = setting.open_vote(db)
+    setting = make_world(**WEIGHTED_WORLD)
+    vote = open_weighted_vote(setting, db)
     practice = setting.practices[0]
     first_partner, second_partner = setting.partners[0], make_user(practice, Role.GP_PARTNER)
     ids = (vote.id, practice.id, first_partner.id, second_partner.id)
@@ -71,8 +71,8 @@ def test_two_partners_casting_at_once_leave_one_ballot_and_a_clear_message(app, 
 
 def test_partners_confirming_at_the_same_moment_over_http_leave_one_ballot(app, db):
     """Six partners of one practice press "Confirm" together, each in their own browser."""
-    setting = Area()
-    vote = setting.open_vote(db)
+    setting = make_world(**WEIGHTED_WORLD)
+    vote = open_weighted_vote(setting, db)
     practice = setting.practices[0]
     partners = [setting.partners[0]] + [make_user(practice, Role.GP_PARTNER) for _ in range(5)]
     vote_url = f"/areas/{setting.area.slug}/votes/{vote.id}"
@@ -126,8 +126,8 @@ def test_partners_confirming_at_the_same_moment_over_http_leave_one_ballot(app, 
 def test_two_partners_changing_a_ballot_at_once_each_make_a_version(app, db):
     """The second change waits for the first and builds on it: no change is lost, and each
     receipt names its own version."""
-    setting = Area()
-    vote = setting.open_vote(db)
+    setting = make_world(**WEIGHTED_WORLD)
+    vote = open_weighted_vote(setting, db)
     practice = setting.practices[0]
     first_partner, second_partner = setting.partners[0], make_user(practice, Role.GP_PARTNER)
     casting.cast_ballot(first_partner, vote, practice, "abstain", utcnow())
@@ -149,8 +149,8 @@ def test_two_partners_changing_a_ballot_at_once_each_make_a_version(app, db):
 
 def test_a_recusal_ruled_while_a_ballot_is_being_cast_removes_that_ballot(app, db):
     """The ruling waits for the cast in progress, then takes its ballot out of the vote."""
-    setting = Area()
-    vote = setting.open_vote(db)
+    setting = make_world(**WEIGHTED_WORLD)
+    vote = open_weighted_vote(setting, db)
     practice = setting.practices[3]
     declaration = conflicts.declare_conflict(
         setting.partners[3],
@@ -180,8 +180,8 @@ def test_a_recusal_ruled_while_a_ballot_is_being_cast_removes_that_ballot(app, d
 def test_one_confirmation_sent_twice_at_the_same_moment_casts_once(app, db):
     """The same "Cast ballot" page submitted twice at once (a double tap, a reload): the second
     waits for the first's use of the token, then casts nothing."""
-    setting = Area()
-    vote = setting.open_vote(db)
+    setting = make_world(**WEIGHTED_WORLD)
+    vote = open_weighted_vote(setting, db)
     practice, partner = setting.practices[0], setting.partners[0]
     token = casting.issue(vote, practice, "for")
     ids = (partner.id, vote.id, practice.id)

@@ -6,12 +6,13 @@ import sqlalchemy as sa
 
 from portal.voting.models import Vote, VoteState
 from tests.conftest import csrf_token_from
-from tests.voting.test_views import World, client_for, text
-from tests.voting.test_views import world as world
+from tests.factories import World
+from tests.voting.helpers import make_vote
+from tests.voting.test_views import client_for, text
 
 
 def test_the_officer_checks_then_opens_and_sees_when_it_opened(app, world: World, db) -> None:
-    vote = world.vote(db, state="draft")
+    vote = make_vote(world, db, state="draft")
     officer = client_for(app, world.officer)
     vote_page = text(officer.get(world.url(f"/{vote.id}")))
     assert f'href="{world.url(f"/{vote.id}/open")}">Open the vote<' in vote_page
@@ -39,7 +40,7 @@ def test_the_officer_checks_then_opens_and_sees_when_it_opened(app, world: World
 
 
 def test_only_officers_reach_the_opening_check(app, world: World, db) -> None:
-    vote = world.vote(db, state="draft")
+    vote = make_vote(world, db, state="draft")
     partner = client_for(app, world.partner)
     assert partner.get(world.url(f"/{vote.id}/open")).status_code in (403, 404)
     assert db.session.execute(sa.select(Vote.state)).scalar_one() is VoteState.DRAFT

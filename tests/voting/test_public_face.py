@@ -20,7 +20,7 @@ from portal.database import utcnow
 from portal.voting import casting, closing, public
 from portal.voting import rules as counting
 from portal.voting.models import BallotSecrecy
-from tests.voting.test_vote_services import setting  # noqa: F401  (the fixture)
+from tests.voting.helpers import open_weighted_vote
 
 PORTAL = Path(__file__).resolve().parents[2] / "portal"
 VOTING = PORTAL / "voting"
@@ -86,16 +86,16 @@ def test_the_check_leaves_other_results_alone() -> None:
     assert _reads_in("election.result['elected']; statement.published_at") == []
 
 
-def test_a_vote_not_counted_has_no_outcome_result_or_ballots(db, setting) -> None:  # noqa: F811
-    vote = setting.open_vote(db)
+def test_a_vote_not_counted_has_no_outcome_result_or_ballots(db, setting) -> None:
+    vote = open_weighted_vote(setting, db)
     casting.cast_ballot(setting.partners[0], vote, setting.practices[0], "for", utcnow())
     assert (public.outcome(vote), public.passed(vote), public.result(vote)) == (None, False, None)
     assert public.ballots_by_voter(vote) == {}
     assert (public.outcome(None), public.passed(None)) == (None, False)
 
 
-def _counted(db, setting, **changes):  # noqa: F811
-    vote = setting.open_vote(db, **changes)
+def _counted(db, setting, **changes):
+    vote = open_weighted_vote(setting, db, **changes)
     for partner, practice, choice in zip(
         setting.partners, setting.practices, ("for", "for", "against"), strict=False
     ):
@@ -107,7 +107,7 @@ def _counted(db, setting, **changes):  # noqa: F811
     return vote
 
 
-def test_an_open_ballot_tells_its_exact_result_and_who_voted_how(db, setting) -> None:  # noqa: F811
+def test_an_open_ballot_tells_its_exact_result_and_who_voted_how(db, setting) -> None:
     vote = _counted(db, setting)
     result = public.result(vote)
     assert result is not None
@@ -117,7 +117,7 @@ def test_an_open_ballot_tells_its_exact_result_and_who_voted_how(db, setting) ->
     assert public.ballots_by_voter(vote) == {"A10001": "for", "A10002": "for", "A10003": "against"}
 
 
-def test_a_secret_ballot_tells_its_exact_totals_and_nobody_s_ballot(db, setting) -> None:  # noqa: F811
+def test_a_secret_ballot_tells_its_exact_totals_and_nobody_s_ballot(db, setting) -> None:
     vote = _counted(db, setting, secrecy=BallotSecrecy.SECRET)
     result = public.result(vote)
     assert result is not None

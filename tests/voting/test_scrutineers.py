@@ -22,22 +22,23 @@ from portal.voting import casting, closing, scrutiny, services
 from portal.voting import rules as counting
 from portal.voting.models import BallotSecrecy
 from tests.conftest import csrf_token_from
-from tests.factories import make_user
-from tests.voting.test_vote_services import Area
+from tests.factories import Person, World, make_world
+from tests.voting.helpers import MOTION_RULES, WEIGHTED_WORLD, weighted_vote_details
 
 PASSPHRASE = "a long enough scrutineer passphrase"
 
 
 @pytest.fixture
-def setting(db) -> Area:
-    area = Area()
-    area.scrutineer = make_user(area.lmc, Role.LMC_OFFICER, name="Sam Scrutineer")
-    return area
+def setting(db) -> World:
+    scrutineer = Person("scrutineer", "lmc", Role.LMC_OFFICER, name="Sam Scrutineer")
+    return make_world(**WEIGHTED_WORLD).add(people=[scrutineer])
 
 
-def _draft(db, setting: Area, **changes):
+def _draft(db, setting: World, **changes):
     vote = services.create_vote(
-        setting.officer, setting.area, setting.details(secrecy=BallotSecrecy.SECRET, **changes)
+        setting.officer,
+        setting.area,
+        weighted_vote_details(secrecy=BallotSecrecy.SECRET, **changes),
     )
     scrutiny.appoint(setting.officer, vote, [setting.scrutineer])
     db.session.commit()
@@ -51,7 +52,7 @@ def _close(db, vote) -> None:
     db.session.commit()
 
 
-def _cast(db, setting: Area, vote, choices: list[str]) -> None:
+def _cast(db, setting: World, vote, choices: list[str]) -> None:
     for partner, practice, choice in zip(
         setting.partners, setting.practices, choices, strict=False
     ):
@@ -94,7 +95,7 @@ def test_the_vote_does_not_open_until_every_scrutineer_has_a_passphrase(db, sett
     assert vote.opened_at is not None
 
 
-def _closed_secret_vote(db, setting: Area, choices: list[str], **changes):
+def _closed_secret_vote(db, setting: World, choices: list[str], **changes):
     vote = _draft(db, setting, **changes)
     scrutiny.set_passphrase(setting.scrutineer, vote, PASSPHRASE, PASSPHRASE, utcnow())
     services.open_vote(setting.officer, vote, utcnow())
@@ -178,8 +179,6 @@ def test_members_download_the_record_only_when_nobody_is_unmasked_in_it(db, sett
 
 
 def services_rules() -> dict:
-    from tests.voting.test_vote_services import MOTION_RULES
-
     return dict(MOTION_RULES)
 
 

@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from portal.database import utcnow
 from portal.voting import casting, closing, proxies
 from portal.voting.models import BallotSecrecy, Receipt, ReceiptStanding, VoteKind
-from tests.voting.test_vote_services import MOTION_RULES, Area
+from tests.factories import World, make_world
+from tests.voting.helpers import MOTION_RULES, WEIGHTED_WORLD, open_weighted_vote
 
 # Labels found nowhere else, so finding one in a row means that row records a choice.
 OPTIONS = ["Plan Kestrel", "Plan Heron", "Plan Osprey"]
@@ -49,14 +50,19 @@ def _choices_found(db: Any) -> list[tuple[str, str, str]]:
 
 
 @pytest.fixture
-def setting(db) -> Area:
-    return Area()
+def setting(db) -> World:
+    return make_world(**WEIGHTED_WORLD)
 
 
-def _secret_choice_vote(db, setting: Area):
+def _secret_choice_vote(db, setting: World):
     rules = {**MOTION_RULES, "threshold": {"rule": "plurality"}}
-    vote = setting.open_vote(
-        db, secrecy=BallotSecrecy.SECRET, kind=VoteKind.CHOICE, options=OPTIONS, rules=rules
+    vote = open_weighted_vote(
+        setting,
+        db,
+        secrecy=BallotSecrecy.SECRET,
+        kind=VoteKind.CHOICE,
+        options=OPTIONS,
+        rules=rules,
     )
     # A proxy with an instruction is the grantor's choice in writing.
     grantor, holder = setting.practices[3], setting.practices[2]

@@ -35,116 +35,16 @@ from portal.voting.models import (
     VoteState,
 )
 from tests.conftest import csrf_token_from, fetch_csrf_token, sign_in_with_form
-from tests.factories import make_area, make_organisation, make_user
+from tests.factories import World, make_area, make_organisation, make_user
+from tests.voting.helpers import EQUAL_MOTION, close_by_moving_time, equal_vote_details, make_vote
 
-EQUAL_MOTION = {
-    "weighting": {"scheme": "equal"},
-    "blocks": None,
-    "cap": None,
-    "quorum": None,
-    "threshold": {"rule": "simple_majority"},
-    "tie": "fails",
-}
 RECEIPT_CODE = re.compile(r'id="receipt-code">([A-Z0-9-]+)<')
-
-
-class World:
-    """One area with a person in every role, three practices in one PCN, and another area."""
-
-    def __init__(self) -> None:
-        self.area = make_area(slug="staffs", name="Staffordshire Test ICB")
-        self.pcn = make_organisation(
-            self.area, OrganisationKind.PCN, ods_code="U90001", name="North Stoke PCN"
-        )
-        self.practice = make_organisation(
-            self.area, ods_code="M80001", name="Riverside Surgery", list_size=12000, pcn=self.pcn
-        )
-        self.second = make_organisation(
-            self.area, ods_code="M80002", name="Hillside Practice", list_size=6000, pcn=self.pcn
-        )
-        self.third = make_organisation(
-            self.area, ods_code="M80003", name="Brookside Health", list_size=3000, pcn=self.pcn
-        )
-        self.federation = make_organisation(
-            self.area, OrganisationKind.FEDERATION, ods_code="FED01", name="Stoke GP Federation"
-        )
-        self.lmc = make_organisation(
-            self.area, OrganisationKind.LMC, ods_code="LMC01", name="Staffordshire LMC"
-        )
-        self.ics = make_organisation(self.area, OrganisationKind.ICS, ods_code="QXX", name="ICS")
-        self.users: dict[Any, Any] = {
-            Role.GP_PARTNER: make_user(self.practice, Role.GP_PARTNER, name="Priya Partner"),
-            Role.PRACTICE_MANAGER: make_user(self.practice, Role.PRACTICE_MANAGER),
-            Role.PCN_CLINICAL_DIRECTOR: make_user(self.pcn, Role.PCN_CLINICAL_DIRECTOR),
-            Role.FEDERATION_DIRECTOR: make_user(self.federation, Role.FEDERATION_DIRECTOR),
-            Role.LMC_OFFICER: make_user(self.lmc, Role.LMC_OFFICER, name="Olive Officer"),
-            Role.ICS_READER: make_user(self.ics, Role.ICS_READER),
-            Role.AREA_ADMIN: make_user(self.lmc, Role.AREA_ADMIN),
-        }
-        elsewhere = make_area(slug="elsewhere", name="Elsewhere ICB")
-        self.users["other_area"] = make_user(
-            make_organisation(elsewhere, OrganisationKind.LMC), Role.LMC_OFFICER
-        )
-        self.second_partner = make_user(self.second, Role.GP_PARTNER, name="Sam Second")
-        self.third_partner = make_user(self.third, Role.GP_PARTNER)
-
-    @property
-    def officer(self) -> Any:
-        return self.users[Role.LMC_OFFICER]
-
-    @property
-    def partner(self) -> Any:
-        return self.users[Role.GP_PARTNER]
-
-    def url(self, rest: str = "") -> str:
-        return f"/areas/{self.area.slug}/votes{rest}"
-
-    def details(self, **changes: Any) -> services.VoteDetails:
-        now = utcnow()
-        values: dict[str, Any] = {
-            "title": "Enhanced access model",
-            "question": "Should the LMC support the ICB's enhanced access model?",
-            "body_markdown": "The ICB proposes **one hub** per PCN.",
-            "kind": VoteKind.MOTION,
-            "secrecy": BallotSecrecy.OPEN,
-            "options": [],
-            "voting_kinds": ["practice"],
-            "pcn_codes": None,
-            "opens_at": now - timedelta(hours=1),
-            "closes_at": now + timedelta(days=3),
-            "rules": dict(EQUAL_MOTION),
-        }
-        values.update(changes)
-        return services.VoteDetails(**values)
-
-    def vote(self, db: Any, state: str = "open", **changes: Any) -> Vote:
-        """A vote in ``state``: draft, open, or closed (with Riverside's ballot for)."""
-        vote = services.create_vote(self.officer, self.area, self.details(**changes))
-        if state != "draft":
-            services.open_vote(self.officer, vote, utcnow())
-        if state == "closed":
-            casting.cast_ballot(self.partner, vote, self.practice, "for", utcnow())
-            close_by_moving_time(vote)
-            closing.close_vote(vote, utcnow())
-        db.session.commit()
-        return vote
-
-
-def close_by_moving_time(vote: Vote) -> None:
-    """Move the vote's closing time into the past (the CHECK wants opening before closing)."""
-    vote.opens_at = utcnow() - timedelta(days=2)
-    vote.closes_at = utcnow() - timedelta(seconds=1)
 
 
 def count_due_votes(db: Any) -> None:
     """What the worker does each round: count every vote whose closing time has come."""
     closing.close_due_votes(utcnow())
     db.session.commit()
-
-
-@pytest.fixture
-def world(db: Any) -> World:
-    return World()
 
 
 def sign_in(client: Any, user: Any) -> None:
@@ -240,20 +140,20 @@ def _page_url(world: World, vote: Vote, page: str) -> str:
 @pytest.mark.parametrize("viewer", VIEWERS, ids=lambda v: getattr(v, "value", v))
 def test_every_role_against_every_page_in_every_state(client, world, db, viewer):
     votes = {
-        "draft": world.vote(db, "draft"),
-        "open": world.vote(db, "open"),
-        "closed_open": world.vote(db, "closed"),
-        "closed_secret": world.vote(
-            db, "closed", secrecy=BallotSecrecy.SECRET, title="A secret one"
+        "draft": make_vote(world, db, "draft"),
+        "open": make_vote(world, db, "open"),
+        "closed_open": make_vote(world, db, "closed"),
+        "closed_secret": make_vote(
+            world, db, "closed", secrecy=BallotSecrecy.SECRET, title="A secret one"
         ),
-        "cancelled_draft": world.vote(db, "draft", title="A draft called off"),
-        "cancelled_open": world.vote(db, "open", title="An open vote called off"),
+        "cancelled_draft": make_vote(world, db, "draft", title="A draft called off"),
+        "cancelled_open": make_vote(world, db, "open", title="An open vote called off"),
     }
     for state in ("cancelled_draft", "cancelled_open"):
         closing.cancel_vote(world.officer, votes[state], "Withdrawn by the ICB", utcnow())
     db.session.commit()
     if viewer != "anonymous":
-        sign_in(client, world.users[viewer])
+        sign_in(client, world.people[viewer])
     for state, vote in votes.items():
         for page in PAGES:
             response = client.get(_page_url(world, vote, page))
@@ -264,8 +164,8 @@ def test_every_role_against_every_page_in_every_state(client, world, db, viewer)
 
 
 def test_a_page_for_an_area_the_user_is_not_in_does_not_name_the_area(client, world, db):
-    vote = world.vote(db)
-    sign_in(client, world.users["other_area"])
+    vote = make_vote(world, db)
+    sign_in(client, world.people["other_area"])
     response = client.get(world.url(f"/{vote.id}"))
     assert response.status_code == 404
     assert world.area.name not in text(response)
@@ -276,7 +176,7 @@ def test_a_vote_of_another_area_is_not_found_under_this_one(client, world, db):
     lmc = make_organisation(other, OrganisationKind.LMC)
     officer = make_user(lmc, Role.LMC_OFFICER)
     make_organisation(other, ods_code="M89999")
-    vote = services.create_vote(officer, other, world.details())
+    vote = services.create_vote(officer, other, equal_vote_details())
     db.session.commit()
     sign_in(client, world.officer)
     assert client.get(world.url(f"/{vote.id}")).status_code == 404
@@ -469,7 +369,7 @@ def test_secret_ballot_with_list_size_weights_warns_and_offers_bands(client, wor
 
 
 def test_a_draft_can_be_changed_and_an_open_vote_cannot(app, client, world, db):
-    draft = world.vote(db, "draft", title="First title")
+    draft = make_vote(world, db, "draft", title="First title")
     sign_in(client, world.officer)
     url = world.url(f"/{draft.id}/edit")
     form_page = text(client.get(url))
@@ -479,7 +379,7 @@ def test_a_draft_can_be_changed_and_an_open_vote_cannot(app, client, world, db):
     db.session.refresh(draft)
     assert draft.title == "Second title"
 
-    opened = world.vote(db, "open")
+    opened = make_vote(world, db, "open")
     response = client.get(world.url(f"/{opened.id}/edit"))
     assert "cannot change once the vote has opened" in flashed(client, response)
 
@@ -612,7 +512,7 @@ def test_create_open_cast_change_close_and_see_the_result(app, world, db):
 
 
 def test_the_same_confirmation_sent_twice_casts_once_and_shows_the_receipt(app, client, world, db):
-    vote = world.vote(db)
+    vote = make_vote(world, db)
     sign_in(client, world.partner)
     url, form, _page = _checked(client, world, vote, "for")
     first = client.post(url, data=form)
@@ -644,7 +544,7 @@ def test_the_same_confirmation_sent_twice_casts_once_and_shows_the_receipt(app, 
 
 
 def test_a_confirmation_without_a_token_of_this_voter_casts_nothing(client, world, db):
-    vote = world.vote(db)
+    vote = make_vote(world, db)
     sign_in(client, world.partner)
     token = fetch_csrf_token(client, world.url(f"/{vote.id}"))
     url = world.url(f"/{vote.id}/cast/M80001/confirm")
@@ -655,7 +555,7 @@ def test_a_confirmation_without_a_token_of_this_voter_casts_nothing(client, worl
 
 
 def test_the_receipt_code_can_be_emailed_to_the_voter(client, world, db, smtp_server):
-    vote = world.vote(db)
+    vote = make_vote(world, db)
     sign_in(client, world.partner)
     code = _cast(client, world, vote, "for")
     receipt_url = world.url(f"/{vote.id}/cast/M80001/receipt")
@@ -670,7 +570,7 @@ def test_the_receipt_code_can_be_emailed_to_the_voter(client, world, db, smtp_se
 
 
 def test_confirming_without_the_csrf_token_is_refused_and_writes_nothing(client, world, db):
-    vote = world.vote(db)
+    vote = make_vote(world, db)
     sign_in(client, world.partner)
     url = world.url(f"/{vote.id}/cast/M80001/confirm")
     assert client.post(url, data={"choice": "for"}).status_code == 400
@@ -680,7 +580,7 @@ def test_confirming_without_the_csrf_token_is_refused_and_writes_nothing(client,
 
 def test_confirming_after_a_recusal_gives_the_reason_and_writes_nothing(client, world, db):
     """Recused between "check your answer" and "confirm": the refusal names the recusal."""
-    vote = world.vote(db)
+    vote = make_vote(world, db)
     sign_in(client, world.partner)
     url, form, _page = _checked(client, world, vote, "for")
     declaration = conflicts.declare_conflict(
@@ -701,7 +601,7 @@ def test_confirming_after_a_recusal_gives_the_reason_and_writes_nothing(client, 
 
 
 def test_casting_after_the_close_says_so_and_writes_nothing(client, world, db):
-    vote = world.vote(db)
+    vote = make_vote(world, db)
     sign_in(client, world.partner)
     url, form, _page = _checked(client, world, vote, "for")
     close_by_moving_time(vote)
@@ -719,7 +619,7 @@ def test_casting_after_the_close_says_so_and_writes_nothing(client, world, db):
 
 
 def test_a_choice_that_is_not_an_option_is_refused(client, world, db):
-    vote = world.vote(db)
+    vote = make_vote(world, db)
     sign_in(client, world.partner)
     url = world.url(f"/{vote.id}/cast/M80001")
     token = fetch_csrf_token(client, url)
@@ -740,7 +640,7 @@ def test_a_secret_ballot_whose_record_would_unmask_keeps_none_to_download(app, w
     # Riverside (12,000 patients) for, Hillside (6,000) against: each weight is its own, so
     # the record's (weight, answer) pairs would say how each voted. Nobody may download it.
     by_size = {**EQUAL_MOTION, "weighting": {"scheme": "list_size"}}
-    vote = world.vote(db, "open", secrecy=BallotSecrecy.SECRET, rules=by_size)
+    vote = make_vote(world, db, "open", secrecy=BallotSecrecy.SECRET, rules=by_size)
     casting.cast_ballot(world.partner, vote, world.practice, "for", utcnow())
     casting.cast_ballot(world.second_partner, vote, world.second, "against", utcnow())
     close_by_moving_time(vote)
@@ -770,7 +670,7 @@ def test_an_unknown_receipt_code_is_a_clear_404(client, db):
 
 
 def test_a_receipt_code_in_the_query_string_is_not_looked_at(app, client, world, db):
-    vote = world.vote(db)
+    vote = make_vote(world, db)
     _, code = casting.cast_ballot(world.partner, vote, world.practice, "for", utcnow())
     db.session.commit()
     response = client.get("/receipts", query_string={"code": code})
@@ -779,7 +679,7 @@ def test_a_receipt_code_in_the_query_string_is_not_looked_at(app, client, world,
 
 
 def test_a_receipt_check_without_the_csrf_token_is_refused(client, world, db):
-    vote = world.vote(db)
+    vote = make_vote(world, db)
     _, code = casting.cast_ballot(world.partner, vote, world.practice, "for", utcnow())
     db.session.commit()
     response = client.post("/receipts", data={"code": code})
@@ -797,7 +697,7 @@ def test_receipt_codes_carry_at_least_128_bits(db):
 
 
 def test_a_secret_ballot_receipt_never_shows_the_choice(app, client, world, db):
-    vote = world.vote(db, secrecy=BallotSecrecy.SECRET)
+    vote = make_vote(world, db, secrecy=BallotSecrecy.SECRET)
     _, first = casting.cast_ballot(world.partner, vote, world.practice, "against", utcnow())
     _, second = casting.cast_ballot(world.partner, vote, world.practice, "for", utcnow())
     db.session.commit()
@@ -823,7 +723,7 @@ def test_a_secret_ballot_receipt_never_shows_the_choice(app, client, world, db):
 def test_a_receipt_of_a_vote_past_its_closing_time_is_being_counted_until_the_worker_counts(
     app, client, world, db
 ):
-    vote = world.vote(db)
+    vote = make_vote(world, db)
     _, code = casting.cast_ballot(world.partner, vote, world.practice, "for", utcnow())
     close_by_moving_time(vote)
     db.session.commit()
@@ -842,9 +742,9 @@ def test_a_receipt_of_a_vote_past_its_closing_time_is_being_counted_until_the_wo
 
 
 def test_the_list_shows_open_votes_with_who_has_voted_drafts_and_outcomes(app, world, db):
-    draft = world.vote(db, "draft", title="A draft vote")
-    opened = world.vote(db, "open", title="An open vote")
-    closed = world.vote(db, "closed", title="A closed vote")
+    draft = make_vote(world, db, "draft", title="A draft vote")
+    opened = make_vote(world, db, "open", title="An open vote")
+    closed = make_vote(world, db, "closed", title="A closed vote")
     casting.cast_ballot(world.partner, opened, world.practice, "for", utcnow())
     db.session.commit()
 
@@ -865,7 +765,7 @@ def test_the_list_shows_open_votes_with_who_has_voted_drafts_and_outcomes(app, w
 
 
 def test_a_practice_names_a_proxy_who_casts_its_ballot(app, world, db):
-    vote = world.vote(db)
+    vote = make_vote(world, db)
     partner = client_for(app, world.partner)
     page = text(partner.get(world.url(f"/{vote.id}")))
     response = partner.post(
@@ -904,7 +804,7 @@ def test_a_practice_names_a_proxy_who_casts_its_ballot(app, world, db):
 
 
 def test_a_proxy_form_with_no_holder_shows_the_error(app, world, db):
-    vote = world.vote(db)
+    vote = make_vote(world, db)
     partner = client_for(app, world.partner)
     page = text(partner.get(world.url(f"/{vote.id}")))
     response = partner.post(
@@ -914,7 +814,7 @@ def test_a_proxy_form_with_no_holder_shows_the_error(app, world, db):
     assert response.status_code == 200
     assert "Choose the practice that will vote for yours" in text(response)
     # Only a partner of the practice may name its proxy.
-    manager = client_for(app, world.users[Role.PRACTICE_MANAGER])
+    manager = client_for(app, world.people[Role.PRACTICE_MANAGER])
     token = fetch_csrf_token(manager, world.url(f"/{vote.id}"))
     response = manager.post(
         world.url(f"/{vote.id}/proxy/M80001"),
@@ -924,7 +824,7 @@ def test_a_proxy_form_with_no_holder_shows_the_error(app, world, db):
 
 
 def test_a_proxy_can_be_revoked(app, world, db):
-    vote = world.vote(db)
+    vote = make_vote(world, db)
     proxy = proxies.name_proxy(world.partner, vote, world.practice, world.second, None, utcnow())
     db.session.commit()
     partner = client_for(app, world.partner)
@@ -940,7 +840,7 @@ def test_a_proxy_can_be_revoked(app, world, db):
 
 
 def test_a_declared_conflict_is_ruled_on_and_recusal_stops_casting(app, world, db):
-    vote = world.vote(db)
+    vote = make_vote(world, db)
     partner = client_for(app, world.partner)
     page = text(partner.get(world.url(f"/{vote.id}")))
     response = partner.post(
@@ -988,7 +888,7 @@ def test_a_declared_conflict_is_ruled_on_and_recusal_stops_casting(app, world, d
 
 
 def test_members_declare_interests_in_the_register(app, world, db):
-    manager = client_for(app, world.users[Role.PRACTICE_MANAGER])
+    manager = client_for(app, world.people[Role.PRACTICE_MANAGER])
     url = world.url("/interests")
     page = text(manager.get(url))
     assert "Your organisations have not declared any interests" in page
@@ -1020,7 +920,7 @@ def test_members_declare_interests_in_the_register(app, world, db):
     )
     assert response.status_code == 200
     assert "Choose an organisation from the list" in text(response)
-    assert client_for(app, world.users[Role.ICS_READER]).get(url).status_code == 404
+    assert client_for(app, world.people[Role.ICS_READER]).get(url).status_code == 404
 
 
 def test_a_ballot_cast_at_the_same_moment_elsewhere_shows_the_clear_message(
@@ -1028,7 +928,7 @@ def test_a_ballot_cast_at_the_same_moment_elsewhere_shows_the_clear_message(
 ):
     from portal.errors import Conflict
 
-    vote = world.vote(db)
+    vote = make_vote(world, db)
     sign_in(client, world.partner)
     url, form, _page = _checked(client, world, vote, "for")
     message = "Someone else cast Riverside Surgery's ballot at the same moment."
@@ -1063,7 +963,7 @@ def test_a_secret_ballot_withholds_the_figures_that_would_unmask_the_lmc(app, wo
     vote = services.create_vote(
         world.officer,
         world.area,
-        world.details(secrecy=BallotSecrecy.SECRET, voting_kinds=["practice", "lmc"]),
+        equal_vote_details(secrecy=BallotSecrecy.SECRET, voting_kinds=["practice", "lmc"]),
     )
     services.open_vote(world.officer, vote, utcnow())
     for practice, partner in zip(practices, partners, strict=True):
@@ -1090,7 +990,7 @@ def test_a_secret_ballot_withholds_the_figures_that_would_unmask_the_lmc(app, wo
 def test_the_last_eligible_member_cannot_be_recused(app, world, db):
     from portal.errors import Conflict
 
-    vote = world.vote(db)
+    vote = make_vote(world, db)
     pairs = [
         (world.practice, world.partner),
         (world.second, world.second_partner),
@@ -1127,8 +1027,8 @@ def test_a_draft_saved_again_unchanged_keeps_its_rules(client, world, db):
         "threshold": {"rule": "supermajority", "fraction": "3/4"},
         "tie": "chair_for",
     }
-    draft = world.vote(
-        db, "draft", rules=rules, voting_kinds=["practice", "pcn"], pcn_codes=["U90001"]
+    draft = make_vote(
+        world, db, "draft", rules=rules, voting_kinds=["practice", "pcn"], pcn_codes=["U90001"]
     )
     sign_in(client, world.officer)
     url = world.url(f"/{draft.id}/edit")
@@ -1139,4 +1039,4 @@ def test_a_draft_saved_again_unchanged_keeps_its_rules(client, world, db):
     db.session.refresh(draft)
     assert draft.rules == rules
     assert draft.pcn_codes == ["U90001"]
-    assert abs(draft.closes_at - world.details().closes_at) < timedelta(minutes=1)
+    assert abs(draft.closes_at - equal_vote_details().closes_at) < timedelta(minutes=1)

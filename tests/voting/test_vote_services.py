@@ -28,61 +28,8 @@ from portal.voting.models import (
     VoteKind,
     VoteState,
 )
-from tests.factories import make_area, make_organisation, make_user
-
-MOTION_RULES = {
-    "weighting": {"scheme": "list_size"},
-    "blocks": None,
-    "cap": None,
-    "quorum": {"members": "1/2", "weight": None},
-    "threshold": {"rule": "simple_majority"},
-    "tie": "fails",
-}
-
-
-class Area:
-    """An area with an LMC officer, a PCN and four practices with known list sizes."""
-
-    def __init__(self) -> None:
-        self.area = make_area()
-        self.lmc = make_organisation(self.area, OrganisationKind.LMC, ods_code="LMC1")
-        self.officer = make_user(self.lmc, Role.LMC_OFFICER, name="Olive Officer")
-        self.pcn = make_organisation(self.area, OrganisationKind.PCN, ods_code="U10001")
-        self.practices = [
-            make_organisation(self.area, ods_code=code, list_size=size, pcn=self.pcn)
-            for code, size in (
-                ("A10001", 4000),
-                ("A10002", 6000),
-                ("A10003", 10000),
-                ("A10004", 20000),
-            )
-        ]
-        self.partners = [make_user(p, Role.GP_PARTNER) for p in self.practices]
-        self.manager = make_user(self.practices[0], Role.PRACTICE_MANAGER)
-
-    def details(self, **changes):
-        now = utcnow()
-        values = {
-            "title": "Enhanced access model",
-            "question": "Should the LMC support the ICB's enhanced access model?",
-            "body_markdown": "The ICB proposes **one hub** per PCN.",
-            "kind": VoteKind.MOTION,
-            "secrecy": BallotSecrecy.OPEN,
-            "options": [],
-            "voting_kinds": ["practice"],
-            "pcn_codes": None,
-            "opens_at": now - timedelta(minutes=5),
-            "closes_at": now + timedelta(days=3),
-            "rules": dict(MOTION_RULES),
-        }
-        values.update(changes)
-        return services.VoteDetails(**values)
-
-    def open_vote(self, db, **changes) -> Vote:
-        vote = services.create_vote(self.officer, self.area, self.details(**changes))
-        services.open_vote(self.officer, vote, utcnow())
-        db.session.commit()
-        return vote
+from tests.factories import make_organisation, make_user
+from tests.voting.helpers import MOTION_RULES, open_weighted_vote, weighted_vote_details
 
 
 def _close_now(db, vote):
@@ -92,13 +39,8 @@ def _close_now(db, vote):
     db.session.commit()
 
 
-@pytest.fixture
-def setting(db):
-    return Area()
-
-
 def test_opening_freezes_the_electorate_with_list_sizes_and_their_date(db, setting):
-    vote = setting.open_vote(db)
+    vote = open_weighted_vote(setting, db)
     assert [m.ods_code for m in vote.electorate] == ["A10001", "A10002", "A10003", "A10004"]
     assert [m.list_size for m in vote.electorate] == [4000, 6000, 10000, 20000]
     assert all(m.list_size_date is not None for m in vote.electorate)
@@ -109,25 +51,27 @@ def test_opening_freezes_the_electorate_with_list_sizes_and_their_date(db, setti
 
 
 def test_text_and_rules_cannot_change_once_open(db, setting):
-    vote = setting.open_vote(db)
+    vote = open_weighted_vote(setting, db)
     with pytest.raises(guards.VoteLocked):
-        services.update_vote(setting.officer, vote, setting.details(title="Changed"))
+        services.update_vote(setting.officer, vote, weighted_vote_details(title="Changed"))
 
 
 def test_invalid_rules_are_refused_at_creation(db, setting):
     with pytest.raises(DomainError, match=r"rules\.cap"):
         services.create_vote(
-            setting.officer, setting.area, setting.details(rules={**MOTION_RULES, "cap": "3/2"})
+            setting.officer,
+            setting.area,
+            weighted_vote_details(rules={**MOTION_RULES, "cap": "3/2"}),
         )
 
 
 def test_only_managers_create_votes(db, setting):
     with pytest.raises(NotPermitted):
-        services.create_vote(setting.partners[0], setting.area, setting.details())
+        services.create_vote(setting.partners[0], setting.area, weighted_vote_details())
 
 
 def test_cast_gives_a_receipt_and_a_later_cast_replaces_it(db, setting):
-    vote = setting.open_vote(db)
+    vote = open_weighted_vote(setting, db)
     practice, partner = setting.practices[0], setting.partners[0]
     ballot, first_code = casting.cast_ballot(partner, vote, practice, "for", utcnow())
     db.session.commit()
@@ -151,7 +95,7 @@ def test_cast_gives_a_receipt_and_a_later_cast_replaces_it(db, setting):
 
 
 def test_who_may_cast(db, setting):
-    vote = setting.open_vote(db)
+    vote = open_weighted_vote(setting, db)
     with pytest.raises(NotPermitted, match="cannot cast"):
         casting.cast_ballot(setting.manager, vote, setting.practices[0], "for", utcnow())
     with pytest.raises(NotPermitted, match="cannot cast"):
@@ -164,7 +108,7 @@ def test_who_may_cast(db, setting):
 
 
 def test_no_ballot_before_opening_or_after_closing(db, setting):
-    vote = setting.open_vote(db, opens_at=utcnow() + timedelta(hours=1))
+    vote = open_weighted_vote(setting, db, opens_at=utcnow() + timedelta(hours=1))
     with pytest.raises(guards.VotingNotOpen):
         casting.cast_ballot(setting.partners[0], vote, setting.practices[0], "for", utcnow())
     vote.opens_at = utcnow() - timedelta(days=2)
@@ -178,12 +122,12 @@ def test_no_ballot_before_opening_or_after_closing(db, setting):
 def test_pcn_filter_limits_the_practices(db, setting):
     other_pcn = make_organisation(setting.area, OrganisationKind.PCN, ods_code="U20002")
     make_organisation(setting.area, ods_code="A20001", pcn=other_pcn)
-    vote = setting.open_vote(db, pcn_codes=["U20002"], voting_kinds=["practice", "pcn"])
+    vote = open_weighted_vote(setting, db, pcn_codes=["U20002"], voting_kinds=["practice", "pcn"])
     assert sorted(m.ods_code for m in vote.electorate) == ["A20001", "U10001", "U20002"]
 
 
 def test_close_counts_once_with_the_rules_module_and_stores_the_hash(db, setting):
-    vote = setting.open_vote(db)
+    vote = open_weighted_vote(setting, db)
     for practice, partner, choice in zip(
         setting.practices, setting.partners, ["for", "for", "against", "abstain"], strict=True
     ):
@@ -206,8 +150,11 @@ def test_close_counts_once_with_the_rules_module_and_stores_the_hash(db, setting
 
 
 def test_secret_ballot_keeps_only_exact_totals_and_who_voted(db, setting):
-    vote = setting.open_vote(
-        db, secrecy=BallotSecrecy.SECRET, rules={**MOTION_RULES, "weighting": {"scheme": "equal"}}
+    vote = open_weighted_vote(
+        setting,
+        db,
+        secrecy=BallotSecrecy.SECRET,
+        rules={**MOTION_RULES, "weighting": {"scheme": "equal"}},
     )
     casting.cast_ballot(setting.partners[0], vote, setting.practices[0], "for", utcnow())
     db.session.commit()
@@ -224,7 +171,9 @@ def test_the_set_up_warning_names_whose_ballot_the_rules_expose(setting, db):
     from portal.voting import setup_check
 
     # List sizes 4,000, 6,000, 10,000 and 20,000: each practice holds a weight of its own.
-    warning = setup_check.for_details(setting.area, setting.details(secrecy=BallotSecrecy.SECRET))
+    warning = setup_check.for_details(
+        setting.area, weighted_vote_details(secrecy=BallotSecrecy.SECRET)
+    )
     assert warning is not None
     assert [item.ods_code for item in warning.exposed] == ["A10001", "A10002", "A10003", "A10004"]
     safer = {option.label: option.still_exposed for option in warning.safer}
@@ -233,15 +182,15 @@ def test_the_set_up_warning_names_whose_ballot_the_rules_expose(setting, db):
     equal = {**MOTION_RULES, "weighting": {"scheme": "equal"}}
     assert (
         setup_check.for_details(
-            setting.area, setting.details(secrecy=BallotSecrecy.SECRET, rules=equal)
+            setting.area, weighted_vote_details(secrecy=BallotSecrecy.SECRET, rules=equal)
         )
         is None
     )
-    assert setup_check.for_details(setting.area, setting.details()) is None  # an open ballot
+    assert setup_check.for_details(setting.area, weighted_vote_details()) is None  # an open ballot
 
 
 def test_proxy_casts_for_its_grantor_and_the_grantor_overrides_it(db, setting):
-    vote = setting.open_vote(db)
+    vote = open_weighted_vote(setting, db)
     grantor, holder = setting.practices[0], setting.practices[1]
     proxy = proxies.name_proxy(setting.partners[0], vote, grantor, holder, "against", utcnow())
     db.session.commit()
@@ -260,7 +209,7 @@ def test_proxy_casts_for_its_grantor_and_the_grantor_overrides_it(db, setting):
 
 
 def test_proxy_limits(db, setting):
-    vote = setting.open_vote(db)
+    vote = open_weighted_vote(setting, db)
     holder = setting.practices[3]
     proxies.name_proxy(setting.partners[0], vote, setting.practices[0], holder, None, utcnow())
     proxies.name_proxy(setting.partners[1], vote, setting.practices[1], holder, None, utcnow())
@@ -275,7 +224,7 @@ def test_proxy_limits(db, setting):
 
 
 def test_revoked_proxy_can_no_longer_cast(db, setting):
-    vote = setting.open_vote(db)
+    vote = open_weighted_vote(setting, db)
     proxy = proxies.name_proxy(
         setting.partners[0], vote, setting.practices[0], setting.practices[1], None, utcnow()
     )
@@ -286,7 +235,7 @@ def test_revoked_proxy_can_no_longer_cast(db, setting):
 
 
 def test_recusal_takes_the_organisation_and_its_ballot_out_of_the_count(db, setting):
-    vote = setting.open_vote(db)
+    vote = open_weighted_vote(setting, db)
     casting.cast_ballot(setting.partners[3], vote, setting.practices[3], "for", utcnow())
     declaration = conflicts.declare_conflict(
         setting.partners[3],
@@ -312,7 +261,7 @@ def test_recusal_takes_the_organisation_and_its_ballot_out_of_the_count(db, sett
 
 
 def test_only_managers_rule_and_only_members_declare(db, setting):
-    vote = setting.open_vote(db)
+    vote = open_weighted_vote(setting, db)
     with pytest.raises(NotPermitted):
         conflicts.declare_conflict(
             setting.partners[0],
@@ -346,7 +295,7 @@ def test_interest_register_entry(db, setting):
 
 
 def test_every_step_is_in_the_audit_chain_without_any_choice(db, setting):
-    vote = setting.open_vote(db)
+    vote = open_weighted_vote(setting, db)
     proxy = proxies.name_proxy(
         setting.partners[0], vote, setting.practices[0], setting.practices[1], None, utcnow()
     )
@@ -387,7 +336,7 @@ def test_notices_on_opening_and_result_go_through_smtp(app, db, setting, smtp_se
     from portal import mail
 
     with app.test_request_context():
-        vote = setting.open_vote(db)
+        vote = open_weighted_vote(setting, db)
         mail.deliver_queued()
     recipients = sorted(message["To"] for message in smtp_server.messages)
     assert recipients == sorted(p.email for p in setting.partners)
@@ -404,7 +353,7 @@ def test_cli_reminds_only_those_who_have_not_voted_and_only_once(app, db, settin
     from portal import mail
     from portal.voting.commands import send_vote_reminders_command
 
-    vote = setting.open_vote(db, closes_at=utcnow() + timedelta(hours=20))
+    vote = open_weighted_vote(setting, db, closes_at=utcnow() + timedelta(hours=20))
     casting.cast_ballot(setting.partners[0], vote, setting.practices[0], "for", utcnow())
     db.session.commit()
     mail.discard_queued()
@@ -422,7 +371,7 @@ def test_cli_reminds_only_those_who_have_not_voted_and_only_once(app, db, settin
 def test_cli_closes_due_votes(app, db, setting):
     from portal.voting.commands import close_due_votes_command
 
-    vote = setting.open_vote(db)
+    vote = open_weighted_vote(setting, db)
     casting.cast_ballot(setting.partners[3], vote, setting.practices[3], "for", utcnow())
     casting.cast_ballot(setting.partners[2], vote, setting.practices[2], "against", utcnow())
     vote.opens_at = utcnow() - timedelta(days=2)
@@ -440,7 +389,8 @@ def test_cli_closes_due_votes(app, db, setting):
 
 def test_ballots_csv_never_carries_a_formula(db, setting):
     choice_rules = {**MOTION_RULES, "threshold": {"rule": "plurality"}}
-    vote = setting.open_vote(
+    vote = open_weighted_vote(
+        setting,
         db,
         kind=VoteKind.CHOICE,
         options=['=HYPERLINK("https://evil.example","x")', "Plain option"],
@@ -455,8 +405,11 @@ def test_ballots_csv_never_carries_a_formula(db, setting):
 
 
 def test_secret_ballot_audit_entries_never_name_who_cast(db, setting):
-    vote = setting.open_vote(
-        db, secrecy=BallotSecrecy.SECRET, rules={**MOTION_RULES, "weighting": {"scheme": "equal"}}
+    vote = open_weighted_vote(
+        setting,
+        db,
+        secrecy=BallotSecrecy.SECRET,
+        rules={**MOTION_RULES, "weighting": {"scheme": "equal"}},
     )
     casting.cast_ballot(setting.partners[0], vote, setting.practices[0], "for", utcnow())
     casting.cast_ballot(setting.partners[0], vote, setting.practices[0], "against", utcnow())
@@ -474,7 +427,7 @@ def test_secret_ballot_audit_entries_never_name_who_cast(db, setting):
         assert (entry.actor_id, entry.actor_label) == (None, "system")
         assert entry.details == {"organisation": "A10001"}
         assert setting.partners[0].email not in entry.summary
-    open_vote = setting.open_vote(db)
+    open_vote = open_weighted_vote(setting, db)
     casting.cast_ballot(setting.partners[1], open_vote, setting.practices[1], "for", utcnow())
     db.session.commit()
     last = db.session.execute(

@@ -15,8 +15,8 @@ from portal.voting import setup
 from portal.voting.forms import new_vote_data
 from portal.voting.models import Vote, VoteState
 from tests.conftest import csrf_token_from
-from tests.voting.test_views import World, client_for, text
-from tests.voting.test_views import world as world
+from tests.factories import World
+from tests.voting.test_views import client_for, text
 
 BASE = "/areas/staffs/votes/set-up"
 # What a browser sends from the "who" page as it first shows (every box, as filled in).
@@ -201,7 +201,7 @@ def test_the_vote_says_which_ics_proposal_it_answers(app, world: World, db) -> N
 
 def test_only_officers_set_up_votes(app, world: World) -> None:
     assert client_for(app, world.partner).get(f"{BASE}/about").status_code == 403
-    reader = client_for(app, world.users["other_area"])
+    reader = client_for(app, world.people["other_area"])
     assert reader.get(f"{BASE}/about").status_code == 404
 
 

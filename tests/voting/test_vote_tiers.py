@@ -23,7 +23,7 @@ from portal.positions.models import Tier
 from portal.voting import casting, closing, services
 from portal.voting.models import BallotSecrecy, VoteKind
 from tests.conftest import csrf_token_from
-from tests.factories import make_area, make_organisation, make_user
+from tests.factories import Org, Person, make_area, make_organisation, make_user, make_world
 
 TITLE = "Zephyrine levy"  # a word found nowhere else, so a page holding it shows the vote
 RULES = {
@@ -54,10 +54,14 @@ def _audience(tier: Tier) -> set[Role]:
     return OFFICERS if tier is Tier.LMC else GROUP
 
 
-def _world(tier: Tier):
-    area = make_area()
-    organisations = {kind: make_organisation(area, kind) for kind in set(HOME.values())}
-    readers = {role: make_user(organisations[kind], role) for role, kind in HOME.items()}
+def _closed_vote_in_tier(tier: Tier):
+    world = make_world(
+        [Org(kind.name, kind) for kind in set(HOME.values())],
+        [Person(role, kind.name, role) for role, kind in HOME.items()],
+    )
+    area = world.area
+    organisations = {kind: world.organisations[kind.name] for kind in set(HOME.values())}
+    readers = {role: world.people[role] for role in HOME}
     kinds = ["lmc"] if tier is Tier.LMC else ["lmc", "practice"]
     now = utcnow()
     details = services.VoteDetails(
@@ -105,7 +109,7 @@ def _seen(client, area, vote, code) -> dict[str, bool]:
 @pytest.mark.parametrize("tier", [Tier.LMC, Tier.GROUP, Tier.ICS, Tier.PUBLIC], ids=str)
 @pytest.mark.parametrize("role", list(HOME), ids=lambda r: r.value)
 def test_roles_by_tiers_by_surfaces(db, client, login, tier, role):
-    area, readers, vote, code = _world(tier)
+    area, readers, vote, code = _closed_vote_in_tier(tier)
     login(readers[role])
     expected = role in _audience(tier)
     assert _seen(client, area, vote, code) == dict.fromkeys(SURFACES, expected)
@@ -113,7 +117,7 @@ def test_roles_by_tiers_by_surfaces(db, client, login, tier, role):
 
 @pytest.mark.parametrize("tier", [Tier.LMC, Tier.GROUP, Tier.ICS])
 def test_emails_of_a_tier_other_than_public_carry_no_title_or_text(db, tier):
-    _world(tier)
+    _closed_vote_in_tier(tier)
     messages = db.session.execute(sa.select(OutboxMessage)).scalars().all()
     assert messages, "the vote's notices were queued"
     for message in messages:
@@ -123,7 +127,7 @@ def test_emails_of_a_tier_other_than_public_carry_no_title_or_text(db, tier):
 
 
 def test_a_public_tier_vote_is_emailed_with_its_title(db):
-    _world(Tier.PUBLIC)
+    _closed_vote_in_tier(Tier.PUBLIC)
     subjects = db.session.execute(sa.select(OutboxMessage.subject)).scalars().all()
     assert any(TITLE in subject for subject in subjects)
 

@@ -7,11 +7,11 @@ from datetime import timedelta
 from portal.database import utcnow
 from portal.voting import casting, notices
 from portal.voting.models import Vote, VoteState
-from tests.voting.test_vote_services import setting  # noqa: F401  (the fixture)
+from tests.voting.helpers import open_weighted_vote
 
 
-def _past_due(db, setting) -> Vote:  # noqa: F811
-    vote = setting.open_vote(db)
+def _past_due(db, setting) -> Vote:
+    vote = open_weighted_vote(setting, db)
     casting.cast_ballot(setting.partners[3], vote, setting.practices[3], "for", utcnow())
     vote.opens_at = utcnow() - timedelta(days=2)
     vote.closes_at = utcnow() - timedelta(seconds=1)
@@ -19,7 +19,7 @@ def _past_due(db, setting) -> Vote:  # noqa: F811
     return vote
 
 
-def test_one_round_closes_a_due_vote_and_sends_its_result_email(app, db, setting, smtp_server):  # noqa: F811
+def test_one_round_closes_a_due_vote_and_sends_its_result_email(app, db, setting, smtp_server):
     vote = _past_due(db, setting)
     smtp_server.messages.clear()
     app.config["MAIL_DELIVERY"] = "worker"
@@ -39,7 +39,7 @@ def test_one_round_closes_a_due_vote_and_sends_its_result_email(app, db, setting
 def test_a_failing_job_is_rolled_back_and_the_others_still_run(
     app,
     db,
-    setting,  # noqa: F811
+    setting,
     smtp_server,
     monkeypatch,
 ):
