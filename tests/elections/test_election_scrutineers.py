@@ -30,15 +30,15 @@ from portal.extensions import db as database
 from portal.organisations.models import OrganisationKind
 from portal.outbox import OutboxMessage
 from tests.conftest import csrf_token_from
-from tests.elections.test_election_pages import World, move_to, nominate, post, set_up, sign_out
-from tests.factories import make_area, make_organisation, make_user
+from tests.elections.test_election_pages import move_to, nominate, post, set_up, sign_out
+from tests.factories import World, make_area, make_organisation, make_user
 
 PASSPHRASE = "a long enough scrutineer passphrase"
 
 
 @pytest.fixture
-def world(db) -> World:
-    world = World()
+def world(world: World) -> World:
+    """The elections world, with Pat Manager also its scrutineer."""
     world.scrutineer = world.manager  # Pat Manager: a member of the area, not an officer
     return world
 
