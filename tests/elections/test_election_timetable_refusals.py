@@ -85,3 +85,18 @@ def test_weighting_by_list_size_needs_every_practices_list_size(db, area_and_off
 
     equal = services.create_election(officer, area, _details(weighting="equal"), NOW)
     assert sorted(elector.weight for elector in equal.electors) == [1, 1]
+
+
+def test_only_someone_of_an_elector_organisation_can_be_nominated(db, area_and_officer):
+    area, officer = area_and_officer
+    partner = make_user(make_organisation(area, name="Vale Practice"), Role.GP_PARTNER)
+    elsewhere = make_organisation(make_area(slug="far", name="Far ICB"), name="Far Surgery")
+    stranger = make_user(elsewhere, Role.GP_PARTNER, name="Sam Stranger")
+    election = services.create_election(officer, area, _details(weighting="equal"), NOW)
+    (elector,) = [
+        e for e in election.electors if e.organisation_id == partner.memberships[0].organisation_id
+    ]
+
+    with pytest.raises(DomainError, match="Sam Stranger cannot stand in this election"):
+        services.nominate(partner, election, elector, stranger, NOW)
+    assert election.nominations == []
