@@ -57,6 +57,14 @@ class User(UserMixin, Model):
     def get_id(self) -> str | None:
         return self.session_key
 
+    # Flask-Login's UserMixin compares people by get_id(), which is the session key here: two
+    # different people without one (any person loaded outside their own request) would be
+    # equal, so `chair in members(area)` held for anyone. A person is their row: the session's
+    # identity map gives one object per row, so identity is the right equality.
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+    __hash__ = object.__hash__
+
     @property
     def has_second_factor(self) -> bool:
         return self.totp_secret is not None
