@@ -15,35 +15,40 @@ from portal.database import utcnow
 from portal.errors import DomainError, NotPermitted
 from portal.organisations.models import Organisation, OrganisationKind
 from tests.conftest import fetch_csrf_token
-from tests.factories import make_area, make_organisation, make_user
+from tests.factories import Org, Person, World, lmc, make_world
+
+TWO_AREAS_WORLD = {
+    "section": "admin",
+    "other_areas": [("other_area", "other-area", "Other Area ICB")],
+    "organisations": [
+        lmc(ods_code="LMC1"),
+        Org("practice", ods_code="A10001", name="Hill Surgery"),
+        lmc("other_lmc", ods_code="LMC2", area="other_area"),
+        Org("other_practice", ods_code="B20001", name="Far Surgery", area="other_area"),
+    ],
+    "people": [
+        Person("admin", "lmc", Role.AREA_ADMIN, email="ada.admin@example.nhs.uk"),
+        Person("partner", "practice", Role.GP_PARTNER, email="pat@example.nhs.uk"),
+        Person("other_admin", "other_lmc", Role.AREA_ADMIN, email="otto@example.nhs.uk"),
+        Person("outsider", "other_practice", Role.GP_PARTNER, email="far@example.nhs.uk"),
+    ],
+}
 
 
-class TwoAreas:
-    """This area with its admin and a partner; another area with its own admin and partner."""
-
-    def __init__(self) -> None:
-        self.area = make_area()
-        lmc = make_organisation(self.area, OrganisationKind.LMC, ods_code="LMC1")
-        self.admin = make_user(lmc, Role.AREA_ADMIN, email="ada.admin@example.nhs.uk")
-        self.practice = make_organisation(self.area, ods_code="A10001", name="Hill Surgery")
-        self.partner = make_user(self.practice, Role.GP_PARTNER, email="pat@example.nhs.uk")
-        self.other_area = make_area(slug="other-area", name="Other Area ICB")
-        other_lmc = make_organisation(self.other_area, OrganisationKind.LMC, ods_code="LMC2")
-        self.other_admin = make_user(other_lmc, Role.AREA_ADMIN, email="otto@example.nhs.uk")
-        other_practice = make_organisation(self.other_area, ods_code="B20001", name="Far Surgery")
-        self.outsider = make_user(other_practice, Role.GP_PARTNER, email="far@example.nhs.uk")
-        self.other_invitation = account_services.invite(
-            self.other_admin,
-            other_practice,
-            email="invited@example.nhs.uk",
-            name="Ivy Invited",
-            role=Role.PRACTICE_MANAGER,
-            now=utcnow(),
-        )
-
-    @property
-    def admin_url(self) -> str:
-        return f"/areas/{self.area.slug}/admin"
+@pytest.fixture
+def world(db) -> World:
+    """This area with its admin and a partner; another area with its own admin and partner,
+    and an invitation of that other area's."""
+    world = make_world(**TWO_AREAS_WORLD)
+    world.rows["other_invitation"] = account_services.invite(
+        world.other_admin,
+        world.other_practice,
+        email="invited@example.nhs.uk",
+        name="Ivy Invited",
+        role=Role.PRACTICE_MANAGER,
+        now=utcnow(),
+    )
+    return world
 
 
 def _memberships(db, user: User) -> set[Role]:
@@ -54,29 +59,26 @@ def _memberships(db, user: User) -> set[Role]:
     )
 
 
-def test_another_areas_invitation_role_and_member_are_not_found(client, db, login):
-    world = TwoAreas()
+def test_another_areas_invitation_role_and_member_are_not_found(client, db, login, world):
     db.session.commit()
     login(world.admin)
-    token = fetch_csrf_token(client, f"{world.admin_url}/members")
+    token = fetch_csrf_token(client, f"{world.url()}/members")
     outsider_role = db.session.execute(
         sa.select(Membership).where(Membership.user_id == world.outsider.id)
     ).scalar_one()
 
     revoke = client.post(
-        f"{world.admin_url}/invitations/{world.other_invitation.id}/revoke",
+        f"{world.url()}/invitations/{world.other_invitation.id}/revoke",
         data={"csrf_token": token},
     )
     remove = client.post(
-        f"{world.admin_url}/memberships/{outsider_role.id}/remove", data={"csrf_token": token}
+        f"{world.url()}/memberships/{outsider_role.id}/remove", data={"csrf_token": token}
     )
     deactivate = client.post(
-        f"{world.admin_url}/members/{world.outsider.id}/deactivate", data={"csrf_token": token}
+        f"{world.url()}/members/{world.outsider.id}/deactivate", data={"csrf_token": token}
     )
-    page = client.get(f"{world.admin_url}/members/{world.outsider.id}")
-    missing = client.post(
-        f"{world.admin_url}/invitations/999999/revoke", data={"csrf_token": token}
-    )
+    page = client.get(f"{world.url()}/members/{world.outsider.id}")
+    missing = client.post(f"{world.url()}/invitations/999999/revoke", data={"csrf_token": token})
 
     assert [r.status_code for r in (revoke, remove, deactivate, page, missing)] == [404] * 5
     db.session.expire_all()
@@ -85,8 +87,7 @@ def test_another_areas_invitation_role_and_member_are_not_found(client, db, logi
     assert db.session.get(User, world.outsider.id).active
 
 
-def test_a_change_without_its_csrf_token_is_refused_and_changes_nothing(client, db, login):
-    world = TwoAreas()
+def test_a_change_without_its_csrf_token_is_refused_and_changes_nothing(client, db, login, world):
     invitation = account_services.invite(
         world.admin,
         world.practice,
@@ -102,9 +103,9 @@ def test_a_change_without_its_csrf_token_is_refused_and_changes_nothing(client, 
     ).scalar_one()
 
     answers = [
-        client.post(f"{world.admin_url}/invitations/{invitation.id}/revoke"),
-        client.post(f"{world.admin_url}/memberships/{partner_role.id}/remove"),
-        client.post(f"{world.admin_url}/members/{world.partner.id}/deactivate"),
+        client.post(f"{world.url()}/invitations/{invitation.id}/revoke"),
+        client.post(f"{world.url()}/memberships/{partner_role.id}/remove"),
+        client.post(f"{world.url()}/members/{world.partner.id}/deactivate"),
     ]
 
     assert [answer.status_code for answer in answers] == [400] * 3
@@ -114,8 +115,7 @@ def test_a_change_without_its_csrf_token_is_refused_and_changes_nothing(client, 
     assert db.session.get(User, world.partner.id).active
 
 
-def test_revoking_an_invitation_twice_says_it_is_no_longer_usable(client, db, login):
-    world = TwoAreas()
+def test_revoking_an_invitation_twice_says_it_is_no_longer_usable(client, db, login, world):
     invitation = account_services.invite(
         world.admin,
         world.practice,
@@ -126,15 +126,15 @@ def test_revoking_an_invitation_twice_says_it_is_no_longer_usable(client, db, lo
     )
     db.session.commit()
     login(world.admin)
-    url = f"{world.admin_url}/invitations/{invitation.id}/revoke"
+    url = f"{world.url()}/invitations/{invitation.id}/revoke"
 
     first = client.post(
-        url, data={"csrf_token": fetch_csrf_token(client, f"{world.admin_url}/members")}
+        url, data={"csrf_token": fetch_csrf_token(client, f"{world.url()}/members")}
     )
     revoked_at = db.session.get(Invitation, invitation.id).revoked_at
     second = client.post(
         url,
-        data={"csrf_token": fetch_csrf_token(client, f"{world.admin_url}/members")},
+        data={"csrf_token": fetch_csrf_token(client, f"{world.url()}/members")},
         follow_redirects=True,
     )
 
@@ -147,20 +147,19 @@ def test_revoking_an_invitation_twice_says_it_is_no_longer_usable(client, db, lo
 
 
 def test_deactivating_oneself_is_refused_and_reactivating_an_active_member_changes_nothing(
-    client, db, login
+    client, db, login, world
 ):
-    world = TwoAreas()
     db.session.commit()
     login(world.admin)
-    token = fetch_csrf_token(client, f"{world.admin_url}/members")
+    token = fetch_csrf_token(client, f"{world.url()}/members")
 
     own = client.post(
-        f"{world.admin_url}/members/{world.admin.id}/deactivate",
+        f"{world.url()}/members/{world.admin.id}/deactivate",
         data={"csrf_token": token},
         follow_redirects=True,
     )
     again = client.post(
-        f"{world.admin_url}/members/{world.partner.id}/reactivate",
+        f"{world.url()}/members/{world.partner.id}/reactivate",
         data={"csrf_token": token},
         follow_redirects=True,
     )
@@ -176,8 +175,7 @@ def test_deactivating_oneself_is_refused_and_reactivating_an_active_member_chang
     assert reactivations == []
 
 
-def test_only_an_admin_of_the_area_adds_an_organisation_and_never_a_practice(db):
-    world = TwoAreas()
+def test_only_an_admin_of_the_area_adds_an_organisation_and_never_a_practice(db, world):
     db.session.commit()
 
     with pytest.raises(NotPermitted):
