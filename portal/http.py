@@ -126,7 +126,10 @@ def _commit_or_roll_back(response: Response) -> Response:
         abandon_changes()
         g.pop("after_response", None)
         return response
-    db.session.commit()
+    # A request that never touched the session (a response served from a cache) has no
+    # transaction: adding or loading anything begins one, so there is nothing to commit.
+    if db.session().in_transaction():
+        db.session.commit()
     mail.deliver_after_response(response)
     for job in g.pop("after_response", []):
         response.call_on_close(job)

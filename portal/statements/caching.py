@@ -237,8 +237,14 @@ FINGERPRINT = _fingerprint_query()
 
 
 def fingerprint() -> tuple[list[Any], datetime | None]:
-    """Numbers that every change to a published statement moves, and the latest change."""
-    row = db.session.execute(FINGERPRINT).one()
+    """Numbers that every change to a published statement moves, and the latest change.
+
+    Asked on a connection of its own rather than through the request's session: a held
+    response then never opens the session's transaction, so the request has nothing to
+    commit, and the pool hands the connection straight back.
+    """
+    with db.engine.connect() as connection:
+        row = connection.execute(FINGERPRINT).one()
     moments = [moment for moment in (row[2], row[4], row[9]) if moment is not None]
     return [str(value) for value in row], max(moments, default=None)
 
