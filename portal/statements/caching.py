@@ -266,7 +266,10 @@ def audience(*, personal_html: bool) -> str | None:
 
 def _key(kind: str, reader: str, generation: str, prints: list[Any]) -> str:
     version = current_app.extensions[EXTENSION]["version"]
-    material = json.dumps([kind, version, generation, reader, request.url, prints])
+    # The URL as asked for, from its parts: building request.url (an IRI) cost more than the
+    # rest of the key.
+    asked = [request.scheme, request.host, request.path, request.query_string.decode("latin-1")]
+    material = json.dumps([kind, version, generation, reader, asked, prints])
     secret = current_app.config["SECRET_KEY"].encode()
     return hmac.new(secret, material.encode(), hashlib.sha256).hexdigest()[:40]
 
