@@ -194,6 +194,8 @@ def sheets(portal_root: Path, nhsuk_templates: Path, nhsuk_script: Path) -> dict
         if path.suffix in {".py", ".js"}
         and "vendor" not in path.relative_to(portal_root).parts
         and not FINGERPRINTED_SCRIPT.search(path.name)
+        # This module names classes in its examples; no page shows them.
+        and path.resolve() != Path(__file__).resolve()
     ]
     script = nhsuk_script.read_text(encoding="utf-8")
     own = [name for name in sources if not name.startswith("nhsuk/")]
