@@ -50,6 +50,7 @@ TARGETS = {"performance": 0.95, "accessibility": 1.0}
 # Best practices as Lighthouse 12.2.3 scored these pages before issue 15's work on the CSS.
 BEST_PRACTICES_BEFORE = 1.0
 BLOCKED = "https://assets.nhs.uk/*"
+ATTEMPTS = 3
 
 
 def free_port() -> int:
@@ -122,6 +123,21 @@ def wait_until_serving(base: str, process: subprocess.Popen[bytes], log: Path) -
 
 
 def audit(lighthouse: list[str], url: str, folder: Path) -> dict[str, float]:
+    """One Lighthouse run of ``url``, tried again when Lighthouse itself fails (on a loaded
+    machine it sometimes loses the trace: NO_NAVSTART)."""
+    for _attempt in range(ATTEMPTS - 1):
+        try:
+            return _audit_once(lighthouse, url, folder)
+        except LighthouseFailed as failure:
+            print(f"  (tried again: {failure})", file=sys.stderr)
+    return _audit_once(lighthouse, url, folder)
+
+
+class LighthouseFailed(Exception):
+    pass
+
+
+def _audit_once(lighthouse: list[str], url: str, folder: Path) -> dict[str, float]:
     report = folder / "report.json"
     result = subprocess.run(
         [
@@ -141,7 +157,7 @@ def audit(lighthouse: list[str], url: str, folder: Path) -> dict[str, float]:
         env={**os.environ, "CHROME_PATH": CHROMIUM},
     )
     if result.returncode != 0 or not report.exists():
-        raise SystemExit(f"lighthouse failed on {url}:\n{result.stdout}{result.stderr}")
+        raise LighthouseFailed(f"lighthouse failed on {url}: {result.stdout}{result.stderr}")
     categories = json.loads(report.read_text())["categories"]
     report.unlink()
     return {name: float(categories[name]["score"] or 0) for name in CATEGORIES}
