@@ -91,10 +91,11 @@ bench-tools:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk; \
 	  else echo "Install wrk first: sudo apt-get install wrk" >&2; exit 1; fi; }
 
-bench: install bench-tools
+bench: install bench-tools browser
 	$(PY) bench/bench_statements.py
 	$(PY) bench/bench_tally.py
 	$(PY) bench/bench_recount.py
 	$(PY) bench/bench_import_england.py
 	$(PY) bench/bench_faults.py
 	$(PY) bench/bench_agreement_roll.py
+	$(PY) bench/bench_lighthouse.py

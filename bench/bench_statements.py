@@ -9,10 +9,17 @@ connections on 2 threads. The two sides alternate, round after round, in the sam
 machine loaded by something else weighs on both alike; the figure of each side is the median of
 its rounds. The target (issue 15): the portal at least 0.8 of the bare app.
 
+On a machine shared with other work the rates swing with everyone else's load, so each side's
+processor time per request is printed too: the user and system time its gunicorn workers spent
+during a ``wrk`` run (from ``/proc``), over the requests answered. Other work slows a request's
+wall time far more than the processor time it takes, so that ratio (bare over portal) is the
+steadier figure of the two.
+
 The portal runs on SQLite in a temporary folder, the schema from the migrations and the demo
 area loaded (``load-demo``), with the testing settings (fixed keys, no rate limits, no Redis: its
 statement cache is then each worker's own memory, as under ``make run``). Each portal round is
-served with the statements' cache warm, which is the steady state: a published statement
+served with the statements' cache warm in every worker (a second of load, not counted, before
+the rounds of each surface), which is the steady state: a published statement
 changes only when it is superseded, withdrawn, signed or answered.
 
 Run: ``.venv/bin/python bench/bench_statements.py [--seconds 5] [--rounds 3] [--only page]``
@@ -35,6 +42,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,8 +50,11 @@ VENV_BIN = Path(sys.executable).parent
 TARGET = 0.8
 WORKERS = 4
 CONNECTIONS = 50
+WARM_UP_SECONDS = 1
 THREADS = 2
 REQUESTS_PER_SECOND = re.compile(r"Requests/sec:\s+([\d.]+)")
+REQUESTS_DONE = re.compile(r"(\d+) requests in ")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 NON_2XX = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
 
 BARE_APP = textwrap.dedent(
@@ -79,8 +90,28 @@ def fetch(url: str) -> tuple[int, str, bytes]:
         return response.status, response.headers.get_content_type(), response.read()
 
 
+def workers_cpu_seconds(master: int) -> float:
+    """User and system time of a gunicorn master's workers so far (Linux ``/proc``)."""
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    total = 0
+    for child in children:
+        try:
+            fields = Path(f"/proc/{child}/stat").read_text().rpartition(")")[2].split()
+        except FileNotFoundError:
+            continue
+        # utime and stime: the 14th and 15th fields of stat, the 12th and 13th after the name.
+        total += int(fields[11]) + int(fields[12])
+    return total / CLOCK_TICKS
+
+
+@dataclass
+class Server:
+    base: str
+    pid: int
+
+
 @contextmanager
-def gunicorn(app: str, folder: Path, env: dict[str, str]) -> Iterator[str]:
+def gunicorn(app: str, folder: Path, env: dict[str, str]) -> Iterator[Server]:
     port = free_port()
     log = (folder / f"gunicorn-{port}.log").open("w")
     process = subprocess.Popen(
@@ -112,14 +143,21 @@ def gunicorn(app: str, folder: Path, env: dict[str, str]) -> Iterator[str]:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise SystemExit(f"gunicorn {app} did not start: see {log.name}") from None
                 time.sleep(0.2)
-        yield base
+        yield Server(base, process.pid)
     finally:
         process.terminate()
         process.wait(timeout=30)
         log.close()
 
 
-def wrk(url: str, seconds: int) -> float:
+@dataclass
+class Run:
+    rate: float
+    cpu_ms_per_request: float
+
+
+def wrk(url: str, seconds: int, server: Server) -> Run:
+    before = workers_cpu_seconds(server.pid)
     result = subprocess.run(
         [
             "wrk",
@@ -133,13 +171,15 @@ def wrk(url: str, seconds: int) -> float:
         check=True,
         timeout=seconds + 60,
     )
+    spent = workers_cpu_seconds(server.pid) - before
     bad = NON_2XX.search(result.stdout)
     if bad:
         raise SystemExit(f"{url}: {bad.group(1)} responses were not 2xx:\n{result.stdout}")
     found = REQUESTS_PER_SECOND.search(result.stdout)
-    if found is None:
+    done = REQUESTS_DONE.search(result.stdout)
+    if found is None or done is None:
         raise SystemExit(f"wrk printed no rate for {url}:\n{result.stdout}{result.stderr}")
-    return float(found.group(1))
+    return Run(float(found.group(1)), spent * 1000 / max(int(done.group(1)), 1))
 
 
 def prepare_portal(folder: Path) -> tuple[dict[str, str], str]:
@@ -210,7 +250,7 @@ def main() -> int:
     )
     with gunicorn("wsgi:app", folder, env) as portal:
         for name, path in surfaces.items():
-            status, mimetype, body = fetch(portal + path)
+            status, mimetype, body = fetch(portal.base + path)
             assert status == 200, (name, status)
             (bare / f"{name}.body").write_bytes(body)
             (bare / f"{name}.type").write_text(mimetype)
@@ -218,17 +258,25 @@ def main() -> int:
         with gunicorn("bare_app:app", folder, bare_env) as ceiling:
             for name, path in surfaces.items():
                 sizes = len((bare / f"{name}.body").read_bytes())
-                portal_rates, bare_rates = [], []
+                # Every worker holds its own copy of the cache: one second of load, not
+                # counted, has each of them answer once before the rounds measure them.
+                wrk(portal.base + path, WARM_UP_SECONDS, portal)
+                wrk(f"{ceiling.base}/{name}", WARM_UP_SECONDS, ceiling)
+                portal_runs, bare_runs = [], []
                 for _round in range(options.rounds):
-                    portal_rates.append(wrk(portal + path, options.seconds))
-                    bare_rates.append(wrk(f"{ceiling}/{name}", options.seconds))
-                ours, theirs = statistics.median(portal_rates), statistics.median(bare_rates)
+                    portal_runs.append(wrk(portal.base + path, options.seconds, portal))
+                    bare_runs.append(wrk(f"{ceiling.base}/{name}", options.seconds, ceiling))
+                ours = statistics.median(run.rate for run in portal_runs)
+                theirs = statistics.median(run.rate for run in bare_runs)
+                our_cpu = statistics.median(run.cpu_ms_per_request for run in portal_runs)
+                their_cpu = statistics.median(run.cpu_ms_per_request for run in bare_runs)
                 ratio = ours / theirs
                 verdict = "meets" if ratio >= TARGET else "BELOW"
                 print(
                     f"{name:9} {path:32} {sizes / 1024:5.1f} KB  portal {ours:7.0f} req/s  "
                     f"bare Flask+Jinja {theirs:7.0f} req/s  ratio {ratio:.2f} "
-                    f"({verdict} the {TARGET} target)"
+                    f"({verdict} the {TARGET} target);  processor time a request: portal "
+                    f"{our_cpu:.2f} ms, bare {their_cpu:.2f} ms, ratio {their_cpu / our_cpu:.2f}"
                 )
     shutil.rmtree(folder, ignore_errors=True)
     return 0

@@ -126,7 +126,10 @@ def _commit_or_roll_back(response: Response) -> Response:
         abandon_changes()
         g.pop("after_response", None)
         return response
-    db.session.commit()
+    # A request that never touched the session (a response served from a cache) has no
+    # transaction: adding or loading anything begins one, so there is nothing to commit.
+    if db.session().in_transaction():
+        db.session.commit()
     mail.deliver_after_response(response)
     for job in g.pop("after_response", []):
         response.call_on_close(job)
@@ -135,16 +138,24 @@ def _commit_or_roll_back(response: Response) -> Response:
 
 def _security_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY.format(nonce=csp_nonce()))
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    if request.endpoint != "static" and "Cache-Control" not in headers:
-        headers["Cache-Control"] = "no-store"
+    wanted = {
+        "Content-Security-Policy": CONTENT_SECURITY_POLICY.format(nonce=csp_nonce()),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+        "X-Frame-Options": "DENY",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+        "Cross-Origin-Opener-Policy": "same-origin",
+    }
+    if request.endpoint != "static":
+        wanted["Cache-Control"] = "no-store"
     if g.get("strict_transport_security"):
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        wanted["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    # A view's own value wins. One look at the names already set: asking Headers for each
+    # missing one raises and catches an exception inside, on every response.
+    present = {name.lower() for name, _value in headers.items()}
+    for name, value in wanted.items():
+        if name.lower() not in present:
+            headers.add(name, value)
     return response
 
 

@@ -2,8 +2,9 @@
 
 Run after ``npm ci``: ``python scripts/build_assets.py``. The result,
 ``portal/static/vendor/nhsuk/``, is not committed. Running it again gives the same folder.
-Then every stylesheet and script gets its fingerprinted name and compressed copies
-(``portal/static_files.py``), none of them committed either.
+The design system's stylesheet is then cut down to the rules the portal's pages can use
+(``portal/stylesheets.py``), and every stylesheet and script gets its fingerprinted name and
+compressed copies (``portal/static_files.py``), none of them committed either.
 """
 
 from __future__ import annotations
@@ -74,6 +75,22 @@ def copy_assets() -> list[Path]:
     return copied
 
 
+def cut_down_stylesheets() -> list[Path]:
+    from importlib.resources import files
+
+    from portal import stylesheets
+
+    templates = Path(str(files("nhsuk_frontend_jinja") / "templates" / "nhsuk"))
+    css = (DESTINATION / "nhsuk-frontend.min.css").read_text(encoding="utf-8")
+    script = DESTINATION / "nhsuk-frontend.min.js"
+    written = []
+    for sheet, vocabulary in stylesheets.sheets(REPO_ROOT / "portal", templates, script).items():
+        target = DESTINATION / stylesheets.sheet_name(sheet)
+        target.write_text(stylesheets.cut_down(css, vocabulary), encoding="utf-8")
+        written.append(target)
+    return written
+
+
 def main() -> int:
     try:
         copied = copy_assets()
@@ -83,6 +100,8 @@ def main() -> int:
     for path in copied:
         print(f"copied {path.relative_to(REPO_ROOT)}")
     sys.path.insert(0, str(REPO_ROOT))
+    for path in cut_down_stylesheets():
+        print(f"cut down {path.relative_to(REPO_ROOT)} ({path.stat().st_size // 1024} KB)")
     from portal.static_files import build
 
     names = build(REPO_ROOT / "portal" / "static")

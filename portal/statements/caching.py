@@ -237,8 +237,14 @@ FINGERPRINT = _fingerprint_query()
 
 
 def fingerprint() -> tuple[list[Any], datetime | None]:
-    """Numbers that every change to a published statement moves, and the latest change."""
-    row = db.session.execute(FINGERPRINT).one()
+    """Numbers that every change to a published statement moves, and the latest change.
+
+    Asked on a connection of its own rather than through the request's session: a held
+    response then never opens the session's transaction, so the request has nothing to
+    commit, and the pool hands the connection straight back.
+    """
+    with db.engine.connect() as connection:
+        row = connection.execute(FINGERPRINT).one()
     moments = [moment for moment in (row[2], row[4], row[9]) if moment is not None]
     return [str(value) for value in row], max(moments, default=None)
 
@@ -260,7 +266,10 @@ def audience(*, personal_html: bool) -> str | None:
 
 def _key(kind: str, reader: str, generation: str, prints: list[Any]) -> str:
     version = current_app.extensions[EXTENSION]["version"]
-    material = json.dumps([kind, version, generation, reader, request.url, prints])
+    # The URL as asked for, from its parts: building request.url (an IRI) cost more than the
+    # rest of the key.
+    asked = [request.scheme, request.host, request.path, request.query_string.decode("latin-1")]
+    material = json.dumps([kind, version, generation, reader, asked, prints])
     secret = current_app.config["SECRET_KEY"].encode()
     return hmac.new(secret, material.encode(), hashlib.sha256).hexdigest()[:40]
 

@@ -38,6 +38,7 @@ CORE = (
     "portal.ratelimits",
     "portal.spreadsheets",
     "portal.static_files",
+    "portal.stylesheets",
     "portal.templating",
     "portal.times",
     "portal.timewords",
