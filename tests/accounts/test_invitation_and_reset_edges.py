@@ -14,20 +14,21 @@ from portal.accounts.models import Invitation, PasswordReset, Role, User
 from portal.accounts.passwords import hash_password, verify_password
 from portal.database import utcnow
 from portal.errors import DomainError
-from portal.organisations.models import OrganisationKind
 from portal.outbox import OutboxMessage
-from tests.factories import DEFAULT_PASSWORD, make_area, make_organisation, make_user
+from tests.factories import DEFAULT_PASSWORD, Org, Person, lmc, make_user, make_world
 
 INVITED = "new.partner@example.nhs.uk"
 TOKEN = re.compile(r"/accounts/(?:invitations|password-reset)/([A-Za-z0-9_-]+)")
 
+ADMIN_WORLD = {
+    "organisations": [lmc(ods_code="LMC1"), Org("practice", name="Riverside Surgery")],
+    "people": [Person("admin", "lmc", Role.AREA_ADMIN, email="admin@example.nhs.uk")],
+}
+
 
 def _area_with_admin():
-    area = make_area()
-    lmc = make_organisation(area, OrganisationKind.LMC, ods_code="LMC1")
-    practice = make_organisation(area, name="Riverside Surgery")
-    admin = make_user(lmc, Role.AREA_ADMIN, email="admin@example.nhs.uk")
-    return practice, admin
+    world = make_world(**ADMIN_WORLD)
+    return world.practice, world.admin
 
 
 def _invite(admin, practice) -> Invitation:

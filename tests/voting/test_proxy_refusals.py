@@ -12,10 +12,9 @@ import sqlalchemy as sa
 from portal.accounts.models import Role
 from portal.database import utcnow
 from portal.errors import Conflict, DomainError, NotPermitted
-from portal.organisations.models import OrganisationKind
 from portal.voting import proxies, services
 from portal.voting.models import BallotSecrecy, Proxy, VoteKind
-from tests.factories import make_area, make_organisation, make_user
+from tests.factories import Org, Person, World, lmc, make_world, pcn
 
 RULES = {
     "weighting": {"scheme": "equal"},
@@ -27,53 +26,56 @@ RULES = {
 }
 
 
-class OpenVote:
-    """An open motion of three practices; a PCN; a practice of another area."""
-
-    def __init__(self) -> None:
-        area = make_area()
-        lmc = make_organisation(area, OrganisationKind.LMC, ods_code="LMC1")
-        officer = make_user(lmc, Role.LMC_OFFICER)
-        self.pcn = make_organisation(area, OrganisationKind.PCN, ods_code="U10001")
-        self.hill, self.vale, self.brook = (
-            make_organisation(area, ods_code=code, name=name, list_size=5000, pcn=self.pcn)
-            for code, name in (
-                ("A10001", "Hill Surgery"),
-                ("A10002", "Vale Practice"),
-                ("A10003", "Brook Surgery"),
+# An open motion of three practices; a PCN; a practice of another area.
+PROXY_WORLD = {
+    "other_areas": [("far_area", "far", "Far ICB")],
+    "organisations": [
+        lmc(ods_code="LMC1"),
+        pcn("pcn", ods_code="U10001"),
+        *(
+            Org(key, ods_code=code, name=name, list_size=5000, pcn="pcn")
+            for key, code, name in (
+                ("hill", "A10001", "Hill Surgery"),
+                ("vale", "A10002", "Vale Practice"),
+                ("brook", "A10003", "Brook Surgery"),
             )
-        )
-        self.hill_partner = make_user(self.hill, Role.GP_PARTNER)
-        self.hill_manager = make_user(self.hill, Role.PRACTICE_MANAGER)
-        self.vale_partner = make_user(self.vale, Role.GP_PARTNER)
-        now = utcnow()
-        self.vote = services.create_vote(
-            officer,
-            area,
-            services.VoteDetails(
-                title="Enhanced access model",
-                question="Should the LMC support the enhanced access model?",
-                body_markdown="",
-                kind=VoteKind.MOTION,
-                secrecy=BallotSecrecy.OPEN,
-                options=[],
-                voting_kinds=["practice"],
-                pcn_codes=None,
-                opens_at=now - timedelta(minutes=5),
-                closes_at=now + timedelta(days=3),
-                rules=dict(RULES),
-            ),
-        )
-        services.open_vote(officer, self.vote, now)
-        # Joined the area after the electorate was frozen: it does not vote in this vote.
-        self.newcomer = make_organisation(area, ods_code="A10009", name="New Surgery")
-        far_area = make_area(slug="far", name="Far ICB")
-        self.far = make_organisation(far_area, ods_code="B20001", name="Far Surgery")
+        ),
+        Org("far", ods_code="B20001", name="Far Surgery", area="far_area"),
+    ],
+    "people": [
+        Person("officer", "lmc", Role.LMC_OFFICER),
+        Person("hill_partner", "hill", Role.GP_PARTNER),
+        Person("hill_manager", "hill", Role.PRACTICE_MANAGER),
+        Person("vale_partner", "vale", Role.GP_PARTNER),
+    ],
+}
 
 
 @pytest.fixture
-def setting(db) -> OpenVote:
-    return OpenVote()
+def setting(db) -> World:
+    """``PROXY_WORLD`` with its motion open (``setting.vote``), and then a practice that joined
+    the area after the electorate was frozen (``setting.newcomer``): it does not vote in it."""
+    world = make_world(**PROXY_WORLD)
+    now = utcnow()
+    world.rows["vote"] = vote = services.create_vote(
+        world.officer,
+        world.area,
+        services.VoteDetails(
+            title="Enhanced access model",
+            question="Should the LMC support the enhanced access model?",
+            body_markdown="",
+            kind=VoteKind.MOTION,
+            secrecy=BallotSecrecy.OPEN,
+            options=[],
+            voting_kinds=["practice"],
+            pcn_codes=None,
+            opens_at=now - timedelta(minutes=5),
+            closes_at=now + timedelta(days=3),
+            rules=dict(RULES),
+        ),
+    )
+    services.open_vote(world.officer, vote, now)
+    return world.add(organisations=[Org("newcomer", ods_code="A10009", name="New Surgery")])
 
 
 def _proxies(db) -> int:

@@ -13,10 +13,9 @@ import sqlalchemy as sa
 from portal.accounts.models import Role
 from portal.database import utcnow
 from portal.errors import Conflict, DomainError, NotPermitted
-from portal.organisations.models import OrganisationKind
 from portal.voting import services
 from portal.voting.models import BallotSecrecy, Vote, VoteKind, VoteState
-from tests.factories import make_area, make_organisation, make_user
+from tests.factories import Org, Person, lmc, make_world
 
 RULES = {
     "weighting": {"scheme": "equal"},
@@ -25,6 +24,15 @@ RULES = {
     "quorum": {"members": None, "weight": None},
     "threshold": {"rule": "simple_majority"},
     "tie": "fails",
+}
+
+# One practice, so the electorate of an opened vote is one organisation.
+OFFICER_AND_PARTNER_WORLD = {
+    "organisations": [lmc(ods_code="LMC1"), Org("practice", ods_code="A10001", list_size=4000)],
+    "people": [
+        Person("officer", "lmc", Role.LMC_OFFICER),
+        Person("partner", "practice", Role.GP_PARTNER),
+    ],
 }
 
 
@@ -49,10 +57,8 @@ def _details(**changes):
 
 @pytest.fixture
 def people(db):
-    area = make_area()
-    lmc = make_organisation(area, OrganisationKind.LMC, ods_code="LMC1")
-    practice = make_organisation(area, ods_code="A10001", list_size=4000)
-    return area, make_user(lmc, Role.LMC_OFFICER), make_user(practice, Role.GP_PARTNER)
+    world = make_world(**OFFICER_AND_PARTNER_WORLD)
+    return world.area, world.officer, world.partner
 
 
 def _votes(db) -> int:

@@ -5,24 +5,30 @@ CSRF token is refused."""
 from __future__ import annotations
 
 from portal.accounts.models import Role
-from portal.organisations.models import OrganisationKind
 from portal.voting import setup
-from tests.factories import make_area, make_organisation, make_user
+from tests.factories import Org, Person, lmc, make_world
 
 FIRST = setup.PAGES[0].slug
 
+SET_UP_WORLD = {
+    "section": "votes",
+    "other_areas": [("far", "far", "Far ICB")],
+    "organisations": [
+        lmc(ods_code="LMC1"),
+        Org("practice", ods_code="A10001"),
+        Org("elsewhere", ods_code="B20001", area="far"),
+    ],
+    "people": [
+        Person("officer", "lmc", Role.LMC_OFFICER),
+        Person("partner", "practice", Role.GP_PARTNER),
+        Person("outsider", "elsewhere", Role.GP_PARTNER),
+    ],
+}
+
 
 def _people():
-    area = make_area()
-    lmc = make_organisation(area, OrganisationKind.LMC, ods_code="LMC1")
-    practice = make_organisation(area, ods_code="A10001")
-    elsewhere = make_organisation(make_area(slug="far", name="Far ICB"), ods_code="B20001")
-    return (
-        f"/areas/{area.slug}/votes/set-up",
-        make_user(lmc, Role.LMC_OFFICER),
-        make_user(practice, Role.GP_PARTNER),
-        make_user(elsewhere, Role.GP_PARTNER),
-    )
+    world = make_world(**SET_UP_WORLD)
+    return world.url("/set-up"), world.officer, world.partner, world.outsider
 
 
 def test_a_partner_is_refused(client, db, login):
