@@ -152,9 +152,7 @@ def test_a_margin_one_decimal_would_hide_is_shown_everywhere_on_the_results_page
     assert "First Surgery (M90001)" in weights
 
 
-def test_a_secret_ballot_shows_its_shares_only_as_precisely_as_they_were_published(
-    app, world, db
-):
+def test_a_secret_ballot_shows_its_shares_only_as_precisely_as_they_were_published(app, world, db):
     """Five practices and the LMC, equal weights, one against: published to one decimal
     without the breakdown by kind."""
     practices = [world.practice, world.second, world.third]
