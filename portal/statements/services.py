@@ -38,6 +38,7 @@ from portal.statements.models import (
     StatementSignatory,
     StatementState,
 )
+from portal.statements.notices import tell_of_publication
 from portal.statements.permissions import can_publish, can_respond, statement_tiers
 from portal.tiers import Tier
 from portal.times import LONDON
@@ -265,6 +266,7 @@ def publish(
             "signatory_count": len(members),
         },
     )
+    tell_of_publication(statement, position.area)
     return statement
 
 
