@@ -98,6 +98,11 @@ def thousands(value: int | Decimal | float | None) -> str:
     return f"{int(value):,}"
 
 
+def sentence_start(text: str) -> str:
+    """``text`` with a capital first letter and the rest as it is ("on Sunday" is "On Sunday")."""
+    return text[:1].upper() + text[1:]
+
+
 def percent_of(part: int, whole: int, decimals: int = 1) -> str:
     """``part`` of ``whole`` for people, as ``portal.figures`` writes a share: exactly, one
     decimal (``3 | percent_of(8)`` is "37.5 %")."""
@@ -124,5 +129,6 @@ def init_app(app: Flask) -> None:
         display_name=display_name,
         in_words=in_words,
         percent_of=percent_of,
+        sentence_start=sentence_start,
         percent=share_percent,
     )
