@@ -6,6 +6,10 @@ decides a vote (49.96 % against 50.04 % both read "50.0 %"), every figure of the
 written with as many decimals as it takes for the order of the deciding pair to be visible.
 Exact fractions stay in the ballot record and the downloads; nothing here decides anything.
 
+An organisation's own share of the weight is not a deciding figure, so it has one decimal, except
+that a share it holds never reads "0.0 %": a practice with 0.04 % of the weight is written
+"0.04 %", with as many decimals as it takes to show that it holds some.
+
 Counts are written with thousands separators: ``12345`` is ``"12,345"``.
 
 Pure Python: no Flask, no database, no domain import.
@@ -16,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from fractions import Fraction
 
-__all__ = ["count", "decimals_to_separate", "percent", "rounded"]
+__all__ = ["count", "decimals_to_separate", "percent", "rounded", "share_held"]
 
 
 def rounded(share: Fraction, decimals: int = 1) -> Fraction:
@@ -55,6 +59,12 @@ def decimals_to_separate(pairs: Iterable[tuple[Fraction, Fraction]], least: int 
         while rounded(first, decimals) == rounded(second, decimals):
             decimals += 1
     return decimals
+
+
+def share_held(share: Fraction) -> str:
+    """An organisation's share of the weight: ``Fraction(1, 3)`` is ``"33.3 %"``, and a share
+    above nothing never reads as none (``Fraction(1, 2500)`` is ``"0.04 %"``)."""
+    return percent(share, decimals_to_separate([(share, Fraction(0))]))
 
 
 def count(number: int) -> str:

@@ -1,11 +1,12 @@
 """What templates need: NHS.UK macro parameters from WTForms fields, dates in London time
-(from ``portal.times``), numbers with separators, the CSP nonce and the header's navigation
-(from ``portal.navigation``)."""
+(from ``portal.times``), numbers with separators, shares as ``portal.figures`` writes them, the
+CSP nonce and the header's navigation (from ``portal.navigation``)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from flask import Flask
@@ -14,6 +15,7 @@ from wtforms import Field
 from wtforms.fields import BooleanField, RadioField, SelectField, SelectMultipleField
 
 from portal.database import utcnow
+from portal.figures import percent
 from portal.http import csp_nonce
 from portal.markdown import render_markdown
 from portal.names import display_name
@@ -96,6 +98,22 @@ def thousands(value: int | Decimal | float | None) -> str:
     return f"{int(value):,}"
 
 
+def sentence_start(text: str) -> str:
+    """``text`` with a capital first letter and the rest as it is ("on Sunday" is "On Sunday")."""
+    return text[:1].upper() + text[1:]
+
+
+def percent_of(part: int, whole: int, decimals: int = 1) -> str:
+    """``part`` of ``whole`` for people, as ``portal.figures`` writes a share: exactly, one
+    decimal (``3 | percent_of(8)`` is "37.5 %")."""
+    return percent(Fraction(part, whole), decimals)
+
+
+def share_percent(share: Fraction | Decimal) -> str:
+    """A share (0 to 1) for people, as ``portal.figures`` writes it."""
+    return percent(Fraction(share))
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         field_params=field_params,
@@ -110,4 +128,7 @@ def init_app(app: Flask) -> None:
         markdown=render_markdown,
         display_name=display_name,
         in_words=in_words,
+        percent_of=percent_of,
+        sentence_start=sentence_start,
+        percent=share_percent,
     )

@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from portal import figures
 from portal.accounts.models import Membership, Role, User
 from portal.agreements import permissions
 from portal.agreements.models import (
@@ -456,8 +457,7 @@ def share_if_joined(agreement: Agreement, practice: Organisation, day: date) -> 
 def percent(share: Fraction | None) -> str:
     if share is None:
         return "not known"
-    value = Decimal(share.numerator) / Decimal(share.denominator) * 100
-    return f"{value.quantize(Decimal('0.1'), rounding=ROUND_HALF_EVEN)} %"
+    return figures.percent(share)
 
 
 CSV_HEADER = (

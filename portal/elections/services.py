@@ -133,7 +133,9 @@ def _electorate(area: Area, details: ElectionDetails) -> list[Elector]:
     return [
         Elector(
             organisation=organisation,
-            label=organisation.name,
+            # How pages, emails and the count sheet name it; the organisation keeps the
+            # published name the imports match on.
+            label=display_name(organisation.name),
             weight=_organisation_weight(organisation, details),
         )
         for organisation in organisations

@@ -20,7 +20,7 @@ from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
 from portal.database import utcnow
-from portal.figures import percent
+from portal.figures import share_held
 from portal.main.needs_you import agendas, visit_from
 from portal.retention import RetentionPeriods
 from portal.statements.queries import latest_public, public_statements_of
@@ -52,7 +52,7 @@ def home() -> str | Response:
         areas=areas,
         agendas=agendas(current_user, areas, now, visit.since),
         visit=visit,
-        share_text=percent,
+        share_text=share_held,
     )
 
 

@@ -22,7 +22,7 @@ from portal.database import insert_or_conflict, utcnow
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
 from portal.names import display_name
-from portal.needs import permissions
+from portal.needs import notices, permissions
 from portal.needs.models import (
     CLOSED_STATUSES,
     Need,
@@ -221,6 +221,7 @@ def comment(actor: User, need: Need, organisation: Organisation, body_markdown: 
         subject=need,
         details={"comment_id": added.id, "organisation_id": organisation.id},
     )
+    notices.tell_of_news(need, actor, "There is a new comment")
     return added
 
 
@@ -262,6 +263,7 @@ def change_status(
         subject=need,
         details={"from": change.from_status.value, "to": status.value, "reason": reason},
     )
+    notices.tell_of_news(need, actor, f"The status is now “{status.label}”")
     return change
 
 

@@ -28,6 +28,7 @@ from portal.figures import count, percent
 from portal.organisations.models import Area
 from portal.positions.models import Tier
 from portal.statements.models import Statement, StatementSource, StatementState
+from portal.statements.notices import tell_of_publication
 from portal.statements.permissions import can_publish
 from portal.statements.services import REFERENCE_ATTEMPTS, next_reference, publication_year
 from portal.times import long_date
@@ -273,6 +274,7 @@ def publish_election_result(
             "tier": tier.value,
         },
     )
+    tell_of_publication(statement, area)
     return statement
 
 

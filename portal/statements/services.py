@@ -18,12 +18,13 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from portal import figures
 from portal.accounts.models import User
 from portal.audit.services import record
 from portal.errors import Conflict, DomainError, NotPermitted
@@ -37,13 +38,13 @@ from portal.statements.models import (
     StatementSignatory,
     StatementState,
 )
+from portal.statements.notices import tell_of_publication
 from portal.statements.permissions import can_publish, can_respond, statement_tiers
 from portal.tiers import Tier
 from portal.times import LONDON
 from portal.voting import public as voting_public
 from portal.voting.models import BallotSecrecy, ElectorateMember, Vote
-from portal.voting.published import result_wording
-from portal.voting.rules import percent
+from portal.voting.published import result_wording, shares_for_people
 
 REFERENCE_PREFIX = "GPV"
 REFERENCE_PATTERN = re.compile(r"^GPV-(\d{4})-(\d{3,})$")
@@ -128,12 +129,14 @@ def turnout_warnings(vote: Vote) -> list[str]:
     warnings = []
     eligible = result.eligible_members if result else 0
     members = result.turnout_members if result else 0
-    # As the result page rounds it, so the warning and the page agree.
-    weight = Decimal(percent(result.turnout_weight)) if result else Decimal(0)
-    if 2 * members < eligible or weight < 50:
+    weight = result.turnout_weight if result else Fraction(0)
+    if 2 * members < eligible or weight < Fraction(1, 2):
+        # Written as the result page writes it, so the warning and the page agree.
+        shares = shares_for_people(vote)
+        held = shares.turnout if shares else figures.percent(weight)
         warnings.append(
             f"Fewer than half voted: {members:,} of {eligible:,} organisations, holding "
-            f"{weight:.1f} % of the weight. The statement will speak for the group all the same."
+            f"{held} of the weight. The statement will speak for the group all the same."
         )
     if quorum.get("members") is None and quorum.get("weight") is None:
         warnings.append("No quorum was set for this vote, so it passed however few voted.")
@@ -263,6 +266,7 @@ def publish(
             "signatory_count": len(members),
         },
     )
+    tell_of_publication(statement, position.area)
     return statement
 
 

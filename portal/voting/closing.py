@@ -22,6 +22,7 @@ from portal.voting.guards import VotingClosed, VotingNotOpen, lock_vote, london
 from portal.voting.models import BallotSecrecy, Vote, VoteState
 from portal.voting.notices import notify_electorate
 from portal.voting.permissions import can_manage_votes
+from portal.voting.published import result_wording
 
 
 def close_vote(vote: Vote, now: datetime, actor: User | None = None) -> None:
@@ -72,7 +73,7 @@ def close_vote(vote: Vote, now: datetime, actor: User | None = None) -> None:
     notify_electorate(
         vote,
         f"Result declared: {mail_text.named(vote)}",
-        f"{_the_vote(vote)} has closed. Outcome: {vote.result['outcome']}.\n\n"
+        f"{_the_vote(vote)} has closed.\n\n{mail_text.result(vote, result_wording(vote))}\n\n"
         f"See the result and the support behind it:\n"
         f"{external_url('voting.results', area_slug=vote.area.slug, vote_id=vote.id)}\n",
         Kind.RESULTS,

@@ -18,6 +18,7 @@ from flask import current_app, g
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from portal import figures
 from portal.database import utcnow
 from portal.extensions import db
 from portal.http import acting_user
@@ -44,7 +45,7 @@ from portal.voting.permissions import (
     can_see_who_voted_how,
     casts_for,
 )
-from portal.voting.published import how_decided_for, result_wording
+from portal.voting.published import how_decided_for, result_wording, shares_for_people
 
 OUTCOMES = {
     "passed": ("Passed", "green"),
@@ -78,12 +79,12 @@ def state_label(vote: Vote, now: datetime) -> tuple[str, str]:
 CLOSED_MESSAGE = "This vote has closed: no more ballots can be cast or changed."
 
 
-def two_places(share: Fraction | None) -> str:
-    """A share of the whole as a percentage to 2 places, rounded half to even, exactly."""
+def share_text(share: Fraction | None) -> str:
+    """An organisation's share of the weight for people (``portal.figures``): one decimal,
+    more only where a share it holds would otherwise read as none."""
     if share is None:
-        return "None"
-    rounded = round(share * 100, 2)
-    return f"{Decimal(rounded.numerator) / Decimal(rounded.denominator):.2f}%"
+        return "Set when the vote opens"
+    return figures.share_held(share)
 
 
 def option_label(vote: Vote, option: str) -> str:
@@ -259,8 +260,11 @@ CHART_BAR_HEIGHT = 28
 CHART_LABEL_LENGTH = 22
 
 
-def results_chart(vote: Vote, result: dict[str, Any]) -> dict[str, Any]:
-    """A horizontal bar per option, its length the option's share of the whole weight."""
+def results_chart(
+    vote: Vote, result: dict[str, Any], shown: dict[str, str | None]
+) -> dict[str, Any]:
+    """A horizontal bar per option, its length the option's share of the whole weight and its
+    figure as the result sentence writes it (``shown``)."""
     bars = []
     for index, option in enumerate(vote.options):
         total = result["totals"][option]
@@ -278,7 +282,7 @@ def results_chart(vote: Vote, result: dict[str, Any]) -> dict[str, Any]:
                 "text_y": top + CHART_BAR_HEIGHT // 2 + 6,
                 "width": width,
                 "value_x": CHART_LABEL_WIDTH + width + 8,
-                "percent": total["weight_percent"],
+                "percent": shown[option],
                 "members": total["members"],
                 "winner": option == result.get("winner")
                 or (option == "for" and result.get("outcome") == "passed"),
@@ -379,6 +383,7 @@ def results_page(vote: Vote, user: Any) -> dict[str, Any]:
         ).scalars()
     )
     quorum = vote.rules.get("quorum") or {}
+    shares = shares_for_people(vote)
     return {
         "vote": vote,
         "result": result,
@@ -393,7 +398,8 @@ def results_page(vote: Vote, user: Any) -> dict[str, Any]:
         "published": vote.published,
         "who_voted": sorted((m for m in vote.electorate if m.voted), key=lambda m: m.name),
         "downloads": can_download_record(user, vote),
-        "chart": results_chart(vote, result),
+        "shares": shares,
+        "chart": results_chart(vote, result, shares.totals) if shares else None,
         "wording": result_wording(vote),
         "how_decided": how_decided_for(vote),
     }

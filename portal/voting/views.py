@@ -101,8 +101,8 @@ from portal.voting.presenters import (
     proposal_choices,
     proxy_practices,
     results_page,
+    share_text,
     state_label,
-    two_places,
     vote_list,
     why_blocked,
 )
@@ -132,7 +132,7 @@ def _require_group_member() -> None:
 @blueprint.context_processor
 def _helpers() -> dict[str, Any]:
     return {
-        "percent": two_places,
+        "percent": share_text,
         "option_label": option_label,
         "outcomes": OUTCOMES,
         "vote_state": lambda vote: state_label(vote, utcnow()),

@@ -119,6 +119,12 @@ def _deciding_pairs(record: BallotRecord, result: Result) -> list[tuple[Fraction
     return pairs
 
 
+def deciding_decimals(record: BallotRecord, result: Result) -> int:
+    """How many decimals every share of this result is written with (one, or as many as it
+    takes for the deciding margin to be seen), so a table shows what the sentence says."""
+    return figures.decimals_to_separate(_deciding_pairs(record, result))
+
+
 def _opening(record: BallotRecord, result: Result, decided_on: date) -> str:
     rules, kind = record.rules, record.vote.kind
     on = long_date(decided_on)
@@ -146,7 +152,7 @@ def _kinds(record: BallotRecord) -> list[str]:
 
 def open_sentence(record: BallotRecord, result: Result, decided_on: date) -> str:
     """The full wording of an open ballot's result."""
-    decimals = figures.decimals_to_separate(_deciding_pairs(record, result))
+    decimals = deciding_decimals(record, result)
 
     def share(value: Fraction) -> str:
         return figures.percent(value, decimals)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from portal.figures import count, decimals_to_separate, percent, rounded
+from portal.figures import count, decimals_to_separate, percent, rounded, share_held
 
 shares = st.fractions(min_value=0, max_value=1, max_denominator=10**7)
 
@@ -96,3 +96,10 @@ def test_counts_read_back(number: int) -> None:
     text = count(number)
     assert int(text.replace(",", "")) == number
     assert all(len(group) == 3 for group in text.split(",")[1:])
+
+
+def test_a_share_held_never_reads_as_none() -> None:
+    assert share_held(Fraction(4, 7)) == "57.1 %"
+    assert share_held(Fraction(1, 2500)) == "0.04 %"
+    assert share_held(Fraction(1, 200000)) == "0.0005 %"
+    assert share_held(Fraction(0)) == "0.0 %"

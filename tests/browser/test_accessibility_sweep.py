@@ -19,13 +19,25 @@ from urllib.parse import urldefrag, urlsplit
 import pytest
 from playwright.sync_api import Page
 
-from portal.demo.loader import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD, load_demo_area
+from portal.accounts.models import Role
+from portal.demo.loader import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD, DEMO_PEOPLE, load_demo_area
 from portal.extensions import db
 from tests.browser.pages import sign_in
 
 pytestmark = pytest.mark.browser
 
-PEOPLE = ["partner.horsefair", "lmc.officer", "admin", "cd.southstoke", "ics.reader", None]
+# One demo person in each role, and a visitor who has not signed in.
+PEOPLE = [
+    "partner.horsefair",
+    "manager.horsefair",
+    "salaried.mayfield",
+    "cd.southstoke",
+    "federation",
+    "lmc.officer",
+    "admin",
+    "ics.reader",
+    None,
+]
 PAGES_PER_PERSON = 45
 MAX_DEPTH = 3
 # Downloads and machine-readable answers are checked by their own tests, not by axe.
@@ -62,6 +74,11 @@ def _check_on_a_phone(page: Page, assert_accessible: Any) -> None:
         assert_accessible(page)
     finally:
         page.set_viewport_size(DESKTOP)
+
+
+def test_the_sweep_signs_in_as_someone_in_every_role() -> None:
+    roles = {person.role for person in DEMO_PEOPLE if person.email_name in PEOPLE}
+    assert roles == set(Role)
 
 
 def test_every_linked_page_answers_and_passes_axe_for_each_person(

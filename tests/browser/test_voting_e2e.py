@@ -160,7 +160,7 @@ def test_officer_runs_a_vote_a_partner_casts_and_changes_and_everyone_sees_the_r
     partner.get_by_role("link", name="Enhanced access model").click()
     partner.wait_for_url(vote_url, wait_until="load")
     card = partner.locator("#ballot-M83001")
-    expect(card).to_contain_text("66.67%")
+    expect(card).to_contain_text("66.7 %")
     expect(card).to_contain_text("Not voted yet")
     assert_accessible(partner)
     card.get_by_role("link", name="Cast ballot for Riverside Surgery").click()

@@ -119,6 +119,8 @@ def test_the_check_page_warns_of_low_turnout_and_no_quorum(client, login, db, se
         )
     )
     assert "Fewer than half voted: 1 of 4 organisations" in check
+    # The weight as the result page writes it: one decimal, a space before the sign.
+    assert re.search(r"1 of 4 organisations, holding \d+\.\d % of the weight\.", check)
     assert "No quorum was set for this vote" in check
 
 

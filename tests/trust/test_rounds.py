@@ -138,7 +138,7 @@ def test_officers_see_the_response_rate_and_results_wait_for_close(client, login
         answer(world, partner, trust_round, 6, "More meetings")
     login(world.officer)
     page = client.get(world.url(f"rounds/{trust_round.id}")).get_data(as_text=True)
-    assert "3 of 10 people have answered (30 %)" in page
+    assert "3 of 10 people have answered (30.0 %)" in page
     assert "More meetings" not in page
     assert "Results" not in page
 
