@@ -14,7 +14,8 @@ import tinycss2
 from portal import stylesheets
 from portal.positions.models import Tier
 from tests.conftest import REPO_ROOT
-from tests.statements.helpers import Setting
+from tests.factories import make_world
+from tests.statements.helpers import STATEMENTS_WORLD, publish_statement
 
 VENDOR = REPO_ROOT / "portal" / "static" / "vendor" / "nhsuk"
 FULL = VENDOR / "nhsuk-frontend.min.css"
@@ -97,7 +98,7 @@ def test_the_public_pages_block_on_a_smaller_sheet(built_sheets):
 
 
 def test_no_class_of_a_public_page_loses_its_rules(client, db):
-    statement = Setting().statement(tier=Tier.PUBLIC)
+    statement = publish_statement(make_world(**STATEMENTS_WORLD), tier=Tier.PUBLIC)
     styled = _classes_with_rules(FULL.read_text(encoding="utf-8"))
     # The public sheet as the build wrote it, which is what the pages link.
     kept = _classes_with_rules(

@@ -15,8 +15,9 @@ from portal.notifications import services as notifications
 from portal.notifications.models import DigestItem
 from portal.outbox import OutboxMessage
 from portal.tiers import Tier
-from tests.home.helpers import Setting as HomeSetting
-from tests.statements.helpers import Setting as StatementSetting
+from tests.factories import make_world
+from tests.home.helpers import HOME_WORLD
+from tests.statements.helpers import STATEMENTS_WORLD, publish_statement
 
 TITLE = "Locum cover for the winter"
 
@@ -32,7 +33,7 @@ def _sent(db: Any, kind: Kind) -> list[OutboxMessage]:
 
 
 def test_a_needs_news_reaches_its_organisations_as_each_chose_with_only_a_link(db):
-    setting = HomeSetting()
+    setting = make_world(**HOME_WORLD)
     need = needs.raise_need(
         setting.partner,
         setting.practice,
@@ -75,10 +76,10 @@ def test_a_needs_news_reaches_its_organisations_as_each_chose_with_only_a_link(d
 
 
 def test_a_public_statement_is_emailed_to_the_group_with_its_title_and_another_is_not(db):
-    setting = StatementSetting()
-    lmc_only = setting.statement(tier=Tier.LMC, title="Our private line on hubs")
+    setting = make_world(**STATEMENTS_WORLD)
+    lmc_only = publish_statement(setting, tier=Tier.LMC, title="Our private line on hubs")
     assert _sent(db, Kind.STATEMENTS) == []
-    public = setting.statement(tier=Tier.PUBLIC, title="Our answer on hubs")
+    public = publish_statement(setting, tier=Tier.PUBLIC, title="Our answer on hubs")
     sent = _sent(db, Kind.STATEMENTS)
     recipients = {message.recipient for message in sent}
     assert setting.partners[0].email in recipients
