@@ -93,6 +93,7 @@ bench-tools:
 
 bench: install bench-tools browser
 	$(PY) bench/bench_statements.py
+	$(PY) bench/bench_casting.py
 	$(PY) bench/bench_tally.py
 	$(PY) bench/bench_recount.py
 	$(PY) bench/bench_import_england.py

@@ -13,8 +13,9 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, session
+from sqlalchemy.orm import joinedload
 
-from portal.accounts.models import User, UserSession
+from portal.accounts.models import Membership, User, UserSession
 from portal.database import utcnow
 from portal.extensions import db
 
@@ -59,7 +60,17 @@ def load(key: str) -> User | None:
     """The user of the session with this key, if it is live; refreshes its last-seen time."""
     if not key or len(key) > 100:
         return None
-    row = db.session.get(UserSession, _key_hash(key))
+    # One round trip for the session, its person, their memberships and organisations, which
+    # every signed-in page reads for its permissions.
+    row = db.session.get(
+        UserSession,
+        _key_hash(key),
+        options=[
+            joinedload(UserSession.user)
+            .joinedload(User.memberships)
+            .joinedload(Membership.organisation)
+        ],
+    )
     now = utcnow()
     if row is None or row.ended_at is not None or not row.user.active:
         return None

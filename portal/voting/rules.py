@@ -200,8 +200,9 @@ import hashlib
 import json
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from itertools import accumulate
@@ -326,6 +327,11 @@ class BallotRecord:
     rules: Rules
     electorate: tuple[Member, ...]
     ballots: tuple[Ballot, ...]
+    #: What ``parse_record`` found checking the ballots against the electorate and the options
+    #: (each ballot's member position and option index), so ``tally`` need not check them again.
+    checked_ballots: tuple[tuple[int, int], ...] | None = field(
+        default=None, compare=False, repr=False
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,6 +349,9 @@ class SecretBallotRecord:
     electorate: tuple[Member, ...]
     ballots: tuple[SecretBallot, ...]
     salt: str
+    #: The shares ``parse_secret_record`` worked out and checked the ballots against, so
+    #: ``tally_secret`` need not work them out and check them again.
+    checked_shares: ShareVector | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,7 +388,18 @@ class ShareVector:
 
     def as_dict(self) -> dict[str, Fraction]:
         d = self.denominator
-        return {mid: Fraction(n, d) for mid, n in zip(self.ids, self.numerators, strict=True)}
+        # Members often hold equal shares (the capped ones, equal weights): one Fraction each.
+        made: dict[int, Fraction] = {}
+        return {
+            mid: made.get(n) or made.setdefault(n, Fraction(n, d))
+            for mid, n in zip(self.ids, self.numerators, strict=True)
+        }
+
+    def scaled(self, share: Fraction) -> int | None:
+        """``share`` as a numerator over this denominator; None when it is not a whole one
+        (then no member can hold it)."""
+        factor, remainder = divmod(self.denominator, share.denominator)
+        return None if remainder else share.numerator * factor
 
 
 # --------------------------------------------------------------------------------------------
@@ -520,8 +540,10 @@ def parse_record(data: Mapping[str, Any]) -> BallotRecord:
         raise RecordError("electorate: no eligible members (it is empty or everyone is recused)")
     _check_cap_feasible(rules.cap, len(eligible))
     _check_weighting_inputs(eligible, rules)
-    _check_ballots(electorate, ballots, vote)
-    return BallotRecord(vote=vote, rules=rules, electorate=electorate, ballots=ballots)
+    checked = tuple(_check_ballots(electorate, ballots, vote))
+    return BallotRecord(
+        vote=vote, rules=rules, electorate=electorate, ballots=ballots, checked_ballots=checked
+    )
 
 
 def parse_rules(data: Mapping[str, Any], vote_kind: str) -> Rules:
@@ -662,48 +684,56 @@ def _parse_electorate(value: object) -> tuple[Member, ...]:
     entries = _list(value, "electorate")
     members: list[Member] = []
     first_entry: dict[str, int] = {}
+    # A record has 100,000 members or more: the texts naming an entry in a refusal are made
+    # only when something is wrong with it.
     for number, item in enumerate(entries, 1):
-        entry = _object(item, f"electorate entry {number}")
+        entry = item if type(item) is dict else _object(item, f"electorate entry {number}")
         member_id = entry.get("id")
         if not isinstance(member_id, str) or not member_id:
             raise RecordError(
                 f"electorate entry {number}: id must be a non-empty string, "
                 f"got {_describe(member_id)}"
             )
-        where = f"electorate member {member_id!r}"
         if member_id in first_entry:
             raise RecordError(
-                f"{where} appears more than once (entries {first_entry[member_id]} and {number})"
+                f"{_member(member_id)} appears more than once "
+                f"(entries {first_entry[member_id]} and {number})"
             )
         first_entry[member_id] = number
         kind = entry.get("kind")
         if kind not in KINDS:
             raise RecordError(
-                f"{where}: unknown kind {_describe(kind)} (known: {', '.join(KINDS)})"
+                f"{_member(member_id)}: unknown kind {_describe(kind)} (known: {', '.join(KINDS)})"
             )
         list_size = entry.get("list_size")
-        if list_size is not None:
-            list_size = _whole(list_size, f"{where}: list_size")
+        if list_size is not None and type(list_size) is not int:
+            list_size = _whole(list_size, f"{_member(member_id)}: list_size")
         weighted = entry.get("weighted_list_size")
         if weighted is not None:
-            weighted = to_fraction(weighted, f"{where}: weighted_list_size")
+            weighted = to_fraction(weighted, f"{_member(member_id)}: weighted_list_size")
         weight = entry.get("weight")
         if weight is not None:
-            weight = to_fraction(weight, f"{where}: weight")
+            weight = to_fraction(weight, f"{_member(member_id)}: weight")
         recused = entry.get("recused", False)
         if recused is None:
             recused = False
         if not isinstance(recused, bool):
-            raise RecordError(f"{where}: recused must be true or false, got {_describe(recused)}")
+            raise RecordError(
+                f"{_member(member_id)}: recused must be true or false, got {_describe(recused)}"
+            )
         members.append(Member(member_id, kind, list_size, weighted, weight, recused))
     return tuple(members)
+
+
+def _member(member_id: str) -> str:
+    return f"electorate member {member_id!r}"
 
 
 def _parse_ballots(value: object) -> tuple[Ballot, ...]:
     entries = _list(value, "ballots")
     ballots: list[Ballot] = []
     for number, item in enumerate(entries, 1):
-        entry = _object(item, f"ballot {number}")
+        entry = item if type(item) is dict else _object(item, f"ballot {number}")
         voter = entry.get("voter")
         if not isinstance(voter, str) or not voter:
             raise RecordError(f"ballot {number}: voter must be a member id, got {_describe(voter)}")
@@ -801,17 +831,19 @@ def _raw_weights(members: Sequence[Member], scheme: str, band: int | None) -> li
             )
         return [max(1, -(-size // band)) for size in sizes]
     if scheme in ("weighted_list_size", "fixed"):
-        field = "weighted_list_size" if scheme == "weighted_list_size" else "weight"
+        attribute = "weighted_list_size" if scheme == "weighted_list_size" else "weight"
         values: list[Fraction | int] = []
         for member in members:
-            value = getattr(member, field)
+            value = getattr(member, attribute)
             if value is None:
                 raise RecordError(
-                    f"electorate member {member.id!r}: {field} is missing "
+                    f"electorate member {member.id!r}: {attribute} is missing "
                     f"(the {scheme} scheme needs it)"
                 )
             if value.numerator < 0:  # a Fraction's denominator is always positive
-                raise RecordError(f"electorate member {member.id!r}: {field} is negative ({value})")
+                raise RecordError(
+                    f"electorate member {member.id!r}: {attribute} is negative ({value})"
+                )
             values.append(value)
         scale = math.lcm(*(v.denominator for v in values)) if values else 1
         return [v.numerator * (scale // v.denominator) for v in values]
@@ -974,7 +1006,9 @@ def tally(record: BallotRecord) -> Result:
             f"rules.threshold.rule: {rules.threshold!r} is not a rule for a {vote.kind} vote"
         )
     vector = share_vector(record.electorate, rules)
-    counted = _check_ballots(record.electorate, record.ballots, vote)
+    counted = record.checked_ballots
+    if counted is None:
+        counted = tuple(_check_ballots(record.electorate, record.ballots, vote))
     shares = vector.numerators
     denominator = vector.denominator
 
@@ -1180,69 +1214,103 @@ def parse_secret_record(data: Mapping[str, Any]) -> SecretBallotRecord:
         raise RecordError("electorate: no eligible members (it is empty or everyone is recused)")
     _check_cap_feasible(rules.cap, len(eligible))
     _check_weighting_inputs(eligible, rules)
-    shares = compute_shares(electorate, rules)
+    vector = share_vector(electorate, rules)
+    numerators = iter(vector.numerators)
+    # The same "p/q" text, read once: each ballot carries one of the members' shares.
+    read: dict[object, Fraction] = {}
     for member, entry in zip(electorate, entries, strict=True):
-        where = f"electorate member {member.id!r}"
         stated = entry.get("share")
         if member.recused:
             if stated is not None:
-                raise RecordError(f"{where}: is recused, so it holds no share")
+                raise RecordError(f"{_member(member.id)}: is recused, so it holds no share")
             continue
         if stated is None:
-            raise RecordError(f"{where}: share is missing")
-        value = to_fraction(stated, f"{where}: share")
-        if value != shares[member.id]:
+            raise RecordError(f"{_member(member.id)}: share is missing")
+        value = _read_share(stated, f"{_member(member.id)}: share", read)
+        given = next(numerators)
+        if value.numerator * vector.denominator != given * value.denominator:
             raise RecordError(
-                f"{where}: share {_fmt(value)} is not the share the rules give it "
-                f"({_fmt(shares[member.id])})"
+                f"{_member(member.id)}: share {_fmt(value)} is not the share the rules give "
+                f"it ({_fmt(Fraction(given, vector.denominator))})"
             )
-    ballots = _parse_secret_ballots(data.get("ballots"), vote)
-    _check_drawn(ballots, shares)
+    ballots = _parse_secret_ballots(data.get("ballots"), vote, read)
+    _check_drawn(ballots, vector)
     return SecretBallotRecord(
-        vote=vote, rules=rules, electorate=electorate, ballots=ballots, salt=salt
+        vote=vote,
+        rules=rules,
+        electorate=electorate,
+        ballots=ballots,
+        salt=salt,
+        checked_shares=vector,
     )
 
 
-def _parse_secret_ballots(value: object, vote: Vote) -> tuple[SecretBallot, ...]:
+def _read_share(text: object, where: str, read: dict[object, Fraction]) -> Fraction:
+    """``to_fraction`` of a share, remembered by its text (a share is a string, hashable)."""
+    if type(text) is not str:
+        return to_fraction(text, where)
+    share = read.get(text)
+    if share is None:
+        share = read[text] = to_fraction(text, where)
+    return share
+
+
+def _parse_secret_ballots(
+    value: object, vote: Vote, read: dict[object, Fraction] | None = None
+) -> tuple[SecretBallot, ...]:
     entries = _list(value, "ballots")
     ballots: list[SecretBallot] = []
-    previous: tuple[Fraction, str] | None = None
+    read = {} if read is None else read
+    previous: tuple[int, int, str] | None = None
     for number, item in enumerate(entries, 1):
-        entry = _object(item, f"ballot {number}")
+        entry = item if type(item) is dict else _object(item, f"ballot {number}")
         if "voter" in entry:
             raise RecordError(
                 f"ballot {number}: names a voter, which a secret ballot's record never holds"
             )
         if entry.get("share") is None:
             raise RecordError(f"ballot {number}: share is missing")
-        share = to_fraction(entry["share"], f"ballot {number}: share")
+        share = _read_share(entry["share"], f"ballot {number}: share", read)
         choice = entry.get("choice")
         if not isinstance(choice, str) or choice not in vote.options:
             raise RecordError(
                 f"ballot {number}: choice {_describe(choice)} is not among the options "
                 f"{', '.join(repr(o) for o in vote.options)}"
             )
-        key = (share, choice)
-        if previous is not None and key < previous:
-            raise RecordError(
-                f"ballot {number}: out of order (ballots are sorted by share, smallest first, "
-                "then by choice)"
-            )
-        previous = key
+        # Sorted by share, then choice: compared as p/q < r/s, that is p*s < r*q, in integers.
+        numerator, denominator = share.numerator, share.denominator
+        if previous is not None:
+            left, right = numerator * previous[1], previous[0] * denominator
+            if left < right or (left == right and choice < previous[2]):
+                raise RecordError(
+                    f"ballot {number}: out of order (ballots are sorted by share, smallest "
+                    "first, then by choice)"
+                )
+        previous = (numerator, denominator, choice)
         ballots.append(SecretBallot(share, choice))
     return tuple(ballots)
 
 
-def _check_drawn(ballots: Sequence[SecretBallot], shares: Mapping[str, Fraction]) -> None:
-    """Refuse ballots whose shares cannot all come from different eligible members."""
-    held: dict[Fraction, int] = {}
-    for share in shares.values():
-        held[share] = held.get(share, 0) + 1
-    used: dict[Fraction, int] = {}
+def _check_drawn(ballots: Sequence[SecretBallot], vector: ShareVector) -> None:
+    """Refuse ballots whose shares cannot all come from different eligible members.
+
+    Shares are counted as whole numerators over the vector's denominator: equal shares have
+    equal numerators, and a share that is not a whole number over it belongs to no member."""
+    held = Counter(vector.numerators)
+    used: Counter[Fraction] = Counter()
+    scaled_uses: Counter[int] = Counter()
     for ballot in ballots:
-        used[ballot.share] = used.get(ballot.share, 0) + 1
+        scaled = vector.scaled(ballot.share)
+        if scaled is None or scaled not in held:
+            used[ballot.share] += 1
+        else:
+            scaled_uses[scaled] += 1
+    for scaled, count in scaled_uses.items():
+        if count > held[scaled]:
+            used[Fraction(scaled, vector.denominator)] = count
     for share in sorted(used):
-        holders = held.get(share, 0)
+        scaled = vector.scaled(share)
+        holders = 0 if scaled is None else held.get(scaled, 0)
         if used[share] > holders:
             ballots_word = "ballot carries" if used[share] == 1 else "ballots carry"
             if holders == 0:
@@ -1263,8 +1331,10 @@ def tally_secret(record: SecretBallotRecord) -> Result:
         raise RecordError(
             f"rules.threshold.rule: {rules.threshold!r} is not a rule for a {vote.kind} vote"
         )
-    vector = share_vector(record.electorate, rules)
-    _check_drawn(record.ballots, vector.as_dict())
+    vector = record.checked_shares
+    if vector is None:
+        vector = share_vector(record.electorate, rules)
+        _check_drawn(record.ballots, vector)
     denominator = vector.denominator
     position = {option: j for j, option in enumerate(vote.options)}
     weights = [0] * len(vote.options)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
@@ -519,18 +520,32 @@ def rule_on_conflict(vote_id: int, declaration_id: int) -> str | Response:
     return _render_vote(vote, ruling_forms={declaration.id: form})
 
 
-@dataclass(frozen=True)
+@dataclass
 class Casting:
+    vote: Vote
     organisation: Organisation
     member: ElectorateMember
     proxy: Proxy | None
-    share: Fraction | None
+
+    @cached_property
+    def share(self) -> Fraction | None:
+        """The member's share of the weight: worked out from the whole electorate, so only
+        for the pages that show it, never for the confirm POST."""
+        return member_shares(self.vote).get(self.organisation.id)
 
 
 def _casting(vote: Vote, ods_code: str) -> Casting:
     """The organisation in the vote's electorate (else 404) whose ballot the user may cast,
-    as its own voter or its proxy (else 403)."""
-    member = next((m for m in vote.electorate if m.ods_code == ods_code), None)
+    as its own voter or its proxy (else 403). One row is read, not the whole electorate."""
+    member = (
+        db.session.execute(
+            sa.select(ElectorateMember)
+            .where(ElectorateMember.vote_id == vote.id, ElectorateMember.ods_code == ods_code)
+            .order_by(ElectorateMember.id)
+        )
+        .scalars()
+        .first()
+    )
     if member is None:
         abort(404)
     organisation = member.organisation
@@ -539,7 +554,7 @@ def _casting(vote: Vote, ods_code: str) -> Casting:
         proxy = voting_proxies.proxy_held_by(acting_user(), vote, organisation)
         if proxy is None:
             abort(403)
-    return Casting(organisation, member, proxy, member_shares(vote).get(organisation.id))
+    return Casting(vote, organisation, member, proxy)
 
 
 def _pending_key(vote: Vote, casting: Casting) -> str:
