@@ -9,7 +9,6 @@ import html
 import re
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
 from portal.accounts.models import Role
@@ -18,8 +17,9 @@ from portal.organisations.models import OrganisationKind
 from portal.outbox import OutboxMessage
 from portal.voting import casting, closing, services
 from portal.voting.models import BallotSecrecy, Vote
-from tests.factories import make_area, make_organisation, make_user
-from tests.voting.test_views import World, client_for, close_by_moving_time
+from tests.factories import World, make_area, make_organisation, make_user
+from tests.voting.helpers import close_by_moving_time, equal_vote_details
+from tests.voting.test_views import client_for
 
 LIST_SIZE_MOTION = {
     "weighting": {"scheme": "list_size"},
@@ -41,11 +41,6 @@ def _unpolished(page: str) -> list[str]:
     return UNPOLISHED.findall(TAG.sub(" ", page))
 
 
-@pytest.fixture
-def world(db: Any) -> World:
-    return World()
-
-
 def _text(response: Any) -> str:
     assert response.status_code == 200, response.status_code
     return html.unescape(response.get_data(as_text=True))
@@ -58,7 +53,7 @@ def _section(page: str, element_id: str, end: str = "</table>") -> str:
 
 def _list_size_vote(world: World, db: Any, **changes: Any) -> Vote:
     vote = services.create_vote(
-        world.officer, world.area, world.details(rules=dict(LIST_SIZE_MOTION), **changes)
+        world.officer, world.area, equal_vote_details(rules=dict(LIST_SIZE_MOTION), **changes)
     )
     services.open_vote(world.officer, vote, utcnow())
     db.session.commit()
@@ -124,7 +119,6 @@ def test_pages_and_the_result_email_write_shares_to_one_decimal(app, world, db):
 def test_a_margin_one_decimal_would_hide_is_shown_everywhere_on_the_results_page(app, db):
     """50.04 % against 49.96 %: both read "50.0 %" at one decimal, so every share of the vote
     is written with two, in the table, the chart, the turnout and the sentence alike."""
-    world = World()
     area = make_area(slug="close-run", name="Close Run ICB")
     lmc = make_organisation(area, OrganisationKind.LMC, ods_code="LMC02", name="Close Run LMC")
     officer = make_user(lmc, Role.LMC_OFFICER)
@@ -132,7 +126,7 @@ def test_a_margin_one_decimal_would_hide_is_shown_everywhere_on_the_results_page
     second = make_organisation(area, ods_code="M90002", name="SECOND SURGERY", list_size=4996)
     first_partner = make_user(first, Role.GP_PARTNER)
     second_partner = make_user(second, Role.GP_PARTNER)
-    vote = services.create_vote(officer, area, world.details(rules=dict(LIST_SIZE_MOTION)))
+    vote = services.create_vote(officer, area, equal_vote_details(rules=dict(LIST_SIZE_MOTION)))
     services.open_vote(officer, vote, utcnow())
     casting.cast_ballot(first_partner, vote, first, "for", utcnow())
     casting.cast_ballot(second_partner, vote, second, "against", utcnow())
@@ -164,7 +158,7 @@ def test_a_secret_ballot_shows_its_shares_only_as_precisely_as_they_were_publish
     vote = services.create_vote(
         world.officer,
         world.area,
-        world.details(secrecy=BallotSecrecy.SECRET, voting_kinds=["practice", "lmc"]),
+        equal_vote_details(secrecy=BallotSecrecy.SECRET, voting_kinds=["practice", "lmc"]),
     )
     services.open_vote(world.officer, vote, utcnow())
     for practice, partner in zip(practices, partners, strict=True):

@@ -13,12 +13,8 @@ from portal.database import utcnow
 from portal.times import london_datetime
 from portal.timewords import moment_in_words
 from portal.voting import services
-from tests.voting.test_views import World, client_for, close_by_moving_time, count_due_votes
-
-
-@pytest.fixture
-def world(db: Any) -> World:
-    return World()
+from tests.voting.helpers import close_by_moving_time, equal_vote_details
+from tests.voting.test_views import client_for, count_due_votes
 
 
 def _text(response: Any) -> str:
@@ -29,7 +25,9 @@ def _text(response: Any) -> str:
 @pytest.mark.parametrize("closes_in", [timedelta(hours=3), timedelta(days=1), timedelta(days=4)])
 def test_an_open_votes_closing_time_is_in_words(app, world, db, closes_in):
     now = utcnow()
-    vote = services.create_vote(world.officer, world.area, world.details(closes_at=now + closes_in))
+    vote = services.create_vote(
+        world.officer, world.area, equal_vote_details(closes_at=now + closes_in)
+    )
     services.open_vote(world.officer, vote, now)
     db.session.commit()
     words = moment_in_words(vote.closes_at, utcnow(), future_verb="").strip()
