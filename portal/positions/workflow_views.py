@@ -11,8 +11,9 @@ from werkzeug.wrappers import Response
 from portal.database import utcnow
 from portal.http import acting_user, refusal_shown_on
 from portal.positions import amendments as amending
-from portal.positions import consultation, forms, permissions, workflow
+from portal.positions import forms, permissions, workflow
 from portal.positions.blueprint import blueprint, confirmed, load_amendment, load_position
+from portal.positions.consultation_views import render_end_page, unaccepted_late_end
 from portal.positions.draft_views import render_position
 from portal.positions.models import Amendment, Position
 from portal.times import london_datetime
@@ -36,11 +37,7 @@ def amendment_vote(position_id: int, amendment_id: int) -> str | Response:
     if not permissions.can_put_amendment_to_vote(current_user, amendment, position):
         abort(403)
     form = _vote_form()
-    if (
-        form.validate_on_submit()
-        and not request.form.get("change")
-        and not _rule_errors(position, form)
-    ):
+    if _ready_to_check(position, form):
         checking = _vote_check(position, amendment, form)
         if checking is not None:
             return checking
@@ -49,13 +46,13 @@ def amendment_vote(position_id: int, amendment_id: int) -> str | Response:
                 acting_user(), position, amendment, form.settings(), utcnow()
             )
         if not refused:
-            flash(
-                f"The amendment has been put to the vote: {vote.title}. It opened at "
-                f"{london_datetime(vote.opened_at)}.",
-                "info",
-            )
+            opened = london_datetime(vote.opened_at)
+            flash(AMENDMENT_PUT_TO_VOTE.format(title=vote.title, opened=opened), "info")
             return redirect(url_for(".position", position_id=position.id, _anchor="amendments"))
     return _render_amendment_vote(position, amendment, form)
+
+
+AMENDMENT_PUT_TO_VOTE = "The amendment has been put to the vote: {title}. It opened at {opened}."
 
 
 def _render_amendment_vote(
@@ -79,20 +76,9 @@ def open_consultation(position_id: int) -> str | Response | tuple[str, int]:
     form = forms.ConsultationForm()
     if form.validate_on_submit():
         assert form.ends_at is not None
-        # An end after the ICS's deadline is shown with a warning, and kept only when the
-        # same day is sent again from that page.
-        late = consultation.deadline_warning(position, form.ends_at)
-        if late and request.form.get("accept_late") != form.ends_at.isoformat():
-            return render_template(
-                "positions/consultation_end.html",
-                position=position,
-                form=form,
-                warning=late,
-                accept_late=form.ends_at.isoformat(),
-                heading="Open the consultation",
-                button_text="Open the consultation",
-                opening=True,
-            )
+        late = unaccepted_late_end(position, form)
+        if late is not None:
+            return render_end_page(position, form, late, opening=True)
         with refusal_shown_on(form) as refused:
             workflow.open_consultation(acting_user(), position, form.ends_at, utcnow())
         if not refused:
@@ -111,11 +97,7 @@ def open_vote(position_id: int) -> str | Response:
     if not permissions.can_open_vote(current_user, position):
         abort(403)
     form = _vote_form()
-    if (
-        form.validate_on_submit()
-        and not request.form.get("change")
-        and not _rule_errors(position, form)
-    ):
+    if _ready_to_check(position, form):
         checking = _vote_check(position, None, form)
         if checking is not None:
             return checking
@@ -130,6 +112,15 @@ def open_vote(position_id: int) -> str | Response:
             )
             return redirect(url_for(".position", position_id=position.id))
     return render_template("positions/vote_form.html", position=position, amendment=None, form=form)
+
+
+def _ready_to_check(position: Position, form: forms.VoteRulesForm) -> bool:
+    """Whether the rules were sent to be checked (not to change them), and hold."""
+    return bool(
+        form.validate_on_submit()
+        and not request.form.get("change")
+        and not _rule_errors(position, form)
+    )
 
 
 def _rule_errors(position: Position, form: forms.VoteRulesForm) -> bool:
