@@ -149,12 +149,7 @@ def _pagination(result: services.Page, args: dict[str, Any]) -> dict[str, Any] |
 @blueprint.get("/statements")
 @caching.cached("index", personal_html=True)
 def index() -> str:
-    problem = None
-    try:
-        filters = filters_from_args(request.args, lenient=True)
-    except FilterError as error:
-        problem = {"text": str(error), "href": f"#{error.field}"}
-        filters = services.Filters()
+    filters, problem = _filters_asked()
     result = services.paginate(services.search(current_user, filters), _page_number(), PER_PAGE)
     args = filter_args(filters)
     return render_template(
@@ -170,6 +165,14 @@ def index() -> str:
         may_publish=_may_publish_somewhere(),
         api_url=_api_url(),
     )
+
+
+def _filters_asked() -> tuple[services.Filters, dict[str, str] | None]:
+    """The filters in the address; none, with the problem to show, when one does not hold."""
+    try:
+        return filters_from_args(request.args, lenient=True), None
+    except FilterError as error:
+        return services.Filters(), {"text": str(error), "href": f"#{error.field}"}
 
 
 def _api_url() -> str | None:
