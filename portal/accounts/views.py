@@ -109,15 +109,20 @@ def login() -> str | Response:
         else:
             if not user.has_second_factor:
                 return _complete_sign_in(user, form.next.data)
-            session.clear()
-            session[PENDING_KEY] = {
-                "user": user.id,
-                "at": int(utcnow().timestamp()),
-                "next": _safe_next(form.next.data),
-                "tries": 0,
-            }
-            return redirect(url_for("accounts.sign_in_code"))
+            return _ask_for_code(user, form.next.data)
     return render_template("accounts/login.html", form=form)
+
+
+def _ask_for_code(user: User, next_page: str | None) -> Response:
+    """The password was right: the sign-in waits in a fresh session for the app's code."""
+    session.clear()
+    session[PENDING_KEY] = {
+        "user": user.id,
+        "at": int(utcnow().timestamp()),
+        "next": _safe_next(next_page),
+        "tries": 0,
+    }
+    return redirect(url_for("accounts.sign_in_code"))
 
 
 def _pending_user() -> User | None:
