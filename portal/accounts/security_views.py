@@ -3,6 +3,8 @@ confirming who you are before any of those changes."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import login_required, logout_user
 from werkzeug.wrappers import Response
@@ -14,6 +16,7 @@ from portal.accounts.forms import (
     ConfirmIdentityForm,
     SetUpSecondFactorForm,
 )
+from portal.accounts.models import User
 from portal.accounts.passwords import verify_password
 from portal.accounts.reauthentication import mark_confirmed, require_recent_authentication
 from portal.accounts.views import _client, _safe_next, blueprint
@@ -49,21 +52,27 @@ def confirm_identity() -> str | Response:
         except services.SignInRefused as refusal:
             form.form_errors.append(refusal.message)
             return render_template("accounts/confirm_identity.html", form=form, user=user)
-        if not verify_password(user.password_hash, form.password.data):
-            services.count_failure(user.email, now)
-            form.password.errors = [*form.password.errors, "Your password is not correct"]
-        elif user.has_second_factor and not second_factor.accept_code(
-            user, form.code.data or "", now
-        ):
-            services.wrong_second_factor(user, now)
-            form.code.errors = [
-                *form.code.errors,
-                "Enter the code your app shows now, or an unused recovery code",
-            ]
-        else:
+        if not _wrong_identity(user, form, now):
             mark_confirmed(now)
             return redirect(_safe_next(form.next.data) or url_for("accounts.profile"))
     return render_template("accounts/confirm_identity.html", form=form, user=user)
+
+
+def _wrong_identity(user: User, form: ConfirmIdentityForm, now: datetime) -> bool:
+    """Whether the password, or the code of an account with a second factor, is wrong: the
+    failure is counted and its message put on the form."""
+    if not verify_password(user.password_hash, form.password.data):
+        services.count_failure(user.email, now)
+        form.password.errors = [*form.password.errors, "Your password is not correct"]
+        return True
+    if user.has_second_factor and not second_factor.accept_code(user, form.code.data or "", now):
+        services.wrong_second_factor(user, now)
+        form.code.errors = [
+            *form.code.errors,
+            "Enter the code your app shows now, or an unused recovery code",
+        ]
+        return True
+    return False
 
 
 @blueprint.route("/password", methods=["GET", "POST"])
@@ -86,10 +95,7 @@ def second_factor_page() -> str | Response:
     """Set up (or replace) the authenticator app. The new secret waits in the signed session
     cookie until a code from it is entered, so showing the page writes nothing."""
     user = acting_user()
-    secret = session.get(PENDING_SECRET_SESSION_KEY)
-    if not isinstance(secret, str):
-        secret = second_factor.new_secret()
-        session[PENDING_SECRET_SESSION_KEY] = secret
+    secret = _pending_secret()
     form = SetUpSecondFactorForm()
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
@@ -106,6 +112,15 @@ def second_factor_page() -> str | Response:
         replacing=user.has_second_factor,
         required=user.is_officer,
     )
+
+
+def _pending_secret() -> str:
+    """The new secret waiting in the session for its first code; a fresh one if none."""
+    secret = session.get(PENDING_SECRET_SESSION_KEY)
+    if not isinstance(secret, str):
+        secret = second_factor.new_secret()
+        session[PENDING_SECRET_SESSION_KEY] = secret
+    return secret
 
 
 @blueprint.route("/second-factor/remove", methods=["POST"])

@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -95,15 +109,20 @@ def login() -> str | Response:
         else:
             if not user.has_second_factor:
                 return _complete_sign_in(user, form.next.data)
-            session.clear()
-            session[PENDING_KEY] = {
-                "user": user.id,
-                "at": int(utcnow().timestamp()),
-                "next": _safe_next(form.next.data),
-                "tries": 0,
-            }
-            return redirect(url_for("accounts.sign_in_code"))
+            return _ask_for_code(user, form.next.data)
     return render_template("accounts/login.html", form=form)
+
+
+def _ask_for_code(user: User, next_page: str | None) -> Response:
+    """The password was right: the sign-in waits in a fresh session for the app's code."""
+    session.clear()
+    session[PENDING_KEY] = {
+        "user": user.id,
+        "at": int(utcnow().timestamp()),
+        "next": _safe_next(next_page),
+        "tries": 0,
+    }
+    return redirect(url_for("accounts.sign_in_code"))
 
 
 def _pending_user() -> User | None:
@@ -123,9 +142,7 @@ def sign_in_code() -> str | Response:
     """The second step of signing in, after the password: the code from the app."""
     user = _pending_user()
     if user is None:
-        session.pop(PENDING_KEY, None)
-        flash("Sign in again: enter your email address and password.", "info")
-        return redirect(url_for("accounts.login"))
+        return _sign_in_again("Sign in again: enter your email address and password.", "info")
     form = SecondFactorForm()
     if form.validate_on_submit():
         now = utcnow()
@@ -139,19 +156,33 @@ def sign_in_code() -> str | Response:
             return render_template("accounts/sign_in_code.html", form=form)
         if second_factor.accept_code(user, form.code.data, now):
             return _complete_sign_in(user, pending.get("next"))
-        services.wrong_second_factor(user, now)
-        tries = pending.get("tries", 0) + 1
-        if tries >= PENDING_TRIES:
-            session.pop(PENDING_KEY, None)
-            flash("Too many wrong codes. Sign in again.", "error")
-            return redirect(url_for("accounts.login"))
-        session[PENDING_KEY] = {**pending, "tries": tries}
-        form.code.errors = [
-            *form.code.errors,
-            "That code is not right, or it has been used already. Enter the code your app "
-            "shows now",
-        ]
+        if _counted_wrong_code(user, pending, form, now) >= PENDING_TRIES:
+            return _sign_in_again("Too many wrong codes. Sign in again.", "error")
     return render_template("accounts/sign_in_code.html", form=form)
+
+
+WRONG_CODE = (
+    "That code is not right, or it has been used already. Enter the code your app shows now"
+)
+
+
+def _counted_wrong_code(
+    user: User, pending: dict[str, Any], form: SecondFactorForm, now: datetime
+) -> int:
+    """Record a wrong code, in the audit log and in the pending step, with the error on the
+    form; how many wrong codes this sign-in has had."""
+    services.wrong_second_factor(user, now)
+    tries = pending.get("tries", 0) + 1
+    session[PENDING_KEY] = {**pending, "tries": tries}
+    form.code.errors = [*form.code.errors, WRONG_CODE]
+    return tries
+
+
+def _sign_in_again(message: str, category: str) -> Response:
+    """Forget the half-finished sign-in and start again from the password."""
+    session.pop(PENDING_KEY, None)
+    flash(message, category)
+    return redirect(url_for("accounts.login"))
 
 
 @blueprint.route("/logout", methods=["POST"])
@@ -167,34 +198,36 @@ def logout() -> Response:
 
 @blueprint.route("/invitations/<token>", methods=["GET", "POST"])
 def accept_invitation(token: str) -> str | tuple[str, int] | Response:
-    try:
-        invitation = services.usable_invitation(token, utcnow())
-    except services.InvalidLink as invalid:
-        return render_template("accounts/invalid_link.html", message=invalid.message), 404
+    invitation = _from_link(services.usable_invitation, token)
     has_account = services.find_user_by_email(invitation.email) is not None
     form = JoinWithExistingAccountForm() if has_account else AcceptInvitationForm()
     if request.method == "GET" and not has_account:
         form.name.data = invitation.name
     if form.validate_on_submit() and (has_account or form.check_new_password(invitation.email)):
+        name, password = ("", None) if has_account else (form.name.data, form.password.data)
         with refusal_shown_on(form) as refused:
-            user = services.accept_invitation(
-                token,
-                name="" if has_account else form.name.data,
-                password=None if has_account else form.password.data,
-                now=utcnow(),
-            )
+            user = services.accept_invitation(token, name=name, password=password, now=utcnow())
         if not refused:
+            joined = display_name(invitation.organisation.name)
             if has_account:
-                flash(
-                    f"You have joined {display_name(invitation.organisation.name)}. "
-                    "Sign in to continue."
-                )
+                flash(f"You have joined {joined}. Sign in to continue.")
                 return redirect(url_for("accounts.login"))
-            welcome = f"Welcome. You have joined {display_name(invitation.organisation.name)}."
-            return _complete_sign_in(user, None, welcome)
+            return _complete_sign_in(user, None, f"Welcome. You have joined {joined}.")
     return render_template(
         "accounts/accept_invitation.html", form=form, invitation=invitation, has_account=has_account
     )
+
+
+Used = TypeVar("Used")
+
+
+def _from_link(use: Callable[[str, datetime], Used], token: str) -> Used:
+    """What an emailed link is for; if it no longer works, the page saying why (404)."""
+    try:
+        return use(token, utcnow())
+    except services.InvalidLink as invalid:
+        page = render_template("accounts/invalid_link.html", message=invalid.message)
+        abort(make_response(page, 404))
 
 
 @blueprint.route("/password-reset", methods=["GET", "POST"])
@@ -210,10 +243,7 @@ def request_reset() -> str | Response:
 
 @blueprint.route("/password-reset/<token>", methods=["GET", "POST"])
 def reset_password(token: str) -> str | tuple[str, int] | Response:
-    try:
-        reset = services.usable_reset(token, utcnow())
-    except services.InvalidLink as invalid:
-        return render_template("accounts/invalid_link.html", message=invalid.message), 404
+    reset = _from_link(services.usable_reset, token)
     form = ResetPasswordForm()
     if form.validate_on_submit() and form.check_new_password(reset.user.email):
         services.reset_password(token, form.password.data, utcnow())

@@ -139,10 +139,8 @@ def member(user_id: int) -> str | Response:
         with refusal_shown_on(form) as refused:
             account_services.add_membership(acting_user(), user, organisation, Role(form.role.data))
         if not refused:
-            flash(
-                f"{user.name} is now {Role(form.role.data).label} of "
-                f"{display_name(organisation.name)}."
-            )
+            role = Role(form.role.data).label
+            flash(f"{user.name} is now {role} of {display_name(organisation.name)}.")
             return redirect(url_for("admin.member", user_id=user.id))
     memberships = [m for m in user.memberships if m.organisation.area_id == g.area.id]
     return render_template(
@@ -197,12 +195,18 @@ def organisations() -> str | Response:
         if not refused:
             flash(f"{display_name(organisation.name)} has been added.", "info")
             return redirect(url_for("admin.organisations"))
-    hand_made = db.session.execute(
-        sa.select(Organisation)
-        .where(
-            Organisation.area_id == g.area.id,
-            Organisation.kind.in_(list(services.HAND_MADE)),
-        )
-        .order_by(Organisation.kind, Organisation.name)
-    ).scalars()
-    return render_template("admin/organisations.html", form=form, organisations=list(hand_made))
+    return render_template("admin/organisations.html", form=form, organisations=_hand_made())
+
+
+def _hand_made() -> list[Organisation]:
+    """The area's organisations added by hand here, not imported from the NHS files."""
+    return list(
+        db.session.execute(
+            sa.select(Organisation)
+            .where(
+                Organisation.area_id == g.area.id,
+                Organisation.kind.in_(list(services.HAND_MADE)),
+            )
+            .order_by(Organisation.kind, Organisation.name)
+        ).scalars()
+    )

@@ -15,13 +15,12 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from portal.agreements import forms, permissions, services
+from portal.agreements import forms, permissions, presenters, services
 from portal.agreements.models import (
     Agreement,
     CostSharing,
     RagStatus,
     ReportFrequency,
-    VersionState,
     VoteWeighting,
 )
 from portal.database import utcnow
@@ -34,7 +33,6 @@ from portal.organisations.models import Organisation
 from portal.organisations.permissions import is_officer
 from portal.positions import diff
 from portal.times import LONDON
-from portal.voting.permissions import can_see_votes
 
 blueprint = Blueprint(
     "agreements", __name__, url_prefix="/areas/<area_slug>/agreements", template_folder="templates"
@@ -104,6 +102,12 @@ def index() -> str:
     )
 
 
+def _practice_asked(posted: str | None) -> Organisation:
+    """The practice the form was sent for, or on a page's first showing the one in its
+    address (the user's own when they have one only)."""
+    return _practice_of_user(posted if request.method == "POST" else request.args.get("practice"))
+
+
 def _lead_choices(form: forms.AgreementForm) -> list[Organisation]:
     if is_officer(current_user, g.area):
         leads = services.lead_candidates(g.area)
@@ -123,22 +127,7 @@ def new() -> ResponseReturnValue:
     leads = _lead_choices(form)
     if form.validate_on_submit():
         lead = next(o for o in leads if str(o.id) == form.lead.data)
-        terms = services.Terms(
-            title=form.title.data or "",
-            gives_up=form.gives_up.data or "",
-            gets=form.gets.data or "",
-            who_does_what_markdown=form.who_does_what.data or "",
-            oversight=form.oversight.data or "",
-            report_frequency=ReportFrequency(form.report_frequency.data),
-            review_on=form.review_on.data,
-            starts_on=form.starts_on.data,
-            minimum_term_months=form.minimum_term_months.data or 0,
-            notice_period_months=form.notice_period_months.data or 0,
-            cost_sharing=CostSharing(form.cost_sharing.data),
-            annual_cost=form.annual_cost.data,
-            vote_weighting=VoteWeighting(form.vote_weighting.data),
-            visible_to_ics=bool(form.visible_to_ics.data),
-        )
+        terms = _terms(form)
         with refusal_shown_on(form) as refused:
             agreement = services.create_agreement(
                 acting_user(), g.area, lead, terms, form.procedure.data or "", utcnow()
@@ -150,31 +139,34 @@ def new() -> ResponseReturnValue:
     return render_template("agreements/new.html", form=form), status
 
 
+def _terms(form: forms.AgreementForm) -> services.Terms:
+    return services.Terms(
+        title=form.title.data or "",
+        gives_up=form.gives_up.data or "",
+        gets=form.gets.data or "",
+        who_does_what_markdown=form.who_does_what.data or "",
+        oversight=form.oversight.data or "",
+        report_frequency=ReportFrequency(form.report_frequency.data),
+        review_on=form.review_on.data,
+        starts_on=form.starts_on.data,
+        minimum_term_months=form.minimum_term_months.data or 0,
+        notice_period_months=form.notice_period_months.data or 0,
+        cost_sharing=CostSharing(form.cost_sharing.data),
+        annual_cost=form.annual_cost.data,
+        vote_weighting=VoteWeighting(form.vote_weighting.data),
+        visible_to_ics=bool(form.visible_to_ics.data),
+    )
+
+
 @blueprint.get("/<int:agreement_id>")
 def agreement(agreement_id: int) -> str:
     found = _agreement(agreement_id)
     today = _today()
     day = _day_asked()
-    user_practices = permissions.signing_practices(current_user, g.area)
     return render_template(
         "agreements/agreement.html",
-        agreement=found,
-        today=today,
-        day=day,
-        roll=services.roll_on(found, day),
-        percent=services.percent,
-        my_practices=[(p, services.current_signatory(found, p, today)) for p in user_practices],
-        flags=(
-            services.oversight_flags(found, today)
-            if permissions.can_see_oversight_flags(current_user, found)
-            else []
-        ),
-        report_due=services.report_due_on(found, today),
-        may_manage=permissions.can_manage(current_user, found),
-        may_report=permissions.can_report(current_user, found),
-        may_see_votes=can_see_votes(current_user, g.area),
+        **presenters.agreement_page(found, current_user, g.area, today, day),
         vote_form=forms.VoteForm(formdata=None),
-        VersionState=VersionState,
     )
 
 
@@ -187,6 +179,14 @@ def practices_csv(agreement_id: int) -> Response:
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="agreement-{found.id}-{day}.csv"'},
     )
+
+
+def _first_sign_up_page(found: Agreement, practice: Organisation, form: forms.SignUpForm) -> str:
+    """The sign-up page as first shown: for this practice, checking the version in force."""
+    form.practice.data = str(practice.id)
+    version = found.in_force
+    form.checked_version.data = str(version.number if version else 0)
+    return _sign_up_page(found, practice, form)
 
 
 def _sign_up_page(found: Agreement, practice: Organisation, form: forms.SignUpForm) -> str:
@@ -209,14 +209,9 @@ def _sign_up_page(found: Agreement, practice: Organisation, form: forms.SignUpFo
 def sign_up(agreement_id: int) -> ResponseReturnValue:
     found = _agreement(agreement_id)
     form = forms.SignUpForm()
-    practice = _practice_of_user(
-        form.practice.data if request.method == "POST" else request.args.get("practice")
-    )
+    practice = _practice_asked(form.practice.data)
     if request.method == "GET":
-        form.practice.data = str(practice.id)
-        version = found.in_force
-        form.checked_version.data = str(version.number if version else 0)
-        return _sign_up_page(found, practice, form)
+        return _first_sign_up_page(found, practice, form)
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
             services.sign_up(
@@ -237,9 +232,7 @@ def sign_up(agreement_id: int) -> ResponseReturnValue:
 def notice(agreement_id: int) -> ResponseReturnValue:
     found = _agreement(agreement_id)
     form = forms.NoticeForm()
-    practice = _practice_of_user(
-        form.practice.data if request.method == "POST" else request.args.get("practice")
-    )
+    practice = _practice_asked(form.practice.data)
     today = _today()
     if request.method == "POST" and form.validate_on_submit():
         with refusal_shown_on(form) as refused:
@@ -248,14 +241,20 @@ def notice(agreement_id: int) -> ResponseReturnValue:
             )
         if not refused:
             assert noticed.leaves_on is not None
+            leaves = services.long_day(noticed.leaves_on)
             flash(
-                f"{display_name(practice.name)} has given notice. It is out from "
-                f"{services.long_day(noticed.leaves_on)}.",
-                "info",
+                f"{display_name(practice.name)} has given notice. It is out from {leaves}.", "info"
             )
             return redirect(url_for(".agreement", agreement_id=found.id))
     if request.method == "GET":
         form.practice.data = str(practice.id)
+    return _render_notice(found, practice, form, today), (400 if request.method == "POST" else 200)
+
+
+def _render_notice(
+    found: Agreement, practice: Organisation, form: forms.NoticeForm, today: date
+) -> str:
+    """The notice page: when the practice would leave, if it has not already given notice."""
     signatory = services.current_signatory(found, practice, today)
     return render_template(
         "agreements/notice.html",
@@ -268,7 +267,7 @@ def notice(agreement_id: int) -> ResponseReturnValue:
             else None
         ),
         form=form,
-    ), (400 if request.method == "POST" else 200)
+    )
 
 
 @blueprint.get("/<int:agreement_id>/versions")
@@ -329,12 +328,17 @@ def put_to_vote(agreement_id: int, number: int) -> ResponseReturnValue:
         if not refused:
             flash(f"Version {number} has been put to the practices signed up.", "info")
             return redirect(url_for("voting.vote", vote_id=vote.id))
+    _flash_errors(form)
+    return redirect(url_for(".agreement", agreement_id=found.id, _anchor="versions"))
+
+
+def _flash_errors(form: forms.VoteForm) -> None:
+    """The form's errors as banners on the agreement's page, where its fields are."""
     for errors in form.errors.values():
         for message in errors:
             flash(message, "error")
     for message in form.form_errors:
         flash(message, "error")
-    return redirect(url_for(".agreement", agreement_id=found.id, _anchor="versions"))
 
 
 @blueprint.route("/<int:agreement_id>/reports/new", methods=["GET", "POST"])

@@ -44,11 +44,7 @@ class Group:
 @login_required
 def search() -> str:
     text = request.args.get("q", "").strip()
-    problem = None
-    if len(text) > SEARCH_MAX_LENGTH:
-        problem = f"Search for {SEARCH_MAX_LENGTH} characters or fewer"
-    elif request.args.get("q") is not None and not text:
-        problem = "Enter words to search for"
+    problem = _problem(text)
     groups = []
     if text and problem is None:
         groups = [
@@ -64,3 +60,12 @@ def search() -> str:
         per_kind=PER_KIND,
         max_length=SEARCH_MAX_LENGTH,
     )
+
+
+def _problem(text: str) -> str | None:
+    """What is wrong with the words asked for, if anything."""
+    if len(text) > SEARCH_MAX_LENGTH:
+        return f"Search for {SEARCH_MAX_LENGTH} characters or fewer"
+    if request.args.get("q") is not None and not text:
+        return "Enter words to search for"
+    return None

@@ -122,8 +122,7 @@ def mandates() -> Response:
     found = services.register(current_user, area_slug)
     if state is not None:
         found = [m for m in found if m.state_on(today).value == state]
-    pages = max(1, -(-len(found) // per_page))
-    items = found[(page - 1) * per_page : page * per_page]
+    items, pages = _page_of(found, page, per_page)
     return _json(
         {
             "items": [mandate_json(m) for m in items],
@@ -133,6 +132,11 @@ def mandates() -> Response:
             "pages": pages,
         }
     )
+
+
+def _page_of(found: list[Mandate], page: int, per_page: int) -> tuple[list[Mandate], int]:
+    """The mandates on ``page`` and how many pages there are (at least one, even if empty)."""
+    return found[(page - 1) * per_page : page * per_page], max(1, -(-len(found) // per_page))
 
 
 @blueprint.get("/mandates/<int:mandate_id>")

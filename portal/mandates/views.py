@@ -185,6 +185,20 @@ def record_commitment(mandate_id: int) -> str | Response:
     return render_template("mandates/commitment_new.html", mandate=found, form=form)
 
 
+# The words of the page that asks for a reason, for each step that needs one.
+SUSPENDING = {
+    "heading": "Suspend this mandate",
+    "hint": "It stops at once. Members are emailed; the reason is shown on the register.",
+    "button_text": "Suspend the mandate",
+}
+REVOKING = {
+    "heading": "Propose revoking this mandate",
+    "hint": "A draft motion goes to the electorate that granted it, under the same rules. "
+    "Passing it revokes the mandate.",
+    "button_text": "Draft the motion",
+}
+
+
 @blueprint.route("/mandates/<int:mandate_id>/suspend", methods=["GET", "POST"])
 @login_required
 def suspend(mandate_id: int) -> str | Response:
@@ -198,14 +212,13 @@ def suspend(mandate_id: int) -> str | Response:
         if not refused:
             flash("Mandate suspended. Members have been told.", "success")
             return redirect(_mandate_url(found))
-    return render_template(
-        "mandates/reason.html",
-        mandate=found,
-        form=form,
-        heading="Suspend this mandate",
-        hint="It stops at once. Members are emailed; the reason is shown on the register.",
-        button_text="Suspend the mandate",
-    )
+    return render_template("mandates/reason.html", mandate=found, form=form, **SUSPENDING)
+
+
+REVOCATION_DRAFTED = (
+    "A draft motion to revoke the mandate has been made for the same electorate. "
+    "Check it and open it for ballots."
+)
 
 
 @blueprint.route("/mandates/<int:mandate_id>/revoke", methods=["GET", "POST"])
@@ -221,21 +234,9 @@ def revoke(mandate_id: int) -> str | Response:
                 acting_user(), found, form.reason.data or "", utcnow()
             )
         if not refused:
-            flash(
-                "A draft motion to revoke the mandate has been made for the same electorate. "
-                "Check it and open it for ballots.",
-                "success",
-            )
+            flash(REVOCATION_DRAFTED, "success")
             return redirect(url_for("voting.vote", area_slug=found.area.slug, vote_id=vote.id))
-    return render_template(
-        "mandates/reason.html",
-        mandate=found,
-        form=form,
-        heading="Propose revoking this mandate",
-        hint="A draft motion goes to the electorate that granted it, under the same rules. "
-        "Passing it revokes the mandate.",
-        button_text="Draft the motion",
-    )
+    return render_template("mandates/reason.html", mandate=found, form=form, **REVOKING)
 
 
 def _holder_choices(form: forms.AttachForm) -> dict[str, Membership]:
@@ -260,28 +261,40 @@ def _proposal_choices(form: forms.AttachForm) -> dict[str, Proposal]:
     return proposals
 
 
-@area_blueprint.route("/attach/<int:vote_id>", methods=["GET", "POST"])
-def attach(vote_id: int) -> str | Response:
+def _vote(vote_id: int) -> Vote:
+    """The vote in this area, if the user may see it (else 404)."""
     vote = db.session.get(Vote, vote_id)
     if vote is None or vote.area_id != g.area.id or not can_see_vote(current_user, vote):
         abort(404)
+    return vote
+
+
+def _terms(
+    form: forms.AttachForm, memberships: dict[str, Membership], proposals: dict[str, Proposal]
+) -> services.Terms:
+    """The mandate as the form gives it, its holders among the memberships offered."""
+    return services.Terms(
+        title=form.title.data or "",
+        proposal=proposals.get(form.proposal.data or ""),
+        may_agree=form.may_agree.data or "",
+        may_not_agree=form.may_not_agree.data or "",
+        come_back_when=form.come_back_when.data or "",
+        ends_on=form.ends_on.data,
+        tier=Tier(form.tier.data),
+        holders=[memberships[key] for key in form.holders.data or [] if key in memberships],
+    )
+
+
+@area_blueprint.route("/attach/<int:vote_id>", methods=["GET", "POST"])
+def attach(vote_id: int) -> str | Response:
+    vote = _vote(vote_id)
     if not permissions.can_attach(current_user, g.area):
         abort(403, description="Only LMC officers and area administrators attach mandates.")
     form = forms.AttachForm()
     memberships = _holder_choices(form)
     proposals = _proposal_choices(form)
     if form.validate_on_submit():
-        chosen = [memberships[key] for key in form.holders.data or [] if key in memberships]
-        terms = services.Terms(
-            title=form.title.data or "",
-            proposal=proposals.get(form.proposal.data or ""),
-            may_agree=form.may_agree.data or "",
-            may_not_agree=form.may_not_agree.data or "",
-            come_back_when=form.come_back_when.data or "",
-            ends_on=form.ends_on.data,
-            tier=Tier(form.tier.data),
-            holders=chosen,
-        )
+        terms = _terms(form, memberships, proposals)
         with refusal_shown_on(form) as refused:
             created = services.attach(acting_user(), vote, terms)
         if not refused:

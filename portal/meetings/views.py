@@ -491,19 +491,25 @@ def record_room_vote(meeting_id: int, vote_id: int) -> tuple[str, int] | Respons
     sheet = room.room_sheet(vote, _present(meeting), now)
     form = _room_form(sheet, formdata=True)
     if form.validate_on_submit():
-        choices = {
-            int(name.removeprefix("org_")): field.data
-            for name, field in form._fields.items()
-            if name.startswith("org_") and field.data
-        }
-        # Organisations posted that the sheet did not offer (absent, not entitled, already
-        # voted online) are passed on too, so the service refuses them with its reason.
-        for key, value in request.form.items():
-            if key.startswith("org_") and key not in form._fields and value:
-                choices[int(key.removeprefix("org_"))] = value
+        choices = _room_choices(form)
         with refusal_shown_on(form) as refused:
             recorded = room.record_in_room(acting_user(), vote, _present(meeting), choices, now)
         if not refused:
             flash(f"{recorded} organisations' choices recorded in the room.", "success")
             return redirect(url_for("meetings.meeting_page", meeting_id=meeting.id) + "#agenda")
     return _room_page(meeting, vote, form, 400)
+
+
+def _room_choices(form: FlaskForm) -> dict[int, str]:
+    """Each organisation's choice in the room, by organisation id. Organisations posted that
+    the sheet did not offer (absent, not entitled, already voted online) are passed on too,
+    so the service refuses them with its reason."""
+    choices = {
+        int(name.removeprefix("org_")): field.data
+        for name, field in form._fields.items()
+        if name.startswith("org_") and field.data
+    }
+    for key, value in request.form.items():
+        if key.startswith("org_") and key not in form._fields and value:
+            choices[int(key.removeprefix("org_"))] = value
+    return choices

@@ -19,12 +19,13 @@ from wtforms.fields.choices import SelectChoice
 
 from portal import tiers
 from portal.accounts.forms import ConfirmForm
+from portal.accounts.models import User
 from portal.database import utcnow
 from portal.extensions import db
 from portal.http import acting_user, refusal_shown_on
 from portal.names import display_name
 from portal.navigation import add_link
-from portal.needs import forms, permissions, services
+from portal.needs import forms, permissions, presenters, services
 from portal.needs.models import (
     Need,
     NeedCategory,
@@ -109,27 +110,7 @@ def _chosen(organisations: list[Organisation], organisation_id: str) -> Organisa
 
 @blueprint.get("/")
 def index() -> str:
-    channels = permissions.visible_channels(current_user, g.area)
-    led_pcns = [
-        organisation
-        for organisation in permissions.organisations_user_may_speak_for(
-            current_user, g.area, NeedChannel.PCN
-        )
-        if permissions.can_manage_pcn_authorisations(current_user, organisation)
-    ]
-    return render_template(
-        "needs/index.html",
-        channels=[
-            (
-                channel,
-                services.dashboard(current_user, g.area, channel).total,
-                permissions.organisations_user_may_speak_for(current_user, g.area, channel),
-            )
-            for channel in channels
-        ],
-        led_pcns=led_pcns,
-        can_see_overview=permissions.can_see_overview(current_user, g.area),
-    )
+    return render_template("needs/index.html", **presenters.index_page(current_user, g.area))
 
 
 @blueprint.get("/overview")
@@ -174,22 +155,30 @@ def raise_need(channel_name: str) -> str | Response:
     form.organisation.choices = _organisation_choices(speaking)
     if request.method == "GET":
         form.urgency.data = NeedUrgency.ROUTINE.value
-    if form.validate_on_submit():
-        with refusal_shown_on(form) as refused:
-            need = services.raise_need(
-                acting_user(),
-                _chosen(speaking, form.organisation.data),
-                channel,
-                title=form.title.data,
-                description_markdown=form.description.data,
-                category=NeedCategory(form.category.data),
-                urgency=NeedUrgency(form.urgency.data),
-                lmc_only=bool(getattr(form, "lmc_only", None) and form.lmc_only.data),
-            )
-        if not refused:
-            flash(f"Need {need.id} raised for {display_name(need.organisation.name)}.", "success")
-            return redirect(url_for("needs.detail", need_id=need.id))
+    if form.validate_on_submit() and (need := _raised(form, speaking, channel)) is not None:
+        flash(f"Need {need.id} raised for {display_name(need.organisation.name)}.", "success")
+        return redirect(url_for("needs.detail", need_id=need.id))
     return render_template("needs/raise.html", form=form, channel=channel)
+
+
+def _raised(
+    form: forms.RaiseNeedForm, speaking: list[Organisation], channel: NeedChannel
+) -> Need | None:
+    """The need raised for the organisation chosen; None when refused (the reason is on
+    ``form``)."""
+    need = None
+    with refusal_shown_on(form):
+        need = services.raise_need(
+            acting_user(),
+            _chosen(speaking, form.organisation.data),
+            channel,
+            title=form.title.data,
+            description_markdown=form.description.data,
+            category=NeedCategory(form.category.data),
+            urgency=NeedUrgency(form.urgency.data),
+            lmc_only=bool(getattr(form, "lmc_only", None) and form.lmc_only.data),
+        )
+    return need
 
 
 @blueprint.get(f"/{CHANNELS}/dashboard")
@@ -441,12 +430,7 @@ def _led_pcn(ods_code: str) -> Organisation:
 def authorisations(ods_code: str) -> str | Response:
     pcn = _led_pcn(ods_code)
     live = services.live_authorisations(pcn)
-    authorised_ids = {authorisation.user_id for authorisation in live}
-    candidates = [
-        person
-        for person in services.eligible_pcn_members(pcn)
-        if person.id not in authorised_ids and person.id != current_user.id
-    ]
+    candidates = _candidates(pcn, live)
     form = forms.AuthoriseForm()
     form.member.choices = [SelectChoice("", "Choose a person")] + [
         SelectChoice(str(person.id), f"{person.name} ({person.email})") for person in candidates
@@ -456,14 +440,22 @@ def authorisations(ods_code: str) -> str | Response:
         with refusal_shown_on(form) as refused:
             services.authorise_pcn_member(acting_user(), pcn, member)
         if not refused:
-            flash(
-                f"{member.name} can now raise and support PCN needs for {display_name(pcn.name)}.",
-                "success",
-            )
+            pcn_name = display_name(pcn.name)
+            flash(f"{member.name} can now raise and support PCN needs for {pcn_name}.", "success")
             return redirect(url_for("needs.authorisations", ods_code=pcn.ods_code))
     return render_template(
         "needs/authorisations.html", pcn=pcn, authorisations=live, form=form, candidates=candidates
     )
+
+
+def _candidates(pcn: Organisation, live: list[PcnNeedAuthorisation]) -> list[User]:
+    """The network's members who may be authorised: not already, and not the user."""
+    authorised_ids = {authorisation.user_id for authorisation in live}
+    return [
+        person
+        for person in services.eligible_pcn_members(pcn)
+        if person.id not in authorised_ids and person.id != current_user.id
+    ]
 
 
 @blueprint.post("/authorisations/<int:authorisation_id>/revoke")

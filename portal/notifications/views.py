@@ -12,6 +12,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from portal.accounts.models import User
 from portal.email_kinds import CHOOSABLE_KINDS, FIXED_KINDS, Kind
 from portal.http import acting_user, refusal_shown_on
 from portal.mail import register_delivery_policy
@@ -56,10 +57,7 @@ def preferences() -> str | Response | tuple[str, int]:
 
 @blueprint.route("/email/<token>", methods=["GET", "POST"])
 def from_email(token: str) -> str | Response | tuple[str, int]:
-    found = services.read_preferences_token(token)
-    if found is None:
-        abort(404)
-    owner, kind = found
+    owner, kind = _token_owner(token)
     if not kind.choosable and kind is not Kind.DIGEST:
         return render_template("notifications/fixed_kind.html", kind=kind)
     # A digest carries several kinds, so its link asks about every kind; any other email's
@@ -75,12 +73,17 @@ def from_email(token: str) -> str | Response | tuple[str, int]:
         if not refused:
             return render_template("notifications/saved.html", choices=form.choices())
     page = render_template(
-        "notifications/from_email.html",
-        form=form,
-        kinds=kinds,
-        field_name=forms.field_name,
+        "notifications/from_email.html", form=form, kinds=kinds, field_name=forms.field_name
     )
     return (page, 400) if form.errors or form.form_errors else page
+
+
+def _token_owner(token: str) -> tuple[User, Kind]:
+    """Whose preferences an email's link opens, and the kind of email it came in (else 404)."""
+    found = services.read_preferences_token(token)
+    if found is None:
+        abort(404)
+    return found
 
 
 @outbox_blueprint.before_request

@@ -10,12 +10,12 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from portal.extensions import db
-from portal.markdown import markdown_paragraphs
 from portal.organisations.area_context import bind_area
 from portal.organisations.permissions import is_group_member
+from portal.positions import amendments as amending
 from portal.positions import diff, permissions
-from portal.positions.models import Amendment, AmendmentState, Position
+from portal.positions.blueprint import load_amendment, load_position
+from portal.positions.models import AmendmentState
 
 blueprint = Blueprint(
     "amendment_checks",
@@ -35,16 +35,8 @@ def _require_group_member() -> None:
 @blueprint.get("/<int:amendment_id>/accept")
 @login_required
 def accept_check(position_id: int, amendment_id: int) -> str | Response:
-    position = db.session.get(Position, position_id)
-    if (
-        position is None
-        or position.area_id != g.area.id
-        or not permissions.can_read_position(current_user, position)
-    ):
-        abort(404)
-    amendment = db.session.get(Amendment, amendment_id)
-    if amendment is None or amendment.position_id != position.id:
-        abort(404)
+    position = load_position(position_id)
+    amendment = load_amendment(position, amendment_id)
     if not permissions.can_decide_amendment(current_user, amendment, position):
         if not permissions.can_lead(current_user, position):
             abort(403)
@@ -52,8 +44,9 @@ def accept_check(position_id: int, amendment_id: int) -> str | Response:
         return redirect(
             url_for("positions.position", position_id=position.id, _anchor="amendments")
         )
-    original = markdown_paragraphs(amendment.revision.body_markdown)[amendment.paragraph_index]
-    old_html, new_html = diff.compare_words(original, amendment.replacement_markdown)
+    old_html, new_html = diff.compare_words(
+        amending.original_paragraph(amendment), amendment.replacement_markdown
+    )
     return render_template(
         "positions/amendment_accept_check.html",
         position=position,

@@ -14,11 +14,11 @@ from werkzeug.wrappers import Response
 
 from portal.accounts.forms import ConfirmForm
 from portal.database import utcnow
-from portal.extensions import db
 from portal.http import acting_user, refusal_shown_on
 from portal.organisations.area_context import bind_area
 from portal.organisations.permissions import is_group_member
-from portal.positions import comment_changes, permissions
+from portal.positions import comment_changes
+from portal.positions.blueprint import load_comment, load_position
 from portal.positions.forms import EditCommentForm
 from portal.positions.models import Comment, Position
 from portal.times import london_datetime
@@ -38,55 +38,37 @@ def _require_group_member() -> None:
         abort(404)
 
 
-def _found(position_id: int, comment_id: int) -> tuple[Position, Comment]:
-    position = db.session.get(Position, position_id)
-    if (
-        position is None
-        or position.area_id != g.area.id
-        or not permissions.can_read_position(current_user, position)
-    ):
-        abort(404)
-    comment = db.session.get(Comment, comment_id)
-    if comment is None or comment.position_id != position.id:
-        abort(404)
-    return position, comment
-
-
 def _back_to(position: Position, comment: Comment) -> Response:
     return redirect(
         url_for("positions.position", position_id=position.id, _anchor=f"comment-{comment.id}")
     )
 
 
-def _refusal(position: Position, comment: Comment) -> Response | None:
-    """Someone else's comment is 403; one that can no longer change goes back, with why."""
+def _changeable(position_id: int, comment_id: int) -> tuple[Position, Comment]:
+    """The draft and the comment (404 unless the user may read the draft). Someone else's
+    comment is 403; one that can no longer change goes back, with why."""
+    position = load_position(position_id)
+    comment = load_comment(position, comment_id)
     if comment.author_id != current_user.id:
         abort(403)
     problem = comment_changes.change_refusal(current_user, position, comment, utcnow())
-    if problem is None:
-        return None
-    flash(problem, "error")
-    return _back_to(position, comment)
+    if problem is not None:
+        flash(problem, "error")
+        abort(_back_to(position, comment))
+    return position, comment
 
 
 @blueprint.route("/<int:comment_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(position_id: int, comment_id: int) -> str | Response:
-    position, comment = _found(position_id, comment_id)
-    refused_now = _refusal(position, comment)
-    if refused_now is not None:
-        return refused_now
+    position, comment = _changeable(position_id, comment_id)
     form = EditCommentForm()
     if request.method == "GET":
         form.comment_body.data = comment.body_markdown
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
             comment_changes.edit_comment(
-                acting_user(),
-                position,
-                comment,
-                form.comment_body.data or "",
-                utcnow(),
+                acting_user(), position, comment, form.comment_body.data or "", utcnow()
             )
         if not refused:
             flash("Your comment has been changed.", "info")
@@ -104,10 +86,7 @@ def edit(position_id: int, comment_id: int) -> str | Response:
 @login_required
 def delete(position_id: int, comment_id: int) -> str | Response:
     """The check page (GET), and the deletion (POST from it)."""
-    position, comment = _found(position_id, comment_id)
-    refused_now = _refusal(position, comment)
-    if refused_now is not None:
-        return refused_now
+    position, comment = _changeable(position_id, comment_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         now = utcnow()

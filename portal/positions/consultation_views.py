@@ -24,6 +24,7 @@ from portal.http import acting_user, refusal_shown_on
 from portal.organisations.area_context import bind_area
 from portal.organisations.permissions import is_group_member
 from portal.positions import consultation, permissions
+from portal.positions.blueprint import load_position
 from portal.positions.forms import ConsultationForm
 from portal.positions.models import Comment, Position, PositionState
 from portal.times import LONDON, london_datetime
@@ -43,16 +44,15 @@ def _require_group_member() -> None:
         abort(404)
 
 
-def _led(position_id: int) -> Position:
-    position = db.session.get(Position, position_id)
-    if (
-        position is None
-        or position.area_id != g.area.id
-        or not permissions.can_read_position(current_user, position)
-    ):
-        abort(404)
+def _led_in_consultation(position_id: int) -> Position:
+    """The draft, if the user may read it (else 404) and leads it (else 403); one no longer
+    in consultation goes back to its page, saying so."""
+    position = load_position(position_id)
     if not permissions.can_lead(current_user, position):
         abort(403)
+    if position.state is not PositionState.CONSULTATION:
+        flash("This draft is not in consultation.", "error")
+        abort(_page(position))
     return position
 
 
@@ -60,20 +60,27 @@ def _page(position: Position) -> Response:
     return redirect(url_for("positions.position", position_id=position.id, _anchor="next-steps"))
 
 
-def _not_in_consultation(position: Position) -> Response | None:
-    if position.state is PositionState.CONSULTATION:
-        return None
-    flash("This draft is not in consultation.", "error")
-    return _page(position)
-
-
 @blueprint.route("/end", methods=["GET", "POST"])
 @login_required
 def change_end(position_id: int) -> str | Response:
-    position = _led(position_id)
-    refused_now = _not_in_consultation(position)
-    if refused_now is not None:
-        return refused_now
+    position = _led_in_consultation(position_id)
+    form = _end_form(position)
+    warning = None
+    if form.validate_on_submit() and form.ends_at is not None:
+        warning = unaccepted_late_end(position, form)
+        if warning is None:
+            with refusal_shown_on(form) as refused:
+                consultation.change_end(acting_user(), position, form.ends_at, utcnow())
+            if not refused:
+                flash(END_CHANGED.format(ends=london_datetime(form.ends_at)), "info")
+                return _page(position)
+    return render_end_page(position, form, warning, opening=False)
+
+
+END_CHANGED = "The consultation now closes on {ends}. Members have been emailed."
+
+
+def _end_form(position: Position) -> ConsultationForm:
     form = ConsultationForm()
     if request.method == "GET" and position.consultation_ends_at is not None:
         # The form names the last day; the consultation ends at the midnight after it.
@@ -82,29 +89,32 @@ def change_end(position_id: int) -> str | Response:
         form.ends_day.data = str(last_day.day)
         form.ends_month.data = str(last_day.month)
         form.ends_year.data = str(last_day.year)
-    warning = None
-    if form.validate_on_submit() and form.ends_at is not None:
-        warning = consultation.deadline_warning(position, form.ends_at)
-        if warning is None or request.form.get("accept_late") == form.ends_at.isoformat():
-            with refusal_shown_on(form) as refused:
-                consultation.change_end(acting_user(), position, form.ends_at, utcnow())
-            if not refused:
-                flash(
-                    f"The consultation now closes on {london_datetime(form.ends_at)}. "
-                    "Members have been emailed.",
-                    "info",
-                )
-                return _page(position)
-            warning = None
+    return form
+
+
+def unaccepted_late_end(position: Position, form: ConsultationForm) -> str | None:
+    """The warning for a closing day after the ICS's deadline; None when there is none, or
+    once the same day is sent again from the page that showed it, which keeps the day."""
+    assert form.ends_at is not None
+    warning = consultation.deadline_warning(position, form.ends_at)
+    if warning is None or request.form.get("accept_late") == form.ends_at.isoformat():
+        return None
+    return warning
+
+
+def render_end_page(
+    position: Position, form: ConsultationForm, warning: str | None, *, opening: bool
+) -> str:
+    """The page that sets the day a consultation closes, when it opens or later."""
     return render_template(
         "positions/consultation_end.html",
         position=position,
         form=form,
         warning=warning,
         accept_late=form.ends_at.isoformat() if warning and form.ends_at else "",
-        heading="Change when the consultation closes",
-        button_text="Save the new closing day",
-        opening=False,
+        heading="Open the consultation" if opening else "Change when the consultation closes",
+        button_text="Open the consultation" if opening else "Save the new closing day",
+        opening=opening,
     )
 
 
@@ -125,14 +135,17 @@ def position_comments(position: Position) -> list[Comment]:
     )
 
 
+CLOSED_EARLY = (
+    "The consultation closed at {at}. Members have been emailed; "
+    "the draft can now go to the vote once its amendments are decided."
+)
+
+
 @blueprint.route("/close", methods=["GET", "POST"])
 @login_required
 def close_early(position_id: int) -> str | Response:
     """The check page (GET) and ending the consultation now (POST from it)."""
-    position = _led(position_id)
-    refused_now = _not_in_consultation(position)
-    if refused_now is not None:
-        return refused_now
+    position = _led_in_consultation(position_id)
     if not consultation.is_open(position, utcnow()):
         flash("The consultation has already closed.", "error")
         return _page(position)
@@ -141,11 +154,7 @@ def close_early(position_id: int) -> str | Response:
         with refusal_shown_on() as refused:
             consultation.end_early(acting_user(), position, now)
         if not refused:
-            flash(
-                f"The consultation closed at {london_datetime(now)}. Members have been emailed; "
-                "the draft can now go to the vote once its amendments are decided.",
-                "info",
-            )
+            flash(CLOSED_EARLY.format(at=london_datetime(now)), "info")
         return _page(position)
     return _check_page(
         position,
@@ -162,10 +171,7 @@ def close_early(position_id: int) -> str | Response:
 @login_required
 def back_to_drafting(position_id: int) -> str | Response:
     """The check page (GET) and taking the draft back to drafting (POST from it)."""
-    position = _led(position_id)
-    refused_now = _not_in_consultation(position)
-    if refused_now is not None:
-        return refused_now
+    position = _led_in_consultation(position_id)
     if request.method == "POST" and ConfirmForm().validate_on_submit():
         with refusal_shown_on() as refused:
             consultation.back_to_drafting(acting_user(), position, utcnow())

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
@@ -159,28 +160,8 @@ def statements() -> Response:
         abort(400, description=str(error))
     page = _whole("page", 1, 1)
     per_page = _whole("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
-    # Everything statement_json reads, loaded once for the page rather than per statement.
-    query = services.search(current_user, filters).options(
-        selectinload(Statement.area),
-        selectinload(Statement.superseded_by),
-        selectinload(Statement.proposal),
-        selectinload(Statement.signatories),
-        selectinload(Statement.responses),
-    )
-    result = services.paginate(query, page, per_page)
-    args = filter_args(filters)
-
-    def page_url(number: int) -> str:
-        query = urlencode({**args, "page": number, "per_page": per_page})
-        return f"{external_url('statements_api.statements')}?{query}"
-
-    links = {
-        "self": page_url(page),
-        "first": page_url(1),
-        "last": page_url(result.pages),
-        "next": page_url(page + 1) if page < result.pages else None,
-        "prev": page_url(min(page - 1, result.pages)) if page > 1 else None,
-    }
+    result = services.paginate(_listed(filters), page, per_page)
+    links = _page_links(filter_args(filters), page, per_page, result.pages)
     header = ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links.items() if url)
     return _json(
         {
@@ -193,6 +174,34 @@ def statements() -> Response:
         },
         Link=header,
     )
+
+
+def _listed(filters: services.Filters) -> sa.Select[Statement]:
+    """The statements found, with everything statement_json reads loaded once for the page
+    rather than per statement."""
+    return services.search(current_user, filters).options(
+        selectinload(Statement.area),
+        selectinload(Statement.superseded_by),
+        selectinload(Statement.proposal),
+        selectinload(Statement.signatories),
+        selectinload(Statement.responses),
+    )
+
+
+def _page_links(args: dict[str, Any], page: int, per_page: int, pages: int) -> dict[str, Any]:
+    """The addresses of this page of the list and its neighbours (None where there is none)."""
+
+    def page_url(number: int) -> str:
+        query = urlencode({**args, "page": number, "per_page": per_page})
+        return f"{external_url('statements_api.statements')}?{query}"
+
+    return {
+        "self": page_url(page),
+        "first": page_url(1),
+        "last": page_url(pages),
+        "next": page_url(page + 1) if page < pages else None,
+        "prev": page_url(min(page - 1, pages)) if page > 1 else None,
+    }
 
 
 @blueprint.get("/statements/<reference>")

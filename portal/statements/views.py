@@ -58,7 +58,7 @@ from portal.statements.permissions import (
 )
 from portal.tiers import Tier
 from portal.times import london_datetime
-from portal.voting.models import BallotSecrecy
+from portal.voting.models import BallotSecrecy, ElectorateMember, Vote
 from portal.voting.permissions import can_see_results, casts_for
 from portal.voting.published import how_decided_for, result_wording
 
@@ -149,12 +149,7 @@ def _pagination(result: services.Page, args: dict[str, Any]) -> dict[str, Any] |
 @blueprint.get("/statements")
 @caching.cached("index", personal_html=True)
 def index() -> str:
-    problem = None
-    try:
-        filters = filters_from_args(request.args, lenient=True)
-    except FilterError as error:
-        problem = {"text": str(error), "href": f"#{error.field}"}
-        filters = services.Filters()
+    filters, problem = _filters_asked()
     result = services.paginate(services.search(current_user, filters), _page_number(), PER_PAGE)
     args = filter_args(filters)
     return render_template(
@@ -170,6 +165,14 @@ def index() -> str:
         may_publish=_may_publish_somewhere(),
         api_url=_api_url(),
     )
+
+
+def _filters_asked() -> tuple[services.Filters, dict[str, str] | None]:
+    """The filters in the address; none, with the problem to show, when one does not hold."""
+    try:
+        return filters_from_args(request.args, lenient=True), None
+    except FilterError as error:
+        return services.Filters(), {"text": str(error), "href": f"#{error.field}"}
 
 
 def _api_url() -> str | None:
@@ -310,11 +313,30 @@ def publish(position_id: int) -> str | Response:
     try:
         vote = services.check_publishable(position)
     except DomainError as error:
-        return render_template(
-            "statements/publish.html", position=position, form=None, problem=error.message
-        )
-    secret = vote.secrecy is BallotSecrecy.SECRET
+        return _render_unpublishable(position, error.message)
     supporters = services.supporters(vote)
+    form = _publish_form(position, vote, supporters)
+    if form.validate_on_submit():
+        choice = SignatoryChoice(form.signatories.data)
+        chosen = form.chosen.data or [] if choice is SignatoryChoice.CHOSEN else []
+        seen = _preview(form, position, choice, chosen)
+        if seen is not None and form.confirmed.data != "yes":
+            return _render_publish_check(position, form, seen, choice, chosen)
+        if seen is not None and (published := _publish(form, position, choice, chosen)) is not None:
+            when = london_datetime(published.published_at)
+            flash(f"Statement {published.reference} was published at {when}.", "success")
+            return redirect(url_for("statements.statement", reference=published.reference))
+    elif form.chosen.errors:
+        form.chosen.errors = ["Choose organisations from the list of those that voted for it"]
+    return _render_publish(position, vote, form, supporters)
+
+
+def _publish_form(
+    position: Position, vote: Vote, supporters: Sequence[ElectorateMember]
+) -> PublishForm:
+    """The choice of readers and signatories: in a secret ballot only the endorsers can sign,
+    since nobody knows who voted for."""
+    secret = vote.secrecy is BallotSecrecy.SECRET
     form = PublishForm()
     form.chosen.choices = [(m.organisation_id, f"{m.name} ({m.ods_code})") for m in supporters]
     if secret:
@@ -326,37 +348,57 @@ def publish(position_id: int) -> str | Response:
         form.signatories.data = (
             SignatoryChoice.ENDORSERS.value if secret else SignatoryChoice.VOTED_FOR.value
         )
-    if form.validate_on_submit():
-        choice = SignatoryChoice(form.signatories.data)
-        chosen = form.chosen.data or [] if choice is SignatoryChoice.CHOSEN else []
-        seen = None
-        with refusal_shown_on(form) as refused:
-            seen = services.preview(position, choice, chosen)
-        if not refused and seen is not None:
-            if form.confirmed.data != "yes":
-                return render_template(
-                    "statements/publish_check.html",
-                    position=position,
-                    form=form,
-                    preview=seen,
-                    tier=Tier(form.tier.data),
-                    choice=choice,
-                    chosen=chosen,
-                    signatory_groups=_grouped(seen.signatories),
-                )
-            with refusal_shown_on(form) as refused:
-                published = services.publish(
-                    acting_user(), position, Tier(form.tier.data), choice, utcnow(), chosen
-                )
-            if not refused:
-                flash(
-                    f"Statement {published.reference} was published at "
-                    f"{london_datetime(published.published_at)}.",
-                    "success",
-                )
-                return redirect(url_for("statements.statement", reference=published.reference))
-    elif form.chosen.errors:
-        form.chosen.errors = ["Choose organisations from the list of those that voted for it"]
+    return form
+
+
+def _preview(
+    form: PublishForm, position: Position, choice: SignatoryChoice, chosen: list[int]
+) -> services.Preview | None:
+    """What publishing would write; None when it would refuse (the reason is on ``form``)."""
+    seen = None
+    with refusal_shown_on(form):
+        seen = services.preview(position, choice, chosen)
+    return seen
+
+
+def _publish(
+    form: PublishForm, position: Position, choice: SignatoryChoice, chosen: list[int]
+) -> Statement | None:
+    """The statement published; None when refused (the reason is on ``form``)."""
+    published = None
+    with refusal_shown_on(form):
+        published = services.publish(
+            acting_user(), position, Tier(form.tier.data), choice, utcnow(), chosen
+        )
+    return published
+
+
+def _render_publish_check(
+    position: Position,
+    form: PublishForm,
+    seen: services.Preview,
+    choice: SignatoryChoice,
+    chosen: list[int],
+) -> str:
+    return render_template(
+        "statements/publish_check.html",
+        position=position,
+        form=form,
+        preview=seen,
+        tier=Tier(form.tier.data),
+        choice=choice,
+        chosen=chosen,
+        signatory_groups=_grouped(seen.signatories),
+    )
+
+
+def _render_unpublishable(position: Position, problem: str) -> str:
+    return render_template("statements/publish.html", position=position, form=None, problem=problem)
+
+
+def _render_publish(
+    position: Position, vote: Vote, form: PublishForm, supporters: Sequence[ElectorateMember]
+) -> str:
     return render_template(
         "statements/publish.html",
         position=position,
@@ -364,7 +406,7 @@ def publish(position_id: int) -> str | Response:
         problem=None,
         revision=position.voted_revision,
         vote=vote,
-        secret=secret,
+        secret=vote.secrecy is BallotSecrecy.SECRET,
         provenance=result_wording(vote),
         supporters=len(supporters),
         secret_message=services.ENDORSERS_ONLY,

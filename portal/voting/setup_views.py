@@ -26,11 +26,12 @@ from portal.names import display_name
 from portal.organisations.area_context import bind_area
 from portal.organisations.models import Organisation, OrganisationKind
 from portal.times import london_datetime
-from portal.voting import explain, scrutiny, services, setup, setup_check
-from portal.voting import rules as counting
-from portal.voting.forms import KIND_LABELS, new_vote_data
+from portal.voting import scrutiny, services, setup, setup_presenters
+from portal.voting.forms import KIND_LABELS, VoteForm, new_vote_data
+from portal.voting.models import Vote
 from portal.voting.permissions import can_manage_votes, can_see_votes
 from portal.voting.presenters import proposal_choices
+from portal.voting.services import VoteDetails
 
 blueprint = Blueprint(
     "vote_setup",
@@ -128,40 +129,61 @@ def step(slug: str) -> str | Response:
     page = setup.PAGE_BY_SLUG.get(slug)
     if page is None:
         abort(404)
-    state = _state()
-    if state is None:
-        return redirect(url_for(".start"))
-    answers, done = dict(state["answers"]), list(state["done"])
+    state = _started()
     choices, proposals = _pcn_choices(), proposal_choices(g.area)
     if request.method == "GET":
-        return _render(page, setup.filled_form(answers, choices, proposals), state)
+        return _render(page, setup.filled_form(state["answers"], choices, proposals), state)
     if not StepForm().validate_on_submit():
         abort(400)
-    merged = {**answers, **setup.answers_from(request.form, page)}
-    errors = setup.page_errors(merged, page, _voting_organisations(merged), choices, proposals)
-    if page.slug == "secrecy" and "scrutineers" not in errors:
-        errors.update(_scrutineer_errors(merged))
-    form = setup.filled_form(merged, choices, proposals)
-    for field in form:
-        field.errors = list(errors.get(field.name, []))
-    if errors:
-        return _render(page, form, state)
-    if page.slug == "when":
-        form.validate()
-        warnings = setup.timing_warnings(form.opens_at, form.closes_at, utcnow())
-        for field in form:
-            field.errors = []
-        # Warned times are kept only when the same times are sent again from the warning.
-        times = "|".join(moment.isoformat() for moment in (form.opens_at, form.closes_at) if moment)
-        if warnings and request.form.get("accept_warnings") != times:
-            return _render(page, form, state, warnings=warnings, accept_warnings=times)
-    if page.slug not in done:
-        done.append(page.slug)
-    _save(merged, done)
+    answers = {**state["answers"], **setup.answers_from(request.form, page)}
+    form, refused = _checked_page(page, answers, choices, proposals)
+    warned = {} if refused else _unaccepted_warnings(page, form)
+    if refused or warned:
+        return _render(page, form, state, **warned)
+    _save(answers, state["done"] if page.slug in state["done"] else [*state["done"], page.slug])
     following = setup.next_page(page.slug)
     if following is None or request.args.get("return") == "check":
         return redirect(url_for(".check"))
     return redirect(url_for(".step", slug=following))
+
+
+def _started() -> dict[str, Any]:
+    """The answers so far; without them (the session ended, say), back to the first page."""
+    state = _state()
+    if state is None:
+        abort(redirect(url_for(".start")))
+    return state
+
+
+def _checked_page(
+    page: setup.Page,
+    answers: dict[str, Any],
+    choices: list[SelectChoice],
+    proposals: list[SelectChoice],
+) -> tuple[VoteForm, bool]:
+    """The page's form filled with the answers and each field's errors; whether there were any."""
+    errors = setup.page_errors(answers, page, _voting_organisations(answers), choices, proposals)
+    if page.slug == "secrecy" and "scrutineers" not in errors:
+        errors.update(_scrutineer_errors(answers))
+    form = setup.filled_form(answers, choices, proposals)
+    for field in form:
+        field.errors = list(errors.get(field.name, []))
+    return form, bool(errors)
+
+
+def _unaccepted_warnings(page: setup.Page, form: VoteForm) -> dict[str, Any]:
+    """On the "when" page, the warnings about the times chosen, for the page to show again;
+    none once the same times are sent again from that warning, which keeps them."""
+    if page.slug != "when":
+        return {}
+    form.validate()
+    warnings = setup.timing_warnings(form.opens_at, form.closes_at, utcnow())
+    for field in form:
+        field.errors = []
+    times = "|".join(moment.isoformat() for moment in (form.opens_at, form.closes_at) if moment)
+    if warnings and request.form.get("accept_warnings") != times:
+        return {"warnings": warnings, "accept_warnings": times}
+    return {}
 
 
 class CheckForm(FlaskForm):
@@ -185,74 +207,49 @@ def _scrutineer_errors(answers: dict[str, Any]) -> dict[str, list[str]]:
 @blueprint.route("/check", methods=["GET", "POST"])
 @login_required
 def check() -> str | Response:
-    state = _state()
-    if state is None:
-        return redirect(url_for(".start"))
-    answers, done = state["answers"], state["done"]
-    missing = next((p for p in setup.PAGES if p.slug not in done), None)
-    if missing is not None:
-        return redirect(url_for(".step", slug=missing.slug))
-    form = setup.filled_form(answers, _pcn_choices(), proposal_choices(g.area))
-    if not form.validate():
-        # An answer that no longer holds (say, a network has closed): back to its page.
-        bad = next(p for p in setup.PAGES if any(form[n].errors for n in p.fields if n in form))
-        return redirect(url_for(".step", slug=bad.slug))
-    details = form.details()
-    problem = None
-    try:
-        rules = counting.parse_rules(details.rules, details.kind.value)
-    except counting.RecordError as error:
-        rules, problem = None, f"The rules do not fit together: {error}"
-    # Whose ballot the record or the figures would likely expose under these rules, if anyone's.
-    exposure = setup_check.for_details(g.area, details)
-    identifying = exposure is not None
-    acknowledgement_missing = False
+    state = _started()
+    form = _complete_answers(state)
+    shown = setup_presenters.check_page(g.area, form, utcnow())
     check_form = CheckForm()
-    if request.method == "POST" and check_form.validate_on_submit() and problem is None:
-        if identifying and request.form.get("keep_weights") != "yes":
-            acknowledgement_missing = True
-        else:
-            with refusal_shown_on(check_form) as refused:
-                named = scrutiny.find_scrutineers(g.area, form.scrutineers.data or "")
-                details = dataclasses.replace(details, scrutineers=named)
-                vote = services.create_vote(acting_user(), g.area, details)
-            if not refused:
-                session.pop(_key(), None)
-                flash(
-                    f"The vote was saved as a draft at {london_datetime(vote.created_at)}. "
-                    "Check it, then open it when it is ready.",
-                    "info",
-                )
-                return redirect(url_for("voting.vote", vote_id=vote.id))
-    how_decided = (
-        explain.how_decided(
-            rules,
-            explain.Setting(
-                kind=details.kind.value,
-                voting_kinds=list(details.voting_kinds),
-                secret=details.secrecy.value == "secret",
-                pcn_codes=details.pcn_codes,
-            ),
-        )
-        if rules is not None
-        else []
-    )
+    acknowledgement_missing = False
+    if request.method == "POST" and check_form.validate_on_submit() and shown["problem"] is None:
+        acknowledgement_missing = shown["identifying"] and request.form.get("keep_weights") != "yes"
+        vote = None if acknowledgement_missing else _save_draft(check_form, form, shown["details"])
+        if vote is not None:
+            session.pop(_key(), None)
+            flash(SAVED_AS_DRAFT.format(at=london_datetime(vote.created_at)), "info")
+            return redirect(url_for("voting.vote", vote_id=vote.id))
     return render_template(
         "voting/setup/check.html",
         form=form,
         check_form=check_form,
-        details=details,
-        how_decided=how_decided,
-        problem=problem,
-        warnings=setup.timing_warnings(details.opens_at, details.closes_at, utcnow()),
-        identifying=identifying,
-        exposure=exposure,
         acknowledgement_missing=acknowledgement_missing,
-        pages=setup.PAGES,
-        proposal_words=next(
-            (c.label for c in form.proposal.choices if c.value == (form.proposal.data or "")),
-            "No ICS proposal",
-        ),
-        who_words=", ".join(KIND_LABELS[kind] for kind in details.voting_kinds)
-        + (f" (practices in {', '.join(details.pcn_codes)} only)" if details.pcn_codes else ""),
+        **shown,
     )
+
+
+SAVED_AS_DRAFT = "The vote was saved as a draft at {at}. Check it, then open it when it is ready."
+
+
+def _complete_answers(state: dict[str, Any]) -> VoteForm:
+    """The form filled with every page's answers; back to the first page not yet answered, or
+    to the page of an answer that no longer holds (say, a network has closed)."""
+    missing = next((p for p in setup.PAGES if p.slug not in state["done"]), None)
+    if missing is not None:
+        abort(redirect(url_for(".step", slug=missing.slug)))
+    form = setup.filled_form(state["answers"], _pcn_choices(), proposal_choices(g.area))
+    if not form.validate():
+        bad = next(p for p in setup.PAGES if any(form[n].errors for n in p.fields if n in form))
+        abort(redirect(url_for(".step", slug=bad.slug)))
+    return form
+
+
+def _save_draft(check_form: FlaskForm, form: VoteForm, details: VoteDetails) -> Vote | None:
+    """The vote saved as a draft with its scrutineers; None when a service refused it (its
+    reason is then on ``check_form``)."""
+    with refusal_shown_on(check_form) as refused:
+        named = scrutiny.find_scrutineers(g.area, form.scrutineers.data or "")
+        vote = services.create_vote(
+            acting_user(), g.area, dataclasses.replace(details, scrutineers=named)
+        )
+    return None if refused else vote

@@ -81,8 +81,8 @@ ROOTS = (
 # The test fails as soon as one is gone, so this list can only shrink.
 KNOWN_UPWARD = {
     ("portal.positions.presenters", "portal.statements"),
-    ("portal.positions.views", "portal.needs"),
-    ("portal.positions.views", "portal.statements"),
+    ("portal.positions.draft_views", "portal.needs"),
+    ("portal.positions.draft_views", "portal.statements"),
 }
 
 UNITS = CORE + DOMAINS + ROOTS
