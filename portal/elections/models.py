@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.database import UTCDateTime, enum_column, utcnow
 from portal.extensions import Model
 from portal.organisations.models import Area, Organisation
+from portal.voting.models import ScrutineerKeys
 
 if TYPE_CHECKING:
     from portal.accounts.models import User
@@ -134,7 +135,7 @@ class Election(Model):
         )
 
 
-class ElectionScrutineer(Model):
+class ElectionScrutineer(ScrutineerKeys, Model):
     """A person named to hold a secret election's BLT file, sealed to their key at the count.
 
     The keys are those of ``portal.voting.sealing``, as for a vote's scrutineer: the public
@@ -147,13 +148,6 @@ class ElectionScrutineer(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     election_id: Mapped[int] = mapped_column(sa.ForeignKey("elections.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
-    appointed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    passphrase_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    public_key: Mapped[bytes | None] = mapped_column(sa.LargeBinary())
-    sealed_private_key: Mapped[bytes | None] = mapped_column(sa.LargeBinary())
-    key_salt: Mapped[bytes | None] = mapped_column(sa.LargeBinary())
-    key_cost: Mapped[int | None]
-    wrapped_key: Mapped[bytes | None] = mapped_column(sa.LargeBinary())
 
     election: Mapped[Election] = relationship(back_populates="scrutineers")
     user: Mapped[User] = relationship()

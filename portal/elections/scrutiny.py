@@ -132,11 +132,7 @@ def set_passphrase(
         )
     except ValueError as error:
         raise DomainError(str(error)) from error
-    scrutineer.public_key = key.public_key
-    scrutineer.sealed_private_key = key.sealed_private_key
-    scrutineer.key_salt = key.salt
-    scrutineer.key_cost = key.cost
-    scrutineer.passphrase_set_at = now
+    scrutineer.take_key(key, now)
     db.session.flush()
     record(
         "election.scrutineer_passphrase_set",
@@ -186,27 +182,20 @@ def open_ballots(user: User, election: Election, passphrase: str) -> bytes:
         raise NotPermitted("You are not a scrutineer of this election")
     if election.state is not ElectionState.COUNTED or election.sealed_ballots_blt is None:
         raise Conflict("There is no sealed ballots file to open: the election is not counted")
-    if (
-        scrutineer.wrapped_key is None
-        or scrutineer.sealed_private_key is None
-        or scrutineer.public_key is None
-        or scrutineer.key_salt is None
-        or scrutineer.key_cost is None
-    ):
+    key = scrutineer.stored_key()
+    if key is None or scrutineer.wrapped_key is None:
         raise Conflict("The ballots file was not sealed to you: you had set no passphrase")
-    key = sealing.ScrutineerKey(
-        scrutineer.public_key,
-        scrutineer.sealed_private_key,
-        scrutineer.key_salt,
-        scrutineer.key_cost,
-    )
     try:
-        private = sealing.unlock(passphrase, key, _key_context(scrutineer))
+        raw = sealing.open_with_passphrase(
+            passphrase,
+            key,
+            scrutineer.wrapped_key,
+            election.sealed_ballots_blt,
+            _key_context(scrutineer),
+            _file_context(election),
+        )
     except sealing.WrongPassphrase as error:
         raise DomainError(str(error)) from error
-    raw = sealing.open_sealed(
-        election.sealed_ballots_blt, scrutineer.wrapped_key, private, _file_context(election)
-    )
     record(
         "election.ballots_opened",
         f"Sealed ballots file opened by scrutineer {user.name}",

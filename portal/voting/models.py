@@ -15,6 +15,7 @@ from portal.audit.models import ChainHeadStamped
 from portal.database import UTCDateTime, enum_column, utcnow
 from portal.extensions import Model
 from portal.organisations.models import Area, Organisation
+from portal.voting import sealing
 
 if TYPE_CHECKING:
     from portal.accounts.models import User
@@ -176,7 +177,42 @@ class ElectorateMember(Model):
     )
 
 
-class Scrutineer(Model):
+class ScrutineerKeys:
+    """What is kept of one scrutineer's key (``portal.voting.sealing``), for a vote's and an
+    election's scrutineers alike: the public key, the private key encrypted under the
+    passphrase (never the passphrase), and, once the copy is sealed, its data key wrapped for
+    this scrutineer."""
+
+    appointed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    passphrase_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    public_key: Mapped[bytes | None] = mapped_column(sa.LargeBinary())
+    sealed_private_key: Mapped[bytes | None] = mapped_column(sa.LargeBinary())
+    key_salt: Mapped[bytes | None] = mapped_column(sa.LargeBinary())
+    key_cost: Mapped[int | None]
+    wrapped_key: Mapped[bytes | None] = mapped_column(sa.LargeBinary())
+
+    def take_key(self, key: sealing.ScrutineerKey, now: datetime) -> None:
+        self.public_key = key.public_key
+        self.sealed_private_key = key.sealed_private_key
+        self.key_salt = key.salt
+        self.key_cost = key.cost
+        self.passphrase_set_at = now
+
+    def stored_key(self) -> sealing.ScrutineerKey | None:
+        """The key the copy was sealed to, or None when none was (no passphrase was set)."""
+        if (
+            self.public_key is None
+            or self.sealed_private_key is None
+            or self.key_salt is None
+            or self.key_cost is None
+        ):
+            return None
+        return sealing.ScrutineerKey(
+            self.public_key, self.sealed_private_key, self.key_salt, self.key_cost
+        )
+
+
+class Scrutineer(ScrutineerKeys, Model):
     """A person named to hold a secret ballot's full record, as independent scrutineers hold
     the marked register in a union ballot.
 
@@ -190,13 +226,6 @@ class Scrutineer(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     vote_id: Mapped[int] = mapped_column(sa.ForeignKey("votes.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
-    appointed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    passphrase_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    public_key: Mapped[bytes | None] = mapped_column(sa.LargeBinary())
-    sealed_private_key: Mapped[bytes | None] = mapped_column(sa.LargeBinary())
-    key_salt: Mapped[bytes | None] = mapped_column(sa.LargeBinary())
-    key_cost: Mapped[int | None]
-    wrapped_key: Mapped[bytes | None] = mapped_column(sa.LargeBinary())
 
     vote: Mapped[Vote] = relationship(back_populates="scrutineers")
     user: Mapped[User] = relationship()

@@ -134,11 +134,7 @@ def set_passphrase(
         )
     except ValueError as error:
         raise DomainError(str(error)) from error
-    scrutineer.public_key = key.public_key
-    scrutineer.sealed_private_key = key.sealed_private_key
-    scrutineer.key_salt = key.salt
-    scrutineer.key_cost = key.cost
-    scrutineer.passphrase_set_at = now
+    scrutineer.take_key(key, now)
     db.session.flush()
     record(
         "vote.scrutineer_passphrase_set",
@@ -192,27 +188,20 @@ def open_record(user: User, vote: Vote, passphrase: str) -> bytes:
         raise NotPermitted("You are not a scrutineer of this vote")
     if vote.state is not VoteState.CLOSED or vote.sealed_record is None:
         raise Conflict("There is no sealed record to open: the vote has not closed")
-    if (
-        scrutineer.wrapped_key is None
-        or scrutineer.sealed_private_key is None
-        or scrutineer.public_key is None
-        or scrutineer.key_salt is None
-        or scrutineer.key_cost is None
-    ):
+    key = scrutineer.stored_key()
+    if key is None or scrutineer.wrapped_key is None:
         raise Conflict("The record was not sealed to you: you had set no passphrase")
-    key = sealing.ScrutineerKey(
-        scrutineer.public_key,
-        scrutineer.sealed_private_key,
-        scrutineer.key_salt,
-        scrutineer.key_cost,
-    )
     try:
-        private = sealing.unlock(passphrase, key, _key_context(scrutineer))
+        raw = sealing.open_with_passphrase(
+            passphrase,
+            key,
+            scrutineer.wrapped_key,
+            vote.sealed_record,
+            _key_context(scrutineer),
+            _record_context(vote),
+        )
     except sealing.WrongPassphrase as error:
         raise DomainError(str(error)) from error
-    raw = sealing.open_sealed(
-        vote.sealed_record, scrutineer.wrapped_key, private, _record_context(vote)
-    )
     record(
         "vote.record_opened",
         f"Sealed ballot record opened by scrutineer {user.name}",

@@ -130,3 +130,15 @@ def open_sealed(sealed: bytes, wrapped: bytes, private: X25519PrivateKey, contex
     shared = private.exchange(X25519PublicKey.from_public_bytes(ephemeral_public))
     data_key = _decrypt(_wrapping_key(shared, context), wrapped_key, context)
     return _decrypt(data_key, sealed, context)
+
+
+def open_with_passphrase(
+    passphrase: str,
+    key: ScrutineerKey,
+    wrapped: bytes,
+    sealed: bytes,
+    key_context: bytes,
+    record_context: bytes,
+) -> bytes:
+    """The sealed copy, opened by one scrutineer: ``WrongPassphrase`` if it is not theirs."""
+    return open_sealed(sealed, wrapped, unlock(passphrase, key, key_context), record_context)
