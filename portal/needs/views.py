@@ -37,6 +37,7 @@ from portal.needs.models import (
 from portal.organisations.area_context import bind_area
 from portal.organisations.models import Organisation, OrganisationKind
 from portal.organisations.services import organisation_in_area
+from portal.page_parts import add_part
 from portal.positions.models import Position, PositionState, Proposal
 from portal.tiers import Tier
 
@@ -45,6 +46,11 @@ blueprint = Blueprint(
 )
 bind_area(blueprint)
 add_link(blueprint, "Needs", "needs.index", order=40, visible=permissions.can_see_needs)
+add_part(
+    blueprint,
+    "position",
+    lambda user, position: {"needs_behind": services.needs_behind(user, position)},
+)
 
 CHANNELS = "<any(practice, pcn):channel_name>"
 E = TypeVar("E", bound=Enum)

@@ -20,7 +20,7 @@ from portal.errors import DomainError
 from portal.extensions import db
 from portal.http import abandon_changes, acting_user, refusal_shown_on
 from portal.markdown import markdown_paragraphs
-from portal.needs import services as needs_services
+from portal.page_parts import parts_of
 from portal.positions import amendments as amending
 from portal.positions import comment_changes, diff, drafting, forms, permissions, services
 from portal.positions.blueprint import (
@@ -35,10 +35,8 @@ from portal.positions.presenters import (
     TIER_HINTS,
     edit_conflict_view,
     paragraph_choices,
-    statement_of,
     why_frozen,
 )
-from portal.statements import permissions as statement_permissions
 from portal.voting import public as voting_public
 
 
@@ -141,9 +139,8 @@ def render_position(position: Position, status: int = 200, **given: Any) -> tupl
         "comments": comments,
         "open_comments": [c for c in comments if c.resolved_at is None],
         "amendments": amendments,
-        "needs_behind": needs_services.needs_behind(user, position),
-        "can_publish": statement_permissions.can_publish(user, position.area),
-        "statement": statement_of(position, user),
+        # The needs behind the draft and the statement it became come from those domains.
+        **parts_of("position", user=user, position=position),
         "amendment_changes": {
             a.id: diff.compare_words(amending.original_paragraph(a), a.replacement_markdown)
             for a in amendments

@@ -8,17 +8,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import sqlalchemy as sa
 from wtforms.fields.choices import SelectChoice
 
-from portal.accounts.models import User
 from portal.database import utcnow
-from portal.extensions import db
 from portal.markdown import markdown_paragraphs
 from portal.positions import diff, drafting, services
 from portal.positions.models import AmendmentState, Position, PositionState, Tier
-from portal.statements import permissions as statement_permissions
-from portal.statements.models import Statement
 from portal.templating import field_params
 from portal.times import LONDON
 
@@ -86,19 +81,6 @@ def paragraph_choices(position: Position, *, whole: bool) -> list[SelectChoice]:
         excerpt = excerpt if len(excerpt) <= 60 else excerpt[:57].rstrip() + "…"
         choices.append(SelectChoice(str(index), f"Paragraph {index + 1}: {excerpt}"))
     return choices
-
-
-def statement_of(position: Position, reader: User) -> Statement | None:
-    """The statement the position became, if the reader may read it."""
-    statement = db.session.execute(
-        sa.select(Statement)
-        .where(Statement.position_id == position.id)
-        .order_by(Statement.published_at.desc())
-        .limit(1)
-    ).scalar_one_or_none()
-    if statement is None or not statement_permissions.can_read_statement(reader, statement):
-        return None
-    return statement
 
 
 def edit_conflict_view(conflict: drafting.EditConflict) -> dict[str, Any]:

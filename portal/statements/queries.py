@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased
 
 from portal.extensions import db
 from portal.organisations.models import Area
-from portal.statements import services
+from portal.statements import permissions, services
 from portal.statements.models import Statement, StatementState
 
 ANYONE = AnonymousUserMixin()
@@ -87,3 +87,16 @@ def readable_statement_of_election(election_id: int, user: Any) -> Statement | N
     return db.session.execute(
         sa.select(Statement).where(Statement.election_id == election_id, services.readable(user))
     ).scalar_one_or_none()
+
+
+def readable_statement_of_position(position_id: int, user: Any) -> Statement | None:
+    """The latest statement a position became, if ``user`` may read it."""
+    statement = db.session.execute(
+        sa.select(Statement)
+        .where(Statement.position_id == position_id)
+        .order_by(Statement.published_at.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if statement is None or not permissions.can_read_statement(user, statement):
+        return None
+    return statement

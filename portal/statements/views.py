@@ -32,8 +32,9 @@ from portal.organisations.permissions import (
     is_group_member,
     roles_in_area,
 )
+from portal.page_parts import add_part
 from portal.positions.models import Position
-from portal.statements import caching, election_results, endorsements, pdf, services
+from portal.statements import caching, election_results, endorsements, pdf, queries, services
 from portal.statements import feed as atom
 from portal.statements.forms import (
     SIGNATORY_CHOICES,
@@ -65,6 +66,14 @@ from portal.voting.published import how_decided_for, result_wording
 blueprint = Blueprint("statements", __name__, template_folder="templates")
 add_link(blueprint, "Statements", "statements.index", order=50, in_area=False)
 blueprint.record_once(lambda state: caching.init_app(state.app))
+add_part(
+    blueprint,
+    "position",
+    lambda user, position: {
+        "statement": queries.readable_statement_of_position(position.id, user),
+        "can_publish": can_publish(user, position.area),
+    },
+)
 
 PER_PAGE = 20
 STATE_TAGS = {
