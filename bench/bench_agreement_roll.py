@@ -49,7 +49,7 @@ def _median_ms(work: Callable[[], Any]) -> float:
 def main() -> None:
     from flask_migrate import upgrade
 
-    from portal.agreements import services
+    from portal.agreements import rolls
     from portal.agreements.models import Agreement, Signatory
     from portal.database import utcnow
     from portal.demo.loader import load_demo_area
@@ -101,12 +101,12 @@ def main() -> None:
             db.session.expire_all()
             hub = db.session.get(Agreement, hub_id)
             event.listen(engine, "before_cursor_execute", count)
-            roll = services.roll_on(hub, today)
+            roll = rolls.roll_on(hub, today)
             event.remove(engine, "before_cursor_execute", count)
             print(f"practices in on {today}: {len(roll.rows)}, patients {roll.patients:,}")
             print(f"roll_on: {len(statements)} SQL statements")
-            print(f"roll_on: {_median_ms(lambda: services.roll_on(hub, today)):.1f} ms (median)")
-            print(f"roll_csv: {_median_ms(lambda: services.roll_csv(roll)):.1f} ms (median)")
+            print(f"roll_on: {_median_ms(lambda: rolls.roll_on(hub, today)):.1f} ms (median)")
+            print(f"roll_csv: {_median_ms(lambda: rolls.roll_csv(roll)):.1f} ms (median)")
 
         from portal.demo.loader import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD
 

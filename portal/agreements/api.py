@@ -15,7 +15,7 @@ from flask import Blueprint, Response, abort, jsonify, request
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
-from portal.agreements import forms, permissions, services
+from portal.agreements import forms, permissions, rolls, setting_up
 from portal.agreements import openapi as agreements_openapi
 from portal.agreements.models import Agreement
 from portal.database import utcnow
@@ -54,7 +54,7 @@ def agreement_json(agreement: Agreement, day: date) -> dict[str, Any]:
     in_force = agreement.in_force
     assert in_force is not None
     assert in_force.adopted_at is not None
-    roll = services.roll_on(agreement, day)
+    roll = rolls.roll_on(agreement, day)
     lead = agreement.lead
     latest = agreement.reports[-1] if agreement.reports else None
     return {
@@ -103,9 +103,7 @@ def agreement_json(agreement: Agreement, day: date) -> dict[str, Any]:
                 "pcn": {"name": row.pcn.name, "ods_code": row.pcn.ods_code} if row.pcn else None,
                 "registered_patients": row.patients,
                 "share_percent": (
-                    services.percent(row.share).removesuffix(" %")
-                    if row.share is not None
-                    else None
+                    rolls.percent(row.share).removesuffix(" %") if row.share is not None else None
                 ),
                 "joined_on": row.signatory.joined_on.isoformat(),
                 "leaves_on": row.signatory.leaves_on.isoformat()
@@ -135,7 +133,7 @@ def agreements() -> Response:
     area_slug = request.args.get("area")
     found = [
         a
-        for a in services.visible_agreements(current_user)
+        for a in setting_up.visible_agreements(current_user)
         if area_slug is None or a.area.slug == area_slug
     ]
     return _json({"items": [agreement_json(a, day) for a in found], "total": len(found)})

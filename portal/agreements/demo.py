@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from portal.accounts.models import User
-from portal.agreements import services
+from portal.agreements import days, oversight, procedure_versions, setting_up, signing
 from portal.agreements.models import (
     Agreement,
     CostSharing,
@@ -81,12 +81,12 @@ def load_demo_agreements(
 ) -> Agreement:
     today = now.astimezone(LONDON).date()
     director = users["federation"]
-    start = services.add_months(today, -10)
-    agreement = services.create_agreement(
+    start = days.add_months(today, -10)
+    agreement = setting_up.create_agreement(
         director,
         area,
         organisations["FED-DEMO"],
-        services.Terms(
+        setting_up.Terms(
             title="Document management hub",
             gives_up="Each practice actions and codes incoming documents by this protocol, "
             "not its own, and stops handling them with its own staff.",
@@ -102,7 +102,7 @@ def load_demo_agreements(
             oversight="The hub manager reports to the federation board and to the practices' "
             "leads; the LMC reviews the agreement yearly.",
             report_frequency=ReportFrequency.QUARTERLY,
-            review_on=services.add_months(today, 2),
+            review_on=days.add_months(today, 2),
             starts_on=start,
             minimum_term_months=12,
             notice_period_months=3,
@@ -115,7 +115,7 @@ def load_demo_agreements(
         _morning(start - timedelta(days=14)),
     )
     for email_name, code in (("partner.horsefair", "M83001"), ("partner.hazeldene", "M83022")):
-        services.sign_up(
+        signing.sign_up(
             users[email_name],
             agreement,
             organisations[code],
@@ -124,7 +124,7 @@ def load_demo_agreements(
             now=_morning(start),
         )
     for code, months_ago in RECORDED_PRACTICES:
-        joined = services.add_months(today, -months_ago)
+        joined = days.add_months(today, -months_ago)
         db.session.add(
             Signatory(
                 agreement_id=agreement.id,
@@ -137,8 +137,8 @@ def load_demo_agreements(
     db.session.flush()
     db.session.refresh(agreement, attribute_names=["signatories"])
 
-    proposed_on = services.add_months(today, -4)
-    version = services.propose_version(
+    proposed_on = days.add_months(today, -4)
+    version = procedure_versions.propose_version(
         director,
         agreement,
         PROCEDURE_V2,
@@ -147,7 +147,7 @@ def load_demo_agreements(
         _morning(proposed_on),
     )
     closes_at = _morning(proposed_on + timedelta(days=14))
-    vote = services.put_to_vote(
+    vote = procedure_versions.put_to_vote(
         director,
         version,
         closes_at,
@@ -167,23 +167,23 @@ def load_demo_agreements(
     db.session.flush()
     closing.close_vote(vote, closes_at)
 
-    services.post_report(
+    oversight.post_report(
         director,
         agreement,
         RagStatus.GREEN,
         "98 % of documents filed and coded within one working day.",
         "Paper post from two hospitals still arrives late.",
-        _morning(services.add_months(today, -7)),
+        _morning(days.add_months(today, -7)),
     )
-    services.post_report(
+    oversight.post_report(
         director,
         agreement,
         RagStatus.AMBER,
         "Coding backlog cleared after the summer.",
         "Two urgent results waited overnight; the procedure is being changed.",
-        _morning(services.add_months(today, -4)),
+        _morning(days.add_months(today, -4)),
     )
-    services.give_notice(
+    signing.give_notice(
         users["partner.hazeldene"],
         agreement,
         organisations["M83022"],

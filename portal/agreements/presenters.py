@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from portal.agreements import permissions, services
+from portal.agreements import oversight, permissions, rolls, signing
 from portal.agreements.models import Agreement, VersionState
 from portal.organisations.models import Area
 from portal.voting.permissions import can_see_votes
@@ -21,18 +21,18 @@ def agreement_page(
         "agreement": found,
         "today": today,
         "day": day,
-        "roll": services.roll_on(found, day),
-        "percent": services.percent,
+        "roll": rolls.roll_on(found, day),
+        "percent": rolls.percent,
         "my_practices": [
-            (practice, services.current_signatory(found, practice, today))
+            (practice, signing.current_signatory(found, practice, today))
             for practice in permissions.signing_practices(user, area)
         ],
         "flags": (
-            services.oversight_flags(found, today)
+            oversight.oversight_flags(found, today)
             if permissions.can_see_oversight_flags(user, found)
             else []
         ),
-        "report_due": services.report_due_on(found, today),
+        "report_due": oversight.report_due_on(found, today),
         "may_manage": permissions.can_manage(user, found),
         "may_report": permissions.can_report(user, found),
         "may_see_votes": can_see_votes(user, area),

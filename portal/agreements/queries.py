@@ -9,7 +9,8 @@ from datetime import date
 from portal.accounts.models import User
 from portal.agreements.models import Agreement
 from portal.agreements.permissions import can_sign_for
-from portal.agreements.services import current_signatory, visible_agreements
+from portal.agreements.setting_up import visible_agreements
+from portal.agreements.signing import current_signatory
 from portal.organisations.models import Area, Organisation, OrganisationKind
 
 

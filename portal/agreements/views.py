@@ -15,7 +15,17 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from portal.agreements import forms, permissions, presenters, services
+from portal.agreements import (
+    days,
+    forms,
+    oversight,
+    permissions,
+    presenters,
+    procedure_versions,
+    rolls,
+    setting_up,
+    signing,
+)
 from portal.agreements.models import (
     Agreement,
     CostSharing,
@@ -87,14 +97,14 @@ def _practice_of_user(practice_id: str | None) -> Organisation:
 
 @blueprint.get("/")
 def index() -> str:
-    agreements = services.visible_agreements(current_user, g.area)
+    agreements = setting_up.visible_agreements(current_user, g.area)
     today = _today()
     return render_template(
         "agreements/index.html",
         agreements=agreements,
-        rolls={a.id: services.roll_on(a, today) for a in agreements},
+        rolls={a.id: rolls.roll_on(a, today) for a in agreements},
         flags={
-            a.id: services.oversight_flags(a, today)
+            a.id: oversight.oversight_flags(a, today)
             for a in agreements
             if permissions.can_see_oversight_flags(current_user, a)
         },
@@ -110,7 +120,7 @@ def _practice_asked(posted: str | None) -> Organisation:
 
 def _lead_choices(form: forms.AgreementForm) -> list[Organisation]:
     if is_officer(current_user, g.area):
-        leads = services.lead_candidates(g.area)
+        leads = setting_up.lead_candidates(g.area)
     else:
         leads = permissions.lead_organisations_of(current_user, g.area)
     form.lead.choices = [SelectChoice("", "Choose the lead")] + [
@@ -129,7 +139,7 @@ def new() -> ResponseReturnValue:
         lead = next(o for o in leads if str(o.id) == form.lead.data)
         terms = _terms(form)
         with refusal_shown_on(form) as refused:
-            agreement = services.create_agreement(
+            agreement = setting_up.create_agreement(
                 acting_user(), g.area, lead, terms, form.procedure.data or "", utcnow()
             )
         if not refused:
@@ -139,8 +149,8 @@ def new() -> ResponseReturnValue:
     return render_template("agreements/new.html", form=form), status
 
 
-def _terms(form: forms.AgreementForm) -> services.Terms:
-    return services.Terms(
+def _terms(form: forms.AgreementForm) -> setting_up.Terms:
+    return setting_up.Terms(
         title=form.title.data or "",
         gives_up=form.gives_up.data or "",
         gets=form.gets.data or "",
@@ -175,7 +185,7 @@ def practices_csv(agreement_id: int) -> Response:
     found = _agreement(agreement_id)
     day = _day_asked()
     return Response(
-        services.roll_csv(services.roll_on(found, day)),
+        rolls.roll_csv(rolls.roll_on(found, day)),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="agreement-{found.id}-{day}.csv"'},
     )
@@ -200,8 +210,8 @@ def _sign_up_page(found: Agreement, practice: Organisation, form: forms.SignUpFo
         version=version,
         form=form,
         today=today,
-        earliest_leaving=services.add_months(today, found.minimum_term_months),
-        share=services.percent(services.share_if_joined(found, practice, today)),
+        earliest_leaving=days.add_months(today, found.minimum_term_months),
+        share=rolls.percent(rolls.share_if_joined(found, practice, today)),
     )
 
 
@@ -214,7 +224,7 @@ def sign_up(agreement_id: int) -> ResponseReturnValue:
         return _first_sign_up_page(found, practice, form)
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
-            services.sign_up(
+            signing.sign_up(
                 acting_user(),
                 found,
                 practice,
@@ -236,12 +246,12 @@ def notice(agreement_id: int) -> ResponseReturnValue:
     today = _today()
     if request.method == "POST" and form.validate_on_submit():
         with refusal_shown_on(form) as refused:
-            noticed = services.give_notice(
+            noticed = signing.give_notice(
                 acting_user(), found, practice, form.reason.data or "", today=today, now=utcnow()
             )
         if not refused:
             assert noticed.leaves_on is not None
-            leaves = services.long_day(noticed.leaves_on)
+            leaves = days.long_day(noticed.leaves_on)
             flash(
                 f"{display_name(practice.name)} has given notice. It is out from {leaves}.", "info"
             )
@@ -255,14 +265,14 @@ def _render_notice(
     found: Agreement, practice: Organisation, form: forms.NoticeForm, today: date
 ) -> str:
     """The notice page: when the practice would leave, if it has not already given notice."""
-    signatory = services.current_signatory(found, practice, today)
+    signatory = signing.current_signatory(found, practice, today)
     return render_template(
         "agreements/notice.html",
         agreement=found,
         practice=practice,
         signatory=signatory,
         leaves_on=(
-            services.leaving_day(found, signatory, today)
+            signing.leaving_day(found, signatory, today)
             if signatory is not None and signatory.leaves_on is None
             else None
         ),
@@ -276,8 +286,8 @@ def versions(agreement_id: int) -> str:
     latest = found.versions[-1].number
     to_number = request.args.get("to", type=int) or latest
     from_number = request.args.get("from", type=int) or max(1, to_number - 1)
-    old = services.version_numbered(found, from_number)
-    new = services.version_numbered(found, to_number)
+    old = procedure_versions.version_numbered(found, from_number)
+    new = procedure_versions.version_numbered(found, to_number)
     if old is None or new is None:
         abort(404)
     return render_template(
@@ -299,7 +309,7 @@ def new_version(agreement_id: int) -> ResponseReturnValue:
         form.body.data = found.versions[-1].body_markdown
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
-            version = services.propose_version(
+            version = procedure_versions.propose_version(
                 acting_user(), found, form.body.data or "", form.change_summary.data or "", utcnow()
             )
         if not refused:
@@ -314,7 +324,7 @@ def new_version(agreement_id: int) -> ResponseReturnValue:
 @blueprint.post("/<int:agreement_id>/versions/<int:number>/vote")
 def put_to_vote(agreement_id: int, number: int) -> ResponseReturnValue:
     found = _agreement(agreement_id)
-    version = services.version_numbered(found, number)
+    version = procedure_versions.version_numbered(found, number)
     if version is None:
         abort(404)
     if not permissions.can_manage(current_user, found):
@@ -322,7 +332,7 @@ def put_to_vote(agreement_id: int, number: int) -> ResponseReturnValue:
     form = forms.VoteForm()
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
-            vote = services.put_to_vote(
+            vote = procedure_versions.put_to_vote(
                 acting_user(), version, form.closes_at(), today=_today(), now=utcnow()
             )
         if not refused:
@@ -349,7 +359,7 @@ def new_report(agreement_id: int) -> ResponseReturnValue:
     form = forms.ReportForm()
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
-            services.post_report(
+            oversight.post_report(
                 acting_user(),
                 found,
                 RagStatus(form.status.data),

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from portal.accounts.models import Role, User
-from portal.agreements import services
+from portal.agreements import setting_up, signing
 from portal.agreements.models import (
     Agreement,
     CostSharing,
@@ -80,7 +80,7 @@ def today() -> date:
     return utcnow().astimezone(LONDON).date()
 
 
-def terms(**overrides: Any) -> services.Terms:
+def terms(**overrides: Any) -> setting_up.Terms:
     fields: dict[str, Any] = {
         "title": "Document management hub",
         "gives_up": "Each practice actions and codes incoming documents by this protocol, "
@@ -99,11 +99,11 @@ def terms(**overrides: Any) -> services.Terms:
         "visible_to_ics": False,
     }
     fields.update(overrides)
-    return services.Terms(**fields)
+    return setting_up.Terms(**fields)
 
 
 def make_agreement(world: World, **overrides: Any) -> Agreement:
-    agreement = services.create_agreement(
+    agreement = setting_up.create_agreement(
         world.director, world.area, world.federation, terms(**overrides), PROCEDURE, utcnow()
     )
     db.session.commit()
@@ -111,7 +111,7 @@ def make_agreement(world: World, **overrides: Any) -> Agreement:
 
 
 def sign(world: World, agreement: Agreement, partner: User, practice: Organisation, day: date):
-    signatory = services.sign_up(
+    signatory = signing.sign_up(
         partner,
         agreement,
         practice,

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 
 from portal.accounts.models import Role
-from portal.agreements import services
+from portal.agreements import days, oversight, rolls, signing
 from portal.agreements.models import Agreement, CostSharing, OversightReport, RagStatus, Signatory
 from portal.audit.models import AuditEntry
 from portal.database import utcnow
@@ -135,7 +135,7 @@ def test_only_a_partner_of_that_practice_signs_for_it(client, login, world):
     login(world.salaried)
     assert client.get(world.url(f"{agreement.id}/sign-up")).status_code == 403
     with pytest.raises(NotPermitted):
-        services.sign_up(
+        signing.sign_up(
             world.vale_partner,
             agreement,
             world.hill,
@@ -172,7 +172,7 @@ def test_an_agreement_not_yet_started_refuses_sign_up(client, login, world):
 def test_a_stale_check_page_signs_nothing(world):
     agreement = make_agreement(world)
     with pytest.raises(Conflict, match="adopted since you checked"):
-        services.sign_up(
+        signing.sign_up(
             world.hill_partner,
             agreement,
             world.hill,
@@ -185,10 +185,10 @@ def test_a_stale_check_page_signs_nothing(world):
 
 
 def test_add_months_keeps_the_day_or_the_months_last():
-    assert services.add_months(date(2027, 1, 31), 1) == date(2027, 2, 28)
-    assert services.add_months(date(2028, 1, 31), 1) == date(2028, 2, 29)
-    assert services.add_months(date(2027, 11, 15), 3) == date(2028, 2, 15)
-    assert services.add_months(date(2027, 5, 1), 0) == date(2027, 5, 1)
+    assert days.add_months(date(2027, 1, 31), 1) == date(2027, 2, 28)
+    assert days.add_months(date(2028, 1, 31), 1) == date(2028, 2, 29)
+    assert days.add_months(date(2027, 11, 15), 3) == date(2028, 2, 15)
+    assert days.add_months(date(2027, 5, 1), 0) == date(2027, 5, 1)
 
 
 def test_notice_leaves_at_the_end_of_notice_but_never_inside_the_minimum_term(world):
@@ -196,9 +196,9 @@ def test_notice_leaves_at_the_end_of_notice_but_never_inside_the_minimum_term(wo
     hill = sign(world, agreement, world.hill_partner, world.hill, date(2026, 1, 5))
     vale = sign(world, agreement, world.vale_partner, world.vale, date(2026, 1, 5))
     # Notice in month 2 of a 12-month term: out when the term ends, not at notice's end.
-    assert services.leaving_day(agreement, hill, date(2026, 3, 1)) == date(2027, 1, 5)
+    assert signing.leaving_day(agreement, hill, date(2026, 3, 1)) == date(2027, 1, 5)
     # Notice late in the term: the notice period runs past it.
-    assert services.leaving_day(agreement, vale, date(2026, 12, 1)) == date(2027, 3, 1)
+    assert signing.leaving_day(agreement, vale, date(2026, 12, 1)) == date(2027, 3, 1)
 
 
 def test_notice_through_the_page_once_only(client, login, world):
@@ -208,7 +208,7 @@ def test_notice_through_the_page_once_only(client, login, world):
     login(world.hill_partner)
     url = world.url(f"{agreement.id}/notice")
     page = client.get(url)
-    expected = services.add_months(today(), 3)
+    expected = days.add_months(today(), 3)
     assert f"{expected.day} {expected:%B %Y}" in page.get_data(as_text=True)
     response = client.post(
         url,
@@ -229,14 +229,14 @@ def test_notice_through_the_page_once_only(client, login, world):
         "Your practice has given notice on a shared way of working",
     ]
     with pytest.raises(Conflict, match="has already given notice"):
-        services.give_notice(
+        signing.give_notice(
             world.hill_partner, agreement, world.hill, "", today=today(), now=utcnow()
         )
     db.session.rollback()
     assert db.session.query(Signatory).one().leaves_on == expected
     # Still in until then: signing up again is refused.
     with pytest.raises(Conflict, match="until it leaves on"):
-        services.sign_up(
+        signing.sign_up(
             world.hill_partner,
             agreement,
             world.hill,
@@ -250,7 +250,7 @@ def test_notice_through_the_page_once_only(client, login, world):
 def test_notice_for_a_practice_not_signed_up_is_refused(world):
     agreement = make_agreement(world)
     with pytest.raises(DomainError, match="does not belong"):
-        services.give_notice(
+        signing.give_notice(
             world.hill_partner, agreement, world.hill, "", today=today(), now=utcnow()
         )
     db.session.rollback()
@@ -263,26 +263,26 @@ def test_the_roll_on_any_date_by_pcn_with_patients_shares_and_csv(client, login,
     sign(world, agreement, world.vale_partner, world.vale, date(2026, 2, 1))
     sign(world, agreement, world.brook_partner, world.brook, date(2026, 3, 1))
     brook = db.session.query(Signatory).filter_by(practice_id=world.brook.id).one()
-    services.give_notice(
+    signing.give_notice(
         world.brook_partner, agreement, world.brook, "", today=date(2026, 6, 1), now=utcnow()
     )
     db.session.commit()
     assert brook.leaves_on == date(2027, 3, 1)
 
-    january = services.roll_on(agreement, date(2026, 1, 20))
+    january = rolls.roll_on(agreement, date(2026, 1, 20))
     assert [r.practice.name for r in january.rows] == ["Hill Surgery"]
-    march = services.roll_on(agreement, date(2026, 3, 1))
+    march = rolls.roll_on(agreement, date(2026, 3, 1))
     assert march.patients == 10_000
     assert [(g.pcn.name, g.patients) for g in march.by_pcn] == [
         ("Alpha PCN", 9000),
         ("Beta PCN", 1000),
     ]
-    assert [(services.percent(r.share), r.cost) for r in march.rows] == [
+    assert [(rolls.percent(r.share), r.cost) for r in march.rows] == [
         ("60.0 %", 7200),
         ("30.0 %", 3600),
         ("10.0 %", 1200),
     ]
-    assert [r.practice.name for r in services.roll_on(agreement, date(2027, 3, 1)).rows] == [
+    assert [r.practice.name for r in rolls.roll_on(agreement, date(2027, 3, 1)).rows] == [
         "Hill Surgery",
         "Vale Practice",
     ]
@@ -297,7 +297,7 @@ def test_the_roll_on_any_date_by_pcn_with_patients_shares_and_csv(client, login,
     download = client.get(world.url(f"{agreement.id}/practices.csv?on=2026-01-20"))
     assert download.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(download.get_data(as_text=True))))
-    assert rows[0] == list(services.CSV_HEADER)
+    assert rows[0] == list(rolls.CSV_HEADER)
     assert rows[1][3] == "Hill Surgery"
     assert rows[1][5] == "100.0"
 
@@ -310,8 +310,8 @@ def test_equal_shares_and_a_csv_cell_that_would_be_a_formula(client, login, worl
     moor_partner = world.brook_partner
     add_membership(moor_partner, world.moor, Role.GP_PARTNER)
     sign(world, agreement, moor_partner, world.moor, today())
-    roll = services.roll_on(agreement, today())
-    assert [services.percent(r.share) for r in roll.rows] == ["50.0 %", "50.0 %"]
+    roll = rolls.roll_on(agreement, today())
+    assert [rolls.percent(r.share) for r in roll.rows] == ["50.0 %", "50.0 %"]
     login(world.hill_partner)
     body = client.get(world.url(f"{agreement.id}/practices.csv")).get_data(as_text=True)
     assert "'=HYPERLINK(1)" in body
@@ -323,7 +323,7 @@ def test_oversight_flags_show_to_officers_and_are_worked_out_on_read(client, log
         starts_on=today() - timedelta(days=200),
         review_on=today() - timedelta(days=1),
     )
-    flags = services.oversight_flags(agreement, today())
+    flags = oversight.oversight_flags(agreement, today())
     assert len(flags) == 2
     assert "has not been posted" in flags[0]
     assert "has passed" in flags[1]
@@ -340,9 +340,9 @@ def test_oversight_flags_show_to_officers_and_are_worked_out_on_read(client, log
         as_text=True
     )
     # The lead posts a report: the missed report is no longer flagged.
-    services.post_report(world.director, agreement, RagStatus.AMBER, "Fast", "", utcnow())
+    oversight.post_report(world.director, agreement, RagStatus.AMBER, "Fast", "", utcnow())
     db.session.commit()
-    assert len(services.oversight_flags(agreement, today())) == 1
+    assert len(oversight.oversight_flags(agreement, today())) == 1
 
 
 def test_only_the_lead_posts_reports_and_an_empty_report_is_refused(client, login, world):
@@ -392,7 +392,7 @@ def test_the_share_a_practice_would_carry_if_it_joined(world):
     agreement = make_agreement(world)
     sign(world, agreement, world.hill_partner, world.hill, today())
     # Vale's 3,000 patients beside Hill's 6,000.
-    assert services.percent(services.share_if_joined(agreement, world.vale, today())) == "33.3 %"
+    assert rolls.percent(rolls.share_if_joined(agreement, world.vale, today())) == "33.3 %"
     equal = make_agreement(world, title="Staff bank", cost_sharing=CostSharing.EQUAL)
     sign(world, equal, world.hill_partner, world.hill, today())
-    assert services.percent(services.share_if_joined(equal, world.vale, today())) == "50.0 %"
+    assert rolls.percent(rolls.share_if_joined(equal, world.vale, today())) == "50.0 %"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from portal.agreements import services
+from portal.agreements import oversight, signing
 from portal.agreements.models import RagStatus
 from portal.database import utcnow
 from portal.extensions import db
@@ -35,10 +35,10 @@ def test_an_agreement_and_the_list_validate(client, login, world, openapi):
     agreement = make_agreement(world, starts_on=date(2026, 1, 5))
     sign(world, agreement, world.hill_partner, world.hill, date(2026, 1, 5))
     sign(world, agreement, world.brook_partner, world.brook, date(2026, 2, 1))
-    services.give_notice(
+    signing.give_notice(
         world.brook_partner, agreement, world.brook, "", today=date(2026, 3, 1), now=utcnow()
     )
-    services.post_report(world.director, agreement, RagStatus.GREEN, "On time", "", utcnow())
+    oversight.post_report(world.director, agreement, RagStatus.GREEN, "On time", "", utcnow())
     db.session.commit()
     login(world.vale_partner)
     body = check(

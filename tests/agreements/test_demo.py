@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from portal.agreements import services
+from portal.agreements import oversight, rolls
 from portal.agreements.models import Agreement, VersionState
 from portal.database import utcnow
 from portal.demo.loader import load_demo_area
@@ -42,11 +42,11 @@ def test_the_demo_hub(db):
     signed_then = {s.practice_id for s in hub.signatories if s.is_in_on(voted_on)}
     assert {m.organisation_id for m in vote.electorate} == signed_then
     assert len(signed_then) == 5
-    roll = services.roll_on(hub, today)
+    roll = rolls.roll_on(hub, today)
     assert len(roll.rows) == 6
     noticed = [r for r in roll.rows if r.signatory.leaves_on is not None]
     assert [r.practice.ods_code for r in noticed] == ["M83022"]
     assert "M83004" not in {r.practice.ods_code for r in roll.rows}
     assert roll.patients > 0
     # The quarterly report is overdue, and officers are shown it.
-    assert any("has not been posted" in flag for flag in services.oversight_flags(hub, today))
+    assert any("has not been posted" in flag for flag in oversight.oversight_flags(hub, today))

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from portal.agreements import services
+from portal.agreements import oversight, procedure_versions, setting_up
 from portal.agreements.models import Agreement, OversightReport, RagStatus
 from portal.database import utcnow
 from portal.errors import Conflict, DomainError, NotPermitted
@@ -32,7 +32,7 @@ from tests.agreements.conftest import PROCEDURE, count, make_agreement, terms, t
 )
 def test_bad_terms_are_refused_with_what_to_put_right(world, overrides, message):
     with pytest.raises(DomainError) as refused:
-        services.create_agreement(
+        setting_up.create_agreement(
             world.director, world.area, world.federation, terms(**overrides), PROCEDURE, utcnow()
         )
 
@@ -42,7 +42,7 @@ def test_bad_terms_are_refused_with_what_to_put_right(world, overrides, message)
 
 def test_a_procedure_is_required(world):
     with pytest.raises(DomainError, match="Enter the agreed procedure"):
-        services.create_agreement(
+        setting_up.create_agreement(
             world.director, world.area, world.federation, terms(), "  \n ", utcnow()
         )
     assert count(Agreement) == 0
@@ -51,15 +51,15 @@ def test_a_procedure_is_required(world):
 def test_the_lead_must_be_an_open_practice_pcn_or_federation_of_this_area(world, db):
     lmc = world.officer.memberships[0].organisation
     with pytest.raises(DomainError, match="must be a practice, a PCN or the federation"):
-        services.create_agreement(world.officer, world.area, lmc, terms(), PROCEDURE, utcnow())
+        setting_up.create_agreement(world.officer, world.area, lmc, terms(), PROCEDURE, utcnow())
     far = world.outsider.memberships[0].organisation
     with pytest.raises(DomainError, match="must be a practice, a PCN or the federation"):
-        services.create_agreement(world.officer, world.area, far, terms(), PROCEDURE, utcnow())
+        setting_up.create_agreement(world.officer, world.area, far, terms(), PROCEDURE, utcnow())
 
     world.hill.closed_on = today() - timedelta(days=1)
     db.session.flush()
     with pytest.raises(DomainError, match="Hill Surgery has closed and cannot lead"):
-        services.create_agreement(
+        setting_up.create_agreement(
             world.officer, world.area, world.hill, terms(), PROCEDURE, utcnow()
         )
     assert count(Agreement) == 0
@@ -67,7 +67,7 @@ def test_the_lead_must_be_an_open_practice_pcn_or_federation_of_this_area(world,
 
 def test_a_partner_cannot_set_one_up_led_by_another_practice(world):
     with pytest.raises(NotPermitted, match="Only LMC officers, or someone acting for the lead"):
-        services.create_agreement(
+        setting_up.create_agreement(
             world.vale_partner, world.area, world.hill, terms(), PROCEDURE, utcnow()
         )
     assert count(Agreement) == 0
@@ -77,9 +77,11 @@ def test_only_the_lead_reports_and_an_overlong_report_is_refused(world):
     agreement = make_agreement(world)
 
     with pytest.raises(NotPermitted, match="Only The Federation, the lead, posts reports"):
-        services.post_report(world.officer, agreement, RagStatus.GREEN, "All well", "", utcnow())
+        oversight.post_report(world.officer, agreement, RagStatus.GREEN, "All well", "", utcnow())
     with pytest.raises(DomainError, match="What is working must be 20,000 characters or fewer"):
-        services.post_report(world.director, agreement, RagStatus.GREEN, "w" * 20_001, "", utcnow())
+        oversight.post_report(
+            world.director, agreement, RagStatus.GREEN, "w" * 20_001, "", utcnow()
+        )
     assert count(OversightReport) == 0
 
 
@@ -89,20 +91,20 @@ def test_a_version_is_put_to_the_vote_once_closing_in_the_future_with_practices_
     now = utcnow()
 
     with pytest.raises(NotPermitted, match="Only the lead and LMC officers"):
-        services.put_to_vote(
+        procedure_versions.put_to_vote(
             world.hill_partner, version, now + timedelta(days=7), today=today(), now=now
         )
     with pytest.raises(Conflict, match="Version 1 has already been put to the vote"):
-        services.put_to_vote(
+        procedure_versions.put_to_vote(
             world.officer, version, now + timedelta(days=7), today=today(), now=now
         )
-    proposed = services.propose_version(
+    proposed = procedure_versions.propose_version(
         world.director, agreement, PROCEDURE + "\n\nUrgent items are phoned through.", "Urgent", now
     )
     with pytest.raises(DomainError, match="The vote must close in the future"):
-        services.put_to_vote(world.officer, proposed, now, today=today(), now=now)
+        procedure_versions.put_to_vote(world.officer, proposed, now, today=today(), now=now)
     with pytest.raises(DomainError, match="No practice is signed up today"):
-        services.put_to_vote(
+        procedure_versions.put_to_vote(
             world.officer, proposed, now + timedelta(days=7), today=today(), now=now
         )
     assert proposed.vote_id is None

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from portal.agreements import services
+from portal.agreements import procedure_versions, signing
 from portal.agreements.models import ProcedureVersion, VersionState, VoteWeighting
 from portal.database import utcnow
 from portal.errors import Conflict, DomainError, NotPermitted
@@ -36,7 +36,7 @@ def _signed_up(world, **overrides):
     sign(world, agreement, world.vale_partner, world.vale, today() - timedelta(days=300))
     sign(world, agreement, world.brook_partner, world.brook, today() - timedelta(days=500))
     # Brook has left by today: it is no longer a signatory, so it does not vote.
-    services.give_notice(
+    signing.give_notice(
         world.brook_partner,
         agreement,
         world.brook,
@@ -61,7 +61,7 @@ def _close(vote, choices: list) -> counting.Result:
 
 
 def _proposed(world, agreement) -> ProcedureVersion:
-    version = services.propose_version(
+    version = procedure_versions.propose_version(
         world.director, agreement, NEW_PROCEDURE, "Faster handling", utcnow()
     )
     db.session.commit()
@@ -99,7 +99,9 @@ def test_the_lead_proposes_a_version_compared_side_by_side(client, login, world)
 def test_only_the_lead_and_officers_propose(world):
     agreement = make_agreement(world)
     with pytest.raises(NotPermitted):
-        services.propose_version(world.hill_partner, agreement, NEW_PROCEDURE, "x", utcnow())
+        procedure_versions.propose_version(
+            world.hill_partner, agreement, NEW_PROCEDURE, "x", utcnow()
+        )
     db.session.rollback()
     assert count(ProcedureVersion) == 1
 
@@ -107,7 +109,7 @@ def test_only_the_lead_and_officers_propose(world):
 def test_the_vote_is_of_the_practices_signed_up_that_day_and_passing_adopts(world):
     agreement = _signed_up(world, vote_weighting=VoteWeighting.LIST_SIZE)
     version = _proposed(world, agreement)
-    vote = services.put_to_vote(
+    vote = procedure_versions.put_to_vote(
         world.officer, version, utcnow() + timedelta(hours=1), today=today(), now=utcnow()
     )
     db.session.commit()
@@ -117,7 +119,7 @@ def test_the_vote_is_of_the_practices_signed_up_that_day_and_passing_adopts(worl
     assert vote.rules["weighting"] == {"scheme": "list_size"}
     assert version.state is VersionState.VOTING
     with pytest.raises(Conflict, match="already been put to the vote"):
-        services.put_to_vote(
+        procedure_versions.put_to_vote(
             world.officer, version, utcnow() + timedelta(hours=1), today=today(), now=utcnow()
         )
     db.session.rollback()
@@ -143,7 +145,7 @@ def test_the_vote_is_of_the_practices_signed_up_that_day_and_passing_adopts(worl
 def test_a_rejected_version_is_not_adopted(world):
     agreement = _signed_up(world)
     version = _proposed(world, agreement)
-    vote = services.put_to_vote(
+    vote = procedure_versions.put_to_vote(
         world.director, version, utcnow() + timedelta(hours=1), today=today(), now=utcnow()
     )
     db.session.commit()
@@ -160,7 +162,7 @@ def test_a_rejected_version_is_not_adopted(world):
 def test_a_cancelled_vote_leaves_the_version_proposed(world):
     agreement = _signed_up(world)
     version = _proposed(world, agreement)
-    vote = services.put_to_vote(
+    vote = procedure_versions.put_to_vote(
         world.director, version, utcnow() + timedelta(hours=1), today=today(), now=utcnow()
     )
     db.session.commit()
@@ -174,15 +176,17 @@ def test_a_vote_needs_signatories_and_a_closing_time_ahead(world):
     agreement = make_agreement(world)
     version = _proposed(world, agreement)
     with pytest.raises(DomainError, match="No practice is signed up"):
-        services.put_to_vote(
+        procedure_versions.put_to_vote(
             world.director, version, utcnow() + timedelta(hours=1), today=today(), now=utcnow()
         )
     db.session.rollback()
     with pytest.raises(DomainError, match="close in the future"):
-        services.put_to_vote(world.director, version, utcnow(), today=today(), now=utcnow())
+        procedure_versions.put_to_vote(
+            world.director, version, utcnow(), today=today(), now=utcnow()
+        )
     db.session.rollback()
     with pytest.raises(NotPermitted):
-        services.put_to_vote(
+        procedure_versions.put_to_vote(
             world.hill_partner, version, utcnow() + timedelta(hours=1), today=today(), now=utcnow()
         )
     db.session.rollback()

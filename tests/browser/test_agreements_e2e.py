@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from portal.accounts.models import Role
-from portal.agreements import services
+from portal.agreements import days, setting_up
 from portal.agreements.models import Signatory
 from portal.database import utcnow
 from portal.extensions import db
@@ -46,7 +46,7 @@ def _an_agreement_to_sign() -> dict[str, Any]:
     )
     area, director = world.area, world.director
     partner, hill_partner = world.partner, world.hill_partner
-    agreement = services.create_agreement(
+    agreement = setting_up.create_agreement(
         director,
         area,
         world.federation,
@@ -81,7 +81,7 @@ def test_a_partner_signs_the_practice_up_and_later_gives_notice(
     assert_accessible(page)
 
     page.get_by_role("link", name="Give notice for Riverside Surgery").click()
-    leaves = services.add_months(today(), world["agreement"].minimum_term_months)
+    leaves = days.add_months(today(), world["agreement"].minimum_term_months)
     expect(page.get_by_text(f"{leaves.day} {leaves:%B %Y}").first).to_be_visible()
     assert_accessible(page)
     page.get_by_label("Why the practice is leaving (optional)").fill("We are merging.")
