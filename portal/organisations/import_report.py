@@ -1,7 +1,7 @@
 """What one NHS import did to one area: the report printed by ``flask import-nhs`` and the
 details kept in its audit entry.
 
-Kept apart from ``importer`` so the writing code reads as the rules it applies, and the
+Kept apart from ``import_writer`` so the writing code reads as the rules it applies, and the
 wording of the report can change without touching it.
 """
 

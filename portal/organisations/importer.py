@@ -6,6 +6,10 @@ written. It then reads what the area holds in five queries (for all 42 ICBs' are
 statements through the tables (all of England is 6,171 practices and 1,298 PCNs), and flushes;
 the caller commits (the CLI command commits once) or rolls back on any exception.
 
+This module holds the entry points and the rules for areas (scope, codes, dates, the audit
+entry); ``import_holdings`` reads what the areas hold and locks them, ``import_writer`` writes
+the changes in bulk, and ``import_report`` says what was done.
+
 The rules, with ``D`` the extract date of the mapping file:
 
 * An area covers one ICB (``icb``), one sub-ICB location (``sub_icb``) or, with neither, all of
@@ -35,37 +39,31 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import date
 from pathlib import Path
-from typing import Any, NamedTuple, cast
+from typing import Any
 
 import sqlalchemy as sa
 
 from portal.audit.services import Actor, record
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.organisations.import_report import (
-    ImportReport,
-    OrganisationRef,
-    PracticeMove,
-    SizeChange,
+from portal.organisations.import_holdings import (
+    PCN,
+    PRACTICE,
+    Figures,
+    Holdings,
+    lock_area,
+    lock_icb_areas,
+    read_holdings,
 )
-from portal.organisations.models import (
-    Area,
-    ListSizeMeasure,
-    ListSizeRecord,
-    Organisation,
-    OrganisationKind,
-    PcnMembership,
-)
+from portal.organisations.import_report import ImportReport
+from portal.organisations.import_writer import ImportWriter
+from portal.organisations.models import Area, Organisation
 from portal.organisations.nhs_files import (
     AREA_CODE,
-    ListSizeFile,
     MappingFile,
     MappingRow,
-    PaymentsFile,
     read_list_sizes,
     read_mapping,
     read_payments,
@@ -73,64 +71,10 @@ from portal.organisations.nhs_files import (
 
 AUDIT_ACTION = "organisations.nhs_import"
 SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
-PENCE = Decimal("0.01")
-PRACTICE = OrganisationKind.PRACTICE
-PCN = OrganisationKind.PCN
-# The import reads and writes through the tables, not the ORM: all of England is some 27,000
-# rows, and the ORM's bulk statements and result rows handle each one again in Python, which
-# cost more than the database does.
-ORGANISATIONS = cast(sa.Table, Organisation.__table__)
-MEMBERSHIPS = cast(sa.Table, PcnMembership.__table__)
-LIST_SIZE_RECORDS = cast(sa.Table, ListSizeRecord.__table__)
 
 
 class NhsImportError(DomainError):
     """The files are sound but cannot go into this area (wrong ICB, older than the area...)."""
-
-
-# --- the import -------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class _Figures:
-    """The list sizes of the totals and payments files by practice code, read once per run."""
-
-    totals: ListSizeFile
-    payments: PaymentsFile | None
-    sizes: dict[str, int]
-    weighted: dict[str, Decimal]
-
-    @classmethod
-    def of(cls, totals: ListSizeFile, payments: PaymentsFile | None) -> _Figures:
-        return cls(
-            totals=totals,
-            payments=payments,
-            sizes={row.practice_code: row.patients for row in totals.rows},
-            weighted=(
-                {
-                    row.practice_code: row.weighted_patients.quantize(PENCE, ROUND_HALF_UP)
-                    for row in payments.rows
-                }
-                if payments is not None
-                else {}
-            ),
-        )
-
-
-@dataclass(slots=True)
-class _Existing:
-    """An organisation of the area as it stands before the import."""
-
-    id: int
-    kind: OrganisationKind
-    code: str
-    name: str
-    postcode: str | None
-    list_size: int | None
-    list_size_date: date | None
-    weighted_list_size: Decimal | None
-    weighted_list_size_date: date | None
-    closed_on: date | None
 
 
 def import_nhs(
@@ -169,12 +113,9 @@ def import_nhs(
         read_payments(payments_path, as_of=payments_as_of) if payments_path is not None else None
     )
     db.session.flush()
-    # FOR UPDATE (PostgreSQL): two imports into one area run one after the other.
-    area = db.session.execute(
-        sa.select(Area).where(Area.slug == slug).with_for_update()
-    ).scalar_one_or_none()
-    figures = _Figures.of(totals, payments)
-    holdings = _holdings([area.id], figures) if area is not None else {}
+    area = lock_area(slug)
+    figures = Figures.of(totals, payments)
+    holdings = read_holdings([area.id], figures) if area is not None else {}
     report = _import_into_area(
         slug, area, holdings, mapping, mapping.rows, figures, icb, sub_icb, area_name, actor
     )
@@ -208,20 +149,11 @@ def import_all_icbs(
     for row in mapping.rows:
         by_icb.setdefault(row.icb_code, []).append(row)
     db.session.flush()
-    # FOR UPDATE (PostgreSQL): two imports into one area run one after the other.
-    existing = {
-        area.icb_code: area
-        for area in db.session.execute(
-            sa.select(Area)
-            .where(Area.icb_code.in_(sorted(by_icb)), Area.sub_icb_code.is_(None))
-            .order_by(Area.id.desc())  # the oldest such area wins
-            .with_for_update()
-        ).scalars()
-    }
+    existing = lock_icb_areas(by_icb)
     taken = set(db.session.execute(sa.select(Area.slug)).scalars())
-    figures = _Figures.of(totals, payments)
+    figures = Figures.of(totals, payments)
     # What every existing area holds, read at once: each area's import touches only its own.
-    holdings = _holdings([area.id for area in existing.values()], figures) if existing else {}
+    holdings = read_holdings([area.id for area in existing.values()], figures) if existing else {}
     reports = []
     for code in sorted(by_icb):
         rows = by_icb[code]
@@ -259,10 +191,10 @@ def _free_slug(slug: str, taken: set[str]) -> str:
 def _import_into_area(
     slug: str,
     area: Area | None,
-    holdings: dict[int, _Holdings],
+    holdings: dict[int, Holdings],
     mapping: MappingFile,
     candidates: Sequence[MappingRow],
-    figures: _Figures,
+    figures: Figures,
     icb: str | None,
     sub_icb: str | None,
     area_name: str | None,
@@ -271,7 +203,7 @@ def _import_into_area(
     """The writing half of an import into one area, from files already read and checked.
 
     ``area`` is the area of that slug, already locked, or None to create it; ``holdings`` what
-    the existing areas held before the import (``_holdings``). ``candidates`` are the mapping
+    the existing areas held before the import (``read_holdings``). ``candidates`` are the mapping
     rows that may belong to the area (all of them, or one ICB's when the caller has grouped them
     already); the area's scope narrows them further.
     """
@@ -302,9 +234,9 @@ def _import_into_area(
     if area is None:
         area = _create_area(slug, area_name, icb, sub_icb, rows)
         report.area_created = True
-        held = _Holdings()
+        held = Holdings()
     else:
-        held = holdings.get(area.id) or _Holdings()
+        held = holdings.get(area.id) or Holdings()
         _check_not_older(area, held, mapping)
         if area_name is not None and area_name != area.name:
             area.name = area_name
@@ -315,7 +247,7 @@ def _import_into_area(
         session.flush()
     report.area_name = area.name
 
-    _Import(area, held, report, mapping, rows, figures).run()
+    ImportWriter(area, held, report, mapping, rows, figures).run()
 
     if report.changed:
         record(
@@ -398,403 +330,9 @@ def _create_area(
     return area
 
 
-def _check_not_older(area: Area, held: _Holdings, mapping: MappingFile) -> None:
+def _check_not_older(area: Area, held: Holdings, mapping: MappingFile) -> None:
     if held.latest is not None and mapping.extract_date < held.latest:
         raise NhsImportError(
             f"{mapping.file_name} is an extract of {mapping.extract_date.isoformat()}, older than "
             f"what area {area.slug} already holds ({held.latest.isoformat()})"
         )
-
-
-class _OpenMembership(NamedTuple):
-    id: int
-    practice_id: int
-    pcn_id: int
-    valid_from: date
-
-
-@dataclass(slots=True)
-class _Holdings:
-    """What one area holds before the import, as far as the import needs to know."""
-
-    # Its practices and PCNs.
-    organisations: list[_Existing] = field(default_factory=list)
-    open_memberships: list[_OpenMembership] = field(default_factory=list)
-    # Its list size records of the files' dates: (organisation_id, measure, as_of).
-    records: set[tuple[int, ListSizeMeasure, date]] = field(default_factory=set)
-    # The latest date it holds: a membership's valid_from or valid_to, an organisation's
-    # closed_on (any organisation of the area, any membership of its practices).
-    latest: date | None = None
-
-
-def _holdings(area_ids: list[int], figures: _Figures) -> dict[int, _Holdings]:
-    """What the areas hold, in five queries however many areas there are."""
-    session = db.session
-    held = {area_id: _Holdings() for area_id in area_ids}
-    o, m, r = ORGANISATIONS.c, MEMBERSHIPS.c, LIST_SIZE_RECORDS.c
-    in_areas = o.area_id.in_(area_ids)
-
-    def later(area_id: int, *values: date | None) -> None:
-        holding = held[area_id]
-        for value in values:
-            if value is not None and (holding.latest is None or value > holding.latest):
-                holding.latest = value
-
-    for area_id, closed_on in session.execute(
-        sa.select(o.area_id, sa.func.max(o.closed_on)).where(in_areas).group_by(o.area_id)
-    ):
-        later(area_id, closed_on)
-    # Each practice's latest dates first: joined the other way round, SQLite would scan every
-    # membership once for each organisation (no index leads from a practice to its history).
-    per_practice = (
-        sa.select(
-            m.practice_id,
-            sa.func.max(m.valid_from).label("valid_from"),
-            sa.func.max(m.valid_to).label("valid_to"),
-        )
-        .where(m.practice_id.in_(sa.select(o.id).where(in_areas)))
-        .group_by(m.practice_id)
-        .subquery()
-    )
-    for area_id, valid_from, valid_to in session.execute(
-        sa.select(
-            o.area_id,
-            sa.func.max(per_practice.c.valid_from),
-            sa.func.max(per_practice.c.valid_to),
-        )
-        .join(per_practice, per_practice.c.practice_id == o.id)
-        .group_by(o.area_id)
-    ):
-        later(area_id, valid_from, valid_to)
-    for row in session.execute(
-        sa.select(
-            o.area_id,
-            o.id,
-            o.kind,
-            o.ods_code,
-            o.name,
-            o.postcode,
-            o.list_size,
-            o.list_size_date,
-            o.weighted_list_size,
-            o.weighted_list_size_date,
-            o.closed_on,
-        ).where(in_areas, o.kind.in_([PRACTICE, PCN]))
-    ):
-        held[row[0]].organisations.append(_Existing(*row[1:]))
-    for area_id, *membership in session.execute(
-        sa.select(o.area_id, m.id, m.practice_id, m.pcn_id, m.valid_from)
-        .join(ORGANISATIONS, m.practice_id == o.id)
-        .where(in_areas, m.valid_to.is_(None))
-    ):
-        held[area_id].open_memberships.append(_OpenMembership(*membership))
-    dates = [figures.totals.extract_date]
-    if figures.payments is not None:
-        dates.append(figures.payments.as_of)
-    for area_id, organisation_id, measure, as_of in session.execute(
-        sa.select(o.area_id, r.organisation_id, r.measure, r.as_of)
-        .join(ORGANISATIONS, r.organisation_id == o.id)
-        .where(in_areas, r.as_of.in_(sorted(set(dates))))
-    ):
-        held[area_id].records.add((organisation_id, measure, as_of))
-    return held
-
-
-class _Import:
-    """The writing half of ``import_nhs``: from what the area holds (``_Holdings``), compared in
-    Python, bulk inserts and updates of only what changed."""
-
-    def __init__(
-        self,
-        area: Area,
-        held: _Holdings,
-        report: ImportReport,
-        mapping: MappingFile,
-        rows: list[MappingRow],
-        figures: _Figures,
-    ) -> None:
-        self.area = area
-        self.held = held
-        self.report = report
-        self.day = mapping.extract_date
-        self.rows = rows
-        self.totals = figures.totals
-        self.payments = figures.payments
-        self.sizes = figures.sizes
-        self.weighted = figures.weighted
-        self.existing: dict[tuple[OrganisationKind, str], _Existing] = {}
-        self.ids: dict[tuple[OrganisationKind, str], int] = {}
-        self.updates: dict[int, dict[str, Any]] = {}
-        self.new: list[dict[str, Any]] = []
-
-    def run(self) -> None:
-        self._load_organisations()
-        self._pcns()
-        self._practices()
-        self._write_organisations()
-        self._memberships()
-        self._list_size_records()
-        report = self.report
-        report.practices = len(self.rows)
-        report.pcns = len({row.pcn_code for row in self.rows if row.pcn_code})
-        report.registered_patients = sum(self.sizes.get(row.practice_code, 0) for row in self.rows)
-        for items in (
-            report.new_practices,
-            report.reopened_practices,
-            report.closed_practices,
-            report.moved_practices,
-            report.new_pcns,
-            report.reopened_pcns,
-            report.closed_pcns,
-            report.details_changed,
-            report.list_size_changes,
-            report.weighted_list_size_changes,
-            report.without_list_size,
-            report.without_weighted_list_size,
-        ):
-            items.sort(key=lambda item: item.code)
-
-    # -- organisations --
-
-    def _load_organisations(self) -> None:
-        for existing in self.held.organisations:
-            self.existing[(existing.kind, existing.code)] = existing
-            self.ids[(existing.kind, existing.code)] = existing.id
-
-    def _set(self, existing: _Existing, **values: Any) -> None:
-        self.updates.setdefault(existing.id, {"id": existing.id}).update(values)
-
-    def _upsert(self, kind: OrganisationKind, code: str, name: str, postcode: str | None) -> bool:
-        """Insert or update one organisation's name, postcode and open state; True if new.
-
-        The mapping file gives no PCN postcode: a PCN's postcode is left as it is.
-        """
-        existing = self.existing.get((kind, code))
-        ref = OrganisationRef(code, name)
-        report = self.report
-        if existing is None:
-            self.new.append(
-                {
-                    "area_id": self.area.id,
-                    "kind": kind,
-                    "ods_code": code,
-                    "name": name,
-                    "postcode": postcode,
-                    "list_size": None,
-                    "list_size_date": None,
-                    "weighted_list_size": None,
-                    "weighted_list_size_date": None,
-                    "closed_on": None,
-                }
-            )
-            (report.new_practices if kind is PRACTICE else report.new_pcns).append(ref)
-            return True
-        if kind is PCN:
-            postcode = existing.postcode
-        if existing.name != name or existing.postcode != postcode:
-            self._set(existing, name=name, postcode=postcode)
-            report.details_changed.append(ref)
-        if existing.closed_on is not None:
-            self._set(existing, closed_on=None)
-            (report.reopened_practices if kind is PRACTICE else report.reopened_pcns).append(ref)
-        return False
-
-    def _close_missing(self, kind: OrganisationKind, present: set[str]) -> None:
-        closed = self.report.closed_practices if kind is PRACTICE else self.report.closed_pcns
-        for (existing_kind, code), existing in self.existing.items():
-            if existing_kind is kind and code not in present and existing.closed_on is None:
-                self._set(existing, closed_on=self.day)
-                closed.append(OrganisationRef(code, existing.name))
-
-    def _pcns(self) -> None:
-        names: dict[str, str] = {}
-        for row in self.rows:
-            if row.pcn_code is not None:
-                names.setdefault(row.pcn_code, row.pcn_name or row.pcn_code)
-        for code, name in names.items():
-            self._upsert(PCN, code, name, None)
-        self._close_missing(PCN, set(names))
-
-    def _practices(self) -> None:
-        report = self.report
-        for row in self.rows:
-            code = row.practice_code
-            is_new = self._upsert(PRACTICE, code, row.practice_name, row.postcode)
-            values = self.new[-1] if is_new else None
-            existing = None if is_new else self.existing[(PRACTICE, code)]
-            ref = OrganisationRef(code, row.practice_name)
-
-            size = self.sizes.get(code)
-            if size is None:
-                report.without_list_size.append(ref)
-            elif values is not None:
-                values.update(list_size=size, list_size_date=self.totals.extract_date)
-            elif existing is not None and _is_current(
-                existing.list_size_date, self.totals.extract_date
-            ):
-                if (existing.list_size, existing.list_size_date) != (
-                    size,
-                    self.totals.extract_date,
-                ):
-                    self._set(existing, list_size=size, list_size_date=self.totals.extract_date)
-                if existing.list_size != size:
-                    report.list_size_changes.append(
-                        SizeChange(code, row.practice_name, existing.list_size, size)
-                    )
-
-            if self.payments is None:
-                continue
-            weighted = self.weighted.get(code)
-            as_of = self.payments.as_of
-            if weighted is None:
-                report.without_weighted_list_size.append(ref)
-            elif values is not None:
-                values.update(weighted_list_size=weighted, weighted_list_size_date=as_of)
-            elif existing is not None and _is_current(existing.weighted_list_size_date, as_of):
-                if (existing.weighted_list_size, existing.weighted_list_size_date) != (
-                    weighted,
-                    as_of,
-                ):
-                    self._set(existing, weighted_list_size=weighted, weighted_list_size_date=as_of)
-                if existing.weighted_list_size != weighted:
-                    report.weighted_list_size_changes.append(
-                        SizeChange(code, row.practice_name, existing.weighted_list_size, weighted)
-                    )
-        self._close_missing(PRACTICE, {row.practice_code for row in self.rows})
-
-    def _write_organisations(self) -> None:
-        session = db.session
-        if self.updates:
-            session.execute(sa.update(Organisation), list(self.updates.values()))
-            self.report.organisations_updated = len(self.updates)
-        if self.new:
-            session.execute(sa.insert(ORGANISATIONS), self.new)
-            # Read back the new ids (RETURNING over thousands of rows costs the driver more).
-            o = ORGANISATIONS.c
-            for row in session.execute(
-                sa.select(o.id, o.kind, o.ods_code).where(
-                    o.area_id == self.area.id, o.kind.in_([PRACTICE, PCN])
-                )
-            ):
-                self.ids[(row.kind, row.ods_code)] = row.id
-
-    # -- memberships --
-
-    def _memberships(self) -> None:
-        session = db.session
-        m = MEMBERSHIPS.c
-        open_rows = {row.practice_id: row for row in self.held.open_memberships}
-        pcn_codes = {pcn_id: code for (kind, code), pcn_id in self.ids.items() if kind is PCN}
-        new_codes = {ref.code for ref in self.report.new_practices}
-        reopened = {ref.code for ref in self.report.reopened_practices}
-        day_before = self.day - timedelta(days=1)
-        closes: list[dict[str, Any]] = []
-        opens: list[dict[str, Any]] = []
-
-        def close(membership: Any) -> None:
-            closes.append(
-                {"closed_id": membership.id, "closed_on": max(day_before, membership.valid_from)}
-            )
-
-        for row in self.rows:
-            practice_id = self.ids[(PRACTICE, row.practice_code)]
-            pcn_id = self.ids[(PCN, row.pcn_code)] if row.pcn_code is not None else None
-            current = open_rows.pop(practice_id, None)
-            current_pcn = current.pcn_id if current is not None else None
-            if current_pcn == pcn_id:
-                continue
-            if current is not None:
-                close(current)
-            if pcn_id is not None:
-                opens.append(
-                    {
-                        "practice_id": practice_id,
-                        "pcn_id": pcn_id,
-                        "valid_from": self.day,
-                        "valid_to": None,
-                    }
-                )
-            if row.practice_code not in new_codes and row.practice_code not in reopened:
-                self.report.moved_practices.append(
-                    PracticeMove(
-                        row.practice_code,
-                        row.practice_name,
-                        pcn_codes.get(current_pcn, f"#{current_pcn}") if current_pcn else None,
-                        row.pcn_code,
-                    )
-                )
-        # What is left open belongs to practices no longer in the file (closed above).
-        closed_ids = {self.ids[(PRACTICE, ref.code)] for ref in self.report.closed_practices}
-        for practice_id, current in open_rows.items():
-            if practice_id in closed_ids:
-                close(current)
-        if closes:
-            session.execute(
-                sa.update(MEMBERSHIPS)
-                .where(m.id == sa.bindparam("closed_id"))
-                .values(valid_to=sa.bindparam("closed_on")),
-                closes,
-            )
-        if opens:
-            session.execute(sa.insert(MEMBERSHIPS), opens)
-        self.report.memberships_closed = len(closes)
-        self.report.memberships_opened = len(opens)
-
-    # -- list size history --
-
-    def _list_size_records(self) -> None:
-        session = db.session
-        wanted: list[tuple[ListSizeMeasure, date, str, dict[str, Decimal]]] = [
-            (
-                ListSizeMeasure.REGISTERED,
-                self.totals.extract_date,
-                self.totals.file_name,
-                {
-                    row.practice_code: Decimal(self.sizes[row.practice_code])
-                    for row in self.rows
-                    if row.practice_code in self.sizes
-                },
-            )
-        ]
-        if self.payments is not None:
-            wanted.append(
-                (
-                    ListSizeMeasure.WEIGHTED,
-                    self.payments.as_of,
-                    self.payments.file_name,
-                    {
-                        row.practice_code: self.weighted[row.practice_code]
-                        for row in self.rows
-                        if row.practice_code in self.weighted
-                    },
-                )
-            )
-        have = self.held.records
-        new: list[dict[str, Any]] = []
-        for measure, as_of, source, values in wanted:
-            added = 0
-            for code, value in values.items():
-                organisation_id = self.ids[(PRACTICE, code)]
-                if (organisation_id, measure, as_of) in have:
-                    continue
-                new.append(
-                    {
-                        "organisation_id": organisation_id,
-                        "measure": measure,
-                        "as_of": as_of,
-                        "value": value,
-                        "source": source[:200],
-                    }
-                )
-                added += 1
-            if measure is ListSizeMeasure.REGISTERED:
-                self.report.list_size_records_added = added
-            else:
-                self.report.weighted_records_added = added
-        if new:
-            session.execute(sa.insert(LIST_SIZE_RECORDS), new)
-
-
-def _is_current(held: date | None, incoming: date) -> bool:
-    """A figure becomes current unless the organisation already has a later one."""
-    return held is None or incoming >= held
