@@ -125,14 +125,6 @@ def create_agreement(
     return agreement
 
 
-def agreements_in(area: Area) -> list[Agreement]:
-    return list(
-        db.session.execute(
-            sa.select(Agreement).where(Agreement.area_id == area.id).order_by(Agreement.title)
-        ).scalars()
-    )
-
-
 def lead_candidates(area: Area) -> list[Organisation]:
     """The organisations of ``area`` that may lead an agreement: federation, PCNs, practices."""
     order = sa.case(
