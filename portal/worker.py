@@ -40,7 +40,7 @@ def _remind_voters(now: datetime) -> str | None:
 
 
 def _advance_elections(now: datetime) -> str | None:
-    from portal.elections.services import close_due
+    from portal.elections.closing import close_due
 
     done = close_due(now)
     return f"{len(done)} election step(s) done" if done else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from portal.database import utcnow
-from portal.elections import services
+from portal.elections import closing
 from portal.extensions import db
 from portal.mail import deliver_queued
 
@@ -13,7 +13,7 @@ from portal.mail import deliver_queued
 @click.command("close-due-elections")
 def close_due_elections_command() -> None:
     """Close nominations that are due, and count every election whose voting has closed."""
-    done = services.close_due(utcnow())
+    done = closing.close_due(utcnow())
     db.session.commit()
     deliver_queued()
     for election, what in done:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from portal.accounts.models import Role, User
-from portal.elections import services
+from portal.elections import ballots, closing, counting, nominations, setup
 from portal.elections.models import CountingMethod, Election, ElectorateKind
 from portal.organisations.models import Area
 
@@ -27,10 +27,10 @@ def load_demo_election(
 ) -> Election:
     people = {user.name: user for user in users.values()}
     start = now - timedelta(days=21)
-    election = services.create_election(
+    election = setup.create_election(
         officer,
         area,
-        services.ElectionDetails(
+        setup.ElectionDetails(
             title="LMC committee: two GP seats",
             seats=2,
             method=CountingMethod.SCOTTISH,
@@ -48,32 +48,32 @@ def load_demo_election(
         start,
     )
     elector = {e.user.name: e for e in election.electors if e.user is not None}
-    nominations = {}
+    nomination_ids = {}
     for candidate, nominator, seconder in (
         ("Dr Omar Shah", "Dr Harriet Hughes", "Dr Sam Mayfield"),
         ("Dr Grace Hall", "Dr Sam Mayfield", "Dr Harriet Hughes"),
         ("Dr Sam Mayfield", "Dr Grace Hall", "Dr Omar Shah"),
     ):
         moment = start + timedelta(days=1)
-        nomination = services.nominate(
+        nomination = nominations.nominate(
             people[nominator], election, elector[nominator], people[candidate], moment
         )
-        services.second(people[seconder], nomination, elector[seconder], moment)
-        services.accept(people[candidate], nomination, STATEMENTS.get(candidate, ""), moment)
-        nominations[candidate] = nomination.id
-    services.close_nominations(election, start + timedelta(days=7))
+        nominations.second(people[seconder], nomination, elector[seconder], moment)
+        nominations.accept(people[candidate], nomination, STATEMENTS.get(candidate, ""), moment)
+        nomination_ids[candidate] = nomination.id
+    closing.close_nominations(election, start + timedelta(days=7))
     for voter, ranking in (
         ("Dr Harriet Hughes", ["Dr Omar Shah", "Dr Grace Hall"]),
         ("Dr Omar Shah", ["Dr Omar Shah", "Dr Sam Mayfield", "Dr Grace Hall"]),
         ("Dr Grace Hall", ["Dr Grace Hall", "Dr Omar Shah"]),
         ("Dr Sam Mayfield", ["Dr Omar Shah", "Dr Sam Mayfield"]),
     ):
-        services.cast(
+        ballots.cast(
             people[voter],
             election,
             elector[voter],
-            [nominations[name] for name in ranking],
+            [nomination_ids[name] for name in ranking],
             start + timedelta(days=8),
         )
-    services.count_election(election, start + timedelta(days=14))
+    counting.count_election(election, start + timedelta(days=14))
     return election

@@ -25,13 +25,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from portal.accounts.models import Role
-from portal.elections.models import CountingMethod, ElectorateKind, Nomination
-from portal.elections.services import (
-    MAX_REASON_LENGTH,
-    MAX_STATEMENT_WORDS,
-    ElectionDetails,
-    word_count,
-)
+from portal.elections.models import CountingMethod, Elector, ElectorateKind, Nomination
+from portal.elections.nominations import MAX_REASON_LENGTH, MAX_STATEMENT_WORDS, word_count
+from portal.elections.setup import ElectionDetails
 from portal.form_filters import strip_whitespace
 from portal.markdown import MARKDOWN_HINT
 from portal.organisations.models import OrganisationKind
@@ -239,6 +235,10 @@ class WithdrawForm(FlaskForm):
     )
 
 
+def elector_choices(electors: list[Elector]) -> list[SelectChoice]:
+    return choice_list((str(e.id), e.label) for e in electors)
+
+
 def ballot_form(candidates: list[Nomination], formdata: Any = None) -> FlaskForm:
     """A form with one rank box per candidate (``rank_<nomination id>``)."""
 
@@ -283,9 +283,24 @@ def read_ranking(form: FlaskForm, candidates: list[Nomination]) -> list[int] | N
     return sorted(chosen, key=chosen.__getitem__)
 
 
+def fill_ranking(form: FlaskForm, ranking: list[int]) -> None:
+    """Put back a ranking on its way to the check page, so going back shows the numbers."""
+    for position, nomination_id in enumerate(ranking, start=1):
+        field = getattr(form, f"rank_{nomination_id}", None)
+        if field is not None:
+            field.data = str(position)
+
+
 class ConfirmBallotForm(FlaskForm):
     ranking = HiddenField()
     elector = HiddenField()
+
+    def ranking_ids(self) -> list[int] | None:
+        """The nomination ids the check page sent, first preference first; None if garbled."""
+        try:
+            return [int(part) for part in (self.ranking.data or "").split(",")]
+        except ValueError:
+            return None
 
 
 class ReceiptForm(FlaskForm):

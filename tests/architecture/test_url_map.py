@@ -1,4 +1,5 @@
-"""Splitting voting's and positions' views into modules of one job changed no address.
+"""Splitting voting's, positions' and elections' views into modules of one job moved no
+address.
 
 Each domain keeps one blueprint; the modules that hold its pages register their routes on it.
 So every rule, its endpoint name (what ``url_for`` calls across ``portal/`` and the templates
@@ -11,9 +12,61 @@ from __future__ import annotations
 
 from flask import Flask
 
-BLUEPRINTS = ("voting", "receipts", "positions")
+BLUEPRINTS = ("voting", "receipts", "positions", "elections")
 
 RULES = [
+    ("/areas/<area_slug>/elections/", "elections.index", "GET"),
+    ("/areas/<area_slug>/elections/<int:election_id>", "elections.election", "GET"),
+    ("/areas/<area_slug>/elections/<int:election_id>/ballot", "elections.ballot", "GET,POST"),
+    ("/areas/<area_slug>/elections/<int:election_id>/ballot/check", "elections.check", "GET"),
+    ("/areas/<area_slug>/elections/<int:election_id>/ballot/confirm", "elections.confirm", "POST"),
+    ("/areas/<area_slug>/elections/<int:election_id>/ballots.blt", "elections.ballots_blt", "GET"),
+    (
+        "/areas/<area_slug>/elections/<int:election_id>/close-nominations",
+        "elections.close_nominations",
+        "POST",
+    ),
+    ("/areas/<area_slug>/elections/<int:election_id>/count", "elections.count_now", "POST"),
+    ("/areas/<area_slug>/elections/<int:election_id>/nominations", "elections.nominate", "POST"),
+    (
+        "/areas/<area_slug>/elections/<int:election_id>/nominations/<int:nomination_id>/accept",
+        "elections.accept",
+        "GET,POST",
+    ),
+    (
+        "/areas/<area_slug>/elections/<int:election_id>/nominations/<int:nomination_id>/second",
+        "elections.second",
+        "POST",
+    ),
+    (
+        "/areas/<area_slug>/elections/<int:election_id>/nominations/<int:nomination_id>/withdraw",
+        "elections.withdraw",
+        "GET,POST",
+    ),
+    ("/areas/<area_slug>/elections/<int:election_id>/receipt", "elections.receipt", "GET,POST"),
+    ("/areas/<area_slug>/elections/<int:election_id>/results", "elections.results", "GET"),
+    (
+        "/areas/<area_slug>/elections/<int:election_id>/results/publish",
+        "elections.publish_result",
+        "GET,POST",
+    ),
+    (
+        "/areas/<area_slug>/elections/<int:election_id>/scrutineers",
+        "elections.scrutineers",
+        "GET,POST",
+    ),
+    ("/areas/<area_slug>/elections/<int:election_id>/scrutiny", "elections.scrutineer", "GET"),
+    (
+        "/areas/<area_slug>/elections/<int:election_id>/scrutiny/ballots",
+        "elections.open_ballots",
+        "POST",
+    ),
+    (
+        "/areas/<area_slug>/elections/<int:election_id>/scrutiny/passphrase",
+        "elections.set_scrutineer_passphrase",
+        "POST",
+    ),
+    ("/areas/<area_slug>/elections/new", "elections.new", "GET,POST"),
     ("/areas/<area_slug>/positions", "positions.positions", "GET"),
     ("/areas/<area_slug>/positions/<int:position_id>", "positions.position", "GET"),
     (
@@ -106,6 +159,7 @@ RULES = [
 HOOKS = {
     "voting": (["_load_visible_area", "_require_group_member"], ["_helpers"]),
     "positions": (["_load_visible_area", "_require_group_member"], ["_helpers"]),
+    "elections": (["_load_visible_area", "_require_group_member"], ["_helpers"]),
     "receipts": ([], []),
 }
 

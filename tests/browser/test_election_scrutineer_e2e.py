@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from portal.accounts.models import Role
 from portal.database import utcnow
-from portal.elections import services
+from portal.elections import ballots, closing, counting, nominations
 from portal.elections.models import Election
 from portal.extensions import db
 from portal.organisations.models import OrganisationKind
@@ -86,20 +86,20 @@ def test_the_scrutineer_sets_a_passphrase_and_opens_the_sealed_ballots_file(
     ann, bob, cat = gps
     standing = []
     for nominator, seconder, candidate in ((ann, bob, cat), (bob, cat, ann)):
-        nomination = services.nominate(
+        nomination = nominations.nominate(
             nominator, election, electors[nominator.id], candidate, utcnow()
         )
-        services.second(seconder, nomination, electors[seconder.id], utcnow())
-        services.accept(candidate, nomination, "", utcnow())
+        nominations.second(seconder, nomination, electors[seconder.id], utcnow())
+        nominations.accept(candidate, nomination, "", utcnow())
         standing.append(nomination.id)
     election.nominations_open_at = utcnow() - timedelta(hours=3)
     election.nominations_close_at = utcnow() - timedelta(hours=2)
     election.voting_opens_at = utcnow() - timedelta(hours=1)
-    services.close_nominations(election, utcnow())
+    closing.close_nominations(election, utcnow())
     for voter in gps:
-        services.cast(voter, election, electors[voter.id], standing, utcnow())
+        ballots.cast(voter, election, electors[voter.id], standing, utcnow())
     election.voting_closes_at = utcnow() - timedelta(seconds=1)
-    services.count_election(election, utcnow())
+    counting.count_election(election, utcnow())
     db.session.commit()
     fingerprint = election.ballots_blt_sha256
 

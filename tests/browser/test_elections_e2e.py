@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from portal.accounts.models import Role
 from portal.database import utcnow
-from portal.elections import services
+from portal.elections import ballots, nominations
 from portal.elections.models import Election, ElectionState
 from portal.extensions import db
 from portal.times import LONDON
@@ -104,17 +104,17 @@ def test_an_election_from_nominations_to_result_with_a_voter_without_javascript(
     election = db.session.execute(sa.select(Election)).scalar_one()
     people = {name: setting[name] for name in ("ann", "bob", "cat", "dan")}
     for candidate, nominator, seconder in (("cat", "dan", "ann"), ("dan", "bob", "ann")):
-        nomination = services.nominate(
+        nomination = nominations.nominate(
             people[nominator],
             election,
             _elector(election, people[nominator]),
             people[candidate],
             utcnow(),
         )
-        services.second(
+        nominations.second(
             people[seconder], nomination, _elector(election, people[seconder]), utcnow()
         )
-        services.accept(people[candidate], nomination, "", utcnow())
+        nominations.accept(people[candidate], nomination, "", utcnow())
     election.nominations_open_at = utcnow() - timedelta(hours=3)
     election.nominations_close_at = utcnow() - timedelta(hours=2)
     election.voting_opens_at = utcnow() - timedelta(hours=1)
@@ -154,7 +154,7 @@ def test_an_election_from_nominations_to_result_with_a_voter_without_javascript(
         db.session.commit()
         election = db.session.get(Election, election.id)
         by_name = {n.candidate.name: n.id for n in election.candidates}
-        services.cast(
+        ballots.cast(
             people[voter],
             election,
             _elector(election, people[voter]),

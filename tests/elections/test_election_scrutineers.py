@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from portal.accounts.models import Role
 from portal.audit.models import AuditEntry
 from portal.database import utcnow
-from portal.elections import count, scrutiny, services
+from portal.elections import ballots, closing, count, counting, nominations, scrutiny, setup
 from portal.elections.models import (
     CountingMethod,
     Election,
@@ -55,7 +55,7 @@ def _three_standing(client, login, world: World, **extra) -> Election:
 def _vote_and_count(db, election: Election, world: World) -> dict[str, str]:
     """Every elector votes (Ann twice); the election is counted. The receipt codes, by voter."""
     move_to(db, election, "voting")
-    services.close_nominations(election, utcnow())
+    closing.close_nominations(election, utcnow())
     assert election.state is ElectionState.VOTING
     ids = {n.candidate.name: n.id for n in election.candidates}
     electors = {e.user_id: e for e in election.electors}
@@ -67,14 +67,14 @@ def _vote_and_count(db, election: Election, world: World) -> dict[str, str]:
         (world.cat, ["Cat Clark"]),
         (world.dan, ["Dan Dale", "Bob Brown"]),
     ):
-        code = services.cast(
+        code = ballots.cast(
             voter, election, electors[voter.id], [ids[name] for name in ranking], utcnow()
         )[1]
         codes.setdefault(voter.name, code)  # Ann's first code: the one replaced
         if voter is world.ann:
             codes["Ann again"] = code
     election.voting_closes_at = utcnow() - timedelta(seconds=1)
-    services.count_election(election, utcnow())
+    counting.count_election(election, utcnow())
     db.session.commit()
     return codes
 
@@ -133,7 +133,7 @@ def test_a_scrutineer_named_at_set_up_is_emailed_and_voting_waits_for_the_passph
     sign_out(client)
     db.session.expire_all()
     assert election.state is ElectionState.NOMINATIONS
-    assert services.close_due(utcnow()) == []  # the scheduled task waits too
+    assert closing.close_due(utcnow()) == []  # the scheduled task waits too
     assert election.state is ElectionState.NOMINATIONS
 
     login(world.scrutineer)
@@ -158,7 +158,7 @@ def test_a_scrutineer_named_at_set_up_is_emailed_and_voting_waits_for_the_passph
     sign_out(client)
 
     db.session.expire_all()
-    assert services.close_due(utcnow()) == [(election, "nominations closed: voting")]
+    assert closing.close_due(utcnow()) == [(election, "nominations closed: voting")]
     assert election.state is ElectionState.VOTING
 
 
@@ -240,13 +240,13 @@ def test_after_the_count_receipts_verify_and_the_database_holds_nothing_in_the_c
     ] * 4
     assert len({b.cast_at for b in _all(ElectionBallot)}) == 1
 
-    checked = services.check_receipt(election, codes["Bob Brown"].lower())
+    checked = ballots.check_receipt(election, codes["Bob Brown"].lower())
     assert checked.ranking_names == ["Bob Brown", "Dan Dale"]
     assert checked.replaced is False
-    replaced = services.check_receipt(election, codes["Ann Adams"])
+    replaced = ballots.check_receipt(election, codes["Ann Adams"])
     assert replaced.ranking_names == ["Cat Clark", "Bob Brown"]
     assert replaced.replaced is True
-    assert services.check_receipt(election, codes["Ann again"]).replaced is False
+    assert ballots.check_receipt(election, codes["Ann again"]).replaced is False
     login(world.cat)
     found = post(
         client,
@@ -277,10 +277,10 @@ def test_an_election_of_practices_weighted_by_list_size_keeps_no_weight_in_the_c
     partners = [make_user(p, Role.GP_PARTNER, name=f"Partner {p.name}") for p in practices]
     candidates = [make_user(p, Role.SALARIED_GP, name=f"Candidate {p.name}") for p in practices]
     now = utcnow()
-    election = services.create_election(
+    election = setup.create_election(
         officer,
         area,
-        services.ElectionDetails(
+        setup.ElectionDetails(
             title="Practice-weighted board",
             seats=1,
             method=CountingMethod.MEEK,
@@ -302,26 +302,26 @@ def test_an_election_of_practices_weighted_by_list_size_keeps_no_weight_in_the_c
     nominated = []
     for index, candidate in enumerate(candidates):
         nominator, seconder = partners[index], partners[(index + 1) % 3]
-        nomination = services.nominate(
+        nomination = nominations.nominate(
             nominator, election, electors[practices[index].id], candidate, now
         )
-        services.second(seconder, nomination, electors[practices[(index + 1) % 3].id], now)
-        services.accept(candidate, nomination, "", now)
+        nominations.second(seconder, nomination, electors[practices[(index + 1) % 3].id], now)
+        nominations.accept(candidate, nomination, "", now)
         nominated.append(nomination)
     election.nominations_open_at = utcnow() - timedelta(hours=2)
     election.nominations_close_at = utcnow() - timedelta(hours=1)
     election.voting_opens_at = utcnow() - timedelta(minutes=30)
     database.session.commit()
     with pytest.raises(DomainError, match="not yet: Sam Scrutineer"):
-        services.close_nominations(election, utcnow())
+        closing.close_nominations(election, utcnow())
     database.session.rollback()
     scrutiny.set_passphrase(sam, election, PASSPHRASE, PASSPHRASE, utcnow())
-    services.close_nominations(election, utcnow())
+    closing.close_nominations(election, utcnow())
     for index, partner in enumerate(partners):
         ranking = [nominated[index].id, nominated[(index + 2) % 3].id]
-        services.cast(partner, election, electors[practices[index].id], ranking, utcnow())
+        ballots.cast(partner, election, electors[practices[index].id], ranking, utcnow())
     election.voting_closes_at = utcnow() - timedelta(seconds=1)
-    services.count_election(election, utcnow())
+    counting.count_election(election, utcnow())
     database.session.commit()
 
     assert election.result["turnout"]["weight_cast"] == 4001 + 6002 + 9003

@@ -10,7 +10,7 @@ import pytest
 from portal import mail
 from portal.accounts.models import Role
 from portal.database import utcnow
-from portal.elections import services
+from portal.elections import ballots, closing, electors, nominations, setup
 from portal.elections.count import parse_blt
 from portal.elections.models import CountingMethod, ElectionState, ElectorateKind
 from portal.errors import DomainError, NotPermitted
@@ -19,7 +19,7 @@ from portal.organisations.models import OrganisationKind
 from tests.factories import Org, Person, World, lmc, make_world
 
 
-def details(**changes) -> services.ElectionDetails:
+def details(**changes) -> setup.ElectionDetails:
     now = utcnow()
     values = {
         "title": "Federation board",
@@ -37,7 +37,7 @@ def details(**changes) -> services.ElectionDetails:
         "voting_closes_at": now + timedelta(hours=2),
     }
     values.update(changes)
-    return services.ElectionDetails(**values)
+    return setup.ElectionDetails(**values)
 
 
 @pytest.fixture
@@ -59,7 +59,7 @@ def setting(db) -> World:
 
 
 def test_organisations_vote_with_whole_number_weights_and_the_quota_counts_votes(setting) -> None:
-    election = services.create_election(setting["officer"], setting["area"], details(), utcnow())
+    election = setup.create_election(setting["officer"], setting["area"], details(), utcnow())
     weights = {e.label: e.weight for e in election.electors}
     assert weights == {"Big Practice": 3, "Small Practice": 1}
     big, small = (
@@ -67,23 +67,23 @@ def test_organisations_vote_with_whole_number_weights_and_the_quota_counts_votes
         for n in ("Big Practice", "Small Practice")
     )
     # A salaried GP may stand for an organisation's election but does not cast its ballot.
-    assert services.electors_for(setting["salaried"], election) == []
-    mo = services.nominate(setting["small_gp"], election, small, setting["manager"], utcnow())
-    services.second(setting["big_gp"], mo, big, utcnow())
-    services.accept(setting["manager"], mo, "", utcnow())
-    sal = services.nominate(setting["big_gp"], election, big, setting["salaried"], utcnow())
-    services.second(setting["small_gp"], sal, small, utcnow())
-    services.accept(setting["salaried"], sal, "Hello", utcnow())
+    assert electors.electors_for(setting["salaried"], election) == []
+    mo = nominations.nominate(setting["small_gp"], election, small, setting["manager"], utcnow())
+    nominations.second(setting["big_gp"], mo, big, utcnow())
+    nominations.accept(setting["manager"], mo, "", utcnow())
+    sal = nominations.nominate(setting["big_gp"], election, big, setting["salaried"], utcnow())
+    nominations.second(setting["small_gp"], sal, small, utcnow())
+    nominations.accept(setting["salaried"], sal, "Hello", utcnow())
     election.nominations_open_at = utcnow() - timedelta(hours=3)
     election.nominations_close_at = utcnow() - timedelta(hours=2)
     election.voting_opens_at = utcnow() - timedelta(hours=1)
-    services.close_nominations(election, utcnow())
+    closing.close_nominations(election, utcnow())
     assert election.state is ElectionState.VOTING
-    services.cast(setting["big_gp"], election, big, [sal.id], utcnow())
-    services.cast(setting["small_gp"], election, small, [mo.id, sal.id], utcnow())
+    ballots.cast(setting["big_gp"], election, big, [sal.id], utcnow())
+    ballots.cast(setting["small_gp"], election, small, [mo.id, sal.id], utcnow())
     election.voting_closes_at = utcnow() - timedelta(seconds=1)
     mail.discard_queued()
-    assert services.close_due(utcnow()) == [(election, "counted")]  # what the cron task does
+    assert closing.close_due(utcnow()) == [(election, "counted")]  # what the cron task does
     # 4 votes (3 + 1), one seat: quota floor(4 / 2) + 1 = 3, which the big practice's 3 reach.
     assert election.result["quota"] == "3"
     assert election.result["elected"] == ["Sal Aried"]
@@ -102,25 +102,27 @@ def test_organisations_vote_with_whole_number_weights_and_the_quota_counts_votes
 
 def test_refusals_change_nothing(setting) -> None:
     with pytest.raises(DomainError, match="Nobody is in this electorate"):
-        services.create_election(
+        setup.create_election(
             setting["officer"],
             setting["area"],
             details(electorate_kind=ElectorateKind.PEOPLE, roles=[Role.FEDERATION_DIRECTOR]),
             utcnow(),
         )
-    election = services.create_election(setting["officer"], setting["area"], details(), utcnow())
+    election = setup.create_election(setting["officer"], setting["area"], details(), utcnow())
     big, small = sorted(election.electors, key=lambda e: e.label)
     with pytest.raises(NotPermitted):
-        services.nominate(setting["big_gp"], election, small, setting["salaried"], utcnow())
-    nomination = services.nominate(setting["big_gp"], election, big, setting["salaried"], utcnow())
+        nominations.nominate(setting["big_gp"], election, small, setting["salaried"], utcnow())
+    nomination = nominations.nominate(
+        setting["big_gp"], election, big, setting["salaried"], utcnow()
+    )
     with pytest.raises(DomainError, match="different elector"):
-        services.second(setting["big_gp"], nomination, big, utcnow())
+        nominations.second(setting["big_gp"], nomination, big, utcnow())
     with pytest.raises(DomainError, match="must be seconded"):
-        services.accept(setting["salaried"], nomination, "", utcnow())
-    services.second(setting["small_gp"], nomination, small, utcnow())
+        nominations.accept(setting["salaried"], nomination, "", utcnow())
+    nominations.second(setting["small_gp"], nomination, small, utcnow())
     with pytest.raises(DomainError, match="301 words"):
-        services.accept(setting["salaried"], nomination, "word " * 301, utcnow())
+        nominations.accept(setting["salaried"], nomination, "word " * 301, utcnow())
     with pytest.raises(DomainError, match="still open"):
-        services.close_nominations(election, utcnow())
+        closing.close_nominations(election, utcnow())
     with pytest.raises(DomainError, match="Voting is not open"):
-        services.cast(setting["big_gp"], election, big, [nomination.id], utcnow())
+        ballots.cast(setting["big_gp"], election, big, [nomination.id], utcnow())

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from portal.accounts.models import Role
 from portal.database import utcnow
-from portal.elections import services
+from portal.elections import nominations, setup
 from portal.elections.models import CountingMethod, Election, ElectorateKind
 from portal.errors import DomainError
 from portal.organisations.models import OrganisationKind
@@ -20,7 +20,7 @@ from tests.factories import make_area, make_organisation, make_user
 NOW = utcnow()
 
 
-def _details(**changes) -> services.ElectionDetails:
+def _details(**changes) -> setup.ElectionDetails:
     values = {
         "title": "Federation board",
         "seats": 1,
@@ -37,7 +37,7 @@ def _details(**changes) -> services.ElectionDetails:
         "voting_closes_at": NOW + timedelta(hours=2),
     }
     values.update(changes)
-    return services.ElectionDetails(**values)
+    return setup.ElectionDetails(**values)
 
 
 @pytest.fixture
@@ -70,7 +70,7 @@ def test_a_timetable_that_runs_backwards_or_an_empty_electorate_is_refused(
     area, officer = area_and_officer
 
     with pytest.raises(DomainError, match=message):
-        services.create_election(officer, area, _details(**changes), NOW)
+        setup.create_election(officer, area, _details(**changes), NOW)
 
     assert _elections(db) == 0
 
@@ -80,10 +80,10 @@ def test_weighting_by_list_size_needs_every_practices_list_size(db, area_and_off
     make_organisation(area, name="New Surgery", list_size=None)
 
     with pytest.raises(DomainError, match="New Surgery has no list size"):
-        services.create_election(officer, area, _details(), NOW)
+        setup.create_election(officer, area, _details(), NOW)
     assert _elections(db) == 0
 
-    equal = services.create_election(officer, area, _details(weighting="equal"), NOW)
+    equal = setup.create_election(officer, area, _details(weighting="equal"), NOW)
     assert sorted(elector.weight for elector in equal.electors) == [1, 1]
 
 
@@ -92,11 +92,11 @@ def test_only_someone_of_an_elector_organisation_can_be_nominated(db, area_and_o
     partner = make_user(make_organisation(area, name="Vale Practice"), Role.GP_PARTNER)
     elsewhere = make_organisation(make_area(slug="far", name="Far ICB"), name="Far Surgery")
     stranger = make_user(elsewhere, Role.GP_PARTNER, name="Sam Stranger")
-    election = services.create_election(officer, area, _details(weighting="equal"), NOW)
+    election = setup.create_election(officer, area, _details(weighting="equal"), NOW)
     (elector,) = [
         e for e in election.electors if e.organisation_id == partner.memberships[0].organisation_id
     ]
 
     with pytest.raises(DomainError, match="Sam Stranger cannot stand in this election"):
-        services.nominate(partner, election, elector, stranger, NOW)
+        nominations.nominate(partner, election, elector, stranger, NOW)
     assert election.nominations == []

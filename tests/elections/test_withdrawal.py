@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from portal import mail
 from portal.audit.models import AuditEntry
 from portal.database import utcnow
-from portal.elections import services, signals
+from portal.elections import ballots, closing, counting, nominations, signals
 from portal.elections.count import parse_blt
 from portal.elections.models import ElectionState, NominationState
 from portal.errors import DomainError, NotPermitted
@@ -69,7 +69,7 @@ def test_a_candidate_withdraws_through_the_check_page(client, login, world, db) 
     assert "cannot be withdrawn now" in client.get(withdraw).get_data(as_text=True)
 
     move_to(db, election, "voting")
-    services.close_nominations(election, utcnow())
+    closing.close_nominations(election, utcnow())
     db.session.commit()
     assert election.state is ElectionState.VOTING
     sign_out(client)
@@ -96,23 +96,23 @@ def test_others_may_not_withdraw_a_candidate(client, login, world, db) -> None:
 def test_the_withdrawn_are_marked_in_the_blt_file_and_the_count(client, login, world, db):
     # An open election, whose ballots file is kept in the clear for members to download.
     election, by_name = three_standing(client, login, world, seats=1, secrecy="open")
-    services.withdraw(world.bob, by_name["Bob Brown"], "Ill health", utcnow())
+    nominations.withdraw(world.bob, by_name["Bob Brown"], "Ill health", utcnow())
     move_to(db, election, "voting")
-    services.close_nominations(election, utcnow())
+    closing.close_nominations(election, utcnow())
     assert election.state is ElectionState.VOTING  # two left for one seat
     electors = {e.user_id: e for e in election.electors}
     cat, dan = by_name["Cat Clark"], by_name["Dan Dale"]
-    services.cast(world.ann, election, electors[world.ann.id], [cat.id], utcnow())
-    services.cast(world.cat, election, electors[world.cat.id], [cat.id, dan.id], utcnow())
-    services.cast(world.dan, election, electors[world.dan.id], [dan.id], utcnow())
+    ballots.cast(world.ann, election, electors[world.ann.id], [cat.id], utcnow())
+    ballots.cast(world.cat, election, electors[world.cat.id], [cat.id, dan.id], utcnow())
+    ballots.cast(world.dan, election, electors[world.dan.id], [dan.id], utcnow())
     with pytest.raises(DomainError, match="Rank at least one candidate"):
-        services.cast(
+        ballots.cast(
             world.bob, election, electors[world.bob.id], [by_name["Bob Brown"].id], utcnow()
         )
     election.voting_closes_at = utcnow() - timedelta(seconds=1)
     counted = []
     with signals.election_counted.connected_to(lambda sender, **kw: counted.append(sender)):
-        services.count_election(election, utcnow())
+        counting.count_election(election, utcnow())
     assert counted == [election]
     lines = election.ballots_blt.splitlines()
     assert lines[:2] == ["3 1", "-1"]  # Bob Brown, first on the paper, withdrawn
@@ -135,16 +135,16 @@ def test_an_officer_withdrawal_before_voting_leaves_the_rest_unopposed(
     move_to(db, election, "voting")
     election.voting_opens_at = utcnow() + timedelta(minutes=30)
     election.voting_closes_at = utcnow() + timedelta(hours=1)
-    services.close_nominations(election, utcnow())
+    closing.close_nominations(election, utcnow())
     assert election.state is ElectionState.VOTING
     # After nominations close the candidate cannot withdraw themselves ...
     with pytest.raises(DomainError, match="ask an officer"):
-        services.withdraw(world.dan, by_name["Dan Dale"], "Changed my mind", utcnow())
+        nominations.withdraw(world.dan, by_name["Dan Dale"], "Changed my mind", utcnow())
     with pytest.raises(NotPermitted):
-        services.withdraw(world.ann, by_name["Dan Dale"], "Not him", utcnow())
+        nominations.withdraw(world.ann, by_name["Dan Dale"], "Not him", utcnow())
     mail.discard_queued()
     # ... but an officer can, before voting opens: two left for two seats, elected unopposed.
-    services.withdraw(world.officer, by_name["Dan Dale"], "No longer a GP here", utcnow())
+    nominations.withdraw(world.officer, by_name["Dan Dale"], "No longer a GP here", utcnow())
     assert election.state is ElectionState.UNOPPOSED
     assert election.result["elected"] == ["Bob Brown", "Cat Clark"]
     assert election.result["withdrawn"] == ["Dan Dale"]
@@ -154,15 +154,15 @@ def test_an_officer_withdrawal_before_voting_leaves_the_rest_unopposed(
     subjects = {message.subject for message in g.get("queued_email", [])}
     assert "You have been withdrawn: LMC committee 2027" in subjects
     with pytest.raises(DomainError, match="decided"):
-        services.withdraw(world.officer, by_name["Bob Brown"], "Late", utcnow())
+        nominations.withdraw(world.officer, by_name["Bob Brown"], "Late", utcnow())
 
 
 def test_no_one_can_withdraw_once_voting_opens(client, login, world, db) -> None:
     election, by_name = three_standing(client, login, world)
     move_to(db, election, "voting")
-    services.close_nominations(election, utcnow())
+    closing.close_nominations(election, utcnow())
     with pytest.raises(DomainError, match="Voting has started"):
-        services.withdraw(world.officer, by_name["Dan Dale"], "Too late", utcnow())
+        nominations.withdraw(world.officer, by_name["Dan Dale"], "Too late", utcnow())
     assert by_name["Dan Dale"].state is NominationState.ACCEPTED
 
 
@@ -181,7 +181,7 @@ def test_signals_are_sent_inside_the_transaction(client, login, world, db) -> No
         signals.candidate_withdrawn.connected_to(on_withdrawn),
         signals.nominations_closed.connected_to(on_closed),
     ):
-        services.withdraw(world.officer, by_name["Dan Dale"], "Ineligible", utcnow())
+        nominations.withdraw(world.officer, by_name["Dan Dale"], "Ineligible", utcnow())
         move_to(db, election, "voting")
-        services.close_nominations(election, utcnow())
+        closing.close_nominations(election, utcnow())
     assert seen == [("withdrawn", NominationState.WITHDRAWN), ("closed", ElectionState.VOTING)]

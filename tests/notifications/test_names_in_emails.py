@@ -23,8 +23,11 @@ from portal.accounts import services as accounts
 from portal.accounts.models import Role, User
 from portal.database import utcnow
 from portal.demo.loader import DEMO_AREA_SLUG, DEMO_EMAIL_DOMAIN, load_demo_area
-from portal.elections import services as elections
+from portal.elections.closing import close_nominations
+from portal.elections.electors import eligible_candidates
 from portal.elections.models import CountingMethod, Election, ElectorateKind
+from portal.elections.nominations import nominate
+from portal.elections.setup import ElectionDetails, create_election
 from portal.email_kinds import CHOOSABLE_KINDS, Frequency, Kind
 from portal.extensions import db as database
 from portal.mandates import services as mandates
@@ -48,10 +51,10 @@ def _person(name: str) -> User:
 
 def _an_election_of_practices(area: Area, officer: User, now: datetime) -> Election:
     """Practices elect: each elector is an organisation, named in the emails it causes."""
-    return elections.create_election(
+    return create_election(
         officer,
         area,
-        elections.ElectionDetails(
+        ElectionDetails(
             title="Practice seat on the ICB board",
             seats=1,
             method=CountingMethod.SCOTTISH,
@@ -107,10 +110,10 @@ def test_no_email_names_an_organisation_in_nhs_capitals(app: Any, db: Any) -> No
     election = _an_election_of_practices(area, officer, now)
     horsefair_elector = next(e for e in election.electors if e.organisation_id == horsefair.id)
     candidate = next(
-        user for user in elections.eligible_candidates(election) if user.id != horsefair_partner.id
+        user for user in eligible_candidates(election) if user.id != horsefair_partner.id
     )
-    elections.nominate(horsefair_partner, election, horsefair_elector, candidate, now)
-    elections.close_nominations(election, now + timedelta(days=2))
+    nominate(horsefair_partner, election, horsefair_elector, candidate, now)
+    close_nominations(election, now + timedelta(days=2))
 
     accounts.invite(
         admin,

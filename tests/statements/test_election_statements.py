@@ -17,8 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.models import Role
 from portal.database import utcnow
-from portal.elections import publishing
-from portal.elections import services as elections
+from portal.elections import ballots, closing, counting, nominations, publishing, setup
 from portal.elections.models import CountingMethod, Election, ElectionState, ElectorateKind
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
@@ -119,10 +118,10 @@ def test_a_name_is_never_read_as_markdown() -> None:
 def run_election(setting: World, *, seats: int = 1, secret: bool = True) -> Election:
     """The four practices' GP partners elect ``seats`` of three candidates (three of them)."""
     now = utcnow()
-    election = elections.create_election(
+    election = setup.create_election(
         setting.officer,
         setting.area,
-        elections.ElectionDetails(
+        setup.ElectionDetails(
             title="LMC committee 2027",
             seats=seats,
             method=CountingMethod.SCOTTISH,
@@ -141,23 +140,25 @@ def run_election(setting: World, *, seats: int = 1, secret: bool = True) -> Elec
     )
     electors = {e.user_id: e for e in election.electors}
     partners = setting.partners
-    nominations = []
+    standing = []
     for index, candidate in enumerate(partners[:3]):
         nominator, seconder = partners[(index + 1) % 4], partners[(index + 2) % 4]
-        nomination = elections.nominate(nominator, election, electors[nominator.id], candidate, now)
-        elections.second(seconder, nomination, electors[seconder.id], now)
-        elections.accept(candidate, nomination, "", now)
-        nominations.append(nomination)
+        nomination = nominations.nominate(
+            nominator, election, electors[nominator.id], candidate, now
+        )
+        nominations.second(seconder, nomination, electors[seconder.id], now)
+        nominations.accept(candidate, nomination, "", now)
+        standing.append(nomination)
     election.nominations_open_at = now - timedelta(hours=3)
     election.nominations_close_at = now - timedelta(hours=2)
     election.voting_opens_at = now - timedelta(hours=1)
-    elections.close_nominations(election, now)
-    first, second, third = (n.id for n in nominations)
+    closing.close_nominations(election, now)
+    first, second, third = (n.id for n in standing)
     rankings = [[first, second], [first, third], [second], [first]]
     for partner, ranking in zip(partners, rankings, strict=True):
-        elections.cast(partner, election, electors[partner.id], ranking, now)
+        ballots.cast(partner, election, electors[partner.id], ranking, now)
     election.voting_closes_at = now - timedelta(seconds=1)
-    elections.count_election(election, now)
+    counting.count_election(election, now)
     db.session.commit()
     return election
 
@@ -165,10 +166,10 @@ def run_election(setting: World, *, seats: int = 1, secret: bool = True) -> Elec
 def unopposed_election(setting: World) -> Election:
     """Ann alone stands for two seats: elected unopposed, and a seat left empty."""
     now = utcnow()
-    election = elections.create_election(
+    election = setup.create_election(
         setting.officer,
         setting.area,
-        elections.ElectionDetails(
+        setup.ElectionDetails(
             title="Chair 2027",
             seats=2,
             method=CountingMethod.MEEK,
@@ -187,12 +188,12 @@ def unopposed_election(setting: World) -> Election:
     )
     electors = {e.user_id: e for e in election.electors}
     ann, bob, cat, _ = setting.partners
-    nomination = elections.nominate(bob, election, electors[bob.id], ann, now)
-    elections.second(cat, nomination, electors[cat.id], now)
-    elections.accept(ann, nomination, "", now)
+    nomination = nominations.nominate(bob, election, electors[bob.id], ann, now)
+    nominations.second(cat, nomination, electors[cat.id], now)
+    nominations.accept(ann, nomination, "", now)
     election.nominations_open_at = now - timedelta(hours=3)
     election.nominations_close_at = now - timedelta(hours=2)
-    elections.close_nominations(election, now)
+    closing.close_nominations(election, now)
     db.session.commit()
     assert election.state is ElectionState.UNOPPOSED
     return election
