@@ -40,6 +40,7 @@ from portal.extensions import db
 from portal.mail import queue_email
 from portal.urls import external_url
 from portal.voting import sealing
+from portal.voting.models import seal_to_scrutineers
 
 
 def _file_context(election: Election) -> bytes:
@@ -164,15 +165,9 @@ def seal_ballots(election: Election, blt: bytes) -> None:
     scrutineers; never the file in the clear."""
     election.ballots_blt_sha256 = hashlib.sha256(blt).hexdigest()
     election.ballots_blt = None
-    keyed = [s for s in election.scrutineers if s.public_key is not None]
-    if not keyed:
-        return
-    sealed, wrapped = sealing.seal(
-        blt, [s.public_key for s in keyed if s.public_key], _file_context(election)
+    election.sealed_ballots_blt = seal_to_scrutineers(
+        election.scrutineers, blt, _file_context(election)
     )
-    election.sealed_ballots_blt = sealed
-    for scrutineer, wrapping in zip(keyed, wrapped, strict=True):
-        scrutineer.wrapped_key = wrapping
 
 
 def open_ballots(user: User, election: Election, passphrase: str) -> bytes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import secrets
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -210,6 +211,22 @@ class ScrutineerKeys:
         return sealing.ScrutineerKey(
             self.public_key, self.sealed_private_key, self.key_salt, self.key_cost
         )
+
+
+def seal_to_scrutineers(
+    scrutineers: Sequence[ScrutineerKeys], plaintext: bytes, context: bytes
+) -> bytes | None:
+    """``plaintext`` sealed to every scrutineer who has a key, each given its wrapped data key;
+    None when nobody has one (then nothing can open it, so nothing is kept)."""
+    keyed = [scrutineer for scrutineer in scrutineers if scrutineer.public_key is not None]
+    if not keyed:
+        return None
+    sealed, wrapped = sealing.seal(
+        plaintext, [s.public_key for s in keyed if s.public_key is not None], context
+    )
+    for scrutineer, wrapping in zip(keyed, wrapped, strict=True):
+        scrutineer.wrapped_key = wrapping
+    return sealed
 
 
 class Scrutineer(ScrutineerKeys, Model):

@@ -37,7 +37,13 @@ from portal.organisations.permissions import is_group_member
 from portal.urls import external_url
 from portal.voting import rules as counting
 from portal.voting import sealing, secrecy
-from portal.voting.models import BallotSecrecy, Scrutineer, Vote, VoteState
+from portal.voting.models import (
+    BallotSecrecy,
+    Scrutineer,
+    Vote,
+    VoteState,
+    seal_to_scrutineers,
+)
 from portal.voting.permissions import can_manage_votes
 
 MAX_SCRUTINEERS = 5
@@ -168,17 +174,7 @@ def keep_secret_record(vote: Vote, full_record: dict, attacked: secrecy.Ballot) 
     by_kind_published = bool((vote.published or {}).get("by_kind"))
     unmasked = secrecy.record_unmasked(attacked, by_kind_published=by_kind_published)
     vote.ballot_record = None if unmasked else raw.decode()
-    keyed = [scrutineer for scrutineer in vote.scrutineers if scrutineer.public_key is not None]
-    if not keyed:
-        return
-    sealed, wrapped = sealing.seal(
-        raw,
-        [scrutineer.public_key for scrutineer in keyed if scrutineer.public_key],
-        _record_context(vote),
-    )
-    vote.sealed_record = sealed
-    for scrutineer, wrapping in zip(keyed, wrapped, strict=True):
-        scrutineer.wrapped_key = wrapping
+    vote.sealed_record = seal_to_scrutineers(vote.scrutineers, raw, _record_context(vote))
 
 
 def open_record(user: User, vote: Vote, passphrase: str) -> bytes:
