@@ -59,3 +59,14 @@ def follow_menu_link(page: Page, name: str) -> None:
         menu.get_by_role("button", name="Browse More").click()
         link = menu.get_by_role("link", name=name, exact=True).last
     link.click()
+
+
+def page_width(page: Page) -> int:
+    """How wide the page lays itself out, measured once it has loaded: a click that navigates
+    returns before the new page's stylesheets arrive, and a page measured without them is as
+    wide as its widest unstyled table (a flake seen on a loaded CI machine)."""
+    page.wait_for_load_state("load")
+    # Two animation frames: the page has laid itself out (and its scripts have run) again.
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    width: int = page.evaluate("() => document.documentElement.scrollWidth")
+    return width

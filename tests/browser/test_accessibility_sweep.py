@@ -22,7 +22,7 @@ from playwright.sync_api import Page
 from portal.accounts.models import Role
 from portal.demo.loader import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD, DEMO_PEOPLE, load_demo_area
 from portal.extensions import db
-from tests.browser.pages import sign_in
+from tests.browser.pages import page_width, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -66,10 +66,8 @@ def _links(page: Page, origin: str) -> list[str]:
 def _check_on_a_phone(page: Page, assert_accessible: Any) -> None:
     """The page at 390 pixels wide: nothing wider than the screen, and axe passes."""
     page.set_viewport_size(PHONE)
-    # Two animation frames: the page has laid itself out (and its scripts have run) again.
-    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     try:
-        width = page.evaluate("() => document.documentElement.scrollWidth")
+        width = page_width(page)
         assert width <= PHONE["width"], f"{page.url} scrolls sideways at 390 px ({width} px wide)"
         assert_accessible(page)
     finally:

@@ -16,7 +16,7 @@ from portal.extensions import db
 from portal.mail import deliver_queued, queue_email
 from portal.notifications import services
 from portal.organisations.models import OrganisationKind
-from tests.browser.pages import follow_menu_link, sign_in
+from tests.browser.pages import follow_menu_link, page_width, sign_in
 from tests.factories import make_area, make_organisation, make_user
 
 pytestmark = pytest.mark.browser
@@ -26,7 +26,7 @@ LINK = re.compile(r"https?://\S+/notifications/email/\S+")
 
 
 def _fits_the_phone(page: Any) -> None:
-    width = page.evaluate("() => document.documentElement.scrollWidth")
+    width = page_width(page)
     assert width <= PHONE["width"], f"{page.url} scrolls sideways at 390 px ({width} px wide)"
 
 

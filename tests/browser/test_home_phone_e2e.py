@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from portal.demo.loader import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD, load_demo_area
 from portal.extensions import db
-from tests.browser.pages import sign_in
+from tests.browser.pages import page_width, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -29,7 +29,7 @@ def test_a_partner_casts_from_the_home_page_in_four_taps(
     page = open_page(viewport=PHONE, is_mobile=True, has_touch=True)
     sign_in(page, f"partner.horsefair@{DEMO_EMAIL_DOMAIN}", password=DEMO_PASSWORD, lands_on=HOME)
     expect(page.get_by_role("heading", name="What needs you", level=1)).to_be_visible()
-    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     assert_accessible(page)
 
     # The open vote is the first thing on the page after the heading.

@@ -22,7 +22,7 @@ from portal.voting import casting as voting_casting
 from portal.voting import closing as voting_closing
 from portal.voting import services as voting
 from portal.voting.models import BallotSecrecy, Receipt, Vote, VoteKind
-from tests.browser.pages import sign_in
+from tests.browser.pages import page_width, sign_in
 from tests.factories import make_world
 from tests.statements.helpers import RULES, STATEMENTS_WORLD, agree_position, casters_of
 
@@ -86,7 +86,7 @@ def test_check_open_cast_once_on_a_phone_and_publish_a_true_statement(
     phone = open_page(**PHONE)
     sign_in(phone, setting.partners[0].email, next_path=vote_url)
     expect(phone.locator("#how-decided")).to_contain_text("Open ballot")
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # the long link wraps
+    assert page_width(phone) <= 390  # the long link wraps
     phone.goto(f"{vote_url}/cast/{riverside.ods_code}")
     phone.get_by_label("For", exact=True).check()
     phone.get_by_role("button", name="Continue").click()
@@ -103,7 +103,7 @@ def test_check_open_cast_once_on_a_phone_and_publish_a_true_statement(
     phone.go_back(wait_until="load")
     phone.go_forward(wait_until="load")
     assert _receipts() == 1
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page_width(phone) <= 390
 
     # The others vote through the services; the vote closes.
     for organisation, choice in ((hillside, "abstain"), (meadow, "against"), (castle, "for")):

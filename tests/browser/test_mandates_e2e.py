@@ -19,7 +19,7 @@ from portal.mandates import services
 from portal.mandates.models import Mandate, MandateState
 from portal.voting import casting
 from portal.voting.models import Vote
-from tests.browser.pages import follow_menu_link, sign_in
+from tests.browser.pages import follow_menu_link, page_width, sign_in
 from tests.factories import make_world
 from tests.mandates.helpers import draft_motion
 from tests.statements.helpers import STATEMENTS_WORLD, casters_of
@@ -120,6 +120,6 @@ def test_officer_grants_a_mandate_by_a_vote_holder_reports_ics_reader_finds_it(
     phone = open_page(viewport={"width": 390, "height": 844})
     sign_in(phone, setting.ics_reader.email)
     phone.goto(f"/mandates?area={setting.area.slug}")
-    assert phone.evaluate("() => document.documentElement.scrollWidth") <= 390
+    assert page_width(phone) <= 390
 
     browser_log.assert_clean()

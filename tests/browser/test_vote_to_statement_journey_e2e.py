@@ -21,7 +21,7 @@ from portal.statements.models import Statement
 from portal.voting import casting as voting_casting
 from portal.voting import closing as voting_closing
 from portal.voting.models import Vote
-from tests.browser.pages import sign_in
+from tests.browser.pages import page_width, sign_in
 from tests.browser.test_honest_statement_e2e import PHONE, _receipts
 from tests.browser.test_vote_setup_e2e import _fill_moment
 from tests.factories import make_world
@@ -129,7 +129,7 @@ def test_set_up_open_cast_once_on_a_phone_and_publish_a_true_statement(
     phone.reload(wait_until="load")
     expect(phone.locator("#receipt-code")).to_have_text(code)
     assert _receipts() == 1
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page_width(phone) <= 390
 
     # The others vote through the services; its closing time comes and the worker counts it.
     vote = db.session.get(Vote, vote_id)
