@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from portal.needs import permissions, services
+from portal.needs import listings, permissions
 from portal.needs.models import NeedChannel
 from portal.organisations.models import Area
 
@@ -17,7 +17,7 @@ def index_page(user: Any, area: Area) -> dict[str, Any]:
         "channels": [
             (
                 channel,
-                services.dashboard(user, area, channel).total,
+                listings.dashboard(user, area, channel).total,
                 permissions.organisations_user_may_speak_for(user, area, channel),
             )
             for channel in permissions.visible_channels(user, area)

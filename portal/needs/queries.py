@@ -12,9 +12,9 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from portal.accounts.models import User
 from portal.extensions import db
+from portal.needs.listings import find_needs
 from portal.needs.models import Need, NeedComment, NeedStatusChange, NeedSupport
 from portal.needs.permissions import visible_channels, visible_needs_query
-from portal.needs.services import find_needs
 from portal.organisations.models import Area
 
 

@@ -25,7 +25,7 @@ from portal.extensions import db
 from portal.http import acting_user, refusal_shown_on
 from portal.names import display_name
 from portal.navigation import add_link
-from portal.needs import forms, permissions, presenters, services
+from portal.needs import forms, listings, permissions, presenters, services
 from portal.needs.models import (
     Need,
     NeedCategory,
@@ -49,7 +49,7 @@ add_link(blueprint, "Needs", "needs.index", order=40, visible=permissions.can_se
 add_part(
     blueprint,
     "position",
-    lambda user, position: {"needs_behind": services.needs_behind(user, position)},
+    lambda user, position: {"needs_behind": listings.needs_behind(user, position)},
 )
 
 CHANNELS = "<any(practice, pcn):channel_name>"
@@ -125,24 +125,24 @@ def overview() -> str:
         abort(404)
     return render_template(
         "needs/overview.html",
-        dashboards=[services.dashboard(current_user, g.area, channel) for channel in NeedChannel],
+        dashboards=[listings.dashboard(current_user, g.area, channel) for channel in NeedChannel],
     )
 
 
 @blueprint.get(f"/{CHANNELS}/")
 def channel_list(channel_name: str) -> str:
     channel = _channel(channel_name)
-    search = request.args.get("q", "").strip()[: services.SEARCH_MAX_LENGTH]
+    search = request.args.get("q", "").strip()[: listings.SEARCH_MAX_LENGTH]
     category = _enum_argument(NeedCategory, "category", channel.categories)
     status = _enum_argument(NeedStatus, "status")
-    needs = services.find_needs(
+    needs = listings.find_needs(
         current_user, g.area, channel, search=search, category=category, status=status
     )
     return render_template(
         "needs/list.html",
         channel=channel,
         needs=needs,
-        totals=services.support_totals(needs),
+        totals=listings.support_totals(needs),
         search=search,
         category=category,
         status=status,
@@ -193,14 +193,14 @@ def dashboard(channel_name: str) -> str:
     return render_template(
         "needs/dashboard.html",
         channel=channel,
-        dashboard=services.dashboard(current_user, g.area, channel),
+        dashboard=listings.dashboard(current_user, g.area, channel),
     )
 
 
 @blueprint.get(f"/{CHANNELS}/export.csv")
 def export(channel_name: str) -> Response:
     channel = _channel(channel_name)
-    body = services.export_csv(current_user, g.area, channel)
+    body = listings.export_csv(current_user, g.area, channel)
     filename = f"{g.area.slug}-{channel.value}-needs-{utcnow():%Y-%m-%d}.csv"
     # The byte-order mark makes Excel read the file as UTF-8.
     return Response(
@@ -271,13 +271,13 @@ def _render_need(
         link_form = _link_form(need, link_form)
     linked_proposal, linked_position = _linked(need)
     merged_into = need.merged_into
-    patients = services.organisation_patients(
+    patients = listings.organisation_patients(
         [need.organisation_id, *(support.organisation_id for support in need.supports)]
     )
     return render_template(
         "needs/detail.html",
         need=need,
-        totals=services.support_totals([need])[need.id],
+        totals=listings.support_totals([need])[need.id],
         patients=patients,
         can_support_for=[
             organisation
@@ -291,7 +291,7 @@ def _render_need(
         linked_proposal=linked_proposal,
         linked_position=linked_position,
         can_triage=can_triage,
-        merged_from=services.merged_from(need),
+        merged_from=listings.merged_from(need),
         merged_into=merged_into
         if merged_into is not None and permissions.can_see_need(user, merged_into)
         else None,
@@ -403,7 +403,7 @@ def merge(need_id: int) -> str | Response:
     duplicate = _visible_need(need_id)
     if not permissions.can_triage(current_user, duplicate):
         abort(403)
-    candidates = services.merge_candidates(current_user, duplicate)
+    candidates = listings.merge_candidates(current_user, duplicate)
     form = forms.MergeForm()
     form.kept.choices = [SelectChoice("", "Choose the need to keep")] + [
         SelectChoice(
@@ -435,7 +435,7 @@ def _led_pcn(ods_code: str) -> Organisation:
 @blueprint.route("/pcns/<ods_code>/authorisations", methods=["GET", "POST"])
 def authorisations(ods_code: str) -> str | Response:
     pcn = _led_pcn(ods_code)
-    live = services.live_authorisations(pcn)
+    live = listings.live_authorisations(pcn)
     candidates = _candidates(pcn, live)
     form = forms.AuthoriseForm()
     form.member.choices = [SelectChoice("", "Choose a person")] + [
@@ -459,7 +459,7 @@ def _candidates(pcn: Organisation, live: list[PcnNeedAuthorisation]) -> list[Use
     authorised_ids = {authorisation.user_id for authorisation in live}
     return [
         person
-        for person in services.eligible_pcn_members(pcn)
+        for person in listings.eligible_pcn_members(pcn)
         if person.id not in authorised_ids and person.id != current_user.id
     ]
 

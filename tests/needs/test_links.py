@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from portal.accounts.models import Role
 from portal.audit.models import AuditEntry
 from portal.errors import DomainError, NotPermitted
-from portal.needs import services
+from portal.needs import listings, services
 from portal.needs.models import Need, NeedCategory, NeedChannel, NeedUrgency
 from portal.positions.models import Position, Proposal, Revision
 from portal.tiers import Tier
@@ -64,16 +64,16 @@ def test_officer_links_a_need_and_the_draft_lists_it_by_visibility(db, scene):
     for need in needs.values():
         services.link(officer, need, proposal, position)
     db.session.commit()
-    assert {n.id for n in services.needs_behind(officer, position)} == {
+    assert {n.id for n in listings.needs_behind(officer, position)} == {
         needs["open"].id,
         needs["private"].id,
     }
-    assert {n.id for n in services.needs_behind(partner, position)} == {
+    assert {n.id for n in listings.needs_behind(partner, position)} == {
         needs["open"].id,
         needs["private"].id,
     }
     # Another practice's partner may not see the "LMC only" need, so the draft does not show it.
-    assert [n.id for n in services.needs_behind(other_partner, position)] == [needs["open"].id]
+    assert [n.id for n in listings.needs_behind(other_partner, position)] == [needs["open"].id]
     entry = (
         db.session.execute(sa.select(AuditEntry).where(AuditEntry.action == "need.linked"))
         .scalars()

@@ -15,7 +15,7 @@ from portal.audit.models import AuditEntry
 from portal.audit.services import verify_chain
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
-from portal.needs import permissions, services
+from portal.needs import listings, permissions, services
 from portal.needs.models import (
     Need,
     NeedCategory,
@@ -26,6 +26,7 @@ from portal.needs.models import (
     NeedSupport,
 )
 from portal.organisations.models import Organisation, PcnMembership
+from portal.spreadsheets import spreadsheet_safe
 from tests.conftest import fetch_csrf_token
 from tests.needs.conftest import raise_pcn_need, raise_practice_need, row_counts
 
@@ -104,7 +105,7 @@ def test_pcn_support_counts_the_patients_of_the_practices_in_each_pcn_now(world)
     need = _reload(Need, world.pcn_need.id)
     services.support(world.people["dual"], need, world.pcn_a)
     db.session.commit()
-    totals = services.support_totals([need])[need.id]
+    totals = listings.support_totals([need])[need.id]
     # Bravo PCN: Meadow 4,000; Alpha PCN: Riverside 10,000 and Hillside 6,000.
     assert (totals.organisations, totals.patients) == (2, 20000)
 
@@ -119,7 +120,7 @@ def test_pcn_support_counts_the_patients_of_the_practices_in_each_pcn_now(world)
         )
     )
     db.session.commit()
-    patients = services.organisation_patients([world.pcn_a.id, world.pcn_b.id])
+    patients = listings.organisation_patients([world.pcn_a.id, world.pcn_b.id])
     assert patients == {world.pcn_a.id: 10000, world.pcn_b.id: 10000}
 
 
@@ -309,7 +310,7 @@ def test_merging_moves_supports_and_comments_and_points_to_the_kept_need(client,
         )
         == 0
     )
-    totals = services.support_totals([kept])[kept.id]
+    totals = listings.support_totals([kept])[kept.id]
     assert (totals.organisations, totals.patients) == (4, 10000 + 6000 + 4000 + 3000)
 
     html = client.get(world.url(str(duplicate.id))).get_data(as_text=True)
@@ -320,7 +321,7 @@ def test_merging_moves_supports_and_comments_and_points_to_the_kept_need(client,
     # The merged need is out of the list and the counts, and takes nothing more.
     listing = client.get(world.url("practice/")).get_data(as_text=True)
     assert "Parking again" not in listing
-    dashboard = services.dashboard(officer, world.area, NeedChannel.PRACTICE)
+    dashboard = listings.dashboard(officer, world.area, NeedChannel.PRACTICE)
     assert dashboard.total.needs == 2
     with pytest.raises(services.NeedClosed, match="merged into"):
         services.comment(brook_partner, duplicate, practice_4, "Hello?")
@@ -349,7 +350,7 @@ def test_merging_never_widens_who_sees_an_lmc_only_need(world):
             _reload(Need, world.open_need.id),
         )
     db.session.rollback()
-    candidates = services.merge_candidates(officer, _reload(Need, world.lmc_only_need.id))
+    candidates = listings.merge_candidates(officer, _reload(Need, world.lmc_only_need.id))
     assert candidates == []
 
 
@@ -438,7 +439,7 @@ def test_a_pcn_clinical_director_authorises_a_practice_member(client, login, wor
     db.session.rollback()
 
     # Revoked, the member is back to the practice channel only.
-    authorisation = services.live_authorisations(db.session.get(Organisation, world.pcn_a.id))[0]
+    authorisation = listings.live_authorisations(db.session.get(Organisation, world.pcn_a.id))[0]
     response = _post(client, world, f"authorisations/{authorisation.id}/revoke")
     assert response.status_code == 302
     db.session.expire_all()
@@ -489,9 +490,9 @@ def test_the_export_cannot_smuggle_a_spreadsheet_formula(client, login, world):
     row = next(row for row in rows if "HYPERLINK" in row["Title"])
     assert row["Title"] == '\'=HYPERLINK("http://evil.example","x")'
     assert row["Description"] == "'+SUM(A1:A2)"
-    assert services.spreadsheet_safe("-1") == "'-1"
-    assert services.spreadsheet_safe("@cmd") == "'@cmd"
-    assert services.spreadsheet_safe(42) == 42
+    assert spreadsheet_safe("-1") == "'-1"
+    assert spreadsheet_safe("@cmd") == "'@cmd"
+    assert spreadsheet_safe(42) == 42
 
 
 def test_the_lmc_overview_shows_the_two_channels_apart(client, login, world):
@@ -501,7 +502,7 @@ def test_the_lmc_overview_shows_the_two_channels_apart(client, login, world):
     assert 'id="dashboard-pcn"' in html
     assert html.count("<h1") == 1
     dashboards = {
-        channel: services.dashboard(world.people["lmc_officer"], world.area, channel)
+        channel: listings.dashboard(world.people["lmc_officer"], world.area, channel)
         for channel in NeedChannel
     }
     assert dashboards[NeedChannel.PRACTICE].total.needs == 2
