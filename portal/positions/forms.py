@@ -19,13 +19,9 @@ from wtforms.validators import InputRequired, Length, Optional
 from portal.form_filters import strip_whitespace
 from portal.positions import services, workflow
 from portal.times import LONDON
-from portal.voting.forms import (
-    DEFAULT_RULE_ANSWERS,
-    VoteRulesFields,
-    choice_list,
-    default_closing,
-)
+from portal.voting.forms import choice_list
 from portal.voting.models import BallotSecrecy
+from portal.voting.setup_forms import DEFAULT_RULE_ANSWERS, VoteRulesFields, default_closing
 
 MARKDOWN_HINT = (
     "You can use Markdown: a blank line between paragraphs, *italic*, **bold**, lists "
@@ -340,7 +336,7 @@ class VoteRulesForm(VoteRulesFields):
 
 
 def new_vote_rules_data(now: datetime) -> dict[str, Any]:
-    """The same defaults as every other route into a vote (``voting.forms``)."""
+    """The same defaults as every other route into a vote (``voting.setup_forms``)."""
     closes = default_closing(now)
     return {
         **DEFAULT_RULE_ANSWERS,

@@ -16,10 +16,10 @@ from portal.extensions import db
 from portal.navigation import add_link
 from portal.organisations.area_context import bind_area
 from portal.organisations.models import OrganisationKind
-from portal.voting.forms import KIND_LABELS
 from portal.voting.models import Vote
 from portal.voting.permissions import can_see_vote, can_see_votes
 from portal.voting.presenters import OUTCOMES, option_label, share_text, state_label
+from portal.voting.setup_forms import KIND_LABELS
 
 blueprint = Blueprint(
     "voting", __name__, url_prefix="/areas/<area_slug>/votes", template_folder="templates"

@@ -12,9 +12,9 @@ from portal.extensions import db
 from portal.http import refusal_shown_on
 from portal.organisations.area_context import bind_area
 from portal.voting.chase import CHASE_COOLDOWN, chase_list, send_chase
-from portal.voting.forms import KIND_LABELS
 from portal.voting.models import Vote, VoteState
 from portal.voting.permissions import can_manage_votes
+from portal.voting.setup_forms import KIND_LABELS
 
 blueprint = Blueprint(
     "voting_chase", __name__, url_prefix="/areas/<area_slug>/votes", template_folder="templates"

@@ -23,11 +23,12 @@ from portal.organisations.models import Organisation, OrganisationKind
 from portal.times import london_datetime
 from portal.voting import closing, conflicts, opening, scrutiny, services, setup_check
 from portal.voting.blueprint import blueprint, load_vote
-from portal.voting.forms import CancelVoteForm, VoteForm, choice_list, new_vote_data, vote_data
+from portal.voting.forms import CancelVoteForm, choice_list
 from portal.voting.models import ConflictDeclaration, ConflictRuling, Vote, VoteState
 from portal.voting.permissions import can_manage_votes
 from portal.voting.presenters import proposal_choices
 from portal.voting.published import how_decided_for
+from portal.voting.setup_forms import VoteForm, new_vote_data, vote_data
 from portal.voting.vote_views import render_vote, ruling_form
 
 

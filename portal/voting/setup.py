@@ -21,7 +21,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms.fields.choices import SelectChoice
 
 from portal.figures import percent
-from portal.voting.forms import VoteForm, typed_fraction
+from portal.voting.setup_forms import VoteForm, typed_fraction
 
 SHORT_WINDOW = timedelta(hours=48)
 LIST_FIELDS = frozenset({"voting_kinds", "pcn_codes"})

@@ -13,8 +13,8 @@ from typing import Any
 from portal.organisations.models import Area
 from portal.voting import explain, setup, setup_check
 from portal.voting import rules as counting
-from portal.voting.forms import KIND_LABELS, VoteForm
 from portal.voting.services import VoteDetails
+from portal.voting.setup_forms import KIND_LABELS, VoteForm
 
 
 def check_page(area: Area, form: VoteForm, now: datetime) -> dict[str, Any]:

@@ -27,11 +27,11 @@ from portal.organisations.area_context import bind_area
 from portal.organisations.models import Organisation, OrganisationKind
 from portal.times import london_datetime
 from portal.voting import scrutiny, services, setup, setup_presenters
-from portal.voting.forms import KIND_LABELS, VoteForm, new_vote_data
 from portal.voting.models import Vote
 from portal.voting.permissions import can_manage_votes, can_see_votes
 from portal.voting.presenters import proposal_choices
 from portal.voting.services import VoteDetails
+from portal.voting.setup_forms import KIND_LABELS, VoteForm, new_vote_data
 
 blueprint = Blueprint(
     "vote_setup",

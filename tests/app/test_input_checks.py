@@ -38,7 +38,7 @@ def test_multi_line_text_keeps_line_breaks_but_not_other_controls():
 
 
 def test_a_cr_lf_vote_title_is_refused_at_the_form(app):
-    from portal.voting.forms import VoteForm
+    from portal.voting.setup_forms import VoteForm
 
     with app.test_request_context(method="POST"):
         app.config["WTF_CSRF_ENABLED"] = False

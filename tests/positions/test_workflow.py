@@ -20,8 +20,8 @@ from portal.positions.models import AmendmentState, Position, PositionState
 from portal.statements import services as statement_services
 from portal.voting import casting as voting_casting
 from portal.voting import closing as voting_closing
-from portal.voting.forms import new_vote_data
 from portal.voting.models import BallotSecrecy, Vote, VoteKind, VoteState
+from portal.voting.setup_forms import new_vote_data
 from tests.positions.conftest import BODY, counts, csrf, draft, sign_in
 
 

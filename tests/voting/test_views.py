@@ -1017,7 +1017,7 @@ def test_the_last_eligible_member_cannot_be_recused(app, world, db):
 
 
 def test_a_draft_saved_again_unchanged_keeps_its_rules(client, world, db):
-    from portal.voting.forms import vote_data
+    from portal.voting.setup_forms import vote_data
 
     rules = {
         "weighting": {"scheme": "hybrid", "equal_part": "1/3", "basis": "banded", "band": 1500},

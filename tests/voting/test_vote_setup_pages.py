@@ -12,8 +12,8 @@ from portal.database import utcnow
 from portal.positions.models import Proposal
 from portal.times import LONDON
 from portal.voting import setup
-from portal.voting.forms import new_vote_data
 from portal.voting.models import Vote, VoteState
+from portal.voting.setup_forms import new_vote_data
 from tests.conftest import csrf_token_from
 from tests.factories import World
 from tests.voting.test_views import client_for, text
