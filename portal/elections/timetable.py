@@ -8,7 +8,8 @@ lose time they were promised, and nothing that has happened is undone.
 - A period that is running is never cut short. Electors were told when it ends and may be
   counting on the time left, so while nominations are open their close can move later but
   never earlier, and while voting is open its close can move later but never earlier (so
-  never earlier than now). Voting's opening time, once passed, is what happened: it stands.
+  never earlier than now). Once voting has opened, its opening time is what happened: it
+  stands.
 - A deadline that has passed stands. Nominations whose close has passed are not reopened: a
   nomination made after the published close is not valid, whether or not the portal has yet
   confirmed the candidates. Once voting has closed nothing moves: the count is due.
