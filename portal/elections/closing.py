@@ -1,6 +1,10 @@
 """The timetable's deadlines: at the close of nominations an election holds a ballot, elects
 unopposed or has no candidates; ``close_due`` (run by the worker and by
 ``flask --app wsgi close-due-elections``) closes due nominations and counts due elections.
+
+An election is counted only once its voting has been open: nominations never close into a
+ballot whose voting period is already over (``voting_dates_passed``), so the election waits
+for new dates instead of being counted at once with no ballots.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from portal.elections.models import Election, ElectionState
 from portal.email_kinds import Kind
 from portal.errors import Conflict, DomainError
 from portal.extensions import db
+from portal.times import london_datetime
 
 
 def decide_candidacy(election: Election, now: datetime) -> str:
@@ -41,13 +46,28 @@ def decide_candidacy(election: Election, now: datetime) -> str:
     return f"{len(candidates)} candidates for {election.seats} seat(s): a ballot is held"
 
 
+def _holds_ballot(election: Election) -> bool:
+    return len(election.candidates) > election.seats
+
+
 def waits_for_scrutineers(election: Election) -> bool:
     """A secret election that would hold a ballot, but one of whose scrutineers has not set a
     passphrase: its ballots file could not be sealed to them, so voting cannot begin."""
     return (
-        election.secret
-        and len(election.candidates) > election.seats
-        and bool(scrutiny.missing_passphrases(election))
+        election.secret and _holds_ballot(election) and bool(scrutiny.missing_passphrases(election))
+    )
+
+
+def voting_dates_passed(election: Election, now: datetime) -> bool:
+    """An election that would hold a ballot, its nominations not yet closed, whose voting
+    period is already over (a secret election whose scrutineers set their passphrases too
+    late, or a closer that did not run in time). Closing its nominations would count it at
+    once with no ballots, so it waits, as it is, until an officer moves its voting dates
+    (``portal.elections.timetable``)."""
+    return (
+        election.state is ElectionState.NOMINATIONS
+        and now >= election.voting_closes_at
+        and _holds_ballot(election)
     )
 
 
@@ -60,6 +80,11 @@ def close_nominations(election: Election, now: datetime, actor: User | None = No
         raise DomainError("Nominations are still open")
     if waits_for_scrutineers(election):
         scrutiny.check_ready_for_voting(election)
+    if voting_dates_passed(election, now):
+        raise DomainError(
+            f"Voting was to close {london_datetime(election.voting_closes_at)}, so it would "
+            "never open: move the voting dates first"
+        )
     election.nominations_closed_at = now
     summary = decide_candidacy(election, now)
     db.session.flush()
@@ -97,8 +122,8 @@ def close_due(now: datetime) -> list[tuple[Election, str]]:
     ).scalars()
     for election in list(due):
         if election.state is ElectionState.NOMINATIONS:
-            if waits_for_scrutineers(election):
-                continue  # the election's page tells its officers who has yet to act
+            if waits_for_scrutineers(election) or voting_dates_passed(election, now):
+                continue  # the election's page tells its officers what they must do
             close_nominations(election, now)
             done.append((election, f"nominations closed: {election.state.value}"))
         if election.state is ElectionState.VOTING and election.voting_closes_at <= now:

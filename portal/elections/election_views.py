@@ -1,5 +1,6 @@
 """The list of an area's elections, setting one up, and an election's page (its timetable,
-candidates, the nominating and seconding forms, and the way to the ballot)."""
+candidates, the nominating and seconding forms, the way to the ballot, and for officers the
+form to move its dates)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,14 @@ from werkzeug.wrappers import Response
 
 from portal.accounts.forms import ConfirmForm
 from portal.database import utcnow
-from portal.elections import ballots, electors, nominations, scrutiny, setup
+from portal.elections import ballots, closing, electors, nominations, scrutiny, setup
 from portal.elections.blueprint import blueprint, load_election
 from portal.elections.forms import (
     ElectionForm,
     NominateForm,
     SecondForm,
     choice_list,
+    dates_form,
     elector_choices,
 )
 from portal.elections.models import Election, ElectionState, NominationState
@@ -95,6 +97,10 @@ def render_election(election: Election, **forms: Any) -> str:
         manager=can_manage_elections(user, election.area),
         nominate_form=nominate_form,
         second_form=second_form,
+        dates_form=forms["dates_form"]
+        if "dates_form" in forms
+        else dates_form(election, now, posted=False),
+        voting_dates_passed=closing.voting_dates_passed(election, now),
         confirm_form=ConfirmForm(formdata=None),
         NominationState=NominationState,
         may_withdraw={n.id for n in election.candidates if nominations.may_withdraw(user, n, now)},

@@ -7,6 +7,7 @@ so 1, 2, 4 is read as 1, 2, 3, and the "check your answers" page shows the order
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,9 +26,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from portal.accounts.models import Role
-from portal.elections.models import CountingMethod, Elector, ElectorateKind, Nomination
+from portal.elections.models import CountingMethod, Election, Elector, ElectorateKind, Nomination
 from portal.elections.nominations import MAX_REASON_LENGTH, MAX_STATEMENT_WORDS, word_count
 from portal.elections.setup import ElectionDetails
+from portal.elections.timetable import Timetable, phase_of, timetable_of
 from portal.form_filters import strip_whitespace
 from portal.markdown import MARKDOWN_HINT
 from portal.organisations.models import OrganisationKind
@@ -187,6 +189,47 @@ class ElectionForm(FlaskForm):
             voting_closes_at=london_to_utc(self.voting_closes.data),
             scrutineers=self.scrutineers.data or "",
         )
+
+
+class ElectionDatesForm(FlaskForm):
+    """An officer moves an election's dates: set-up's own date fields (the same fields, so the
+    same labels, format and messages), less those the election's phase keeps fixed. Each is
+    named as its date on ``Timetable``, without ``_at``."""
+
+    nominations_close = ElectionForm.nominations_close
+    voting_opens = ElectionForm.voting_opens
+    voting_closes = ElectionForm.voting_closes
+
+    def timetable(self, current: Timetable) -> Timetable:
+        """The dates entered, in UTC. A date not on the form, or left as the form showed it
+        (to the minute), keeps ``current``'s exact time."""
+
+        def entered(name: str) -> datetime:
+            kept: datetime = getattr(current, name)
+            field = getattr(self, name.removesuffix("_at"))
+            if field is None:
+                return kept
+            moment = london_to_utc(field.data)
+            return kept if moment == kept.replace(second=0, microsecond=0) else moment
+
+        return Timetable(*(entered(date.name) for date in fields(Timetable)))
+
+
+def dates_form(election: Election, now: datetime, *, posted: bool) -> ElectionDatesForm:
+    """The form to move ``election``'s dates, with only those that may move now: read from the
+    request when ``posted``, otherwise showing the election's dates in London time."""
+    current = timetable_of(election)
+    names = {date.name: date.name.removesuffix("_at") for date in fields(Timetable)}
+    shown = {
+        field: getattr(current, name).astimezone(LONDON).replace(tzinfo=None)
+        for name, field in names.items()
+    }
+    form = ElectionDatesForm() if posted else ElectionDatesForm(formdata=None, data=shown)
+    movable = phase_of(election, now).movable
+    for name, field in names.items():
+        if name not in movable:
+            del form[field]
+    return form
 
 
 class ScrutineersForm(FlaskForm):

@@ -1,6 +1,6 @@
 """Officers run an election: name a secret election's scrutineers while nominations last,
-close nominations and start the count once their times have passed (the worker does both
-too, from ``close_due``)."""
+move its dates (those ``portal.elections.timetable`` lets move), close nominations and start
+the count once their times have passed (the worker does both too, from ``close_due``)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from werkzeug.wrappers import Response
 
 from portal.accounts.forms import ConfirmForm
 from portal.database import utcnow
-from portal.elections import closing, counting, scrutiny
+from portal.elections import closing, counting, scrutiny, timetable
 from portal.elections.blueprint import blueprint, load_election
-from portal.elections.forms import ScrutineersForm
+from portal.elections.election_views import render_election
+from portal.elections.forms import ScrutineersForm, dates_form
 from portal.elections.models import ElectionState
 from portal.elections.permissions import can_manage_elections
 from portal.http import acting_user, refusal_shown_on
@@ -43,6 +44,25 @@ def scrutineers(election_id: int) -> str | Response:
         form=form,
         open_to_change=election.secret and election.state is ElectionState.NOMINATIONS,
     )
+
+
+@blueprint.post("/<int:election_id>/dates")
+@login_required
+def move_dates(election_id: int) -> tuple[str, int] | Response:
+    """The form on the election's page; refused, it shows there again with why."""
+    election = load_election(election_id)
+    if not can_manage_elections(current_user, election.area):
+        abort(403)
+    now = utcnow()
+    form = dates_form(election, now, posted=True)
+    if form.validate_on_submit():
+        with refusal_shown_on(form) as refused:
+            new = form.timetable(timetable.timetable_of(election))
+            timetable.move_dates(acting_user(), election, new, now)
+        if not refused:
+            flash("The dates are moved, and the electors are emailed the new ones.", "info")
+            return redirect(url_for(".election", election_id=election.id))
+    return render_election(election, dates_form=form), 400
 
 
 @blueprint.post("/<int:election_id>/close-nominations")

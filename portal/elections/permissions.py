@@ -2,9 +2,9 @@
 
 Elections are the leadership group's business (the ``group`` tier): ICS readers and people
 outside the area see none of them (404). Officers (LMC officers and area admins) set them up,
-close nominations and start the count. Only an elector, or someone who casts an elector
-organisation's ballot, may nominate, second and vote. A secret election's named scrutineers
-(any active members of the area) alone open its sealed ballots file.
+move their dates, close nominations and start the count. Only an elector, or someone who casts
+an elector organisation's ballot, may nominate, second and vote. A secret election's named
+scrutineers (any active members of the area) alone open its sealed ballots file.
 """
 
 from __future__ import annotations

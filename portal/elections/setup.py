@@ -18,6 +18,7 @@ from portal.accounts.models import Membership, Role, User
 from portal.audit.services import record
 from portal.elections import scrutiny
 from portal.elections.models import CountingMethod, Election, Elector, ElectorateKind
+from portal.elections.timetable import Timetable, check_timetable
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.names import display_name
@@ -42,6 +43,10 @@ class ElectionDetails:
     voting_closes_at: datetime
     # A secret election's scrutineers: email addresses, any separator (none: no scrutineer).
     scrutineers: str = ""
+
+    @property
+    def timetable(self) -> Timetable:
+        return Timetable(self.nominations_close_at, self.voting_opens_at, self.voting_closes_at)
 
 
 def _practices_in_pcns(area: Area, pcn_codes: list[str]) -> set[int] | None:
@@ -130,12 +135,7 @@ def _describe(details: ElectionDetails) -> str:
 
 
 def create_election(actor: User, area: Area, details: ElectionDetails, now: datetime) -> Election:
-    if not details.nominations_close_at > now:
-        raise DomainError("Nominations must close in the future")
-    if details.voting_opens_at < details.nominations_close_at:
-        raise DomainError("Voting cannot open before nominations close")
-    if details.voting_closes_at <= details.voting_opens_at:
-        raise DomainError("Voting must close after it opens")
+    check_timetable(details.timetable, now)
     electors = _electorate(area, details)
     if not electors:
         raise DomainError("Nobody is in this electorate: choose other roles, kinds or PCNs")

@@ -5,7 +5,8 @@ endpoint name; the modules below register theirs on it, one job each:
 
 - ``election_views``: the list, setting an election up, an election's page;
 - ``nomination_views``: nominate, second, accept, withdraw;
-- ``management_views``: officers name scrutineers, close nominations and start the count;
+- ``management_views``: officers name scrutineers, move the dates, close nominations and
+  start the count;
 - ``ballot_views``: rank, check, confirm, the receipt, checking a receipt code;
 - ``results_views``: the results, publishing them as a statement, the ballots file;
 - ``scrutiny_views``: a secret election's scrutineers set a passphrase and open its ballots.

@@ -5,7 +5,8 @@ Each domain keeps one blueprint; the modules that hold its pages register their 
 So every rule, its endpoint name (what ``url_for`` calls across ``portal/`` and the templates
 use) and its methods are exactly those recorded here before any view moved, and each
 blueprint still runs its area check, its membership guard and its template helpers on every
-page. A route added or renamed on purpose is added or renamed here too.
+page. A route added or renamed on purpose is added or renamed here too (since: the officers'
+``/dates``, moving an election's dates).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ RULES = [
         "POST",
     ),
     ("/areas/<area_slug>/elections/<int:election_id>/count", "elections.count_now", "POST"),
+    ("/areas/<area_slug>/elections/<int:election_id>/dates", "elections.move_dates", "POST"),
     ("/areas/<area_slug>/elections/<int:election_id>/nominations", "elections.nominate", "POST"),
     (
         "/areas/<area_slug>/elections/<int:election_id>/nominations/<int:nomination_id>/accept",
