@@ -42,6 +42,7 @@ def test_a_candidate_withdraws_through_the_check_page(client, login, world, db) 
     check = client.get(withdraw)
     assert check.status_code == 200
     assert "This cannot be undone" in check.get_data(as_text=True)
+    assert "You will not be on the ballot paper" in check.get_data(as_text=True)
     db.session.refresh(cat)
     assert cat.state is NominationState.ACCEPTED  # the check page changes nothing
 
