@@ -191,28 +191,51 @@ class ElectionForm(FlaskForm):
         )
 
 
+def _shown_text(timetable: Timetable) -> str:
+    return "|".join(getattr(timetable, date.name).isoformat() for date in fields(Timetable))
+
+
+def _shown_timetable(text: str | None) -> Timetable | None:
+    try:
+        moments = [datetime.fromisoformat(part) for part in (text or "").split("|")]
+        return Timetable(*moments)
+    except (TypeError, ValueError):
+        return None
+
+
+def _shown_is_a_timetable(form: FlaskForm, field: HiddenField) -> None:
+    if _shown_timetable(field.data) is None:
+        raise ValidationError("This form is out of date: open the election's page again")
+
+
 class ElectionDatesForm(FlaskForm):
     """An officer moves an election's dates: set-up's own date fields (the same fields, so the
     same labels, format and messages), less those the election's phase keeps fixed. Each is
-    named as its date on ``Timetable``, without ``_at``."""
+    named as its date on ``Timetable``, without ``_at``.
+
+    ``shown`` carries the dates as the page showed them, so that only the dates the officer
+    typed over move: another officer's move made meanwhile to a date this one left alone
+    stands, rather than being put back by a form filled in before it."""
 
     nominations_close = ElectionForm.nominations_close
     voting_opens = ElectionForm.voting_opens
     voting_closes = ElectionForm.voting_closes
+    shown = HiddenField(validators=[_shown_is_a_timetable])
 
-    def timetable(self, current: Timetable) -> Timetable:
-        """The dates entered, in UTC. A date not on the form, or left as the form showed it
-        (to the minute), keeps ``current``'s exact time."""
-
-        def entered(name: str) -> datetime:
-            kept: datetime = getattr(current, name)
-            field = getattr(self, name.removesuffix("_at"))
+    def changes(self) -> dict[str, datetime]:
+        """The dates typed over (to the minute) what the page showed, in UTC, by their names
+        on ``Timetable``."""
+        shown = _shown_timetable(self.shown.data)
+        assert shown is not None  # validated
+        changed = {}
+        for date in fields(Timetable):
+            field = getattr(self, date.name.removesuffix("_at"))
             if field is None:
-                return kept
+                continue
             moment = london_to_utc(field.data)
-            return kept if moment == kept.replace(second=0, microsecond=0) else moment
-
-        return Timetable(*(entered(date.name) for date in fields(Timetable)))
+            if moment != getattr(shown, date.name).replace(second=0, microsecond=0):
+                changed[date.name] = moment
+        return changed
 
 
 def dates_form(election: Election, now: datetime, *, posted: bool) -> ElectionDatesForm:
@@ -224,7 +247,11 @@ def dates_form(election: Election, now: datetime, *, posted: bool) -> ElectionDa
         field: getattr(current, name).astimezone(LONDON).replace(tzinfo=None)
         for name, field in names.items()
     }
-    form = ElectionDatesForm() if posted else ElectionDatesForm(formdata=None, data=shown)
+    form = (
+        ElectionDatesForm()
+        if posted
+        else ElectionDatesForm(formdata=None, data={**shown, "shown": _shown_text(current)})
+    )
     movable = phase_of(election, now).movable
     for name, field in names.items():
         if name not in movable:

@@ -57,8 +57,7 @@ def move_dates(election_id: int) -> tuple[str, int] | Response:
     form = dates_form(election, now, posted=True)
     if form.validate_on_submit():
         with refusal_shown_on(form) as refused:
-            new = form.timetable(timetable.timetable_of(election))
-            timetable.move_dates(acting_user(), election, new, now)
+            timetable.move_dates(acting_user(), election, form.changes(), now)
         if not refused:
             flash("The dates are moved, and the electors are emailed the new ones.", "info")
             return redirect(url_for(".election", election_id=election.id))

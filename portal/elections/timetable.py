@@ -28,7 +28,8 @@ transaction as the change (sent only if it is committed).
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 
 from portal.accounts.models import User
@@ -163,12 +164,17 @@ def _notice(election: Election, old: Timetable, new: Timetable) -> str:
     )
 
 
-def move_dates(actor: User, election: Election, new: Timetable, now: datetime) -> None:
-    """An officer moves the dates that may move now (the rule is the module's docstring)."""
+def move_dates(
+    actor: User, election: Election, changes: Mapping[str, datetime], now: datetime
+) -> None:
+    """An officer moves the dates named in ``changes`` (by their names on ``Timetable``) and
+    leaves the others as they are once the election is locked, so two officers moving
+    different dates at once both have their way. The rule is the module's docstring."""
     if not can_manage_elections(actor, election.area):
         raise NotPermitted("Only LMC officers and area administrators can move an election's dates")
     lock_election(election)
     old = timetable_of(election)
+    new = replace(old, **changes)
     _check_move(phase_of(election, now), old, new, now)
     election.nominations_close_at = new.nominations_close_at
     election.voting_opens_at = new.voting_opens_at

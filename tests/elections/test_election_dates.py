@@ -9,6 +9,8 @@ see elections, 403 for members who may see but not change)."""
 from __future__ import annotations
 
 import html
+import re
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -52,7 +54,13 @@ def _move(client, election: Election, **dates) -> object:
         **{name: london(moment) for name, moment in dates.items()},
     }
     page = _page(election)
-    return post(client, f"{page}/dates", data, page=page)
+    return post(client, f"{page}/dates", {**data, "shown": _shown(client, election)}, page=page)
+
+
+def _shown(client, election: Election) -> str:
+    """The dates as the election's page showed them, from its dates form."""
+    page = client.get(_page(election)).get_data(as_text=True)
+    return html.unescape(re.search(r'name="shown"[^>]*value="([^"]*)"', page).group(1))
 
 
 def _date_emails(db) -> list[OutboxMessage]:
@@ -229,9 +237,8 @@ def test_while_voting_is_open_it_can_close_later_never_earlier(client, login, wo
             "a deadline that has passed stands",
         ),
     ):
-        new = timetable.Timetable(**{**current.__dict__, **changed})
         with pytest.raises(DomainError, match=message):
-            timetable.move_dates(world.officer, election, new, now)
+            timetable.move_dates(world.officer, election, changed, now)
 
 
 @pytest.mark.parametrize(
@@ -263,6 +270,7 @@ def test_bad_dates_are_refused_with_why_and_nothing_changes(
             data[name] = value if isinstance(value, str) else london(start + value)
     login(world.officer)
     page = _page(election)
+    data["shown"] = _shown(client, election)
 
     refused = post(client, f"{page}/dates", data, page=page)
 
@@ -288,31 +296,25 @@ def test_before_voting_opens_only_voting_moves_and_not_into_the_past(
     assert election.state is ElectionState.VOTING  # voting is to open in two hours
     current = timetable.timetable_of(election)
 
-    def moved(**changes) -> timetable.Timetable:
-        return timetable.Timetable(**{**current.__dict__, **changes})
-
-    for new, message in (
-        (moved(voting_opens_at=now - timedelta(minutes=1)), "Voting must open in the future"),
-        (moved(voting_closes_at=current.voting_opens_at), "Voting must close after it opens"),
-        (
-            moved(nominations_close_at=now + timedelta(hours=1)),
-            "no late nomination is taken",
-        ),
+    for changes, message in (
+        ({"voting_opens_at": now - timedelta(minutes=1)}, "Voting must open in the future"),
+        ({"voting_closes_at": current.voting_opens_at}, "Voting must close after it opens"),
+        ({"nominations_close_at": now + timedelta(hours=1)}, "no late nomination is taken"),
     ):
         with pytest.raises(DomainError, match=message):
-            timetable.move_dates(world.officer, election, new, now)
-    sooner = moved(voting_opens_at=now + timedelta(minutes=30))
-    timetable.move_dates(world.officer, election, sooner, now)
-    assert timetable.timetable_of(election) == sooner
+            timetable.move_dates(world.officer, election, changes, now)
+    sooner = now + timedelta(minutes=30)
+    timetable.move_dates(world.officer, election, {"voting_opens_at": sooner}, now)
+    assert timetable.timetable_of(election) == replace(current, voting_opens_at=sooner)
 
     with pytest.raises(NotPermitted):
-        timetable.move_dates(world.ann, election, moved(), now)
+        timetable.move_dates(world.ann, election, {}, now)
     past_close = election.voting_closes_at + timedelta(minutes=1)
     with pytest.raises(Conflict, match="its dates can no longer move"):
         timetable.move_dates(
             world.officer,
             election,
-            moved(voting_closes_at=past_close + timedelta(days=1)),
+            {"voting_closes_at": past_close + timedelta(days=1)},
             past_close,
         )
 
@@ -336,4 +338,58 @@ def test_only_officers_move_dates(client, login, world, db) -> None:
     db.session.expire_all()
     assert timetable.timetable_of(election) == before
     assert _date_emails(db) == []
+    assert _moves(db) == 0
+
+
+def test_a_form_filled_in_before_another_move_moves_only_what_it_typed_over(
+    client, login, world, db
+) -> None:
+    election = set_up(client, login, world)  # nominations close in 1 hour; voting 1 to 2 hours
+    login(world.officer)
+    before = timetable.timetable_of(election)
+    stale_shown = _shown(client, election)  # one officer opens the page
+    later_close = before.voting_closes_at + timedelta(days=2)
+    assert _move(client, election, voting_closes=later_close).status_code == 302  # another moves
+
+    # The first sends the form as they saw it, with only the opening typed over.
+    later_opening = before.voting_opens_at + timedelta(hours=3)
+    page = _page(election)
+    data = {
+        "nominations_close": london(before.nominations_close_at),
+        "voting_opens": london(later_opening),
+        "voting_closes": london(before.voting_closes_at),
+        "shown": stale_shown,
+    }
+    assert post(client, f"{page}/dates", data, page=page).status_code == 302
+
+    db.session.expire_all()
+    moved = timetable.timetable_of(election)
+    assert moved.voting_opens_at == later_opening.replace(second=0, microsecond=0)
+    assert moved.voting_closes_at == later_close.replace(second=0, microsecond=0)  # it stands
+    assert moved.nominations_close_at == before.nominations_close_at
+    assert _moves(db) == 2
+
+
+@pytest.mark.parametrize("shown", [None, "", "yesterday|today|tomorrow", "2026-12-01T10:00:00"])
+def test_a_dates_form_without_the_dates_it_showed_is_refused(
+    client, login, world, db, shown
+) -> None:
+    election = set_up(client, login, world)
+    before = timetable.timetable_of(election)
+    login(world.officer)
+    page = _page(election)
+    data = {
+        "nominations_close": london(before.nominations_close_at + timedelta(hours=1)),
+        "voting_opens": london(before.voting_opens_at + timedelta(hours=1)),
+        "voting_closes": london(before.voting_closes_at + timedelta(hours=1)),
+    }
+    if shown is not None:
+        data["shown"] = shown
+
+    refused = post(client, f"{page}/dates", data, page=page)
+
+    assert refused.status_code == 400
+    assert "This form is out of date" in html.unescape(refused.get_data(as_text=True))
+    db.session.expire_all()
+    assert timetable.timetable_of(election) == before
     assert _moves(db) == 0
