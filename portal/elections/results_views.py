@@ -23,6 +23,8 @@ from portal.errors import DomainError
 from portal.http import acting_user, refusal_shown_on
 from portal.positions.models import Tier
 from portal.statements import election_results
+from portal.statements.election_results import Preview
+from portal.statements.models import Statement
 from portal.statements.queries import readable_statement_of_election
 
 
@@ -70,28 +72,38 @@ def publish_result(election_id: int) -> str | Response:
         result = publishing.result_for_statement(election)
         seen = election_results.preview(acting_user(), election.area, result)
     except DomainError as error:
-        return render_template(
-            "elections/publish_result.html", election=election, form=None, problem=error.message
-        )
+        return _publish_page(election, None, problem=error.message)
     if form.validate_on_submit():
         tier = Tier(form.tier.data)
         if form.confirmed.data != "yes":
-            return render_template(
-                "elections/publish_result_check.html",
-                election=election,
-                form=form,
-                preview=seen,
-                tier=tier,
-            )
+            return _check_page(election, form, seen, tier)
         with refusal_shown_on(form) as refused:
             statement = election_results.publish_election_result(
                 acting_user(), election.area, result, tier, utcnow()
             )
         if not refused:
-            flash(published_message(statement), "success")
-            return redirect(url_for("statements.statement", reference=statement.reference))
+            return _published(statement)
+    return _publish_page(election, form)
+
+
+def _check_page(election: Election, form: PublishResultForm, seen: Preview, tier: Tier) -> str:
+    """The second step: the statement exactly as its readers will see it, and the button."""
     return render_template(
-        "elections/publish_result.html", election=election, form=form, problem=None
+        "elections/publish_result_check.html", election=election, form=form, preview=seen, tier=tier
+    )
+
+
+def _published(statement: Statement) -> Response:
+    flash(published_message(statement), "success")
+    return redirect(url_for("statements.statement", reference=statement.reference))
+
+
+def _publish_page(
+    election: Election, form: PublishResultForm | None, problem: str | None = None
+) -> str:
+    """The first step: choose the statement's readers, or why the result cannot be one."""
+    return render_template(
+        "elections/publish_result.html", election=election, form=form, problem=problem
     )
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 PORTAL = Path(__file__).resolve().parents[2] / "portal"
 ROUTE_DECORATORS = {"route", "get", "post", "put", "patch", "delete"}
 LIMIT = 20
-CEILING = 1
+CEILING = 0
 
 
 def is_view(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
