@@ -159,7 +159,8 @@ def read_holdings(area_ids: list[int], figures: Figures) -> dict[int, Holdings]:
         .group_by(o.area_id)
     ):
         later(area_id, valid_from, valid_to)
-    for row in session.execute(
+    # Each result is fetched whole (one call into the driver, not one per row).
+    for area_id, *organisation in session.execute(
         sa.select(
             o.area_id,
             o.id,
@@ -173,13 +174,13 @@ def read_holdings(area_ids: list[int], figures: Figures) -> dict[int, Holdings]:
             o.weighted_list_size_date,
             o.closed_on,
         ).where(in_areas, o.kind.in_([PRACTICE, PCN]))
-    ):
-        held[row[0]].organisations.append(Existing(*row[1:]))
+    ).all():
+        held[area_id].organisations.append(Existing(*organisation))
     for area_id, *membership in session.execute(
         sa.select(o.area_id, m.id, m.practice_id, m.pcn_id, m.valid_from)
         .join(ORGANISATIONS, m.practice_id == o.id)
         .where(in_areas, m.valid_to.is_(None))
-    ):
+    ).all():
         held[area_id].open_memberships.append(OpenMembership(*membership))
     dates = [figures.totals.extract_date]
     if figures.payments is not None:
@@ -188,6 +189,6 @@ def read_holdings(area_ids: list[int], figures: Figures) -> dict[int, Holdings]:
         sa.select(o.area_id, r.organisation_id, r.measure, r.as_of)
         .join(ORGANISATIONS, r.organisation_id == o.id)
         .where(in_areas, r.as_of.in_(sorted(set(dates))))
-    ):
+    ).all():
         held[area_id].records.add((organisation_id, measure, as_of))
     return held

@@ -32,12 +32,14 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import NamedTuple
 
 from portal.errors import DomainError
 
@@ -81,8 +83,7 @@ class NhsFileError(DomainError):
         return (type(self), (self.file_name, self.line, self.reason))
 
 
-@dataclass(frozen=True, slots=True)
-class MappingRow:
+class MappingRow(NamedTuple):
     """A practice and where it sits: its PCN (None when in no PCN), sub-ICB and ICB."""
 
     line: int
@@ -97,8 +98,7 @@ class MappingRow:
     icb_name: str
 
 
-@dataclass(frozen=True, slots=True)
-class ListSizeRow:
+class ListSizeRow(NamedTuple):
     """Registered patients of one practice (totals file, SEX=ALL, AGE=ALL)."""
 
     line: int
@@ -108,8 +108,7 @@ class ListSizeRow:
     patients: int
 
 
-@dataclass(frozen=True, slots=True)
-class PaymentsRow:
+class PaymentsRow(NamedTuple):
     """One practice of the payments file: its average registered and weighted patients."""
 
     line: int
@@ -161,11 +160,17 @@ def _decode(data: bytes | str, file_name: str) -> str:
 
 
 class _Table:
-    """The header and data rows of one CSV file, with the line each row starts on."""
+    """The header and data rows of one CSV file, with the line each row starts on.
+
+    A line without a quote is split at its commas, and a data row only as far as the columns
+    read (the rest stay joined in its last item); a line with a quote goes through the ``csv``
+    module, with the lines a quoted field runs on to. The two read the same fields: the excel
+    dialect gives a comma or a line break meaning only outside quotes.
+    """
 
     def __init__(self, data: bytes | str, file_name: str) -> None:
         self.file_name = file_name
-        self._reader = csv.reader(io.StringIO(_decode(data, file_name), newline=""), strict=True)
+        self._lines = io.StringIO(_decode(data, file_name), newline="")
         self._next_line = 1
         try:
             first = next(self._records(), None)
@@ -173,21 +178,53 @@ class _Table:
             raise NhsFileError(file_name, 1, f"not a CSV file ({error})") from None
         if first is None:
             raise NhsFileError(file_name, 1, "the file is empty")
-        self.header = [name.strip() for name in first[1]]
+        self.header = [name.strip() for name in first[2]]
         self._index: dict[str, int] = {}
+        # How many fields of a data row to split apart (set by ``columns``).
+        self._read = -1
         for position, name in enumerate(self.header):
             key = name.casefold()
             if key and key in self._index:
                 raise NhsFileError(file_name, 1, f"column {name} appears twice in the header")
             self._index[key] = position
 
-    def _records(self) -> Iterator[tuple[int, list[str]]]:
-        reader = self._reader
-        for record in reader:
+    def _records(self, read: int = -1) -> Iterator[tuple[int, int, list[str]]]:
+        """Each record that is not blank: its first line, its number of fields and its fields,
+        split only as far as the first ``read`` (all of them for -1)."""
+        lines = self._lines
+        # The csv module refuses a field longer than this: such a line goes through it.
+        longest = csv.field_size_limit()
+        for text in lines:
             line = self._next_line
-            self._next_line = reader.line_num + 1
-            if not record or not any(field.strip() for field in record):
-                continue
+            if '"' in text or len(text) > longest:
+                reader = csv.reader(itertools.chain((text,), lines), strict=True)
+                record = next(reader)
+                self._next_line = line + reader.line_num
+                if "".join(record).strip():
+                    yield line, len(record), record
+            else:
+                self._next_line = line + 1
+                if text.replace(",", "").strip():
+                    yield line, text.count(",") + 1, text.rstrip("\r\n").split(",", read)
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        """The data rows, each split as far as the last column asked of ``columns``."""
+        width = len(self.header)
+        records = self._records(self._read)
+        while True:
+            try:
+                item = next(records, None)
+            except csv.Error as error:
+                raise NhsFileError(self.file_name, self._next_line, f"bad CSV: {error}") from None
+            if item is None:
+                return
+            line, fields, record = item
+            if fields != width:
+                raise NhsFileError(
+                    self.file_name,
+                    line,
+                    f"the row has {fields} fields where the header has {width}",
+                )
             yield line, record
 
     def columns(
@@ -212,26 +249,8 @@ class _Table:
             )
         present = {wanted: at for wanted, at in found.items() if at is not None}
         maybe = {wanted: position(names) for wanted, names in (optional or {}).items()}
+        self._read = 1 + max([*present.values(), *(at for at in maybe.values() if at is not None)])
         return present, maybe
-
-    def rows(self) -> Iterator[tuple[int, list[str]]]:
-        width = len(self.header)
-        records = self._records()
-        while True:
-            try:
-                item = next(records, None)
-            except csv.Error as error:
-                raise NhsFileError(self.file_name, self._next_line, f"bad CSV: {error}") from None
-            if item is None:
-                return
-            line, record = item
-            if len(record) != width:
-                raise NhsFileError(
-                    self.file_name,
-                    line,
-                    f"the row has {len(record)} fields where the header has {width}",
-                )
-            yield line, record
 
 
 def _source(path_or_data: str | Path | bytes, file_name: str | None) -> tuple[bytes | str, str]:
