@@ -160,13 +160,9 @@ def _decode(data: bytes | str, file_name: str) -> str:
 
 
 class _Table:
-    """The header and data rows of one CSV file, with the line each row starts on.
-
-    A line without a quote is split at its commas, and a data row only as far as the columns
-    read (the rest stay joined in its last item); a line with a quote goes through the ``csv``
-    module, with the lines a quoted field runs on to. The two read the same fields: the excel
-    dialect gives a comma or a line break meaning only outside quotes.
-    """
+    """The header and data rows of one CSV file, with the line each row starts on. A line with
+    no quote is split at its commas (the csv module would read the same fields, only slower);
+    any other goes through the csv module, with the lines its quoted fields run on to."""
 
     def __init__(self, data: bytes | str, file_name: str) -> None:
         self.file_name = file_name
@@ -180,8 +176,7 @@ class _Table:
             raise NhsFileError(file_name, 1, "the file is empty")
         self.header = [name.strip() for name in first[2]]
         self._index: dict[str, int] = {}
-        # How many fields of a data row to split apart (set by ``columns``).
-        self._read = -1
+        self._read = -1  # how many fields of a data row to split apart, set by ``columns``
         for position, name in enumerate(self.header):
             key = name.casefold()
             if key and key in self._index:
@@ -189,8 +184,8 @@ class _Table:
             self._index[key] = position
 
     def _records(self, read: int = -1) -> Iterator[tuple[int, int, list[str]]]:
-        """Each record that is not blank: its first line, its number of fields and its fields,
-        split only as far as the first ``read`` (all of them for -1)."""
+        """Each record not blank: its first line, its number of fields, and its fields split
+        only as far as the first ``read`` (all for -1; the rest stay joined in the last)."""
         lines = self._lines
         # The csv module refuses a field longer than this: such a line goes through it.
         longest = csv.field_size_limit()
@@ -210,22 +205,14 @@ class _Table:
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """The data rows, each split as far as the last column asked of ``columns``."""
         width = len(self.header)
-        records = self._records(self._read)
-        while True:
-            try:
-                item = next(records, None)
-            except csv.Error as error:
-                raise NhsFileError(self.file_name, self._next_line, f"bad CSV: {error}") from None
-            if item is None:
-                return
-            line, fields, record = item
-            if fields != width:
-                raise NhsFileError(
-                    self.file_name,
-                    line,
-                    f"the row has {fields} fields where the header has {width}",
-                )
-            yield line, record
+        try:
+            for line, fields, record in self._records(self._read):
+                if fields != width:
+                    reason = f"the row has {fields} fields where the header has {width}"
+                    raise NhsFileError(self.file_name, line, reason)
+                yield line, record
+        except csv.Error as error:
+            raise NhsFileError(self.file_name, self._next_line, f"bad CSV: {error}") from None
 
     def columns(
         self,
