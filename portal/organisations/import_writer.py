@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -200,7 +200,7 @@ class ImportWriter:
             session.execute(sa.update(Organisation), list(self.updates.values()))
             self.report.organisations_updated = len(self.updates)
         if self.new:
-            session.execute(sa.insert(ORGANISATIONS), self.new)
+            insert_rows(ORGANISATIONS, self.new)
             # Read back the new ids (RETURNING over thousands of rows costs the driver more).
             o = ORGANISATIONS.c
             for row in session.execute(
@@ -268,14 +268,13 @@ class ImportWriter:
                 closes,
             )
         if opens:
-            session.execute(sa.insert(MEMBERSHIPS), opens)
+            insert_rows(MEMBERSHIPS, opens)
         self.report.memberships_closed = len(closes)
         self.report.memberships_opened = len(opens)
 
     # -- list size history --
 
     def _list_size_records(self) -> None:
-        session = db.session
         wanted: list[tuple[ListSizeMeasure, date, str, dict[str, Decimal]]] = [
             (
                 ListSizeMeasure.REGISTERED,
@@ -324,7 +323,45 @@ class ImportWriter:
             else:
                 self.report.weighted_records_added = added
         if new:
-            session.execute(sa.insert(LIST_SIZE_RECORDS), new)
+            insert_rows(LIST_SIZE_RECORDS, new)
+
+
+def insert_rows(table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """Insert the rows, all with the same keys, in one statement.
+
+    On PostgreSQL by ``COPY``: an INSERT per row, even pipelined, costs the server some 30 µs a
+    row, most of a first import of all England; ``COPY`` a fifth of that. Each value goes
+    through its column's type as in an INSERT (an enum becomes the value stored), and a column
+    the rows leave out takes its Python default (one value for the whole statement) or, with
+    none, the server's.
+    """
+    connection = db.session.connection()
+    dialect = connection.dialect
+    if dialect.name != "postgresql":
+        connection.execute(sa.insert(table), rows)
+        return
+    given = [table.c[key] for key in rows[0]]
+    defaulted = [c for c in table.c if c.key not in rows[0] and c.default is not None]
+    processors = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in given]
+    fixed = []
+    for column in defaulted:
+        default = cast(sa.ColumnDefault, column.default)
+        value = default.arg(None) if default.is_callable else default.arg
+        process = column.type.dialect_impl(dialect).bind_processor(dialect)
+        fixed.append(process(value) if process else value)
+    names = ", ".join(dialect.identifier_preparer.quote(c.name) for c in [*given, *defaulted])
+    with (
+        cast(Any, connection.connection.driver_connection).cursor() as cursor,
+        cursor.copy(
+            f"COPY {dialect.identifier_preparer.format_table(table)} ({names}) FROM STDIN"
+        ) as copy,
+    ):
+        for row in rows:
+            values = [
+                process(row[column.key]) if process else row[column.key]
+                for process, column in zip(processors, given, strict=True)
+            ]
+            copy.write_row(values + fixed)
 
 
 def _is_current(held: date | None, incoming: date) -> bool:
