@@ -24,24 +24,22 @@ The files (Open Government Licence v3.0, source NHS England):
 Common rules: the header must hold every required column (else an error on line 1 naming the
 missing ones); a byte-order mark is ignored; quoted commas are handled by the ``csv`` module;
 blank lines (and rows of empty fields, as spreadsheets leave at the end) are ignored; a row with
-more or fewer fields than the header is refused; a practice code appearing twice is refused; a
-file whose rows carry different extract dates is refused; a file with no data rows is refused.
+more or fewer fields than the header is refused (these four are ``nhs_csv``'s); a practice code
+appearing twice is refused; a file whose rows carry different extract dates is refused; a file
+with no data rows is refused. A column's repeated values (ICB, sub-ICB, PCN) are checked once.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import itertools
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import NamedTuple
 
-from portal.errors import DomainError
+from portal.organisations.nhs_csv import CsvTable, NhsFileError, read_source
 
 # ODS codes. Practices: a letter then five letters or digits (A81001, Y08082). PCNs: U and five
 # digits; the mapping file writes a bare "U" (name "Unallocated") for a practice in no PCN.
@@ -68,19 +66,6 @@ DAY_MONTH_YEAR = re.compile(r"(\d{1,2})([A-Za-z]{3})(\d{4})")
 ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 # "nhspaymentsgp-22-23-prac.csv", "...-2022-23-..." : two years, the second one after the first.
 FINANCIAL_YEAR = re.compile(r"(?<!\d)(?:20)?(\d{2})[-_](\d{2})(?!\d)")
-
-
-class NhsFileError(DomainError):
-    """A published file the portal refuses, with the line that made it refuse."""
-
-    def __init__(self, file_name: str, line: int, reason: str) -> None:
-        self.file_name = file_name
-        self.line = line
-        self.reason = reason
-        super().__init__(f"{file_name}, line {line}: {reason}")
-
-    def __reduce__(self) -> tuple[type[NhsFileError], tuple[str, int, str]]:
-        return (type(self), (self.file_name, self.line, self.reason))
 
 
 class MappingRow(NamedTuple):
@@ -144,110 +129,6 @@ class PaymentsFile:
     rows: tuple[PaymentsRow, ...]
     # "2022-23" when the file name says it, else None.
     financial_year: str | None = None
-
-
-# --- reading ------------------------------------------------------------------------------------
-
-
-def _decode(data: bytes | str, file_name: str) -> str:
-    if isinstance(data, str):
-        return data.removeprefix("\ufeff")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise NhsFileError(file_name, line, "the file is not UTF-8 text") from None
-
-
-class _Table:
-    """The header and data rows of one CSV file, with the line each row starts on. A line with
-    no quote is split at its commas (the csv module would read the same fields, only slower);
-    any other goes through the csv module, with the lines its quoted fields run on to."""
-
-    def __init__(self, data: bytes | str, file_name: str) -> None:
-        self.file_name = file_name
-        self._lines = io.StringIO(_decode(data, file_name), newline="")
-        self._next_line = 1
-        try:
-            first = next(self._records(), None)
-        except csv.Error as error:
-            raise NhsFileError(file_name, 1, f"not a CSV file ({error})") from None
-        if first is None:
-            raise NhsFileError(file_name, 1, "the file is empty")
-        self.header = [name.strip() for name in first[2]]
-        self._index: dict[str, int] = {}
-        self._read = -1  # how many fields of a data row to split apart, set by ``columns``
-        for position, name in enumerate(self.header):
-            key = name.casefold()
-            if key and key in self._index:
-                raise NhsFileError(file_name, 1, f"column {name} appears twice in the header")
-            self._index[key] = position
-
-    def _records(self, read: int = -1) -> Iterator[tuple[int, int, list[str]]]:
-        """Each record not blank: its first line, its number of fields, and its fields split
-        only as far as the first ``read`` (all for -1; the rest stay joined in the last)."""
-        lines = self._lines
-        # The csv module refuses a field longer than this: such a line goes through it.
-        longest = csv.field_size_limit()
-        for text in lines:
-            line = self._next_line
-            if '"' in text or len(text) > longest:
-                reader = csv.reader(itertools.chain((text,), lines), strict=True)
-                record = next(reader)
-                self._next_line = line + reader.line_num
-                if "".join(record).strip():
-                    yield line, len(record), record
-            else:
-                self._next_line = line + 1
-                if text.replace(",", "").strip():
-                    yield line, text.count(",") + 1, text.rstrip("\r\n").split(",", read)
-
-    def rows(self) -> Iterator[tuple[int, list[str]]]:
-        """The data rows, each split as far as the last column asked of ``columns``."""
-        width = len(self.header)
-        try:
-            for line, fields, record in self._records(self._read):
-                if fields != width:
-                    reason = f"the row has {fields} fields where the header has {width}"
-                    raise NhsFileError(self.file_name, line, reason)
-                yield line, record
-        except csv.Error as error:
-            raise NhsFileError(self.file_name, self._next_line, f"bad CSV: {error}") from None
-
-    def columns(
-        self,
-        required: Mapping[str, Sequence[str]],
-        optional: Mapping[str, Sequence[str]] | None = None,
-    ) -> tuple[dict[str, int], dict[str, int | None]]:
-        """Positions of the wanted columns, the required and the optional (None where absent);
-        each is known by one or more header names."""
-
-        def position(names: Sequence[str]) -> int | None:
-            return next(
-                (self._index[n.casefold()] for n in names if n.casefold() in self._index), None
-            )
-
-        found = {wanted: position(names) for wanted, names in required.items()}
-        missing = [required[wanted][0] for wanted, at in found.items() if at is None]
-        if missing:
-            plural = "columns" if len(missing) > 1 else "column"
-            raise NhsFileError(
-                self.file_name, 1, f"the header has no {plural} {', '.join(missing)}"
-            )
-        present = {wanted: at for wanted, at in found.items() if at is not None}
-        maybe = {wanted: position(names) for wanted, names in (optional or {}).items()}
-        self._read = 1 + max([*present.values(), *(at for at in maybe.values() if at is not None)])
-        return present, maybe
-
-
-def _source(path_or_data: str | Path | bytes, file_name: str | None) -> tuple[bytes | str, str]:
-    if isinstance(path_or_data, bytes):
-        return path_or_data, file_name or "uploaded file"
-    path = Path(path_or_data)
-    try:
-        return path.read_bytes(), file_name or path.name
-    except OSError as error:
-        raise NhsFileError(file_name or path.name, 1, f"cannot read the file ({error})") from None
 
 
 # --- field checks -------------------------------------------------------------------------------
@@ -386,6 +267,20 @@ class _Once:
             raise self.fields.fail(line, f"practice {code} appears twice (also on line {first})")
 
 
+class _Checked(dict[str, str]):
+    """One column's values already checked, by their text in the file: a file repeats each
+    ICB, sub-ICB and PCN row after row, and each text is checked on its first row only."""
+
+    def __init__(self, check: Callable[[int, str, str], str], column: str) -> None:
+        super().__init__()
+        self._check = check
+        self._column = column
+
+    def check(self, line: int, text: str) -> str:
+        self[text] = value = self._check(line, self._column, text)
+        return value
+
+
 # --- the three files ----------------------------------------------------------------------------
 
 MAPPING_REQUIRED = {
@@ -431,8 +326,8 @@ PAYMENTS_OPTIONAL = {
 
 def read_mapping(source: str | Path | bytes, *, file_name: str | None = None) -> MappingFile:
     """The mapping file: practice -> PCN, sub-ICB and ICB, with its extract date."""
-    data, name = _source(source, file_name)
-    table = _Table(data, name)
+    data, name = read_source(source, file_name)
+    table = CsvTable(data, name)
     at, _ = table.columns(MAPPING_REQUIRED)
     fields = _Fields(name)
     extract = _OneDate(fields, "EXTRACT_DATE")
@@ -449,6 +344,11 @@ def read_mapping(source: str | Path | bytes, *, file_name: str | None = None) ->
         i_icb,
         i_icb_name,
     ) = (at[key] for key in MAPPING_REQUIRED)
+    pcn_names = _Checked(fields.text, "PCN_NAME")
+    sub_icb_codes = _Checked(fields.area_code, "SUB_ICB_LOCATION_CODE")
+    sub_icb_names = _Checked(fields.text, "SUB_ICB_LOCATION_NAME")
+    icb_codes = _Checked(fields.area_code, "ICB_CODE")
+    icb_names = _Checked(fields.text, "ICB_NAME")
     rows: list[MappingRow] = []
     for line, record in table.rows():
         extract.check(line, record[i_date])
@@ -459,25 +359,37 @@ def read_mapping(source: str | Path | bytes, *, file_name: str | None = None) ->
             pcn_code = pcn_name = None
         elif PCN_CODE.fullmatch(pcn_text):
             pcn_code = pcn_text
-            pcn_name = fields.text(line, "PCN_NAME", record[i_pcn_name])
+            text = record[i_pcn_name]
+            pcn_name = pcn_names.get(text) or pcn_names.check(line, text)
         else:
             raise fields.fail(
                 line, f"PCN_CODE {pcn_text!r} is not a PCN code (U and five digits, or U for none)"
             )
+        practice_name = fields.text(line, "PRACTICE_NAME", record[i_name])
+        postcode = fields.optional_text(
+            line, "PRACTICE_POSTCODE", record[i_postcode], MAXIMUM_POSTCODE_LENGTH
+        )
+        # Checked in the order of the columns: the first fault in a row is the one named.
+        text = record[i_sub]
+        sub_icb_code = sub_icb_codes.get(text) or sub_icb_codes.check(line, text)
+        text = record[i_sub_name]
+        sub_icb_name = sub_icb_names.get(text) or sub_icb_names.check(line, text)
+        text = record[i_icb]
+        icb_code = icb_codes.get(text) or icb_codes.check(line, text)
+        text = record[i_icb_name]
+        icb_name = icb_names.get(text) or icb_names.check(line, text)
         rows.append(
             MappingRow(
-                line=line,
-                practice_code=code,
-                practice_name=fields.text(line, "PRACTICE_NAME", record[i_name]),
-                postcode=fields.optional_text(
-                    line, "PRACTICE_POSTCODE", record[i_postcode], MAXIMUM_POSTCODE_LENGTH
-                ),
-                pcn_code=pcn_code,
-                pcn_name=pcn_name,
-                sub_icb_code=fields.area_code(line, "SUB_ICB_LOCATION_CODE", record[i_sub]),
-                sub_icb_name=fields.text(line, "SUB_ICB_LOCATION_NAME", record[i_sub_name]),
-                icb_code=fields.area_code(line, "ICB_CODE", record[i_icb]),
-                icb_name=fields.text(line, "ICB_NAME", record[i_icb_name]),
+                line,
+                code,
+                practice_name,
+                postcode,
+                pcn_code,
+                pcn_name,
+                sub_icb_code,
+                sub_icb_name,
+                icb_code,
+                icb_name,
             )
         )
     if extract.value is None:
@@ -487,8 +399,8 @@ def read_mapping(source: str | Path | bytes, *, file_name: str | None = None) ->
 
 def read_list_sizes(source: str | Path | bytes, *, file_name: str | None = None) -> ListSizeFile:
     """The totals file: registered patients per practice (TYPE=GP, SEX=ALL, AGE=ALL rows)."""
-    data, name = _source(source, file_name)
-    table = _Table(data, name)
+    data, name = read_source(source, file_name)
+    table = CsvTable(data, name)
     at, maybe = table.columns(LIST_SIZES_REQUIRED, LIST_SIZES_OPTIONAL)
     fields = _Fields(name)
     extract = _OneDate(fields, "EXTRACT_DATE")
@@ -549,7 +461,7 @@ def read_payments(
     end of the year is the date they describe. A file whose name carries no financial year needs
     an explicit ``as_of``.
     """
-    data, name = _source(source, file_name)
+    data, name = read_source(source, file_name)
     year = financial_year_end(name)
     if as_of is None:
         if year is None:
@@ -559,7 +471,7 @@ def read_payments(
                 "the file name carries no financial year (like 22-23): give the as-of date",
             )
         as_of = year[1]
-    table = _Table(data, name)
+    table = CsvTable(data, name)
     at, maybe = table.columns(PAYMENTS_REQUIRED, PAYMENTS_OPTIONAL)
     fields = _Fields(name)
     once = _Once(fields)
