@@ -300,13 +300,14 @@ class ImportWriter:
                     },
                 )
             )
-        have = self.held.records
+        practice_ids = {code: id for (kind, code), id in self.ids.items() if kind is PRACTICE}
         new: list[dict[str, Any]] = []
         for measure, as_of, source, values in wanted:
+            have = self.held.records.get((measure, as_of), set())
             added = 0
             for code, value in values.items():
-                organisation_id = self.ids[(PRACTICE, code)]
-                if (organisation_id, measure, as_of) in have:
+                organisation_id = practice_ids[code]
+                if organisation_id in have:
                     continue
                 new.append(
                     {

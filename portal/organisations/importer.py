@@ -1,7 +1,7 @@
 """Importing the NHS files into an area: practices, PCNs, list sizes and dated PCN membership.
 
 ``import_nhs`` reads and checks every file first; any fault raises before a single row is
-written. It then reads what the area holds in five queries (for all 42 ICBs' areas at once with
+written. It then reads what the area holds in six queries (for all 42 ICBs' areas at once with
 ``import_all_icbs``), compares in Python, and writes only what changed in a handful of bulk
 statements through the tables (all of England is 6,171 practices and 1,298 PCNs), and flushes;
 the caller commits (the CLI command commits once) or rolls back on any exception.

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from portal.organisations.nhs_csv import CsvTable, NhsFileError, read_source
 
@@ -267,16 +267,19 @@ class _Once:
             raise self.fields.fail(line, f"practice {code} appears twice (also on line {first})")
 
 
-class _Checked(dict[str, str]):
+CheckedValue = TypeVar("CheckedValue")
+
+
+class _Checked(dict[str, CheckedValue]):
     """One column's values already checked, by their text in the file: a file repeats each
     ICB, sub-ICB and PCN row after row, and each text is checked on its first row only."""
 
-    def __init__(self, check: Callable[[int, str, str], str], column: str) -> None:
+    def __init__(self, check: Callable[[int, str, str], CheckedValue], column: str) -> None:
         super().__init__()
         self._check = check
         self._column = column
 
-    def check(self, line: int, text: str) -> str:
+    def check(self, line: int, text: str) -> CheckedValue:
         self[text] = value = self._check(line, self._column, text)
         return value
 
@@ -477,6 +480,7 @@ def read_payments(
     once = _Once(fields)
     i_code, i_registered, i_weighted = (at[key] for key in PAYMENTS_REQUIRED)
     i_name, i_pcn, i_pcn_name, i_sub = (maybe[key] for key in PAYMENTS_OPTIONAL)
+    pcn_names = _Checked(fields.optional_text, "CCG NAME")
     rows: list[PaymentsRow] = []
     for line, record in table.rows():
         code = fields.practice_code(line, "Practice Code", record[i_code])
@@ -487,7 +491,8 @@ def read_payments(
             if PCN_CODE.fullmatch(pcn_text):
                 pcn_code = pcn_text
                 if i_pcn_name is not None:
-                    pcn_name = fields.optional_text(line, "CCG NAME", record[i_pcn_name])
+                    text = record[i_pcn_name]
+                    pcn_name = pcn_names.get(text) or pcn_names.check(line, text)
             elif not (pcn_text in NO_PCN_CODES or "NO PCN" in pcn_text):
                 raise fields.fail(
                     line, f"Code {pcn_text!r} is not a PCN code (U and five digits, or no PCN)"
