@@ -80,8 +80,10 @@ class CsvTable:
                     yield line, len(record), record
             else:
                 self._next_line = line + 1
-                if text.replace(",", "").strip():
-                    yield line, text.count(",") + 1, text.rstrip("\r\n").split(",", read)
+                record = text.rstrip("\r\n").split(",", read)
+                # A first field with text is the common case: the whole line need not be looked at.
+                if record[0].strip() or text.replace(",", "").strip():
+                    yield line, text.count(",") + 1, record
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """The data rows, each split as far as the last column asked of ``columns``."""
