@@ -102,7 +102,6 @@ class ImportWriter:
         The mapping file gives no PCN postcode: a PCN's postcode is left as it is.
         """
         existing = self.existing.get((kind, code))
-        ref = OrganisationRef(code, name)
         report = self.report
         if existing is None:
             self.new.append(
@@ -119,16 +118,20 @@ class ImportWriter:
                     "closed_on": None,
                 }
             )
-            (report.new_practices if kind is PRACTICE else report.new_pcns).append(ref)
+            (report.new_practices if kind is PRACTICE else report.new_pcns).append(
+                OrganisationRef(code, name)
+            )
             return True
         if kind is PCN:
             postcode = existing.postcode
         if existing.name != name or existing.postcode != postcode:
             self._set(existing, name=name, postcode=postcode)
-            report.details_changed.append(ref)
+            report.details_changed.append(OrganisationRef(code, name))
         if existing.closed_on is not None:
             self._set(existing, closed_on=None)
-            (report.reopened_practices if kind is PRACTICE else report.reopened_pcns).append(ref)
+            (report.reopened_practices if kind is PRACTICE else report.reopened_pcns).append(
+                OrganisationRef(code, name)
+            )
         return False
 
     def _close_missing(self, kind: OrganisationKind, present: set[str]) -> None:
@@ -154,11 +157,10 @@ class ImportWriter:
             is_new = self._upsert(PRACTICE, code, row.practice_name, row.postcode)
             values = self.new[-1] if is_new else None
             existing = None if is_new else self.existing[(PRACTICE, code)]
-            ref = OrganisationRef(code, row.practice_name)
 
             size = self.sizes.get(code)
             if size is None:
-                report.without_list_size.append(ref)
+                report.without_list_size.append(OrganisationRef(code, row.practice_name))
             elif values is not None:
                 values.update(list_size=size, list_size_date=self.totals.extract_date)
             elif existing is not None and _is_current(
@@ -179,7 +181,7 @@ class ImportWriter:
             weighted = self.weighted.get(code)
             as_of = self.payments.as_of
             if weighted is None:
-                report.without_weighted_list_size.append(ref)
+                report.without_weighted_list_size.append(OrganisationRef(code, row.practice_name))
             elif values is not None:
                 values.update(weighted_list_size=weighted, weighted_list_size_date=as_of)
             elif existing is not None and _is_current(existing.weighted_list_size_date, as_of):
