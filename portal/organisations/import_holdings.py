@@ -1,5 +1,5 @@
 """What an NHS import starts from: the files' list sizes by practice code, and what the areas
-already hold, read in five queries however many areas there are, with the areas locked first.
+already hold, read in six queries however many areas there are, with the areas locked first.
 
 The import reads and writes through the tables, not the ORM: all of England is some 27,000
 rows, and the ORM's bulk statements and result rows handle each one again in Python, which
@@ -113,15 +113,15 @@ class Holdings:
     # Its practices and PCNs.
     organisations: list[Existing] = field(default_factory=list)
     open_memberships: list[OpenMembership] = field(default_factory=list)
-    # Its list size records of the files' dates: (organisation_id, measure, as_of).
-    records: set[tuple[int, ListSizeMeasure, date]] = field(default_factory=set)
+    # The organisations holding a list size record of the files' (measure, date), by the pair.
+    records: dict[tuple[ListSizeMeasure, date], set[int]] = field(default_factory=dict)
     # The latest date it holds: a membership's valid_from or valid_to, an organisation's
     # closed_on (any organisation of the area, any membership of its practices).
     latest: date | None = None
 
 
 def read_holdings(area_ids: list[int], figures: Figures) -> dict[int, Holdings]:
-    """What the areas hold, in five queries however many areas there are."""
+    """What the areas hold, in six queries however many areas there are."""
     session = db.session
     held = {area_id: Holdings() for area_id in area_ids}
     o, m, r = ORGANISATIONS.c, MEMBERSHIPS.c, LIST_SIZE_RECORDS.c
@@ -159,7 +159,8 @@ def read_holdings(area_ids: list[int], figures: Figures) -> dict[int, Holdings]:
         .group_by(o.area_id)
     ):
         later(area_id, valid_from, valid_to)
-    for row in session.execute(
+    # Each result is fetched whole (one call into the driver, not one per row).
+    for area_id, *organisation in session.execute(
         sa.select(
             o.area_id,
             o.id,
@@ -173,21 +174,26 @@ def read_holdings(area_ids: list[int], figures: Figures) -> dict[int, Holdings]:
             o.weighted_list_size_date,
             o.closed_on,
         ).where(in_areas, o.kind.in_([PRACTICE, PCN]))
-    ):
-        held[row[0]].organisations.append(Existing(*row[1:]))
+    ).all():
+        held[area_id].organisations.append(Existing(*organisation))
     for area_id, *membership in session.execute(
         sa.select(o.area_id, m.id, m.practice_id, m.pcn_id, m.valid_from)
         .join(ORGANISATIONS, m.practice_id == o.id)
         .where(in_areas, m.valid_to.is_(None))
-    ):
+    ).all():
         held[area_id].open_memberships.append(OpenMembership(*membership))
-    dates = [figures.totals.extract_date]
+    wanted = [(ListSizeMeasure.REGISTERED, figures.totals.extract_date)]
     if figures.payments is not None:
-        dates.append(figures.payments.as_of)
-    for area_id, organisation_id, measure, as_of in session.execute(
-        sa.select(o.area_id, r.organisation_id, r.measure, r.as_of)
-        .join(ORGANISATIONS, r.organisation_id == o.id)
-        .where(in_areas, r.as_of.in_(sorted(set(dates))))
-    ):
-        held[area_id].records.add((organisation_id, measure, as_of))
+        wanted.append((ListSizeMeasure.WEIGHTED, figures.payments.as_of))
+    # One query per (measure, date), so each row is two integers to read.
+    for measure, as_of in wanted:
+        holders: dict[int, set[int]] = {area_id: set() for area_id in held}
+        for area_id, organisation_id in session.execute(
+            sa.select(o.area_id, r.organisation_id)
+            .join(ORGANISATIONS, r.organisation_id == o.id)
+            .where(in_areas, r.measure == measure, r.as_of == as_of)
+        ).all():
+            holders[area_id].add(organisation_id)
+        for area_id, holding in held.items():
+            holding.records[(measure, as_of)] = holders[area_id]
     return held

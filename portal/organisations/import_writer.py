@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -102,7 +102,6 @@ class ImportWriter:
         The mapping file gives no PCN postcode: a PCN's postcode is left as it is.
         """
         existing = self.existing.get((kind, code))
-        ref = OrganisationRef(code, name)
         report = self.report
         if existing is None:
             self.new.append(
@@ -119,16 +118,20 @@ class ImportWriter:
                     "closed_on": None,
                 }
             )
-            (report.new_practices if kind is PRACTICE else report.new_pcns).append(ref)
+            (report.new_practices if kind is PRACTICE else report.new_pcns).append(
+                OrganisationRef(code, name)
+            )
             return True
         if kind is PCN:
             postcode = existing.postcode
         if existing.name != name or existing.postcode != postcode:
             self._set(existing, name=name, postcode=postcode)
-            report.details_changed.append(ref)
+            report.details_changed.append(OrganisationRef(code, name))
         if existing.closed_on is not None:
             self._set(existing, closed_on=None)
-            (report.reopened_practices if kind is PRACTICE else report.reopened_pcns).append(ref)
+            (report.reopened_practices if kind is PRACTICE else report.reopened_pcns).append(
+                OrganisationRef(code, name)
+            )
         return False
 
     def _close_missing(self, kind: OrganisationKind, present: set[str]) -> None:
@@ -154,11 +157,10 @@ class ImportWriter:
             is_new = self._upsert(PRACTICE, code, row.practice_name, row.postcode)
             values = self.new[-1] if is_new else None
             existing = None if is_new else self.existing[(PRACTICE, code)]
-            ref = OrganisationRef(code, row.practice_name)
 
             size = self.sizes.get(code)
             if size is None:
-                report.without_list_size.append(ref)
+                report.without_list_size.append(OrganisationRef(code, row.practice_name))
             elif values is not None:
                 values.update(list_size=size, list_size_date=self.totals.extract_date)
             elif existing is not None and _is_current(
@@ -179,7 +181,7 @@ class ImportWriter:
             weighted = self.weighted.get(code)
             as_of = self.payments.as_of
             if weighted is None:
-                report.without_weighted_list_size.append(ref)
+                report.without_weighted_list_size.append(OrganisationRef(code, row.practice_name))
             elif values is not None:
                 values.update(weighted_list_size=weighted, weighted_list_size_date=as_of)
             elif existing is not None and _is_current(existing.weighted_list_size_date, as_of):
@@ -200,7 +202,7 @@ class ImportWriter:
             session.execute(sa.update(Organisation), list(self.updates.values()))
             self.report.organisations_updated = len(self.updates)
         if self.new:
-            session.execute(sa.insert(ORGANISATIONS), self.new)
+            insert_rows(ORGANISATIONS, self.new)
             # Read back the new ids (RETURNING over thousands of rows costs the driver more).
             o = ORGANISATIONS.c
             for row in session.execute(
@@ -268,14 +270,13 @@ class ImportWriter:
                 closes,
             )
         if opens:
-            session.execute(sa.insert(MEMBERSHIPS), opens)
+            insert_rows(MEMBERSHIPS, opens)
         self.report.memberships_closed = len(closes)
         self.report.memberships_opened = len(opens)
 
     # -- list size history --
 
     def _list_size_records(self) -> None:
-        session = db.session
         wanted: list[tuple[ListSizeMeasure, date, str, dict[str, Decimal]]] = [
             (
                 ListSizeMeasure.REGISTERED,
@@ -301,13 +302,14 @@ class ImportWriter:
                     },
                 )
             )
-        have = self.held.records
+        practice_ids = {code: id for (kind, code), id in self.ids.items() if kind is PRACTICE}
         new: list[dict[str, Any]] = []
         for measure, as_of, source, values in wanted:
+            have = self.held.records.get((measure, as_of), set())
             added = 0
             for code, value in values.items():
-                organisation_id = self.ids[(PRACTICE, code)]
-                if (organisation_id, measure, as_of) in have:
+                organisation_id = practice_ids[code]
+                if organisation_id in have:
                     continue
                 new.append(
                     {
@@ -324,7 +326,45 @@ class ImportWriter:
             else:
                 self.report.weighted_records_added = added
         if new:
-            session.execute(sa.insert(LIST_SIZE_RECORDS), new)
+            insert_rows(LIST_SIZE_RECORDS, new)
+
+
+def insert_rows(table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """Insert the rows, all with the same keys, in one statement.
+
+    On PostgreSQL by ``COPY``: an INSERT per row, even pipelined, costs the server some 30 µs a
+    row, most of a first import of all England; ``COPY`` a fifth of that. Each value goes
+    through its column's type as in an INSERT (an enum becomes the value stored), and a column
+    the rows leave out takes its Python default (one value for the whole statement) or, with
+    none, the server's.
+    """
+    connection = db.session.connection()
+    dialect = connection.dialect
+    if dialect.name != "postgresql":
+        connection.execute(sa.insert(table), rows)
+        return
+    given = [table.c[key] for key in rows[0]]
+    defaulted = [c for c in table.c if c.key not in rows[0] and c.default is not None]
+    processors = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in given]
+    fixed = []
+    for column in defaulted:
+        default = cast(sa.ColumnDefault, column.default)
+        value = default.arg(None) if default.is_callable else default.arg
+        process = column.type.dialect_impl(dialect).bind_processor(dialect)
+        fixed.append(process(value) if process else value)
+    names = ", ".join(dialect.identifier_preparer.quote(c.name) for c in [*given, *defaulted])
+    with (
+        cast(Any, connection.connection.driver_connection).cursor() as cursor,
+        cursor.copy(
+            f"COPY {dialect.identifier_preparer.format_table(table)} ({names}) FROM STDIN"
+        ) as copy,
+    ):
+        for row in rows:
+            values = [
+                process(row[column.key]) if process else row[column.key]
+                for process, column in zip(processors, given, strict=True)
+            ]
+            copy.write_row(values + fixed)
 
 
 def _is_current(held: date | None, incoming: date) -> bool:

@@ -1,7 +1,7 @@
 """Importing the NHS files into an area: practices, PCNs, list sizes and dated PCN membership.
 
 ``import_nhs`` reads and checks every file first; any fault raises before a single row is
-written. It then reads what the area holds in five queries (for all 42 ICBs' areas at once with
+written. It then reads what the area holds in six queries (for all 42 ICBs' areas at once with
 ``import_all_icbs``), compares in Python, and writes only what changed in a handful of bulk
 statements through the tables (all of England is 6,171 practices and 1,298 PCNs), and flushes;
 the caller commits (the CLI command commits once) or rolls back on any exception.
@@ -37,8 +37,10 @@ The rules, with ``D`` the extract date of the mapping file:
 
 from __future__ import annotations
 
+import gc
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -77,6 +79,25 @@ class NhsImportError(DomainError):
     """The files are sound but cannot go into this area (wrong ICB, older than the area...)."""
 
 
+@contextmanager
+def cycle_collection_paused() -> Iterator[None]:
+    """No cyclic garbage collection while an import runs; as it was afterwards.
+
+    An import of all England keeps some 40,000 rows, read and compared, until it ends. So many
+    new objects set off a full collection of the whole heap (an app's worth of modules) once
+    or twice per run, a third of a second run's time, and it frees nothing: the rows hold no
+    cycles, and are freed by reference counting when the import returns.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@cycle_collection_paused()
 def import_nhs(
     area_slug: str,
     mapping_path: str | Path,
@@ -124,6 +145,7 @@ def import_nhs(
     return report
 
 
+@cycle_collection_paused()
 def import_all_icbs(
     mapping_path: str | Path,
     list_sizes_path: str | Path,

@@ -24,22 +24,22 @@ The files (Open Government Licence v3.0, source NHS England):
 Common rules: the header must hold every required column (else an error on line 1 naming the
 missing ones); a byte-order mark is ignored; quoted commas are handled by the ``csv`` module;
 blank lines (and rows of empty fields, as spreadsheets leave at the end) are ignored; a row with
-more or fewer fields than the header is refused; a practice code appearing twice is refused; a
-file whose rows carry different extract dates is refused; a file with no data rows is refused.
+more or fewer fields than the header is refused (these four are ``nhs_csv``'s); a practice code
+appearing twice is refused; a file whose rows carry different extract dates is refused; a file
+with no data rows is refused. A column's repeated values (ICB, sub-ICB, PCN) are checked once.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import NamedTuple, TypeVar
 
-from portal.errors import DomainError
+from portal.organisations.nhs_csv import CsvTable, NhsFileError, read_source
 
 # ODS codes. Practices: a letter then five letters or digits (A81001, Y08082). PCNs: U and five
 # digits; the mapping file writes a bare "U" (name "Unallocated") for a practice in no PCN.
@@ -68,21 +68,7 @@ ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 FINANCIAL_YEAR = re.compile(r"(?<!\d)(?:20)?(\d{2})[-_](\d{2})(?!\d)")
 
 
-class NhsFileError(DomainError):
-    """A published file the portal refuses, with the line that made it refuse."""
-
-    def __init__(self, file_name: str, line: int, reason: str) -> None:
-        self.file_name = file_name
-        self.line = line
-        self.reason = reason
-        super().__init__(f"{file_name}, line {line}: {reason}")
-
-    def __reduce__(self) -> tuple[type[NhsFileError], tuple[str, int, str]]:
-        return (type(self), (self.file_name, self.line, self.reason))
-
-
-@dataclass(frozen=True, slots=True)
-class MappingRow:
+class MappingRow(NamedTuple):
     """A practice and where it sits: its PCN (None when in no PCN), sub-ICB and ICB."""
 
     line: int
@@ -97,8 +83,7 @@ class MappingRow:
     icb_name: str
 
 
-@dataclass(frozen=True, slots=True)
-class ListSizeRow:
+class ListSizeRow(NamedTuple):
     """Registered patients of one practice (totals file, SEX=ALL, AGE=ALL)."""
 
     line: int
@@ -108,8 +93,7 @@ class ListSizeRow:
     patients: int
 
 
-@dataclass(frozen=True, slots=True)
-class PaymentsRow:
+class PaymentsRow(NamedTuple):
     """One practice of the payments file: its average registered and weighted patients."""
 
     line: int
@@ -145,103 +129,6 @@ class PaymentsFile:
     rows: tuple[PaymentsRow, ...]
     # "2022-23" when the file name says it, else None.
     financial_year: str | None = None
-
-
-# --- reading ------------------------------------------------------------------------------------
-
-
-def _decode(data: bytes | str, file_name: str) -> str:
-    if isinstance(data, str):
-        return data.removeprefix("\ufeff")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise NhsFileError(file_name, line, "the file is not UTF-8 text") from None
-
-
-class _Table:
-    """The header and data rows of one CSV file, with the line each row starts on."""
-
-    def __init__(self, data: bytes | str, file_name: str) -> None:
-        self.file_name = file_name
-        self._reader = csv.reader(io.StringIO(_decode(data, file_name), newline=""), strict=True)
-        self._next_line = 1
-        try:
-            first = next(self._records(), None)
-        except csv.Error as error:
-            raise NhsFileError(file_name, 1, f"not a CSV file ({error})") from None
-        if first is None:
-            raise NhsFileError(file_name, 1, "the file is empty")
-        self.header = [name.strip() for name in first[1]]
-        self._index: dict[str, int] = {}
-        for position, name in enumerate(self.header):
-            key = name.casefold()
-            if key and key in self._index:
-                raise NhsFileError(file_name, 1, f"column {name} appears twice in the header")
-            self._index[key] = position
-
-    def _records(self) -> Iterator[tuple[int, list[str]]]:
-        reader = self._reader
-        for record in reader:
-            line = self._next_line
-            self._next_line = reader.line_num + 1
-            if not record or not any(field.strip() for field in record):
-                continue
-            yield line, record
-
-    def columns(
-        self,
-        required: Mapping[str, Sequence[str]],
-        optional: Mapping[str, Sequence[str]] | None = None,
-    ) -> tuple[dict[str, int], dict[str, int | None]]:
-        """Positions of the wanted columns, the required and the optional (None where absent);
-        each is known by one or more header names."""
-
-        def position(names: Sequence[str]) -> int | None:
-            return next(
-                (self._index[n.casefold()] for n in names if n.casefold() in self._index), None
-            )
-
-        found = {wanted: position(names) for wanted, names in required.items()}
-        missing = [required[wanted][0] for wanted, at in found.items() if at is None]
-        if missing:
-            plural = "columns" if len(missing) > 1 else "column"
-            raise NhsFileError(
-                self.file_name, 1, f"the header has no {plural} {', '.join(missing)}"
-            )
-        present = {wanted: at for wanted, at in found.items() if at is not None}
-        maybe = {wanted: position(names) for wanted, names in (optional or {}).items()}
-        return present, maybe
-
-    def rows(self) -> Iterator[tuple[int, list[str]]]:
-        width = len(self.header)
-        records = self._records()
-        while True:
-            try:
-                item = next(records, None)
-            except csv.Error as error:
-                raise NhsFileError(self.file_name, self._next_line, f"bad CSV: {error}") from None
-            if item is None:
-                return
-            line, record = item
-            if len(record) != width:
-                raise NhsFileError(
-                    self.file_name,
-                    line,
-                    f"the row has {len(record)} fields where the header has {width}",
-                )
-            yield line, record
-
-
-def _source(path_or_data: str | Path | bytes, file_name: str | None) -> tuple[bytes | str, str]:
-    if isinstance(path_or_data, bytes):
-        return path_or_data, file_name or "uploaded file"
-    path = Path(path_or_data)
-    try:
-        return path.read_bytes(), file_name or path.name
-    except OSError as error:
-        raise NhsFileError(file_name or path.name, 1, f"cannot read the file ({error})") from None
 
 
 # --- field checks -------------------------------------------------------------------------------
@@ -380,6 +267,23 @@ class _Once:
             raise self.fields.fail(line, f"practice {code} appears twice (also on line {first})")
 
 
+CheckedValue = TypeVar("CheckedValue")
+
+
+class _Checked(dict[str, CheckedValue]):
+    """One column's values already checked, by their text in the file: a file repeats each
+    ICB, sub-ICB and PCN row after row, and each text is checked on its first row only."""
+
+    def __init__(self, check: Callable[[int, str, str], CheckedValue], column: str) -> None:
+        super().__init__()
+        self._check = check
+        self._column = column
+
+    def check(self, line: int, text: str) -> CheckedValue:
+        self[text] = value = self._check(line, self._column, text)
+        return value
+
+
 # --- the three files ----------------------------------------------------------------------------
 
 MAPPING_REQUIRED = {
@@ -425,8 +329,8 @@ PAYMENTS_OPTIONAL = {
 
 def read_mapping(source: str | Path | bytes, *, file_name: str | None = None) -> MappingFile:
     """The mapping file: practice -> PCN, sub-ICB and ICB, with its extract date."""
-    data, name = _source(source, file_name)
-    table = _Table(data, name)
+    data, name = read_source(source, file_name)
+    table = CsvTable(data, name)
     at, _ = table.columns(MAPPING_REQUIRED)
     fields = _Fields(name)
     extract = _OneDate(fields, "EXTRACT_DATE")
@@ -443,6 +347,11 @@ def read_mapping(source: str | Path | bytes, *, file_name: str | None = None) ->
         i_icb,
         i_icb_name,
     ) = (at[key] for key in MAPPING_REQUIRED)
+    pcn_names = _Checked(fields.text, "PCN_NAME")
+    sub_icb_codes = _Checked(fields.area_code, "SUB_ICB_LOCATION_CODE")
+    sub_icb_names = _Checked(fields.text, "SUB_ICB_LOCATION_NAME")
+    icb_codes = _Checked(fields.area_code, "ICB_CODE")
+    icb_names = _Checked(fields.text, "ICB_NAME")
     rows: list[MappingRow] = []
     for line, record in table.rows():
         extract.check(line, record[i_date])
@@ -453,25 +362,37 @@ def read_mapping(source: str | Path | bytes, *, file_name: str | None = None) ->
             pcn_code = pcn_name = None
         elif PCN_CODE.fullmatch(pcn_text):
             pcn_code = pcn_text
-            pcn_name = fields.text(line, "PCN_NAME", record[i_pcn_name])
+            text = record[i_pcn_name]
+            pcn_name = pcn_names.get(text) or pcn_names.check(line, text)
         else:
             raise fields.fail(
                 line, f"PCN_CODE {pcn_text!r} is not a PCN code (U and five digits, or U for none)"
             )
+        practice_name = fields.text(line, "PRACTICE_NAME", record[i_name])
+        postcode = fields.optional_text(
+            line, "PRACTICE_POSTCODE", record[i_postcode], MAXIMUM_POSTCODE_LENGTH
+        )
+        # Checked in the order of the columns: the first fault in a row is the one named.
+        text = record[i_sub]
+        sub_icb_code = sub_icb_codes.get(text) or sub_icb_codes.check(line, text)
+        text = record[i_sub_name]
+        sub_icb_name = sub_icb_names.get(text) or sub_icb_names.check(line, text)
+        text = record[i_icb]
+        icb_code = icb_codes.get(text) or icb_codes.check(line, text)
+        text = record[i_icb_name]
+        icb_name = icb_names.get(text) or icb_names.check(line, text)
         rows.append(
             MappingRow(
-                line=line,
-                practice_code=code,
-                practice_name=fields.text(line, "PRACTICE_NAME", record[i_name]),
-                postcode=fields.optional_text(
-                    line, "PRACTICE_POSTCODE", record[i_postcode], MAXIMUM_POSTCODE_LENGTH
-                ),
-                pcn_code=pcn_code,
-                pcn_name=pcn_name,
-                sub_icb_code=fields.area_code(line, "SUB_ICB_LOCATION_CODE", record[i_sub]),
-                sub_icb_name=fields.text(line, "SUB_ICB_LOCATION_NAME", record[i_sub_name]),
-                icb_code=fields.area_code(line, "ICB_CODE", record[i_icb]),
-                icb_name=fields.text(line, "ICB_NAME", record[i_icb_name]),
+                line,
+                code,
+                practice_name,
+                postcode,
+                pcn_code,
+                pcn_name,
+                sub_icb_code,
+                sub_icb_name,
+                icb_code,
+                icb_name,
             )
         )
     if extract.value is None:
@@ -481,8 +402,8 @@ def read_mapping(source: str | Path | bytes, *, file_name: str | None = None) ->
 
 def read_list_sizes(source: str | Path | bytes, *, file_name: str | None = None) -> ListSizeFile:
     """The totals file: registered patients per practice (TYPE=GP, SEX=ALL, AGE=ALL rows)."""
-    data, name = _source(source, file_name)
-    table = _Table(data, name)
+    data, name = read_source(source, file_name)
+    table = CsvTable(data, name)
     at, maybe = table.columns(LIST_SIZES_REQUIRED, LIST_SIZES_OPTIONAL)
     fields = _Fields(name)
     extract = _OneDate(fields, "EXTRACT_DATE")
@@ -543,7 +464,7 @@ def read_payments(
     end of the year is the date they describe. A file whose name carries no financial year needs
     an explicit ``as_of``.
     """
-    data, name = _source(source, file_name)
+    data, name = read_source(source, file_name)
     year = financial_year_end(name)
     if as_of is None:
         if year is None:
@@ -553,12 +474,13 @@ def read_payments(
                 "the file name carries no financial year (like 22-23): give the as-of date",
             )
         as_of = year[1]
-    table = _Table(data, name)
+    table = CsvTable(data, name)
     at, maybe = table.columns(PAYMENTS_REQUIRED, PAYMENTS_OPTIONAL)
     fields = _Fields(name)
     once = _Once(fields)
     i_code, i_registered, i_weighted = (at[key] for key in PAYMENTS_REQUIRED)
     i_name, i_pcn, i_pcn_name, i_sub = (maybe[key] for key in PAYMENTS_OPTIONAL)
+    pcn_names = _Checked(fields.optional_text, "CCG NAME")
     rows: list[PaymentsRow] = []
     for line, record in table.rows():
         code = fields.practice_code(line, "Practice Code", record[i_code])
@@ -569,7 +491,8 @@ def read_payments(
             if PCN_CODE.fullmatch(pcn_text):
                 pcn_code = pcn_text
                 if i_pcn_name is not None:
-                    pcn_name = fields.optional_text(line, "CCG NAME", record[i_pcn_name])
+                    text = record[i_pcn_name]
+                    pcn_name = pcn_names.get(text) or pcn_names.check(line, text)
             elif not (pcn_text in NO_PCN_CODES or "NO PCN" in pcn_text):
                 raise fields.fail(
                     line, f"Code {pcn_text!r} is not a PCN code (U and five digits, or no PCN)"
