@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from portal.organisations.commands import national_data_dir
 from portal.organisations.nhs_files import (
     NhsFileError,
     financial_year_end,
@@ -26,7 +27,8 @@ PAYMENTS = DATA / "nhspaymentsgp-22-23-prac_sample.csv"
 MAPPING_LATER = DATA / "gp-reg-pat-prac-map_2026-02-01_later-month-derived.csv"
 TOTALS_LATER = DATA / "gp-reg-pat-prac-all_2025-05-01_later-month-derived.csv"
 DEMO = REPO_ROOT / "portal" / "demo" / "data"
-ENGLAND = REPO_ROOT.parent / "shared" / "data" / "nhs"
+# The published files: ../shared/data/nhs beside the repository, or PORTAL_NHS_DATA_DIR.
+ENGLAND = national_data_dir()
 
 
 def derived(tmp_path: Path, source: Path, name: str, edit: object) -> Path:
@@ -449,7 +451,7 @@ def test_error_string_names_file_and_line() -> None:
 def england_file(name: str) -> Path:
     path = ENGLAND / name
     if not path.exists():
-        pytest.skip(f"the published England files are not at {ENGLAND} (../shared beside the repo)")
+        pytest.skip(f"the published England files are not at {ENGLAND} (PORTAL_NHS_DATA_DIR)")
     return path
 
 
