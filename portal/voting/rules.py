@@ -199,14 +199,17 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import operator
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from itertools import accumulate
-from typing import Any
+from functools import cached_property
+from itertools import repeat
+from types import NoneType
+from typing import Any, NoReturn
 
 __all__ = [
     "FORMAT",
@@ -321,17 +324,114 @@ class Ballot:
     choice: str
 
 
+@dataclass(frozen=True, slots=True)
+class Numbers:
+    """One exact number or None per electorate entry: ``values[i] / scale``.
+
+    One whole-number scale for the column (a power of 10 for decimals) keeps the weights'
+    arithmetic in integers; a member's number becomes a Fraction only when it is read.
+    """
+
+    values: tuple[int | None, ...]
+    scale: int
+
+    def fraction(self, i: int) -> Fraction | None:
+        value = self.values[i]
+        return None if value is None else Fraction(value, self.scale)
+
+    def subset(self, indices: Sequence[int]) -> Numbers:
+        values = self.values
+        return Numbers(tuple([values[i] for i in indices]), self.scale)
+
+    @classmethod
+    def of(cls, numbers: Sequence[Fraction | None]) -> Numbers:
+        """The column of ``numbers``, over the least common multiple of their denominators."""
+        scale = math.lcm(*(n.denominator for n in numbers if n is not None))
+        return cls(
+            tuple(None if n is None else n.numerator * (scale // n.denominator) for n in numbers),
+            scale,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Roll:
+    """The electorate column by column, in record order: entry i of each column is one member.
+
+    A record holds 100,000 members or more: read into columns, it is checked and weighed with a
+    handful of passes over lists, not a Python object and a dozen checks per member.
+    """
+
+    ids: tuple[str, ...]
+    kinds: tuple[str, ...]
+    list_sizes: tuple[int | None, ...]
+    weighted_list_sizes: Numbers
+    weights: Numbers
+    recused: tuple[bool, ...]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def members(self) -> tuple[Member, ...]:
+        weighted, weights = self.weighted_list_sizes, self.weights
+        return tuple(
+            Member(mid, kind, size, weighted.fraction(i), weights.fraction(i), recused)
+            for i, (mid, kind, size, recused) in enumerate(
+                zip(self.ids, self.kinds, self.list_sizes, self.recused, strict=True)
+            )
+        )
+
+    def subset(self, indices: Sequence[int]) -> Roll:
+        ids, kinds, sizes, recused = self.ids, self.kinds, self.list_sizes, self.recused
+        return Roll(
+            tuple([ids[i] for i in indices]),
+            tuple([kinds[i] for i in indices]),
+            tuple([sizes[i] for i in indices]),
+            self.weighted_list_sizes.subset(indices),
+            self.weights.subset(indices),
+            tuple([recused[i] for i in indices]),
+        )
+
+    def eligible(self) -> Roll:
+        """The members who are not recused."""
+        if True not in self.recused:
+            return self
+        return self.subset([i for i, recused in enumerate(self.recused) if not recused])
+
+    @classmethod
+    def of(cls, members: Iterable[Member]) -> Roll:
+        members = tuple(members)
+        return cls(
+            tuple(m.id for m in members),
+            tuple(m.kind for m in members),
+            tuple(m.list_size for m in members),
+            Numbers.of([m.weighted_list_size for m in members]),
+            Numbers.of([m.weight for m in members]),
+            tuple(m.recused for m in members),
+        )
+
+
 @dataclass(frozen=True)
 class BallotRecord:
+    """A checked ballot record. The ballots are kept as each one's voter (a position among the
+    eligible members) and choice (an option index), as ``parse_record`` checked them; the
+    ``Member`` and ``Ballot`` objects are made only if they are asked for."""
+
     vote: Vote
     rules: Rules
-    electorate: tuple[Member, ...]
-    ballots: tuple[Ballot, ...]
-    #: What ``parse_record`` found checking the ballots against the electorate and the options
-    #: (each ballot's member position and option index), so ``tally`` need not check them again.
-    checked_ballots: tuple[tuple[int, int], ...] | None = field(
-        default=None, compare=False, repr=False
-    )
+    roll: Roll
+    voters: tuple[int, ...]
+    choices: tuple[int, ...]
+
+    @cached_property
+    def electorate(self) -> tuple[Member, ...]:
+        return self.roll.members()
+
+    @cached_property
+    def ballots(self) -> tuple[Ballot, ...]:
+        ids, options = self.roll.eligible().ids, self.vote.options
+        return tuple(
+            Ballot(ids[i], options[j]) for i, j in zip(self.voters, self.choices, strict=True)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,14 +444,29 @@ class SecretBallot:
 
 @dataclass(frozen=True)
 class SecretBallotRecord:
+    """A checked @2 record, with the shares ``parse_secret_record`` worked out and checked the
+    ballots against; each ballot is kept as its share's numerator over their denominator and its
+    choice (an option index)."""
+
     vote: Vote
     rules: Rules
-    electorate: tuple[Member, ...]
-    ballots: tuple[SecretBallot, ...]
+    roll: Roll
+    shares: ShareVector
+    ballot_shares: tuple[int, ...]
+    choices: tuple[int, ...]
     salt: str
-    #: The shares ``parse_secret_record`` worked out and checked the ballots against, so
-    #: ``tally_secret`` need not work them out and check them again.
-    checked_shares: ShareVector | None = field(default=None, compare=False, repr=False)
+
+    @cached_property
+    def electorate(self) -> tuple[Member, ...]:
+        return self.roll.members()
+
+    @cached_property
+    def ballots(self) -> tuple[SecretBallot, ...]:
+        d, options = self.shares.denominator, self.vote.options
+        return tuple(
+            SecretBallot(Fraction(n, d), options[j])
+            for n, j in zip(self.ballot_shares, self.choices, strict=True)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,7 +486,7 @@ class Result:
     turnout_members: int
     turnout_weight: Fraction
     totals: dict[str, OptionTotal]
-    shares: dict[str, Fraction]
+    shares: Mapping[str, Fraction]
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,20 +501,33 @@ class ShareVector:
     numerators: tuple[int, ...]
     denominator: int
 
-    def as_dict(self) -> dict[str, Fraction]:
-        d = self.denominator
-        # Members often hold equal shares (the capped ones, equal weights): one Fraction each.
-        made: dict[int, Fraction] = {}
-        return {
-            mid: made.get(n) or made.setdefault(n, Fraction(n, d))
-            for mid, n in zip(self.ids, self.numerators, strict=True)
-        }
-
     def scaled(self, share: Fraction) -> int | None:
         """``share`` as a numerator over this denominator; None when it is not a whole one
         (then no member can hold it)."""
         factor, remainder = divmod(self.denominator, share.denominator)
         return None if remainder else share.numerator * factor
+
+
+class Shares(Mapping[str, Fraction]):
+    """Each eligible member's share (by id) as a count found it: a ``ShareVector`` read as a
+    mapping, making a Fraction only for a share that is looked at."""
+
+    __slots__ = ("_positions", "vector")
+
+    def __init__(self, vector: ShareVector) -> None:
+        self.vector = vector
+        self._positions: dict[str, int] | None = None
+
+    def __getitem__(self, member_id: str) -> Fraction:
+        if self._positions is None:
+            self._positions = {mid: i for i, mid in enumerate(self.vector.ids)}
+        return Fraction(self.vector.numerators[self._positions[member_id]], self.vector.denominator)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.vector.ids)
+
+    def __len__(self) -> int:
+        return len(self.vector.ids)
 
 
 # --------------------------------------------------------------------------------------------
@@ -503,6 +631,25 @@ def _percent(numerator: int, denominator: int) -> str:
     return f"{sign}{whole}.{part:06d}"
 
 
+def _percents(numerators: Sequence[int], denominator: int) -> list[str]:
+    """``_percent`` of each numerator (0 or more) over one positive denominator, worked a whole
+    list at a time: rounded half up in one pass, then half to even where a half was met."""
+    twice = 2 * denominator
+    halves = [numerator * 200_000_000 + denominator for numerator in numerators]
+    quotients = [half // twice for half in halves]
+    if 0 in map(operator.mod, halves, repeat(twice)):  # exactly half way: round to even
+        for i, half in enumerate(halves):
+            if half % twice == 0 and quotients[i] % 2 == 1:
+                quotients[i] -= 1
+    return list(
+        map(
+            "{}.{:06d}".format,
+            map(operator.floordiv, quotients, repeat(1_000_000)),
+            map(operator.mod, quotients, repeat(1_000_000)),
+        )
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # Parsing a ballot record
 # --------------------------------------------------------------------------------------------
@@ -533,17 +680,11 @@ def parse_record(data: Mapping[str, Any]) -> BallotRecord:
         raise RecordError(f"format: expected {FORMAT!r}, got {_describe(data.get('format'))}")
     vote = _parse_vote(data.get("vote"))
     rules = _parse_rules(data.get("rules"), vote.kind)
-    electorate = _parse_electorate(data.get("electorate"))
-    ballots = _parse_ballots(data.get("ballots"))
-    eligible = [m for m in electorate if not m.recused]
-    if not eligible:
-        raise RecordError("electorate: no eligible members (it is empty or everyone is recused)")
-    _check_cap_feasible(rules.cap, len(eligible))
-    _check_weighting_inputs(eligible, rules)
-    checked = tuple(_check_ballots(electorate, ballots, vote))
-    return BallotRecord(
-        vote=vote, rules=rules, electorate=electorate, ballots=ballots, checked_ballots=checked
-    )
+    roll = _parse_electorate(data.get("electorate"))
+    ballot_entries = _list(data.get("ballots"), "ballots")
+    voters, choices = _parse_ballots(ballot_entries)
+    eligible = _check_eligible(roll, rules)
+    return BallotRecord(vote, rules, roll, *_check_ballots(roll, eligible, voters, choices, vote))
 
 
 def parse_rules(data: Mapping[str, Any], vote_kind: str) -> Rules:
@@ -680,14 +821,90 @@ def _parse_rules(value: object, vote_kind: str) -> Rules:
     )
 
 
-def _parse_electorate(value: object) -> tuple[Member, ...]:
+def _parse_electorate(value: object) -> Roll:
     entries = _list(value, "electorate")
+    return _electorate_in_columns(entries) or Roll.of(_electorate_entry_by_entry(entries))
+
+
+def _all_of(values: Iterable[object], kind: type) -> bool:
+    """Whether every value is exactly of type ``kind`` (one pass in C, not a Python loop)."""
+    return set(map(type, values)) <= {kind}
+
+
+def _column(entries: Sequence[dict[str, Any]], key: str, default: object = None) -> list[Any]:
+    return list(map(dict.get, entries, repeat(key), repeat(default)))
+
+
+def _electorate_in_columns(entries: Sequence[Any]) -> Roll | None:
+    """The electorate read a column at a time, when every entry is in the plain form the portal
+    writes (ids and kinds as strings, list sizes as JSON integers, other numbers as integers or
+    plain decimal strings); None for anything else, which ``_electorate_entry_by_entry`` then
+    reads, naming the first entry at fault if there is one. Both read a plain record alike."""
+    if not _all_of(entries, dict):
+        return None
+    ids = _column(entries, "id")
+    if not _all_of(ids, str) or "" in ids or len(set(ids)) != len(ids):
+        return None
+    kinds = _column(entries, "kind")
+    if not _all_of(kinds, str) or not set(kinds) <= set(KINDS):
+        return None
+    list_sizes = _column(entries, "list_size")
+    if not set(map(type, list_sizes)) <= {int, NoneType}:
+        return None
+    weighted = _plain_numbers(_column(entries, "weighted_list_size"))
+    weights = _plain_numbers(_column(entries, "weight"))
+    recused = _column(entries, "recused", False)
+    if weighted is None or weights is None or not set(map(type, recused)) <= {bool, NoneType}:
+        return None
+    return Roll(
+        tuple(ids),
+        tuple(kinds),
+        tuple(list_sizes),
+        weighted,
+        weights,
+        tuple(map(bool, recused)),  # null is false
+    )
+
+
+#: Plain decimals (``4579.78``, ``3904``), one a line: what ``_plain_numbers`` reads in bulk.
+_PLAIN_DECIMALS_RE = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?\n)*")
+
+
+def _plain_numbers(column: list[Any]) -> Numbers | None:
+    """A column of JSON integers, or of plain decimal strings, with nulls, read in bulk; None for
+    any other column (it is read entry by entry instead). Decimals are scaled by 10 to the
+    power of the most decimal places, so every value stays a whole number."""
+    types = set(map(type, column))
+    if types <= {int, NoneType}:
+        return Numbers(tuple(column), 1)
+    if not types <= {str, NoneType}:
+        return None
+    texts = [text for text in column if text is not None] if NoneType in types else column
+    lines = "\n".join(texts) + "\n"
+    if max(map(len, texts)) > _MAX_DIGITS or lines.count("\n") != len(texts):
+        return None
+    _whole, point, decimals = texts[0].partition(".")
+    places = len(decimals)
+    scaled: Iterator[int]
+    if re.fullmatch(rf"(?:[0-9]+{re.escape(point)}[0-9]{{{places}}}\n)*", lines):
+        # All with the same decimal places (as the portal writes them): one pass in C.
+        scaled = iter(map(int, lines.replace(".", "").split()))
+    elif _PLAIN_DECIMALS_RE.fullmatch(lines):
+        parts = [text.partition(".") for text in texts]
+        places = max(len(decimals) for _whole, _point, decimals in parts)
+        scaled = iter([int(whole + decimals.ljust(places, "0")) for whole, _, decimals in parts])
+    else:
+        return None
+    if NoneType not in types:
+        return Numbers(tuple(scaled), 10**places)
+    return Numbers(tuple(None if text is None else next(scaled) for text in column), 10**places)
+
+
+def _electorate_entry_by_entry(entries: Sequence[Any]) -> tuple[Member, ...]:
     members: list[Member] = []
     first_entry: dict[str, int] = {}
-    # A record has 100,000 members or more: the texts naming an entry in a refusal are made
-    # only when something is wrong with it.
     for number, item in enumerate(entries, 1):
-        entry = item if type(item) is dict else _object(item, f"electorate entry {number}")
+        entry = _object(item, f"electorate entry {number}")
         member_id = entry.get("id")
         if not isinstance(member_id, str) or not member_id:
             raise RecordError(
@@ -729,11 +946,16 @@ def _member(member_id: str) -> str:
     return f"electorate member {member_id!r}"
 
 
-def _parse_ballots(value: object) -> tuple[Ballot, ...]:
+def _parse_ballots(value: object) -> tuple[list[str], list[str]]:
+    """Each ballot's voter and choice (checked against the electorate and the options later)."""
     entries = _list(value, "ballots")
-    ballots: list[Ballot] = []
+    if _all_of(entries, dict):
+        voters, choices = _column(entries, "voter"), _column(entries, "choice")
+        if _all_of(voters, str) and "" not in voters and _all_of(choices, str):
+            return voters, choices
+    voters, choices = [], []
     for number, item in enumerate(entries, 1):
-        entry = item if type(item) is dict else _object(item, f"ballot {number}")
+        entry = _object(item, f"ballot {number}")
         voter = entry.get("voter")
         if not isinstance(voter, str) or not voter:
             raise RecordError(f"ballot {number}: voter must be a member id, got {_describe(voter)}")
@@ -743,46 +965,65 @@ def _parse_ballots(value: object) -> tuple[Ballot, ...]:
                 f"ballot {number} (voter {voter!r}): choice must be an option label, "
                 f"got {_describe(choice)}"
             )
-        ballots.append(Ballot(voter, choice))
-    return tuple(ballots)
+        voters.append(voter)
+        choices.append(choice)
+    return voters, choices
+
+
+def _check_eligible(roll: Roll, rules: Rules) -> Roll:
+    """The eligible members, once there are some and the rules can weigh them."""
+    eligible = roll.eligible()
+    if not eligible:
+        raise RecordError("electorate: no eligible members (it is empty or everyone is recused)")
+    _check_cap_feasible(rules.cap, len(eligible))
+    _check_weighting_inputs(eligible, rules)
+    return eligible
 
 
 def _check_ballots(
-    electorate: Sequence[Member], ballots: Sequence[Ballot], vote: Vote
-) -> list[tuple[int, int]]:
-    """Check every ballot; return (member position among the eligible, option index) pairs."""
-    position: dict[str, int] = {}
-    recused: set[str] = set()
-    for member in electorate:
-        if member.recused:
-            recused.add(member.id)
-        else:
-            position[member.id] = len(position)
+    roll: Roll, eligible: Roll, voters: Sequence[str], choices: Sequence[str], vote: Vote
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Each ballot's voter as a position among the eligible members and its choice as an option
+    index, once no voter is unknown, recused or voting twice and every choice is an option."""
+    position = {member_id: i for i, member_id in enumerate(eligible.ids)}
     option_index = {option: j for j, option in enumerate(vote.options)}
-    first_ballot: dict[int, int] = {}
-    counted: list[tuple[int, int]] = []
-    for number, ballot in enumerate(ballots, 1):
-        i = position.get(ballot.voter)
-        if i is None:
-            if ballot.voter in recused:
-                raise RecordError(
-                    f"ballot {number}: voter {ballot.voter!r} is recused and may not vote"
-                )
-            raise RecordError(f"ballot {number}: voter {ballot.voter!r} is not in the electorate")
-        if i in first_ballot:
+    try:
+        at = tuple(map(position.__getitem__, voters))
+        chosen = tuple(map(option_index.__getitem__, choices))
+    except KeyError:
+        pass  # a ballot is at fault: the loop below names it
+    else:
+        if len(set(at)) == len(at):
+            return at, chosen
+    _refuse_ballots(roll, voters, choices, vote)
+
+
+def _refuse_ballots(
+    roll: Roll, voters: Sequence[str], choices: Sequence[str], vote: Vote
+) -> NoReturn:
+    """Name the first ballot at fault, in record order."""
+    known, recused = (
+        set(roll.ids),
+        {m for m, out in zip(roll.ids, roll.recused, strict=True) if out},
+    )
+    voted: dict[str, int] = {}
+    for number, (voter, choice) in enumerate(zip(voters, choices, strict=True), 1):
+        if voter in recused:
+            raise RecordError(f"ballot {number}: voter {voter!r} is recused and may not vote")
+        if voter not in known:
+            raise RecordError(f"ballot {number}: voter {voter!r} is not in the electorate")
+        if voter in voted:
             raise RecordError(
-                f"ballot {number}: voter {ballot.voter!r} already voted "
-                f"(ballot {first_ballot[i]}): duplicate ballot"
+                f"ballot {number}: voter {voter!r} already voted "
+                f"(ballot {voted[voter]}): duplicate ballot"
             )
-        j = option_index.get(ballot.choice)
-        if j is None:
+        if choice not in vote.options:
             raise RecordError(
-                f"ballot {number} (voter {ballot.voter!r}): choice {ballot.choice!r} is not "
+                f"ballot {number} (voter {voter!r}): choice {choice!r} is not "
                 f"among the options {', '.join(repr(o) for o in vote.options)}"
             )
-        first_ballot[i] = number
-        counted.append((i, j))
-    return counted
+        voted[voter] = number
+    raise AssertionError("no ballot at fault")  # pragma: no cover - a broken invariant is a bug
 
 
 def _check_cap_feasible(cap: Fraction | None, eligible: int) -> None:
@@ -798,31 +1039,23 @@ def _check_cap_feasible(cap: Fraction | None, eligible: int) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def _check_weighting_inputs(eligible: Sequence[Member], rules: Rules) -> None:
-    weighting = rules.weighting
+def _check_weighting_inputs(eligible: Roll, rules: Rules) -> None:
+    _basis_weights(eligible, rules.weighting)
+
+
+def _basis_weights(eligible: Roll, weighting: Weighting) -> list[int]:
+    """The raw weights a scheme shares in proportion to: a hybrid's basis, or the scheme's."""
     scheme = weighting.basis if weighting.scheme == "hybrid" else weighting.scheme
     assert scheme is not None
-    _raw_weights(eligible, scheme, weighting.band)
+    return _raw_weights(eligible, scheme, weighting.band)
 
 
-def _raw_weights(members: Sequence[Member], scheme: str, band: int | None) -> list[int]:
+def _raw_weights(members: Roll, scheme: str, band: int | None) -> list[int]:
     """Raw weights of ``members`` under ``scheme``, scaled to whole numbers by a common factor."""
     if scheme == "equal":
         return [1] * len(members)
     if scheme in ("list_size", "banded"):
-        sizes: list[int] = []
-        for member in members:
-            size = member.list_size
-            if size is None:
-                raise RecordError(
-                    f"electorate member {member.id!r}: list_size is missing "
-                    f"(the {scheme} scheme needs it)"
-                )
-            if size < 0:
-                raise RecordError(
-                    f"electorate member {member.id!r}: list_size is negative ({size})"
-                )
-            sizes.append(size)
+        sizes = _given(members, members.list_sizes, 1, "list_size", scheme)
         if scheme == "list_size":
             return sizes
         if band is None or band < 1:
@@ -832,43 +1065,47 @@ def _raw_weights(members: Sequence[Member], scheme: str, band: int | None) -> li
         return [max(1, -(-size // band)) for size in sizes]
     if scheme in ("weighted_list_size", "fixed"):
         attribute = "weighted_list_size" if scheme == "weighted_list_size" else "weight"
-        values: list[Fraction | int] = []
-        for member in members:
-            value = getattr(member, attribute)
-            if value is None:
-                raise RecordError(
-                    f"electorate member {member.id!r}: {attribute} is missing "
-                    f"(the {scheme} scheme needs it)"
-                )
-            if value.numerator < 0:  # a Fraction's denominator is always positive
-                raise RecordError(
-                    f"electorate member {member.id!r}: {attribute} is negative ({value})"
-                )
-            values.append(value)
-        scale = math.lcm(*(v.denominator for v in values)) if values else 1
-        return [v.numerator * (scale // v.denominator) for v in values]
+        numbers = members.weighted_list_sizes if scheme == "weighted_list_size" else members.weights
+        return _given(members, numbers.values, numbers.scale, attribute, scheme)
     raise RecordError(f"rules.weighting.scheme: unknown scheme {scheme!r}")
 
 
-def _group_shares(
-    members: Sequence[Member], weighting: Weighting, group: str
-) -> tuple[list[int], int]:
-    """Shares within one group (summing to 1) as integer numerators over a common denominator."""
-    n = len(members)
+def _given(
+    members: Roll, values: Sequence[int | None], scale: int, attribute: str, scheme: str
+) -> list[int]:
+    """``values`` (over ``scale``) once every member has one and none is negative."""
+    given = [value for value in values if value is not None]
+    if len(given) == len(values) and (not given or min(given) >= 0):
+        return given
+    for member_id, value in zip(members.ids, values, strict=True):
+        if value is None:
+            raise RecordError(
+                f"electorate member {member_id!r}: {attribute} is missing "
+                f"(the {scheme} scheme needs it)"
+            )
+        if value < 0:
+            raise RecordError(
+                f"electorate member {member_id!r}: {attribute} is negative "
+                f"({_fmt(Fraction(value, scale))})"
+            )
+    raise AssertionError("no value at fault")  # pragma: no cover - a broken invariant is a bug
+
+
+def _group_shares(raw: list[int], weighting: Weighting) -> tuple[list[int], int]:
+    """Shares within one group (summing to 1) as integer numerators over a common denominator,
+    from the group's raw weights (``_basis_weights``)."""
+    n = len(raw)
+    total = sum(raw)
     if weighting.scheme == "hybrid":
-        basis, equal_part = weighting.basis, weighting.equal_part
-        assert basis is not None
+        equal_part = weighting.equal_part
         assert equal_part is not None
-        raw = _raw_weights(members, basis, weighting.band)
-        total = sum(raw)
         p, q = equal_part.numerator, equal_part.denominator
         if p == q or total == 0:
             # All equal part, or a basis of 0 throughout: the basis part is shared equally too.
             return [1] * n, n
         # E/n + (1 - E) r/R  =  (p R + (q - p) n r) / (q n R)
-        return [p * total + (q - p) * n * r for r in raw], q * n * total
-    raw = _raw_weights(members, weighting.scheme, weighting.band)
-    total = sum(raw)
+        equal, factor = p * total, (q - p) * n
+        return [equal + factor * r for r in raw], q * n * total
     if total == 0:
         # No basis to share in proportion to (the LMC has no list size): share equally.
         return [1] * n, n
@@ -876,17 +1113,19 @@ def _group_shares(
 
 
 def _block_shares(
-    eligible: Sequence[Member], rules: Rules, blocks: Mapping[str, Fraction]
+    eligible: Roll, raw: list[int], rules: Rules, blocks: Mapping[str, Fraction]
 ) -> tuple[list[int], int]:
-    positions: dict[str, list[int]] = {}
-    for i, member in enumerate(eligible):
-        if member.kind not in blocks:
-            raise RecordError(
-                f"electorate member {member.id!r}: its kind {member.kind!r} has no block "
-                "in rules.blocks"
-            )
-        positions.setdefault(member.kind, []).append(i)
-    present = [kind for kind in blocks if kind in positions]
+    if not set(eligible.kinds) <= blocks.keys():
+        for member_id, kind in zip(eligible.ids, eligible.kinds, strict=True):
+            if kind not in blocks:
+                raise RecordError(
+                    f"electorate member {member_id!r}: its kind {kind!r} has no block "
+                    "in rules.blocks"
+                )
+    positions: dict[str, list[int]] = {kind: [] for kind in blocks}
+    for i, kind in enumerate(eligible.kinds):
+        positions[kind].append(i)
+    present = [kind for kind in blocks if positions[kind]]
     present_total = sum((blocks[kind] for kind in present), Fraction(0))
     if present_total == 0:
         raise RecordError(
@@ -897,9 +1136,7 @@ def _block_shares(
     denominator = 1
     for kind in present:
         fraction = blocks[kind] / present_total
-        nums, den = _group_shares(
-            [eligible[i] for i in positions[kind]], rules.weighting, f"block {kind!r}"
-        )
+        nums, den = _group_shares([raw[i] for i in positions[kind]], rules.weighting)
         parts.append((positions[kind], fraction, nums, den))
         denominator = math.lcm(denominator, fraction.denominator * den)
     numerators = [0] * len(eligible)
@@ -923,13 +1160,11 @@ def _apply_cap(numerators: list[int], denominator: int, cap: Fraction) -> tuple[
             f"rules.cap: a cap of {_fmt(cap)} is infeasible for {n} eligible members "
             f"(cap x N = {_fmt(cap * n)} is less than 1)"
         )
-    order = sorted(range(n), key=numerators.__getitem__, reverse=True)
-    ordered = [numerators[i] for i in order]
-    prefix = [0, *accumulate(ordered)]
-    total = prefix[-1]
-    fixed = 0
+    ordered = sorted(numerators, reverse=True)
+    total = sum(ordered)
+    fixed = fixed_total = 0  # how many are fixed at the cap, and their numerators' sum
     while True:
-        free_total = total - prefix[fixed]
+        free_total = total - fixed_total
         left = cd - cn * fixed  # weight left for the free members is left / cd
         if free_total == 0:
             break
@@ -937,27 +1172,26 @@ def _apply_cap(numerators: list[int], denominator: int, cap: Fraction) -> tuple[
         limit = cn * free_total
         end = fixed
         while end < n and ordered[end] * left > limit:
+            fixed_total += ordered[end]
             end += 1
         if end == fixed:
             break
         fixed = end
     if fixed == 0:
         return numerators, denominator
-    free_total = total - prefix[fixed]
+    # Equal shares are fixed in the same round, so the fixed members are exactly those holding
+    # at least the smallest fixed share.
+    smallest_fixed = ordered[fixed - 1]
+    free_total = total - fixed_total
     left = cd - cn * fixed
     if free_total == 0:
         # Every member not at the cap holds 0: what is left is shared equally among them
         # (left / cd each divided by n - fixed; cap x N >= 1 keeps each part within the cap).
         free = n - fixed  # at least 1: shares summing to 1 cannot all exceed C >= 1/N
-        result = [left] * n
-        for i in order[:fixed]:
-            result[i] = cn * free
-        return result, cd * free
-    capped_value, new_denominator = cn * free_total, cd * free_total
-    result = [value * left for value in numerators]
-    for i in order[:fixed]:
-        result[i] = capped_value
-    return result, new_denominator
+        capped = cn * free
+        return [capped if v >= smallest_fixed else left for v in numerators], cd * free
+    capped = cn * free_total
+    return [capped if v >= smallest_fixed else v * left for v in numerators], cd * free_total
 
 
 def share_vector(members: Iterable[Member], rules: Rules) -> ShareVector:
@@ -968,14 +1202,19 @@ def share_vector(members: Iterable[Member], rules: Rules) -> ShareVector:
         if member.id in seen:
             raise RecordError(f"electorate member {member.id!r} appears more than once")
         seen.add(member.id)
-    eligible = [m for m in members if not m.recused]
+    eligible = Roll.of(members).eligible()
     if not eligible:
         raise RecordError("electorate: no eligible members (it is empty or everyone is recused)")
+    return _share_vector(eligible, rules)
+
+
+def _share_vector(eligible: Roll, rules: Rules) -> ShareVector:
     _check_cap_feasible(rules.cap, len(eligible))
+    raw = _basis_weights(eligible, rules.weighting)
     if rules.blocks is None:
-        numerators, denominator = _group_shares(eligible, rules.weighting, "the electorate")
+        numerators, denominator = _group_shares(raw, rules.weighting)
     else:
-        numerators, denominator = _block_shares(eligible, rules, rules.blocks)
+        numerators, denominator = _block_shares(eligible, raw, rules, rules.blocks)
     if rules.cap is not None:
         numerators, denominator = _apply_cap(numerators, denominator, rules.cap)
     common = math.gcd(denominator, *numerators)
@@ -984,12 +1223,12 @@ def share_vector(members: Iterable[Member], rules: Rules) -> ShareVector:
         denominator //= common
     if sum(numerators) != denominator:  # pragma: no cover - a broken invariant is a bug
         raise AssertionError("shares do not sum to 1")
-    return ShareVector(tuple(m.id for m in eligible), tuple(numerators), denominator)
+    return ShareVector(eligible.ids, tuple(numerators), denominator)
 
 
 def compute_shares(members: Iterable[Member], rules: Rules) -> dict[str, Fraction]:
     """Each eligible member's exact share of the whole; the shares sum to exactly 1."""
-    return share_vector(members, rules).as_dict()
+    return dict(Shares(share_vector(members, rules)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -1005,19 +1244,14 @@ def tally(record: BallotRecord) -> Result:
         raise RecordError(
             f"rules.threshold.rule: {rules.threshold!r} is not a rule for a {vote.kind} vote"
         )
-    vector = share_vector(record.electorate, rules)
-    counted = record.checked_ballots
-    if counted is None:
-        counted = tuple(_check_ballots(record.electorate, record.ballots, vote))
+    vector = _share_vector(record.roll.eligible(), rules)
     shares = vector.numerators
-    denominator = vector.denominator
-
     weights = [0] * len(vote.options)
     counts = [0] * len(vote.options)
-    for i, j in counted:
+    for i, j in zip(record.voters, record.choices, strict=True):
         weights[j] += shares[i]
         counts[j] += 1
-    return _decide(vote, rules, weights, counts, denominator, vector)
+    return _decide(vote, rules, weights, counts, vector.denominator, vector)
 
 
 def _decide(
@@ -1066,7 +1300,7 @@ def _decide(
         turnout_members=turnout_members,
         turnout_weight=Fraction(turnout_weight, denominator),
         totals=totals,
-        shares=vector.as_dict(),
+        shares=Shares(vector),
     )
 
 
@@ -1131,11 +1365,15 @@ def result_to_json(result: Result) -> dict[str, Any]:
             option: {"members": total.members, "weight_percent": percent(total.weight)}
             for option, total in result.totals.items()
         },
-        "shares": {
-            member_id: _percent(share.numerator, share.denominator)
-            for member_id, share in result.shares.items()
-        },
+        "shares": _percent_shares(result.shares),
     }
+
+
+def _percent_shares(shares: Mapping[str, Fraction]) -> dict[str, str]:
+    if isinstance(shares, Shares):  # a count's own shares, over one common denominator
+        vector = shares.vector
+        return dict(zip(vector.ids, _percents(vector.numerators, vector.denominator), strict=True))
+    return {member_id: percent(share) for member_id, share in shares.items()}
 
 
 def recount(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -1208,69 +1446,116 @@ def parse_secret_record(data: Mapping[str, Any]) -> SecretBallotRecord:
     vote = _parse_vote(data.get("vote"))
     rules = _parse_rules(data.get("rules"), vote.kind)
     entries = _list(data.get("electorate"), "electorate")
-    electorate = _parse_electorate(entries)
-    eligible = [m for m in electorate if not m.recused]
-    if not eligible:
-        raise RecordError("electorate: no eligible members (it is empty or everyone is recused)")
-    _check_cap_feasible(rules.cap, len(eligible))
-    _check_weighting_inputs(eligible, rules)
-    vector = share_vector(electorate, rules)
-    numerators = iter(vector.numerators)
-    # The same "p/q" text, read once: each ballot carries one of the members' shares.
-    read: dict[object, Fraction] = {}
-    for member, entry in zip(electorate, entries, strict=True):
-        stated = entry.get("share")
-        if member.recused:
-            if stated is not None:
-                raise RecordError(f"{_member(member.id)}: is recused, so it holds no share")
-            continue
-        if stated is None:
-            raise RecordError(f"{_member(member.id)}: share is missing")
-        value = _read_share(stated, f"{_member(member.id)}: share", read)
-        given = next(numerators)
-        if value.numerator * vector.denominator != given * value.denominator:
-            raise RecordError(
-                f"{_member(member.id)}: share {_fmt(value)} is not the share the rules give "
-                f"it ({_fmt(Fraction(given, vector.denominator))})"
-            )
-    ballots = _parse_secret_ballots(data.get("ballots"), vote, read)
-    _check_drawn(ballots, vector)
-    return SecretBallotRecord(
-        vote=vote,
-        rules=rules,
-        electorate=electorate,
-        ballots=ballots,
-        salt=salt,
-        checked_shares=vector,
+    roll = _parse_electorate(entries)
+    vector = _share_vector(_check_eligible(roll, rules), rules)
+    held = _check_stated_shares(entries, roll, vector)
+    shares, choices = _parse_secret_ballots(data.get("ballots"), vote, vector, held)
+    return SecretBallotRecord(vote, rules, roll, vector, shares, choices, salt)
+
+
+def _share_texts(vector: ShareVector) -> list[str]:
+    """Each eligible member's share as the portal writes it: "p/q" in lowest terms."""
+    d, numerators = vector.denominator, vector.numerators
+    common = list(map(math.gcd, numerators, repeat(d)))
+    return list(
+        map(
+            "{}/{}".format,
+            map(operator.floordiv, numerators, common),
+            map(operator.floordiv, repeat(d), common),
+        )
     )
 
 
-def _read_share(text: object, where: str, read: dict[object, Fraction]) -> Fraction:
-    """``to_fraction`` of a share, remembered by its text (a share is a string, hashable)."""
-    if type(text) is not str:
-        return to_fraction(text, where)
-    share = read.get(text)
-    if share is None:
-        share = read[text] = to_fraction(text, where)
-    return share
+def _check_stated_shares(entries: Sequence[Any], roll: Roll, vector: ShareVector) -> dict[str, int]:
+    """Check each member's stated share; return the share texts the members hold, each with its
+    numerator over the vector's denominator, for reading the ballots' shares.
+
+    A record as the portal writes it states every share exactly as ``_share_texts`` does, so
+    comparing the two lists settles it; any other record is read member by member."""
+    texts = _share_texts(vector)
+    if _all_of(entries, dict) and max(map(len, texts)) <= _MAX_DIGITS:
+        stated = _column(entries, "share")
+        if True in roll.recused:
+            out = [share for share, recused in zip(stated, roll.recused, strict=True) if recused]
+            stated = [
+                share for share, recused in zip(stated, roll.recused, strict=True) if not recused
+            ]
+        else:
+            out = []
+        if stated == texts and out.count(None) == len(out):
+            return dict(zip(texts, vector.numerators, strict=True))
+    return _check_each_stated_share(entries, roll, vector)
+
+
+def _check_each_stated_share(
+    entries: Sequence[Any], roll: Roll, vector: ShareVector
+) -> dict[str, int]:
+    numerators = iter(vector.numerators)
+    held: dict[str, int] = {}
+    for member_id, recused, entry in zip(roll.ids, roll.recused, entries, strict=True):
+        stated = entry.get("share")
+        if recused:
+            if stated is not None:
+                raise RecordError(f"{_member(member_id)}: is recused, so it holds no share")
+            continue
+        if stated is None:
+            raise RecordError(f"{_member(member_id)}: share is missing")
+        value = to_fraction(stated, f"{_member(member_id)}: share")
+        given = next(numerators)
+        if value.numerator * vector.denominator != given * value.denominator:
+            raise RecordError(
+                f"{_member(member_id)}: share {_fmt(value)} is not the share the rules give "
+                f"it ({_fmt(Fraction(given, vector.denominator))})"
+            )
+        if type(stated) is str:
+            held[stated] = given
+    return held
 
 
 def _parse_secret_ballots(
-    value: object, vote: Vote, read: dict[object, Fraction] | None = None
-) -> tuple[SecretBallot, ...]:
+    value: object, vote: Vote, vector: ShareVector, held: Mapping[str, int]
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Each ballot's share (its numerator over the vector's denominator) and choice (an option
+    index), once they are sorted and every share can be drawn from the members'."""
     entries = _list(value, "ballots")
+    option_index = {option: j for j, option in enumerate(vote.options)}
+    if _all_of(entries, dict) and not any(map(operator.contains, entries, repeat("voter"))):
+        texts, labels = _column(entries, "share"), _column(entries, "choice")
+        if _all_of(texts, str) and _all_of(labels, str):
+            try:
+                shares = tuple(map(held.__getitem__, texts))
+                choices = tuple(map(option_index.__getitem__, labels))
+            except KeyError:
+                pass  # a share no member holds as written, or a choice not offered: read each
+            else:
+                order = list(zip(shares, labels, strict=True))
+                if all(map(operator.le, order, order[1:])) and _drawn(shares, vector):
+                    return shares, choices
+    ballots = _parse_each_secret_ballot(entries, vote)
+    _check_drawn(ballots, vector)
+    return (
+        tuple(
+            ballot.share.numerator * (vector.denominator // ballot.share.denominator)
+            for ballot in ballots
+        ),
+        tuple(option_index[ballot.choice] for ballot in ballots),
+    )
+
+
+def _parse_each_secret_ballot(entries: Sequence[Any], vote: Vote) -> tuple[SecretBallot, ...]:
     ballots: list[SecretBallot] = []
-    read = {} if read is None else read
+    read: dict[object, Fraction] = {}
     previous: tuple[int, int, str] | None = None
     for number, item in enumerate(entries, 1):
-        entry = item if type(item) is dict else _object(item, f"ballot {number}")
+        entry = _object(item, f"ballot {number}")
         if "voter" in entry:
             raise RecordError(
                 f"ballot {number}: names a voter, which a secret ballot's record never holds"
             )
-        if entry.get("share") is None:
+        text = entry.get("share")
+        if text is None:
             raise RecordError(f"ballot {number}: share is missing")
-        share = _read_share(entry["share"], f"ballot {number}: share", read)
+        share = _read_share(text, f"ballot {number}: share", read)
         choice = entry.get("choice")
         if not isinstance(choice, str) or choice not in vote.options:
             raise RecordError(
@@ -1289,6 +1574,22 @@ def _parse_secret_ballots(
         previous = (numerator, denominator, choice)
         ballots.append(SecretBallot(share, choice))
     return tuple(ballots)
+
+
+def _drawn(shares: Sequence[int], vector: ShareVector) -> bool:
+    """Whether no share is used by more ballots than eligible members hold it."""
+    held, used = Counter(vector.numerators), Counter(shares)
+    return all(map(operator.le, used.values(), map(held.__getitem__, used.keys())))
+
+
+def _read_share(text: object, where: str, read: dict[object, Fraction]) -> Fraction:
+    """``to_fraction`` of a share, remembered by its text (a share is a string, hashable)."""
+    if type(text) is not str:
+        return to_fraction(text, where)
+    share = read.get(text)
+    if share is None:
+        share = read[text] = to_fraction(text, where)
+    return share
 
 
 def _check_drawn(ballots: Sequence[SecretBallot], vector: ShareVector) -> None:
@@ -1331,20 +1632,13 @@ def tally_secret(record: SecretBallotRecord) -> Result:
         raise RecordError(
             f"rules.threshold.rule: {rules.threshold!r} is not a rule for a {vote.kind} vote"
         )
-    vector = record.checked_shares
-    if vector is None:
-        vector = share_vector(record.electorate, rules)
-        _check_drawn(record.ballots, vector)
-    denominator = vector.denominator
-    position = {option: j for j, option in enumerate(vote.options)}
+    vector = record.shares
     weights = [0] * len(vote.options)
     counts = [0] * len(vote.options)
-    for ballot in record.ballots:
-        j = position[ballot.choice]
-        # Every ballot's share is some member's, so it is a whole number over the denominator.
-        weights[j] += ballot.share.numerator * (denominator // ballot.share.denominator)
+    for share, j in zip(record.ballot_shares, record.choices, strict=True):
+        weights[j] += share
         counts[j] += 1
-    return _decide(vote, rules, weights, counts, denominator, vector)
+    return _decide(vote, rules, weights, counts, vector.denominator, vector)
 
 
 def canonical_json(data: Any) -> bytes:
