@@ -196,7 +196,6 @@ part of what is hashed.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import operator
@@ -641,13 +640,7 @@ def _percents(numerators: Sequence[int], denominator: int) -> list[str]:
         for i, half in enumerate(halves):
             if half % twice == 0 and quotients[i] % 2 == 1:
                 quotients[i] -= 1
-    return list(
-        map(
-            "{}.{:06d}".format,
-            map(operator.floordiv, quotients, repeat(1_000_000)),
-            map(operator.mod, quotients, repeat(1_000_000)),
-        )
-    )
+    return list(map("%d.%06d".__mod__, map(divmod, quotients, repeat(1_000_000))))
 
 
 # --------------------------------------------------------------------------------------------
@@ -1116,12 +1109,14 @@ def _block_shares(
     eligible: Roll, raw: list[int], rules: Rules, blocks: Mapping[str, Fraction]
 ) -> tuple[list[int], int]:
     if not set(eligible.kinds) <= blocks.keys():
-        for member_id, kind in zip(eligible.ids, eligible.kinds, strict=True):
-            if kind not in blocks:
-                raise RecordError(
-                    f"electorate member {member_id!r}: its kind {kind!r} has no block "
-                    "in rules.blocks"
-                )
+        member_id, kind = next(
+            (member_id, kind)
+            for member_id, kind in zip(eligible.ids, eligible.kinds, strict=True)
+            if kind not in blocks
+        )
+        raise RecordError(
+            f"electorate member {member_id!r}: its kind {kind!r} has no block in rules.blocks"
+        )
     positions: dict[str, list[int]] = {kind: [] for kind in blocks}
     for i, kind in enumerate(eligible.kinds):
         positions[kind].append(i)
@@ -1528,8 +1523,7 @@ def _parse_secret_ballots(
             except KeyError:
                 pass  # a share no member holds as written, or a choice not offered: read each
             else:
-                order = list(zip(shares, labels, strict=True))
-                if all(map(operator.le, order, order[1:])) and _drawn(shares, vector):
+                if _sorted_and_drawn(shares, labels, vector):
                     return shares, choices
     ballots = _parse_each_secret_ballot(entries, vote)
     _check_drawn(ballots, vector)
@@ -1576,8 +1570,12 @@ def _parse_each_secret_ballot(entries: Sequence[Any], vote: Vote) -> tuple[Secre
     return tuple(ballots)
 
 
-def _drawn(shares: Sequence[int], vector: ShareVector) -> bool:
-    """Whether no share is used by more ballots than eligible members hold it."""
+def _sorted_and_drawn(shares: Sequence[int], labels: Sequence[str], vector: ShareVector) -> bool:
+    """Whether the ballots are sorted by share (numerators over the vector's denominator) then
+    choice, and no share is used by more ballots than eligible members hold it."""
+    order = list(zip(shares, labels, strict=True))
+    if not all(map(operator.le, order, order[1:])):
+        return False
     held, used = Counter(vector.numerators), Counter(shares)
     return all(map(operator.le, used.values(), map(held.__getitem__, used.keys())))
 
@@ -1650,4 +1648,6 @@ def canonical_json(data: Any) -> bytes:
 
 def record_digest(data: Any) -> str:
     """SHA-256 (hex) of ``canonical_json(data)``."""
+    import hashlib  # here, not at the top: the recount never hashes, and starts sooner without it
+
     return hashlib.sha256(canonical_json(data)).hexdigest()
