@@ -1,10 +1,11 @@
 """The recount reads a plain record a column at a time, and any other entry by entry: the two
 must agree on everything they both read, and a refusal must name what it always named.
 
-``portal.voting.rules`` reads the electorate, the ballots and an @2 record's stated shares in
-bulk when they are in the forms the portal writes, and falls back to reading each entry in
-turn (the reader that names the first entry at fault) for anything else. These tests hold the
-two readers to the same answers, the printed result to ``json.dumps``, and the bulk
+``portal.voting.record_reading`` reads the electorate and the ballots, and
+``portal.voting.secret_ballot_record`` an @2 record's stated shares and ballots, in bulk when
+they are in the forms the portal writes, and falls back to reading each entry in turn (the
+reader that names the first entry at fault) for anything else. These tests hold the two
+readers to the same answers, the printed result to ``json.dumps``, and the bulk
 percentages to ``percent``.
 """
 
@@ -23,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portal.voting import rules
+from portal.voting import record_reading, rules
 from portal.voting.recount import main, result_text
 from portal.voting.rules import (
     KINDS,
@@ -85,8 +86,8 @@ def plain(column: list[Any]) -> bool:
 def test_the_bulk_reader_reads_a_plain_electorate_as_each_entry_is_read(
     entries: list[dict[str, Any]],
 ) -> None:
-    one_by_one = Roll.of(rules._electorate_entry_by_entry(entries)).members()
-    in_bulk = rules._electorate_in_columns(entries)
+    one_by_one = Roll.of(record_reading._electorate_entry_by_entry(entries)).members()
+    in_bulk = record_reading._electorate_in_columns(entries)
     columns = [[entry.get(key) for entry in entries] for key in ("weighted_list_size", "weight")]
     if all(plain(column) for column in columns):
         assert in_bulk is not None
@@ -219,7 +220,7 @@ def test_the_printed_result_is_the_json_modules_own(shares: dict[str, str]) -> N
 
 def test_decimals_read_in_bulk_keep_their_exact_value() -> None:
     column = ["4579.78", None, "12", "0.5"]
-    numbers = rules._plain_numbers(column)
+    numbers = record_reading._plain_numbers(column)
     assert numbers is not None
     assert [numbers.fraction(i) for i in range(4)] == [
         Fraction(457978, 100),
@@ -227,9 +228,9 @@ def test_decimals_read_in_bulk_keep_their_exact_value() -> None:
         Fraction(12),
         Fraction(1, 2),
     ]
-    assert rules._plain_numbers(["1.25", "2.50"]) == rules.Numbers((125, 250), 100)
+    assert record_reading._plain_numbers(["1.25", "2.50"]) == rules.Numbers((125, 250), 100)
     for odd in (["1\n2"], ["1" * 201], ["-1"], ["1e3"], [Decimal("1.5")], ["1/2"]):
-        assert rules._plain_numbers(odd) is None
+        assert record_reading._plain_numbers(odd) is None
 
 
 @pytest.mark.parametrize(
