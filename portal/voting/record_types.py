@@ -14,7 +14,7 @@ import json
 import math
 import operator
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -407,9 +407,24 @@ def _percent(numerator: int, denominator: int) -> str:
     return f"{sign}{whole}.{part:06d}"
 
 
+def _per_distinct(work: Callable[[list[int]], list[str]], numerators: Sequence[int]) -> list[str]:
+    """``work(numerators)``, done once for each distinct numerator when members often share one
+    (those at the cap, equal weights, equal list sizes)."""
+    distinct = list(set(numerators))
+    if 2 * len(distinct) > len(numerators):
+        return work(list(numerators))
+    done = dict(zip(distinct, work(distinct), strict=True))
+    return list(map(done.__getitem__, numerators))
+
+
 def _percents(numerators: Sequence[int], denominator: int) -> list[str]:
-    """``_percent`` of each numerator (0 or more) over one positive denominator, worked a whole
-    list at a time: rounded half up in one pass, then half to even where a half was met."""
+    """``_percent`` of each numerator (0 or more) over one positive denominator."""
+    return _per_distinct(lambda distinct: _percents_of(distinct, denominator), numerators)
+
+
+def _percents_of(numerators: list[int], denominator: int) -> list[str]:
+    """``_percents``, worked a whole list at a time: rounded half up in one pass, then half to
+    even where a half was met."""
     twice = 2 * denominator
     halves = [numerator * 200_000_000 + denominator for numerator in numerators]
     quotients = [half // twice for half in halves]

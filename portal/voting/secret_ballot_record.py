@@ -41,6 +41,7 @@ from portal.voting.record_types import (
     Vote,
     _describe,
     _fmt,
+    _per_distinct,
     to_fraction,
 )
 from portal.voting.weights import (
@@ -114,15 +115,19 @@ def parse_secret_record(data: Mapping[str, Any]) -> SecretBallotRecord:
 
 def _share_texts(vector: ShareVector) -> list[str]:
     """Each eligible member's share as the portal writes it: "p/q" in lowest terms."""
-    d, numerators = vector.denominator, vector.numerators
-    common = list(map(math.gcd, numerators, repeat(d)))
-    return list(
-        map(
-            "{}/{}".format,
-            map(operator.floordiv, numerators, common),
-            map(operator.floordiv, repeat(d), common),
+    d = vector.denominator
+
+    def texts(numerators: list[int]) -> list[str]:
+        common = list(map(math.gcd, numerators, repeat(d)))
+        return list(
+            map(
+                "{}/{}".format,
+                map(operator.floordiv, numerators, common),
+                map(operator.floordiv, repeat(d), common),
+            )
         )
-    )
+
+    return _per_distinct(texts, vector.numerators)
 
 
 def _check_stated_shares(entries: Sequence[Any], roll: Roll, vector: ShareVector) -> dict[str, int]:
