@@ -1,21 +1,25 @@
 """GP Collective Voice: one voice for general practice in each place.
 
 Flask is imported inside the functions below so that ``python -m portal.voting.recount``
-runs on a plain Python with nothing installed: the rules need only the standard library.
+runs on a plain Python with nothing installed: the rules need only the standard library. So
+are ``secrets`` and ``pathlib``, which the recount does not need and would take longer to
+import than the interpreter takes to start.
 """
 
 from __future__ import annotations
 
-import secrets
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from flask import Flask
 
 
 def _instance_key(instance_path: Path, name: str) -> str:
     """A random key kept in the instance folder, so it survives restarts of the embedded portal."""
+    import secrets
+
     key_file = instance_path / name
     if not key_file.exists():
         instance_path.mkdir(parents=True, exist_ok=True)
@@ -29,6 +33,8 @@ def create_app(config: str | dict[str, Any] | None = None) -> Flask:
 
     No query or migration runs here: the app starts without touching the database.
     """
+    from pathlib import Path
+
     from flask import Flask
 
     from config import check_production_settings, load_settings
@@ -106,6 +112,8 @@ def _configure_templates(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
+    from pathlib import Path
+
     import portal.models  # noqa: F401  (every table in the metadata, for Alembic and relationships)
     from portal.extensions import csrf, db, login_manager, migrate
 

@@ -1,9 +1,12 @@
 """Weighting and tally rules for GP Collective Voice.
 
-This module is the whole of the counting law of the portal. The portal's own results pages and
-the offline recount (``python -m portal.voting.recount FILE``) both call the functions below, so
-a returning officer who reads this file has read every rule that decides a vote. It uses the
-Python standard library only: no web framework and no database.
+This docstring is the whole of the counting law of the portal. The portal's own results pages
+and the offline recount (``python -m portal.voting.recount FILE``) both call the functions of
+this module, so a returning officer who reads it has read every rule that decides a vote. The
+code is in five modules of one job each, all standard library only (no web framework and no
+database): ``record_types`` (a record's parts and exact numbers), ``record_reading`` (reading
+and checking an @1 record), ``weights`` (the shares), ``secret_ballot_record`` (the @2 record)
+and this one (the count, the result and the hash).
 
 Every decision is taken with exact fractions. Only the percentages printed in a result are
 rounded, to 6 decimal places, half to even, from the exact fraction.
@@ -196,17 +199,53 @@ part of what is hashed.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import math
-import re
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from decimal import Decimal
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
-from itertools import accumulate
 from typing import Any
+
+from portal.voting.record_reading import (
+    _object,
+    parse_record,
+    parse_rules,
+)
+from portal.voting.record_types import (
+    CHOICE_RULES,
+    FORMAT,
+    KINDS,
+    MOTION_RULES,
+    SCHEMES,
+    SECRET_FORMAT,
+    Ballot,
+    BallotRecord,
+    Member,
+    Numbers,
+    OptionTotal,
+    RecordError,
+    Result,
+    Roll,
+    Rules,
+    SecretBallot,
+    SecretBallotRecord,
+    Shares,
+    ShareVector,
+    Vote,
+    Weighting,
+    _describe,
+    _percents,
+    percent,
+    to_fraction,
+)
+from portal.voting.secret_ballot_record import (
+    parse_secret_record,
+    secret_ballot_entries,
+    secret_record,
+)
+from portal.voting.weights import (
+    _share_vector,
+    compute_shares,
+    share_vector,
+)
 
 __all__ = [
     "FORMAT",
@@ -216,13 +255,16 @@ __all__ = [
     "Ballot",
     "BallotRecord",
     "Member",
+    "Numbers",
     "OptionTotal",
     "RecordError",
     "Result",
+    "Roll",
     "Rules",
     "SecretBallot",
     "SecretBallotRecord",
     "ShareVector",
+    "Shares",
     "Vote",
     "Weighting",
     "canonical_json",
@@ -242,756 +284,6 @@ __all__ = [
     "to_fraction",
 ]
 
-FORMAT = "gp-collective-voice/ballot-record@1"
-SECRET_FORMAT = "gp-collective-voice/ballot-record@2"  # noqa: S105  (a format name)
-SALT_HEX_DIGITS = 32  # 128 bits at least
-KINDS = ("practice", "pcn", "federation", "lmc")
-BASIS_SCHEMES = ("equal", "list_size", "weighted_list_size", "banded", "fixed")
-SCHEMES = (*BASIS_SCHEMES, "hybrid")
-MOTION_OPTIONS = ("for", "against", "abstain")
-MOTION_RULES = (
-    "simple_majority",
-    "supermajority",
-    "absolute_majority",
-    "double_majority",
-    "unanimous",
-)
-CHOICE_RULES = ("plurality", "simple_majority")
-TIE_SETTINGS = ("fails", "chair_for", "chair_against")
-
-_ONE = Fraction(1)
-_HALF = Fraction(1, 2)
-
-
-class RecordError(ValueError):
-    """A ballot record is refused. The message names the item at fault."""
-
-
-# --------------------------------------------------------------------------------------------
-# Data
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Member:
-    """One member of the electorate (a practice, PCN, federation or LMC)."""
-
-    id: str
-    kind: str
-    list_size: int | None = None
-    weighted_list_size: Fraction | None = None
-    weight: Fraction | None = None
-    recused: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Weighting:
-    """The weighting scheme; ``band`` for banded, ``equal_part``/``basis`` for hybrid."""
-
-    scheme: str
-    band: int | None = None
-    equal_part: Fraction | None = None
-    basis: str | None = None
-
-
-@dataclass(frozen=True)
-class Rules:
-    """The rules of one vote, already checked and converted to exact numbers."""
-
-    weighting: Weighting
-    blocks: Mapping[str, Fraction] | None = None
-    cap: Fraction | None = None
-    quorum_members: Fraction | None = None
-    quorum_weight: Fraction | None = None
-    threshold: str = "simple_majority"
-    threshold_fraction: Fraction | None = None
-    tie: str = "fails"
-
-
-@dataclass(frozen=True, slots=True)
-class Vote:
-    title: str
-    kind: str
-    options: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Ballot:
-    voter: str
-    choice: str
-
-
-@dataclass(frozen=True)
-class BallotRecord:
-    vote: Vote
-    rules: Rules
-    electorate: tuple[Member, ...]
-    ballots: tuple[Ballot, ...]
-    #: What ``parse_record`` found checking the ballots against the electorate and the options
-    #: (each ballot's member position and option index), so ``tally`` need not check them again.
-    checked_ballots: tuple[tuple[int, int], ...] | None = field(
-        default=None, compare=False, repr=False
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class SecretBallot:
-    """A secret ballot as its record keeps it: the caster's share, never the caster."""
-
-    share: Fraction
-    choice: str
-
-
-@dataclass(frozen=True)
-class SecretBallotRecord:
-    vote: Vote
-    rules: Rules
-    electorate: tuple[Member, ...]
-    ballots: tuple[SecretBallot, ...]
-    salt: str
-    #: The shares ``parse_secret_record`` worked out and checked the ballots against, so
-    #: ``tally_secret`` need not work them out and check them again.
-    checked_shares: ShareVector | None = field(default=None, compare=False, repr=False)
-
-
-@dataclass(frozen=True, slots=True)
-class OptionTotal:
-    members: int
-    weight: Fraction
-
-
-@dataclass(frozen=True)
-class Result:
-    """The exact result of a count. ``weight`` values are fractions of the whole electorate."""
-
-    outcome: str
-    winner: str | None
-    quorum_met: bool
-    eligible_members: int
-    turnout_members: int
-    turnout_weight: Fraction
-    totals: dict[str, OptionTotal]
-    shares: dict[str, Fraction]
-
-
-@dataclass(frozen=True, slots=True)
-class ShareVector:
-    """Shares of the eligible members as integer numerators over one common denominator.
-
-    ``numerators[i] / denominator`` is the exact share of ``ids[i]``; the numerators sum to the
-    denominator. Sums of shares are integer sums, which keeps large counts fast.
-    """
-
-    ids: tuple[str, ...]
-    numerators: tuple[int, ...]
-    denominator: int
-
-    def as_dict(self) -> dict[str, Fraction]:
-        d = self.denominator
-        # Members often hold equal shares (the capped ones, equal weights): one Fraction each.
-        made: dict[int, Fraction] = {}
-        return {
-            mid: made.get(n) or made.setdefault(n, Fraction(n, d))
-            for mid, n in zip(self.ids, self.numerators, strict=True)
-        }
-
-    def scaled(self, share: Fraction) -> int | None:
-        """``share`` as a numerator over this denominator; None when it is not a whole one
-        (then no member can hold it)."""
-        factor, remainder = divmod(self.denominator, share.denominator)
-        return None if remainder else share.numerator * factor
-
-
-# --------------------------------------------------------------------------------------------
-# Numbers
-# --------------------------------------------------------------------------------------------
-
-_FRACTION_RE = re.compile(r"([+-]?[0-9]+)/([0-9]+)")
-_DECIMAL_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
-_MAX_DIGITS = 200  # longer numbers are refused: no list size or weight needs them
-
-
-def to_fraction(value: object, where: str) -> Fraction:
-    """Convert an int, ``"p/q"`` string, decimal string, Decimal or float to an exact Fraction."""
-    if type(value) is str:
-        if len(value) > _MAX_DIGITS:
-            raise RecordError(f"{where}: the number {value[:20]!r}... is too long")
-        match = _FRACTION_RE.fullmatch(value)
-        if match:
-            denominator = int(match.group(2))
-            if denominator == 0:
-                raise RecordError(f"{where}: {value!r} has a zero denominator")
-            return Fraction(int(match.group(1)), denominator)
-        if _DECIMAL_RE.fullmatch(value):
-            whole, _, decimals = value.partition(".")
-            if whole in ("", "+", "-"):
-                whole += "0"
-            return Fraction(int(whole + decimals), 10 ** len(decimals))
-        raise RecordError(f'{where}: expected a number such as 3, "2/3" or "0.5", got {value!r}')
-    if isinstance(value, bool):
-        raise RecordError(f"{where}: expected a number, got {json.dumps(value)}")
-    if isinstance(value, int):
-        return Fraction(value)
-    if isinstance(value, Fraction):
-        return value
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise RecordError(f"{where}: expected a finite number, got {value!r}")
-        value = Decimal(repr(value))
-    if isinstance(value, Decimal):
-        _sign, digits, exponent = value.as_tuple()
-        if (
-            not value.is_finite()
-            or not isinstance(exponent, int)
-            or abs(exponent) > _MAX_DIGITS
-            or len(digits) > _MAX_DIGITS
-        ):
-            raise RecordError(f"{where}: expected a finite number of sensible size, got {value}")
-        return Fraction(value)
-    raise RecordError(f"{where}: expected a number, got {_describe(value)}")
-
-
-def _whole(value: object, where: str) -> int:
-    if type(value) is int:
-        return value
-    number = to_fraction(value, where)
-    if number.denominator != 1:
-        raise RecordError(f"{where}: must be a whole number, got {_fmt(number)}")
-    return number.numerator
-
-
-def _fraction_in(
-    value: object, where: str, low: Fraction, high: Fraction, *, low_open: bool = False
-) -> Fraction:
-    number = to_fraction(value, where)
-    if number < low or (low_open and number == low) or number > high:
-        opening = "(" if low_open else "["
-        raise RecordError(
-            f"{where}: must be in {opening}{_fmt(low)}, {_fmt(high)}], got {_fmt(number)}"
-        )
-    return number
-
-
-def _fmt(number: Fraction) -> str:
-    return str(number)
-
-
-def _describe(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, Mapping):
-        return "an object"
-    if isinstance(value, (list, tuple)):
-        return "a list"
-    return repr(value)
-
-
-def percent(fraction: Fraction | int) -> str:
-    """``fraction`` x 100 with exactly 6 decimal places, rounded half to even, exactly."""
-    value = Fraction(fraction)
-    return _percent(value.numerator, value.denominator)
-
-
-def _percent(numerator: int, denominator: int) -> str:
-    negative = (numerator < 0) != (denominator < 0)
-    quotient, remainder = divmod(abs(numerator) * 100_000_000, abs(denominator))
-    twice = 2 * remainder
-    if twice > abs(denominator) or (twice == abs(denominator) and quotient % 2 == 1):
-        quotient += 1
-    sign = "-" if negative and quotient else ""
-    whole, part = divmod(quotient, 1_000_000)
-    return f"{sign}{whole}.{part:06d}"
-
-
-# --------------------------------------------------------------------------------------------
-# Parsing a ballot record
-# --------------------------------------------------------------------------------------------
-
-
-def _object(value: object, where: str) -> Mapping[str, Any]:
-    if type(value) is not dict and not isinstance(value, Mapping):
-        raise RecordError(f"{where}: expected an object, got {_describe(value)}")
-    return value
-
-
-def _list(value: object, where: str) -> Sequence[Any]:
-    if not isinstance(value, (list, tuple)):
-        raise RecordError(f"{where}: expected a list, got {_describe(value)}")
-    return value
-
-
-def _label(value: object, where: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise RecordError(f"{where}: expected a non-empty string, got {_describe(value)}")
-    return value
-
-
-def parse_record(data: Mapping[str, Any]) -> BallotRecord:
-    """Check a ballot record (as loaded from JSON) and convert it; raise RecordError if refused."""
-    data = _object(data, "record")
-    if data.get("format") != FORMAT:
-        raise RecordError(f"format: expected {FORMAT!r}, got {_describe(data.get('format'))}")
-    vote = _parse_vote(data.get("vote"))
-    rules = _parse_rules(data.get("rules"), vote.kind)
-    electorate = _parse_electorate(data.get("electorate"))
-    ballots = _parse_ballots(data.get("ballots"))
-    eligible = [m for m in electorate if not m.recused]
-    if not eligible:
-        raise RecordError("electorate: no eligible members (it is empty or everyone is recused)")
-    _check_cap_feasible(rules.cap, len(eligible))
-    _check_weighting_inputs(eligible, rules)
-    checked = tuple(_check_ballots(electorate, ballots, vote))
-    return BallotRecord(
-        vote=vote, rules=rules, electorate=electorate, ballots=ballots, checked_ballots=checked
-    )
-
-
-def parse_rules(data: Mapping[str, Any], vote_kind: str) -> Rules:
-    """Check a vote's rules on their own (before there is an electorate); raise RecordError."""
-    return _parse_rules(data, vote_kind)
-
-
-def _parse_vote(value: object) -> Vote:
-    vote = _object(value, "vote")
-    title = vote.get("title", "")
-    if not isinstance(title, str):
-        raise RecordError(f"vote.title: expected a string, got {_describe(title)}")
-    kind = vote.get("kind")
-    if kind not in ("motion", "choice"):
-        raise RecordError(f"vote.kind: must be 'motion' or 'choice', got {_describe(kind)}")
-    raw_options = _list(vote.get("options"), "vote.options")
-    options = tuple(_label(o, f"vote.options[{i}]") for i, o in enumerate(raw_options))
-    if len(set(options)) != len(options):
-        seen: set[str] = set()
-        for option in options:
-            if option in seen:
-                raise RecordError(f"vote.options: option {option!r} appears more than once")
-            seen.add(option)
-    if kind == "motion":
-        if sorted(options) != sorted(MOTION_OPTIONS):
-            raise RecordError(
-                "vote.options: a motion's options must be exactly 'for', 'against' and "
-                f"'abstain', got {list(options)}"
-            )
-    else:
-        if len(options) < 2:
-            raise RecordError(
-                f"vote.options: a choice needs at least 2 options, got {len(options)}"
-            )
-        if "abstain" in options:
-            raise RecordError("vote.options: a choice vote has no 'abstain' option")
-    return Vote(title=title, kind=kind, options=options)
-
-
-def _parse_weighting(value: object) -> Weighting:
-    weighting = _object(value, "rules.weighting")
-    scheme = weighting.get("scheme")
-    if scheme not in SCHEMES:
-        raise RecordError(
-            f"rules.weighting.scheme: unknown scheme {_describe(scheme)} "
-            f"(known: {', '.join(SCHEMES)})"
-        )
-    band: int | None = None
-    equal_part: Fraction | None = None
-    basis: str | None = None
-    if scheme == "hybrid":
-        equal_part = _fraction_in(
-            weighting.get("equal_part"), "rules.weighting.equal_part", Fraction(0), _ONE
-        )
-        basis = weighting.get("basis")
-        if basis not in BASIS_SCHEMES:
-            raise RecordError(
-                f"rules.weighting.basis: unknown basis {_describe(basis)} "
-                f"(known: {', '.join(BASIS_SCHEMES)})"
-            )
-    if scheme == "banded" or basis == "banded":
-        band = _whole(weighting.get("band"), "rules.weighting.band")
-        if band < 1:
-            raise RecordError(
-                f"rules.weighting.band: must be a whole number of 1 or more, got {band}"
-            )
-    return Weighting(scheme=scheme, band=band, equal_part=equal_part, basis=basis)
-
-
-def _parse_rules(value: object, vote_kind: str) -> Rules:
-    rules = _object(value, "rules")
-    weighting = _parse_weighting(rules.get("weighting"))
-
-    blocks: dict[str, Fraction] | None = None
-    if rules.get("blocks") is not None:
-        raw_blocks = _object(rules["blocks"], "rules.blocks")
-        blocks = {}
-        for kind, share in raw_blocks.items():
-            if kind not in KINDS:
-                raise RecordError(
-                    f"rules.blocks: unknown kind {kind!r} (known: {', '.join(KINDS)})"
-                )
-            blocks[kind] = _fraction_in(share, f"rules.blocks.{kind}", Fraction(0), _ONE)
-        total = sum(blocks.values(), Fraction(0))
-        if total != 1:
-            raise RecordError(f"rules.blocks: the block fractions sum to {_fmt(total)}, not 1")
-
-    cap: Fraction | None = None
-    if rules.get("cap") is not None:
-        cap = _fraction_in(rules["cap"], "rules.cap", Fraction(0), _ONE, low_open=True)
-
-    quorum_members: Fraction | None = None
-    quorum_weight: Fraction | None = None
-    if rules.get("quorum") is not None:
-        quorum = _object(rules["quorum"], "rules.quorum")
-        if quorum.get("members") is not None:
-            quorum_members = _fraction_in(
-                quorum["members"], "rules.quorum.members", Fraction(0), _ONE
-            )
-        if quorum.get("weight") is not None:
-            quorum_weight = _fraction_in(quorum["weight"], "rules.quorum.weight", Fraction(0), _ONE)
-
-    threshold = _object(rules.get("threshold"), "rules.threshold")
-    rule = threshold.get("rule")
-    allowed = MOTION_RULES if vote_kind == "motion" else CHOICE_RULES
-    if not isinstance(rule, str) or rule not in allowed:
-        known = rule in MOTION_RULES or rule in CHOICE_RULES
-        reason = f"is not a rule for a {vote_kind} vote" if known else "is not a known rule"
-        raise RecordError(
-            f"rules.threshold.rule: {_describe(rule)} {reason} (use one of: {', '.join(allowed)})"
-        )
-    threshold_fraction: Fraction | None = None
-    if rule == "supermajority":
-        threshold_fraction = _fraction_in(
-            threshold.get("fraction"), "rules.threshold.fraction", _HALF, _ONE, low_open=True
-        )
-
-    tie = rules.get("tie")
-    if tie is None:
-        tie = "fails"
-    if tie not in TIE_SETTINGS:
-        raise RecordError(
-            f"rules.tie: unknown tie setting {_describe(tie)} (known: {', '.join(TIE_SETTINGS)})"
-        )
-    return Rules(
-        weighting=weighting,
-        blocks=blocks,
-        cap=cap,
-        quorum_members=quorum_members,
-        quorum_weight=quorum_weight,
-        threshold=str(rule),  # one of the allowed rules, checked above
-        threshold_fraction=threshold_fraction,
-        tie=tie,
-    )
-
-
-def _parse_electorate(value: object) -> tuple[Member, ...]:
-    entries = _list(value, "electorate")
-    members: list[Member] = []
-    first_entry: dict[str, int] = {}
-    # A record has 100,000 members or more: the texts naming an entry in a refusal are made
-    # only when something is wrong with it.
-    for number, item in enumerate(entries, 1):
-        entry = item if type(item) is dict else _object(item, f"electorate entry {number}")
-        member_id = entry.get("id")
-        if not isinstance(member_id, str) or not member_id:
-            raise RecordError(
-                f"electorate entry {number}: id must be a non-empty string, "
-                f"got {_describe(member_id)}"
-            )
-        if member_id in first_entry:
-            raise RecordError(
-                f"{_member(member_id)} appears more than once "
-                f"(entries {first_entry[member_id]} and {number})"
-            )
-        first_entry[member_id] = number
-        kind = entry.get("kind")
-        if kind not in KINDS:
-            raise RecordError(
-                f"{_member(member_id)}: unknown kind {_describe(kind)} (known: {', '.join(KINDS)})"
-            )
-        list_size = entry.get("list_size")
-        if list_size is not None and type(list_size) is not int:
-            list_size = _whole(list_size, f"{_member(member_id)}: list_size")
-        weighted = entry.get("weighted_list_size")
-        if weighted is not None:
-            weighted = to_fraction(weighted, f"{_member(member_id)}: weighted_list_size")
-        weight = entry.get("weight")
-        if weight is not None:
-            weight = to_fraction(weight, f"{_member(member_id)}: weight")
-        recused = entry.get("recused", False)
-        if recused is None:
-            recused = False
-        if not isinstance(recused, bool):
-            raise RecordError(
-                f"{_member(member_id)}: recused must be true or false, got {_describe(recused)}"
-            )
-        members.append(Member(member_id, kind, list_size, weighted, weight, recused))
-    return tuple(members)
-
-
-def _member(member_id: str) -> str:
-    return f"electorate member {member_id!r}"
-
-
-def _parse_ballots(value: object) -> tuple[Ballot, ...]:
-    entries = _list(value, "ballots")
-    ballots: list[Ballot] = []
-    for number, item in enumerate(entries, 1):
-        entry = item if type(item) is dict else _object(item, f"ballot {number}")
-        voter = entry.get("voter")
-        if not isinstance(voter, str) or not voter:
-            raise RecordError(f"ballot {number}: voter must be a member id, got {_describe(voter)}")
-        choice = entry.get("choice")
-        if not isinstance(choice, str):
-            raise RecordError(
-                f"ballot {number} (voter {voter!r}): choice must be an option label, "
-                f"got {_describe(choice)}"
-            )
-        ballots.append(Ballot(voter, choice))
-    return tuple(ballots)
-
-
-def _check_ballots(
-    electorate: Sequence[Member], ballots: Sequence[Ballot], vote: Vote
-) -> list[tuple[int, int]]:
-    """Check every ballot; return (member position among the eligible, option index) pairs."""
-    position: dict[str, int] = {}
-    recused: set[str] = set()
-    for member in electorate:
-        if member.recused:
-            recused.add(member.id)
-        else:
-            position[member.id] = len(position)
-    option_index = {option: j for j, option in enumerate(vote.options)}
-    first_ballot: dict[int, int] = {}
-    counted: list[tuple[int, int]] = []
-    for number, ballot in enumerate(ballots, 1):
-        i = position.get(ballot.voter)
-        if i is None:
-            if ballot.voter in recused:
-                raise RecordError(
-                    f"ballot {number}: voter {ballot.voter!r} is recused and may not vote"
-                )
-            raise RecordError(f"ballot {number}: voter {ballot.voter!r} is not in the electorate")
-        if i in first_ballot:
-            raise RecordError(
-                f"ballot {number}: voter {ballot.voter!r} already voted "
-                f"(ballot {first_ballot[i]}): duplicate ballot"
-            )
-        j = option_index.get(ballot.choice)
-        if j is None:
-            raise RecordError(
-                f"ballot {number} (voter {ballot.voter!r}): choice {ballot.choice!r} is not "
-                f"among the options {', '.join(repr(o) for o in vote.options)}"
-            )
-        first_ballot[i] = number
-        counted.append((i, j))
-    return counted
-
-
-def _check_cap_feasible(cap: Fraction | None, eligible: int) -> None:
-    if cap is not None and cap * eligible < 1:
-        raise RecordError(
-            f"rules.cap: a cap of {_fmt(cap)} is infeasible for {eligible} eligible members "
-            f"(cap x N = {_fmt(cap * eligible)} is less than 1)"
-        )
-
-
-# --------------------------------------------------------------------------------------------
-# Weights
-# --------------------------------------------------------------------------------------------
-
-
-def _check_weighting_inputs(eligible: Sequence[Member], rules: Rules) -> None:
-    weighting = rules.weighting
-    scheme = weighting.basis if weighting.scheme == "hybrid" else weighting.scheme
-    assert scheme is not None
-    _raw_weights(eligible, scheme, weighting.band)
-
-
-def _raw_weights(members: Sequence[Member], scheme: str, band: int | None) -> list[int]:
-    """Raw weights of ``members`` under ``scheme``, scaled to whole numbers by a common factor."""
-    if scheme == "equal":
-        return [1] * len(members)
-    if scheme in ("list_size", "banded"):
-        sizes: list[int] = []
-        for member in members:
-            size = member.list_size
-            if size is None:
-                raise RecordError(
-                    f"electorate member {member.id!r}: list_size is missing "
-                    f"(the {scheme} scheme needs it)"
-                )
-            if size < 0:
-                raise RecordError(
-                    f"electorate member {member.id!r}: list_size is negative ({size})"
-                )
-            sizes.append(size)
-        if scheme == "list_size":
-            return sizes
-        if band is None or band < 1:
-            raise RecordError(
-                f"rules.weighting.band: must be a whole number of 1 or more, got {band}"
-            )
-        return [max(1, -(-size // band)) for size in sizes]
-    if scheme in ("weighted_list_size", "fixed"):
-        attribute = "weighted_list_size" if scheme == "weighted_list_size" else "weight"
-        values: list[Fraction | int] = []
-        for member in members:
-            value = getattr(member, attribute)
-            if value is None:
-                raise RecordError(
-                    f"electorate member {member.id!r}: {attribute} is missing "
-                    f"(the {scheme} scheme needs it)"
-                )
-            if value.numerator < 0:  # a Fraction's denominator is always positive
-                raise RecordError(
-                    f"electorate member {member.id!r}: {attribute} is negative ({value})"
-                )
-            values.append(value)
-        scale = math.lcm(*(v.denominator for v in values)) if values else 1
-        return [v.numerator * (scale // v.denominator) for v in values]
-    raise RecordError(f"rules.weighting.scheme: unknown scheme {scheme!r}")
-
-
-def _group_shares(
-    members: Sequence[Member], weighting: Weighting, group: str
-) -> tuple[list[int], int]:
-    """Shares within one group (summing to 1) as integer numerators over a common denominator."""
-    n = len(members)
-    if weighting.scheme == "hybrid":
-        basis, equal_part = weighting.basis, weighting.equal_part
-        assert basis is not None
-        assert equal_part is not None
-        raw = _raw_weights(members, basis, weighting.band)
-        total = sum(raw)
-        p, q = equal_part.numerator, equal_part.denominator
-        if p == q or total == 0:
-            # All equal part, or a basis of 0 throughout: the basis part is shared equally too.
-            return [1] * n, n
-        # E/n + (1 - E) r/R  =  (p R + (q - p) n r) / (q n R)
-        return [p * total + (q - p) * n * r for r in raw], q * n * total
-    raw = _raw_weights(members, weighting.scheme, weighting.band)
-    total = sum(raw)
-    if total == 0:
-        # No basis to share in proportion to (the LMC has no list size): share equally.
-        return [1] * n, n
-    return raw, total
-
-
-def _block_shares(
-    eligible: Sequence[Member], rules: Rules, blocks: Mapping[str, Fraction]
-) -> tuple[list[int], int]:
-    positions: dict[str, list[int]] = {}
-    for i, member in enumerate(eligible):
-        if member.kind not in blocks:
-            raise RecordError(
-                f"electorate member {member.id!r}: its kind {member.kind!r} has no block "
-                "in rules.blocks"
-            )
-        positions.setdefault(member.kind, []).append(i)
-    present = [kind for kind in blocks if kind in positions]
-    present_total = sum((blocks[kind] for kind in present), Fraction(0))
-    if present_total == 0:
-        raise RecordError(
-            "rules.blocks: every kind with eligible members has a block of 0, "
-            "so there is no weight to share"
-        )
-    parts: list[tuple[list[int], Fraction, list[int], int]] = []
-    denominator = 1
-    for kind in present:
-        fraction = blocks[kind] / present_total
-        nums, den = _group_shares(
-            [eligible[i] for i in positions[kind]], rules.weighting, f"block {kind!r}"
-        )
-        parts.append((positions[kind], fraction, nums, den))
-        denominator = math.lcm(denominator, fraction.denominator * den)
-    numerators = [0] * len(eligible)
-    for indices, fraction, nums, den in parts:
-        factor = denominator // (fraction.denominator * den) * fraction.numerator
-        for i, value in zip(indices, nums, strict=True):
-            numerators[i] = value * factor
-    return numerators, denominator
-
-
-def _apply_cap(numerators: list[int], denominator: int, cap: Fraction) -> tuple[list[int], int]:
-    """Cap every share at ``cap``, sharing the excess in proportion, round after round.
-
-    The members fixed at the cap are always the largest shares, so the rounds are worked on the
-    shares sorted from largest to smallest; every round fixes every member then above the cap.
-    """
-    n = len(numerators)
-    cn, cd = cap.numerator, cap.denominator
-    if cn * n < cd:
-        raise RecordError(
-            f"rules.cap: a cap of {_fmt(cap)} is infeasible for {n} eligible members "
-            f"(cap x N = {_fmt(cap * n)} is less than 1)"
-        )
-    order = sorted(range(n), key=numerators.__getitem__, reverse=True)
-    ordered = [numerators[i] for i in order]
-    prefix = [0, *accumulate(ordered)]
-    total = prefix[-1]
-    fixed = 0
-    while True:
-        free_total = total - prefix[fixed]
-        left = cd - cn * fixed  # weight left for the free members is left / cd
-        if free_total == 0:
-            break
-        # free member with numerator v has share v * left / (cd * free_total)
-        limit = cn * free_total
-        end = fixed
-        while end < n and ordered[end] * left > limit:
-            end += 1
-        if end == fixed:
-            break
-        fixed = end
-    if fixed == 0:
-        return numerators, denominator
-    free_total = total - prefix[fixed]
-    left = cd - cn * fixed
-    if free_total == 0:
-        # Every member not at the cap holds 0: what is left is shared equally among them
-        # (left / cd each divided by n - fixed; cap x N >= 1 keeps each part within the cap).
-        free = n - fixed  # at least 1: shares summing to 1 cannot all exceed C >= 1/N
-        result = [left] * n
-        for i in order[:fixed]:
-            result[i] = cn * free
-        return result, cd * free
-    capped_value, new_denominator = cn * free_total, cd * free_total
-    result = [value * left for value in numerators]
-    for i in order[:fixed]:
-        result[i] = capped_value
-    return result, new_denominator
-
-
-def share_vector(members: Iterable[Member], rules: Rules) -> ShareVector:
-    """Exact shares of the eligible (non-recused) members, in electorate order."""
-    members = tuple(members)
-    seen: set[str] = set()
-    for member in members:
-        if member.id in seen:
-            raise RecordError(f"electorate member {member.id!r} appears more than once")
-        seen.add(member.id)
-    eligible = [m for m in members if not m.recused]
-    if not eligible:
-        raise RecordError("electorate: no eligible members (it is empty or everyone is recused)")
-    _check_cap_feasible(rules.cap, len(eligible))
-    if rules.blocks is None:
-        numerators, denominator = _group_shares(eligible, rules.weighting, "the electorate")
-    else:
-        numerators, denominator = _block_shares(eligible, rules, rules.blocks)
-    if rules.cap is not None:
-        numerators, denominator = _apply_cap(numerators, denominator, rules.cap)
-    common = math.gcd(denominator, *numerators)
-    if common > 1:
-        numerators = [value // common for value in numerators]
-        denominator //= common
-    if sum(numerators) != denominator:  # pragma: no cover - a broken invariant is a bug
-        raise AssertionError("shares do not sum to 1")
-    return ShareVector(tuple(m.id for m in eligible), tuple(numerators), denominator)
-
-
-def compute_shares(members: Iterable[Member], rules: Rules) -> dict[str, Fraction]:
-    """Each eligible member's exact share of the whole; the shares sum to exactly 1."""
-    return share_vector(members, rules).as_dict()
-
-
 # --------------------------------------------------------------------------------------------
 # Tally
 # --------------------------------------------------------------------------------------------
@@ -1005,19 +297,14 @@ def tally(record: BallotRecord) -> Result:
         raise RecordError(
             f"rules.threshold.rule: {rules.threshold!r} is not a rule for a {vote.kind} vote"
         )
-    vector = share_vector(record.electorate, rules)
-    counted = record.checked_ballots
-    if counted is None:
-        counted = tuple(_check_ballots(record.electorate, record.ballots, vote))
+    vector = _share_vector(record.roll.eligible(), rules)
     shares = vector.numerators
-    denominator = vector.denominator
-
     weights = [0] * len(vote.options)
     counts = [0] * len(vote.options)
-    for i, j in counted:
+    for i, j in zip(record.voters, record.choices, strict=True):
         weights[j] += shares[i]
         counts[j] += 1
-    return _decide(vote, rules, weights, counts, denominator, vector)
+    return _decide(vote, rules, weights, counts, vector.denominator, vector)
 
 
 def _decide(
@@ -1066,7 +353,7 @@ def _decide(
         turnout_members=turnout_members,
         turnout_weight=Fraction(turnout_weight, denominator),
         totals=totals,
-        shares=vector.as_dict(),
+        shares=Shares(vector),
     )
 
 
@@ -1131,11 +418,15 @@ def result_to_json(result: Result) -> dict[str, Any]:
             option: {"members": total.members, "weight_percent": percent(total.weight)}
             for option, total in result.totals.items()
         },
-        "shares": {
-            member_id: _percent(share.numerator, share.denominator)
-            for member_id, share in result.shares.items()
-        },
+        "shares": _percent_shares(result.shares),
     }
+
+
+def _percent_shares(shares: Mapping[str, Fraction]) -> dict[str, str]:
+    if isinstance(shares, Shares):  # a count's own shares, over one common denominator
+        vector = shares.vector
+        return dict(zip(vector.ids, _percents(vector.numerators, vector.denominator), strict=True))
+    return {member_id: percent(share) for member_id, share in shares.items()}
 
 
 def recount(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -1151,178 +442,6 @@ def recount(data: Mapping[str, Any]) -> dict[str, Any]:
     return result_to_json(tally(parse_record(data)))
 
 
-# --------------------------------------------------------------------------------------------
-# The secret-ballot record (@2)
-# --------------------------------------------------------------------------------------------
-
-_SALT_RE = re.compile(r"[0-9a-fA-F]+")
-
-
-def _share_text(share: Fraction) -> str:
-    return f"{share.numerator}/{share.denominator}"
-
-
-def secret_ballot_entries(ballots: Iterable[tuple[Fraction, str]]) -> list[dict[str, str]]:
-    """(share, choice) pairs as an @2 record's ballots: sorted, shares as "p/q"."""
-    return [{"share": _share_text(share), "choice": choice} for share, choice in sorted(ballots)]
-
-
-def secret_record(data: Mapping[str, Any], salt: str) -> dict[str, Any]:
-    """The @2 record of a checked @1 record: each ballot's voter replaced by the voter's share,
-    the ballots sorted, the electorate sorted by id with each member's share, and ``salt``."""
-    parsed = parse_record(data)
-    shares = compute_shares(parsed.electorate, parsed.rules)
-    electorate = []
-    for entry in sorted(data["electorate"], key=lambda item: item["id"]):
-        share = shares.get(entry["id"])
-        electorate.append({**entry, "share": None if share is None else _share_text(share)})
-    return {
-        "format": SECRET_FORMAT,
-        "vote": data["vote"],
-        "rules": data["rules"],
-        "electorate": electorate,
-        "ballots": secret_ballot_entries(
-            (shares[ballot.voter], ballot.choice) for ballot in parsed.ballots
-        ),
-        "salt": salt,
-    }
-
-
-def parse_secret_record(data: Mapping[str, Any]) -> SecretBallotRecord:
-    """Check an @2 record (as loaded from JSON) and convert it; raise RecordError if refused."""
-    data = _object(data, "record")
-    if data.get("format") != SECRET_FORMAT:
-        raise RecordError(
-            f"format: expected {SECRET_FORMAT!r}, got {_describe(data.get('format'))}"
-        )
-    salt = data.get("salt")
-    if (
-        not isinstance(salt, str)
-        or not SALT_HEX_DIGITS <= len(salt) <= _MAX_DIGITS
-        or not _SALT_RE.fullmatch(salt)
-    ):
-        raise RecordError(
-            f"salt: must be {SALT_HEX_DIGITS} or more hexadecimal digits (128 bits), "
-            f"got {_describe(salt) if not isinstance(salt, str) else repr(salt[:40])}"
-        )
-    vote = _parse_vote(data.get("vote"))
-    rules = _parse_rules(data.get("rules"), vote.kind)
-    entries = _list(data.get("electorate"), "electorate")
-    electorate = _parse_electorate(entries)
-    eligible = [m for m in electorate if not m.recused]
-    if not eligible:
-        raise RecordError("electorate: no eligible members (it is empty or everyone is recused)")
-    _check_cap_feasible(rules.cap, len(eligible))
-    _check_weighting_inputs(eligible, rules)
-    vector = share_vector(electorate, rules)
-    numerators = iter(vector.numerators)
-    # The same "p/q" text, read once: each ballot carries one of the members' shares.
-    read: dict[object, Fraction] = {}
-    for member, entry in zip(electorate, entries, strict=True):
-        stated = entry.get("share")
-        if member.recused:
-            if stated is not None:
-                raise RecordError(f"{_member(member.id)}: is recused, so it holds no share")
-            continue
-        if stated is None:
-            raise RecordError(f"{_member(member.id)}: share is missing")
-        value = _read_share(stated, f"{_member(member.id)}: share", read)
-        given = next(numerators)
-        if value.numerator * vector.denominator != given * value.denominator:
-            raise RecordError(
-                f"{_member(member.id)}: share {_fmt(value)} is not the share the rules give "
-                f"it ({_fmt(Fraction(given, vector.denominator))})"
-            )
-    ballots = _parse_secret_ballots(data.get("ballots"), vote, read)
-    _check_drawn(ballots, vector)
-    return SecretBallotRecord(
-        vote=vote,
-        rules=rules,
-        electorate=electorate,
-        ballots=ballots,
-        salt=salt,
-        checked_shares=vector,
-    )
-
-
-def _read_share(text: object, where: str, read: dict[object, Fraction]) -> Fraction:
-    """``to_fraction`` of a share, remembered by its text (a share is a string, hashable)."""
-    if type(text) is not str:
-        return to_fraction(text, where)
-    share = read.get(text)
-    if share is None:
-        share = read[text] = to_fraction(text, where)
-    return share
-
-
-def _parse_secret_ballots(
-    value: object, vote: Vote, read: dict[object, Fraction] | None = None
-) -> tuple[SecretBallot, ...]:
-    entries = _list(value, "ballots")
-    ballots: list[SecretBallot] = []
-    read = {} if read is None else read
-    previous: tuple[int, int, str] | None = None
-    for number, item in enumerate(entries, 1):
-        entry = item if type(item) is dict else _object(item, f"ballot {number}")
-        if "voter" in entry:
-            raise RecordError(
-                f"ballot {number}: names a voter, which a secret ballot's record never holds"
-            )
-        if entry.get("share") is None:
-            raise RecordError(f"ballot {number}: share is missing")
-        share = _read_share(entry["share"], f"ballot {number}: share", read)
-        choice = entry.get("choice")
-        if not isinstance(choice, str) or choice not in vote.options:
-            raise RecordError(
-                f"ballot {number}: choice {_describe(choice)} is not among the options "
-                f"{', '.join(repr(o) for o in vote.options)}"
-            )
-        # Sorted by share, then choice: compared as p/q < r/s, that is p*s < r*q, in integers.
-        numerator, denominator = share.numerator, share.denominator
-        if previous is not None:
-            left, right = numerator * previous[1], previous[0] * denominator
-            if left < right or (left == right and choice < previous[2]):
-                raise RecordError(
-                    f"ballot {number}: out of order (ballots are sorted by share, smallest "
-                    "first, then by choice)"
-                )
-        previous = (numerator, denominator, choice)
-        ballots.append(SecretBallot(share, choice))
-    return tuple(ballots)
-
-
-def _check_drawn(ballots: Sequence[SecretBallot], vector: ShareVector) -> None:
-    """Refuse ballots whose shares cannot all come from different eligible members.
-
-    Shares are counted as whole numerators over the vector's denominator: equal shares have
-    equal numerators, and a share that is not a whole number over it belongs to no member."""
-    held = Counter(vector.numerators)
-    used: Counter[Fraction] = Counter()
-    scaled_uses: Counter[int] = Counter()
-    for ballot in ballots:
-        scaled = vector.scaled(ballot.share)
-        if scaled is None or scaled not in held:
-            used[ballot.share] += 1
-        else:
-            scaled_uses[scaled] += 1
-    for scaled, count in scaled_uses.items():
-        if count > held[scaled]:
-            used[Fraction(scaled, vector.denominator)] = count
-    for share in sorted(used):
-        scaled = vector.scaled(share)
-        holders = 0 if scaled is None else held.get(scaled, 0)
-        if used[share] > holders:
-            ballots_word = "ballot carries" if used[share] == 1 else "ballots carry"
-            if holders == 0:
-                held_by = "no eligible member holds it"
-            else:
-                held_by = f"only {holders} eligible member{'s' if holders > 1 else ''} hold"
-                held_by += "s it" if holders == 1 else " it"
-            raise RecordError(
-                f"ballots: {used[share]} {ballots_word} the share {_fmt(share)}, but {held_by}"
-            )
-
-
 def tally_secret(record: SecretBallotRecord) -> Result:
     """Count a checked @2 record exactly, from its ballots' shares."""
     vote, rules = record.vote, record.rules
@@ -1331,20 +450,13 @@ def tally_secret(record: SecretBallotRecord) -> Result:
         raise RecordError(
             f"rules.threshold.rule: {rules.threshold!r} is not a rule for a {vote.kind} vote"
         )
-    vector = record.checked_shares
-    if vector is None:
-        vector = share_vector(record.electorate, rules)
-        _check_drawn(record.ballots, vector)
-    denominator = vector.denominator
-    position = {option: j for j, option in enumerate(vote.options)}
+    vector = record.shares
     weights = [0] * len(vote.options)
     counts = [0] * len(vote.options)
-    for ballot in record.ballots:
-        j = position[ballot.choice]
-        # Every ballot's share is some member's, so it is a whole number over the denominator.
-        weights[j] += ballot.share.numerator * (denominator // ballot.share.denominator)
+    for share, j in zip(record.ballot_shares, record.choices, strict=True):
+        weights[j] += share
         counts[j] += 1
-    return _decide(vote, rules, weights, counts, denominator, vector)
+    return _decide(vote, rules, weights, counts, vector.denominator, vector)
 
 
 def canonical_json(data: Any) -> bytes:
@@ -1356,4 +468,6 @@ def canonical_json(data: Any) -> bytes:
 
 def record_digest(data: Any) -> str:
     """SHA-256 (hex) of ``canonical_json(data)``."""
+    import hashlib  # here, not at the top: the recount never hashes, and starts sooner without it
+
     return hashlib.sha256(canonical_json(data)).hexdigest()

@@ -253,3 +253,19 @@ def test_no_file_given_exits_2_with_usage() -> None:
     assert completed.returncode == 2
     assert completed.stdout == b""
     assert "usage" in completed.stderr.decode()
+
+
+def test_the_recount_imports_neither_flask_nor_sqlalchemy() -> None:
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, portal.voting.recount; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'flask', 'sqlalchemy'}))",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
+    assert probe.stdout.decode().strip() == "[]"
