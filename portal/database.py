@@ -100,5 +100,8 @@ def _configure_sqlite_connection(dbapi_connection: Any, connection_record: Any) 
 
 @event.listens_for(Engine, "begin")
 def _begin_sqlite_transaction(connection: Any) -> None:
-    if connection.dialect.name == "sqlite":
+    # A connection asked to autocommit (the statements' fingerprint) must not hold a
+    # transaction open: in WAL mode it would go on reading the moment it began.
+    autocommit = connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+    if connection.dialect.name == "sqlite" and not autocommit:
         connection.exec_driver_sql("BEGIN")

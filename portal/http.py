@@ -45,9 +45,14 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+def new_csp_nonce() -> str:
+    return secrets.token_urlsafe(16)
+
+
 def csp_nonce() -> str:
+    """This request's nonce: one per response, so no script tag of another page is allowed."""
     if "csp_nonce" not in g:
-        g.csp_nonce = secrets.token_urlsafe(16)
+        g.csp_nonce = new_csp_nonce()
     return g.csp_nonce
 
 

@@ -25,6 +25,30 @@ ACCEPTABLE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 ACCESS_LOG = logging.getLogger("portal.access")
 
 
+def request_id_from(offered: str) -> str:
+    """The id a proxy offered in ``X-Request-ID`` when it looks like one, else a new one."""
+    return offered if ACCEPTABLE_REQUEST_ID.fullmatch(offered) else secrets.token_hex(8)
+
+
+def log_access(method: str, path: str, status: int, seconds: float, **fields: object) -> None:
+    """The access log's line for one request."""
+    ACCESS_LOG.info(
+        "%s %s %s",
+        method,
+        path,
+        status,
+        extra={
+            "fields": {
+                "method": method,
+                "path": path,
+                "status": status,
+                "duration_ms": round(seconds * 1000, 1),
+                **fields,
+            }
+        },
+    )
+
+
 def current_request_id() -> str | None:
     if has_request_context():
         return g.get("request_id")
@@ -66,26 +90,12 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _assign_request_id() -> None:
-        offered = request.headers.get(REQUEST_ID_HEADER, "")
-        g.request_id = offered if ACCEPTABLE_REQUEST_ID.fullmatch(offered) else secrets.token_hex(8)
+        g.request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER, ""))
         g.request_started = time.perf_counter()
 
     @app.after_request
     def _log_the_request(response: Response) -> Response:
         response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
         elapsed = time.perf_counter() - g.get("request_started", time.perf_counter())
-        ACCESS_LOG.info(
-            "%s %s %s",
-            request.method,
-            request.path,
-            response.status_code,
-            extra={
-                "fields": {
-                    "method": request.method,
-                    "path": request.path,
-                    "status": response.status_code,
-                    "duration_ms": round(elapsed * 1000, 1),
-                }
-            },
-        )
+        log_access(request.method, request.path, response.status_code, elapsed)
         return response

@@ -7,7 +7,8 @@ address) signing in at the start of a meeting is never stopped, while a password
 run of guessed receipt codes is: see ``LIMITS`` and the README.
 
 An answer over a limit is 429 with ``Retry-After``: an NHS.UK page, or RFC 9457 problem
-details from the API.
+details from the API. A response the edge answers before Flask runs (portal/edge.py: kept for
+readers with no session) is not counted; that module says why.
 
 When Redis does not answer, each limit fails the way its purpose asks, and the log says which:
 casting a ballot and reading the API *fail open* (the request goes ahead unlimited: a vote

@@ -26,6 +26,13 @@ Only what is the same for everyone of an audience is stored: HTML pages only for
 are not signed in and have no message waiting (a signed-in page carries their name, their
 navigation and a CSRF token), the feed and the API for everyone. The CSP nonce in a stored page
 is replaced by the request's own each time it is served.
+
+Readers with no session at all (most of them: links in emails, the feed, the API) are answered
+before Flask runs, by the portal's edge (portal/edge.py), from the bytes Flask last sent for
+that address; its stamp is this module's generation and fingerprint, asked afresh for every
+answer, so a supersede, withdraw, signing or answer made by any worker or instance is seen by
+the next reader everywhere. The fingerprint is asked on a connection each thread keeps
+(``_Fingerprints``), so an answer costs that one query and no pool checkout.
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ import json
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from datetime import datetime
 from functools import wraps
 from pathlib import Path
@@ -48,6 +55,7 @@ from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from portal import edge
 from portal.extensions import db
 from portal.http import csp_nonce
 from portal.organisations.models import Area
@@ -166,12 +174,35 @@ def init_app(app: Any) -> None:
         return
     url = app.config.get("REDIS_URL")
     store: Store = _RedisStore(url) if url else _MemoryStore()
-    app.extensions[EXTENSION] = {"store": store, "version": _app_version(app)}
+    fingerprints = _Fingerprints()
+    app.extensions[EXTENSION] = {
+        "store": store,
+        "version": _app_version(app),
+        "fingerprints": fingerprints,
+    }
+    edge.add_layer(app, EXTENSION, lambda: _edge_stamp(store, fingerprints))
 
 
 def _store() -> Store | None:
     state = current_app.extensions.get(EXTENSION)
     return state["store"] if state else None
+
+
+def _edge_stamp(store: Store, fingerprints: _Fingerprints) -> Hashable | None:
+    """What the edge compares with the stamp of a kept response: the same as ``cached`` uses.
+
+    None (the edge then hands the request to Flask) when Redis or the database does not answer:
+    Flask then serves without the cache, or shows its error page.
+    """
+    generation = store.generation()
+    if generation is None:
+        return None
+    try:
+        row = fingerprints.read()
+    except sa.exc.DBAPIError:
+        log.warning("statement cache: the fingerprint query failed; Flask answers")
+        return None
+    return (generation, *_prints(row))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -236,17 +267,69 @@ def _fingerprint_query() -> sa.Select[Any]:
 FINGERPRINT = _fingerprint_query()
 
 
-def fingerprint() -> tuple[list[Any], datetime | None]:
-    """Numbers that every change to a published statement moves, and the latest change.
+class _Fingerprints:
+    """The fingerprint query on a connection each thread keeps, in autocommit.
 
-    Asked on a connection of its own rather than through the request's session: a held
-    response then never opens the session's transaction, so the request has nothing to
-    commit, and the pool hands the connection straight back.
+    Not through the request's session: a held response then never opens the session's
+    transaction, so the request has nothing to commit. Not a connection from the pool for each
+    request either: checking one out and back in (the pool pings it first and resets it after)
+    cost more than the query. A kept connection in autocommit holds no transaction and no lock
+    between queries; it is still the engine's, so its query is logged and counted as any other,
+    and the engine's ``dispose`` closes it.
     """
-    with db.engine.connect() as connection:
-        row = connection.execute(FINGERPRINT).one()
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._kept: list[sa.Connection] = []
+        self._engine: sa.Engine | None = None
+
+    def _connect(self, engine: sa.Engine) -> sa.Connection:
+        with self._lock:
+            if self._engine is not engine:
+                self._engine = engine
+                event.listen(engine, "engine_disposed", self._close_all)
+            connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            self._kept.append(connection)
+        self._local.connection = connection
+        return connection
+
+    def _discard(self, connection: sa.Connection) -> None:
+        with self._lock:
+            self._kept.remove(connection)
+        connection.close()
+
+    def _close_all(self, _engine: sa.Engine) -> None:
+        with self._lock:
+            kept, self._kept = self._kept, []
+        for connection in kept:
+            connection.close()
+
+    def read(self, engine: sa.Engine | None = None) -> sa.Row[Any]:
+        """The fingerprint's row, on ``engine`` or (at the edge, outside Flask) the last used."""
+        engine = engine or self._engine
+        assert engine is not None, "the edge keeps only what a request served through Flask"
+        connection: sa.Connection | None = getattr(self._local, "connection", None)
+        if connection is None or connection.closed:
+            connection = self._connect(engine)
+        try:
+            return connection.execute(FINGERPRINT).one()
+        except sa.exc.DBAPIError:
+            # The server may have dropped it since it was last used (a restart): once more on
+            # a fresh connection, which raises in turn when the database is really away.
+            self._discard(connection)
+            return self._connect(engine).execute(FINGERPRINT).one()
+
+
+def _prints(row: sa.Row[Any]) -> list[str]:
+    return [str(value) for value in row]
+
+
+def fingerprint() -> tuple[list[str], datetime | None]:
+    """Numbers that every change to a published statement moves, and the latest change."""
+    row = current_app.extensions[EXTENSION]["fingerprints"].read(db.engine)
     moments = [moment for moment in (row[2], row[4], row[9]) if moment is not None]
-    return [str(value) for value in row], max(moments, default=None)
+    return _prints(row), max(moments, default=None)
 
 
 def audience(*, personal_html: bool) -> str | None:
@@ -334,6 +417,8 @@ def cached(kind: str, *, personal_html: bool) -> Callable[[Callable[P, Any]], Ca
                 meta, body = _unpack(stored)
                 if request.if_none_match.contains(key):
                     return _finish(Response(status=304), key, meta, reader)
+                if reader == PUBLIC_AUDIENCE:
+                    edge.keep(EXTENSION, (generation, *prints))
                 response = Response(
                     body.replace(NONCE_PLACEHOLDER, csp_nonce().encode()),
                     headers=meta["headers"],
@@ -349,6 +434,8 @@ def cached(kind: str, *, personal_html: bool) -> Callable[[Callable[P, Any]], Ca
                 return response
             packed = _pack(response, last_modified)
             store.put(key, packed)
+            if reader == PUBLIC_AUDIENCE:
+                edge.keep(EXTENSION, (generation, *prints))
             return _finish(response, key, _unpack(packed)[0], reader)
 
         return wrapper

@@ -21,6 +21,7 @@ CORE = (
     "portal.audit",
     "portal.backup",
     "portal.database",
+    "portal.edge",
     "portal.email_kinds",
     "portal.errors",
     "portal.extensions",
