@@ -85,21 +85,45 @@ def _take_lock(connection: sa.Connection, *, wait: bool) -> bool:
     if wait:
         connection.execute(sa.select(sa.func.pg_advisory_xact_lock(AUDIT_CHAIN_LOCK)))
         return True
-    return bool(connection.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(AUDIT_CHAIN_LOCK))))
+    # In the same round trip: this transaction's commit need not wait for the disk. Chaining
+    # only derives columns from entries already committed (durably, by their own change), so a
+    # crash that lost it leaves them pending, to be chained again; and a later commit that does
+    # wait for the disk (a change, or a head stamped on a record) makes it durable first, as
+    # PostgreSQL writes its log in order.
+    taken = connection.execute(
+        sa.select(
+            sa.func.set_config("synchronous_commit", "off", True),
+            sa.func.pg_try_advisory_xact_lock(AUDIT_CHAIN_LOCK),
+        )
+    ).one()
+    return bool(taken[1])
 
 
 def _chain(connection: sa.Connection, key: bytes) -> list[dict[str, Any]]:
     """Chain every pending entry this connection sees, in id order; the lock must be held."""
-    head = connection.execute(
+    head = (
         sa.select(_entries.c.sequence, _entries.c.entry_hash)
         .where(_entries.c.sequence.is_not(None))
         .order_by(_entries.c.sequence.desc())
         .limit(1)
-    ).first()
-    sequence, previous = (head.sequence, head.entry_hash) if head else (0, GENESIS_HASH)
+        .subquery("head")
+    )
+    # The pending entries, each beside the chain's head: one round trip.
     pending = connection.execute(
-        sa.select(_entries).where(_entries.c.sequence.is_(None)).order_by(_entries.c.id)
+        sa.select(
+            _entries,
+            head.c.sequence.label("head_sequence"),
+            head.c.entry_hash.label("head_hash"),
+        )
+        .select_from(_entries.outerjoin(head, sa.true()))
+        .where(_entries.c.sequence.is_(None))
+        .order_by(_entries.c.id)
     ).all()
+    if not pending:
+        return []
+    first = pending[0]
+    sequence = first.head_sequence or 0
+    previous = first.head_hash or GENESIS_HASH
     links = []
     for entry in pending:
         sequence += 1
@@ -114,8 +138,7 @@ def _chain(connection: sa.Connection, key: bytes) -> list[dict[str, Any]]:
             }
         )
         previous = chained
-    if links:
-        connection.execute(_chaining, links)
+    connection.execute(_chaining, links)
     return links
 
 

@@ -155,6 +155,24 @@ def test_the_audit_page_shows_how_many_wait_and_chains_nothing(client, db, login
     assert pending_entries(area) == 2
 
 
+def test_audit_verify_and_checkpoint_say_how_many_entries_wait(app, db, tmp_path):
+    from portal.audit.commands import audit_checkpoint, audit_verify
+
+    area = make_area()
+    record("test.chained", "Chained", actor=None, area=area)
+    db.session.commit()
+    _leave_pending(db, area, count=1)
+
+    verified = app.test_cli_runner().invoke(audit_verify)
+    kept = app.test_cli_runner().invoke(audit_checkpoint, [str(tmp_path / "head.json")])
+
+    assert verified.exit_code == 0
+    assert "Audit chain intact." in verified.output
+    assert "1 newer entry is not chained yet" in verified.output
+    assert "1 entries, last hash" in kept.output
+    assert "1 newer entry is not chained yet" in kept.output
+
+
 def test_a_chaining_that_fails_after_the_commit_keeps_the_change_and_leaves_its_entry(
     db, monkeypatch, caplog
 ):
