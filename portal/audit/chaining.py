@@ -8,6 +8,10 @@ committed pending entry, in id order, the next sequence and its previous and own
 commits. Casts in an area therefore never wait for each other's whole transaction, only for
 the few milliseconds of one chaining, and one chaining takes everything waiting.
 
+Each entry carries, from the moment it is written, an HMAC of its content under the audit key
+(``written_mac``); chaining takes only entries whose HMAC holds, so a row put straight into the
+table, or an entry changed while it waited, is never chained and ``verify_chain`` reports it.
+
 A chaining that finds the lock taken does not wait: whoever holds it, or the next chaining
 after it, takes these entries too. The one that holds it may have read the pending entries
 just before another commit, so an entry can be left waiting; the worker's sweep (a job of
@@ -24,6 +28,7 @@ cannot write (another wrote after it read) leaves its entries to the next chaini
 
 from __future__ import annotations
 
+import hmac
 import logging
 from typing import Any, cast
 
@@ -45,6 +50,11 @@ AUDIT_CHAIN_LOCK = 0x47504356
 RECORDED = "audit_entries_recorded"
 
 
+# Made over in place of a previous hash when an entry is written, so that HMAC proves the
+# portal wrote the entry: a row put straight into the table is never chained (so never signed).
+WRITTEN = "written"
+
+
 def audit_key() -> bytes:
     """The HMAC key: ``PORTAL_AUDIT_KEY``, never stored in the database."""
     return current_app.config["AUDIT_KEY"].encode()
@@ -64,6 +74,11 @@ def entry_content(entry: Any) -> dict[str, Any]:
         "summary": entry.summary,
         "details": entry.details,
     }
+
+
+def written_mac(key: bytes, entry: Any) -> str:
+    """The HMAC an entry gets when written, over its content as it is while pending."""
+    return entry_hash(key, WRITTEN, entry_content(entry) | {"sequence": None})
 
 
 _entries = cast(sa.Table, AuditEntry.__table__)
@@ -126,6 +141,13 @@ def _chain(connection: sa.Connection, key: bytes) -> list[dict[str, Any]]:
     previous = first.head_hash or GENESIS_HASH
     links = []
     for entry in pending:
+        if not hmac.compare_digest(written_mac(key, entry), entry.written_mac or ""):
+            log.error(
+                "audit entry %s was not written by the portal, or was changed while it waited: "
+                "it is not chained",
+                entry.id,
+            )
+            continue
         sequence += 1
         content = entry_content(entry) | {"sequence": sequence}
         chained = entry_hash(key, previous, content)
@@ -138,7 +160,8 @@ def _chain(connection: sa.Connection, key: bytes) -> list[dict[str, Any]]:
             }
         )
         previous = chained
-    connection.execute(_chaining, links)
+    if links:
+        connection.execute(_chaining, links)
     return links
 
 

@@ -37,6 +37,9 @@ class AuditEntry(Model):
     details: Mapped[dict[str, Any]] = mapped_column(sa.JSON(), default=dict)
     previous_hash: Mapped[str | None] = mapped_column(sa.String(64))
     entry_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    # The HMAC of the content as written (``portal.audit.chaining.written_mac``): only an
+    # entry the portal wrote is chained. Empty on entries chained before it existed.
+    written_mac: Mapped[str | None] = mapped_column(sa.String(64))
 
     actor = relationship("User")
 
@@ -47,6 +50,9 @@ class AuditEntry(Model):
             "(sequence IS NULL) = (previous_hash IS NULL) "
             "AND (sequence IS NULL) = (entry_hash IS NULL)",
             name="chained_or_pending",
+        ),
+        sa.CheckConstraint(
+            "sequence IS NOT NULL OR written_mac IS NOT NULL", name="pending_has_written_mac"
         ),
         sa.Index("ix_audit_entries_area_id_sequence", "area_id", "sequence"),
         # Chaining looks for the pending entries on every commit that wrote one.

@@ -4,13 +4,20 @@ chained once committed (``portal.audit.chaining``)."""
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterable
 from typing import Any, Protocol
 
 import sqlalchemy as sa
 
 from portal.audit.chain import GENESIS_HASH, ChainedEntry, ChainFault, ChainHead, first_fault
-from portal.audit.chaining import RECORDED, audit_key, chain_in_transaction, entry_content
+from portal.audit.chaining import (
+    RECORDED,
+    audit_key,
+    chain_in_transaction,
+    entry_content,
+    written_mac,
+)
 from portal.audit.models import AuditEntry, ChainHeadStamped
 from portal.database import utcnow
 from portal.extensions import db
@@ -58,6 +65,7 @@ def record(
         summary=summary,
         details=details or {},
     )
+    entry.written_mac = written_mac(audit_key(), entry)
     session.add(entry)
     session.info[RECORDED] = True
     if isinstance(subject, ChainHeadStamped) and action in subject.audit_head_actions:
@@ -128,4 +136,20 @@ def verify_chain(
                 content=entry_content(entry),
             )
 
-    return first_fault(entries(), audit_key(), [*checkpoints, *published_heads()])
+    key = audit_key()
+    return first_fault(entries(), key, [*checkpoints, *published_heads()]) or _forged_pending(key)
+
+
+def _forged_pending(key: bytes) -> ChainFault | None:
+    """The first waiting entry the portal did not write as it stands (inserted or changed
+    behind its back), if any: chaining leaves such an entry out, so it would wait forever."""
+    for entry in db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.sequence.is_(None)).order_by(AuditEntry.id)
+    ):
+        if not hmac.compare_digest(written_mac(key, entry), entry.written_mac or ""):
+            return ChainFault(
+                chain_head().entries + 1,
+                f"the waiting entry with id {entry.id} was not written by the portal, or was "
+                "changed while it waited",
+            )
+    return None

@@ -122,6 +122,52 @@ def test_a_closed_vote_is_stamped_with_its_own_entry_chained_after_the_waiting_o
     assert verify_chain() is None
 
 
+def test_a_row_put_straight_into_the_table_is_never_chained_and_verify_reports_it(db, caplog):
+    area = make_area()
+    record("test.genuine", "Written by the portal", actor=None, area=area)
+    db.session.commit()
+    db.session.execute(
+        sa.insert(AuditEntry).values(
+            created_at=utcnow(),
+            area_id=area.id,
+            actor_label="system",
+            action="test.forged",
+            summary="Never happened",
+            details={},
+            written_mac="0" * 64,
+        )
+    )
+    db.session.info.pop(chaining.RECORDED, None)
+    db.session.commit()
+
+    with caplog.at_level(logging.ERROR, logger="portal.audit.chaining"):
+        record("test.later", "Written later", actor=None, area=area)
+        db.session.commit()
+
+    assert "was not written by the portal" in caplog.text
+    chained = db.session.scalars(
+        sa.select(AuditEntry.action)
+        .where(AuditEntry.sequence.is_not(None))
+        .order_by(AuditEntry.sequence)
+    ).all()
+    assert chained == ["test.genuine", "test.later"]
+    fault = verify_chain()
+    assert fault is not None
+    assert fault.sequence == 3
+    assert "was not written by the portal" in str(fault)
+
+
+def test_an_entry_changed_while_it_waited_is_not_chained(db):
+    area = make_area()
+    _leave_pending(db, area)
+    db.session.execute(sa.update(AuditEntry).values(summary="Rewritten while it waited"))
+    db.session.commit()
+
+    assert chaining.chain_pending(database.engine) == 0
+    assert pending_entries() == 1
+    assert "changed while it waited" in str(verify_chain())
+
+
 def test_the_worker_sweep_chains_the_entries_a_commit_left_waiting(db):
     area = make_area()
     _leave_pending(db, area, count=3)
