@@ -6,7 +6,8 @@ logged and rolled back and the others still run, so one broken vote never holds 
 Votes are closed, and elections moved on from nominations and counted, within a round of
 their closing time (the default round is 5 seconds); email queued by a job goes out in the
 same round, after that job's commit. Retention periods (``portal.retention``) are applied
-in every round too, so data goes within a round of its period ending.
+in every round too, so data goes within a round of its period ending, and audit entries a
+commit left unchained are chained.
 
 This module is the composition root for scheduled work, as ``create_app`` is for pages: it
 may import every domain; no domain imports it.
@@ -74,6 +75,15 @@ def _end_due_mandates(now: datetime) -> str | None:
     return f"{len(ended)} mandate(s) ended on their date" if ended else None
 
 
+def _chain_audit_entries(now: datetime) -> str | None:
+    # Each commit chains its own entries; this takes those it left because another process
+    # was chaining at that moment (portal.audit.chaining).
+    from portal.audit.chaining import chain_pending
+
+    chained = chain_pending(db.engine)
+    return f"{chained} audit entr{'y' if chained == 1 else 'ies'} chained" if chained else None
+
+
 def _send_email(now: datetime) -> str | None:
     from portal.mail import deliver_due
 
@@ -89,6 +99,7 @@ JOBS: tuple[tuple[str, Callable[[datetime], str | None]], ...] = (
     ("send digests", _send_digests),
     ("apply retention periods", _apply_retention),
     ("end mandates on their date", _end_due_mandates),
+    ("chain audit entries left waiting", _chain_audit_entries),
     ("send email", _send_email),
 )
 

@@ -28,7 +28,7 @@ def _read_checkpoint(path: Path) -> ChainHead:
 )
 def audit_verify(checkpoint_files: tuple[Path, ...]) -> None:
     """Check the audit chain (and every head shown on a published page); exit 1 if broken."""
-    from portal.audit.services import verify_chain
+    from portal.audit.services import pending_entries, verify_chain
 
     checkpoints = [_read_checkpoint(path) for path in checkpoint_files]
     fault = verify_chain(checkpoints)
@@ -36,14 +36,24 @@ def audit_verify(checkpoint_files: tuple[Path, ...]) -> None:
         click.echo(f"Audit chain BROKEN at {fault}", err=True)
         sys.exit(1)
     click.echo("Audit chain intact.")
+    _say_pending(pending_entries())
+
+
+def _say_pending(pending: int) -> None:
+    if pending:
+        click.echo(
+            f"{pending} newer entr{'y is' if pending == 1 else 'ies are'} not chained yet "
+            "(the worker chains them within a round)."
+        )
 
 
 @click.command("audit-checkpoint")
 @click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
 def audit_checkpoint(file: Path) -> None:
     """Write the chain's head (entries and last hash) to FILE, for officers to keep."""
-    from portal.audit.services import chain_head
+    from portal.audit.services import chain_head, pending_entries
 
     head = chain_head()
     file.write_text(json.dumps(head.as_dict(), indent=2) + "\n")
     click.echo(f"Audit chain head written to {file}: {head}.")
+    _say_pending(pending_entries())

@@ -1,21 +1,22 @@
 """Writing to and checking the audit log. Every service that changes something calls
-``record`` in the same transaction, so the entry commits or rolls back with the change."""
+``record`` in the same transaction, so the entry commits or rolls back with the change; it is
+chained once committed (``portal.audit.chaining``)."""
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterable
 from typing import Any, Protocol
 
 import sqlalchemy as sa
-from flask import current_app
 
-from portal.audit.chain import (
-    GENESIS_HASH,
-    ChainedEntry,
-    ChainFault,
-    ChainHead,
-    entry_hash,
-    first_fault,
+from portal.audit.chain import GENESIS_HASH, ChainedEntry, ChainFault, ChainHead, first_fault
+from portal.audit.chaining import (
+    RECORDED,
+    audit_key,
+    chain_in_transaction,
+    entry_content,
+    written_mac,
 )
 from portal.audit.models import AuditEntry, ChainHeadStamped
 from portal.database import utcnow
@@ -40,30 +41,6 @@ class Place(Protocol):
     def id(self) -> int: ...
 
 
-# Any fixed number: PostgreSQL serialises chain appends on this advisory lock.
-AUDIT_CHAIN_LOCK = 0x47504356
-
-
-def audit_key() -> bytes:
-    """The HMAC key: ``PORTAL_AUDIT_KEY``, never stored in the database."""
-    return current_app.config["AUDIT_KEY"].encode()
-
-
-def entry_content(entry: AuditEntry) -> dict[str, Any]:
-    return {
-        "sequence": entry.sequence,
-        "created_at": entry.created_at.isoformat(),
-        "area_id": entry.area_id,
-        "actor_id": entry.actor_id,
-        "actor_label": entry.actor_label,
-        "action": entry.action,
-        "subject_type": entry.subject_type,
-        "subject_id": entry.subject_id,
-        "summary": entry.summary,
-        "details": entry.details,
-    }
-
-
 def record(
     action: str,
     summary: str,
@@ -73,18 +50,11 @@ def record(
     subject: Any = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one entry to the chain. ``subject`` is any model with an ``id``."""
+    """Write one entry, pending, in the caller's transaction; it is chained after the commit.
+    ``subject`` is any model with an ``id``. When ``subject`` shows the chain's head for this
+    action, the entry is chained now, so the head kept on it is this entry's."""
     session = db.session
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.select(sa.func.pg_advisory_xact_lock(AUDIT_CHAIN_LOCK)))
-    last = session.execute(
-        sa.select(AuditEntry.sequence, AuditEntry.entry_hash)
-        .order_by(AuditEntry.sequence.desc())
-        .limit(1)
-    ).first()
-    sequence, previous_hash = (last.sequence + 1, last.entry_hash) if last else (1, GENESIS_HASH)
     entry = AuditEntry(
-        sequence=sequence,
         created_at=utcnow(),
         area_id=area.id if area is not None else None,
         actor_id=actor.id if actor is not None else None,
@@ -94,25 +64,35 @@ def record(
         subject_id=str(subject.id) if subject is not None else None,
         summary=summary,
         details=details or {},
-        previous_hash=previous_hash,
     )
-    entry.entry_hash = entry_hash(audit_key(), previous_hash, entry_content(entry))
+    entry.written_mac = written_mac(audit_key(), entry)
     session.add(entry)
-    session.flush()
+    session.info[RECORDED] = True
     if isinstance(subject, ChainHeadStamped) and action in subject.audit_head_actions:
+        chain_in_transaction(session)
         subject.audit_head_entries = entry.sequence
         subject.audit_head_hash = entry.entry_hash
     return entry
 
 
 def chain_head() -> ChainHead:
-    """The chain as it stands: its number of entries and its last hash."""
+    """The chain as it stands: its number of entries and its last hash (entries still pending
+    are not in it yet)."""
     last = db.session.execute(
         sa.select(AuditEntry.sequence, AuditEntry.entry_hash)
+        .where(AuditEntry.sequence.is_not(None))
         .order_by(AuditEntry.sequence.desc())
         .limit(1)
     ).first()
     return ChainHead(last.sequence, last.entry_hash) if last else ChainHead(0, GENESIS_HASH)
+
+
+def pending_entries(area: Place | None = None) -> int:
+    """How many entries (of ``area``, or of all) are committed but not chained yet."""
+    query = sa.select(sa.func.count()).where(AuditEntry.sequence.is_(None))
+    if area is not None:
+        query = query.where(AuditEntry.area_id == area.id)
+    return int(db.session.scalar(query) or 0)
 
 
 def published_heads() -> list[ChainHead]:
@@ -135,11 +115,20 @@ def verify_chain(
     """Walk the whole chain in order and return its first fault, if any.
 
     The chain must meet every given checkpoint and every head shown on a published page.
+    Entries still pending are not in the chain yet, so not walked.
     """
 
     def entries() -> Any:
-        query = sa.select(AuditEntry).order_by(AuditEntry.sequence)
+        query = (
+            sa.select(AuditEntry)
+            .where(AuditEntry.sequence.is_not(None))
+            .order_by(AuditEntry.sequence)
+        )
         for entry in db.session.execute(query.execution_options(yield_per=batch_size)).scalars():
+            # The query takes chained entries only, and a chained entry has all three.
+            assert entry.sequence is not None
+            assert entry.previous_hash is not None
+            assert entry.entry_hash is not None
             yield ChainedEntry(
                 sequence=entry.sequence,
                 previous_hash=entry.previous_hash,
@@ -147,4 +136,20 @@ def verify_chain(
                 content=entry_content(entry),
             )
 
-    return first_fault(entries(), audit_key(), [*checkpoints, *published_heads()])
+    key = audit_key()
+    return first_fault(entries(), key, [*checkpoints, *published_heads()]) or _forged_pending(key)
+
+
+def _forged_pending(key: bytes) -> ChainFault | None:
+    """The first waiting entry the portal did not write as it stands (inserted or changed
+    behind its back), if any: chaining leaves such an entry out, so it would wait forever."""
+    for entry in db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.sequence.is_(None)).order_by(AuditEntry.id)
+    ):
+        if not hmac.compare_digest(written_mac(key, entry), entry.written_mac or ""):
+            return ChainFault(
+                chain_head().entries + 1,
+                f"the waiting entry with id {entry.id} was not written by the portal, or was "
+                "changed while it waited",
+            )
+    return None

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, g, render_template, request
 from flask_login import current_user, login_required
 
 from portal.audit.models import AuditEntry
+from portal.audit.services import pending_entries
 from portal.extensions import db
 from portal.navigation import add_link
 from portal.organisations.area_context import bind_area
@@ -29,9 +30,10 @@ def log() -> str:
     if not can_administer_area(current_user, g.area):
         abort(404)
     page = min(max(request.args.get("page", 1, type=int), 1), LAST_PAGE)
+    # Only the chained entries: a page view never chains, it says how many are waiting.
     query = (
         sa.select(AuditEntry)
-        .where(AuditEntry.area_id == g.area.id)
+        .where(AuditEntry.area_id == g.area.id, AuditEntry.sequence.is_not(None))
         .order_by(AuditEntry.sequence.desc())
     )
     entries = list(
@@ -42,4 +44,5 @@ def log() -> str:
         entries=entries[:PAGE_SIZE],
         page=page,
         has_next=len(entries) > PAGE_SIZE,
+        pending=pending_entries(g.area),
     )

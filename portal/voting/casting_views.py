@@ -66,13 +66,13 @@ def _casting(vote: Vote, ods_code: str) -> Casting:
     return Casting(vote, organisation, member, proxy)
 
 
-def _pending_key(vote: Vote, casting: Casting) -> str:
-    return f"pending-ballot-{vote.id}-{casting.member.ods_code}"
+def _pending_key(vote: Vote, ods_code: str) -> str:
+    return f"pending-ballot-{vote.id}-{ods_code}"
 
 
 def _pending(vote: Vote, casting: Casting) -> dict[str, str] | None:
     """The answer chosen and its unused one-time token, from the session; None if none."""
-    pending = session.get(_pending_key(vote, casting))
+    pending = session.get(_pending_key(vote, casting.member.ods_code))
     if not isinstance(pending, dict) or pending.get("choice") not in dict(_choices(vote, casting)):
         return None
     if not casting_once.is_unused(vote, casting.organisation, str(pending.get("token", ""))):
@@ -115,7 +115,7 @@ def cast(vote_id: int, ods_code: str) -> str | Response:
     if form.validate_on_submit():
         with refusal_shown_on(form) as refusal:
             token = casting_once.issue(vote, casting.organisation, form.choice.data)
-            session[_pending_key(vote, casting)] = {"token": token, "choice": form.choice.data}
+            session[_pending_key(vote, ods_code)] = {"token": token, "choice": form.choice.data}
         if not refusal:
             return redirect(url_for(".check", vote_id=vote.id, ods_code=ods_code))
     elif request.method == "GET" and (pending := _pending(vote, casting)) is not None:
@@ -134,24 +134,36 @@ def check(vote_id: int, ods_code: str) -> str | Response:
     return _render_casting("voting/check.html", vote, casting, choice=pending["choice"], form=form)
 
 
-def _pending_choice(vote: Vote, casting: Casting, token: str) -> str:
+def _pending_choice(vote: Vote, ods_code: str, token: str) -> str:
     """The answer this confirmation page was for; empty once it has left the session."""
-    pending = session.get(_pending_key(vote, casting))
+    pending = session.get(_pending_key(vote, ods_code))
     if not isinstance(pending, dict) or pending.get("token") != token:
         return ""
     return str(pending.get("choice", ""))
 
 
-def _receipt_key(vote: Vote, casting: Casting) -> str:
-    return f"receipt-{vote.id}-{casting.member.ods_code}"
+def _receipt_key(vote: Vote, ods_code: str) -> str:
+    return f"receipt-{vote.id}-{ods_code}"
 
 
-def _keep_receipt(vote: Vote, casting: Casting, code: str | None) -> None:
+def _keep_receipt(vote: Vote, ods_code: str, code: str | None) -> None:
     """The answer is cast: it leaves the session, and the new receipt code (None when this
     confirmation had already cast) waits there for the receipt page."""
-    session.pop(_pending_key(vote, casting), None)
+    session.pop(_pending_key(vote, ods_code), None)
     if code is not None:
-        session[_receipt_key(vote, casting)] = code
+        session[_receipt_key(vote, ods_code)] = code
+
+
+def _casting_organisation(vote: Vote, ods_code: str) -> Organisation:
+    """The organisation whose ballot the user confirms. Their own (the common case) comes from
+    the memberships signing in loaded, with no query: the cast reads its electorate row anyway,
+    under the vote's lock, and refuses one not in the electorate. A proxy's is looked up."""
+    for membership in current_user.memberships:
+        own = membership.organisation
+        mine = own.ods_code == ods_code and own.area_id == vote.area_id
+        if mine and casts_for(current_user, own):
+            return own
+    return _casting(vote, ods_code).organisation
 
 
 @blueprint.post("/<int:vote_id>/cast/<ods_code>/confirm")
@@ -160,20 +172,18 @@ def confirm(vote_id: int, ods_code: str) -> Response:
     """Cast once, then redirect to the receipt (post/redirect/get): reloading the receipt, or
     sending this page again, casts nothing more."""
     vote = load_vote(vote_id)
-    casting = _casting(vote, ods_code)
+    organisation = _casting_organisation(vote, ods_code)
     form = ConfirmCastForm()
     if not form.validate_on_submit():
         abort(400)
     token = form.token.data or ""
-    choice = _pending_choice(vote, casting, token)
+    choice = _pending_choice(vote, ods_code, token)
     confirmed = None
     with refusal_shown_on() as refused:
-        confirmed = casting_once.confirm(
-            acting_user(), vote, casting.organisation, token, choice, utcnow()
-        )
+        confirmed = casting_once.confirm(acting_user(), vote, organisation, token, choice, utcnow())
     if refused or confirmed is None:
         return redirect(url_for(".vote", vote_id=vote_id))
-    _keep_receipt(vote, casting, confirmed.code)
+    _keep_receipt(vote, ods_code, confirmed.code)
     return redirect(url_for(".receipt", vote_id=vote.id, ods_code=ods_code))
 
 
@@ -191,7 +201,7 @@ def receipt(vote_id: int, ods_code: str) -> str | Response:
         vote=vote,
         casting=casting,
         ballot=ballot,
-        code=session.get(_receipt_key(vote, casting)),
+        code=session.get(_receipt_key(vote, ods_code)),
         email_form=EmailReceiptForm(),
     )
 
@@ -200,11 +210,11 @@ def receipt(vote_id: int, ods_code: str) -> str | Response:
 @login_required
 def email_receipt(vote_id: int, ods_code: str) -> Response:
     vote = load_vote(vote_id)
-    casting = _casting(vote, ods_code)
+    _casting(vote, ods_code)  # 404 or 403 unless this user casts this ballot
     form = EmailReceiptForm()
     if not form.validate_on_submit():
         abort(400)
-    code = session.get(_receipt_key(vote, casting))
+    code = session.get(_receipt_key(vote, ods_code))
     if code is None:
         flash("There is no receipt code to send: it is kept only where the ballot was cast.")
     else:

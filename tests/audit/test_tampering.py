@@ -13,9 +13,10 @@ import pytest
 import sqlalchemy as sa
 
 from portal.audit.chain import GENESIS_HASH, ChainHead, canonical, entry_hash
+from portal.audit.chaining import entry_content
 from portal.audit.commands import audit_checkpoint, audit_verify
 from portal.audit.models import AuditEntry
-from portal.audit.services import chain_head, entry_content, record, verify_chain
+from portal.audit.services import chain_head, record, verify_chain
 from tests.factories import make_area
 
 

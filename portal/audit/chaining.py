@@ -1,0 +1,203 @@
+"""Chaining audit entries: giving each committed entry its place in the hash chain.
+
+``record`` writes an entry *pending* (no sequence, no hashes) in the transaction of the change
+it records, so the entry commits or rolls back with the change, and takes no lock. Once a
+session commits a transaction that recorded something, ``chain_pending`` runs in a short
+transaction of its own on a connection of its own: it takes the chain's lock, gives every
+committed pending entry, in id order, the next sequence and its previous and own hash, and
+commits. Casts in an area therefore never wait for each other's whole transaction, only for
+the few milliseconds of one chaining, and one chaining takes everything waiting.
+
+Each entry carries, from the moment it is written, an HMAC of its content under the audit key
+(``written_mac``); chaining takes only entries whose HMAC holds, so a row put straight into the
+table, or an entry changed while it waited, is never chained and ``verify_chain`` reports it.
+
+A chaining that finds the lock taken does not wait: whoever holds it, or the next chaining
+after it, takes these entries too. The one that holds it may have read the pending entries
+just before another commit, so an entry can be left waiting; the worker's sweep (a job of
+every round, ``portal.worker``) chains those, so none waits longer than a round.
+
+A record that shows the chain's head on its own page (``ChainHeadStamped``) needs its entry's
+sequence and hash in its own transaction: ``chain_in_transaction`` chains there, waiting for
+the lock, everything pending (committed, and this transaction's own) up to that entry.
+
+On PostgreSQL the lock is an advisory lock held to the chaining's commit. SQLite has one
+writer at a time, so a chaining waits for the others' write transactions instead; one that
+cannot write (another wrote after it read) leaves its entries to the next chaining.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from typing import Any, cast
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from portal.audit.chain import GENESIS_HASH, entry_hash
+from portal.audit.models import AuditEntry
+from portal.extensions import db
+
+log = logging.getLogger(__name__)
+
+# Any fixed number: PostgreSQL serialises chainings on this advisory lock.
+AUDIT_CHAIN_LOCK = 0x47504356
+# Set in a session's ``info`` by ``record``: its transaction wrote a pending entry.
+RECORDED = "audit_entries_recorded"
+
+
+# Made over in place of a previous hash when an entry is written, so that HMAC proves the
+# portal wrote the entry: a row put straight into the table is never chained (so never signed).
+WRITTEN = "written"
+
+
+def audit_key() -> bytes:
+    """The HMAC key: ``PORTAL_AUDIT_KEY``, never stored in the database."""
+    return current_app.config["AUDIT_KEY"].encode()
+
+
+def entry_content(entry: Any) -> dict[str, Any]:
+    """What an entry's hash covers: an ``AuditEntry`` or a row of its table."""
+    return {
+        "sequence": entry.sequence,
+        "created_at": entry.created_at.isoformat(),
+        "area_id": entry.area_id,
+        "actor_id": entry.actor_id,
+        "actor_label": entry.actor_label,
+        "action": entry.action,
+        "subject_type": entry.subject_type,
+        "subject_id": entry.subject_id,
+        "summary": entry.summary,
+        "details": entry.details,
+    }
+
+
+def written_mac(key: bytes, entry: Any) -> str:
+    """The HMAC an entry gets when written, over its content as it is while pending."""
+    return entry_hash(key, WRITTEN, entry_content(entry) | {"sequence": None})
+
+
+_entries = cast(sa.Table, AuditEntry.__table__)
+_chaining = (
+    sa.update(_entries)
+    # Only a pending entry: a chained one is never changed again.
+    .where(_entries.c.id == sa.bindparam("chained_id"), _entries.c.sequence.is_(None))
+    .values(
+        sequence=sa.bindparam("chained_sequence"),
+        previous_hash=sa.bindparam("chained_previous_hash"),
+        entry_hash=sa.bindparam("chained_entry_hash"),
+    )
+)
+
+
+def _take_lock(connection: sa.Connection, *, wait: bool) -> bool:
+    if connection.dialect.name != "postgresql":
+        return True
+    if wait:
+        connection.execute(sa.select(sa.func.pg_advisory_xact_lock(AUDIT_CHAIN_LOCK)))
+        return True
+    # In the same round trip: this transaction's commit need not wait for the disk. Chaining
+    # only derives columns from entries already committed (durably, by their own change), so a
+    # crash that lost it leaves them pending, to be chained again; and a later commit that does
+    # wait for the disk (a change, or a head stamped on a record) makes it durable first, as
+    # PostgreSQL writes its log in order.
+    taken = connection.execute(
+        sa.select(
+            sa.func.set_config("synchronous_commit", "off", True),
+            sa.func.pg_try_advisory_xact_lock(AUDIT_CHAIN_LOCK),
+        )
+    ).one()
+    return bool(taken[1])
+
+
+def _chain(connection: sa.Connection, key: bytes) -> list[dict[str, Any]]:
+    """Chain every pending entry this connection sees, in id order; the lock must be held."""
+    head = (
+        sa.select(_entries.c.sequence, _entries.c.entry_hash)
+        .where(_entries.c.sequence.is_not(None))
+        .order_by(_entries.c.sequence.desc())
+        .limit(1)
+        .subquery("head")
+    )
+    # The pending entries, each beside the chain's head: one round trip.
+    pending = connection.execute(
+        sa.select(
+            _entries,
+            head.c.sequence.label("head_sequence"),
+            head.c.entry_hash.label("head_hash"),
+        )
+        .select_from(_entries.outerjoin(head, sa.true()))
+        .where(_entries.c.sequence.is_(None))
+        .order_by(_entries.c.id)
+    ).all()
+    if not pending:
+        return []
+    first = pending[0]
+    sequence = first.head_sequence or 0
+    previous = first.head_hash or GENESIS_HASH
+    links = []
+    for entry in pending:
+        if not hmac.compare_digest(written_mac(key, entry), entry.written_mac or ""):
+            log.error(
+                "audit entry %s was not written by the portal, or was changed while it waited: "
+                "it is not chained",
+                entry.id,
+            )
+            continue
+        sequence += 1
+        content = entry_content(entry) | {"sequence": sequence}
+        chained = entry_hash(key, previous, content)
+        links.append(
+            {
+                "chained_id": entry.id,
+                "chained_sequence": sequence,
+                "chained_previous_hash": previous,
+                "chained_entry_hash": chained,
+            }
+        )
+        previous = chained
+    if links:
+        connection.execute(_chaining, links)
+    return links
+
+
+def chain_pending(engine: sa.Engine) -> int:
+    """Chain every committed pending entry in a transaction of its own; how many it chained
+    (0 when another chaining holds the lock: that one, or the next, takes them)."""
+    key = audit_key()
+    with engine.begin() as connection:
+        if not _take_lock(connection, wait=False):
+            return 0
+        return len(_chain(connection, key))
+
+
+def chain_in_transaction(session: Session | sa.orm.scoped_session[Any]) -> None:
+    """Chain, inside the session's transaction and waiting for the lock, every entry pending
+    so far (committed ones first, then this transaction's own), and bring the session's copies
+    of them up to date. The lock is held until the transaction ends."""
+    session.flush()
+    connection = session.connection()
+    _take_lock(connection, wait=True)
+    for link in _chain(connection, audit_key()):
+        entry = session.identity_map.get(Session.identity_key(AuditEntry, link["chained_id"]))
+        if entry is not None:
+            set_committed_value(entry, "sequence", link["chained_sequence"])
+            set_committed_value(entry, "previous_hash", link["chained_previous_hash"])
+            set_committed_value(entry, "entry_hash", link["chained_entry_hash"])
+
+
+@event.listens_for(db.session, "after_commit")
+def _chain_after_commit(session: Session) -> None:
+    """Whatever committed it (a request, a command, a worker job, a test), a transaction that
+    recorded entries has them chained straight after."""
+    if session.in_nested_transaction() or not session.info.pop(RECORDED, False):
+        return
+    try:
+        chain_pending(db.engine)
+    except sa.exc.OperationalError as error:
+        # The change itself has committed; its entries wait for the next chaining or sweep.
+        log.warning("audit entries left for the next chaining: %s", error)
