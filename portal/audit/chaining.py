@@ -100,18 +100,11 @@ def _take_lock(connection: sa.Connection, *, wait: bool) -> bool:
     if wait:
         connection.execute(sa.select(sa.func.pg_advisory_xact_lock(AUDIT_CHAIN_LOCK)))
         return True
-    # In the same round trip: this transaction's commit need not wait for the disk. Chaining
-    # only derives columns from entries already committed (durably, by their own change), so a
-    # crash that lost it leaves them pending, to be chained again; and a later commit that does
-    # wait for the disk (a change, or a head stamped on a record) makes it durable first, as
-    # PostgreSQL writes its log in order.
-    taken = connection.execute(
-        sa.select(
-            sa.func.set_config("synchronous_commit", "off", True),
-            sa.func.pg_try_advisory_xact_lock(AUDIT_CHAIN_LOCK),
-        )
-    ).one()
-    return bool(taken[1])
+    # Its commit waits for the disk like any other: a chaining lost in a crash would be made
+    # again, perhaps in another order, and then disagree with a checkpoint already taken.
+    return bool(
+        connection.execute(sa.select(sa.func.pg_try_advisory_xact_lock(AUDIT_CHAIN_LOCK))).scalar()
+    )
 
 
 def _chain(connection: sa.Connection, key: bytes) -> list[dict[str, Any]]:
