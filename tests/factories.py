@@ -14,7 +14,7 @@ import itertools
 import time
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +25,8 @@ from portal.accounts.models import OFFICER_ROLES, Membership, Role, User
 from portal.accounts.passwords import hash_password
 from portal.accounts.second_factor import TIME_STEP_SECONDS
 from portal.database import utcnow
+from portal.elections.models import CountingMethod, ElectorateKind
+from portal.elections.setup import ElectionDetails
 from portal.extensions import db
 from portal.organisations.models import Area, Organisation, OrganisationKind, PcnMembership
 
@@ -275,3 +277,26 @@ def make_world(
     for key, other_slug, other_name in other_areas:
         world.add_area(key, other_slug, other_name)
     return world.add(organisations, people)
+
+
+def election_details(now: datetime | None = None, **changes: Any) -> ElectionDetails:
+    """What an officer fills in to set up an election: by default one seat, counted by the
+    Scottish rules, GP partners and salaried GPs voting in secret, nominations closing in an
+    hour and voting from then for an hour. ``changes`` are the answers typed differently."""
+    start = now or utcnow()
+    answers: dict[str, Any] = {
+        "title": "LMC committee 2027",
+        "seats": 1,
+        "method": CountingMethod.SCOTTISH,
+        "electorate_kind": ElectorateKind.PEOPLE,
+        "roles": [Role.GP_PARTNER, Role.SALARIED_GP],
+        "kinds": [],
+        "weighting": "equal",
+        "band": None,
+        "pcn_codes": [],
+        "secret": True,
+        "nominations_close_at": start + timedelta(hours=1),
+        "voting_opens_at": start + timedelta(hours=1),
+        "voting_closes_at": start + timedelta(hours=2),
+    }
+    return ElectionDetails(**(answers | changes))

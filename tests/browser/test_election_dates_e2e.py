@@ -14,11 +14,11 @@ from playwright.sync_api import expect
 from portal.accounts.models import Role
 from portal.database import utcnow
 from portal.elections import closing, nominations, scrutiny, setup
-from portal.elections.models import CountingMethod, ElectionState, ElectorateKind
+from portal.elections.models import ElectionState
 from portal.extensions import db
 from portal.times import LONDON, london_datetime
 from tests.browser.pages import sign_in
-from tests.factories import Org, Person, lmc, make_world
+from tests.factories import Org, Person, election_details, lmc, make_world
 
 pytestmark = pytest.mark.browser
 
@@ -51,22 +51,7 @@ def test_an_officer_without_javascript_moves_the_dates_of_an_election_whose_voti
     election = setup.create_election(
         world.officer,
         world.area,
-        setup.ElectionDetails(
-            title="LMC committee 2027",
-            seats=1,
-            method=CountingMethod.SCOTTISH,
-            electorate_kind=ElectorateKind.PEOPLE,
-            roles=[Role.GP_PARTNER, Role.SALARIED_GP],
-            kinds=[],
-            weighting="equal",
-            band=None,
-            pcn_codes=[],
-            secret=True,
-            nominations_close_at=now + timedelta(hours=1),
-            voting_opens_at=now + timedelta(hours=1),
-            voting_closes_at=now + timedelta(hours=2),
-            scrutineers=world.pat.email,
-        ),
+        election_details(now, scrutineers=world.pat.email),
         now,
     )
     electors = {e.user_id: e for e in election.electors}

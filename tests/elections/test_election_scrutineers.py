@@ -31,7 +31,7 @@ from portal.organisations.models import OrganisationKind
 from portal.outbox import OutboxMessage
 from tests.conftest import csrf_token_from
 from tests.elections.test_election_pages import move_to, nominate, post, set_up, sign_out
-from tests.factories import World, make_area, make_organisation, make_user
+from tests.factories import World, election_details, make_area, make_organisation, make_user
 
 PASSPHRASE = "a long enough scrutineer passphrase"
 
@@ -280,20 +280,14 @@ def test_an_election_of_practices_weighted_by_list_size_keeps_no_weight_in_the_c
     election = setup.create_election(
         officer,
         area,
-        setup.ElectionDetails(
+        election_details(
+            now,
             title="Practice-weighted board",
-            seats=1,
             method=CountingMethod.MEEK,
             electorate_kind=ElectorateKind.ORGANISATIONS,
             roles=[],
             kinds=[OrganisationKind.PRACTICE],
             weighting="list_size",
-            band=None,
-            pcn_codes=[],
-            secret=True,
-            nominations_close_at=now + timedelta(hours=1),
-            voting_opens_at=now + timedelta(hours=1),
-            voting_closes_at=now + timedelta(hours=2),
             scrutineers=sam.email,
         ),
         now,

@@ -12,32 +12,25 @@ from portal.accounts.models import Role
 from portal.database import utcnow
 from portal.elections import ballots, closing, electors, nominations, setup
 from portal.elections.count import parse_blt
-from portal.elections.models import CountingMethod, ElectionState, ElectorateKind
+from portal.elections.models import ElectionState, ElectorateKind
 from portal.errors import DomainError, NotPermitted
 from portal.extensions import db
 from portal.organisations.models import OrganisationKind
-from tests.factories import Org, Person, World, lmc, make_world
+from tests.factories import Org, Person, World, election_details, lmc, make_world
 
 
 def details(**changes) -> setup.ElectionDetails:
-    now = utcnow()
-    values = {
+    """An open election of the federation's board by practices, weighted in bands of 5,000."""
+    board = {
         "title": "Federation board",
-        "seats": 1,
-        "method": CountingMethod.SCOTTISH,
         "electorate_kind": ElectorateKind.ORGANISATIONS,
         "roles": [],
         "kinds": [OrganisationKind.PRACTICE],
         "weighting": "band",
         "band": 5000,
-        "pcn_codes": [],
         "secret": False,
-        "nominations_close_at": now + timedelta(hours=1),
-        "voting_opens_at": now + timedelta(hours=1),
-        "voting_closes_at": now + timedelta(hours=2),
     }
-    values.update(changes)
-    return setup.ElectionDetails(**values)
+    return election_details(**(board | changes))
 
 
 @pytest.fixture

@@ -12,32 +12,24 @@ import sqlalchemy as sa
 from portal.accounts.models import Role
 from portal.database import utcnow
 from portal.elections import nominations, setup
-from portal.elections.models import CountingMethod, Election, ElectorateKind
+from portal.elections.models import Election, ElectorateKind
 from portal.errors import DomainError
 from portal.organisations.models import OrganisationKind
-from tests.factories import make_area, make_organisation, make_user
+from tests.factories import election_details, make_area, make_organisation, make_user
 
 NOW = utcnow()
 
 
 def _details(**changes) -> setup.ElectionDetails:
-    values = {
+    board = {
         "title": "Federation board",
-        "seats": 1,
-        "method": CountingMethod.SCOTTISH,
         "electorate_kind": ElectorateKind.ORGANISATIONS,
         "roles": [],
         "kinds": [OrganisationKind.PRACTICE],
         "weighting": "list_size",
-        "band": None,
-        "pcn_codes": [],
         "secret": False,
-        "nominations_close_at": NOW + timedelta(hours=1),
-        "voting_opens_at": NOW + timedelta(hours=1),
-        "voting_closes_at": NOW + timedelta(hours=2),
     }
-    values.update(changes)
-    return setup.ElectionDetails(**values)
+    return election_details(NOW, **(board | changes))
 
 
 @pytest.fixture

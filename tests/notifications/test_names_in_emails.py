@@ -25,9 +25,9 @@ from portal.database import utcnow
 from portal.demo.loader import DEMO_AREA_SLUG, DEMO_EMAIL_DOMAIN, load_demo_area
 from portal.elections.closing import close_nominations
 from portal.elections.electors import eligible_candidates
-from portal.elections.models import CountingMethod, Election, ElectorateKind
+from portal.elections.models import Election, ElectorateKind
 from portal.elections.nominations import nominate
-from portal.elections.setup import ElectionDetails, create_election
+from portal.elections.setup import create_election
 from portal.email_kinds import CHOOSABLE_KINDS, Frequency, Kind
 from portal.extensions import db as database
 from portal.mandates import services as mandates
@@ -39,6 +39,7 @@ from portal.outbox import OutboxMessage
 from portal.trust import services as trust
 from portal.voting import chase, closing, notices
 from portal.voting.models import Vote, VoteState
+from tests.factories import election_details
 
 
 def _one(query: Any) -> Any:
@@ -54,16 +55,12 @@ def _an_election_of_practices(area: Area, officer: User, now: datetime) -> Elect
     return create_election(
         officer,
         area,
-        ElectionDetails(
+        election_details(
+            now,
             title="Practice seat on the ICB board",
-            seats=1,
-            method=CountingMethod.SCOTTISH,
             electorate_kind=ElectorateKind.ORGANISATIONS,
             roles=[],
             kinds=[OrganisationKind.PRACTICE],
-            weighting="equal",
-            band=None,
-            pcn_codes=[],
             secret=False,
             nominations_close_at=now + timedelta(days=2),
             voting_opens_at=now + timedelta(days=2),

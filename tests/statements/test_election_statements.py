@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.accounts.models import Role
 from portal.database import utcnow
 from portal.elections import ballots, closing, counting, nominations, publishing, setup
-from portal.elections.models import CountingMethod, Election, ElectionState, ElectorateKind
+from portal.elections.models import CountingMethod, Election, ElectionState
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
 from portal.positions.models import Tier
@@ -26,7 +26,7 @@ from portal.statements import election_results, endorsements
 from portal.statements.election_results import ElectionResult, wording
 from portal.statements.models import Statement, StatementSource
 from tests.conftest import csrf_token_from
-from tests.factories import World
+from tests.factories import World, election_details
 from tests.statements.helpers import other_area_member, publish_statement, reader_in
 from tests.statements.test_api import check
 from tests.statements.test_pdf import pages_text
@@ -121,21 +121,7 @@ def run_election(setting: World, *, seats: int = 1, secret: bool = True) -> Elec
     election = setup.create_election(
         setting.officer,
         setting.area,
-        setup.ElectionDetails(
-            title="LMC committee 2027",
-            seats=seats,
-            method=CountingMethod.SCOTTISH,
-            electorate_kind=ElectorateKind.PEOPLE,
-            roles=[Role.GP_PARTNER],
-            kinds=[],
-            weighting="equal",
-            band=None,
-            pcn_codes=[],
-            secret=secret,
-            nominations_close_at=now + timedelta(hours=1),
-            voting_opens_at=now + timedelta(hours=1),
-            voting_closes_at=now + timedelta(hours=2),
-        ),
+        election_details(now, seats=seats, roles=[Role.GP_PARTNER], secret=secret),
         now,
     )
     electors = {e.user_id: e for e in election.electors}
@@ -169,20 +155,8 @@ def unopposed_election(setting: World) -> Election:
     election = setup.create_election(
         setting.officer,
         setting.area,
-        setup.ElectionDetails(
-            title="Chair 2027",
-            seats=2,
-            method=CountingMethod.MEEK,
-            electorate_kind=ElectorateKind.PEOPLE,
-            roles=[Role.GP_PARTNER],
-            kinds=[],
-            weighting="equal",
-            band=None,
-            pcn_codes=[],
-            secret=True,
-            nominations_close_at=now + timedelta(hours=1),
-            voting_opens_at=now + timedelta(hours=1),
-            voting_closes_at=now + timedelta(hours=2),
+        election_details(
+            now, title="Chair 2027", seats=2, method=CountingMethod.MEEK, roles=[Role.GP_PARTNER]
         ),
         now,
     )
