@@ -174,13 +174,14 @@ def init_app(app: Any) -> None:
         return
     url = app.config.get("REDIS_URL")
     store: Store = _RedisStore(url) if url else _MemoryStore()
-    fingerprints = _Fingerprints()
-    app.extensions[EXTENSION] = {
+    state: dict[str, Any] = {
         "store": store,
         "version": _app_version(app),
-        "fingerprints": fingerprints,
+        "fingerprints": _Fingerprints(),
     }
-    edge.add_layer(app, EXTENSION, lambda: _edge_stamp(store, fingerprints))
+    app.extensions[EXTENSION] = state
+    # The edge asks the store and the fingerprints the views use, as they are when it asks.
+    edge.add_layer(app, EXTENSION, lambda: _edge_stamp(state["store"], state["fingerprints"]))
 
 
 def _store() -> Store | None:
