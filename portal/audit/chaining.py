@@ -81,7 +81,19 @@ def written_mac(key: bytes, entry: Any) -> str:
     return entry_hash(key, WRITTEN, entry_content(entry) | {"sequence": None})
 
 
+def written_by_the_portal(key: bytes, entry: Any) -> bool:
+    """Whether a pending entry is as the portal wrote it: its HMAC as written holds."""
+    return hmac.compare_digest(written_mac(key, entry), entry.written_mac or "")
+
+
 _entries = cast(sa.Table, AuditEntry.__table__)
+# The chain's last entry: its sequence and hash (no row while nothing is chained).
+LAST_CHAINED = (
+    sa.select(_entries.c.sequence, _entries.c.entry_hash)
+    .where(_entries.c.sequence.is_not(None))
+    .order_by(_entries.c.sequence.desc())
+    .limit(1)
+)
 _chaining = (
     sa.update(_entries)
     # Only a pending entry: a chained one is never changed again.
@@ -109,13 +121,7 @@ def _take_lock(connection: sa.Connection, *, wait: bool) -> bool:
 
 def _chain(connection: sa.Connection, key: bytes) -> list[dict[str, Any]]:
     """Chain every pending entry this connection sees, in id order; the lock must be held."""
-    head = (
-        sa.select(_entries.c.sequence, _entries.c.entry_hash)
-        .where(_entries.c.sequence.is_not(None))
-        .order_by(_entries.c.sequence.desc())
-        .limit(1)
-        .subquery("head")
-    )
+    head = LAST_CHAINED.subquery("head")
     # The pending entries, each beside the chain's head: one round trip.
     pending = connection.execute(
         sa.select(
@@ -134,7 +140,7 @@ def _chain(connection: sa.Connection, key: bytes) -> list[dict[str, Any]]:
     previous = first.head_hash or GENESIS_HASH
     links = []
     for entry in pending:
-        if not hmac.compare_digest(written_mac(key, entry), entry.written_mac or ""):
+        if not written_by_the_portal(key, entry):
             log.error(
                 "audit entry %s was not written by the portal, or was changed while it waited: "
                 "it is not chained",

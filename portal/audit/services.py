@@ -4,7 +4,6 @@ chained once committed (``portal.audit.chaining``)."""
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Iterable
 from typing import Any, Protocol
 
@@ -12,10 +11,12 @@ import sqlalchemy as sa
 
 from portal.audit.chain import GENESIS_HASH, ChainedEntry, ChainFault, ChainHead, first_fault
 from portal.audit.chaining import (
+    LAST_CHAINED,
     RECORDED,
     audit_key,
     chain_in_transaction,
     entry_content,
+    written_by_the_portal,
     written_mac,
 )
 from portal.audit.models import AuditEntry, ChainHeadStamped
@@ -78,12 +79,7 @@ def record(
 def chain_head() -> ChainHead:
     """The chain as it stands: its number of entries and its last hash (entries still pending
     are not in it yet)."""
-    last = db.session.execute(
-        sa.select(AuditEntry.sequence, AuditEntry.entry_hash)
-        .where(AuditEntry.sequence.is_not(None))
-        .order_by(AuditEntry.sequence.desc())
-        .limit(1)
-    ).first()
+    last = db.session.execute(LAST_CHAINED).first()
     return ChainHead(last.sequence, last.entry_hash) if last else ChainHead(0, GENESIS_HASH)
 
 
@@ -146,7 +142,7 @@ def _forged_pending(key: bytes) -> ChainFault | None:
     for entry in db.session.scalars(
         sa.select(AuditEntry).where(AuditEntry.sequence.is_(None)).order_by(AuditEntry.id)
     ):
-        if not hmac.compare_digest(written_mac(key, entry), entry.written_mac or ""):
+        if not written_by_the_portal(key, entry):
             return ChainFault(
                 chain_head().entries + 1,
                 f"the waiting entry with id {entry.id} was not written by the portal, or was "
