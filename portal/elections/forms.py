@@ -198,9 +198,12 @@ def _shown_text(timetable: Timetable) -> str:
 def _shown_timetable(text: str | None) -> Timetable | None:
     try:
         moments = [datetime.fromisoformat(part) for part in (text or "").split("|")]
-        return Timetable(*moments)
+        shown = Timetable(*moments)
     except (TypeError, ValueError):
         return None
+    # The page shows the election's own times, which are in UTC: a time without a zone was
+    # not written by it, and could not be compared with the dates typed.
+    return shown if all(moment.tzinfo is not None for moment in moments) else None
 
 
 def _shown_is_a_timetable(form: FlaskForm, field: HiddenField) -> None:

@@ -370,7 +370,16 @@ def test_a_form_filled_in_before_another_move_moves_only_what_it_typed_over(
     assert _moves(db) == 2
 
 
-@pytest.mark.parametrize("shown", [None, "", "yesterday|today|tomorrow", "2026-12-01T10:00:00"])
+@pytest.mark.parametrize(
+    "shown",
+    [
+        None,
+        "",
+        "yesterday|today|tomorrow",
+        "2026-12-01T10:00:00",
+        "2026-12-01T10:00:00|2026-12-01T11:00:00|2026-12-01T12:00:00",
+    ],
+)
 def test_a_dates_form_without_the_dates_it_showed_is_refused(
     client, login, world, db, shown
 ) -> None:
