@@ -80,6 +80,10 @@ class Defaults:
     EXTERNAL_URL: str | None = None
     # Key of the audit chain's HMAC; kept outside the database (required in production).
     AUDIT_KEY: str | None = None
+    # A process chains the audit entries its commits wrote at most this often, so that under
+    # load one chaining takes many commits' entries (portal/audit/chaining.py); 0 chains each
+    # commit's own at once.
+    AUDIT_CHAIN_DELAY_MS = 100
     # Redis for what every instance and worker shares (rate limits); without it, limits are
     # per process.
     REDIS_URL: str | None = None
@@ -136,6 +140,8 @@ class Testing(Defaults):
     TESTING = True
     SECRET_KEY = "testing-secret-key-not-for-any-real-deployment"  # noqa: S105
     AUDIT_KEY = "testing-audit-key-not-for-any-real-deployment"
+    # Each commit's entries chained before the request answers: tests read the chain at once.
+    AUDIT_CHAIN_DELAY_MS = 0
     # Links in the suite's emails and feeds; the live server for browser tests is on 127.0.0.1.
     EXTERNAL_URL = "http://localhost"
     TRUSTED_HOSTS = "localhost,127.0.0.1"

@@ -5,13 +5,13 @@ from __future__ import annotations
 import enum
 import sqlite3
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
+from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, scoped_session
 from sqlalchemy.types import TypeDecorator
 
 from portal.errors import Conflict, DomainError
@@ -46,6 +46,42 @@ def insert_or_conflict(
             session.flush()
     except IntegrityError as error:
         raise (conflict if isinstance(conflict, DomainError) else Conflict(conflict)) from error
+
+
+# One INSERT statement a table, built once: its cache key is worked out once, not every time.
+_INSERTS: dict[sa.Table, sa.Insert] = {}
+
+
+def insert_at_once(session: Session | scoped_session[Any], instance: Base) -> None:
+    """Write ``instance``, a new row, with one INSERT now, and keep it in the session as if it
+    had been loaded: for a hot path (casting a ballot), where a flush of the unit of work
+    costs more than its statement. Columns not set on ``instance`` take their defaults and
+    are read back on first use; an autoincrement key comes back with the INSERT.
+
+    When anything else waits to be flushed, ``instance`` is simply added and flushed with it
+    at the next flush, as usual: inserting it first could break the order the unit of work
+    keeps, and would move where such a flush fails."""
+    if session.new or session.dirty or session.deleted:
+        session.add(instance)
+        return
+    mapper = sa.inspect(type(instance))
+    state = sa.inspect(instance)
+    given = {
+        column.key: state.dict[attribute.key]
+        for attribute in mapper.column_attrs
+        for column in attribute.columns
+        if attribute.key in state.dict
+    }
+    table = cast(sa.Table, mapper.local_table)
+    statement = _INSERTS.get(table)
+    if statement is None:
+        statement = _INSERTS.setdefault(table, table.insert())
+    # An INSERT's result is a cursor result, which has the new key.
+    result = cast("sa.CursorResult[Any]", session.execute(statement, given))
+    for column, value in zip(mapper.primary_key, result.inserted_primary_key or (), strict=True):
+        setattr(instance, mapper.get_property_by_column(column).key, value)
+    make_transient_to_detached(instance)
+    session.add(instance)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

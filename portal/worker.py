@@ -76,8 +76,8 @@ def _end_due_mandates(now: datetime) -> str | None:
 
 
 def _chain_audit_entries(now: datetime) -> str | None:
-    # Each commit chains its own entries; this takes those it left because another process
-    # was chaining at that moment (portal.audit.chaining).
+    # Each commit's entries are chained just after it; this takes those left because another
+    # process was chaining at that moment, or whose process stopped first (portal.audit.chaining).
     from portal.audit.chaining import chain_pending
 
     chained = chain_pending(db.engine)

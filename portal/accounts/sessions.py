@@ -56,20 +56,27 @@ def absolute_limit() -> timedelta:
     return timedelta(hours=current_app.config["SESSION_ABSOLUTE_HOURS"])
 
 
+# One round trip for the session, its person, their memberships and organisations, which
+# every signed-in page reads for its permissions. Built once: every signed-in request runs it.
+_SESSION_WITH_ITS_PERSON = (
+    sa.select(UserSession)
+    .where(UserSession.key_hash == sa.bindparam("key_hash"))
+    .options(
+        joinedload(UserSession.user)
+        .joinedload(User.memberships)
+        .joinedload(Membership.organisation)
+    )
+)
+
+
 def load(key: str) -> User | None:
     """The user of the session with this key, if it is live; refreshes its last-seen time."""
     if not key or len(key) > 100:
         return None
-    # One round trip for the session, its person, their memberships and organisations, which
-    # every signed-in page reads for its permissions.
-    row = db.session.get(
-        UserSession,
-        _key_hash(key),
-        options=[
-            joinedload(UserSession.user)
-            .joinedload(User.memberships)
-            .joinedload(Membership.organisation)
-        ],
+    row = (
+        db.session.execute(_SESSION_WITH_ITS_PERSON, {"key_hash": _key_hash(key)})
+        .unique()
+        .scalar_one_or_none()
     )
     now = utcnow()
     if row is None or row.ended_at is not None or not row.user.active:

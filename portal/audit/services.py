@@ -20,7 +20,7 @@ from portal.audit.chaining import (
     written_mac,
 )
 from portal.audit.models import AuditEntry, ChainHeadStamped
-from portal.database import utcnow
+from portal.database import insert_at_once, utcnow
 from portal.extensions import db
 
 
@@ -65,9 +65,13 @@ def record(
         subject_id=str(subject.id) if subject is not None else None,
         summary=summary,
         details=details or {},
+        # Pending: chained once committed.
+        sequence=None,
+        previous_hash=None,
+        entry_hash=None,
     )
     entry.written_mac = written_mac(audit_key(), entry)
-    session.add(entry)
+    insert_at_once(session, entry)
     session.info[RECORDED] = True
     if isinstance(subject, ChainHeadStamped) and action in subject.audit_head_actions:
         chain_in_transaction(session)

@@ -23,6 +23,9 @@ from portal.organisations.permissions import can_view_area
 # header's switcher and by opening any page of an area, read by the start page and the header.
 CHOSEN_AREA_KEY = "area"
 
+# Built once: every page of an area runs it.
+_AREA_BY_SLUG = sa.select(Area).where(Area.slug == sa.bindparam("slug"))
+
 
 def bind_area(blueprint: Blueprint) -> None:
     """Call right after creating the blueprint, so its area check runs before its own."""
@@ -40,9 +43,7 @@ def bind_area(blueprint: Blueprint) -> None:
     def _load_visible_area() -> Response | None:
         if not current_user.is_authenticated:
             return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
-        area = db.session.execute(
-            sa.select(Area).where(Area.slug == g.get("area_slug"))
-        ).scalar_one_or_none()
+        area = db.session.execute(_AREA_BY_SLUG, {"slug": g.get("area_slug")}).scalar_one_or_none()
         if area is None or not can_view_area(current_user, area):
             abort(404)
         g.area = area

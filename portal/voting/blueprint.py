@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Blueprint, abort, g
 from flask_login import current_user
 
@@ -49,10 +50,14 @@ def _helpers() -> dict[str, Any]:
     }
 
 
+# Built once: every page of a vote runs it.
+_VOTE_BY_ID = sa.select(Vote).where(Vote.id == sa.bindparam("vote_id"))
+
+
 def load_vote(vote_id: int) -> Vote:
     """The vote, if this user may see it (else 404). Only the worker closes votes: one past its
     closing time and not yet counted is shown "closed, being counted"."""
-    vote = db.session.get(Vote, vote_id)
+    vote = db.session.execute(_VOTE_BY_ID, {"vote_id": vote_id}).scalar_one_or_none()
     if vote is None or vote.area_id != g.area.id or not can_see_vote(current_user, vote):
         abort(404)
     return vote

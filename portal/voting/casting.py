@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.models import User
 from portal.audit.services import record
+from portal.database import insert_at_once
 from portal.errors import Conflict, DomainError, NotPermitted
 from portal.extensions import db
 from portal.mail import queue_email
@@ -38,6 +39,7 @@ from portal.voting.models import (
     ReceiptStanding,
     Vote,
     VoteState,
+    new_receipt_id,
 )
 from portal.voting.permissions import casts_for
 from portal.voting.proxies import proxy_held_by
@@ -79,13 +81,13 @@ def cast_ballot(
     The vote's row is share-locked first, so a ballot can never commit after the count: the
     close waits for casts in progress, and a cast that waited for a close sees it closed.
     """
-    member = lock_vote_to_cast(vote, organisation)
+    lock = lock_vote_to_cast(vote, organisation)
     check_accepting(vote, now)
-    if member is None:
+    if not lock.in_electorate:
         raise NotPermitted(
             f"{display_name(organisation.name)} is not in the electorate of this vote"
         )
-    if member.recused:
+    if lock.recused:
         raise NotPermitted(f"{organisation.name} has been recused from this vote")
     proxy = None
     if not casts_for(user, organisation):
@@ -98,7 +100,9 @@ def cast_ballot(
             )
     if choice not in vote.options:
         raise DomainError("Choose one of the options")
-    existing = ballot_of(vote, organisation, for_update=True)
+    # A first ballot (the common case) reads nothing more: another cast of it at the same
+    # moment meets the unique constraint below.
+    existing = ballot_of(vote, organisation, for_update=True) if lock.has_ballot else None
     if existing is not None and proxy is not None and existing.proxy_id is None:
         raise Conflict(f"{organisation.name} has cast its own ballot, which overrides the proxy")
     if existing is None:
@@ -109,14 +113,15 @@ def cast_ballot(
             cast_by_id=user.id,
             proxy_id=proxy.id if proxy else None,
             cast_at=now,
+            version=1,
             origin=BallotOrigin.PROXY if proxy else BallotOrigin.ONLINE,
         )
         # No savepoint: a clash rolls the whole cast back anyway (the caller undoes the
         # transaction on a Conflict), and two round trips fewer on every first ballot. The
-        # name is read first: after a failed flush the session reads nothing until then.
+        # name is read first: after a failed insert the session reads nothing until then.
         name = organisation.name
-        db.session.add(ballot)
         try:
+            insert_at_once(db.session, ballot)
             db.session.flush()
         except IntegrityError as error:
             raise Conflict(
@@ -136,8 +141,10 @@ def cast_ballot(
     db.session.flush()
     code = new_receipt_code()
     secret = vote.secrecy is BallotSecrecy.SECRET
-    db.session.add(
+    insert_at_once(
+        db.session,
         Receipt(
+            id=new_receipt_id(),
             vote_id=vote.id,
             code_hash=receipt_hash(code),
             ballot_id=ballot.id,
@@ -145,7 +152,8 @@ def cast_ballot(
             # A secret ballot's receipt proves inclusion, never content.
             choice=None if secret else choice,
             issued_at=now,
-        )
+            standing=None,
+        ),
     )
     # The audit log cannot be cleared at close, so in a secret ballot it never names the
     # person who cast, nor which version of the organisation's ballot this was.
@@ -237,6 +245,20 @@ def is_unused(vote: Vote, organisation: Organisation, token: str) -> bool:
     return confirmation is not None and not confirmation.used
 
 
+_confirmations = cast(sa.Table, CastConfirmation.__table__)
+# Built once (every cast runs it), on the table: no copy of a token is in the session to update.
+_USE_TOKEN = (
+    sa.update(_confirmations)
+    .where(
+        _confirmations.c.token_hash == sa.bindparam("hash_of_token"),
+        _confirmations.c.vote_id == sa.bindparam("for_vote"),
+        _confirmations.c.organisation_id == sa.bindparam("for_organisation"),
+        _confirmations.c.used.is_(False),
+    )
+    .values(used=True)
+)
+
+
 @dataclass(frozen=True)
 class Confirmed:
     """What a confirmation did: the ballot and its new receipt code, or nothing (``code`` None)
@@ -258,15 +280,12 @@ def confirm(
         used = cast(
             "sa.CursorResult[Any]",
             db.session.execute(
-                sa.update(CastConfirmation)
-                .where(
-                    CastConfirmation.token_hash == _hash(token),
-                    CastConfirmation.vote_id == vote.id,
-                    CastConfirmation.organisation_id == organisation.id,
-                    CastConfirmation.used.is_(False),
-                )
-                .values(used=True)
-                .execution_options(synchronize_session=False)
+                _USE_TOKEN,
+                {
+                    "hash_of_token": _hash(token),
+                    "for_vote": vote.id,
+                    "for_organisation": organisation.id,
+                },
             ),
         )
         if used.rowcount == 1:

@@ -4,6 +4,7 @@ accepts ballots now, whether proxies and conflicts may still change, and the err
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.organisations.models import Organisation
-from portal.voting.models import ElectorateMember, Vote, VoteState
+from portal.voting.models import Ballot, ElectorateMember, Vote, VoteState
 
 
 class VotingClosed(DomainError):
@@ -41,29 +42,54 @@ def lock_vote(vote: Vote, *, shared: bool) -> None:
     _take_state(vote, fresh)
 
 
-def lock_vote_to_cast(vote: Vote, organisation: Organisation) -> ElectorateMember | None:
-    """``lock_vote(vote, shared=True)`` and the organisation's member row read afresh (a
-    recusal ruled a moment ago shows: it locks the vote row), in one round trip and without
-    loading the whole electorate. None when the organisation is not in the electorate."""
+@dataclass(frozen=True)
+class CastLock:
+    """What a cast needs to know, read under the vote's lock: whether the organisation is in
+    the electorate and recused, and whether it has a ballot already."""
+
+    in_electorate: bool
+    recused: bool
+    has_ballot: bool
+
+
+def lock_vote_to_cast(vote: Vote, organisation: Organisation) -> CastLock:
+    """``lock_vote(vote, shared=True)`` with the organisation's member row read afresh (a
+    recusal ruled a moment ago shows: it locks the vote row) and whether it has a ballot, in
+    one round trip and without loading the whole electorate. The ballot is not locked here
+    (PostgreSQL locks no row on the empty side of an outer join): a change locks it itself."""
     fresh = db.session.execute(
-        sa.select(*_STATE, ElectorateMember)
-        .outerjoin(
-            ElectorateMember,
-            sa.and_(
-                ElectorateMember.vote_id == Vote.id,
-                ElectorateMember.organisation_id == organisation.id,
-            ),
-        )
-        .where(Vote.id == vote.id)
-        .with_for_update(read=True, of=Vote)
-        .execution_options(populate_existing=True)
+        _LOCK_TO_CAST, {"vote_id": vote.id, "organisation_id": organisation.id}
     ).one()
     _take_state(vote, fresh)
-    member: ElectorateMember | None = fresh.ElectorateMember
-    return member
+    return CastLock(
+        in_electorate=fresh.member_id is not None,
+        recused=bool(fresh.recused),
+        has_ballot=fresh.ballot_id is not None,
+    )
 
 
 _STATE = (Vote.state, Vote.closes_at, Vote.opens_at)
+# Built once: every cast runs it.
+_LOCK_TO_CAST = (
+    sa.select(*_STATE, ElectorateMember.id.label("member_id"), ElectorateMember.recused)
+    .add_columns(Ballot.id.label("ballot_id"))
+    .select_from(Vote)
+    .outerjoin(
+        ElectorateMember,
+        sa.and_(
+            ElectorateMember.vote_id == Vote.id,
+            ElectorateMember.organisation_id == sa.bindparam("organisation_id"),
+        ),
+    )
+    .outerjoin(
+        Ballot,
+        sa.and_(
+            Ballot.vote_id == Vote.id, Ballot.organisation_id == sa.bindparam("organisation_id")
+        ),
+    )
+    .where(Vote.id == sa.bindparam("vote_id"))
+    .with_for_update(read=True, of=Vote)
+)
 
 
 def _take_state(vote: Vote, fresh: Any) -> None:

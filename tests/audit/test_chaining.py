@@ -222,7 +222,7 @@ def test_audit_verify_and_checkpoint_say_how_many_entries_wait(app, db, tmp_path
 def test_a_chaining_that_fails_after_the_commit_keeps_the_change_and_leaves_its_entry(
     db, monkeypatch, caplog
 ):
-    def database_busy(engine):
+    def database_busy(engine, key=None):
         raise sa.exc.OperationalError("chaining", {}, Exception("database is locked"))
 
     area = make_area()

@@ -1,0 +1,89 @@
+"""A deployment chains audit entries a moment after their commits, several commits at a time.
+
+With ``AUDIT_CHAIN_DELAY_MS`` above 0 (every environment but the suite's), a commit that
+recorded something starts a timer if none is running; the commits until it fires join the one
+chaining it runs, which the request never waits for. The suite runs with the setting at 0.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from portal.audit import chaining
+from portal.audit.services import chain_head, pending_entries, record, verify_chain
+from tests.factories import make_area
+
+# Long enough that three commits in a row always fall inside it, short enough for a test.
+DELAY_MS = 1500
+
+
+@pytest.fixture
+def chainings(app, monkeypatch) -> list[int]:
+    """Chaining deferred by DELAY_MS; the list gets how many entries each chaining took."""
+    monkeypatch.setitem(app.config, "AUDIT_CHAIN_DELAY_MS", DELAY_MS)
+    taken: list[int] = []
+    chain = chaining._chain
+
+    def counted(connection, key):
+        links = chain(connection, key)
+        taken.append(len(links))
+        return links
+
+    monkeypatch.setattr(chaining, "_chain", counted)
+    return taken
+
+
+def _wait_until_chained(db, seconds: float = 15) -> None:
+    deadline = time.monotonic() + seconds
+    while pending_entries() and time.monotonic() < deadline:
+        db.session.rollback()  # a fresh snapshot for the next look
+        time.sleep(0.05)
+
+
+def test_commits_in_a_row_answer_at_once_and_are_chained_together_soon_after(
+    db, chainings
+):
+    area = make_area()
+    db.session.commit()
+    started = time.monotonic()
+    for number in range(3):
+        record("test.deferred", f"Deferred {number + 1}", actor=None, area=area)
+        db.session.commit()
+    committed_in = time.monotonic() - started
+
+    assert committed_in < DELAY_MS / 1000  # no commit waited for a chaining
+    assert pending_entries() == 3
+    assert chainings == []
+
+    _wait_until_chained(db)
+
+    assert pending_entries() == 0
+    assert chainings == [3]  # one chaining took all three
+    assert chain_head().entries == 3
+    assert verify_chain() is None
+
+
+def test_a_commit_after_a_chaining_starts_the_next_one(db, chainings):
+    area = make_area()
+    record("test.first", "First", actor=None, area=area)
+    db.session.commit()
+    _wait_until_chained(db)
+    record("test.second", "Second", actor=None, area=area)
+    db.session.commit()
+    assert pending_entries() == 1
+
+    _wait_until_chained(db)
+
+    assert pending_entries() == 0
+    assert chainings == [1, 1]
+    assert chain_head().entries == 2
+    assert verify_chain() is None
+
+
+def test_a_commit_that_records_nothing_starts_no_chaining(db, chainings):
+    make_area()
+    db.session.commit()
+    time.sleep(DELAY_MS / 1000 + 0.5)
+    assert chainings == []
