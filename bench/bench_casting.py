@@ -61,6 +61,7 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 from bench_statements import (  # noqa: E402
+    CLOCK_TICKS,
     CONNECTIONS,
     THREADS,
     WORKERS,
@@ -179,12 +180,38 @@ class Round:
     answered: int
     #: The server's workers' processor time a request (user and system), in milliseconds.
     cpu_ms: float
+    #: PostgreSQL's processes' time a request, and the whole machine's (every process).
+    postgres_ms: float
+    machine_ms: float
+
+
+def postgres_cpu_seconds() -> float:
+    """User and system time of every PostgreSQL process of this machine so far (``/proc``)."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if raw[raw.index("(") + 1 : raw.rindex(")")].startswith("postgres"):
+            fields = raw.rpartition(")")[2].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / CLOCK_TICKS
+
+
+def machine_cpu_seconds() -> float:
+    """Busy time of all the machine's processors so far: every state but idle and waiting."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    return (sum(fields) - fields[3] - fields[4]) / CLOCK_TICKS
 
 
 def run_wrk(server: Server, requests_file: Path, seconds: int) -> Round:
     base = server.base
     script = requests_file.with_suffix(".lua")
     cpu_before = workers_cpu_seconds(server.pid)
+    postgres_before, machine_before = postgres_cpu_seconds(), machine_cpu_seconds()
     script.write_text(WRK_SCRIPT)
     result = subprocess.run(
         [
@@ -208,6 +235,8 @@ def run_wrk(server: Server, requests_file: Path, seconds: int) -> Round:
         timeout=seconds + 60,
     )
     cpu = workers_cpu_seconds(server.pid) - cpu_before
+    postgres = postgres_cpu_seconds() - postgres_before
+    machine = machine_cpu_seconds() - machine_before
     output = result.stdout
     non_2xx, bad = NON_2XX.search(output), BAD.search(output)
     if non_2xx or bad is None or int(bad.group(1)):
@@ -220,8 +249,14 @@ def run_wrk(server: Server, requests_file: Path, seconds: int) -> Round:
     rate, answered = REQUESTS_PER_SECOND.search(output), ANSWERED.search(output)
     if rate is None or answered is None:
         raise SystemExit(f"wrk printed no rate for {base}:\n{output}{result.stderr}")
-    count = int(answered.group(1))
-    return Round(float(rate.group(1)), count, 1000 * cpu / max(count, 1))
+    count = max(int(answered.group(1)), 1)
+    return Round(
+        float(rate.group(1)),
+        count,
+        1000 * cpu / count,
+        1000 * postgres / count,
+        1000 * machine / count,
+    )
 
 
 # --- the voters -----------------------------------------------------------------------------
@@ -500,11 +535,13 @@ def main() -> int:
             for number in range(options.rounds):
                 portal_rounds.append(portal_round(options.seconds))
                 bare_rounds.append(run_wrk(ceiling, bare_requests, options.seconds))
+                ours, theirs = portal_rounds[-1], bare_rounds[-1]
                 print(
-                    f"  round {number + 1}: portal {portal_rounds[-1].rate:7.0f} casts/s "
-                    f"({portal_rounds[-1].cpu_ms:.1f} ms CPU each)  bare "
-                    f"{bare_rounds[-1].rate:7.0f} inserts/s "
-                    f"({bare_rounds[-1].cpu_ms:.1f} ms CPU each)"
+                    f"  round {number + 1}: portal {ours.rate:7.0f} casts/s, bare "
+                    f"{theirs.rate:7.0f} inserts/s; processor time a request (workers + "
+                    f"PostgreSQL / whole machine): portal {ours.cpu_ms:.1f} + "
+                    f"{ours.postgres_ms:.1f} / {ours.machine_ms:.1f} ms, bare "
+                    f"{theirs.cpu_ms:.1f} + {theirs.postgres_ms:.1f} / {theirs.machine_ms:.1f} ms"
                 )
             time.sleep(1)  # the last requests wrk left unanswered finish
         ours = statistics.median(r.rate for r in portal_rounds)
@@ -512,11 +549,16 @@ def main() -> int:
         ratio = ours / theirs
         cpu_ours = statistics.median(r.cpu_ms for r in portal_rounds)
         cpu_theirs = statistics.median(r.cpu_ms for r in bare_rounds)
+        machine_ours = statistics.median(r.machine_ms for r in portal_rounds)
+        machine_theirs = statistics.median(r.machine_ms for r in bare_rounds)
         verdict = "meets" if ratio >= TARGET else "BELOW"
         print(
             f"cast (confirm POST)  portal {ours:7.0f} casts/s  bare Flask+SQLAlchemy insert "
             f"{theirs:7.0f} req/s  ratio {ratio:.2f} ({verdict} the {TARGET} target); "
-            f"workers' CPU a request: portal {cpu_ours:.1f} ms, bare {cpu_theirs:.1f} ms"
+            f"workers' CPU a request: portal {cpu_ours:.1f} ms, bare {cpu_theirs:.1f} ms; "
+            f"the whole machine's: portal {machine_ours:.1f} ms, bare {machine_theirs:.1f} ms "
+            f"(ratio {machine_theirs / machine_ours:.2f}: on a machine whose processors are "
+            f"all busy, the rate follows it)"
         )
         check_tables(
             app,

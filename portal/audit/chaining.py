@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import os
 import threading
 from typing import Any, cast
 
@@ -190,6 +191,18 @@ class _DeferredChaining:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
+        # A forked child (a gunicorn worker) has none of its parent's threads: a timer the
+        # parent had started would never fire there, and would stop every later one.
+        os.register_at_fork(after_in_child=self._forget)
+
+    def _forget(self) -> None:
+        self._lock = threading.Lock()
+        self._timer = None
+
+    @property
+    def due(self) -> bool:
+        """Whether a chaining is due in this process."""
+        return self._timer is not None
 
     def schedule(self, app: Flask, delay_seconds: float) -> None:
         with self._lock:

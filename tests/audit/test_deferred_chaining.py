@@ -7,6 +7,7 @@ chaining it runs, which the request never waits for. The suite runs with the set
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -42,9 +43,7 @@ def _wait_until_chained(db, seconds: float = 15) -> None:
         time.sleep(0.05)
 
 
-def test_commits_in_a_row_answer_at_once_and_are_chained_together_soon_after(
-    db, chainings
-):
+def test_commits_in_a_row_answer_at_once_and_are_chained_together_soon_after(db, chainings):
     area = make_area()
     db.session.commit()
     started = time.monotonic()
@@ -87,3 +86,18 @@ def test_a_commit_that_records_nothing_starts_no_chaining(db, chainings):
     db.session.commit()
     time.sleep(DELAY_MS / 1000 + 0.5)
     assert chainings == []
+
+
+def test_a_forked_worker_starts_with_no_chaining_due(db, chainings):
+    """gunicorn forks its workers: a timer of the parent's never fires in a child."""
+    area = make_area()
+    record("test.parent", "Committed in the parent", actor=None, area=area)
+    db.session.commit()
+    assert chaining._deferred.due
+    child = os.fork()
+    if child == 0:  # the child: report and leave at once, running nothing of the parent's
+        os._exit(0 if not chaining._deferred.due else 1)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    _wait_until_chained(db)
+    assert chainings == [1]
