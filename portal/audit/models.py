@@ -17,7 +17,7 @@ class AuditEntry(Model):
     """One thing that happened. Each entry holds the HMAC of the one before it.
 
     An entry is written *pending* (no sequence, no hashes) in the transaction of the change it
-    records, and chained just after that commits (``portal.audit.chaining``): its sequence and
+    records, and chained once that commits (``portal.audit.chaining``): its sequence and
     hashes are then set once, and never changed again.
     """
 
