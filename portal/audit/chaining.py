@@ -17,8 +17,9 @@ on a connection of its own for each ballot cast), so a process chains at most on
 ``AUDIT_CHAIN_DELAY_MS``: the first commit that recorded something starts a timer, the commits
 after it join the chaining that timer runs, and a commit during that chaining starts the next
 timer. An entry therefore waits that long at most for its place (100 ms unless configured);
-with the setting at 0 (the test suite) each commit chains its own at once, before the request
-answers.
+a process that ends normally chains what it has due first, and one that is killed leaves it
+to the worker's sweep. With the setting at 0 (the test suite) each commit chains its own at
+once, before the request answers.
 
 A chaining that finds the lock taken does not wait: whoever holds it, or the next chaining
 after it, takes these entries too. The one that holds it may have read the pending entries
@@ -36,6 +37,7 @@ cannot write (another wrote after it read) leaves its entries to the next chaini
 
 from __future__ import annotations
 
+import atexit
 import hmac
 import logging
 import os
@@ -191,9 +193,13 @@ class _DeferredChaining:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
+        self._app: Flask | None = None
         # A forked child (a gunicorn worker) has none of its parent's threads: a timer the
         # parent had started would never fire there, and would stop every later one.
         os.register_at_fork(after_in_child=self._forget)
+        # A process that ends normally (a command, a worker told to stop) chains what it has
+        # due before it goes; one that is killed leaves it to the worker's sweep.
+        atexit.register(self.run_now)
 
     def _forget(self) -> None:
         self._lock = threading.Lock()
@@ -208,16 +214,21 @@ class _DeferredChaining:
         with self._lock:
             if self._timer is not None:
                 return  # the chaining already due takes this commit's entries too
-            # A daemon: a process that stops leaves what it had not chained to the sweep.
-            self._timer = threading.Timer(delay_seconds, self._run, args=(app,))
+            self._app = app
+            # A daemon: the process never waits for it to stop (run_now runs it at exit).
+            self._timer = threading.Timer(delay_seconds, self.run_now)
             self._timer.daemon = True
             self._timer.start()
 
-    def _run(self, app: Flask) -> None:
+    def run_now(self) -> None:
+        """Run the chaining that is due, if any, in this thread."""
         # Cleared first: a commit from now on may come after this chaining's read, so it
         # starts the next timer rather than counting on this one.
         with self._lock:
-            self._timer = None
+            timer, app, self._timer = self._timer, self._app, None
+        if timer is None or app is None:
+            return
+        timer.cancel()  # when called at exit: the timer must not run it a second time
         with app.app_context():
             _chain_and_log(db.engine, audit_key())
 

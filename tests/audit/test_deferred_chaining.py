@@ -8,7 +8,11 @@ chaining it runs, which the request never waits for. The suite runs with the set
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +20,7 @@ from portal.audit import chaining
 from portal.audit.services import chain_head, pending_entries, record, verify_chain
 from tests.factories import make_area
 
+ROOT = Path(__file__).resolve().parents[2]
 # Long enough that three commits in a row always fall inside it, short enough for a test.
 DELAY_MS = 1500
 
@@ -101,3 +106,33 @@ def test_a_forked_worker_starts_with_no_chaining_due(db, chainings):
     assert os.waitstatus_to_exitcode(status) == 0
     _wait_until_chained(db)
     assert chainings == [1]
+
+
+def test_a_process_that_ends_chains_what_it_had_due_first(app, db, tmp_path):
+    """A command (or a worker told to stop) that committed a moment before it ended."""
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    script = textwrap.dedent(
+        f"""
+        from config import load_settings
+        from portal import create_app
+        from portal.audit.services import record
+        from portal.extensions import db
+
+        app = create_app({{
+            **load_settings("testing"),
+            "DATABASE_URL": {url!r},
+            "OUTBOX_DIR": {str(tmp_path / "outbox")!r},
+            "AUDIT_CHAIN_DELAY_MS": 600_000,
+        }})
+        with app.app_context():
+            record("test.at_exit", "Committed just before the process ended", actor=None)
+            db.session.commit()
+        """
+    )
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True, timeout=120)
+    assert time.monotonic() - started < 120  # it did not wait out the timer
+
+    assert pending_entries() == 0
+    assert chain_head().entries == 1
+    assert verify_chain() is None
