@@ -60,7 +60,11 @@ def insert_at_once(session: Session | scoped_session[Any], instance: Base) -> No
 
     When anything else waits to be flushed, ``instance`` is simply added and flushed with it
     at the next flush, as usual: inserting it first could break the order the unit of work
-    keeps, and would move where such a flush fails."""
+    keeps, and would move where such a flush fails.
+
+    The row never passes through a flush, so flush events (the statements' cache watches
+    them) and mapper ``before_insert`` events never see it: use it only for rows nothing
+    watches that way (ballots, receipts, audit entries)."""
     if session.new or session.dirty or session.deleted:
         session.add(instance)
         return
