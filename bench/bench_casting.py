@@ -67,6 +67,7 @@ from bench_statements import (  # noqa: E402
     WORKERS,
     Server,
     gunicorn,
+    process_cpu_ticks,
     workers_cpu_seconds,
 )
 
@@ -189,15 +190,12 @@ def postgres_cpu_seconds() -> float:
     """User and system time of every PostgreSQL process of this machine so far (``/proc``)."""
     total = 0
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
         try:
-            raw = (entry / "stat").read_text()
-        except OSError:
+            named_postgres = (entry / "comm").read_text().startswith("postgres")
+        except OSError:  # not a process, or one that has gone
             continue
-        if raw[raw.index("(") + 1 : raw.rindex(")")].startswith("postgres"):
-            fields = raw.rpartition(")")[2].split()
-            total += int(fields[11]) + int(fields[12])
+        if entry.name.isdigit() and named_postgres:
+            total += process_cpu_ticks(entry / "stat")
     return total / CLOCK_TICKS
 
 
@@ -249,13 +247,14 @@ def run_wrk(server: Server, requests_file: Path, seconds: int) -> Round:
     rate, answered = REQUESTS_PER_SECOND.search(output), ANSWERED.search(output)
     if rate is None or answered is None:
         raise SystemExit(f"wrk printed no rate for {base}:\n{output}{result.stderr}")
-    count = max(int(answered.group(1)), 1)
+    count = int(answered.group(1))
+    per_request = 1000 / max(count, 1)
     return Round(
         float(rate.group(1)),
         count,
-        1000 * cpu / count,
-        1000 * postgres / count,
-        1000 * machine / count,
+        cpu * per_request,
+        postgres * per_request,
+        machine * per_request,
     )
 
 

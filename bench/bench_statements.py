@@ -93,15 +93,18 @@ def fetch(url: str) -> tuple[int, str, bytes]:
 def workers_cpu_seconds(master: int) -> float:
     """User and system time of a gunicorn master's workers so far (Linux ``/proc``)."""
     children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    total = 0
-    for child in children:
-        try:
-            fields = Path(f"/proc/{child}/stat").read_text().rpartition(")")[2].split()
-        except FileNotFoundError:
-            continue
-        # utime and stime: the 14th and 15th fields of stat, the 12th and 13th after the name.
-        total += int(fields[11]) + int(fields[12])
-    return total / CLOCK_TICKS
+    return sum(process_cpu_ticks(Path(f"/proc/{child}/stat")) for child in children) / CLOCK_TICKS
+
+
+def process_cpu_ticks(stat: Path) -> int:
+    """A process's user and system time so far, in clock ticks, from its ``/proc`` stat file
+    (0 once it has gone)."""
+    try:
+        fields = stat.read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0
+    # utime and stime: the 14th and 15th fields of stat, the 12th and 13th after the name.
+    return int(fields[11]) + int(fields[12])
 
 
 @dataclass
